@@ -1,0 +1,53 @@
+# airnub-prefect-starter developer loop. Two commands matter: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+CONSTRAINTS := constraints.txt
+RUN_EXTRAS  := postgres,ds
+DEV_EXTRAS  := dev,postgres,ds,dask,docs
+
+# Offline-friendly Prefect defaults (each can be overridden from the environment).
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_LOGGING_EXTRA_LOGGERS ?= airnub_prefect_starter
+
+.PHONY: demo test lint format clean lock install install-dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.stamp-run: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e ".[$(RUN_EXTRAS)]"
+	touch $@
+
+$(VENV)/.stamp-dev: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e ".[$(DEV_EXTRAS)]"
+	touch $@ $(VENV)/.stamp-run
+
+install: $(VENV)/.stamp-run
+install-dev: $(VENV)/.stamp-dev
+
+demo: $(VENV)/.stamp-run  ## Run Project Alpha end to end against the bundled offline source
+	$(BIN)/airnub demo
+
+test: $(VENV)/.stamp-dev  ## The whole test suite (PostgreSQL tests need AIRNUB_TEST_POSTGRES_URL)
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.stamp-dev  ## ruff + mypy strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(VENV)/.stamp-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lock: $(BIN)/python  ## Re-resolve every extra and rewrite constraints.txt
+	$(PIP) install --quiet -e ".[$(DEV_EXTRAS)]"
+	$(PIP) freeze --exclude-editable | grep -v '^airnub-prefect-starter' > $(CONSTRAINTS)
+
+clean:  ## Remove the venv, caches, demo data and the local Prefect home
+	rm -rf $(VENV) .prefect data build dist site .mypy_cache .ruff_cache .pytest_cache *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

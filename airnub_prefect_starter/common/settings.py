@@ -1,0 +1,40 @@
+"""Environment settings: one class, prefix ``AIRNUB_``, read when asked (never at import time)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["AirnubSettings", "load_settings"]
+
+
+class AirnubSettings(BaseSettings):
+    """Where data lives and which index to use. Every field can be set as ``AIRNUB_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="AIRNUB_", env_file=".env", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(default=Path("data"), description="Root for the CAS, index and data-science outputs.")
+    index_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the manifest index; default: SQLite file <data_dir>/manifest_index.sqlite3.",
+    )
+    config_dir: Path = Field(
+        default=Path("configs"), description="Folder holding variables/ and department_mapping.yaml."
+    )
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def resolved_index_url(self) -> str:
+        if self.index_url:
+            return self.index_url
+        return f"sqlite:///{self.resolved_data_dir / 'manifest_index.sqlite3'}"
+
+
+def load_settings(**overrides: object) -> AirnubSettings:
+    """Read the environment (and ``.env``) now; ``overrides`` win over both."""
+    return AirnubSettings(**overrides)  # type: ignore[arg-type]

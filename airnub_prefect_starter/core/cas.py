@@ -1,0 +1,189 @@
+"""The content-addressed store: ``<base>/<data_source_name>/<sha256>/<filename>`` plus a manifest beside it.
+
+Objects are written into ``<base>/.tmp/`` first and published by renaming a complete directory (object and
+manifest, both fsynced) into place, so a reader sees either nothing or a whole object. Two writers racing on
+the same content: the first rename wins; the loser verifies the winner's object and discards its own copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from airnub_prefect_starter.core.errors import IntegrityError, StorageError
+
+__all__ = ["MANIFEST_SUFFIX", "ContentAddressedStore", "StoredObject", "validate_data_source_name"]
+
+MANIFEST_SUFFIX = ".manifest.json"
+TEMP_DIR_NAME = ".tmp"
+_DATA_SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def validate_data_source_name(name: str) -> str:
+    """Return ``name`` if it is a safe single path component (letters, digits, ``_.-``), else raise."""
+    if not _DATA_SOURCE_NAME.fullmatch(name) or name in {".", ".."}:
+        raise StorageError(f"data_source_name {name!r} must match {_DATA_SOURCE_NAME.pattern}")
+    return name
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One object in the store."""
+
+    base: Path
+    data_source_name: str
+    sha256: str
+    filename: str
+    size_bytes: int
+
+    @property
+    def directory(self) -> Path:
+        return self.base / self.data_source_name / self.sha256
+
+    @property
+    def path(self) -> Path:
+        return self.directory / self.filename
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.directory / f"{self.filename}{MANIFEST_SUFFIX}"
+
+    @property
+    def relative_path(self) -> str:
+        return f"{self.data_source_name}/{self.sha256}/{self.filename}"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class ContentAddressedStore:
+    """A local-filesystem CAS rooted at ``base`` (created on first write)."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base.expanduser().resolve()
+        self.temp_dir = self.base / TEMP_DIR_NAME
+
+    def __repr__(self) -> str:
+        return f"ContentAddressedStore({str(self.base)!r})"
+
+    def object_dir(self, data_source_name: str, sha256: str) -> Path:
+        validate_data_source_name(data_source_name)
+        if not _SHA256.fullmatch(sha256):
+            raise StorageError(f"not a lowercase hex SHA-256: {sha256!r}")
+        return self.base / data_source_name / sha256
+
+    def find(self, data_source_name: str, sha256: str) -> StoredObject | None:
+        """The stored object with this hash, or ``None``; a directory without exactly one object is corrupt."""
+        directory = self.object_dir(data_source_name, sha256)
+        if not directory.is_dir():
+            return None
+        payloads = [p for p in directory.iterdir() if not p.name.endswith(MANIFEST_SUFFIX)]
+        if len(payloads) != 1:
+            raise IntegrityError(f"{directory}: expected one object file, found {len(payloads)}")
+        payload = payloads[0]
+        return StoredObject(self.base, data_source_name, sha256, payload.name, payload.stat().st_size)
+
+    @contextlib.contextmanager
+    def temp_file(self) -> Iterator[tuple[Path, BinaryIO]]:
+        """A new file in the store's temp area, removed when the block exits (published or not)."""
+        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self.temp_dir, prefix="part-")
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                yield path, handle
+        finally:
+            path.unlink(missing_ok=True)
+
+    def publish(
+        self,
+        source: Path,
+        *,
+        data_source_name: str,
+        sha256: str,
+        size_bytes: int,
+        filename: str,
+        manifest_json: bytes,
+    ) -> tuple[StoredObject, bool]:
+        """Move the fully written file ``source`` into the store with its manifest.
+
+        Returns the object and ``True`` if this call created it, ``False`` if it existed already (then
+        ``source`` is left for the caller's temp cleanup and the existing object is verified by size).
+        """
+        final_dir = self.object_dir(data_source_name, sha256)
+        if "/" in filename or "\\" in filename or filename in {"", ".", ".."}:
+            raise StorageError(f"unsafe file name {filename!r}")
+        wanted = StoredObject(self.base, data_source_name, sha256, filename, size_bytes)
+        if not wanted.path.resolve().is_relative_to(self.base):
+            raise StorageError(f"{wanted.path} would leave the store {self.base}")
+        existing = self.find(data_source_name, sha256)
+        if existing is not None:
+            return self._verified(existing, size_bytes), False
+        staging = self.temp_dir / f"stage-{uuid.uuid4().hex}"
+        staging.mkdir(parents=True)
+        try:
+            os.replace(source, staging / filename)
+            _write_synced(staging / f"{filename}{MANIFEST_SUFFIX}", manifest_json)
+            with (staging / filename).open("rb") as handle:
+                os.fsync(handle.fileno())
+            _fsync_dir(staging)
+            final_dir.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.rename(staging, final_dir)
+            except OSError as exc:
+                if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise StorageError(f"cannot publish {final_dir}: {exc}") from exc
+                winner = self.find(data_source_name, sha256)
+                if winner is None:  # pragma: no cover - the directory vanished between rename and look-up
+                    raise StorageError(f"cannot publish {final_dir}: {exc}") from exc
+                return self._verified(winner, size_bytes), False
+            _fsync_dir(final_dir.parent)
+            return wanted, True
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    @staticmethod
+    def _verified(existing: StoredObject, size_bytes: int) -> StoredObject:
+        if existing.size_bytes != size_bytes:
+            raise IntegrityError(
+                f"{existing.path}: stored object has {existing.size_bytes} bytes, its hash promises {size_bytes}"
+            )
+        return existing
+
+    def temp_files(self) -> list[Path]:
+        """Everything left in the temp area (empty after every completed or failed write)."""
+        if not self.temp_dir.is_dir():
+            return []
+        return sorted(self.temp_dir.iterdir())
+
+    def iter_objects(self) -> Iterator[StoredObject]:
+        """Every object directory in the store (used by ``manifest verify`` to find orphans)."""
+        if not self.base.is_dir():
+            return
+        for source_dir in sorted(p for p in self.base.iterdir() if p.is_dir() and p.name != TEMP_DIR_NAME):
+            for object_dir in sorted(p for p in source_dir.iterdir() if p.is_dir() and _SHA256.fullmatch(p.name)):
+                found = self.find(source_dir.name, object_dir.name)
+                if found is not None:
+                    yield found
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())

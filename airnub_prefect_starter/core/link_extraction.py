@@ -1,0 +1,106 @@
+"""Extract links from an HTML page: resolve relative links, honour ``<base href>``, drop non-web schemes,
+dedupe, and stop at a link limit. Input size is bounded by the caller (the page is downloaded under
+``max_bytes``); the parser reads in chunks and never builds a tree, so hostile pages cost linear time."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+__all__ = ["ExtractedLink", "LinkExtraction", "extract_links", "extract_links_from_file", "links_matching"]
+
+_WEB_SCHEMES = frozenset({"http", "https"})
+_WHITESPACE = re.compile(r"\s+")
+_MAX_TITLE_CHARS = 500
+_CHUNK_CHARS = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ExtractedLink:
+    url: str
+    title: str
+
+
+@dataclass(frozen=True)
+class LinkExtraction:
+    links: tuple[ExtractedLink, ...]
+    truncated: bool
+
+
+class _LinkParser(HTMLParser):
+    def __init__(self, page_url: str, max_links: int) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base_url = page_url
+        self.max_links = max_links
+        self.links: dict[str, ExtractedLink] = {}
+        self.truncated = False
+        self._seen_base = False
+        self._open_href: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "base" and not self._seen_base and values.get("href"):
+            self._seen_base = True  # only the first <base href> counts (HTML spec)
+            self.base_url = urljoin(self.base_url, (values["href"] or "").strip())
+        elif tag == "a":
+            self._finish_anchor()
+            href = (values.get("href") or "").strip()
+            self._open_href = href or None
+            self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._open_href is not None and sum(map(len, self._text)) < _MAX_TITLE_CHARS:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._finish_anchor()
+
+    def _finish_anchor(self) -> None:
+        href, self._open_href = self._open_href, None
+        if href is None or self.truncated:
+            return
+        absolute, _fragment = urldefrag(urljoin(self.base_url, href))
+        if urlsplit(absolute).scheme.lower() not in _WEB_SCHEMES or absolute in self.links:
+            return
+        if len(self.links) >= self.max_links:
+            self.truncated = True
+            return
+        title = _WHITESPACE.sub(" ", "".join(self._text)).strip()[:_MAX_TITLE_CHARS]
+        self.links[absolute] = ExtractedLink(url=absolute, title=title)
+
+
+def extract_links(html: str, page_url: str, max_links: int = 1000) -> LinkExtraction:
+    """Unique http(s) links of ``html`` in document order, at most ``max_links`` (``truncated`` if more)."""
+    return _parse((html[i : i + _CHUNK_CHARS] for i in range(0, len(html), _CHUNK_CHARS)), page_url, max_links)
+
+
+def extract_links_from_file(
+    path: Path, page_url: str, max_links: int = 1000, encoding: str = "utf-8"
+) -> LinkExtraction:
+    """:func:`extract_links` over a stored page, read in chunks (undecodable bytes replaced)."""
+    with path.open(encoding=encoding, errors="replace") as handle:
+        return _parse(iter(lambda: handle.read(_CHUNK_CHARS), ""), page_url, max_links)
+
+
+def _parse(chunks: Iterable[str], page_url: str, max_links: int) -> LinkExtraction:
+    parser = _LinkParser(page_url, max_links)
+    for chunk in chunks:
+        parser.feed(chunk)
+        if parser.truncated:
+            break
+    else:
+        parser.close()
+        parser._finish_anchor()
+    return LinkExtraction(links=tuple(parser.links.values()), truncated=parser.truncated)
+
+
+def links_matching(links: Iterable[ExtractedLink], patterns: Iterable[str]) -> list[ExtractedLink]:
+    """Links whose URL matches any regular expression in ``patterns`` (``re.search``)."""
+    compiled = [re.compile(p) for p in patterns]
+    return [link for link in links if any(p.search(link.url) for p in compiled)]

@@ -1,0 +1,376 @@
+"""The manifest index: which objects exist, where, from which URLs, and each URL's HTTP validators.
+
+SQLAlchemy 2 Core over SQLite (default; WAL, busy timeout, ``BEGIN IMMEDIATE`` so concurrent writers queue
+instead of failing on lock upgrades) or PostgreSQL (by URL). Three tables:
+
+* ``cas_objects``     one row per (data source, sha256): where the object lives
+* ``object_sources``  one row per (data source, sha256, URL): every URL that served that content
+* ``url_states``      one row per (data source, URL): latest sha256, ETag and Last-Modified, for conditional GET
+
+All writes are ``INSERT ... ON CONFLICT``, so processes racing on the same content leave one row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from airnub_prefect_starter.common.utils import redact_url
+from airnub_prefect_starter.core.errors import ManifestIndexError
+
+__all__ = ["IndexedObject", "ManifestIndex", "ObjectSource", "UrlState", "url_key"]
+
+SCHEMA_VERSION = 1
+_metadata = sa.MetaData()
+
+cas_objects = sa.Table(
+    "cas_objects",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("data_source_name", sa.String(128), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("storage_base", sa.Text, nullable=False),
+    sa.Column("relative_path", sa.Text, nullable=False),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("size_bytes", sa.BigInteger, nullable=False),
+    sa.Column("content_type", sa.Text),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("first_source_url", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("data_source_name", "sha256", name="uq_cas_objects_source_sha256"),
+)
+
+object_sources = sa.Table(
+    "object_sources",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("data_source_name", sa.String(128), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("url_key", sa.String(64), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("link_title", sa.Text),
+    sa.Column("source_page_url", sa.Text),
+    sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("data_source_name", "sha256", "url_key", name="uq_object_sources"),
+)
+
+url_states = sa.Table(
+    "url_states",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("data_source_name", sa.String(128), nullable=False),
+    sa.Column("url_key", sa.String(64), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("data_source_name", "url_key", name="uq_url_states"),
+)
+
+schema_info = sa.Table("airnub_schema", _metadata, sa.Column("version", sa.Integer, primary_key=True))
+
+
+def url_key(url: str) -> str:
+    """Stable key of a full URL (secrets included, so URLs differing only in a token stay distinct)."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class IndexedObject:
+    data_source_name: str
+    sha256: str
+    storage_base: str
+    relative_path: str
+    filename: str
+    size_bytes: int
+    content_type: str | None
+    kind: str
+    first_source_url: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ObjectSource:
+    url: str
+    name: str
+    link_title: str | None
+    source_page_url: str | None
+    first_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class UrlState:
+    sha256: str
+    etag: str | None
+    last_modified: str | None
+    checked_at: datetime
+    changed_at: datetime
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3 here (the ``postgres`` extra), not psycopg2."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _create_engine(url: str) -> Engine:
+    url = _normalise_url(url)
+    try:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise ManifestIndexError(f"cannot open manifest index {redact_url(url)}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_on_connect)
+        sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # let the "begin" listener issue BEGIN IMMEDIATE
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+class ManifestIndex:
+    """The index behind one SQLAlchemy URL. Creates its schema on first use; safe across processes."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+            from pathlib import Path
+
+            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self._engine = _create_engine(url)
+        self._insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
+        with self._transaction() as conn:
+            if self._engine.dialect.name == "postgresql":  # serialise concurrent CREATE TABLE across processes
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7210331)"))
+            _metadata.create_all(conn, checkfirst=True)
+            conn.execute(self._insert(schema_info).values(version=SCHEMA_VERSION).on_conflict_do_nothing())
+
+    def __repr__(self) -> str:
+        return f"ManifestIndex({redact_url(self.url)!r})"
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise ManifestIndexError(f"manifest index {redact_url(self.url)}: {type(exc).__name__}: {exc}") from exc
+
+    # -- reads -------------------------------------------------------------------------------------------
+    def url_state(self, data_source_name: str, url: str) -> UrlState | None:
+        query = sa.select(url_states).where(
+            url_states.c.data_source_name == data_source_name, url_states.c.url_key == url_key(url)
+        )
+        with self._transaction() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        return UrlState(
+            sha256=row["sha256"],
+            etag=row["etag"],
+            last_modified=row["last_modified"],
+            checked_at=_aware(row["checked_at"]),
+            changed_at=_aware(row["changed_at"]),
+        )
+
+    def get_object(self, data_source_name: str, sha256: str) -> IndexedObject | None:
+        query = sa.select(cas_objects).where(
+            cas_objects.c.data_source_name == data_source_name, cas_objects.c.sha256 == sha256
+        )
+        with self._transaction() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _object_from_row(row)
+
+    def list_objects(self, data_source_name: str | None = None, limit: int | None = None) -> list[IndexedObject]:
+        query = sa.select(cas_objects).order_by(cas_objects.c.created_at, cas_objects.c.id)
+        if data_source_name:
+            query = query.where(cas_objects.c.data_source_name == data_source_name)
+        if limit:
+            query = query.limit(limit)
+        with self._transaction() as conn:
+            return [_object_from_row(row) for row in conn.execute(query).mappings()]
+
+    def find_objects(self, sha256_prefix: str) -> list[IndexedObject]:
+        query = sa.select(cas_objects).where(cas_objects.c.sha256.startswith(sha256_prefix.lower()))
+        with self._transaction() as conn:
+            return [_object_from_row(row) for row in conn.execute(query).mappings()]
+
+    def sources_of(self, data_source_name: str, sha256: str) -> list[ObjectSource]:
+        query = (
+            sa.select(object_sources)
+            .where(object_sources.c.data_source_name == data_source_name, object_sources.c.sha256 == sha256)
+            .order_by(object_sources.c.first_seen_at, object_sources.c.id)
+        )
+        with self._transaction() as conn:
+            return [
+                ObjectSource(
+                    url=row["url"],
+                    name=row["name"],
+                    link_title=row["link_title"],
+                    source_page_url=row["source_page_url"],
+                    first_seen_at=_aware(row["first_seen_at"]),
+                )
+                for row in conn.execute(query).mappings()
+            ]
+
+    def count_rows(self) -> dict[str, int]:
+        with self._transaction() as conn:
+            return {
+                table.name: int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+                for table in (cas_objects, object_sources, url_states)
+            }
+
+    # -- writes ------------------------------------------------------------------------------------------
+    def record_fetch(
+        self,
+        obj: IndexedObject,
+        *,
+        url: str,
+        name: str,
+        etag: str | None,
+        last_modified: str | None,
+        link_title: str | None = None,
+        source_page_url: str | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Record that ``url`` served ``obj`` (one transaction). Returns True if the object row is new."""
+        now = now or datetime.now(UTC)
+        key = url_key(url)
+        shown = redact_url(url)
+        with self._transaction() as conn:
+            created = conn.execute(
+                self._insert(cas_objects)
+                .values(**_object_values(obj))
+                .on_conflict_do_nothing(index_elements=["data_source_name", "sha256"])
+            ).rowcount
+            conn.execute(
+                self._insert(object_sources)
+                .values(
+                    data_source_name=obj.data_source_name,
+                    sha256=obj.sha256,
+                    url_key=key,
+                    url=shown,
+                    name=name,
+                    link_title=link_title,
+                    source_page_url=redact_url(source_page_url) if source_page_url else None,
+                    first_seen_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["data_source_name", "sha256", "url_key"])
+            )
+            self._upsert_url_state(conn, obj.data_source_name, key, shown, obj.sha256, etag, last_modified, now)
+        return bool(created)
+
+    def touch_unchanged(
+        self,
+        data_source_name: str,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        now: datetime | None = None,
+    ) -> None:
+        """Record a 304 (or identical body): keep the sha256, refresh validators and ``checked_at``."""
+        now = now or datetime.now(UTC)
+        values: dict[str, Any] = {"checked_at": now}
+        if etag:
+            values["etag"] = etag
+        if last_modified:
+            values["last_modified"] = last_modified
+        with self._transaction() as conn:
+            conn.execute(
+                sa.update(url_states)
+                .where(url_states.c.data_source_name == data_source_name, url_states.c.url_key == url_key(url))
+                .values(**values)
+            )
+
+    def _upsert_url_state(
+        self,
+        conn: Connection,
+        data_source_name: str,
+        key: str,
+        shown_url: str,
+        sha256: str,
+        etag: str | None,
+        last_modified: str | None,
+        now: datetime,
+    ) -> None:
+        statement = self._insert(url_states).values(
+            data_source_name=data_source_name,
+            url_key=key,
+            url=shown_url,
+            sha256=sha256,
+            etag=etag,
+            last_modified=last_modified,
+            checked_at=now,
+            changed_at=now,
+        )
+        changed = url_states.c.sha256 != statement.excluded.sha256
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["data_source_name", "url_key"],
+                set_={
+                    "sha256": statement.excluded.sha256,
+                    "etag": statement.excluded.etag,
+                    "last_modified": statement.excluded.last_modified,
+                    "checked_at": statement.excluded.checked_at,
+                    "changed_at": sa.case((changed, statement.excluded.changed_at), else_=url_states.c.changed_at),
+                },
+            )
+        )
+
+
+def _object_values(obj: IndexedObject) -> dict[str, Any]:
+    return {
+        "data_source_name": obj.data_source_name,
+        "sha256": obj.sha256,
+        "storage_base": obj.storage_base,
+        "relative_path": obj.relative_path,
+        "filename": obj.filename,
+        "size_bytes": obj.size_bytes,
+        "content_type": obj.content_type,
+        "kind": obj.kind,
+        "first_source_url": obj.first_source_url,
+        "created_at": obj.created_at,
+    }
+
+
+def _object_from_row(row: sa.RowMapping) -> IndexedObject:
+    return IndexedObject(
+        data_source_name=row["data_source_name"],
+        sha256=row["sha256"],
+        storage_base=row["storage_base"],
+        relative_path=row["relative_path"],
+        filename=row["filename"],
+        size_bytes=int(row["size_bytes"]),
+        content_type=row["content_type"],
+        kind=row["kind"],
+        first_source_url=row["first_source_url"],
+        created_at=_aware(row["created_at"]),
+    )
