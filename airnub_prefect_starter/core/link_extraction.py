@@ -63,7 +63,7 @@ class _LinkParser(HTMLParser):
 
     def _finish_anchor(self) -> None:
         href, self._open_href = self._open_href, None
-        if href is None or self.truncated:
+        if href is None or href.startswith("#") or self.truncated:  # same-page anchors are not links out
             return
         absolute, _fragment = urldefrag(urljoin(self.base_url, href))
         if urlsplit(absolute).scheme.lower() not in _WEB_SCHEMES or absolute in self.links:

@@ -13,7 +13,7 @@ All writes are ``INSERT ... ON CONFLICT``, so processes racing on the same conte
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -270,7 +270,8 @@ class ManifestIndex:
                 self._insert(cas_objects)
                 .values(**_object_values(obj))
                 .on_conflict_do_nothing(index_elements=["data_source_name", "sha256"])
-            ).rowcount
+                .returning(cas_objects.c.id)
+            ).first()
             conn.execute(
                 self._insert(object_sources)
                 .values(
@@ -286,7 +287,7 @@ class ManifestIndex:
                 .on_conflict_do_nothing(index_elements=["data_source_name", "sha256", "url_key"])
             )
             self._upsert_url_state(conn, obj.data_source_name, key, shown, obj.sha256, etag, last_modified, now)
-        return bool(created)
+        return created is not None
 
     def touch_unchanged(
         self,

@@ -8,9 +8,9 @@ and ``max_bytes`` while it hashes. Every httpx error is translated into the pack
 
 from __future__ import annotations
 
-import email.message
 import email.utils
 import hashlib
+import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -47,7 +47,7 @@ __all__ = [
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-_CHUNK = 256 * 1024
+_DISPOSITION_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
 
 
 class Deadline:
@@ -213,7 +213,7 @@ def stream_body(
     digest = hashlib.sha256()
     received = 0
     try:
-        for chunk in response.iter_raw(_CHUNK):
+        for chunk in response.iter_raw():
             received += len(chunk)
             if received > policy.max_bytes:
                 raise PermanentDownloadError(
@@ -244,15 +244,29 @@ def _declared_length(response: httpx.Response) -> int | None:
     return length if length >= 0 else None
 
 
+def _disposition_filename(value: str) -> str | None:
+    """The file name of a Content-Disposition value: ``filename*`` (RFC 5987/6266) wins over ``filename``."""
+    params: dict[str, str] = {}
+    for key, raw in _DISPOSITION_PARAM.findall(value):
+        raw = raw.strip()
+        if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
+            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+        params.setdefault(key.lower(), raw)
+    extended = params.get("filename*")
+    if extended and extended.count("'") >= 2:
+        charset, _language, encoded = extended.split("'", 2)
+        try:
+            return unquote(encoded, encoding=charset or "utf-8", errors="strict")
+        except (LookupError, UnicodeDecodeError):
+            pass  # an undecodable filename* falls back to the plain filename
+    return params.get("filename")
+
+
 def filename_from_response(response: httpx.Response, final_url: str, fallback: str) -> str:
     """A safe file name: Content-Disposition (``filename*`` before ``filename``), else the URL's last path
     segment, else ``fallback``; always passed through :func:`sanitize_filename`."""
-    disposition = response.headers.get("content-disposition")
-    if disposition:
-        message = email.message.Message()
-        message["content-disposition"] = disposition
-        candidate = message.get_filename()
-        if candidate:
-            return sanitize_filename(candidate, fallback=fallback)
+    candidate = _disposition_filename(response.headers.get("content-disposition") or "")
+    if candidate:
+        return sanitize_filename(candidate, fallback=fallback)
     segment = unquote(urlsplit(final_url).path.rsplit("/", 1)[-1])
     return sanitize_filename(segment or fallback, fallback=fallback)

@@ -40,7 +40,7 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
-        route = self.server.owner._next_route(self.path, dict(self.headers.items()))
+        route = self.server.owner._next_route(self.path.split("?", 1)[0], dict(self.headers.items()))
         if route is None:
             self._send_simple(404, b"not found")
             return

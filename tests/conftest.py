@@ -1,0 +1,114 @@
+"""Fixtures shared by the whole suite: loopback HTTP servers, stores, indexes (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from airnub_prefect_starter.core.cas import ContentAddressedStore
+from airnub_prefect_starter.core.file_handlers import IngestContext
+from airnub_prefect_starter.core.http_policy import HttpPolicy
+from airnub_prefect_starter.core.manifest_index import ManifestIndex
+from airnub_prefect_starter.core.web_utils import build_http_client
+from tests.support.http_server import LoopbackHTTPServer
+
+POSTGRES_ENV = "AIRNUB_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+def http_server() -> Iterator[LoopbackHTTPServer]:
+    with LoopbackHTTPServer() as server:
+        yield server
+
+
+@dataclass
+class IngestEnv:
+    """A CAS, an index and a way to build contexts with a chosen policy."""
+
+    store: ContentAddressedStore
+    index: ManifestIndex
+    data_source_name: str = "test_source"
+    clients: list[httpx.Client] = field(default_factory=list)
+
+    def ctx(self, client: httpx.Client | None = None, **policy: object) -> IngestContext:
+        settings: dict[str, object] = {
+            "allow_private_networks": True,
+            "retries": 0,
+            "retry_delay_s": 0.0,
+            "connect_timeout_s": 5.0,
+            "read_timeout_s": 5.0,
+        }
+        settings.update(policy)
+        resolved = HttpPolicy.model_validate(settings)
+        if client is None:
+            client = build_http_client(resolved)
+            self.clients.append(client)
+        return IngestContext(
+            store=self.store,
+            index=self.index,
+            policy=resolved,
+            client=client,
+            data_source_name=self.data_source_name,
+        )
+
+    def objects(self) -> list[Path]:
+        return sorted(p for p in self.store.base.rglob("*") if p.is_file() and ".tmp" not in p.parts)
+
+    def temp_files(self) -> list[Path]:
+        return self.store.temp_files()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'index.sqlite3'}"
+
+
+@pytest.fixture
+def ingest_env(tmp_path: Path, sqlite_url: str) -> Iterator[IngestEnv]:
+    index = ManifestIndex(sqlite_url)
+    env = IngestEnv(store=ContentAddressedStore(tmp_path / "cas"), index=index)
+    yield env
+    for client in env.clients:
+        client.close()
+    index.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{POSTGRES_ENV} is not set: PostgreSQL tests must run in CI")
+        pytest.skip(f"{POSTGRES_ENV} not set")
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"airnub_test_{uuid.uuid4().hex[:12]}"
+    admin_url = sa.engine.make_url(postgres_server_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def index_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The manifest index URL, once for SQLite and once for PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'index.sqlite3'}"
+    return str(request.getfixturevalue("postgres_url"))

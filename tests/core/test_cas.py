@@ -1,0 +1,97 @@
+"""The content-addressed store: atomic publish, first writer wins, no escape from the base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from airnub_prefect_starter.core.cas import ContentAddressedStore
+from airnub_prefect_starter.core.errors import IntegrityError, StorageError
+from tests.support.http_server import sha256_hex
+
+DATA = b"hello store"
+SHA = sha256_hex(DATA)
+
+
+def publish(store: ContentAddressedStore, data: bytes = DATA, filename: str = "f.txt", size: int | None = None):
+    with store.temp_file() as (path, handle):
+        handle.write(data)
+        handle.flush()
+        return store.publish(
+            path,
+            data_source_name="src",
+            sha256=sha256_hex(data),
+            size_bytes=len(data) if size is None else size,
+            filename=filename,
+            manifest_json=b"{}",
+        )
+
+
+def test_publish_places_object_and_manifest_together(tmp_path: Path) -> None:
+    store = ContentAddressedStore(tmp_path)
+
+    stored, created = publish(store)
+
+    assert created is True
+    assert stored.path == tmp_path / "src" / SHA / "f.txt" and stored.path.read_bytes() == DATA
+    assert stored.manifest_path.read_bytes() == b"{}"
+    assert store.temp_files() == []
+
+
+def test_publish_second_writer_loses_and_keeps_first(tmp_path: Path) -> None:
+    store = ContentAddressedStore(tmp_path)
+    first, _ = publish(store, filename="first.txt")
+
+    second, created = publish(store, filename="second.txt")
+
+    assert created is False and second.path == first.path
+    assert sorted(p.name for p in first.directory.iterdir()) == ["first.txt", "first.txt.manifest.json"]
+    assert store.temp_files() == []
+
+
+def test_publish_loser_detects_corrupt_winner(tmp_path: Path) -> None:
+    store = ContentAddressedStore(tmp_path)
+    first, _ = publish(store)
+    first.path.write_bytes(b"truncated")
+
+    with pytest.raises(IntegrityError, match="stored object has 9 bytes, its hash promises 11"):
+        publish(store)
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "..", "", "a\\b"])
+def test_publish_refuses_unsafe_filename(tmp_path: Path, name: str) -> None:
+    store = ContentAddressedStore(tmp_path / "cas")
+
+    with pytest.raises(StorageError, match="unsafe file name"):
+        publish(store, filename=name)
+
+    assert not (tmp_path / "x").exists() and store.temp_files() == []
+
+
+@pytest.mark.parametrize("name", ["../up", "a/b", "", ".."])
+def test_object_dir_refuses_unsafe_data_source_name(tmp_path: Path, name: str) -> None:
+    with pytest.raises(StorageError, match="data_source_name"):
+        ContentAddressedStore(tmp_path).object_dir(name, SHA)
+
+
+def test_temp_file_is_removed_when_writer_fails(tmp_path: Path) -> None:
+    store = ContentAddressedStore(tmp_path)
+
+    def write_then_fail() -> None:
+        with store.temp_file() as (_path, handle):
+            handle.write(b"partial")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        write_then_fail()
+
+    assert store.temp_files() == []
+
+
+def test_iter_objects_lists_every_object(tmp_path: Path) -> None:
+    store = ContentAddressedStore(tmp_path)
+    publish(store, b"one")
+    publish(store, b"two")
+
+    assert sorted(o.sha256 for o in store.iter_objects()) == sorted([sha256_hex(b"one"), sha256_hex(b"two")])

@@ -1,0 +1,310 @@
+"""core_download_hash_store_and_manifest against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from airnub_prefect_starter.core.config_models import FileToAcquire
+from airnub_prefect_starter.core.errors import (
+    PermanentDownloadError,
+    PolicyViolationError,
+    TransientDownloadError,
+)
+from airnub_prefect_starter.core.file_handlers import IngestStatus, core_download_hash_store_and_manifest
+from tests.conftest import IngestEnv
+from tests.support.http_server import LoopbackHTTPServer, Route, sha256_hex
+
+BODY = b"station,temp_c\nA,12.5\nB,13.0\n" * 100
+
+
+def item(url: str, name: str = "readings", **extra: str) -> FileToAcquire:
+    return FileToAcquire(name=name, url=url, **extra)
+
+
+def test_download_stores_bytes_and_hash_when_new(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    url = http_server.serve("/data/readings.csv", body=BODY, headers={"Content-Type": "text/csv"})
+
+    result = core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+
+    assert result.status is IngestStatus.STORED
+    assert result.sha256 == sha256_hex(BODY)
+    assert result.path == ingest_env.store.base / "test_source" / sha256_hex(BODY) / "readings.csv"
+    assert result.path.read_bytes() == BODY
+    manifest = json.loads(result.manifest_path.read_text())
+    assert manifest["sha256"] == sha256_hex(BODY)
+    assert manifest["size_bytes"] == len(BODY)
+    assert manifest["source_url"] == url
+    assert manifest["content_type"] == "text/csv"
+    assert manifest["schema_version"] == 1
+    row = ingest_env.index.get_object("test_source", sha256_hex(BODY))
+    assert row is not None and row.relative_path == f"test_source/{sha256_hex(BODY)}/readings.csv"
+    assert ingest_env.temp_files() == []
+
+
+def test_download_sends_identity_encoding(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    url = http_server.serve("/f.csv", body=BODY)
+
+    core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+
+    assert http_server.request_headers["/f.csv"][0]["Accept-Encoding"] == "identity"
+
+
+def test_download_returns_unchanged_on_304_and_rewrites_nothing(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    url = http_server.serve("/f.csv", body=BODY, etag='"v1"', last_modified="Wed, 21 Oct 2026 07:28:00 GMT")
+    ctx = ingest_env.ctx()
+    first = core_download_hash_store_and_manifest(item(url), ctx)
+    mtimes = {p: p.stat().st_mtime_ns for p in ingest_env.objects()}
+
+    second = core_download_hash_store_and_manifest(item(url), ctx)
+
+    assert second.status is IngestStatus.UNCHANGED
+    assert (second.sha256, second.path) == (first.sha256, first.path)
+    assert http_server.request_headers["/f.csv"][1]["If-None-Match"] == '"v1"'
+    assert {p: p.stat().st_mtime_ns for p in ingest_env.objects()} == mtimes
+    assert ingest_env.index.count_rows() == {"cas_objects": 1, "object_sources": 1, "url_states": 1}
+
+
+def test_download_returns_unchanged_when_server_ignores_validators(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    url = http_server.serve("/f.csv", body=BODY)
+    ctx = ingest_env.ctx()
+    core_download_hash_store_and_manifest(item(url), ctx)
+    mtimes = {p: p.stat().st_mtime_ns for p in ingest_env.objects()}
+
+    again = core_download_hash_store_and_manifest(item(url), ctx)
+
+    assert again.status is IngestStatus.UNCHANGED
+    assert {p: p.stat().st_mtime_ns for p in ingest_env.objects()} == mtimes
+    assert ingest_env.temp_files() == []
+
+
+def test_download_stores_new_version_when_content_changes(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    url = http_server.serve("/f.csv", Route(body=b"v1", etag='"1"'), Route(body=b"version two", etag='"2"'))
+    ctx = ingest_env.ctx()
+    core_download_hash_store_and_manifest(item(url), ctx)
+
+    second = core_download_hash_store_and_manifest(item(url), ctx)
+
+    assert second.status is IngestStatus.STORED and second.path.read_bytes() == b"version two"
+    state = ingest_env.index.url_state("test_source", url)
+    assert state is not None and (state.sha256, state.etag) == (sha256_hex(b"version two"), '"2"')
+
+
+def test_download_dedupes_same_content_from_two_urls(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    first_url = http_server.serve("/a/one.csv", body=BODY)
+    second_url = http_server.serve("/b/two.csv", body=BODY)
+    ctx = ingest_env.ctx()
+
+    first = core_download_hash_store_and_manifest(item(first_url, "one"), ctx)
+    second = core_download_hash_store_and_manifest(item(second_url, "two"), ctx)
+
+    assert (first.status, second.status) == (IngestStatus.STORED, IngestStatus.DUPLICATE)
+    assert second.path == first.path
+    assert len(ingest_env.objects()) == 2  # one object + its manifest
+    assert [s.url for s in ingest_env.index.sources_of("test_source", first.sha256)] == [first_url, second_url]
+
+
+def test_download_raises_permanent_on_404_without_retry(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    url = http_server.url("/missing.csv")
+
+    with pytest.raises(PermanentDownloadError, match=r"missing\.csv: HTTP 404"):
+        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(retries=3))
+
+    assert http_server.hits["/missing.csv"] == 1
+    assert ingest_env.objects() == [] and ingest_env.temp_files() == []
+
+
+def test_download_retries_503_then_stores(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    url = http_server.serve("/f.csv", Route(status=503, body=b"busy", headers={"Retry-After": "0"}), Route(body=BODY))
+
+    result = core_download_hash_store_and_manifest(item(url), ingest_env.ctx(retries=2))
+
+    assert result.status is IngestStatus.STORED and result.path.read_bytes() == BODY
+    assert http_server.hits["/f.csv"] == 2
+
+
+def test_download_raises_transient_after_retries_exhausted(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    url = http_server.serve("/f.csv", status=503, body=b"busy")
+
+    with pytest.raises(TransientDownloadError, match="HTTP 503"):
+        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(retries=2))
+
+    assert http_server.hits["/f.csv"] == 3
+    assert ingest_env.index.count_rows()["cas_objects"] == 0
+
+
+def test_download_rejects_truncated_body(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    url = http_server.serve("/f.bin", body=b"x" * 100, close_after=10)
+
+    with pytest.raises(TransientDownloadError, match="received 10 of 100 bytes"):
+        core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+
+    assert ingest_env.objects() == [] and ingest_env.temp_files() == []
+    assert ingest_env.index.count_rows() == {"cas_objects": 0, "object_sources": 0, "url_states": 0}
+
+
+def test_download_rejects_content_length_over_max(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    url = http_server.serve("/big.bin", body=b"x" * 5000)
+
+    with pytest.raises(PermanentDownloadError, match="Content-Length 5000 exceeds max_bytes 1000"):
+        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(max_bytes=1000))
+
+    assert ingest_env.objects() == [] and ingest_env.temp_files() == []
+
+
+def test_download_rejects_body_over_max_without_content_length(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    url = http_server.serve("/big.bin", body=b"x" * 5000, content_length=None)
+
+    with pytest.raises(PermanentDownloadError, match="body exceeds max_bytes 1000"):
+        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(max_bytes=1000))
+
+    assert ingest_env.objects() == [] and ingest_env.temp_files() == []
+
+
+def test_download_stores_body_without_content_length(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    url = http_server.serve("/f.bin", body=BODY, content_length=None)
+
+    result = core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+
+    assert result.path.read_bytes() == BODY
+
+
+def test_download_hits_total_deadline_on_slow_drip(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    url = http_server.serve("/slow.bin", body=b"x" * 200, drip_delay_s=0.05, drip_bytes=1)
+    started = time.monotonic()
+
+    with pytest.raises(TransientDownloadError, match=r"total deadline of 0\.5s exceeded after receiving \d+ bytes"):
+        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(total_deadline_s=0.5, read_timeout_s=2))
+
+    assert time.monotonic() - started < 3.0
+    assert ingest_env.objects() == [] and ingest_env.temp_files() == []
+
+
+def test_download_refuses_redirect_loop(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    http_server.redirect("/a", "/b")
+    url = http_server.redirect("/b", "/a")
+
+    with pytest.raises(PermanentDownloadError, match="redirect loop"):
+        core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+
+
+def test_download_refuses_too_many_redirects(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    for hop in range(4):
+        http_server.redirect(f"/r{hop}", f"/r{hop + 1}")
+    http_server.serve("/r4", body=BODY)
+
+    with pytest.raises(PermanentDownloadError, match="more than 2 redirects"):
+        core_download_hash_store_and_manifest(item(http_server.url("/r0")), ingest_env.ctx(max_redirects=2))
+
+
+def test_download_follows_redirect_and_names_file_from_final_url(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    http_server.serve("/real/final.csv", body=BODY)
+    url = http_server.redirect("/latest", "/real/final.csv", status=301)
+
+    result = core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+
+    assert result.path.name == "final.csv"
+    manifest = json.loads(result.manifest_path.read_text())
+    assert manifest["final_url"] == http_server.url("/real/final.csv") and manifest["source_url"] == url
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1/"])
+def test_download_refuses_redirect_to_non_http_scheme(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv, target: str
+) -> None:
+    url = http_server.redirect("/go", target)
+
+    with pytest.raises(PolicyViolationError, match="redirect to scheme .* refused"):
+        core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+
+
+@pytest.mark.parametrize(
+    ("disposition", "expected"),
+    [
+        ('attachment; filename="../../x"', "x"),
+        ('attachment; filename="/etc/passwd"', "passwd"),
+        ('attachment; filename="..\\\\..\\\\win.ini"', "win.ini"),
+        ("attachment; filename*=UTF-8''..%2F..%2Fx", "x"),
+        ("attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.csv", "résumé.csv"),
+        ("attachment; filename=\"fallback.csv\"; filename*=UTF-8''pr%C3%A9f%C3%A9r%C3%A9.csv", "préféré.csv"),
+        ('attachment; filename="CON.txt"', "_CON.txt"),
+        ('attachment; filename=".."', "readings"),
+        (f'attachment; filename="{"a" * 400}.csv"', "a" * 196 + ".csv"),
+    ],
+)
+def test_download_names_file_safely_from_content_disposition(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv, disposition: str, expected: str
+) -> None:
+    url = http_server.serve("/dl", body=BODY, headers={"Content-Disposition": disposition})
+
+    result = core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+
+    assert result.path.name == expected
+    assert result.path.parent.parent.parent == ingest_env.store.base
+    assert result.path.read_bytes() == BODY
+
+
+def test_download_refuses_loopback_address_by_default(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    url = http_server.serve("/f.csv", body=BODY)
+
+    with pytest.raises(PolicyViolationError, match=r"127\.0\.0\.1.*allow_private_networks"):
+        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(allow_private_networks=False))
+
+    assert http_server.hits["/f.csv"] == 0
+    assert ingest_env.objects() == []
+
+
+def test_download_error_redacts_query_secrets(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    url = http_server.url("/missing?api_key=s3cr3t&page=2")
+
+    with pytest.raises(PermanentDownloadError) as caught:
+        core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+
+    assert "s3cr3t" not in str(caught.value)
+    assert "api_key=REDACTED&page=2" in str(caught.value)
+
+
+def test_download_manifest_drops_secret_headers_and_redacts_url(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    url = http_server.serve(
+        "/f.csv",
+        body=BODY,
+        headers={"Set-Cookie": "session=abc", "X-Amz-Security-Token": "t0k", "Content-Type": "text/csv"},
+    )
+
+    result = core_download_hash_store_and_manifest(item(url + "?token=zzz"), ingest_env.ctx())
+
+    text = result.manifest_path.read_text()
+    assert "abc" not in text and "t0k" not in text and "zzz" not in text
+    assert json.loads(text)["response_headers"]["content-type"] == "text/csv"
+
+
+def test_download_refetches_when_stored_object_was_deleted(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    url = http_server.serve("/f.csv", body=BODY, etag='"v1"')
+    ctx = ingest_env.ctx()
+    first = core_download_hash_store_and_manifest(item(url), ctx)
+    for path in ingest_env.objects():
+        path.unlink()
+    first.path.parent.rmdir()
+
+    again = core_download_hash_store_and_manifest(item(url), ctx)
+
+    assert "If-None-Match" not in http_server.request_headers["/f.csv"][1]
+    assert again.status is IngestStatus.STORED and again.path.read_bytes() == BODY

@@ -1,0 +1,56 @@
+"""URL policy checks made before any connection."""
+
+from __future__ import annotations
+
+import pytest
+
+from airnub_prefect_starter.core.errors import PolicyViolationError
+from airnub_prefect_starter.core.http_policy import HttpOverrides, HttpPolicy, check_url_allowed, is_forbidden_address
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/x",
+        "http://localhost:8080/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.1.2.3/",
+        "http://192.168.0.1/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://0.0.0.0/",
+    ],
+)
+def test_check_url_refuses_private_addresses_by_default(url: str) -> None:
+    with pytest.raises(PolicyViolationError, match="private/loopback/link-local"):
+        check_url_allowed(url, HttpPolicy())
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/x", "file:///etc/passwd", "javascript:alert(1)"])
+def test_check_url_refuses_non_http_schemes(url: str) -> None:
+    with pytest.raises(PolicyViolationError, match="not allowed|no host|invalid URL"):
+        check_url_allowed(url, HttpPolicy(allow_private_networks=True))
+
+
+def test_check_url_enforces_allowed_hosts() -> None:
+    policy = HttpPolicy(allow_private_networks=True, allowed_hosts=(".example.org", "127.0.0.1"))
+
+    check_url_allowed("http://data.example.org/x", policy)
+    check_url_allowed("http://127.0.0.1/x", policy)
+    with pytest.raises(PolicyViolationError, match="not in allowed_hosts"):
+        check_url_allowed("http://evil.org/x", policy)
+
+
+def test_is_forbidden_address_allows_public_addresses() -> None:
+    assert not is_forbidden_address("93.184.216.34")
+    assert not is_forbidden_address("2606:2800:220:1:248:1893:25c8:1946")
+    assert is_forbidden_address("100.100.100.200")  # cloud metadata
+
+
+def test_policy_merge_applies_overrides_in_order() -> None:
+    stage = HttpOverrides(retries=5, read_timeout_s=9)
+    category = HttpOverrides(retries=1)
+
+    merged = HttpPolicy().merged(stage, None, category)
+
+    assert (merged.retries, merged.read_timeout_s, merged.connect_timeout_s) == (1, 9, 10.0)

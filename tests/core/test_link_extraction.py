@@ -1,0 +1,81 @@
+"""Link extraction from HTML, and page scraping through the store."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from airnub_prefect_starter.core.config_models import PageToScrape
+from airnub_prefect_starter.core.errors import PermanentDownloadError
+from airnub_prefect_starter.core.link_extraction import extract_links, links_matching
+from airnub_prefect_starter.core.scrape_handlers import core_scrape_page_links
+from tests.conftest import IngestEnv
+from tests.support.http_server import LoopbackHTTPServer
+
+PAGE = """<html><head><title>Data</title></head><body>
+<a href="files/a.csv">Dataset <b>A</b></a>
+<a href="/files/b.csv?v=1#section">B</a>
+<a href="files/a.csv#again">A again</a>
+<a href="javascript:alert(1)">js</a> <a href="mailto:x@example.org">mail</a>
+<a href="data:text/plain,hi">data</a> <a href="#top">top</a> <a>no href</a>
+<a href="https://other.example.org/c.csv">C</a>
+</body></html>"""
+
+
+def test_extract_links_resolves_relative_and_drops_non_web_schemes() -> None:
+    extraction = extract_links(PAGE, "http://example.org/pages/index.html")
+
+    assert [(link.url, link.title) for link in extraction.links] == [
+        ("http://example.org/pages/files/a.csv", "Dataset A"),
+        ("http://example.org/files/b.csv?v=1", "B"),
+        ("https://other.example.org/c.csv", "C"),
+    ]
+    assert extraction.truncated is False
+
+
+def test_extract_links_honours_first_base_href() -> None:
+    html = '<base href="http://cdn.example.org/d/"><base href="http://ignored/"><a href="x.csv">x</a>'
+
+    extraction = extract_links(html, "http://example.org/page.html")
+
+    assert [link.url for link in extraction.links] == ["http://cdn.example.org/d/x.csv"]
+
+
+def test_extract_links_stops_at_link_limit_on_hostile_page() -> None:
+    html = "".join(f'<a href="/f{i}.csv">{i}</a>' for i in range(200_000))
+    started = time.monotonic()
+
+    extraction = extract_links(html, "http://example.org/", max_links=1000)
+
+    assert len(extraction.links) == 1000 and extraction.truncated is True
+    assert time.monotonic() - started < 5
+
+
+def test_links_matching_filters_by_pattern() -> None:
+    links = extract_links(PAGE, "http://example.org/").links
+
+    assert [link.url for link in links_matching(links, [r"\.csv$"])] == [
+        "http://example.org/files/a.csv",
+        "https://other.example.org/c.csv",
+    ]
+
+
+def test_scrape_stores_page_and_returns_links(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    url = http_server.serve(
+        "/pages/index.html", body=PAGE.encode(), headers={"Content-Type": "text/html; charset=utf-8"}
+    )
+
+    result = core_scrape_page_links(PageToScrape(name="index", url=url), ingest_env.ctx())
+
+    assert result.page.path.read_text() == PAGE
+    assert result.links[0].url == http_server.url("/pages/files/a.csv")
+
+
+def test_scrape_refuses_huge_page(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    url = http_server.serve("/huge.html", body=b"<a href='x'>" * 200_000, content_length=None)
+
+    with pytest.raises(PermanentDownloadError, match="body exceeds max_bytes 100000"):
+        core_scrape_page_links(PageToScrape(name="huge", url=url), ingest_env.ctx(max_bytes=100_000))
+
+    assert ingest_env.objects() == [] and ingest_env.temp_files() == []

@@ -1,0 +1,82 @@
+"""The manifest index on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from airnub_prefect_starter.core.errors import ManifestIndexError
+from airnub_prefect_starter.core.manifest_index import IndexedObject, ManifestIndex
+
+SHA = "a" * 64
+
+
+def obj(sha: str = SHA, source: str = "src") -> IndexedObject:
+    return IndexedObject(
+        data_source_name=source,
+        sha256=sha,
+        storage_base="/store",
+        relative_path=f"{source}/{sha}/f.csv",
+        filename="f.csv",
+        size_bytes=10,
+        content_type="text/csv",
+        kind="file",
+        first_source_url="http://h/f.csv",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_index_records_object_once_per_source_and_sha(index_url: str) -> None:
+    index = ManifestIndex(index_url)
+    try:
+        first = index.record_fetch(obj(), url="http://h/f.csv", name="f", etag='"1"', last_modified=None)
+        second = index.record_fetch(obj(), url="http://h/copy.csv", name="copy", etag=None, last_modified=None)
+
+        assert (first, second) == (True, False)
+        assert index.count_rows() == {"cas_objects": 1, "object_sources": 2, "url_states": 2}
+        assert [s.url for s in index.sources_of("src", SHA)] == ["http://h/f.csv", "http://h/copy.csv"]
+    finally:
+        index.close()
+
+
+def test_index_url_state_tracks_latest_sha_and_validators(index_url: str) -> None:
+    index = ManifestIndex(index_url)
+    try:
+        index.record_fetch(obj(), url="http://h/f.csv", name="f", etag='"1"', last_modified="Mon")
+        index.record_fetch(obj("b" * 64), url="http://h/f.csv", name="f", etag='"2"', last_modified=None)
+        index.touch_unchanged("src", "http://h/f.csv", etag=None, last_modified="Tue")
+
+        state = index.url_state("src", "http://h/f.csv")
+        assert state is not None
+        assert (state.sha256, state.etag, state.last_modified) == ("b" * 64, '"2"', "Tue")
+        assert index.url_state("other", "http://h/f.csv") is None
+    finally:
+        index.close()
+
+
+def test_index_keys_urls_by_full_url_but_stores_redacted(index_url: str) -> None:
+    index = ManifestIndex(index_url)
+    try:
+        index.record_fetch(obj(), url="http://h/f?token=one", name="f", etag=None, last_modified=None)
+        index.record_fetch(obj(), url="http://h/f?token=two", name="f", etag=None, last_modified=None)
+
+        assert [s.url for s in index.sources_of("src", SHA)] == ["http://h/f?token=REDACTED"] * 2
+    finally:
+        index.close()
+
+
+def test_index_survives_reopen(index_url: str) -> None:
+    ManifestIndex(index_url).record_fetch(obj(), url="http://h/f.csv", name="f", etag=None, last_modified=None)
+
+    reopened = ManifestIndex(index_url)
+    try:
+        assert [o.sha256 for o in reopened.list_objects()] == [SHA]
+        assert [o.sha256 for o in reopened.find_objects("aaaa")] == [SHA]
+    finally:
+        reopened.close()
+
+
+def test_index_unreachable_postgres_raises_typed_error() -> None:
+    with pytest.raises(ManifestIndexError, match="cannot|manifest index"):
+        ManifestIndex("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
