@@ -165,7 +165,7 @@ class TaskRunnerConfig(_Model):
     """How a stage runs its batches: bounded threads (default) or Dask."""
 
     kind: Literal["threads", "dask"] = Field(default="threads", description="'threads' or 'dask' (prefect-dask).")
-    max_workers: int = Field(default=4, ge=1, le=64, description="Thread count, or Dask workers of a local cluster.")
+    n_workers: int = Field(default=2, ge=1, le=64, description="Workers of a temporary local Dask cluster.")
     address: str | None = Field(default=None, description="Existing Dask scheduler address; local cluster if unset.")
 
     @model_validator(mode="after")

@@ -1,0 +1,212 @@
+"""Ingest a batch of items through the core, one typed outcome per item, under a per-host limit.
+
+Prefect charges ~35 ms of CPU per task run, so flows hand each task a *batch*. Inside a batch every item is
+ingested by the core (which retries transient errors itself); an item that still fails becomes an
+:class:`ItemOutcome` with ``status="failed"`` and the error's type and message, so the other items go on.
+The category flow raises :class:`IngestionFailedError` afterwards if any item failed: the run ends Failed.
+
+:class:`BatchRuntime` is the picklable description of a category run (paths, URLs, policy), from which each
+worker process builds its own :class:`IngestContext` (HTTP client and index connections are not picklable).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from airnub_prefect_starter.common.settings import AirnubSettings
+from airnub_prefect_starter.common.utils import redact_url
+from airnub_prefect_starter.core.api_handlers import core_poll_api_and_store
+from airnub_prefect_starter.core.cas import ContentAddressedStore
+from airnub_prefect_starter.core.errors import AirnubError, DownloadError, TransientDownloadError
+from airnub_prefect_starter.core.file_handlers import IngestContext, IngestResult, core_download_hash_store_and_manifest
+from airnub_prefect_starter.core.http_policy import HttpPolicy
+from airnub_prefect_starter.core.link_extraction import ExtractedLink
+from airnub_prefect_starter.core.manifest_index import ManifestIndex
+from airnub_prefect_starter.core.manifest_models import RunIds
+from airnub_prefect_starter.core.scrape_handlers import core_scrape_page_links
+from airnub_prefect_starter.core.web_utils import build_http_client
+
+__all__ = [
+    "BatchRuntime",
+    "IngestionFailedError",
+    "ItemOutcome",
+    "OutcomeStatus",
+    "ingest_batch",
+    "open_index",
+    "split_batches",
+]
+
+OutcomeStatus = Literal["stored", "unchanged", "duplicate", "failed"]
+Operation = Literal["download", "poll_api", "scrape_page"]
+
+
+@dataclass(frozen=True)
+class BatchRuntime:
+    """Picklable settings shared by every batch of one category run."""
+
+    category: str
+    data_source_name: str
+    store_base: Path
+    index_url: str
+    policy: HttpPolicy
+    run_ids: RunIds = field(default_factory=RunIds)
+
+    @classmethod
+    def for_category(
+        cls, category: str, data_source_name: str, storage_base: str, policy: HttpPolicy, settings: AirnubSettings
+    ) -> BatchRuntime:
+        """Resolve ``storage_base`` against the data dir (unless absolute) and take the index URL from settings."""
+        base = Path(storage_base).expanduser()
+        if not base.is_absolute():
+            base = settings.resolved_data_dir / base
+        return cls(category, data_source_name, base, settings.resolved_index_url, policy)
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What happened to one item. ``url`` is redacted; ``error`` is one line naming the URL."""
+
+    category: str
+    name: str
+    url: str
+    status: OutcomeStatus
+    sha256: str | None = None
+    size_bytes: int | None = None
+    path: str | None = None
+    error_type: str | None = None
+    error: str | None = None
+    transient: bool | None = None
+    links: tuple[ExtractedLink, ...] = ()
+    links_truncated: bool = False
+    detail: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    def as_summary(self) -> dict[str, Any]:
+        """The ``--json`` item shape of the CLI contract."""
+        return {
+            "category": self.category,
+            "name": self.name,
+            "url": self.url,
+            "status": self.status,
+            "sha256": self.sha256,
+            "path": self.path,
+            "error": self.error,
+        }
+
+
+class IngestionFailedError(AirnubError):
+    """Some items of a category (or stage) run failed; ``outcomes`` holds every item, failed or not."""
+
+    def __init__(self, scope: str, outcomes: Sequence[ItemOutcome]) -> None:
+        failed = [o for o in outcomes if o.failed]
+        shown = "; ".join(f"{o.name}: {o.error}" for o in failed[:5])
+        more = f" (+{len(failed) - 5} more)" if len(failed) > 5 else ""
+        super().__init__(f"{scope}: {len(failed)} of {len(outcomes)} items failed: {shown}{more}")
+        self.scope = scope
+        self.outcomes = list(outcomes)
+
+
+def split_batches(items: Sequence[Any], batch_size: int) -> list[list[Any]]:
+    """Consecutive batches of at most ``batch_size`` items."""
+    return [list(items[i : i + batch_size]) for i in range(0, len(items), batch_size)]
+
+
+@functools.lru_cache(maxsize=8)
+def open_index(index_url: str) -> ManifestIndex:
+    """One :class:`ManifestIndex` per URL per process (schema checked once, connections pooled)."""
+    return ManifestIndex(index_url)
+
+
+_host_limits: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_host_limits_lock = threading.Lock()
+
+
+@contextmanager
+def _host_slot(url: str, limit: int) -> Iterator[None]:
+    """Hold one of ``limit`` slots for the URL's host, shared by all batches in this process."""
+    host = (urlsplit(url).hostname or "", limit)
+    with _host_limits_lock:
+        semaphore = _host_limits.setdefault(host, threading.BoundedSemaphore(limit))
+    with semaphore:
+        yield
+
+
+def _outcome_from_result(category: str, result: IngestResult, **extra: Any) -> ItemOutcome:
+    return ItemOutcome(
+        category=category,
+        name=result.name,
+        url=result.url,
+        status=result.status.value,
+        sha256=result.sha256,
+        size_bytes=result.size_bytes,
+        path=str(result.path),
+        **extra,
+    )
+
+
+def _run_one(operation: Operation, item: Any, ctx: IngestContext, category: str, max_links: int) -> ItemOutcome:
+    if operation == "download":
+        return _outcome_from_result(category, core_download_hash_store_and_manifest(item, ctx))
+    if operation == "poll_api":
+        polled = core_poll_api_and_store(item, ctx)
+        count = f", {polled.extracted_count} entries" if polled.extracted_count is not None else ""
+        return _outcome_from_result(category, polled.ingest, detail=f"{polled.extracted_type}{count}")
+    scraped = core_scrape_page_links(item, ctx, max_links=max_links)
+    return _outcome_from_result(
+        category,
+        scraped.page,
+        links=scraped.links,
+        links_truncated=scraped.truncated,
+        detail=f"{len(scraped.links)} links" + (" (truncated)" if scraped.truncated else ""),
+    )
+
+
+def ingest_batch(
+    operation: Operation,
+    items: Sequence[Any],
+    runtime: BatchRuntime,
+    *,
+    max_links: int = 1000,
+    on_item: Callable[[ItemOutcome], None] | None = None,
+) -> list[ItemOutcome]:
+    """Ingest ``items`` one after another (each holding a per-host slot); never raises for an item's own
+    failure (an :class:`AirnubError`), which becomes a ``failed`` outcome. Other exceptions are bugs and
+    propagate."""
+    ctx = IngestContext(
+        store=ContentAddressedStore(runtime.store_base),
+        index=open_index(runtime.index_url),
+        policy=runtime.policy,
+        client=build_http_client(runtime.policy),
+        data_source_name=runtime.data_source_name,
+        run_ids=runtime.run_ids,
+    )
+    outcomes: list[ItemOutcome] = []
+    with ctx.client:
+        for item in items:
+            try:
+                with _host_slot(item.url, runtime.policy.per_host_limit):
+                    outcome = _run_one(operation, item, ctx, runtime.category, max_links)
+            except AirnubError as exc:
+                outcome = ItemOutcome(
+                    category=runtime.category,
+                    name=item.name,
+                    url=exc.url if isinstance(exc, DownloadError) else redact_url(item.url),
+                    status="failed",
+                    error_type=type(exc).__name__,
+                    error=str(exc),
+                    transient=isinstance(exc, TransientDownloadError),
+                )
+            outcomes.append(outcome)
+            if on_item is not None:
+                on_item(outcome)
+    return outcomes

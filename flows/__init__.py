@@ -1,0 +1,1 @@
+"""Prefect flows, one package per department (``dept_<id>``), mirroring ``configs/variables/``."""

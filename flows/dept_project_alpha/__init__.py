@@ -1,0 +1,3 @@
+"""Project Alpha: ingestion -> processing -> analysis."""
+
+DEPARTMENT = "project_alpha"

@@ -1,0 +1,14 @@
+"""Task wrapper: download a batch of configured files into the CAS."""
+
+from __future__ import annotations
+
+from airnub_prefect_starter.core.batch_ingest import BatchRuntime, ItemOutcome, ingest_batch
+from airnub_prefect_starter.core.config_models import FileToAcquire
+from airnub_prefect_starter.tasks.retry_policy import batch_task
+from airnub_prefect_starter.tasks.run_context import with_run_ids
+
+
+@batch_task("Download files (Project Alpha)")
+def download_files_task_dept_project_alpha(items: list[FileToAcquire], runtime: BatchRuntime) -> list[ItemOutcome]:
+    """Each file is retried by the core on transient errors; one failing file does not stop the batch."""
+    return ingest_batch("download", items, with_run_ids(runtime))

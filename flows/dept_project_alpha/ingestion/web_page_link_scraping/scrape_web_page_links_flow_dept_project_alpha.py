@@ -1,0 +1,70 @@
+"""Category flow: store Project Alpha's web pages, extract their links, and download the matching ones."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from prefect import flow
+
+from airnub_prefect_starter.common.settings import load_settings
+from airnub_prefect_starter.core.batch_ingest import BatchRuntime, ItemOutcome
+from airnub_prefect_starter.core.config_models import WebPageLinkScrapingConfig
+from airnub_prefect_starter.core.departments import display_name
+from airnub_prefect_starter.core.http_policy import HttpOverrides, HttpPolicy
+from airnub_prefect_starter.core.scrape_handlers import files_to_follow
+from airnub_prefect_starter.tasks.category_runner import finish_category, run_batches
+from airnub_prefect_starter.tasks.task_runners import bounded_threads
+from flows.dept_project_alpha import DEPARTMENT
+from flows.dept_project_alpha.ingestion.web_page_link_scraping.tasks.scrape_page_task_dept_project_alpha import (
+    download_linked_files_task_dept_project_alpha,
+    scrape_pages_task_dept_project_alpha,
+)
+
+CATEGORY = "web_page_link_scraping"
+
+
+@flow(name="Web page link scraping (Project Alpha)", task_runner=bounded_threads(8))
+def scrape_web_page_links_flow_dept_project_alpha(
+    config: WebPageLinkScrapingConfig, stage_http: HttpOverrides | None = None, batch_size: int = 25
+) -> list[ItemOutcome]:
+    settings = load_settings()
+    policy = HttpPolicy().merged(stage_http, config.http)
+    department = display_name(DEPARTMENT, settings.config_dir)
+    pages_runtime = BatchRuntime.for_category(
+        CATEGORY, config.data_source_name, config.local_manifests_storage_base, policy, settings
+    )
+    outcomes = run_batches(
+        scrape_pages_task_dept_project_alpha,
+        config.pages_to_scrape,
+        pages_runtime,
+        department=department,
+        batch_size=batch_size,
+        label=f"{CATEGORY} (pages)",
+        max_links=config.max_links_per_page,
+    )
+    if config.follow_links is not None:
+        scraped = [
+            (page.url, outcome.links)
+            for page, outcome in zip(config.pages_to_scrape, outcomes, strict=True)
+            if not outcome.failed
+        ]
+        files = files_to_follow(scraped, config.follow_links, already=[p.url for p in config.pages_to_scrape])
+        files_runtime = dataclasses.replace(
+            pages_runtime,
+            store_base=BatchRuntime.for_category(
+                CATEGORY,
+                config.data_source_name,
+                config.local_artifacts_storage_base or config.local_manifests_storage_base,
+                policy,
+                settings,
+            ).store_base,
+        )
+        outcomes += run_batches(
+            download_linked_files_task_dept_project_alpha,
+            files,
+            files_runtime,
+            department=department,
+            batch_size=batch_size,
+            label=f"{CATEGORY} (linked files)",
+        )
+    return finish_category(department, CATEGORY, outcomes)

@@ -1,0 +1,22 @@
+"""Task wrappers: scrape a batch of pages; download a batch of files found on them."""
+
+from __future__ import annotations
+
+from airnub_prefect_starter.core.batch_ingest import BatchRuntime, ItemOutcome, ingest_batch
+from airnub_prefect_starter.core.config_models import FileToAcquire, PageToScrape
+from airnub_prefect_starter.tasks.retry_policy import batch_task
+from airnub_prefect_starter.tasks.run_context import with_run_ids
+
+
+@batch_task("Scrape pages (Project Alpha)")
+def scrape_pages_task_dept_project_alpha(
+    items: list[PageToScrape], runtime: BatchRuntime, max_links: int = 1000
+) -> list[ItemOutcome]:
+    return ingest_batch("scrape_page", items, with_run_ids(runtime), max_links=max_links)
+
+
+@batch_task("Download linked files (Project Alpha)")
+def download_linked_files_task_dept_project_alpha(
+    items: list[FileToAcquire], runtime: BatchRuntime
+) -> list[ItemOutcome]:
+    return ingest_batch("download", items, with_run_ids(runtime))
