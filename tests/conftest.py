@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,29 @@ from airnub_prefect_starter.core.web_utils import build_http_client
 from tests.support.http_server import LoopbackHTTPServer
 
 POSTGRES_ENV = "AIRNUB_TEST_POSTGRES_URL"
+
+# Before anything imports prefect: offline, quiet, and never the developer's own ~/.prefect.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="airnub-test-prefect-home-")
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"] = "airnub_prefect_starter"
+os.environ.pop("PREFECT_API_URL", None)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One Prefect test server (temporary SQLite) for the whole session: it takes 10-15 s to start."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh AIRNUB_DATA_DIR for flows run in this process."""
+    path = tmp_path / "data"
+    monkeypatch.setenv("AIRNUB_DATA_DIR", str(path))
+    return path
 
 
 @pytest.fixture

@@ -78,10 +78,14 @@ def _describe(value: Any) -> tuple[str, int | None]:
     return kind, (len(value) if isinstance(value, list | dict) else None)
 
 
-def core_poll_api_and_store(item: ApiItem, ctx: IngestContext) -> ApiPollResult:
+def core_poll_api_and_store(item: ApiItem, ctx: IngestContext, *, bearer_token: str | None = None) -> ApiPollResult:
     """GET ``item.url`` as JSON, refuse a non-JSON body or a missing ``extract_key`` (nothing stored), then
-    store the raw bytes through :func:`core_download_hash_store_and_manifest` with kind ``api_response``."""
+    store the raw bytes through :func:`core_download_hash_store_and_manifest` with kind ``api_response``.
+    ``bearer_token`` is sent as ``Authorization`` (never logged, never in the manifest)."""
     shown = redact_url(item.url)
+    headers = {"Accept": "application/json"}
+    if bearer_token:
+        headers["Authorization"] = f"Bearer {bearer_token}"
 
     def validate(path: Path, fetched: FetchedResponse) -> Mapping[str, str | int | None]:
         value = extract_value(
@@ -90,9 +94,7 @@ def core_poll_api_and_store(item: ApiItem, ctx: IngestContext) -> ApiPollResult:
         kind, count = _describe(value)
         return {"extract_key": item.extract_key, "extracted_type": kind, "extracted_count": count}
 
-    ingest = core_download_hash_store_and_manifest(
-        item, ctx, kind="api_response", headers={"Accept": "application/json"}, validate=validate
-    )
+    ingest = core_download_hash_store_and_manifest(item, ctx, kind="api_response", headers=headers, validate=validate)
     value = extract_value(_load_json(ingest.path, shown, ingest.content_type), item.extract_key, shown)
     kind, count = _describe(value)
     return ApiPollResult(ingest=ingest, extract_key=item.extract_key, extracted_type=kind, extracted_count=count)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,13 +24,14 @@ from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.api_handlers import core_poll_api_and_store
 from airnub_prefect_starter.core.cas import ContentAddressedStore
-from airnub_prefect_starter.core.errors import AirnubError, DownloadError, TransientDownloadError
+from airnub_prefect_starter.core.errors import AirnubError, ConfigError, DownloadError, TransientDownloadError
 from airnub_prefect_starter.core.file_handlers import IngestContext, IngestResult, core_download_hash_store_and_manifest
 from airnub_prefect_starter.core.http_policy import HttpPolicy
 from airnub_prefect_starter.core.link_extraction import ExtractedLink
 from airnub_prefect_starter.core.manifest_index import ManifestIndex
 from airnub_prefect_starter.core.manifest_models import RunIds
 from airnub_prefect_starter.core.scrape_handlers import core_scrape_page_links
+from airnub_prefect_starter.core.secret_refs import SECRET_PLACEHOLDER
 from airnub_prefect_starter.core.web_utils import build_http_client
 
 __all__ = [
@@ -154,11 +155,25 @@ def _outcome_from_result(category: str, result: IngestResult, **extra: Any) -> I
     )
 
 
-def _run_one(operation: Operation, item: Any, ctx: IngestContext, category: str, max_links: int) -> ItemOutcome:
+def _bearer_token(item: Any, secrets: Mapping[str, str]) -> str | None:
+    block = getattr(item, "auth_secret_block", None)
+    if not block:
+        return None
+    token = secrets.get(block)
+    if token is None:
+        raise ConfigError(f"{item.name}: auth_secret_block '{block}' was not loaded (run `airnub blocks setup`)")
+    if token == SECRET_PLACEHOLDER:
+        raise ConfigError(f"{item.name}: Secret block '{block}' still holds the placeholder; set its real value")
+    return token
+
+
+def _run_one(
+    operation: Operation, item: Any, ctx: IngestContext, category: str, max_links: int, secrets: Mapping[str, str]
+) -> ItemOutcome:
     if operation == "download":
         return _outcome_from_result(category, core_download_hash_store_and_manifest(item, ctx))
     if operation == "poll_api":
-        polled = core_poll_api_and_store(item, ctx)
+        polled = core_poll_api_and_store(item, ctx, bearer_token=_bearer_token(item, secrets))
         count = f", {polled.extracted_count} entries" if polled.extracted_count is not None else ""
         return _outcome_from_result(category, polled.ingest, detail=f"{polled.extracted_type}{count}")
     scraped = core_scrape_page_links(item, ctx, max_links=max_links)
@@ -177,6 +192,7 @@ def ingest_batch(
     runtime: BatchRuntime,
     *,
     max_links: int = 1000,
+    secrets: Mapping[str, str] | None = None,
     on_item: Callable[[ItemOutcome], None] | None = None,
 ) -> list[ItemOutcome]:
     """Ingest ``items`` one after another (each holding a per-host slot); never raises for an item's own
@@ -195,7 +211,7 @@ def ingest_batch(
         for item in items:
             try:
                 with _host_slot(item.url, runtime.policy.per_host_limit):
-                    outcome = _run_one(operation, item, ctx, runtime.category, max_links)
+                    outcome = _run_one(operation, item, ctx, runtime.category, max_links, secrets or {})
             except AirnubError as exc:
                 outcome = ItemOutcome(
                     category=runtime.category,

@@ -92,6 +92,11 @@ class ApiToPoll(_Model):
     extract_key: str | None = Field(
         default=None, description="Dotted path that must exist in the response (e.g. 'data.items'); summarised."
     )
+    auth_secret_block: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9-]+$",
+        description="Prefect Secret block whose value is sent as 'Authorization: Bearer <value>'.",
+    )
 
     @property
     def link_title(self) -> str | None:

@@ -40,6 +40,14 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        owner = self.server.owner
+        owner._enter()
+        try:
+            self._handle_get()
+        finally:
+            owner._leave()
+
+    def _handle_get(self) -> None:
         route = self.server.owner._next_route(self.path.split("?", 1)[0], dict(self.headers.items()))
         if route is None:
             self._send_simple(404, b"not found")
@@ -126,6 +134,8 @@ class LoopbackHTTPServer:
         self._lock = threading.Lock()
         self.hits: defaultdict[str, int] = defaultdict(int)
         self.request_headers: defaultdict[str, list[dict[str, str]]] = defaultdict(list)
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._thread = threading.Thread(target=self._server.serve_forever, name="loopback-http", daemon=True)
 
     def __enter__(self) -> LoopbackHTTPServer:
@@ -158,6 +168,15 @@ class LoopbackHTTPServer:
             self._routes.clear()
             self.hits.clear()
             self.request_headers.clear()
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def _next_route(self, path: str, headers: dict[str, str]) -> Route | None:
         with self._lock:

@@ -1,0 +1,103 @@
+"""``airnub demo``: Project Alpha end to end against the bundled offline source, nothing else running."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_OK, err, fail, out, outcomes_table
+from airnub_prefect_starter.common.progress import ProgressEvent, listening
+from airnub_prefect_starter.common.settings import load_settings
+from airnub_prefect_starter.core.config_files import StageConfigFile
+from airnub_prefect_starter.core.errors import AirnubError
+from airnub_prefect_starter.core.stage_results import StageFailedError, StageResult
+
+__all__ = ["demo"]
+
+DEMO_DEPARTMENT = "project_alpha"
+CONFIGURED_BASE_URL = "http://127.0.0.1:18765"
+
+
+def _rebased(file: StageConfigFile, base_url: str) -> StageConfigFile:
+    """The file with the demo source's configured address replaced by the one actually bound."""
+    if base_url == CONFIGURED_BASE_URL:
+        return file
+    text = (
+        json.dumps(file.value)
+        .replace(CONFIGURED_BASE_URL, base_url)
+        .replace(CONFIGURED_BASE_URL.replace(".", "\\\\."), base_url.replace(".", "\\\\."))
+    )
+    return StageConfigFile(file.path, file.department, file.stage, file.variable_name, json.loads(text), file.model)
+
+
+class _LiveProgress:
+    """Rich progress bars fed by the flows' in-process progress events."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if event.scope not in self.tasks:
+            self.tasks[event.scope] = self.progress.add_task(event.scope, total=event.total)
+        self.progress.update(self.tasks[event.scope], completed=event.done)
+
+
+def _run_ingestion() -> tuple[StageResult, float]:
+    from airnub_prefect_starter.cli.stage_invocation import run_stage
+
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    )
+    started = time.monotonic()
+    with progress, listening(_LiveProgress(progress)):
+        try:
+            result: Any = run_stage(DEMO_DEPARTMENT, "ingestion", None, None)
+        except StageFailedError as exc:
+            result = exc.result
+    return result, time.monotonic() - started
+
+
+def demo(
+    port: Annotated[
+        int | None, typer.Option(help="Port of the demo source (default: AIRNUB_DEMO_PORT or 18765).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's INFO logs on the console.")] = False,
+) -> None:
+    """Start the demo source on 127.0.0.1, sync the Variables, run Project Alpha, and show where it all is."""
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    from airnub_prefect_starter.cli.variables_cmd import load_all_config_files, sync_variables
+    from airnub_prefect_starter.demo.server import DemoSource, demo_port_from_env
+
+    settings = load_settings()
+    try:
+        files = load_all_config_files()
+        source = DemoSource(port if port is not None else demo_port_from_env()).start()
+    except (AirnubError, OSError) as exc:
+        fail(str(exc))
+    try:
+        out.print(f"Demo source serving real datasets at [bold]{source.base_url}[/]")
+        demo_files = [_rebased(f, source.base_url) for f in files if f.department == DEMO_DEPARTMENT]
+        synced = sync_variables(demo_files, dry_run=False, overwrite=True, show_diff=False)
+        out.print("Prefect Variables: " + ", ".join(f"{name} ({status})" for name, status in synced.items()))
+        result, seconds = _run_ingestion()
+    finally:
+        source.stop()
+    out.print(outcomes_table(f"{result.department}: ingestion ({seconds:.1f} s)", result.outcomes))
+    _print_locations(settings.resolved_data_dir, settings.resolved_index_url, result)
+    raise typer.Exit(EXIT_FAILED if result.failed else EXIT_OK)
+
+
+def _print_locations(data_dir: Any, index_url: str, result: StageResult) -> None:
+    stores = sorted({os.path.dirname(os.path.dirname(os.path.dirname(o.path))) for o in result.outcomes if o.path})
+    out.print(f"[bold]Data dir[/]        {data_dir}")
+    for store in stores:
+        out.print(f"[bold]CAS[/]             {store}  (<data_source>/<sha256>/<file> + .manifest.json)")
+    out.print(f"[bold]Manifest index[/]  {index_url}")
+    out.print("Run it again: unchanged sources cost one conditional request each. Inspect: `airnub manifest list`.")

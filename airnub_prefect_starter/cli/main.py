@@ -1,0 +1,49 @@
+"""The ``airnub`` command. Prefect is imported lazily, inside the commands that need it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from airnub_prefect_starter import __version__
+from airnub_prefect_starter.cli import blocks_cmd, config_cmd, manifest_cmd, variables_cmd
+from airnub_prefect_starter.cli.demo_cmd import demo
+from airnub_prefect_starter.cli.run_cmd import run
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="airnub",
+    help="Config-driven, idempotent Prefect 3 pipelines with a content-addressed store.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("run")(run)
+app.command("demo")(demo)
+app.add_typer(variables_cmd.app, name="variables")
+app.add_typer(blocks_cmd.app, name="blocks")
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(manifest_cmd.app, name="manifest")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Data root (CAS, index, datasets); sets AIRNUB_DATA_DIR.")
+    ] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
+) -> None:
+    """Offline-friendly Prefect defaults; each can be overridden from the environment."""
+    if data_dir is not None:
+        os.environ["AIRNUB_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "airnub_prefect_starter")

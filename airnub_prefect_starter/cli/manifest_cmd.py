@@ -1,0 +1,84 @@
+"""``airnub manifest list/show/verify``: query the manifest index and check the store against it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from airnub_prefect_starter.cli.output import EXIT_FAILED, fail, out, print_json
+from airnub_prefect_starter.common.settings import load_settings
+from airnub_prefect_starter.core.cas import MANIFEST_SUFFIX
+from airnub_prefect_starter.core.cas_verification import verify_store
+from airnub_prefect_starter.core.manifest_index import ManifestIndex
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Query the manifest index and verify the store.", no_args_is_help=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+
+def _index() -> ManifestIndex:
+    return ManifestIndex(load_settings().resolved_index_url)
+
+
+@app.command("list")
+def list_objects(
+    source: Annotated[str | None, typer.Option("--source", help="Only this data_source_name.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List stored objects, oldest first."""
+    objects = _index().list_objects(source, limit)
+    if as_json:
+        print_json([asdict(o) for o in objects])
+        return
+    table = Table(title=f"{len(objects)} objects")
+    for column in ("data source", "sha256", "file", "size", "kind", "stored at"):
+        table.add_column(column, overflow="fold")
+    for o in objects:
+        table.add_row(
+            o.data_source_name,
+            o.sha256[:16],
+            o.filename,
+            f"{o.size_bytes:,}",
+            o.kind,
+            f"{o.created_at:%Y-%m-%d %H:%M:%S}",
+        )
+    out.print(table)
+
+
+@app.command("show")
+def show(sha256: Annotated[str, typer.Argument(help="A sha256 or a unique prefix (at least 6 characters).")]) -> None:
+    """Print an object's manifest and every URL that served it."""
+    if len(sha256) < 6:
+        fail("give at least 6 characters of the sha256")
+    index = _index()
+    matches = index.find_objects(sha256)
+    if len(matches) != 1:
+        fail(f"{len(matches)} objects match '{sha256}'" + ("" if matches else " (see `airnub manifest list`)"))
+    obj = matches[0]
+    path = Path(obj.storage_base) / obj.relative_path
+    manifest_path = path.with_name(path.name + MANIFEST_SUFFIX)
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else None
+    sources = [asdict(s) for s in index.sources_of(obj.data_source_name, obj.sha256)]
+    print_json({"object": asdict(obj), "path": str(path), "manifest": manifest, "sources": sources})
+
+
+@app.command("verify")
+def verify(as_json: JsonFlag = False) -> None:
+    """Re-hash every indexed object; report corrupt, missing and orphaned ones. Exit 1 if any."""
+    report = verify_store(_index())
+    if as_json:
+        print_json({"checked": report.checked, "problems": [asdict(p) for p in report.problems]})
+    else:
+        for problem in report.problems:
+            out.print(f"[red]{problem.kind:>8}[/] {problem.path}: {problem.detail}", highlight=False)
+        counts = ", ".join(f"{len(report.of_kind(k))} {k}" for k in ("corrupt", "missing", "orphaned"))
+        out.print(f"checked {report.checked} objects: {counts}")
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,68 @@
+"""``airnub run DEPT STAGE``: run a stage flow now, in this process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from airnub_prefect_starter.cli.output import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    err,
+    fail,
+    out,
+    outcomes_table,
+    print_json,
+)
+from airnub_prefect_starter.core.errors import AirnubError, ConfigError
+from airnub_prefect_starter.core.stage_results import StageFailedError, StageResult
+
+__all__ = ["run"]
+
+
+def run(
+    department: Annotated[str, typer.Argument(help="Department id: project_alpha or dept_project_alpha.")],
+    stage: Annotated[str, typer.Argument(help="ingestion, processing or analysis.")],
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Stage config YAML to use instead of the Prefect Variable.")
+    ] = None,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", help="Run only this category (repeatable).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON summary on stdout.")] = False,
+) -> None:
+    """Run a stage flow. Exit 0 when every item succeeded, 1 when some failed, 2 on bad config or usage."""
+    from airnub_prefect_starter.cli.stage_invocation import load_config_file, run_stage
+
+    try:
+        stage_config = load_config_file(config, stage) if config else None
+        result = run_stage(department, stage, stage_config, category)
+        code = EXIT_OK
+    except ConfigError as exc:
+        if as_json:
+            print_json({"error": str(exc), "items": [], "counts": {}})
+        fail(str(exc), EXIT_USAGE)
+    except StageFailedError as exc:
+        result, code = exc.result, EXIT_FAILED
+        err.print(f"[bold red]failed:[/] {exc}", highlight=False, soft_wrap=True)
+    except AirnubError as exc:
+        if as_json:
+            print_json({"error": str(exc), "items": [], "counts": {}})
+        fail(str(exc), EXIT_FAILED)
+    _report(result, as_json)
+    raise typer.Exit(code)
+
+
+def _report(result: object, as_json: bool) -> None:
+    if isinstance(result, StageResult):
+        if as_json:
+            print_json(result.as_summary())
+        else:
+            out.print(outcomes_table(f"{result.department}: {result.stage}", result.outcomes))
+    elif as_json:
+        print_json(result if isinstance(result, dict) else {"result": str(result)})
+    else:
+        out.print(result)

@@ -1,0 +1,57 @@
+"""Find and run a department's stage flow in this process (shared by ``airnub run`` and ``airnub demo``)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any, cast
+
+from prefect import Flow
+from prefect.client.schemas.objects import State
+
+from airnub_prefect_starter.core.config_files import stage_config_model
+from airnub_prefect_starter.core.config_models import load_yaml_file, parse_config
+from airnub_prefect_starter.core.departments import STAGES, department_id
+from airnub_prefect_starter.core.errors import AirnubError, ConfigError
+
+__all__ = ["load_config_file", "resolve_stage_flow", "run_stage"]
+
+
+def resolve_stage_flow(department: str, stage: str) -> Flow[..., Any]:
+    """The parent flow ``flows.dept_<id>.<stage>_flow_dept_<id>:<stage>_flow_dept_<id>``."""
+    key = department_id(department)
+    if stage not in STAGES:
+        raise ConfigError(f"stage '{stage}': must be one of {', '.join(STAGES)}")
+    module_name = f"flows.dept_{key}.{stage}_flow_dept_{key}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise ConfigError(f"department '{key}' has no {stage} flow ({module_name} not found)") from None
+        raise
+    flow = getattr(module, f"{stage}_flow_dept_{key}", None)
+    if not isinstance(flow, Flow):
+        raise ConfigError(f"{module_name} defines no flow named {stage}_flow_dept_{key}")
+    return flow
+
+
+def load_config_file(path: Path, stage: str) -> dict[str, Any]:
+    """Read and validate a stage config file given with ``--config`` (any file name)."""
+    data = load_yaml_file(path)
+    parse_config(stage_config_model(stage), data, str(path))
+    return dict(data)
+
+
+def run_stage(department: str, stage: str, config: dict[str, Any] | None, categories: list[str] | None) -> Any:
+    """Run the stage flow; return its result, or raise the error that failed it (typed when it is ours)."""
+    flow = resolve_stage_flow(department, stage)
+    parameters: dict[str, Any] = {"config": config}
+    if categories:
+        parameters["categories"] = categories
+    state = cast(State[Any], flow(**parameters, return_state=True))
+    if state.is_completed():
+        return state.result()
+    error = state.result(raise_on_failure=False)
+    if isinstance(error, BaseException):
+        raise error
+    raise AirnubError(f"{department} {stage}: flow run ended {state.type.value}: {state.message}")
