@@ -26,6 +26,7 @@ POSTGRES_ENV = "AIRNUB_TEST_POSTGRES_URL"
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="airnub-test-prefect-home-")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"] = "airnub_prefect_starter"
+os.environ["PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW"] = "ignore"
 os.environ.pop("PREFECT_API_URL", None)
 
 

@@ -47,3 +47,5 @@ def main(
         os.environ["AIRNUB_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "airnub_prefect_starter")
+    # The package's log lines outside a run (e.g. the demo source starting) stay on the console only.
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")

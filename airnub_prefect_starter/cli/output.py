@@ -17,8 +17,8 @@ __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "err", "fail", "out", "outcom
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 _STATUS_STYLE = {"stored": "green", "unchanged": "cyan", "duplicate": "blue", "failed": "bold red"}
 

@@ -171,15 +171,20 @@ class ContentAddressedStore:
             return []
         return sorted(self.temp_dir.iterdir())
 
-    def iter_objects(self) -> Iterator[StoredObject]:
-        """Every object directory in the store (used by ``manifest verify`` to find orphans)."""
+    def iter_object_dirs(self) -> Iterator[tuple[str, str, Path]]:
+        """``(data_source_name, sha256, directory)`` for every object directory, whatever its content."""
         if not self.base.is_dir():
             return
         for source_dir in sorted(p for p in self.base.iterdir() if p.is_dir() and p.name != TEMP_DIR_NAME):
             for object_dir in sorted(p for p in source_dir.iterdir() if p.is_dir() and _SHA256.fullmatch(p.name)):
-                found = self.find(source_dir.name, object_dir.name)
-                if found is not None:
-                    yield found
+                yield source_dir.name, object_dir.name, object_dir
+
+    def iter_objects(self) -> Iterator[StoredObject]:
+        """Every well-formed object in the store (a malformed directory raises :class:`IntegrityError`)."""
+        for data_source_name, sha256, _directory in self.iter_object_dirs():
+            found = self.find(data_source_name, sha256)
+            if found is not None:
+                yield found
 
 
 def _write_synced(path: Path, data: bytes) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from airnub_prefect_starter.common.utils import sha256_file
 from airnub_prefect_starter.core.cas import MANIFEST_SUFFIX, ContentAddressedStore
-from airnub_prefect_starter.core.errors import IntegrityError
 from airnub_prefect_starter.core.manifest_index import ManifestIndex
 
 __all__ = ["StoreProblem", "VerificationReport", "verify_store"]
@@ -57,15 +56,7 @@ def verify_store(index: ManifestIndex) -> VerificationReport:
                 StoreProblem("missing", obj.data_source_name, obj.sha256, str(manifest), "manifest is gone")
             )
     for base in sorted({o.storage_base for o in objects}):
-        store = ContentAddressedStore(Path(base))
-        try:
-            for stored in store.iter_objects():
-                if (stored.data_source_name, stored.sha256) not in known:
-                    problems.append(
-                        StoreProblem(
-                            "orphaned", stored.data_source_name, stored.sha256, str(stored.path), "not in the index"
-                        )
-                    )
-        except IntegrityError as exc:
-            problems.append(StoreProblem("corrupt", "", "", base, str(exc)))
+        for data_source_name, sha256, directory in ContentAddressedStore(Path(base)).iter_object_dirs():
+            if (data_source_name, sha256) not in known:
+                problems.append(StoreProblem("orphaned", data_source_name, sha256, str(directory), "not in the index"))
     return VerificationReport(checked=len(objects), problems=problems)

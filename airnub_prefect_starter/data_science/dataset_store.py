@@ -1,0 +1,290 @@
+"""Write a parsed table as a deterministic Parquet dataset with a quarantine file and a versioned manifest.
+
+Files written into ``out_dir`` for a dataset called ``<name>``::
+
+    <name>.parquet              rows sorted by every column, zstd, fixed row groups, no pandas index/metadata
+    <name>.quarantine.csv       <line|record>,code,reason,raw  (only while there are quarantined rows)
+    <name>.dataset.json         DatasetManifest: inputs, counts, schema, parquet sha256 (created_at not hashed)
+
+Same inputs give byte-identical files. Each file is written atomically (temp file in the same folder, fsync,
+``os.replace``) and only when its bytes change, so an unchanged dataset keeps its mtime.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import re
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Literal
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from airnub_prefect_starter import __version__
+from airnub_prefect_starter.common.utils import sha256_file
+from airnub_prefect_starter.core.errors import ConfigError, IntegrityError, StorageError
+from airnub_prefect_starter.data_science.schemas import Dtype, TableSchema
+
+if TYPE_CHECKING:
+    from airnub_prefect_starter.data_science.dataset_processing import ParsedTable
+
+__all__ = [
+    "DATASET_MANIFEST_SCHEMA_VERSION",
+    "DatasetManifest",
+    "OutputFile",
+    "WrittenDataset",
+    "atomic_write_bytes",
+    "dataset_manifest_path",
+    "load_dataset_manifest",
+    "read_dataset",
+    "write_dataset",
+]
+
+DATASET_MANIFEST_SCHEMA_VERSION: Final = 1
+_ROW_GROUP_SIZE = 65_536
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_ARROW_TYPES: dict[Dtype, pa.DataType] = {"float64": pa.float64(), "int64": pa.int64(), "string": pa.string()}
+
+
+class OutputFile(BaseModel):
+    """A file written beside the manifest, by name (relative to it), hash and size."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    filename: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size_bytes: int = Field(ge=0)
+
+
+class DatasetManifest(BaseModel):
+    """Provenance of one dataset. Everything but ``created_at`` is a function of the inputs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = DATASET_MANIFEST_SCHEMA_VERSION
+    dataset_name: str
+    input_sha256s: tuple[str, ...] = Field(description="SHA-256 of every raw input, sorted.")
+    rows_in: int = Field(ge=0)
+    rows_out: int = Field(ge=0)
+    rows_quarantined: int = Field(ge=0)
+    quarantine_counts: dict[str, int] = Field(default_factory=dict)
+    table_schema: TableSchema
+    parquet: OutputFile
+    quarantine: OutputFile | None = None
+    tool_version: str
+    library_versions: dict[str, str] = Field(default_factory=dict)
+    created_at: datetime
+
+    @field_validator("input_sha256s")
+    @classmethod
+    def _sorted_hashes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(value))
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the Parquet file: the dataset's identity."""
+        return self.parquet.sha256
+
+    def same_content(self, other: DatasetManifest) -> bool:
+        return self.model_dump(exclude={"created_at"}) == other.model_dump(exclude={"created_at"})
+
+    def to_json_bytes(self) -> bytes:
+        return self.model_dump_json(indent=2).encode("utf-8") + b"\n"
+
+
+@dataclass(frozen=True)
+class WrittenDataset:
+    """What :func:`write_dataset` left on disk. ``rewritten`` is False when the Parquet bytes were already there."""
+
+    manifest: DatasetManifest
+    parquet_path: Path
+    manifest_path: Path
+    quarantine_path: Path | None
+    rewritten: bool
+    manifest_updated: bool
+
+
+def dataset_manifest_path(parquet_path: Path) -> Path:
+    """``<dir>/<name>.parquet`` -> ``<dir>/<name>.dataset.json``."""
+    return parquet_path.with_name(f"{parquet_path.stem}.dataset.json")
+
+
+@contextlib.contextmanager
+def _temp_path(directory: Path, filename: str) -> Iterator[Path]:
+    # A fresh name, not mkstemp: the file gets the usual umask permissions instead of 0600.
+    path = directory / f".{filename}.{secrets.token_hex(8)}.tmp"
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` atomically unless it already holds exactly those bytes; True if written."""
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    try:
+        with _temp_path(path.parent, path.name) as temp:
+            with temp.open("xb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, path)
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    return True
+
+
+def _canonical_arrow(frame: pd.DataFrame, schema: TableSchema) -> pa.Table:
+    """Schema column order, rows sorted by every column (stable), -0.0 folded into 0.0, no index, no metadata."""
+    ordered = frame.loc[:, list(schema.column_names)]
+    ordered = ordered.sort_values(by=list(schema.column_names), kind="mergesort", ignore_index=True)
+    arrays: list[pa.Array] = []
+    for spec in schema.columns:
+        column = ordered[spec.name]
+        if spec.dtype == "float64":
+            arrays.append(pa.array(column.to_numpy(dtype="float64") + 0.0, type=pa.float64()))
+        elif spec.dtype == "int64":
+            arrays.append(pa.array(column.to_numpy(dtype="int64"), type=pa.int64()))
+        else:
+            arrays.append(pa.array([str(v) for v in column.tolist()], type=pa.string()))
+    fields = [pa.field(s.name, _ARROW_TYPES[s.dtype], nullable=s.nullable) for s in schema.columns]
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _write_parquet(table: pa.Table, path: Path) -> tuple[bool, str, int]:
+    """Write ``table`` to ``path`` unless identical bytes are there; (written, sha256, size)."""
+    try:
+        with _temp_path(path.parent, path.name) as temp:
+            pq.write_table(
+                table,
+                temp,
+                compression="zstd",
+                row_group_size=_ROW_GROUP_SIZE,
+                use_dictionary=True,
+                write_statistics=True,
+            )
+            _fsync(temp)
+            sha256, size = sha256_file(temp), temp.stat().st_size
+            if path.is_file() and sha256_file(path) == sha256:
+                return False, sha256, size
+            os.replace(temp, path)
+    except (OSError, pa.ArrowException) as exc:
+        raise StorageError(f"{path}: cannot write Parquet: {exc}") from exc
+    return True, sha256, size
+
+
+def _quarantine_csv(parsed: ParsedTable) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([parsed.location_kind, "code", "reason", "raw"])
+    for row in parsed.quarantine:
+        writer.writerow([row.line, row.code, row.reason, row.raw])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _existing_manifest(path: Path) -> DatasetManifest | None:
+    try:
+        return DatasetManifest.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError):
+        return None
+
+
+def write_dataset(table: ParsedTable, out_dir: Path, dataset_name: str, input_sha256s: Sequence[str]) -> WrittenDataset:
+    """Write ``table`` as ``<dataset_name>.parquet`` plus its quarantine file and manifest (see module doc)."""
+    if not _NAME.match(dataset_name):
+        raise ConfigError(f"dataset_name: {dataset_name!r} must match {_NAME.pattern}")
+    bad = [h for h in input_sha256s if not _SHA256.match(h)]
+    if bad or not input_sha256s:
+        raise ConfigError(f"input_sha256s: need lowercase hex SHA-256 values, got {bad or 'none'}")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"{out_dir}: cannot create: {exc.strerror or exc}") from exc
+    parquet_path = out_dir / f"{dataset_name}.parquet"
+    rewritten, sha256, size = _write_parquet(_canonical_arrow(table.frame, table.schema), parquet_path)
+
+    quarantine_path = out_dir / f"{dataset_name}.quarantine.csv"
+    quarantine_file: OutputFile | None = None
+    if table.quarantine:
+        data = _quarantine_csv(table)
+        atomic_write_bytes(quarantine_path, data)
+        quarantine_file = OutputFile(
+            filename=quarantine_path.name, sha256=sha256_file(quarantine_path), size_bytes=len(data)
+        )
+    else:  # a quarantine file left by an earlier, dirtier input would now be a lie
+        quarantine_path.unlink(missing_ok=True)
+
+    manifest = DatasetManifest(
+        dataset_name=dataset_name,
+        input_sha256s=tuple(dict.fromkeys(input_sha256s)),
+        rows_in=table.rows_in,
+        rows_out=table.rows_out,
+        rows_quarantined=table.rows_quarantined,
+        quarantine_counts=table.quarantine_counts(),
+        table_schema=table.schema,
+        parquet=OutputFile(filename=parquet_path.name, sha256=sha256, size_bytes=size),
+        quarantine=quarantine_file,
+        tool_version=__version__,
+        library_versions={"pandas": pd.__version__, "pyarrow": pa.__version__},
+        created_at=datetime.now(UTC),
+    )
+    manifest_path = dataset_manifest_path(parquet_path)
+    existing = _existing_manifest(manifest_path)
+    manifest_updated = existing is None or not existing.same_content(manifest)
+    if existing is not None and not manifest_updated:
+        manifest = existing
+    else:
+        atomic_write_bytes(manifest_path, manifest.to_json_bytes())
+    return WrittenDataset(
+        manifest=manifest,
+        parquet_path=parquet_path,
+        manifest_path=manifest_path,
+        quarantine_path=quarantine_path if quarantine_file is not None else None,
+        rewritten=rewritten,
+        manifest_updated=manifest_updated,
+    )
+
+
+def load_dataset_manifest(parquet_path: Path, *, verify: bool = True) -> DatasetManifest:
+    """The manifest beside ``parquet_path``; with ``verify`` the Parquet file must still hash to its record."""
+    path = dataset_manifest_path(parquet_path)
+    try:
+        manifest = DatasetManifest.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read dataset manifest: {exc.strerror or exc}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "(top level)"
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from exc
+    if verify:
+        try:
+            actual = sha256_file(parquet_path)
+        except OSError as exc:
+            raise StorageError(f"{parquet_path}: cannot read dataset: {exc.strerror or exc}") from exc
+        if actual != manifest.sha256:
+            raise IntegrityError(f"{parquet_path}: sha256 {actual} differs from its manifest's {manifest.sha256}")
+    return manifest
+
+
+def read_dataset(parquet_path: Path) -> pd.DataFrame:
+    """The dataset as a pandas frame (column order and dtypes as written)."""
+    try:
+        return pq.read_table(parquet_path).to_pandas()
+    except (OSError, pa.ArrowException) as exc:
+        raise StorageError(f"{parquet_path}: cannot read Parquet: {exc}") from exc

@@ -1,0 +1,229 @@
+"""The analysis report: ``report.md`` and a self-contained ``report.html`` with lineage for every result.
+
+Both files are rendered from one list of blocks. The HTML embeds each figure as a ``data:image/png;base64``
+URI and escapes every piece of text. The lineage section ties every figure and metric to the dataset (name and
+sha256), the model (sha256) and each raw input (sha256 and the URL it was fetched from). Nothing time-dependent
+is rendered, so the same inputs give the same bytes and an unchanged report is not rewritten.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from airnub_prefect_starter.common.utils import redact_url
+from airnub_prefect_starter.core.errors import ConfigError, StorageError
+from airnub_prefect_starter.data_science.dataset_store import DatasetManifest, atomic_write_bytes
+from airnub_prefect_starter.data_science.modeling.metadata import ModelMetadata
+from airnub_prefect_starter.data_science.report_rendering import (
+    Block,
+    FigureBlock,
+    Heading,
+    Paragraph,
+    Table,
+    to_html,
+    to_markdown,
+)
+
+__all__ = ["LineageEntry", "Report", "ReportFigure", "build_report"]
+
+logger = logging.getLogger(__name__)
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """A PNG to embed. ``from_model``: drawn from the model's evaluation (its lineage names the model too)."""
+
+    title: str
+    path: Path
+    from_model: bool = False
+
+
+@dataclass(frozen=True)
+class LineageEntry:
+    """Where one figure or metric comes from."""
+
+    artifact: str
+    dataset_name: str
+    dataset_sha256: str
+    model_sha256: str | None
+    inputs: tuple[tuple[str, str], ...] = field(default=())  # (raw sha256, source URL)
+
+
+@dataclass(frozen=True)
+class Report:
+    markdown_path: Path
+    html_path: Path
+    lineage: tuple[LineageEntry, ...]
+    rewritten: bool
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _metric_tables(model: ModelMetadata) -> list[Block]:
+    metrics = model.metrics
+    scores = Table(
+        ("metric", "value"),
+        (
+            ("accuracy", f"{metrics.accuracy:.4f}"),
+            ("macro F1", f"{metrics.f1_macro:.4f}"),
+            ("train / test rows", f"{metrics.n_train} / {metrics.n_test}"),
+            ("model", f"{model.model_kind} ({model.model_file})"),
+        ),
+    )
+    per_class = Table(
+        ("class", "precision", "recall", "F1", "support"),
+        tuple(
+            (name, f"{s.precision:.4f}", f"{s.recall:.4f}", f"{s.f1:.4f}", str(s.support))
+            for name, s in metrics.per_class.items()
+        ),
+    )
+    confusion = Table(
+        ("true \\ predicted", *metrics.labels),
+        tuple((label, *map(str, row)) for label, row in zip(metrics.labels, metrics.confusion_matrix, strict=True)),
+    )
+    return [
+        Heading(2, "Metrics (held-out split)"),
+        scores,
+        Heading(3, "Per class"),
+        per_class,
+        Heading(3, "Confusion matrix"),
+        confusion,
+    ]
+
+
+def _statistics_tables(dataset: DatasetManifest, frame: pd.DataFrame) -> list[Block]:
+    schema = dataset.table_schema
+    features = [name for name in schema.feature_names if name in frame.columns]
+    described = frame[features].describe().T
+    stats = Table(
+        ("feature", *map(str, described.columns)),
+        tuple((str(name), *(_number(float(v)) for v in row)) for name, row in described.iterrows()),
+    )
+    blocks: list[Block] = [Heading(2, "Descriptive statistics"), stats]
+    if schema.target.name in frame.columns:
+        counts = frame[schema.target.name].value_counts().sort_index()
+        balance = tuple((schema.label_name(int(k)), str(int(v))) for k, v in counts.items())
+        blocks += [Heading(3, "Class balance"), Table(("class", "rows"), balance)]
+    return blocks
+
+
+def _inputs(dataset: DatasetManifest, sources: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    urls: dict[str, list[str]] = {}
+    for sha256, url in sources:
+        urls.setdefault(sha256, []).append(redact_url(url))
+    unknown = sorted(set(urls) - set(dataset.input_sha256s))
+    if unknown:
+        logger.warning("report: sources %s are not inputs of dataset %s; ignored", unknown, dataset.dataset_name)
+    pairs: list[tuple[str, str]] = []
+    for sha256 in dataset.input_sha256s:
+        if sha256 not in urls:
+            logger.warning("report: no source URL for input %s of %s", sha256, dataset.dataset_name)
+        pairs += [(sha256, url) for url in sorted(urls.get(sha256, ["(source unknown)"]))]
+    return tuple(pairs)
+
+
+def _lineage(
+    dataset: DatasetManifest,
+    model: ModelMetadata | None,
+    figures: Sequence[ReportFigure],
+    inputs: tuple[tuple[str, str], ...],
+) -> tuple[LineageEntry, ...]:
+    def entry(artifact: str, model_sha256: str | None) -> LineageEntry:
+        return LineageEntry(artifact, dataset.dataset_name, dataset.sha256, model_sha256, inputs)
+
+    entries = [
+        entry(f"figure: {figure.title}", model.model_sha256 if model and figure.from_model else None)
+        for figure in figures
+    ]
+    entries.append(entry("table: descriptive statistics", None))
+    if model is not None:
+        for metric in ("accuracy", "macro F1", "per-class precision/recall/F1", "confusion matrix"):
+            entries.append(entry(f"metric: {metric}", model.model_sha256))
+    return tuple(entries)
+
+
+def _lineage_blocks(lineage: tuple[LineageEntry, ...], inputs: tuple[tuple[str, str], ...]) -> list[Block]:
+    rows = tuple(
+        (
+            e.artifact,
+            e.dataset_name,
+            e.dataset_sha256,
+            e.model_sha256 or "-",
+            "; ".join(f"{sha} <- {url}" for sha, url in e.inputs),
+        )
+        for e in lineage
+    )
+    return [
+        Heading(2, "Lineage"),
+        Paragraph("Every figure and metric above, with the data it was computed from."),
+        Table(("artifact", "dataset", "dataset sha256", "model sha256", "raw inputs (sha256 <- source URL)"), rows),
+        Heading(3, "Raw inputs"),
+        Table(("raw input sha256", "source URL"), inputs),
+    ]
+
+
+def _read_png(figure: ReportFigure) -> bytes:
+    try:
+        data = figure.path.read_bytes()
+    except OSError as exc:
+        raise StorageError(f"{figure.path}: cannot read figure: {exc.strerror or exc}") from exc
+    if not data.startswith(_PNG_SIGNATURE):
+        raise ConfigError(f"{figure.path}: figure '{figure.title}' is not a PNG file")
+    return data
+
+
+def build_report(
+    out_dir: Path,
+    *,
+    dataset: DatasetManifest,
+    frame: pd.DataFrame,
+    sources: Sequence[tuple[str, str]],
+    figures: Sequence[ReportFigure] = (),
+    model: ModelMetadata | None = None,
+    title: str | None = None,
+) -> Report:
+    """Write ``out_dir/report.md`` and ``out_dir/report.html`` for ``dataset`` (and ``model``'s evaluation).
+
+    ``sources`` are ``(raw sha256, source URL)`` pairs from the ingestion manifests. Raises
+    :class:`ConfigError` when ``model`` was trained on another dataset than ``dataset``.
+    """
+    if model is not None and model.dataset_sha256 != dataset.sha256:
+        raise ConfigError(
+            f"report: model {model.model_file} was trained on dataset sha256 {model.dataset_sha256}, "
+            f"not on {dataset.dataset_name} ({dataset.sha256})"
+        )
+    title = title or f"Analysis report: {dataset.dataset_name}"
+    inputs = _inputs(dataset, sources)
+    lineage = _lineage(dataset, model, figures, inputs)
+    short = f"dataset {dataset.dataset_name} (sha256 {dataset.sha256})"
+    blocks: list[Block] = [
+        Heading(1, title),
+        Paragraph(
+            f"Dataset {dataset.dataset_name}, sha256 {dataset.sha256}: {dataset.rows_out} rows kept of "
+            f"{dataset.rows_in} read, {dataset.rows_quarantined} quarantined; "
+            f"{len(dataset.input_sha256s)} raw input(s)."
+        ),
+    ]
+    if model is not None:
+        blocks += _metric_tables(model)
+    blocks += _statistics_tables(dataset, frame)
+    if figures:
+        blocks.append(Heading(2, "Figures"))
+        for figure in figures:
+            blocks.append(FigureBlock(figure.title, figure.path, _read_png(figure), f"Lineage: {short}."))
+    blocks += _lineage_blocks(lineage, inputs)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    markdown_path, html_path = out_dir / "report.md", out_dir / "report.html"
+    wrote_md = atomic_write_bytes(markdown_path, to_markdown(blocks, out_dir).encode("utf-8"))
+    wrote_html = atomic_write_bytes(html_path, to_html(blocks, title).encode("utf-8"))
+    return Report(markdown_path, html_path, lineage, rewritten=wrote_md or wrote_html)

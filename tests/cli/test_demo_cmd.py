@@ -1,0 +1,31 @@
+"""``airnub demo`` runs Project Alpha against the bundled source; the second run changes nothing."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import Result
+
+
+def free_port() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return str(probe.getsockname()[1])
+
+
+def test_demo_runs_twice_and_second_run_is_unchanged(
+    airnub: Callable[..., Result], config_dir: Path, data_dir: Path
+) -> None:
+    port = free_port()  # the same address both times, as for a user: URLs are the identity of a source
+    first = airnub("demo", "--port", port)
+    files = {p: p.stat().st_mtime_ns for p in data_dir.rglob("*") if p.is_file() and "sqlite3" not in p.name}
+    second = airnub("demo", "--port", port)
+
+    assert first.exit_code == 0, first.stderr
+    assert "11 stored, 0 unchanged, 0 duplicate, 0 failed" in first.stdout
+    assert second.exit_code == 0, second.stderr
+    assert "0 stored, 11 unchanged, 0 duplicate, 0 failed" in second.stdout
+    assert {p: p.stat().st_mtime_ns for p in files} == files
+    assert "Manifest index" in second.stdout

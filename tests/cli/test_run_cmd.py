@@ -1,0 +1,84 @@
+"""``airnub run``: the --json contract and exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+from click.testing import Result
+
+from tests.support.http_server import LoopbackHTTPServer, sha256_hex
+
+
+def write_config(path: Path, server: LoopbackHTTPServer, *urls: str) -> Path:
+    config = {
+        "http": {"allow_private_networks": True, "retries": 0},
+        "scheduled_file_downloads": {
+            "data_source_name": "cli_files",
+            "local_artifacts_storage_base": "downloads",
+            "files_to_acquire": [{"name": f"f{i}", "url": url} for i, url in enumerate(urls)],
+        },
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_run_json_prints_contract_and_exits_zero(
+    airnub: Callable[..., Result], http_server: LoopbackHTTPServer, tmp_path: Path, data_dir: Path
+) -> None:
+    url = http_server.serve("/a.csv", body=b"a\n1\n")
+    config = write_config(tmp_path / "c.yaml", http_server, url)
+
+    result = airnub("run", "project_alpha", "ingestion", "--config", str(config), "--json")
+
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["items"] == [
+        {
+            "category": "scheduled_file_downloads",
+            "name": "f0",
+            "url": url,
+            "status": "stored",
+            "sha256": sha256_hex(b"a\n1\n"),
+            "path": str(data_dir / "downloads" / "cli_files" / sha256_hex(b"a\n1\n") / "a.csv"),
+            "error": None,
+        }
+    ]
+    assert summary["counts"] == {"stored": 1, "unchanged": 0, "duplicate": 0, "failed": 0, "total": 1}
+
+
+def test_run_exits_one_when_an_item_fails(
+    airnub: Callable[..., Result], http_server: LoopbackHTTPServer, tmp_path: Path, data_dir: Path
+) -> None:
+    good = http_server.serve("/ok.csv", body=b"ok")
+    config = write_config(tmp_path / "c.yaml", http_server, good, http_server.url("/gone.csv"))
+
+    result = airnub("run", "dept_project_alpha", "ingestion", "--config", str(config), "--json")
+
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
+    assert [i["status"] for i in summary["items"]] == ["stored", "failed"]
+    assert "gone.csv: HTTP 404" in summary["items"][1]["error"]
+    assert summary["counts"]["failed"] == 1
+
+
+def test_run_exits_two_on_invalid_config_naming_the_key(
+    airnub: Callable[..., Result], tmp_path: Path, data_dir: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "scheduled_file_downloads:\n  data_source_name: x\n  local_artifacts_storage_base: d\n  files_to_aquire: []\n"
+    )
+
+    result = airnub("run", "project_alpha", "ingestion", "--config", str(bad))
+
+    assert result.exit_code == 2
+    assert "scheduled_file_downloads.files_to_aquire: unknown key" in result.stderr
+    assert f"{bad}:" in result.stderr
+
+
+def test_run_exits_two_on_unknown_department_or_stage(airnub: Callable[..., Result], data_dir: Path) -> None:
+    assert airnub("run", "nope", "ingestion").exit_code == 2
+    assert airnub("run", "project_alpha", "cooking").exit_code == 2

@@ -1,0 +1,202 @@
+"""Writing datasets: deterministic Parquet, quarantine file, versioned manifest, atomic and idempotent."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from airnub_prefect_starter.common.utils import sha256_file
+from airnub_prefect_starter.core.errors import ConfigError, IntegrityError
+from airnub_prefect_starter.data_science.dataset_processing import (
+    ParsedTable,
+    parse_records_json,
+    parse_sklearn_csv,
+    write_dataset,
+)
+from airnub_prefect_starter.data_science.dataset_store import (
+    DatasetManifest,
+    WrittenDataset,
+    load_dataset_manifest,
+    read_dataset,
+)
+from airnub_prefect_starter.data_science.schemas import IRIS_SCHEMA, WINE_SCHEMA
+from tests.data_science.test_dataset_processing import MALFORMED_IRIS
+
+OTHER_SHA = "0" * 64
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_write_dataset_writes_parquet_and_manifest(iris_dataset: WrittenDataset) -> None:
+    manifest = iris_dataset.manifest
+    folder = iris_dataset.parquet_path.parent
+
+    assert files_in(folder) == ["iris.dataset.json", "iris.parquet"]
+    assert iris_dataset.rewritten is True and iris_dataset.quarantine_path is None
+    assert manifest.sha256 == sha256_file(iris_dataset.parquet_path)
+    assert manifest.parquet.size_bytes == iris_dataset.parquet_path.stat().st_size
+    assert (manifest.rows_in, manifest.rows_out, manifest.rows_quarantined) == (150, 150, 0)
+    assert [(c.name, c.dtype) for c in manifest.table_schema.columns][-2:] == [
+        ("target", "int64"),
+        ("target_name", "string"),
+    ]
+    on_disk = json.loads(iris_dataset.manifest_path.read_text(encoding="utf-8"))
+    assert on_disk["schema_version"] == 1 and on_disk["dataset_name"] == "iris"
+    assert DatasetManifest.model_validate(on_disk) == manifest
+
+
+def test_write_dataset_parquet_has_sorted_rows_and_no_pandas_metadata(iris_dataset: WrittenDataset) -> None:
+    parquet = pq.ParquetFile(iris_dataset.parquet_path)
+    frame = read_dataset(iris_dataset.parquet_path)
+
+    assert b"pandas" not in (parquet.schema_arrow.metadata or {})
+    assert parquet.metadata.num_rows == 150 and parquet.metadata.row_group(0).column(0).compression == "ZSTD"
+    assert list(frame.columns) == list(IRIS_SCHEMA.column_names)
+    assert frame.equals(frame.sort_values(list(IRIS_SCHEMA.column_names), ignore_index=True))
+
+
+def test_write_dataset_twice_does_not_rewrite(iris_dataset: WrittenDataset, sklearn_csv: Callable[[str], Path]) -> None:
+    before = iris_dataset.parquet_path.read_bytes()
+    stats = {p: p.stat().st_mtime_ns for p in (iris_dataset.parquet_path, iris_dataset.manifest_path)}
+    table = parse_sklearn_csv(sklearn_csv("iris"), IRIS_SCHEMA)
+
+    again = write_dataset(table, iris_dataset.parquet_path.parent, "iris", [table.source_sha256])
+
+    assert again.rewritten is False and again.manifest_updated is False
+    assert again.parquet_path.read_bytes() == before
+    assert {p: p.stat().st_mtime_ns for p in stats} == stats
+    assert again.manifest == iris_dataset.manifest  # created_at of the first write is kept
+    assert files_in(again.parquet_path.parent) == ["iris.dataset.json", "iris.parquet"]  # no temp files left
+
+
+def test_write_dataset_is_byte_identical_whatever_the_row_order(iris_dataset: WrittenDataset, tmp_path: Path) -> None:
+    shuffled = parse_sklearn_csv(iris_dataset_source(tmp_path, reverse=True), IRIS_SCHEMA)
+
+    other = write_dataset(shuffled, tmp_path / "other", "iris", [iris_dataset.manifest.input_sha256s[0]])
+
+    assert other.parquet_path.read_bytes() == iris_dataset.parquet_path.read_bytes()
+
+
+def iris_dataset_source(tmp_path: Path, *, reverse: bool) -> Path:
+    from sklearn.datasets import load_iris
+
+    bunch = load_iris()
+    rows = [",".join([*map(repr, map(float, r)), str(t)]) for r, t in zip(bunch.data, bunch.target, strict=True)]
+    path = tmp_path / "iris_reordered.csv"
+    body = "\n".join(reversed(rows) if reverse else rows)
+    path.write_text(f"150,4,setosa,versicolor,virginica\n{body}\n", encoding="utf-8")
+    return path
+
+
+def test_write_dataset_from_json_equals_dataset_from_csv(
+    wine_json: Path, sklearn_csv: Callable[[str], Path], tmp_path: Path
+) -> None:
+    from_json = parse_records_json(wine_json, WINE_SCHEMA)
+    from_csv = parse_sklearn_csv(sklearn_csv("wine"), WINE_SCHEMA)
+
+    a = write_dataset(from_json, tmp_path / "a", "wine", [from_json.source_sha256])
+    b = write_dataset(from_csv, tmp_path / "b", "wine", [from_csv.source_sha256])
+
+    assert a.manifest.sha256 == b.manifest.sha256
+    assert a.manifest.input_sha256s != b.manifest.input_sha256s
+
+
+def test_write_dataset_writes_quarantine_file(tmp_path: Path) -> None:
+    raw = tmp_path / "iris_bad.csv"
+    raw.write_text(MALFORMED_IRIS, encoding="utf-8")
+    table = parse_sklearn_csv(raw, IRIS_SCHEMA)
+
+    written = write_dataset(table, tmp_path / "out", "iris_bad", [table.source_sha256, OTHER_SHA])
+
+    assert written.quarantine_path == tmp_path / "out" / "iris_bad.quarantine.csv"
+    rows = list(csv.reader(io.StringIO(written.quarantine_path.read_text(encoding="utf-8"))))
+    assert rows[0] == ["line", "code", "reason", "raw"]
+    assert rows[1] == ["3", "field_count", "expected 5 fields, got 4", "4.9,3.0,1.4,0"]
+    assert len(rows) == 7
+    manifest = written.manifest
+    assert (manifest.rows_in, manifest.rows_out, manifest.rows_quarantined) == (8, 2, 6)
+    assert manifest.quarantine is not None and manifest.quarantine.sha256 == sha256_file(written.quarantine_path)
+    assert manifest.quarantine_counts["non_numeric"] == 2
+    assert manifest.input_sha256s == tuple(sorted([table.source_sha256, OTHER_SHA]))
+
+
+def test_write_dataset_removes_stale_quarantine_file(tmp_path: Path, sklearn_csv: Callable[[str], Path]) -> None:
+    raw = tmp_path / "iris_bad.csv"
+    raw.write_text(MALFORMED_IRIS, encoding="utf-8")
+    dirty = parse_sklearn_csv(raw, IRIS_SCHEMA)
+    write_dataset(dirty, tmp_path / "out", "iris", [dirty.source_sha256])
+    clean = parse_sklearn_csv(sklearn_csv("iris"), IRIS_SCHEMA)
+
+    written = write_dataset(clean, tmp_path / "out", "iris", [clean.source_sha256])
+
+    assert written.rewritten is True and written.manifest_updated is True
+    assert files_in(tmp_path / "out") == ["iris.dataset.json", "iris.parquet"]
+    assert written.manifest.quarantine is None
+
+
+def test_write_dataset_updates_manifest_only_when_inputs_change(iris_dataset: WrittenDataset) -> None:
+    parquet_mtime = iris_dataset.parquet_path.stat().st_mtime_ns
+    table = table_from_dataset(iris_dataset)
+
+    again = write_dataset(table, iris_dataset.parquet_path.parent, "iris", [OTHER_SHA])
+
+    assert again.rewritten is False and again.manifest_updated is True
+    assert iris_dataset.parquet_path.stat().st_mtime_ns == parquet_mtime
+    assert load_dataset_manifest(again.parquet_path).input_sha256s == (OTHER_SHA,)
+
+
+def table_from_dataset(written: WrittenDataset) -> ParsedTable:
+    frame = read_dataset(written.parquet_path)
+    return ParsedTable(
+        schema=IRIS_SCHEMA,
+        frame=frame,
+        quarantine=(),
+        rows_in=len(frame),
+        source=written.parquet_path,
+        source_sha256=written.manifest.input_sha256s[0],
+        location_kind="line",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "hashes", "message"),
+    [
+        ("../escape", [OTHER_SHA], "dataset_name: '../escape' must match"),
+        ("Iris", [OTHER_SHA], "dataset_name: 'Iris' must match"),
+        ("iris", ["ABC"], r"input_sha256s: need lowercase hex SHA-256 values, got \['ABC'\]"),
+        ("iris", [], "input_sha256s: need lowercase hex SHA-256 values, got none"),
+    ],
+)
+def test_write_dataset_rejects_bad_name_or_hashes(
+    iris_dataset: WrittenDataset, tmp_path: Path, name: str, hashes: list[str], message: str
+) -> None:
+    table = table_from_dataset(iris_dataset)
+
+    with pytest.raises(ConfigError, match=message):
+        write_dataset(table, tmp_path / "x", name, hashes)
+
+    assert not (tmp_path / "x").exists()
+
+
+def test_load_dataset_manifest_detects_modified_parquet(iris_dataset: WrittenDataset) -> None:
+    data = bytearray(iris_dataset.parquet_path.read_bytes())
+    data[-10] ^= 0xFF
+    iris_dataset.parquet_path.write_bytes(bytes(data))
+
+    with pytest.raises(IntegrityError, match=r"iris\.parquet: sha256 [0-9a-f]{64} differs from its manifest's"):
+        load_dataset_manifest(iris_dataset.parquet_path)
+
+
+def test_load_dataset_manifest_names_missing_manifest(iris_dataset: WrittenDataset) -> None:
+    iris_dataset.manifest_path.unlink()
+
+    with pytest.raises(ConfigError, match=r"iris\.dataset\.json: cannot read dataset manifest"):
+        load_dataset_manifest(iris_dataset.parquet_path)
