@@ -28,7 +28,7 @@ from airnub_prefect_starter.core.errors import AirnubError, ConfigError, Downloa
 from airnub_prefect_starter.core.file_handlers import IngestContext, IngestResult, core_download_hash_store_and_manifest
 from airnub_prefect_starter.core.http_policy import HttpPolicy
 from airnub_prefect_starter.core.link_extraction import ExtractedLink
-from airnub_prefect_starter.core.manifest_index import ManifestIndex
+from airnub_prefect_starter.core.manifest_index import ManifestIndex, UnchangedMark
 from airnub_prefect_starter.core.manifest_models import RunIds
 from airnub_prefect_starter.core.scrape_handlers import core_scrape_page_links
 from airnub_prefect_starter.core.secret_refs import SECRET_PLACEHOLDER
@@ -87,6 +87,7 @@ class ItemOutcome:
     links: tuple[ExtractedLink, ...] = ()
     links_truncated: bool = False
     detail: str | None = None
+    data_source_name: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -151,6 +152,7 @@ def _outcome_from_result(category: str, result: IngestResult, **extra: Any) -> I
         sha256=result.sha256,
         size_bytes=result.size_bytes,
         path=str(result.path),
+        data_source_name=result.data_source_name,
         **extra,
     )
 
@@ -186,6 +188,29 @@ def _run_one(
     )
 
 
+def _ingest_one(
+    operation: Operation,
+    item: Any,
+    ctx: IngestContext,
+    runtime: BatchRuntime,
+    max_links: int,
+    secrets: Mapping[str, str],
+) -> ItemOutcome:
+    try:
+        with _host_slot(item.url, runtime.policy.per_host_limit):
+            return _run_one(operation, item, ctx, runtime.category, max_links, secrets)
+    except AirnubError as exc:
+        return ItemOutcome(
+            category=runtime.category,
+            name=item.name,
+            url=exc.url if isinstance(exc, DownloadError) else redact_url(item.url),
+            status="failed",
+            error_type=type(exc).__name__,
+            error=str(exc),
+            transient=isinstance(exc, TransientDownloadError),
+        )
+
+
 def ingest_batch(
     operation: Operation,
     items: Sequence[Any],
@@ -198,31 +223,26 @@ def ingest_batch(
     """Ingest ``items`` one after another (each holding a per-host slot); never raises for an item's own
     failure (an :class:`AirnubError`), which becomes a ``failed`` outcome. Other exceptions are bugs and
     propagate."""
+    index = open_index(runtime.index_url)
+    unchanged: list[UnchangedMark] = []
     ctx = IngestContext(
         store=ContentAddressedStore(runtime.store_base),
-        index=open_index(runtime.index_url),
+        index=index,
         policy=runtime.policy,
         client=build_http_client(runtime.policy),
         data_source_name=runtime.data_source_name,
         run_ids=runtime.run_ids,
+        known_states=index.url_states(runtime.data_source_name, [item.url for item in items]),
+        unchanged_marks=unchanged,
     )
     outcomes: list[ItemOutcome] = []
-    with ctx.client:
-        for item in items:
-            try:
-                with _host_slot(item.url, runtime.policy.per_host_limit):
-                    outcome = _run_one(operation, item, ctx, runtime.category, max_links, secrets or {})
-            except AirnubError as exc:
-                outcome = ItemOutcome(
-                    category=runtime.category,
-                    name=item.name,
-                    url=exc.url if isinstance(exc, DownloadError) else redact_url(item.url),
-                    status="failed",
-                    error_type=type(exc).__name__,
-                    error=str(exc),
-                    transient=isinstance(exc, TransientDownloadError),
-                )
-            outcomes.append(outcome)
-            if on_item is not None:
-                on_item(outcome)
+    try:
+        with ctx.client:
+            for item in items:
+                outcome = _ingest_one(operation, item, ctx, runtime, max_links, secrets or {})
+                outcomes.append(outcome)
+                if on_item is not None:
+                    on_item(outcome)
+    finally:
+        index.touch_unchanged_many(runtime.data_source_name, unchanged)
     return outcomes

@@ -28,7 +28,7 @@ from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.cas import ContentAddressedStore, StoredObject
 from airnub_prefect_starter.core.errors import PermanentDownloadError
 from airnub_prefect_starter.core.http_policy import HttpPolicy
-from airnub_prefect_starter.core.manifest_index import IndexedObject, ManifestIndex
+from airnub_prefect_starter.core.manifest_index import IndexedObject, ManifestIndex, UnchangedMark, UrlState
 from airnub_prefect_starter.core.manifest_models import (
     ObjectKind,
     ObjectManifest,
@@ -88,6 +88,16 @@ class IngestContext:
     client: httpx.Client
     data_source_name: str
     run_ids: RunIds = field(default_factory=RunIds)
+    #: Validators prefetched for a batch (``{url: state}``); ``None`` asks the index per download.
+    known_states: Mapping[str, UrlState] | None = None
+    #: When given, 304s are collected here and written by the batch in one transaction.
+    unchanged_marks: list[UnchangedMark] | None = None
+
+    def mark_unchanged(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        if self.unchanged_marks is None:
+            self.index.touch_unchanged(self.data_source_name, url, etag, last_modified)
+        else:
+            self.unchanged_marks.append(UnchangedMark(url, etag, last_modified))
 
 
 @dataclass(frozen=True)
@@ -120,7 +130,10 @@ def core_download_hash_store_and_manifest(
 
 def _previous_object(item: SourceItem, ctx: IngestContext) -> tuple[StoredObject | None, dict[str, str]]:
     """This URL's last object if it is still on disk, and the conditional headers it allows."""
-    state = ctx.index.url_state(ctx.data_source_name, item.url)
+    if ctx.known_states is not None:
+        state = ctx.known_states.get(item.url)
+    else:
+        state = ctx.index.url_state(ctx.data_source_name, item.url)
     if state is None:
         return None, {}
     previous = ctx.store.find(ctx.data_source_name, state.sha256)
@@ -151,7 +164,7 @@ def _attempt(
         if response.status_code == 304:
             if previous is None:
                 raise PermanentDownloadError(shown, "HTTP 304 to an unconditional request")
-            ctx.index.touch_unchanged(ctx.data_source_name, item.url, etag, last_modified)
+            ctx.mark_unchanged(item.url, etag, last_modified)
             logger.info("Unchanged (304): %s", shown)
             return _result(item, previous, IngestStatus.UNCHANGED, response)
         filename = filename_from_response(response, fetched.final_url, fallback=item.name)
@@ -160,7 +173,7 @@ def _attempt(
             sink.flush()
             details = dict(validate(temp_path, fetched)) if validate else {}
             if previous is not None and previous.sha256 == body.sha256:
-                ctx.index.touch_unchanged(ctx.data_source_name, item.url, etag, last_modified)
+                ctx.mark_unchanged(item.url, etag, last_modified)
                 logger.info("Unchanged (same sha256 %s): %s", body.sha256[:12], shown)
                 return _result(item, previous, IngestStatus.UNCHANGED, response)
             manifest = ObjectManifest(

@@ -3,7 +3,7 @@
 :class:`HttpPolicy` is the complete, validated policy. :class:`HttpOverrides` is the partial form found in
 YAML (``http:`` at the top of a stage config and inside a category); :meth:`HttpPolicy.merged` applies them.
 :func:`check_url_allowed` checks a URL before a request (scheme, host list, resolved addresses), and
-:class:`GuardedNetworkBackend` checks the address actually connected to, so DNS rebinding between the two
+:class:`PolicyNetworkBackend` checks the address actually connected to, so DNS rebinding between the two
 checks cannot reach a private address.
 """
 
@@ -21,7 +21,7 @@ from airnub_prefect_starter.core.errors import PolicyViolationError, TransientDo
 
 __all__ = [
     "BlockedAddressError",
-    "GuardedNetworkBackend",
+    "PolicyNetworkBackend",
     "HttpOverrides",
     "HttpPolicy",
     "check_url_allowed",
@@ -202,9 +202,42 @@ def check_url_allowed(url: str, policy: HttpPolicy) -> None:
             )
 
 
-class GuardedNetworkBackend(httpcore.SyncBackend):
-    """httpcore backend that resolves the host itself, refuses forbidden addresses, and connects to the
-    vetted address (TLS still verifies the original host name, which httpcore passes separately)."""
+#: Bytes asked of the socket per read. httpcore asks for 64 KiB; at that size h11's per-event overhead, not the
+#: network, limits a large download (measured here: 1 GiB in 4.9 s at 64 KiB vs 2.8 s at 1 MiB).
+READ_SIZE = 1024 * 1024
+
+
+class _LargeReadStream(httpcore.NetworkStream):
+    """A network stream that reads up to :data:`READ_SIZE` whenever less is asked."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max(max_bytes, READ_SIZE), timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return _LargeReadStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class PolicyNetworkBackend(httpcore.SyncBackend):
+    """httpcore backend that reads in large pieces and, when ``guard`` is on, resolves the host itself,
+    refuses forbidden addresses, and connects to the vetted address (TLS still verifies the original host
+    name, which httpcore passes separately)."""
+
+    def __init__(self, guard: bool) -> None:
+        self.guard = guard
 
     def connect_tcp(
         self,
@@ -214,6 +247,8 @@ class GuardedNetworkBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
+        if not self.guard:
+            return _LargeReadStream(super().connect_tcp(host, port, timeout, local_address, socket_options))
         addresses = _resolve(host, port)
         for address in addresses:
             if is_forbidden_address(address):
@@ -221,7 +256,9 @@ class GuardedNetworkBackend(httpcore.SyncBackend):
         last_error: Exception | None = None
         for address in addresses:
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                stream = super().connect_tcp(address, port, timeout, local_address, socket_options)
             except httpcore.ConnectError as exc:
                 last_error = exc
+            else:
+                return _LargeReadStream(stream)
         raise last_error or httpcore.ConnectError(f"no address for {host}")

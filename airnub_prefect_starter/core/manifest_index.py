@@ -13,7 +13,7 @@ All writes are ``INSERT ... ON CONFLICT``, so processes racing on the same conte
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import ManifestIndexError
 
-__all__ = ["IndexedObject", "ManifestIndex", "ObjectSource", "UrlState", "url_key"]
+__all__ = ["CurrentObject", "IndexedObject", "ManifestIndex", "ObjectSource", "UrlState", "url_key"]
 
 SCHEMA_VERSION = 1
 _metadata = sa.MetaData()
@@ -111,11 +111,30 @@ class ObjectSource:
 
 
 @dataclass(frozen=True)
+class UnchangedMark:
+    """A URL that answered 304 (or the same bytes), with the validators it sent."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
 class UrlState:
     sha256: str
     etag: str | None
     last_modified: str | None
     checked_at: datetime
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class CurrentObject:
+    """The object a URL serves now: its latest content, the (redacted) URL and the item name it was fetched as."""
+
+    indexed: IndexedObject
+    url: str
+    name: str | None
     changed_at: datetime
 
 
@@ -191,15 +210,22 @@ class ManifestIndex:
         )
         with self._transaction() as conn:
             row = conn.execute(query).mappings().first()
-        if row is None:
-            return None
-        return UrlState(
-            sha256=row["sha256"],
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            checked_at=_aware(row["checked_at"]),
-            changed_at=_aware(row["changed_at"]),
-        )
+        return None if row is None else _state_from_row(row)
+
+    def url_states(self, data_source_name: str, urls: Sequence[str]) -> dict[str, UrlState]:
+        """:meth:`url_state` for many URLs in a few queries: ``{url: state}`` for the URLs that have one."""
+        by_key = {url_key(url): url for url in urls}
+        found: dict[str, UrlState] = {}
+        keys = list(by_key)
+        with self._transaction() as conn:
+            for start in range(0, len(keys), 500):
+                query = sa.select(url_states).where(
+                    url_states.c.data_source_name == data_source_name,
+                    url_states.c.url_key.in_(keys[start : start + 500]),
+                )
+                for row in conn.execute(query).mappings():
+                    found[by_key[row["url_key"]]] = _state_from_row(row)
+        return found
 
     def get_object(self, data_source_name: str, sha256: str) -> IndexedObject | None:
         query = sa.select(cas_objects).where(
@@ -237,6 +263,47 @@ class ManifestIndex:
                     link_title=row["link_title"],
                     source_page_url=row["source_page_url"],
                     first_seen_at=_aware(row["first_seen_at"]),
+                )
+                for row in conn.execute(query).mappings()
+            ]
+
+    def current_objects(self, data_source_name: str) -> list[CurrentObject]:
+        """Every URL's current object in a data source (older contents of a URL are left out), the most recently
+        changed first. An object served by two URLs appears once per URL."""
+        named = object_sources.alias("named")
+        query = (
+            sa.select(
+                cas_objects,
+                url_states.c.url.label("current_url"),
+                url_states.c.changed_at.label("current_changed_at"),
+                named.c.name.label("current_name"),
+            )
+            .select_from(url_states)
+            .join(
+                cas_objects,
+                sa.and_(
+                    cas_objects.c.data_source_name == url_states.c.data_source_name,
+                    cas_objects.c.sha256 == url_states.c.sha256,
+                ),
+            )
+            .outerjoin(
+                named,
+                sa.and_(
+                    named.c.data_source_name == url_states.c.data_source_name,
+                    named.c.sha256 == url_states.c.sha256,
+                    named.c.url_key == url_states.c.url_key,
+                ),
+            )
+            .where(url_states.c.data_source_name == data_source_name)
+            .order_by(url_states.c.changed_at.desc(), url_states.c.id.desc())
+        )
+        with self._transaction() as conn:
+            return [
+                CurrentObject(
+                    indexed=_object_from_row(row),
+                    url=row["current_url"],
+                    name=row["current_name"],
+                    changed_at=_aware(row["current_changed_at"]),
                 )
                 for row in conn.execute(query).mappings()
             ]
@@ -298,18 +365,27 @@ class ManifestIndex:
         now: datetime | None = None,
     ) -> None:
         """Record a 304 (or identical body): keep the sha256, refresh validators and ``checked_at``."""
+        self.touch_unchanged_many(data_source_name, [UnchangedMark(url, etag, last_modified)], now)
+
+    def touch_unchanged_many(
+        self, data_source_name: str, marks: Sequence[UnchangedMark], now: datetime | None = None
+    ) -> None:
+        """:meth:`touch_unchanged` for many URLs in one transaction (validators only replaced when sent)."""
+        if not marks:
+            return
         now = now or datetime.now(UTC)
-        values: dict[str, Any] = {"checked_at": now}
-        if etag:
-            values["etag"] = etag
-        if last_modified:
-            values["last_modified"] = last_modified
-        with self._transaction() as conn:
-            conn.execute(
-                sa.update(url_states)
-                .where(url_states.c.data_source_name == data_source_name, url_states.c.url_key == url_key(url))
-                .values(**values)
+        statement = (
+            sa.update(url_states)
+            .where(url_states.c.data_source_name == data_source_name, url_states.c.url_key == sa.bindparam("key"))
+            .values(
+                checked_at=now,
+                etag=sa.func.coalesce(sa.bindparam("new_etag"), url_states.c.etag),
+                last_modified=sa.func.coalesce(sa.bindparam("new_last_modified"), url_states.c.last_modified),
             )
+        )
+        rows = [{"key": url_key(m.url), "new_etag": m.etag, "new_last_modified": m.last_modified} for m in marks]
+        with self._transaction() as conn:
+            conn.execute(statement, rows)
 
     def _upsert_url_state(
         self,
@@ -345,6 +421,16 @@ class ManifestIndex:
                 },
             )
         )
+
+
+def _state_from_row(row: sa.RowMapping) -> UrlState:
+    return UrlState(
+        sha256=row["sha256"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        checked_at=_aware(row["checked_at"]),
+        changed_at=_aware(row["changed_at"]),
+    )
 
 
 def _object_values(obj: IndexedObject) -> dict[str, Any]:

@@ -30,8 +30,8 @@ from airnub_prefect_starter.core.errors import (
 )
 from airnub_prefect_starter.core.http_policy import (
     BlockedAddressError,
-    GuardedNetworkBackend,
     HttpPolicy,
+    PolicyNetworkBackend,
     check_url_allowed,
 )
 
@@ -45,6 +45,7 @@ __all__ = [
     "stream_body",
 ]
 
+_DRAIN_LIMIT = 64 * 1024
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _DISPOSITION_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
@@ -81,16 +82,16 @@ def build_http_client(policy: HttpPolicy) -> httpx.Client:
     if policy.trust_env:  # environment proxies apply; the pre-request address check still runs on every hop
         return httpx.Client(timeout=timeout, limits=limits, headers=headers, trust_env=True, follow_redirects=False)
     transport = httpx.HTTPTransport(limits=limits, trust_env=False)
-    if not policy.allow_private_networks:
-        # httpx exposes no network_backend option; the pool it builds is replaced by an equivalent one whose
-        # backend vets each resolved address (documented httpcore API).
-        transport._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedNetworkBackend(),
-        )
+    # httpx exposes no network_backend option; the pool it builds is replaced by an equivalent one whose
+    # backend (a documented httpcore extension point) reads in large pieces and, unless private networks are
+    # allowed, vets each resolved address.
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=PolicyNetworkBackend(guard=not policy.allow_private_networks),
+    )
     return httpx.Client(
         timeout=timeout,
         limits=limits,
@@ -197,8 +198,24 @@ def open_response(
             yield FetchedResponse(response=response, final_url=current, retrieved_at=retrieved_at)
             return
         finally:
-            response.close()
+            _release(response)
     raise PermanentDownloadError(shown, f"more than {policy.max_redirects} redirects")
+
+
+def _release(response: httpx.Response) -> None:
+    """Return the connection to the pool when possible: an unread body of at most :data:`_DRAIN_LIMIT`
+    bytes (304, redirects, error pages) is read first, since httpcore drops a connection whose response was
+    not read to the end. A body already being streamed, or a large one, just closes the connection."""
+    try:
+        length = _declared_length(response)
+        small = response.status_code in (204, 304) or (length is not None and length <= _DRAIN_LIMIT)
+        if small and not response.is_stream_consumed:
+            for _chunk in response.iter_raw():
+                pass
+    except httpx.HTTPError:
+        pass  # the connection is unusable; close() below discards it, and the caller already has its answer
+    finally:
+        response.close()
 
 
 def stream_body(

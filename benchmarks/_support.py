@@ -1,0 +1,66 @@
+"""Shared helpers for the benchmark scripts: free ports, a static server process, timing of child processes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def static_server(directory: Path) -> Iterator[str]:
+    """Serve ``directory`` on 127.0.0.1 from a separate process; yield its base URL."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(HERE / "static_server.py"), str(directory), str(port)])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(base + "/", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    seconds: float
+    peak_rss_mb: float
+    returncode: int
+    stdout: str
+
+
+def run_child(command: Sequence[str], env: dict[str, str] | None = None) -> ChildRun:
+    """Run ``command`` to completion: its wall time and its own peak RSS (``wait4`` rusage, Linux KiB)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = code = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if code:
+            sys.stderr.write(err.read()[-3000:])
+        return ChildRun(seconds, usage.ru_maxrss / 1024, code, out.read())

@@ -1,0 +1,29 @@
+"""A static HTTP/1.1 file server (keep-alive, Last-Modified, If-Modified-Since -> 304) for benchmarks.
+
+Run in its own process so that serving does not compete with the client for the GIL:
+``python benchmarks/static_server.py DIR PORT``.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        return
+
+
+def main() -> None:
+    directory, port = sys.argv[1], int(sys.argv[2])
+    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Handler, directory=directory))
+    server.daemon_threads = True
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

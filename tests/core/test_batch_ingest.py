@@ -1,0 +1,76 @@
+"""ingest_batch: one outcome per item, failures recorded, unchanged items cost one conditional request."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+from airnub_prefect_starter.core.batch_ingest import BatchRuntime, IngestionFailedError, ingest_batch, split_batches
+from airnub_prefect_starter.core.config_models import FileToAcquire
+from airnub_prefect_starter.core.http_policy import HttpPolicy
+from airnub_prefect_starter.core.manifest_index import ManifestIndex
+from tests.support.http_server import LoopbackHTTPServer, Route
+
+
+def runtime(tmp_path: Path, index_url: str) -> BatchRuntime:
+    policy = HttpPolicy(allow_private_networks=True, retries=0)
+    return BatchRuntime("files", "src", tmp_path / "cas", index_url, policy)
+
+
+def test_ingest_batch_records_failures_and_goes_on(
+    http_server: LoopbackHTTPServer, tmp_path: Path, sqlite_url: str
+) -> None:
+    items = [
+        FileToAcquire(name="a", url=http_server.serve("/a.csv", body=b"a")),
+        FileToAcquire(name="gone", url=http_server.url("/gone.csv")),
+        FileToAcquire(name="b", url=http_server.serve("/b.csv", body=b"b")),
+    ]
+    seen: list[str] = []
+
+    outcomes = ingest_batch("download", items, runtime(tmp_path, sqlite_url), on_item=lambda o: seen.append(o.name))
+
+    assert [(o.name, o.status) for o in outcomes] == [("a", "stored"), ("gone", "failed"), ("b", "stored")]
+    assert outcomes[1].error_type == "PermanentDownloadError" and outcomes[1].transient is False
+    assert seen == ["a", "gone", "b"]
+
+
+def test_ingest_batch_unchanged_costs_one_conditional_request_each(
+    http_server: LoopbackHTTPServer, tmp_path: Path, sqlite_url: str
+) -> None:
+    items = [
+        FileToAcquire(name=f"f{i}", url=http_server.serve(f"/f{i}.csv", body=b"%d" % i, etag=f'"{i}"'))
+        for i in range(20)
+    ]
+    rt = runtime(tmp_path, sqlite_url)
+    ingest_batch("download", items, rt)
+    before = ManifestIndex(sqlite_url).url_states("src", [i.url for i in items])
+    http_server.reset()
+    for i, item in enumerate(items):  # the server now sends a new ETag with its 304s
+        http_server.serve(f"/f{i}.csv", Route(status=304, etag=f'"{i}-v2"'))
+
+    outcomes = ingest_batch("download", items, rt)
+
+    assert {o.status for o in outcomes} == {"unchanged"}
+    assert sum(http_server.hits.values()) == 20
+    assert all(h[0]["If-None-Match"] == f'"{i}"' for i, h in enumerate(http_server.request_headers.values()))
+    after = ManifestIndex(sqlite_url).url_states("src", [i.url for i in items])
+    assert [after[i.url].etag for i in items] == [f'"{n}-v2"' for n in range(20)]
+    assert all(after[i.url].checked_at > before[i.url].checked_at for i in items)
+
+
+def test_outcomes_and_failure_error_survive_pickling(
+    http_server: LoopbackHTTPServer, tmp_path: Path, sqlite_url: str
+) -> None:
+    outcomes = ingest_batch(
+        "download", [FileToAcquire(name="x", url=http_server.url("/x"))], runtime(tmp_path, sqlite_url)
+    )
+    error = IngestionFailedError("Project Alpha files", outcomes)
+
+    copy = pickle.loads(pickle.dumps(error))
+
+    assert copy.outcomes == outcomes and str(copy) == str(error)
+    assert "1 of 1 items failed: x:" in str(copy)
+
+
+def test_split_batches_keeps_order_and_bounds_size() -> None:
+    assert split_batches(list(range(7)), 3) == [[0, 1, 2], [3, 4, 5], [6]]
