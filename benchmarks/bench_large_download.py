@@ -66,10 +66,12 @@ def main() -> None:
         curl_s = statistics.median(r.seconds for r in curl)
         core_s = statistics.median(r.seconds for r in core)
         print(f"file: {args.size_mib} MiB, {args.repeat} runs each, medians")
-        print(f"curl -o : {curl_s:6.2f} s  {size / curl_s / 1e6:7.1f} MB/s  peak RSS {max(r.peak_rss_mb for r in curl):6.1f} MB")
+        curl_rss = max(r.peak_rss_mb for r in curl)
+        print(f"curl -o : {curl_s:6.2f} s  {size / curl_s / 1e6:7.1f} MB/s  peak RSS {curl_rss:6.1f} MB")
         inner_s = statistics.median(float(r.stdout.split()[-1]) for r in core)
         print(
-            f"core    : {core_s:6.2f} s  {size / core_s / 1e6:7.1f} MB/s  peak RSS {max(r.peak_rss_mb for r in core):6.1f} MB"
+            f"core    : {core_s:6.2f} s  {size / core_s / 1e6:7.1f} MB/s  "
+            f"peak RSS {max(r.peak_rss_mb for r in core):6.1f} MB"
             "  (whole process: interpreter start, imports, download, fsync, publish, index)"
         )
         print(f"          {inner_s:6.2f} s  {size / inner_s / 1e6:7.1f} MB/s  (the core call alone)")

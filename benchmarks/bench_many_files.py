@@ -74,7 +74,9 @@ def main() -> None:
                 urls = [f"{base}/f{i:05d}.bin" for i in range(args.files)]
                 curl_config = work / "curl.cfg"
                 (work / "curl-out").mkdir()
-                curl_config.write_text("".join(f'url = "{u}"\noutput = "{work}/curl-out/{i}"\n' for i, u in enumerate(urls)))
+                curl_config.write_text(
+                    "".join(f'url = "{u}"\noutput = "{work}/curl-out/{i}"\n' for i, u in enumerate(urls))
+                )
                 curl = run_child(["curl", "-sS", "-K", str(curl_config)])
                 config = work / "ingestion.yaml"
                 config.write_text(
@@ -97,7 +99,15 @@ def main() -> None:
                     "AIRNUB_DATA_DIR": str(work / "data"),
                     "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
                 }
-                command = [str(VENV_BIN / "airnub"), "run", "project_alpha", "ingestion", "--config", str(config), "--json"]
+                command = [
+                    str(VENV_BIN / "airnub"),
+                    "run",
+                    "project_alpha",
+                    "ingestion",
+                    "--config",
+                    str(config),
+                    "--json",
+                ]
                 runs = []
                 for label in ("first run", "unchanged re-run"):
                     run = run_child(command, env)

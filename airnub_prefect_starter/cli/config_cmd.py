@@ -1,4 +1,5 @@
-"""``airnub config validate``: check stage config files without touching Prefect."""
+"""``airnub config validate`` and ``airnub config schema``: check config files and export their JSON Schemas,
+without touching Prefect."""
 
 from __future__ import annotations
 
@@ -7,15 +8,16 @@ from typing import Annotated
 
 import typer
 
-from airnub_prefect_starter.cli.output import EXIT_USAGE, err, out
+from airnub_prefect_starter.cli.output import EXIT_USAGE, err, fail, out
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.config_files import discover_config_files, load_stage_config_file
+from airnub_prefect_starter.core.config_schemas import SCHEMA_DIR_NAME, write_schema_files
 from airnub_prefect_starter.core.departments import load_department_mapping
 from airnub_prefect_starter.core.errors import ConfigError
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Validate configuration files.", no_args_is_help=True)
+app = typer.Typer(help="Validate configuration files and export their JSON Schemas.", no_args_is_help=True)
 
 
 @app.command("validate")
@@ -48,3 +50,21 @@ def validate(
         err.print(f"no config files found under {config_dir / 'variables'}")
     if problems:
         raise typer.Exit(EXIT_USAGE)
+
+
+@app.command("schema")
+def schema(
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder to write into (default: configs/schemas/ in the config dir)."),
+    ] = None,
+) -> None:
+    """Write a JSON Schema for every stage config model and the department mapping. The YAML files point at
+    them in their first line, so editors validate and complete keys."""
+    target = out_dir if out_dir is not None else load_settings().config_dir / SCHEMA_DIR_NAME
+    try:
+        written = write_schema_files(target)
+    except OSError as exc:
+        fail(f"cannot write schemas into {target}: {exc.strerror or exc}")
+    for path, changed in written.items():
+        out.print(f"{'[green]wrote[/]' if changed else 'unchanged'} {path}", highlight=False)

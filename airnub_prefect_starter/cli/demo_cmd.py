@@ -1,4 +1,5 @@
-"""``airnub demo``: Project Alpha end to end against the bundled offline source, nothing else running."""
+"""``airnub demo``: Project Alpha end to end against the bundled offline source, nothing else running:
+ingestion -> processing -> analysis, each stage timed, then where everything is."""
 
 from __future__ import annotations
 
@@ -10,10 +11,16 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_OK, err, fail, out, outcomes_table
+from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_OK, data_stage_table, err, fail, out, outcomes_table
 from airnub_prefect_starter.common.progress import ProgressEvent, listening
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.config_files import StageConfigFile
+from airnub_prefect_starter.core.data_stage_results import (
+    AnalysisOutcome,
+    DatasetOutcome,
+    DataStageFailedError,
+    DataStageResult,
+)
 from airnub_prefect_starter.core.errors import AirnubError
 from airnub_prefect_starter.core.stage_results import StageFailedError, StageResult
 
@@ -48,7 +55,8 @@ class _LiveProgress:
         self.progress.update(self.tasks[event.scope], completed=event.done)
 
 
-def _run_ingestion() -> tuple[StageResult, float]:
+def _run_stage(stage: str) -> tuple[Any, float]:
+    """Run one stage from its Variable with live progress; its result (also when it failed) and wall time."""
     from airnub_prefect_starter.cli.stage_invocation import run_stage
 
     progress = Progress(
@@ -57,8 +65,8 @@ def _run_ingestion() -> tuple[StageResult, float]:
     started = time.monotonic()
     with progress, listening(_LiveProgress(progress)):
         try:
-            result: Any = run_stage(DEMO_DEPARTMENT, "ingestion", None, None)
-        except StageFailedError as exc:
+            result: Any = run_stage(DEMO_DEPARTMENT, stage, None, None)
+        except (StageFailedError, DataStageFailedError) as exc:
             result = exc.result
     return result, time.monotonic() - started
 
@@ -86,18 +94,48 @@ def demo(
         demo_files = [_rebased(f, source.base_url) for f in files if f.department == DEMO_DEPARTMENT]
         synced = sync_variables(demo_files, dry_run=False, overwrite=True, show_diff=False)
         out.print("Prefect Variables: " + ", ".join(f"{name} ({status})" for name, status in synced.items()))
-        result, seconds = _run_ingestion()
+        result, seconds = _run_stage("ingestion")
     finally:
         source.stop()
     out.print(outcomes_table(f"{result.department}: ingestion ({seconds:.1f} s)", result.outcomes))
-    _print_locations(settings.resolved_data_dir, settings.resolved_index_url, result)
-    raise typer.Exit(EXIT_FAILED if result.failed else EXIT_OK)
+    try:
+        processing, processing_s = _run_stage("processing")
+        out.print(data_stage_table(processing, f"{processing.department}: processing ({processing_s:.1f} s)"))
+        analysis, analysis_s = _run_stage("analysis")
+        out.print(data_stage_table(analysis, f"{analysis.department}: analysis ({analysis_s:.1f} s)"))
+    except AirnubError as exc:
+        fail(str(exc), EXIT_FAILED)
+    _print_locations(settings.resolved_data_dir, settings.resolved_index_url, result, processing, analysis)
+    out.print(
+        f"Stage wall times: ingestion {seconds:.1f} s, processing {processing_s:.1f} s, analysis {analysis_s:.1f} s"
+    )
+    failed = result.failed or processing.failed or analysis.failed
+    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
 
 
-def _print_locations(data_dir: Any, index_url: str, result: StageResult) -> None:
+def _print_locations(
+    data_dir: Any,
+    index_url: str,
+    result: StageResult,
+    processing: DataStageResult[DatasetOutcome],
+    analysis: DataStageResult[AnalysisOutcome],
+) -> None:
     stores = sorted({os.path.dirname(os.path.dirname(os.path.dirname(o.path))) for o in result.outcomes if o.path})
     out.print(f"[bold]Data dir[/]        {data_dir}")
     for store in stores:
         out.print(f"[bold]CAS[/]             {store}  (<data_source>/<sha256>/<file> + .manifest.json)")
     out.print(f"[bold]Manifest index[/]  {index_url}")
-    out.print("Run it again: unchanged sources cost one conditional request each. Inspect: `airnub manifest list`.")
+    for d in processing.outcomes:
+        if d.path:
+            out.print(f"[bold]Dataset[/]         {d.path}  ({d.rows_out} rows, {d.rows_quarantined} quarantined)")
+    analysed = [o for o in analysis.outcomes if not o.failed]
+    for o in analysed:
+        out.print(f"[bold]Model[/]           {o.model_path}  (metrics: {o.metrics_path})")
+    for folder in sorted({os.path.dirname(f) for o in analysed for f in o.figures}):
+        out.print(f"[bold]Figures[/]         {folder}")
+    for o in analysed:
+        out.print(f"[bold]Report[/]          {o.report_html}  (Markdown: {o.report_markdown})")
+    out.print(
+        "Run it again: unchanged sources cost one conditional request each, and processing and analysis find "
+        "nothing new to do. Inspect: `airnub manifest list`."
+    )

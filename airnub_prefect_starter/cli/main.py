@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from airnub_prefect_starter import __version__
-from airnub_prefect_starter.cli import blocks_cmd, config_cmd, manifest_cmd, variables_cmd
+from airnub_prefect_starter.cli import blocks_cmd, config_cmd, manifest_cmd, new_cmd, variables_cmd
 from airnub_prefect_starter.cli.demo_cmd import demo
 from airnub_prefect_starter.cli.run_cmd import run
 
@@ -27,6 +27,7 @@ app.add_typer(variables_cmd.app, name="variables")
 app.add_typer(blocks_cmd.app, name="blocks")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(manifest_cmd.app, name="manifest")
+app.add_typer(new_cmd.app, name="new")
 
 
 def _version(value: bool) -> None:
@@ -40,7 +41,9 @@ def main(
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", help="Data root (CAS, index, datasets); sets AIRNUB_DATA_DIR.")
     ] = None,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Offline-friendly Prefect defaults; each can be overridden from the environment."""
     if data_dir is not None:
@@ -49,3 +52,6 @@ def main(
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "airnub_prefect_starter")
     # The package's log lines outside a run (e.g. the demo source starting) stay on the console only.
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+    # A fresh PREFECT_HOME migrates the local SQLite database first (~16 s on 2 cores): above Prefect's 20 s default
+    # on a busy machine, so the embedded server gets longer to come up.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")

@@ -11,12 +11,14 @@ from airnub_prefect_starter.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
+    data_stage_table,
     err,
     fail,
     out,
     outcomes_table,
     print_json,
 )
+from airnub_prefect_starter.core.data_stage_results import DataStageFailedError, DataStageResult
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.core.stage_results import StageFailedError, StageResult
 
@@ -38,14 +40,14 @@ def run(
     from airnub_prefect_starter.cli.stage_invocation import load_config_file, run_stage
 
     try:
-        stage_config = load_config_file(config, stage) if config else None
+        stage_config = load_config_file(config, stage, department) if config else None
         result = run_stage(department, stage, stage_config, category)
         code = EXIT_OK
     except ConfigError as exc:
         if as_json:
             print_json({"error": str(exc), "items": [], "counts": {}})
         fail(str(exc), EXIT_USAGE)
-    except StageFailedError as exc:
+    except (StageFailedError, DataStageFailedError) as exc:
         result, code = exc.result, EXIT_FAILED
         err.print(f"[bold red]failed:[/] {exc}", highlight=False, soft_wrap=True)
     except AirnubError as exc:
@@ -57,11 +59,13 @@ def run(
 
 
 def _report(result: object, as_json: bool) -> None:
-    if isinstance(result, StageResult):
-        if as_json:
-            print_json(result.as_summary())
-        else:
-            out.print(outcomes_table(f"{result.department}: {result.stage}", result.outcomes))
+    summary = getattr(result, "as_summary", None)
+    if as_json and callable(summary):
+        print_json(summary())
+    elif isinstance(result, StageResult):
+        out.print(outcomes_table(f"{result.department}: {result.stage}", result.outcomes))
+    elif isinstance(result, DataStageResult):
+        out.print(data_stage_table(result, f"{result.department}: {result.stage}"))
     elif as_json:
         print_json(result if isinstance(result, dict) else {"result": str(result)})
     else:

@@ -35,10 +35,11 @@ def resolve_stage_flow(department: str, stage: str) -> Flow[..., Any]:
     return flow
 
 
-def load_config_file(path: Path, stage: str) -> dict[str, Any]:
-    """Read and validate a stage config file given with ``--config`` (any file name)."""
+def load_config_file(path: Path, stage: str, department: str | None = None) -> dict[str, Any]:
+    """Read and validate a stage config file given with ``--config`` (any file name), with the department's
+    own stage model when it has one."""
     data = load_yaml_file(path)
-    parse_config(stage_config_model(stage), data, str(path))
+    parse_config(stage_config_model(stage, department), data, str(path))
     return dict(data)
 
 

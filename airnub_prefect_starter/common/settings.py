@@ -23,6 +23,11 @@ class AirnubSettings(BaseSettings):
     config_dir: Path = Field(
         default=Path("configs"), description="Folder holding variables/ and department_mapping.yaml."
     )
+    project_dir: Path | None = Field(
+        default=None,
+        description="Folder holding flows/ and configs/ where deployment runs start (prefect.yaml's pull step); "
+        "default: the checkout the flows package was installed from (editable install).",
+    )
 
     @property
     def resolved_data_dir(self) -> Path:

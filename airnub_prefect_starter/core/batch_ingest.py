@@ -208,6 +208,7 @@ def _ingest_one(
             error_type=type(exc).__name__,
             error=str(exc),
             transient=isinstance(exc, TransientDownloadError),
+            data_source_name=runtime.data_source_name,
         )
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from airnub_prefect_starter.core.config_models import load_yaml_file, parse_config
 from airnub_prefect_starter.core.departments import STAGES, stage_variable_name
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.core.stage_config_registry import STAGE_CONFIG_MODELS
+from airnub_prefect_starter.core.stage_config_registry import STAGE_CONFIG_MODELS, department_stage_models
 
 __all__ = [
     "MAX_VARIABLE_CHARS",
@@ -33,9 +33,10 @@ _VARIABLE_NAME = re.compile(r"^[a-z0-9_-]{1,255}$")
 _FILE_NAME = re.compile(r"^(?P<stage>[a-z]+)_config_dept_(?P<department>[a-z][a-z0-9_]*)\.ya?ml$")
 
 
-def stage_config_model(stage: str) -> type[BaseModel]:
-    """The pydantic model validating a stage's config."""
-    models = STAGE_CONFIG_MODELS
+def stage_config_model(stage: str, department: str | None = None) -> type[BaseModel]:
+    """The pydantic model validating a stage's config: the department's own (``flows.dept_<id>.
+    config_models_dept_<id>``, see :func:`department_stage_models`) if it has one, else the project's."""
+    models = (department_stage_models(department) if department else None) or STAGE_CONFIG_MODELS
     if stage not in models:
         raise ConfigError(f"stage '{stage}': no config model (known: {', '.join(models)})")
     return models[stage]
@@ -80,7 +81,7 @@ def load_stage_config_file(path: Path) -> StageConfigFile:
     if not _VARIABLE_NAME.fullmatch(name):
         raise ConfigError(f"{path}: <variable name>: '{name}' must match [a-z0-9_-], at most 255 characters")
     data = load_yaml_file(path)
-    model = parse_config(stage_config_model(stage), data, str(path))
+    model = parse_config(stage_config_model(stage, department), data, str(path))
     loaded = StageConfigFile(path, department, stage, name, data, model)
     if loaded.json_chars > MAX_VARIABLE_CHARS:
         raise ConfigError(

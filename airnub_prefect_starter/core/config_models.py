@@ -57,8 +57,9 @@ def _regex(value: str) -> str:
     return value
 
 
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
-Regex = Annotated[str, AfterValidator(_regex)]
+# The JSON Schema "format" lets editors (and the generated reference) show what the string must be.
+HttpUrl = Annotated[str, AfterValidator(_http_url), Field(json_schema_extra={"format": "uri"})]
+Regex = Annotated[str, AfterValidator(_regex), Field(json_schema_extra={"format": "regex"})]
 DataSourceName = Annotated[
     str,
     Field(
@@ -186,12 +187,20 @@ class IngestionStageConfig(_Model):
     http: HttpOverrides | None = Field(default=None, description="HTTP policy for every category of the stage.")
     task_runner: TaskRunnerConfig = Field(default_factory=TaskRunnerConfig, description="Where batches run.")
     batch_size: int = Field(default=25, ge=1, le=10000, description="Items per Prefect task (batches bound overhead).")
-    scheduled_file_downloads: ScheduledFileDownloadsConfig | None = None
-    public_api_data: PublicApiDataConfig | None = None
-    web_page_link_scraping: WebPageLinkScrapingConfig | None = None
+    scheduled_file_downloads: ScheduledFileDownloadsConfig | None = Field(
+        default=None, description="Download a fixed list of files (category left out when absent)."
+    )
+    public_api_data: PublicApiDataConfig | None = Field(
+        default=None, description="Poll JSON APIs and store each response (category left out when absent)."
+    )
+    web_page_link_scraping: WebPageLinkScrapingConfig | None = Field(
+        default=None, description="Store HTML pages and extract their links (category left out when absent)."
+    )
 
 
 class DepartmentInfo(_Model):
+    """How people see one department."""
+
     display_name: str = Field(min_length=1, description="Human name used in flow-run names and artifacts.")
     description: str = Field(default="", description="One line about the department.")
 
@@ -199,7 +208,9 @@ class DepartmentInfo(_Model):
 class DepartmentMapping(_Model):
     """``configs/department_mapping.yaml``: department id -> display name."""
 
-    departments: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], DepartmentInfo]
+    departments: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], DepartmentInfo] = Field(
+        description="Department id (lower-case letters, digits, '_'; as in dept_<id>) -> its display name."
+    )
 
     def display_name(self, department: str) -> str:
         key = department.removeprefix("dept_")

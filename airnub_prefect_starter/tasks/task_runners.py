@@ -1,15 +1,25 @@
-"""Task runners for category flows: bounded threads by default, Dask (prefect-dask) when configured."""
+"""Task runners for category flows: bounded threads by default, Dask (prefect-dask) when configured.
+
+With ``task_runner: {kind: dask}`` a stage run shares one Dask cluster between its category flows: either
+the scheduler at ``address``, or one ``distributed.LocalCluster`` that :func:`stage_dask_cluster` starts for
+the stage run and closes after it (``DaskTaskRunner()`` without an address would start one per category flow).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from prefect import get_run_logger
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from airnub_prefect_starter.core.config_models import TaskRunnerConfig
 from airnub_prefect_starter.core.errors import ConfigError
 
-__all__ = ["bounded_threads", "build_task_runner"]
+__all__ = ["bounded_threads", "build_task_runner", "stage_dask_cluster"]
+
+_DASK_EXTRA_MISSING = "task_runner.kind: dask needs the 'dask' extra (pip install 'airnub-prefect-starter[dask]')"
 
 
 def bounded_threads(max_workers: int) -> TaskRunner[Any]:
@@ -27,10 +37,36 @@ def build_task_runner(
     try:
         from prefect_dask.task_runners import DaskTaskRunner
     except ImportError as exc:
-        raise ConfigError(
-            "task_runner.kind: dask needs the 'dask' extra (pip install 'airnub-prefect-starter[dask]')"
-        ) from exc
+        raise ConfigError(_DASK_EXTRA_MISSING) from exc
     address = dask_address or config.address
     if address:
         return DaskTaskRunner(address=address)
     return DaskTaskRunner(cluster_kwargs={"n_workers": config.n_workers, "threads_per_worker": max_concurrency})
+
+
+@contextmanager
+def stage_dask_cluster(config: TaskRunnerConfig, threads_per_worker: int) -> Iterator[str | None]:
+    """The Dask scheduler address the category flows of one stage run share, or ``None`` for threads.
+
+    ``kind: dask`` without ``address`` starts a ``LocalCluster`` on 127.0.0.1 (``n_workers`` processes with
+    ``threads_per_worker`` threads each, no dashboard) for the ``with`` block and closes it afterwards; with
+    ``address`` the existing scheduler is used and left running."""
+    if config.kind != "dask" or config.address:
+        yield config.address
+        return
+    try:
+        from distributed import LocalCluster
+    except ImportError as exc:
+        raise ConfigError(_DASK_EXTRA_MISSING) from exc
+    logger = get_run_logger()
+    with LocalCluster(  # type: ignore[no-untyped-call]  # distributed ships no type information
+        n_workers=config.n_workers,
+        threads_per_worker=threads_per_worker,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        address = str(cluster.scheduler_address)
+        logger.info("Dask LocalCluster for this stage run at %s (%d workers)", address, config.n_workers)
+        yield address
+    logger.info("Dask LocalCluster at %s closed", address)

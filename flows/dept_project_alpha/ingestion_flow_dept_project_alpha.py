@@ -13,8 +13,9 @@ from airnub_prefect_starter.core.departments import display_name
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.http_policy import HttpPolicy
 from airnub_prefect_starter.core.stage_results import StageResult
+from airnub_prefect_starter.tasks.events import emit_objects_stored
 from airnub_prefect_starter.tasks.stage_runner import finish_stage, load_stage_config, run_category_flow
-from airnub_prefect_starter.tasks.task_runners import build_task_runner
+from airnub_prefect_starter.tasks.task_runners import build_task_runner, stage_dask_cluster
 from flows.dept_project_alpha import DEPARTMENT
 from flows.dept_project_alpha.ingestion.public_api_data.poll_public_api_data_flow_dept_project_alpha import (
     poll_public_api_data_flow_dept_project_alpha,
@@ -38,7 +39,8 @@ def ingestion_flow_dept_project_alpha(
     config: dict[str, Any] | None = None, categories: list[str] | None = None
 ) -> StageResult:
     """Config: the ``config`` parameter, else the Prefect Variable ``dept_project_alpha_ingestion_config``.
-    ``categories`` limits the run to some categories. Every selected category runs, even after a failure."""
+    ``categories`` limits the run to some categories. Every selected category runs, even after a failure.
+    When anything new was stored, emits ``airnub.objects.stored`` (which triggers the processing deployment)."""
     stage_config = load_stage_config(IngestionStageConfig, DEPARTMENT, "ingestion", config)
     unknown = sorted(set(categories or ()) - set(CATEGORY_FLOWS))
     if unknown:
@@ -46,20 +48,23 @@ def ingestion_flow_dept_project_alpha(
     department = display_name(DEPARTMENT, load_settings().config_dir)
     by_category: dict[str, list[ItemOutcome]] = {}
     crashed: dict[str, str] = {}
-    for category, category_flow in CATEGORY_FLOWS.items():
-        section = getattr(stage_config, category)
-        if section is None or not section.enabled or (categories and category not in categories):
-            continue
-        policy = HttpPolicy().merged(stage_config.http, section.http)
-        runner = build_task_runner(stage_config.task_runner, policy.max_concurrency)
-        outcomes, error = run_category_flow(
-            category,
-            category_flow.with_options(task_runner=runner),
-            config=section,
-            stage_http=stage_config.http,
-            batch_size=stage_config.batch_size,
-        )
-        by_category[category] = list(outcomes)
-        if error:
-            crashed[category] = error
+    stage_policy = HttpPolicy().merged(stage_config.http)
+    with stage_dask_cluster(stage_config.task_runner, stage_policy.max_concurrency) as dask_address:
+        for category, category_flow in CATEGORY_FLOWS.items():
+            section = getattr(stage_config, category)
+            if section is None or not section.enabled or (categories and category not in categories):
+                continue
+            policy = HttpPolicy().merged(stage_config.http, section.http)
+            runner = build_task_runner(stage_config.task_runner, policy.max_concurrency, dask_address)
+            outcomes, error = run_category_flow(
+                category,
+                category_flow.with_options(task_runner=runner),
+                config=section,
+                stage_http=stage_config.http,
+                batch_size=stage_config.batch_size,
+            )
+            by_category[category] = list(outcomes)
+            if error:
+                crashed[category] = error
+    emit_objects_stored(DEPARTMENT, "ingestion", [o for outcomes in by_category.values() for o in outcomes])
     return finish_stage(department, "ingestion", by_category, crashed)

@@ -45,14 +45,14 @@ def test_ingest_batch_unchanged_costs_one_conditional_request_each(
     ingest_batch("download", items, rt)
     before = ManifestIndex(sqlite_url).url_states("src", [i.url for i in items])
     http_server.reset()
-    for i, item in enumerate(items):  # the server now sends a new ETag with its 304s
+    for i in range(len(items)):  # the server now sends a new ETag with its 304s
         http_server.serve(f"/f{i}.csv", Route(status=304, etag=f'"{i}-v2"'))
 
     outcomes = ingest_batch("download", items, rt)
 
     assert {o.status for o in outcomes} == {"unchanged"}
     assert sum(http_server.hits.values()) == 20
-    assert all(h[0]["If-None-Match"] == f'"{i}"' for i, h in enumerate(http_server.request_headers.values()))
+X
     after = ManifestIndex(sqlite_url).url_states("src", [i.url for i in items])
     assert [after[i.url].etag for i in items] == [f'"{n}-v2"' for n in range(20)]
     assert all(after[i.url].checked_at > before[i.url].checked_at for i in items)

@@ -80,3 +80,30 @@ def test_index_survives_reopen(index_url: str) -> None:
 def test_index_unreachable_postgres_raises_typed_error() -> None:
     with pytest.raises(ManifestIndexError, match="cannot|manifest index"):
         ManifestIndex("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_index_current_objects_follow_each_urls_latest_content(index_url: str) -> None:
+    index = ManifestIndex(index_url)
+    try:
+        for day, (sha, url, name, source) in enumerate(
+            [
+                (SHA, "http://h/f.csv", "f", "src"),
+                ("c" * 64, "http://h/g.csv", "g", "src"),
+                ("b" * 64, "http://h/f.csv", "f", "src"),  # f.csv changed after g.csv was fetched
+                ("d" * 64, "http://h/f.csv", "f", "other"),
+            ],
+            start=1,
+        ):
+            at = datetime(2026, 1, day, tzinfo=UTC)
+            index.record_fetch(obj(sha, source), url=url, name=name, etag=None, last_modified=None, now=at)
+        index.touch_unchanged("src", "http://h/g.csv", etag=None, last_modified=None)  # checked, not changed
+
+        current = index.current_objects("src")
+
+        assert [(c.indexed.sha256, c.url, c.name) for c in current] == [
+            ("b" * 64, "http://h/f.csv", "f"),  # changed last: first; its older content (SHA) is not current
+            ("c" * 64, "http://h/g.csv", "g"),
+        ]
+        assert index.current_objects("missing") == []
+    finally:
+        index.close()

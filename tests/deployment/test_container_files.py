@@ -279,6 +279,7 @@ def test_env_example_values_match_compose_defaults() -> None:
         "AIRNUB_DATA_DIR",
         "AIRNUB_INDEX_URL",
         "AIRNUB_CONFIG_DIR",
+        "AIRNUB_PROJECT_DIR",
         "AIRNUB_DEMO_PORT",
         "PREFECT_API_URL",
         "PREFECT_SERVER_ANALYTICS_ENABLED",

@@ -1,0 +1,117 @@
+"""``<reports>/<dataset>/analysis.json``: what one analysis was computed from and every file it produced.
+
+The record is how the analysis stage stays incremental: when the dataset hash, the raw inputs' sources, the model
+parameters and the output folders equal the record's *recipe*, and every output file still hashes to its record,
+there is nothing to do. Paths inside the data dir are stored relative to it, so a moved data dir stays valid.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from airnub_prefect_starter.common.utils import sha256_file
+from airnub_prefect_starter.data_science.modeling.metadata import ClassificationMetrics, ModelKind
+
+__all__ = [
+    "ANALYSIS_RECORD_SCHEMA_VERSION",
+    "AnalysisOutputs",
+    "AnalysisRecipe",
+    "AnalysisRecord",
+    "OutputRef",
+    "data_relative",
+    "load_analysis_record",
+]
+
+logger = logging.getLogger(__name__)
+
+ANALYSIS_RECORD_SCHEMA_VERSION: Final = 1
+
+
+def data_relative(path: Path, data_dir: Path) -> str:
+    """``path`` relative to ``data_dir`` (POSIX) when inside it, else absolute."""
+    return path.relative_to(data_dir).as_posix() if path.is_relative_to(data_dir) else str(path)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
+
+
+class OutputRef(_Model):
+    """One output file: its path (relative to the data dir when inside it) and sha256."""
+
+    path: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+    @classmethod
+    def of(cls, path: Path, data_dir: Path) -> OutputRef:
+        return cls(path=data_relative(path, data_dir), sha256=sha256_file(path))
+
+    def resolve(self, data_dir: Path) -> Path:
+        path = Path(self.path)
+        return path if path.is_absolute() else data_dir / path
+
+    def intact(self, data_dir: Path) -> bool:
+        path = self.resolve(data_dir)
+        try:
+            return path.is_file() and sha256_file(path) == self.sha256
+        except OSError:
+            return False
+
+
+class AnalysisRecipe(_Model):
+    """Everything the outputs are a function of; any change means analysing again."""
+
+    dataset_name: str
+    dataset_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    input_sha256s: tuple[str, ...]
+    sources: tuple[tuple[str, str], ...] = Field(description="(raw sha256, source URL) pairs, sorted.")
+    model_kind: ModelKind
+    seed: int
+    test_size: float
+    models_dir: str = Field(description="Relative to the data dir when inside it, as every folder here.")
+    figures_dir: str
+    reports_dir: str
+
+
+class AnalysisOutputs(_Model):
+    model: OutputRef
+    model_metadata: OutputRef
+    metrics: OutputRef
+    figures: tuple[OutputRef, ...]
+    report_markdown: OutputRef
+    report_html: OutputRef
+
+    def all(self) -> tuple[OutputRef, ...]:
+        return (self.model, self.model_metadata, self.metrics, *self.figures, self.report_markdown, self.report_html)
+
+
+class AnalysisRecord(_Model):
+    """The record of one analysis (no timestamps: the same inputs give the same bytes)."""
+
+    schema_version: Literal[1] = ANALYSIS_RECORD_SCHEMA_VERSION
+    recipe: AnalysisRecipe
+    model_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    metrics: ClassificationMetrics
+    outputs: AnalysisOutputs
+
+    def up_to_date(self, recipe: AnalysisRecipe, data_dir: Path) -> bool:
+        """True when ``recipe`` is this record's and every output file is still there with its hash."""
+        return self.recipe == recipe and all(ref.intact(data_dir) for ref in self.outputs.all())
+
+    def to_json_bytes(self) -> bytes:
+        return self.model_dump_json(indent=2).encode("utf-8") + b"\n"
+
+
+def load_analysis_record(path: Path) -> AnalysisRecord | None:
+    """The record at ``path``, or ``None`` when it is absent or unreadable (the analysis then runs again)."""
+    try:
+        return AnalysisRecord.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValidationError) as exc:
+        logger.warning("%s: ignoring unreadable analysis record (%s)", path, exc)
+        return None

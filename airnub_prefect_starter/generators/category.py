@@ -1,0 +1,189 @@
+"""``airnub new category DEPT STAGE CATEGORY --kind ...``: a category flow and its task wrapper, wired into
+the stage, with a config section and a test.
+
+Registration is structural: the category is added to the department manifest (YAML round-trip), the two
+generated wiring modules are rendered again from it, and the section is added to the stage config YAML
+(round-trip, comments kept). A department not made by ``airnub new department`` has no manifest: refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from ipaddress import ip_address
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+from airnub_prefect_starter.core.config_models import FileToAcquire, format_validation_error
+from airnub_prefect_starter.core.departments import load_department_mapping
+from airnub_prefect_starter.core.errors import ConfigError
+from airnub_prefect_starter.core.http_policy import is_forbidden_address
+from airnub_prefect_starter.generators.department import plan_test_packages
+from airnub_prefect_starter.generators.manifest import config_models_text, read_manifest, stage_wiring_text
+from airnub_prefect_starter.generators.naming import (
+    CategoryNames,
+    DepartmentNames,
+    check_category_id,
+    check_department_id,
+    check_kind,
+    check_stage,
+)
+from airnub_prefect_starter.generators.plan import Plan, ProjectLayout
+from airnub_prefect_starter.generators.rendering import render
+from airnub_prefect_starter.generators.yaml_edits import YamlDocument, add_mapping_entry
+
+__all__ = ["ITEMS_KEYS", "plan_category"]
+
+#: The key of each kind's item list in its config section.
+ITEMS_KEYS = {"downloads": "files_to_acquire", "api": "apis_to_poll", "scrape": "pages_to_scrape", "custom": "items"}
+
+
+def _seed_items(urls: Sequence[str]) -> list[dict[str, str]]:
+    """``{name, url}`` per ``--url``: the name from the URL's last path segment, made unique."""
+    items: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for number, url in enumerate(urls, 1):
+        stem = PurePosixPath(urlsplit(url).path).stem
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_.-") or f"item{number}"
+        while name in seen:
+            name = f"{name}_{number}"
+        seen.add(name)
+        try:
+            FileToAcquire(name=name, url=url)
+        except ValidationError as exc:
+            raise ConfigError(format_validation_error(f"--url {url}", exc)) from None
+        items.append({"name": name, "url": url})
+    return items
+
+
+def _is_private(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ip_address(host)
+    except ValueError:
+        return False  # a name: only DNS can tell, and the policy checks it at run time
+    return is_forbidden_address(host)
+
+
+def _context(names: CategoryNames) -> dict[str, Any]:
+    dept = names.dept
+    return {
+        "dept": dept.id,
+        "stage": names.stage,
+        "cat": names.id,
+        "camel": names.camel,
+        "kind": names.kind,
+        "stage_flow": dept.stage_flow(names.stage),
+        "flow_fn": names.flow_module,
+        "flow_name": f"{names.stage.capitalize()}: {names.id} ({dept.display})",
+        "task_module": names.task_module,
+        "task_fn": names.task_module,
+        "task_name": f"{names.verb.capitalize()} {names.id} ({dept.display})",
+        "pages_task_fn": f"scrape_{names.id}_pages_task_dept_{dept.id}",
+        "pages_task_name": f"Pages of {names.id} ({dept.display})",
+        "files_task_fn": f"download_{names.id}_links_task_dept_{dept.id}",
+        "files_task_name": f"Links of {names.id} ({dept.display})",
+        "config_module": names.config_module,
+        "check_module": names.check_module,
+        "stage_results_names": "StageFailedError, StageResult" if names.kind == "custom" else "StageResult",
+    }
+
+
+def plan_category(
+    layout: ProjectLayout, department: str, stage: str, category: str, kind: str, urls: Sequence[str] = ()
+) -> Plan:
+    dept_id = check_department_id(department)
+    stage = check_stage(stage)
+    category = check_category_id(category)
+    chosen = check_kind(kind)
+    package = layout.flows_dir / f"dept_{dept_id}"
+    dept = DepartmentNames(dept_id, load_department_mapping(layout.config_dir).display_name(dept_id))
+    manifest_path = package / dept.manifest_file
+    if not manifest_path.is_file():
+        raise ConfigError(
+            f"department '{dept_id}' was not made by `airnub new department` ({layout.shown(manifest_path)} "
+            "not found): add the category to its stage flow and config model by hand"
+        )
+    manifest = read_manifest(manifest_path, dept_id)
+    names = CategoryNames(dept, stage, category, chosen)
+    plan = Plan(layout)
+    known = manifest.categories(stage).get(category)
+    if known is not None and known != chosen:
+        plan.conflicts.append(f"category '{category}' of {stage} exists with --kind {known}")
+        return plan
+    updated = manifest.with_category(stage, category, chosen)
+
+    document = YamlDocument.parse(manifest_path.read_text(encoding="utf-8"), layout.shown(manifest_path))
+    edit = add_mapping_entry(document, ("stages", stage), category, chosen, layout.shown(manifest_path))
+    if edit.conflict:
+        plan.conflicts.append(edit.conflict)
+        return plan
+    plan.edited_file(manifest_path, edit.text, f"stages.{stage}.{category}: {chosen}")
+    plan.regenerated_file(
+        package / f"{dept.config_models_module}.py",
+        config_models_text(dept, updated),
+        config_models_text(dept, manifest),
+        note=f"{stage} section {category}",
+    )
+    plan.regenerated_file(
+        package / stage / f"{dept.wiring_module}.py",
+        stage_wiring_text(dept, stage, updated.categories(stage)),
+        stage_wiring_text(dept, stage, manifest.categories(stage)),
+        note=f"CATEGORY_FLOWS[{category!r}]",
+    )
+    _plan_code(plan, names)
+    _plan_config_section(plan, names, urls)
+    return plan
+
+
+def _plan_code(plan: Plan, names: CategoryNames) -> None:
+    context = _context(names)
+    folder = plan.layout.flows_dir / names.dept.package / names.stage / names.id
+    plan.new_file(folder / "__init__.py", "", package_marker=True)
+    plan.new_file(folder / f"{names.flow_module}.py", render(f"category/flow_{names.kind}.py.j2", **context))
+    plan.new_file(folder / "tasks" / "__init__.py", "", package_marker=True)
+    plan.new_file(folder / "tasks" / f"{names.task_module}.py", render(f"category/task_{names.kind}.py.j2", **context))
+    if names.kind == "custom":
+        plan.new_file(folder / f"{names.config_module}.py", render("category/config_custom.py.j2", **context))
+        plan.new_file(folder / "core" / "__init__.py", render("category/core_init.py.j2"), package_marker=True)
+        plan.new_file(folder / "core" / f"{names.check_module}.py", render("category/check_custom.py.j2", **context))
+    plan_test_packages(plan, names.dept.package, names.stage, names.id)
+    plan.new_file(
+        plan.layout.tests_dir / "flows" / names.dept.package / names.stage / names.id / f"test_{names.flow_module}.py",
+        render(f"category/test_{names.kind}.py.j2", **context),
+    )
+
+
+def _plan_config_section(plan: Plan, names: CategoryNames, urls: Sequence[str]) -> None:
+    path = plan.layout.variables_dir / names.dept.package / names.dept.stage_config_file(names.stage)
+    text = plan.current(path)
+    if text is None:
+        raise ConfigError(f"{plan.layout.shown(path)} not found: the stage config `airnub new department` wrote")
+    items = _seed_items(urls)
+    section_text = render(
+        "category/section.yaml.j2",
+        kind=names.kind,
+        data_source_name=names.data_source_name,
+        storage_base=names.storage_base,
+        private=any(_is_private(item["url"]) for item in items),
+        items_key=ITEMS_KEYS[names.kind],
+        items=items,
+    )
+    document = YamlDocument.parse(text, plan.layout.shown(path))
+    section = document.snippet(section_text)
+    edit = add_mapping_entry(document, (), names.id, section, plan.layout.shown(path), require_faithful=False)
+    if edit.conflict:
+        plan.conflicts.append(edit.conflict)
+        return
+    if edit.text is not None:
+        document.data.yaml_set_comment_before_after_key(
+            names.id, before=f"\nCategory {names.id} (--kind {names.kind}), added by `airnub new category`"
+        )
+        plan.edited_file(path, document.dump(), f"section {names.id}")
+    else:
+        plan.edited_file(path, None, f"section {names.id}")

@@ -1,0 +1,148 @@
+"""The processing and analysis stages inside their flows: dataset tasks, category results, artifacts, Failed runs.
+
+Like ``stage_runner`` and ``category_runner`` for ingestion, but for datasets: a dataset that fails becomes a
+``failed`` outcome (the others go on), its category ends Failed with :class:`DataCategoryFailedError`, and the
+stage publishes its artifacts and ends Failed with :class:`DataStageFailedError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from prefect import get_run_logger
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.futures import PrefectFuture
+
+from airnub_prefect_starter.common.progress import ProgressEvent, report_progress
+from airnub_prefect_starter.core.artifact_creators import artifact_key
+from airnub_prefect_starter.core.data_stage_artifacts import (
+    analysis_summary_markdown,
+    processing_summary_table,
+    report_link,
+)
+from airnub_prefect_starter.core.data_stage_results import (
+    ANALYSIS_STATUSES,
+    PROCESSING_STATUSES,
+    AnalysisOutcome,
+    DataCategoryFailedError,
+    DatasetOutcome,
+    DataStageFailedError,
+    DataStageResult,
+)
+from airnub_prefect_starter.core.errors import AirnubError, ConfigError
+
+__all__ = [
+    "check_categories",
+    "collect_outcomes",
+    "finish_analysis_stage",
+    "finish_data_category",
+    "finish_processing_stage",
+    "report_outcome",
+    "run_data_category_flow",
+]
+
+OutcomeT = TypeVar("OutcomeT", DatasetOutcome, AnalysisOutcome)
+
+
+def check_categories(categories: Sequence[str] | None, known: Sequence[str]) -> None:
+    """:class:`ConfigError` when ``categories`` names a category the stage does not have."""
+    unknown = sorted(set(categories or ()) - set(known))
+    if unknown:
+        raise ConfigError(f"categories: unknown {', '.join(unknown)} (known: {', '.join(known)})")
+
+
+def report_outcome(scope: str, done: int, total: int, outcome: DatasetOutcome | AnalysisOutcome) -> None:
+    """Tell in-process listeners (the CLI's live display) that one more dataset is done."""
+    report_progress(ProgressEvent(scope, done, total, outcome.name, outcome.status))
+
+
+def collect_outcomes(
+    scope: str,
+    submitted: Sequence[tuple[str, PrefectFuture[OutcomeT]]],
+    failure: Callable[[str, BaseException], OutcomeT],
+) -> list[OutcomeT]:
+    """Wait for each ``(dataset name, future)`` in order; a task that failed with one of our errors becomes
+    ``failure(name, error)``; any other exception is a bug and fails the flow."""
+    outcomes: list[OutcomeT] = []
+    for name, future in submitted:
+        result: Any = future.result(raise_on_failure=False)
+        if isinstance(result, AirnubError):
+            result = failure(name, result)
+        elif isinstance(result, BaseException):
+            raise result
+        outcomes.append(result)
+        report_outcome(scope, len(outcomes), len(submitted), result)
+    return outcomes
+
+
+def finish_data_category(scope: str, outcomes: Sequence[OutcomeT]) -> list[OutcomeT]:
+    """Log every failure and raise :class:`DataCategoryFailedError` (the category flow ends Failed) if any
+    dataset failed; otherwise return the outcomes."""
+    logger = get_run_logger()
+    for outcome in outcomes:
+        if outcome.failed:
+            logger.error("%s failed (%s): %s", outcome.name, outcome.error_type, outcome.error)
+    counts = {status: sum(o.status == status for o in outcomes) for status in outcomes[0].STATUSES} if outcomes else {}
+    logger.info("%s: %s", scope, ", ".join(f"{n} {status}" for status, n in counts.items()) or "nothing to do")
+    if any(o.failed for o in outcomes):
+        raise DataCategoryFailedError(scope, outcomes)
+    return list(outcomes)
+
+
+def run_data_category_flow(
+    category: str, category_flow: Callable[..., Any], **parameters: Any
+) -> tuple[list[Any], str | None]:
+    """Run a category sub-flow to its end; return its outcomes (also when some failed) and, if it stopped
+    without outcomes, the error that stopped it."""
+    state = category_flow(**parameters, return_state=True)
+    if state.is_completed():
+        return list(state.result()), None
+    error = state.result(raise_on_failure=False)
+    if isinstance(error, DataCategoryFailedError):
+        return list(error.outcomes), None
+    get_run_logger().error("Category %s stopped: %s", category, error)
+    return [], f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(state.message)
+
+
+def finish_processing_stage(
+    department: str, by_category: Mapping[str, Sequence[DatasetOutcome]], crashed: Mapping[str, str]
+) -> DataStageResult[DatasetOutcome]:
+    """Publish the processing summary table; raise :class:`DataStageFailedError` if anything failed."""
+    result = DataStageResult(department, "processing", PROCESSING_STATUSES, dict(by_category), dict(crashed))
+    stopped = "; ".join(f"category {name} stopped: {error}" for name, error in crashed.items())
+    create_table_artifact(
+        processing_summary_table(result.outcomes),
+        key=artifact_key(department, "processing", "summary"),
+        description=f"{department}: processing: {result.counts_line()}" + (f"; {stopped}" if stopped else ""),
+    )
+    get_run_logger().info("%s processing: %s", department, result.counts_line())
+    if result.failed:
+        raise DataStageFailedError(result)
+    return result
+
+
+def finish_analysis_stage(
+    department: str, by_category: Mapping[str, Sequence[AnalysisOutcome]], crashed: Mapping[str, str]
+) -> DataStageResult[AnalysisOutcome]:
+    """Publish the analysis report (metrics and lineage) and a link to each HTML report; raise
+    :class:`DataStageFailedError` if anything failed."""
+    result = DataStageResult(department, "analysis", ANALYSIS_STATUSES, dict(by_category), dict(crashed))
+    create_markdown_artifact(
+        analysis_summary_markdown(result),
+        key=artifact_key(department, "analysis", "report"),
+        description=f"{department}: analysis: {result.counts_line()}",
+    )
+    for outcome in result.outcomes:
+        link = report_link(outcome)
+        if link is not None:
+            create_link_artifact(
+                link,
+                link_text=f"{outcome.name}: HTML report",
+                key=artifact_key(department, "analysis", outcome.name, "report"),
+                description=f"{department}: self-contained HTML report of {outcome.name} (figures embedded)",
+            )
+    get_run_logger().info("%s analysis: %s", department, result.counts_line())
+    if result.failed:
+        raise DataStageFailedError(result)
+    return result

@@ -1,0 +1,14 @@
+"""Task wrapper: build one dataset from a JSON API response stored by ingestion (or leave it untouched)."""
+
+from __future__ import annotations
+
+from airnub_prefect_starter.core.data_stage_results import DatasetOutcome
+from airnub_prefect_starter.core.processing_config_models import ApiDatasetSpec
+from airnub_prefect_starter.data_science.dataset_building import ProcessingRuntime, build_dataset
+from airnub_prefect_starter.tasks.retry_policy import batch_task
+
+
+@batch_task("Build dataset from API records (Project Alpha)")
+def build_api_dataset_task_dept_project_alpha(spec: ApiDatasetSpec, runtime: ProcessingRuntime) -> DatasetOutcome:
+    """Raises a typed error when the dataset cannot be built; retried only when the index is briefly unreachable."""
+    return build_dataset(spec, runtime)

@@ -1,0 +1,267 @@
+"""``airnub new``: what each command writes, dry runs, idempotence, refusals (exit 2, nothing written)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import Result
+
+from tests.support.project_copy import copy_project, tree_fingerprint
+
+PREFECT_YAML = """\
+# Deployments of the project.
+name: project
+pull:
+  - airnub_prefect_starter.tasks.pull_steps.enter_project_dir: {}
+
+definitions:
+  work_pools:
+    airnub_process: &airnub_process
+      name: airnub-process
+
+deployments:
+  - name: project_alpha-ingestion
+    entrypoint: flows/dept_project_alpha/ingestion_flow_dept_project_alpha.py:ingestion_flow_dept_project_alpha
+    tags: [project_alpha, ingestion]
+    work_pool: *airnub_process
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = copy_project(tmp_path / "project")
+    (root / "prefect.yaml").write_text(PREFECT_YAML, encoding="utf-8")
+    monkeypatch.setenv("AIRNUB_CONFIG_DIR", str(root / "configs"))
+    return root
+
+
+@pytest.fixture
+def new(airnub: Callable[..., Result], project: Path) -> Callable[..., Result]:
+    def invoke(*args: str) -> Result:
+        return airnub("new", *args, "--project-dir", str(project))
+
+    return invoke
+
+
+def file_lines(result: Result) -> list[tuple[str, str]]:
+    """``(action, path)`` per file line, e.g. ``("would create", "flows/dept_beta/__init__.py")``."""
+    found = []
+    for line in result.stdout.splitlines():
+        if not line.startswith(" "):
+            continue
+        action, _, rest = line.strip().partition("  ")
+        found.append((action, rest.strip().split("  (")[0]))
+    return found
+
+
+def test_new_department_dry_run_lists_the_files_and_writes_nothing(new: Callable[..., Result], project: Path) -> None:
+    before = tree_fingerprint(project)
+
+    result = new("department", "beta", "--name", "Beta Team", "--dry-run")
+
+    assert result.exit_code == 0, result.stderr
+    lines = file_lines(result)
+    assert ("would create", "flows/dept_beta/ingestion_flow_dept_beta.py") in lines
+    assert ("would create", "configs/variables/dept_beta/analysis_config_dept_beta.yaml") in lines
+    assert ("would create", "tests/flows/dept_beta/test_stage_flows_dept_beta.py") in lines
+    assert ("would update", "configs/department_mapping.yaml") in lines
+    assert ("would update", "prefect.yaml") in lines
+    assert "nothing written" in result.stdout
+    assert tree_fingerprint(project) == before
+
+
+def test_new_department_twice_reports_everything_unchanged(new: Callable[..., Result], project: Path) -> None:
+    first = new("department", "beta", "--name", "Beta Team")
+    after_first = tree_fingerprint(project)
+
+    second = new("department", "beta", "--name", "Beta Team")
+
+    assert first.exit_code == 0 and second.exit_code == 0, second.stderr
+    assert {action for action, _ in file_lines(second)} == {"unchanged"}
+    assert len(file_lines(second)) == len(file_lines(first))
+    assert "unchanged: all" in second.stdout and "nothing written" in second.stdout
+    assert tree_fingerprint(project) == after_first
+
+
+@pytest.mark.parametrize(
+    ("department", "expected"),
+    [
+        ("project_alpha", "flows/dept_project_alpha/__init__.py exists and differs"),
+        ("9lives", "must be a lower-case Python identifier"),
+        ("class", "not a keyword"),
+        ("has-dash", "must be a lower-case Python identifier"),
+    ],
+)
+def test_new_department_refuses_an_existing_or_invalid_id_and_writes_nothing(
+    new: Callable[..., Result], project: Path, department: str, expected: str
+) -> None:
+    before = tree_fingerprint(project)
+
+    result = new("department", department)
+
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert tree_fingerprint(project) == before
+
+
+def test_new_department_registers_mapping_entry_and_deployments_by_adding_lines(
+    new: Callable[..., Result], project: Path
+) -> None:
+    mapping_before = (project / "configs" / "department_mapping.yaml").read_text(encoding="utf-8")
+
+    result = new("department", "beta", "--name", "Beta Team", "--description", "Weather stations")
+
+    assert result.exit_code == 0, result.stderr
+    mapping = (project / "configs" / "department_mapping.yaml").read_text(encoding="utf-8")
+    assert mapping == mapping_before + "  beta:\n    display_name: Beta Team\n    description: Weather stations\n"
+    text = (project / "prefect.yaml").read_text(encoding="utf-8")
+    added = [line for line in difflib.ndiff(PREFECT_YAML.splitlines(), text.splitlines()) if line[0] in "+-"]
+    assert all(line.startswith("+ ") for line in added)
+    assert text.count("work_pool: *airnub_process") == 4
+    deployments = {d["name"]: d for d in yaml.safe_load(text)["deployments"]}
+    assert set(deployments) == {"project_alpha-ingestion", "beta-ingestion", "beta-processing", "beta-analysis"}
+    assert deployments["beta-processing"]["entrypoint"] == (
+        "flows/dept_beta/processing_flow_dept_beta.py:processing_flow_dept_beta"
+    )
+    assert deployments["beta-analysis"]["work_pool"] == {"name": "airnub-process"}
+    [trigger] = deployments["beta-processing"]["triggers"]
+    assert (trigger["match"], trigger["expect"]) == (
+        {"prefect.resource.id": "airnub.department.beta"},
+        ["airnub.objects.stored"],
+    )
+
+
+def test_new_department_skips_prefect_yaml_when_there_is_none(new: Callable[..., Result], project: Path) -> None:
+    (project / "prefect.yaml").unlink()
+
+    result = new("department", "beta")
+
+    assert result.exit_code == 0, result.stderr
+    assert ("skip", "prefect.yaml") in file_lines(result)
+    assert "not found: no deployments added" in result.stdout
+    assert not (project / "prefect.yaml").exists()
+
+
+def test_new_category_wires_the_flow_model_and_config_section(new: Callable[..., Result], project: Path) -> None:
+    assert new("department", "beta").exit_code == 0
+
+    result = new(
+        "category", "beta", "ingestion", "reports", "--kind", "downloads", "--url", "http://127.0.0.1:9/r/daily.csv"
+    )
+
+    assert result.exit_code == 0, result.stderr
+    flows = project / "flows" / "dept_beta"
+    assert yaml.safe_load((flows / "categories_dept_beta.yaml").read_text())["stages"]["ingestion"] == {
+        "reports": "downloads"
+    }
+    wiring = (flows / "ingestion" / "categories_dept_beta.py").read_text()
+    assert '"reports": download_reports_flow_dept_beta,' in wiring
+    models = (flows / "config_models_dept_beta.py").read_text()
+    assert "    reports: ScheduledFileDownloadsConfig | None = None\n" in models
+    assert (flows / "ingestion" / "reports" / "tasks" / "download_reports_task_dept_beta.py").is_file()
+    config_file = project / "configs" / "variables" / "dept_beta" / "ingestion_config_dept_beta.yaml"
+    text = config_file.read_text()
+    assert text.startswith("# Prefect Variable: dept_beta_ingestion_config")
+    assert "\n# Category reports (--kind downloads), added by `airnub new category`\nreports:\n" in text
+    assert yaml.safe_load(text)["reports"] == {
+        "data_source_name": "beta_reports",
+        "local_artifacts_storage_base": "dept_beta/ingestion",
+        "http": {"allow_private_networks": True},
+        "files_to_acquire": [{"name": "daily", "url": "http://127.0.0.1:9/r/daily.csv"}],
+    }
+    test_module = project / "tests/flows/dept_beta/ingestion/reports/test_download_reports_flow_dept_beta.py"
+    assert "def test_downloads_land_in_the_cas_then_come_back_unchanged(" in test_module.read_text()
+
+
+def test_new_category_twice_reports_everything_unchanged(new: Callable[..., Result], project: Path) -> None:
+    assert new("department", "beta").exit_code == 0
+    assert new("category", "beta", "processing", "checks", "--kind", "custom").exit_code == 0
+    after_first = tree_fingerprint(project)
+
+    again = new("category", "beta", "processing", "checks", "--kind", "custom")
+
+    assert again.exit_code == 0, again.stderr
+    assert {action for action, _ in file_lines(again)} == {"unchanged"}
+    assert tree_fingerprint(project) == after_first
+
+
+def test_new_category_refuses_a_department_the_generator_did_not_make(
+    new: Callable[..., Result], project: Path
+) -> None:
+    before = tree_fingerprint(project)
+
+    result = new("category", "project_alpha", "ingestion", "extra", "--kind", "api")
+
+    assert result.exit_code == 2
+    assert "department 'project_alpha' was not made by `airnub new department`" in result.stderr
+    assert tree_fingerprint(project) == before
+
+
+def test_new_category_refuses_another_kind_for_an_existing_category(new: Callable[..., Result], project: Path) -> None:
+    assert new("department", "beta").exit_code == 0
+    assert new("category", "beta", "ingestion", "reports", "--kind", "api").exit_code == 0
+    before = tree_fingerprint(project)
+
+    result = new("category", "beta", "ingestion", "reports", "--kind", "scrape")
+
+    assert result.exit_code == 2
+    assert "category 'reports' of ingestion exists with --kind api" in result.stderr
+    assert tree_fingerprint(project) == before
+
+
+def test_new_category_does_not_overwrite_a_hand_edited_wiring_module(new: Callable[..., Result], project: Path) -> None:
+    assert new("department", "beta").exit_code == 0
+    wiring = project / "flows" / "dept_beta" / "ingestion" / "categories_dept_beta.py"
+    wiring.write_text(wiring.read_text() + "# my change\n")
+    before = tree_fingerprint(project)
+
+    result = new("category", "beta", "ingestion", "reports")
+
+    assert result.exit_code == 2
+    assert "flows/dept_beta/ingestion/categories_dept_beta.py was edited by hand" in result.stderr
+    assert tree_fingerprint(project) == before
+
+
+def test_new_category_refuses_an_invalid_url_and_kind(new: Callable[..., Result], project: Path) -> None:
+    assert new("department", "beta").exit_code == 0
+    before = tree_fingerprint(project)
+
+    bad_url = new("category", "beta", "ingestion", "reports", "--url", "ftp://example.org/x.csv")
+    bad_kind = new("category", "beta", "ingestion", "reports", "--kind", "ftp")
+
+    assert (bad_url.exit_code, bad_kind.exit_code) == (2, 2)
+    assert "--url ftp://example.org/x.csv: url: not a valid http(s) URL" in bad_url.stderr
+    assert "kind 'ftp': must be one of downloads, api, scrape, custom" in bad_kind.stderr
+    assert tree_fingerprint(project) == before
+
+
+def test_new_task_writes_a_stub_a_wrapper_and_a_strict_xfail_test(new: Callable[..., Result], project: Path) -> None:
+    assert new("department", "beta").exit_code == 0
+    assert new("category", "beta", "ingestion", "reports").exit_code == 0
+
+    result = new("task", "beta", "ingestion", "reports", "summarise_rows")
+
+    assert result.exit_code == 0, result.stderr
+    category = project / "flows" / "dept_beta" / "ingestion" / "reports"
+    stub = (category / "core" / "summarise_rows_dept_beta.py").read_text()
+    assert 'raise NotImplementedError(f"implement summarise_rows in {__name__}")' in stub
+    wrapper = (category / "tasks" / "summarise_rows_task_dept_beta.py").read_text()
+    assert "def summarise_rows_task_dept_beta(paths: list[Path]) -> list[step.SummariseRowsResult]:" in wrapper
+    test = (project / "tests/flows/dept_beta/ingestion/reports/test_summarise_rows_dept_beta.py").read_text()
+    assert "@pytest.mark.xfail(\n    strict=True,\n    raises=NotImplementedError," in test
+    assert 'reason=f"implement summarise_rows in {step.__name__}",' in test
+    assert "next: implement summarise_rows" in result.stdout
+
+
+def test_new_task_refuses_a_category_that_does_not_exist(new: Callable[..., Result], project: Path) -> None:
+    before = tree_fingerprint(project)
+
+    result = new("task", "project_alpha", "ingestion", "nowhere", "summarise_rows")
+
+    assert result.exit_code == 2
+    assert "category 'nowhere' of ingestion not found" in result.stderr
+    assert tree_fingerprint(project) == before

@@ -1,0 +1,126 @@
+"""The processing and analysis stage configs: what they accept, and errors that name the key path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+from pydantic import BaseModel
+
+from airnub_prefect_starter.core.analysis_config_models import AnalysisStageConfig
+from airnub_prefect_starter.core.config_files import load_stage_config_file
+from airnub_prefect_starter.core.config_models import parse_config
+from airnub_prefect_starter.core.errors import ConfigError
+from airnub_prefect_starter.core.processing_config_models import ApiDatasetSpec, ProcessingStageConfig
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "variables" / "dept_project_alpha"
+
+
+def dataset(name: str = "iris", **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "schema_name": "iris",
+        "input": {"data_source_name": "files", "filename": "iris.csv"},
+        **extra,
+    }
+
+
+def test_shipped_processing_and_analysis_configs_validate_and_fit_a_variable() -> None:
+    processing = load_stage_config_file(CONFIGS / "processing_config_dept_project_alpha.yaml")
+    analysis = load_stage_config_file(CONFIGS / "analysis_config_dept_project_alpha.yaml")
+
+    assert isinstance(processing.model, ProcessingStageConfig) and isinstance(analysis.model, AnalysisStageConfig)
+    assert processing.variable_name == "dept_project_alpha_processing_config"
+    assert analysis.variable_name == "dept_project_alpha_analysis_config"
+    api = processing.model.api_records
+    assert api is not None and isinstance(api.datasets[0], ApiDatasetSpec) and api.datasets[0].format == "json"
+    processed = {d.name for s in (processing.model.tabular_files, api) if s for d in s.datasets}
+    reports = analysis.model.classification_reports
+    assert reports is not None and {d.name for d in reports.datasets} <= processed  # analysis reads what is built
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "expected"),
+    [
+        (
+            ProcessingStageConfig,
+            {"tabular_files": {"datasets": [dataset(schema_name="digits")]}},
+            "tabular_files.datasets[0].schema_name: unknown schema 'digits' (known: breast_cancer, iris, wine)",
+        ),
+        (
+            ProcessingStageConfig,
+            {"tabular_files": {"datasets": [dataset(input={"data_source_name": "files"})]}},
+            "tabular_files.datasets[0].input: give filename, name or both to pick the raw object",
+        ),
+        (
+            ProcessingStageConfig,
+            {"tabular_files": {"datasets": [dataset(format="json")]}},
+            "tabular_files.datasets[0].format: Input should be 'csv'",
+        ),
+        (
+            ProcessingStageConfig,
+            {"tabular_files": {"datasets": [dataset(records_key="rows")]}},
+            "tabular_files.datasets[0].records_key: unknown key (typo?)",
+        ),
+        (
+            ProcessingStageConfig,
+            {"tabular_files": {"datasets": [dataset()]}, "api_records": {"datasets": [dataset()]}},
+            "dataset names must be unique across categories (they share output_base): ['iris']",
+        ),
+        (
+            ProcessingStageConfig,
+            {"tabular_files": {"datasets": [dataset(name="Iris Data")]}},
+            "tabular_files.datasets[0].name: String should match pattern",
+        ),
+        (
+            AnalysisStageConfig,
+            {"classification_reports": {"datasets": [{"name": "iris", "model": "svm"}]}},
+            "classification_reports.datasets[0].model: Input should be 'random_forest' or 'logistic_regression'",
+        ),
+        (
+            AnalysisStageConfig,
+            {"classification_reports": {"datasets": [{"name": "iris"}, {"name": "iris", "seed": 1}]}},
+            "classification_reports: each dataset is analysed once: ['iris'] repeated",
+        ),
+    ],
+    ids=[
+        "unknown-schema",
+        "no-selector",
+        "wrong-format",
+        "json-key-on-csv",
+        "duplicate-name",
+        "bad-name",
+        "model",
+        "twice",
+    ],
+)
+def test_stage_config_errors_name_the_key_path(model: type[BaseModel], data: dict[str, Any], expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(model, data, "configs/x.yaml")
+
+    assert str(raised.value).startswith("configs/x.yaml: ") and expected in str(raised.value)
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in get_args(annotation):
+        yield from _models_in(arg)
+
+
+def _undocumented(model: type[BaseModel], seen: set[type[BaseModel]]) -> list[str]:
+    if model in seen:
+        return []
+    seen.add(model)
+    missing = [f"{model.__name__}.{name}" for name, field in model.model_fields.items() if not field.description]
+    for field in model.model_fields.values():
+        for inner in _models_in(field.annotation):
+            missing += _undocumented(inner, seen)
+    return missing
+
+
+@pytest.mark.parametrize("model", [ProcessingStageConfig, AnalysisStageConfig])
+def test_stage_config_documents_every_field(model: type[BaseModel]) -> None:
+    assert _undocumented(model, set()) == []

@@ -1,0 +1,121 @@
+"""Raw inputs found through the manifest index (SQLite and PostgreSQL), and traced back to their URLs."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from airnub_prefect_starter.core.manifest_index import IndexedObject, ManifestIndex
+from airnub_prefect_starter.core.processing_config_models import RawInputSelector
+from airnub_prefect_starter.core.raw_inputs import RawInputNotFoundError, select_raw_input, source_urls
+
+V1, V2, OTHER = "1" * 64, "2" * 64, "3" * 64
+
+
+@pytest.fixture
+def index(index_url: str) -> Iterator[ManifestIndex]:
+    opened = ManifestIndex(index_url)
+    yield opened
+    opened.close()
+
+
+class Fetches:
+    """Record fetches one simulated day apart, so 'changed last' is unambiguous."""
+
+    def __init__(self, index: ManifestIndex) -> None:
+        self.index, self.day = index, 0
+
+    def __call__(self, sha256: str, url: str, name: str, filename: str = "iris.csv", source: str = "files") -> None:
+        self.day += 1
+        obj = IndexedObject(
+            data_source_name=source,
+            sha256=sha256,
+            storage_base="/store",
+            relative_path=f"{source}/{sha256}/{filename}",
+            filename=filename,
+            size_bytes=1,
+            content_type=None,
+            kind="file",
+            first_source_url=url,
+            created_at=datetime(2026, 1, self.day, tzinfo=UTC),
+        )
+        now = datetime(2026, 1, self.day, tzinfo=UTC)
+        self.index.record_fetch(obj, url=url, name=name, etag=None, last_modified=None, now=now)
+
+
+def selector(**fields: str) -> RawInputSelector:
+    return RawInputSelector.model_validate({"data_source_name": "files", **fields})
+
+
+def test_select_raw_input_by_filename_returns_store_path_and_every_url(index: ManifestIndex) -> None:
+    fetch = Fetches(index)
+    fetch(V1, "http://h/iris.csv", "iris")
+    fetch(V1, "http://mirror/iris.csv", "iris_mirror")
+    fetch(OTHER, "http://h/wine.csv", "wine", filename="wine.csv")
+
+    raw = select_raw_input(index, selector(filename="iris.csv"))
+
+    assert (raw.data_source_name, raw.sha256, raw.filename) == ("files", V1, "iris.csv")
+    assert raw.path == Path("/store/files") / V1 / "iris.csv"
+    assert raw.urls == ("http://h/iris.csv", "http://mirror/iris.csv")
+
+
+def test_select_raw_input_by_item_name(index: ManifestIndex) -> None:
+    fetch = Fetches(index)
+    fetch(V1, "http://h/api/records", "wine_records", filename="records")
+    fetch(OTHER, "http://h/api/datasets", "catalog", filename="datasets")
+
+    assert select_raw_input(index, selector(name="wine_records")).sha256 == V1
+    assert select_raw_input(index, selector(name="catalog", filename="datasets")).sha256 == OTHER
+
+
+def test_select_raw_input_follows_the_urls_current_content(index: ManifestIndex) -> None:
+    fetch = Fetches(index)
+    fetch(V1, "http://h/iris.csv", "iris")
+    fetch(V2, "http://h/iris.csv", "iris")
+    assert select_raw_input(index, selector(filename="iris.csv")).sha256 == V2
+
+    fetch(V1, "http://h/iris.csv", "iris")  # the source went back to its first content (already stored)
+
+    assert select_raw_input(index, selector(filename="iris.csv")).sha256 == V1
+
+
+def test_select_raw_input_prefers_the_url_that_changed_last(index: ManifestIndex) -> None:
+    fetch = Fetches(index)
+    fetch(V1, "http://h/2025/iris.csv", "iris_2025")
+    fetch(V2, "http://h/2026/iris.csv", "iris_2026")
+
+    assert select_raw_input(index, selector(filename="iris.csv")).sha256 == V2
+
+
+def test_select_raw_input_names_what_the_source_holds_when_nothing_matches(index: ManifestIndex) -> None:
+    Fetches(index)(V1, "http://h/iris.csv", "iris")
+
+    with pytest.raises(
+        RawInputNotFoundError, match=r"matches files\[filename='wine.csv'\]; current objects there: iris"
+    ):
+        select_raw_input(index, selector(filename="wine.csv"))
+    with pytest.raises(RawInputNotFoundError, match=r"the data source has no objects \(run ingestion\)"):
+        select_raw_input(index, RawInputSelector(data_source_name="empty", filename="iris.csv"))
+
+
+def test_raw_input_not_found_error_round_trips_through_pickle() -> None:
+    error = RawInputNotFoundError("files[filename='x']", ["a (a)"])
+
+    copy = pickle.loads(pickle.dumps(error))
+
+    assert type(copy) is RawInputNotFoundError and str(copy) == str(error) and copy.selector == error.selector
+
+
+def test_source_urls_traces_sha256s_across_data_sources(index: ManifestIndex) -> None:
+    fetch = Fetches(index)
+    fetch(V1, "http://h/files/iris.csv", "iris")
+    fetch(V1, "http://h/files/iris.csv", "iris.csv", source="pages")
+    fetch(V1, "http://mirror/iris.csv", "iris.csv", source="pages")
+    fetch(V2, "http://h/files/wine.csv", "wine", filename="wine.csv")
+
+    assert source_urls(index, [V1, "f" * 64]) == [(V1, "http://h/files/iris.csv"), (V1, "http://mirror/iris.csv")]
