@@ -52,7 +52,7 @@ def test_ingest_batch_unchanged_costs_one_conditional_request_each(
 
     assert {o.status for o in outcomes} == {"unchanged"}
     assert sum(http_server.hits.values()) == 20
-X
+    assert all(h[0]["If-None-Match"] == f'"{i}"' for i, h in enumerate(http_server.request_headers.values()))
     after = ManifestIndex(sqlite_url).url_states("src", [i.url for i in items])
     assert [after[i.url].etag for i in items] == [f'"{n}-v2"' for n in range(20)]
     assert all(after[i.url].checked_at > before[i.url].checked_at for i in items)
