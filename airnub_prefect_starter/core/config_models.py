@@ -85,7 +85,19 @@ class FileToAcquire(_Model):
     source_page_url: HttpUrl | None = Field(default=None, description="Page the link was found on, if any.")
 
 
-class ApiToPoll(_Model):
+class _UnlinkedSource(_Model):
+    """A source configured directly, not found as a link on a page (no anchor text, no referring page)."""
+
+    @property
+    def link_title(self) -> str | None:
+        return None
+
+    @property
+    def source_page_url(self) -> str | None:
+        return None
+
+
+class ApiToPoll(_UnlinkedSource):
     """One JSON API endpoint to poll."""
 
     name: str = Field(min_length=1, description="Short name shown in summaries and manifests.")
@@ -99,28 +111,12 @@ class ApiToPoll(_Model):
         description="Prefect Secret block whose value is sent as 'Authorization: Bearer <value>'.",
     )
 
-    @property
-    def link_title(self) -> str | None:
-        return None
 
-    @property
-    def source_page_url(self) -> str | None:
-        return None
-
-
-class PageToScrape(_Model):
+class PageToScrape(_UnlinkedSource):
     """One HTML page whose links are extracted."""
 
     name: str = Field(min_length=1, description="Short name shown in summaries and manifests.")
     url: HttpUrl = Field(description="http(s) URL of the page.")
-
-    @property
-    def link_title(self) -> str | None:
-        return None
-
-    @property
-    def source_page_url(self) -> str | None:
-        return None
 
 
 class LinkFollowing(_Model):
