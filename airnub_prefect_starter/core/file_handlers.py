@@ -170,7 +170,6 @@ def _attempt(
         filename = filename_from_response(response, fetched.final_url, fallback=item.name)
         with ctx.store.temp_file() as (temp_path, sink):
             body = stream_body(fetched, sink, ctx.policy, deadline, shown)
-            sink.flush()
             details = dict(validate(temp_path, fetched)) if validate else {}
             if previous is not None and previous.sha256 == body.sha256:
                 ctx.mark_unchanged(item.url, etag, last_modified)

@@ -9,7 +9,6 @@ and ``max_bytes`` while it hashes. Every httpx error is translated into the pack
 from __future__ import annotations
 
 import email.utils
-import hashlib
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -28,6 +27,7 @@ from airnub_prefect_starter.core.errors import (
     PolicyViolationError,
     TransientDownloadError,
 )
+from airnub_prefect_starter.core.hashing_writer import HashingWriter
 from airnub_prefect_starter.core.http_policy import (
     BlockedAddressError,
     HttpPolicy,
@@ -222,31 +222,30 @@ def stream_body(
     fetched: FetchedResponse, sink: BinaryIO, policy: HttpPolicy, deadline: Deadline, url: str
 ) -> StreamedBody:
     """Copy the raw (undecoded) body into ``sink`` while hashing; enforce ``max_bytes``, the deadline and
-    the declared Content-Length. ``url`` is the redacted URL used in messages."""
+    the declared Content-Length. ``url`` is the redacted URL used in messages. ``sink`` is flushed."""
     response = fetched.response
     declared = _declared_length(response)
     if declared is not None and declared > policy.max_bytes:
         raise PermanentDownloadError(url, f"Content-Length {declared} exceeds max_bytes {policy.max_bytes}")
-    digest = hashlib.sha256()
-    received = 0
-    try:
-        for chunk in response.iter_raw():
-            received += len(chunk)
-            if received > policy.max_bytes:
-                raise PermanentDownloadError(
-                    url, f"body exceeds max_bytes {policy.max_bytes} (no Content-Length limit)"
-                )
-            digest.update(chunk)
-            sink.write(chunk)
-            deadline.check(url, received)
-    except httpx.HTTPError as exc:
-        expected = f" of {declared}" if declared is not None else ""
-        raise TransientDownloadError(
-            url, f"connection broken: received {received}{expected} bytes ({type(exc).__name__})"
-        ) from exc
-    if declared is not None and received != declared:
-        raise TransientDownloadError(url, f"connection closed early: received {received} of {declared} bytes")
-    return StreamedBody(sha256=digest.hexdigest(), size_bytes=received)
+    with HashingWriter(sink) as writer:
+        try:
+            for chunk in response.iter_raw():
+                if writer.size_bytes + len(chunk) > policy.max_bytes:
+                    raise PermanentDownloadError(
+                        url, f"body exceeds max_bytes {policy.max_bytes} (no Content-Length limit)"
+                    )
+                writer.write(chunk)
+                deadline.check(url, writer.size_bytes)
+        except httpx.HTTPError as exc:
+            expected = f" of {declared}" if declared is not None else ""
+            raise TransientDownloadError(
+                url, f"connection broken: received {writer.size_bytes}{expected} bytes ({type(exc).__name__})"
+            ) from exc
+        received = writer.size_bytes
+        if declared is not None and received != declared:
+            raise TransientDownloadError(url, f"connection closed early: received {received} of {declared} bytes")
+        sha256 = writer.finish()
+    return StreamedBody(sha256=sha256, size_bytes=received)
 
 
 def _declared_length(response: httpx.Response) -> int | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 
 import pytest
@@ -14,6 +16,7 @@ from airnub_prefect_starter.core.errors import (
     TransientDownloadError,
 )
 from airnub_prefect_starter.core.file_handlers import IngestStatus, core_download_hash_store_and_manifest
+from airnub_prefect_starter.core.hashing_writer import DEFAULT_OFFLOAD_AFTER, WRITEBACK_WINDOW
 from tests.conftest import IngestEnv
 from tests.support.http_server import LoopbackHTTPServer, Route, sha256_hex
 
@@ -151,6 +154,32 @@ def test_download_rejects_truncated_body(http_server: LoopbackHTTPServer, ingest
 
     assert ingest_env.objects() == [] and ingest_env.temp_files() == []
     assert ingest_env.index.count_rows() == {"cas_objects": 0, "object_sources": 0, "url_states": 0}
+
+
+def test_large_body_hashed_and_written_off_the_reading_thread_is_byte_exact(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    body = os.urandom(DEFAULT_OFFLOAD_AFTER + WRITEBACK_WINDOW + 12345)
+    url = http_server.serve("/large.bin", body=body)
+
+    result = core_download_hash_store_and_manifest(item(url), ingest_env.ctx(max_bytes=len(body)))
+
+    assert result.status is IngestStatus.STORED and result.sha256 == sha256_hex(body)
+    assert result.path.read_bytes() == body
+    assert ingest_env.temp_files() == []
+
+
+def test_large_body_cut_short_after_the_helpers_started_leaves_nothing(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    size, cut = 3 * DEFAULT_OFFLOAD_AFTER, 2 * DEFAULT_OFFLOAD_AFTER + 5
+    url = http_server.serve("/large.bin", body=os.urandom(size), close_after=cut)
+
+    with pytest.raises(TransientDownloadError, match=f"received {cut} of {size} bytes"):
+        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(max_bytes=size))
+
+    assert ingest_env.objects() == [] and ingest_env.temp_files() == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("airnub-body-")]
 
 
 def test_download_rejects_content_length_over_max(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
