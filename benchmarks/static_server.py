@@ -14,6 +14,7 @@ from typing import Any
 
 class _Handler(SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # no Nagle/delayed-ACK stall between headers and body
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         return

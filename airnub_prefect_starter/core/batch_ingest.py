@@ -12,7 +12,10 @@ worker process builds its own :class:`IngestContext` (HTTP client and index conn
 from __future__ import annotations
 
 import functools
+import logging
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +31,7 @@ from airnub_prefect_starter.core.errors import AirnubError, ConfigError, Downloa
 from airnub_prefect_starter.core.file_handlers import IngestContext, IngestResult, core_download_hash_store_and_manifest
 from airnub_prefect_starter.core.http_policy import HttpPolicy
 from airnub_prefect_starter.core.link_extraction import ExtractedLink
-from airnub_prefect_starter.core.manifest_index import ManifestIndex, UnchangedMark
+from airnub_prefect_starter.core.manifest_index import FetchRecord, ManifestIndex, UnchangedMark
 from airnub_prefect_starter.core.manifest_models import RunIds
 from airnub_prefect_starter.core.scrape_handlers import core_scrape_page_links
 from airnub_prefect_starter.core.secret_refs import SECRET_PLACEHOLDER
@@ -43,6 +46,8 @@ __all__ = [
     "open_index",
     "split_batches",
 ]
+
+logger = logging.getLogger(__name__)
 
 OutcomeStatus = Literal["stored", "unchanged", "duplicate", "failed"]
 Operation = Literal["download", "poll_api", "scrape_page"]
@@ -224,8 +229,10 @@ def ingest_batch(
     """Ingest ``items`` one after another (each holding a per-host slot); never raises for an item's own
     failure (an :class:`AirnubError`), which becomes a ``failed`` outcome. Other exceptions are bugs and
     propagate."""
+    started = time.perf_counter()
     index = open_index(runtime.index_url)
     unchanged: list[UnchangedMark] = []
+    fetched: list[FetchRecord] = []
     ctx = IngestContext(
         store=ContentAddressedStore(runtime.store_base),
         index=index,
@@ -235,6 +242,7 @@ def ingest_batch(
         run_ids=runtime.run_ids,
         known_states=index.url_states(runtime.data_source_name, [item.url for item in items]),
         unchanged_marks=unchanged,
+        pending_fetches=fetched,
     )
     outcomes: list[ItemOutcome] = []
     try:
@@ -244,6 +252,15 @@ def ingest_batch(
                 outcomes.append(outcome)
                 if on_item is not None:
                     on_item(outcome)
-    finally:
+    finally:  # what was ingested is recorded even when a bug ends the batch early
+        index.record_fetches(fetched)
         index.touch_unchanged_many(runtime.data_source_name, unchanged)
+    counts = Counter(outcome.status for outcome in outcomes)
+    logger.info(
+        "%s batch of %d in %.2f s: %s",
+        runtime.category,
+        len(outcomes),
+        time.perf_counter() - started,
+        ", ".join(f"{counts[status]} {status}" for status in ("stored", "unchanged", "duplicate", "failed")),
+    )
     return outcomes

@@ -28,7 +28,13 @@ from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.cas import ContentAddressedStore, StoredObject
 from airnub_prefect_starter.core.errors import PermanentDownloadError
 from airnub_prefect_starter.core.http_policy import HttpPolicy
-from airnub_prefect_starter.core.manifest_index import IndexedObject, ManifestIndex, UnchangedMark, UrlState
+from airnub_prefect_starter.core.manifest_index import (
+    FetchRecord,
+    IndexedObject,
+    ManifestIndex,
+    UnchangedMark,
+    UrlState,
+)
 from airnub_prefect_starter.core.manifest_models import (
     ObjectKind,
     ObjectManifest,
@@ -92,12 +98,20 @@ class IngestContext:
     known_states: Mapping[str, UrlState] | None = None
     #: When given, 304s are collected here and written by the batch in one transaction.
     unchanged_marks: list[UnchangedMark] | None = None
+    #: When given, downloads are collected here and recorded by the batch in one transaction.
+    pending_fetches: list[FetchRecord] | None = None
 
     def mark_unchanged(self, url: str, etag: str | None, last_modified: str | None) -> None:
         if self.unchanged_marks is None:
             self.index.touch_unchanged(self.data_source_name, url, etag, last_modified)
         else:
             self.unchanged_marks.append(UnchangedMark(url, etag, last_modified))
+
+    def record_fetch(self, record: FetchRecord) -> None:
+        if self.pending_fetches is None:
+            self.index.record_fetches([record])
+        else:
+            self.pending_fetches.append(record)
 
 
 @dataclass(frozen=True)
@@ -165,7 +179,7 @@ def _attempt(
             if previous is None:
                 raise PermanentDownloadError(shown, "HTTP 304 to an unconditional request")
             ctx.mark_unchanged(item.url, etag, last_modified)
-            logger.info("Unchanged (304): %s", shown)
+            logger.debug("Unchanged (304): %s", shown)
             return _result(item, previous, IngestStatus.UNCHANGED, response)
         filename = filename_from_response(response, fetched.final_url, fallback=item.name)
         with ctx.store.temp_file() as (temp_path, sink):
@@ -173,7 +187,7 @@ def _attempt(
             details = dict(validate(temp_path, fetched)) if validate else {}
             if previous is not None and previous.sha256 == body.sha256:
                 ctx.mark_unchanged(item.url, etag, last_modified)
-                logger.info("Unchanged (same sha256 %s): %s", body.sha256[:12], shown)
+                logger.debug("Unchanged (same sha256 %s): %s", body.sha256[:12], shown)
                 return _result(item, previous, IngestStatus.UNCHANGED, response)
             manifest = ObjectManifest(
                 kind=kind,
@@ -205,28 +219,30 @@ def _attempt(
                 filename=filename,
                 manifest_json=manifest.to_json_bytes(),
             )
-    ctx.index.record_fetch(
-        IndexedObject(
-            data_source_name=ctx.data_source_name,
-            sha256=stored.sha256,
-            storage_base=str(ctx.store.base),
-            relative_path=stored.relative_path,
-            filename=stored.filename,
-            size_bytes=stored.size_bytes,
-            content_type=manifest.content_type,
-            kind=kind,
-            first_source_url=shown,
-            created_at=manifest.completed_at,
-        ),
-        url=item.url,
-        name=item.name,
-        etag=etag,
-        last_modified=last_modified,
-        link_title=item.link_title,
-        source_page_url=item.source_page_url,
+    ctx.record_fetch(
+        FetchRecord(
+            IndexedObject(
+                data_source_name=ctx.data_source_name,
+                sha256=stored.sha256,
+                storage_base=str(ctx.store.base),
+                relative_path=stored.relative_path,
+                filename=stored.filename,
+                size_bytes=stored.size_bytes,
+                content_type=manifest.content_type,
+                kind=kind,
+                first_source_url=shown,
+                created_at=manifest.completed_at,
+            ),
+            url=item.url,
+            name=item.name,
+            etag=etag,
+            last_modified=last_modified,
+            link_title=item.link_title,
+            source_page_url=item.source_page_url,
+        )
     )
     status = IngestStatus.STORED if created else IngestStatus.DUPLICATE
-    logger.info(
+    logger.debug(
         "%s %s (%d bytes, sha256 %s): %s",
         status.value.capitalize(),
         stored.filename,

@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import ManifestIndexError
 
-__all__ = ["CurrentObject", "IndexedObject", "ManifestIndex", "ObjectSource", "UrlState", "url_key"]
+__all__ = ["CurrentObject", "FetchRecord", "IndexedObject", "ManifestIndex", "ObjectSource", "UrlState", "url_key"]
 
 SCHEMA_VERSION = 1
 _metadata = sa.MetaData()
@@ -117,6 +117,20 @@ class UnchangedMark:
     url: str
     etag: str | None
     last_modified: str | None
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """One download to record: ``url`` served ``obj`` with these validators (``now`` defaults to write time)."""
+
+    obj: IndexedObject
+    url: str
+    name: str
+    etag: str | None
+    last_modified: str | None
+    link_title: str | None = None
+    source_page_url: str | None = None
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -329,9 +343,6 @@ class ManifestIndex:
         now: datetime | None = None,
     ) -> bool:
         """Record that ``url`` served ``obj`` (one transaction). Returns True if the object row is new."""
-        now = now or datetime.now(UTC)
-        key = url_key(url)
-        shown = redact_url(url)
         with self._transaction() as conn:
             created = conn.execute(
                 self._insert(cas_objects)
@@ -339,22 +350,72 @@ class ManifestIndex:
                 .on_conflict_do_nothing(index_elements=["data_source_name", "sha256"])
                 .returning(cas_objects.c.id)
             ).first()
-            conn.execute(
-                self._insert(object_sources)
-                .values(
-                    data_source_name=obj.data_source_name,
-                    sha256=obj.sha256,
-                    url_key=key,
-                    url=shown,
-                    name=name,
-                    link_title=link_title,
-                    source_page_url=redact_url(source_page_url) if source_page_url else None,
-                    first_seen_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["data_source_name", "sha256", "url_key"])
+            self._write_fetches(
+                conn, [FetchRecord(obj, url, name, etag, last_modified, link_title, source_page_url, now)]
             )
-            self._upsert_url_state(conn, obj.data_source_name, key, shown, obj.sha256, etag, last_modified, now)
         return created is not None
+
+    def record_fetches(self, records: Sequence[FetchRecord]) -> None:
+        """:meth:`record_fetch` for many fetches in one transaction (a batch's downloads)."""
+        if records:
+            with self._transaction() as conn:
+                self._write_fetches(conn, records)
+
+    def _write_fetches(self, conn: Connection, records: Sequence[FetchRecord]) -> None:
+        default_now = datetime.now(UTC)
+        objects, sources, states = [], [], {}
+        for record in records:
+            now = record.now or default_now
+            key = url_key(record.url)
+            shown = redact_url(record.url)
+            objects.append(_object_values(record.obj))
+            sources.append(
+                {
+                    "data_source_name": record.obj.data_source_name,
+                    "sha256": record.obj.sha256,
+                    "url_key": key,
+                    "url": shown,
+                    "name": record.name,
+                    "link_title": record.link_title,
+                    "source_page_url": redact_url(record.source_page_url) if record.source_page_url else None,
+                    "first_seen_at": now,
+                }
+            )
+            # keyed so a URL fetched twice in one batch is one upsert (PostgreSQL refuses to touch a row twice)
+            states[(record.obj.data_source_name, key)] = {
+                "data_source_name": record.obj.data_source_name,
+                "url_key": key,
+                "url": shown,
+                "sha256": record.obj.sha256,
+                "etag": record.etag,
+                "last_modified": record.last_modified,
+                "checked_at": now,
+                "changed_at": now,
+            }
+        conn.execute(
+            self._insert(cas_objects).on_conflict_do_nothing(index_elements=["data_source_name", "sha256"]), objects
+        )
+        conn.execute(
+            self._insert(object_sources).on_conflict_do_nothing(
+                index_elements=["data_source_name", "sha256", "url_key"]
+            ),
+            sources,
+        )
+        statement = self._insert(url_states)
+        changed = url_states.c.sha256 != statement.excluded.sha256
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["data_source_name", "url_key"],
+                set_={
+                    "sha256": statement.excluded.sha256,
+                    "etag": statement.excluded.etag,
+                    "last_modified": statement.excluded.last_modified,
+                    "checked_at": statement.excluded.checked_at,
+                    "changed_at": sa.case((changed, statement.excluded.changed_at), else_=url_states.c.changed_at),
+                },
+            ),
+            list(states.values()),
+        )
 
     def touch_unchanged(
         self,
@@ -386,41 +447,6 @@ class ManifestIndex:
         rows = [{"key": url_key(m.url), "new_etag": m.etag, "new_last_modified": m.last_modified} for m in marks]
         with self._transaction() as conn:
             conn.execute(statement, rows)
-
-    def _upsert_url_state(
-        self,
-        conn: Connection,
-        data_source_name: str,
-        key: str,
-        shown_url: str,
-        sha256: str,
-        etag: str | None,
-        last_modified: str | None,
-        now: datetime,
-    ) -> None:
-        statement = self._insert(url_states).values(
-            data_source_name=data_source_name,
-            url_key=key,
-            url=shown_url,
-            sha256=sha256,
-            etag=etag,
-            last_modified=last_modified,
-            checked_at=now,
-            changed_at=now,
-        )
-        changed = url_states.c.sha256 != statement.excluded.sha256
-        conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=["data_source_name", "url_key"],
-                set_={
-                    "sha256": statement.excluded.sha256,
-                    "etag": statement.excluded.etag,
-                    "last_modified": statement.excluded.last_modified,
-                    "checked_at": statement.excluded.checked_at,
-                    "changed_at": sa.case((changed, statement.excluded.changed_at), else_=url_states.c.changed_at),
-                },
-            )
-        )
 
 
 def _state_from_row(row: sa.RowMapping) -> UrlState:

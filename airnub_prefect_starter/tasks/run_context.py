@@ -9,6 +9,7 @@ import logging
 from prefect.logging.handlers import APILogHandler
 from prefect.runtime import flow_run, task_run
 
+from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.batch_ingest import BatchRuntime
 from airnub_prefect_starter.core.manifest_models import RunIds
 
@@ -26,13 +27,13 @@ def with_run_ids(runtime: BatchRuntime) -> BatchRuntime:
     return dataclasses.replace(runtime, run_ids=current_run_ids())
 
 
-def bridge_core_logging(level: int = logging.INFO) -> None:
-    """Send the package's log records (INFO and up) to the Prefect API of the current run.
+def bridge_core_logging() -> None:
+    """Send the package's log records to the Prefect API of the current run, from the level of
+    ``AIRNUB_LOG_LEVEL`` (INFO by default: per-batch lines and failures; DEBUG adds a line per file).
 
     Equivalent to ``PREFECT_LOGGING_EXTRA_LOGGERS=airnub_prefect_starter`` plus a level, but independent of
     how the worker's environment was set up. Idempotent."""
     logger = logging.getLogger(CORE_LOGGER)
-    if logger.level == logging.NOTSET or logger.level > level:
-        logger.setLevel(level)
+    logger.setLevel(load_settings().log_level)
     if not any(isinstance(handler, APILogHandler) for handler in logger.handlers):
         logger.addHandler(APILogHandler())

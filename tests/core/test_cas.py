@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,14 @@ def test_iter_objects_lists_every_object(tmp_path: Path) -> None:
     publish(store, b"two")
 
     assert sorted(o.sha256 for o in store.iter_objects()) == sorted([sha256_hex(b"one"), sha256_hex(b"two")])
+
+
+def test_publish_recreates_folders_removed_after_the_store_made_them(tmp_path: Path) -> None:
+    store = ContentAddressedStore(tmp_path / "cas")
+    publish(store, b"first")
+    shutil.rmtree(store.base)
+
+    stored, created = publish(store, DATA)
+
+    assert created and stored.path.read_bytes() == DATA
+    assert store.temp_files() == []
