@@ -33,6 +33,7 @@ from airnub_prefect_starter.core.http_policy import HttpPolicy
 from airnub_prefect_starter.core.link_extraction import ExtractedLink
 from airnub_prefect_starter.core.manifest_index import FetchRecord, ManifestIndex, UnchangedMark
 from airnub_prefect_starter.core.manifest_models import RunIds
+from airnub_prefect_starter.core.outcomes import Outcome
 from airnub_prefect_starter.core.scrape_handlers import core_scrape_page_links
 from airnub_prefect_starter.core.secret_refs import SECRET_PLACEHOLDER
 from airnub_prefect_starter.core.web_utils import build_http_client
@@ -76,7 +77,7 @@ class BatchRuntime:
 
 
 @dataclass(frozen=True)
-class ItemOutcome:
+class ItemOutcome(Outcome):
     """What happened to one item. ``url`` is redacted; ``error`` is one line naming the URL."""
 
     category: str
@@ -94,12 +95,9 @@ class ItemOutcome:
     detail: str | None = None
     data_source_name: str | None = None
 
-    @property
-    def failed(self) -> bool:
-        return self.status == "failed"
-
     def as_summary(self) -> dict[str, Any]:
-        """The ``--json`` item shape of the CLI contract."""
+        """The ``--json`` item shape of the CLI contract. Its own, not :meth:`Outcome.as_summary`: ``url``
+        stands before ``status`` here, the order ``airnub run --json`` has always printed."""
         return {
             "category": self.category,
             "name": self.name,
@@ -205,13 +203,11 @@ def _ingest_one(
         with _host_slot(item.url, runtime.policy.per_host_limit):
             return _run_one(operation, item, ctx, runtime.category, max_links, secrets)
     except AirnubError as exc:
-        return ItemOutcome(
-            category=runtime.category,
-            name=item.name,
+        return ItemOutcome.failure(
+            runtime.category,
+            item.name,
+            exc,
             url=exc.url if isinstance(exc, DownloadError) else redact_url(item.url),
-            status="failed",
-            error_type=type(exc).__name__,
-            error=str(exc),
             transient=isinstance(exc, TransientDownloadError),
             data_source_name=runtime.data_source_name,
         )

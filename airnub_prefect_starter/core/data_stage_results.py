@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from airnub_prefect_starter.core.errors import AirnubError
+from airnub_prefect_starter.core.outcomes import Outcome
 
 __all__ = [
     "ANALYSIS_STATUSES",
@@ -44,7 +45,7 @@ class RawInputRef:
 
 
 @dataclass(frozen=True)
-class DatasetOutcome:
+class DatasetOutcome(Outcome):
     """What the processing stage did with one dataset. ``sha256`` is the Parquet file's (the dataset's identity)."""
 
     category: str
@@ -64,19 +65,8 @@ class DatasetOutcome:
 
     STATUSES: ClassVar[tuple[str, ...]] = PROCESSING_STATUSES
 
-    @classmethod
-    def failure(cls, category: str, name: str, error: BaseException) -> DatasetOutcome:
-        return cls(category, name, "failed", error_type=type(error).__name__, error=str(error))
-
-    @property
-    def failed(self) -> bool:
-        return self.status == "failed"
-
-    def as_summary(self) -> dict[str, Any]:
+    def summary_details(self) -> dict[str, Any]:
         return {
-            "category": self.category,
-            "name": self.name,
-            "status": self.status,
             "rows_in": self.rows_in,
             "rows_out": self.rows_out,
             "quarantined": self.rows_quarantined,
@@ -86,12 +76,11 @@ class DatasetOutcome:
             "manifest_path": self.manifest_path,
             "quarantine_path": self.quarantine_path,
             "inputs": [i.as_summary() for i in self.inputs],
-            "error": self.error,
         }
 
 
 @dataclass(frozen=True)
-class AnalysisOutcome:
+class AnalysisOutcome(Outcome):
     """What the analysis stage did with one dataset: its model, scores, figures and report, and their lineage.
 
     ``sources`` pairs each raw sha256 of the dataset with a URL that served it."""
@@ -117,19 +106,8 @@ class AnalysisOutcome:
 
     STATUSES: ClassVar[tuple[str, ...]] = ANALYSIS_STATUSES
 
-    @classmethod
-    def failure(cls, category: str, name: str, error: BaseException) -> AnalysisOutcome:
-        return cls(category, name, "failed", error_type=type(error).__name__, error=str(error))
-
-    @property
-    def failed(self) -> bool:
-        return self.status == "failed"
-
-    def as_summary(self) -> dict[str, Any]:
+    def summary_details(self) -> dict[str, Any]:
         return {
-            "category": self.category,
-            "name": self.name,
-            "status": self.status,
             "dataset_sha256": self.dataset_sha256,
             "model": self.model_kind,
             "accuracy": self.accuracy,
@@ -143,25 +121,10 @@ class AnalysisOutcome:
             "report_markdown": self.report_markdown,
             "report_html": self.report_html,
             "sources": [{"sha256": sha, "url": url} for sha, url in self.sources],
-            "error": self.error,
         }
 
 
-class _Outcome(Protocol):
-    @property
-    def category(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def error(self) -> str | None: ...
-    @property
-    def failed(self) -> bool: ...
-    def as_summary(self) -> dict[str, Any]: ...
-
-
-OutcomeT = TypeVar("OutcomeT", bound=_Outcome)
+OutcomeT = TypeVar("OutcomeT", bound=Outcome)
 
 
 @dataclass(frozen=True)
@@ -203,7 +166,7 @@ class DataStageResult(Generic[OutcomeT]):
         }
 
 
-def _failure_lines(outcomes: Sequence[_Outcome], limit: int) -> str:
+def _failure_lines(outcomes: Sequence[Outcome], limit: int) -> str:
     failed = [o for o in outcomes if o.failed]
     shown = "; ".join(f"{o.name}: {o.error}" for o in failed[:limit])
     more = f" (+{len(failed) - limit} more)" if len(failed) > limit else ""

@@ -18,6 +18,7 @@ __all__ = [
     "BREAST_CANCER_SCHEMA",
     "DEMO_SCHEMAS",
     "IRIS_SCHEMA",
+    "WINE_FEATURE_NAMES",
     "WINE_SCHEMA",
     "ColumnRole",
     "ColumnSpec",
@@ -115,7 +116,7 @@ def classification_schema(
 
 # Feature names as scikit-learn spells them; the columns are their snake_case forms.
 _IRIS_FEATURES = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
-_WINE_FEATURES = [
+WINE_FEATURE_NAMES: tuple[str, ...] = (
     "alcohol",
     "malic_acid",
     "ash",
@@ -129,7 +130,10 @@ _WINE_FEATURES = [
     "hue",
     "od280/od315_of_diluted_wines",
     "proline",
-]
+)
+"""Public because the demo's wine API (``demo/catalog.py``) keys its records with them: the records it serves and
+the schema that parses them cannot drift apart."""
+
 _BREAST_CANCER_MEASURES = [
     "radius",
     "texture",
@@ -151,7 +155,7 @@ _BREAST_CANCER_FEATURES = [
 IRIS_SCHEMA = classification_schema(
     "iris", _IRIS_FEATURES, ["setosa", "versicolor", "virginica"], min_value=0.0, max_value=100.0
 )
-WINE_SCHEMA = classification_schema("wine", _WINE_FEATURES, ["class_0", "class_1", "class_2"])
+WINE_SCHEMA = classification_schema("wine", WINE_FEATURE_NAMES, ["class_0", "class_1", "class_2"])
 BREAST_CANCER_SCHEMA = classification_schema("breast_cancer", _BREAST_CANCER_FEATURES, ["malignant", "benign"])
 
 DEMO_SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (IRIS_SCHEMA, WINE_SCHEMA, BREAST_CANCER_SCHEMA)}

@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import Any
 
 from airnub_prefect_starter.core.errors import AirnubError
+from airnub_prefect_starter.data_science.schemas import WINE_FEATURE_NAMES  # re-exported: the wine API's record keys
 
 __all__ = [
     "ABOUT_PAGE_PATH",
@@ -64,21 +65,6 @@ BROKEN_API_PATH = "/api/v1/broken"
 INDEX_PAGE_PATH = "/pages/index.html"
 ABOUT_PAGE_PATH = "/pages/about.html"
 
-WINE_FEATURE_NAMES: tuple[str, ...] = (
-    "alcohol",
-    "malic_acid",
-    "ash",
-    "alcalinity_of_ash",
-    "magnesium",
-    "total_phenols",
-    "flavanoids",
-    "nonflavanoid_phenols",
-    "proanthocyanins",
-    "color_intensity",
-    "hue",
-    "od280/od315_of_diluted_wines",
-    "proline",
-)
 _WINE_SOURCE = "UCI ML Wine recognition data, as bundled with scikit-learn"
 
 

@@ -1,14 +1,15 @@
 """Run one ingestion category inside its flow: batches as tasks, progress, the summary table, Failed on failure.
 
-Every category flow of every department calls :func:`run_batches` then :func:`finish_category`, so the
-behaviour users rely on (bounded fan-out, a progress artifact, one table artifact per run, the run ending
-Failed when any item failed) is written once.
+Every category flow of every department calls :func:`run_batches` then :func:`finish_category` (through
+:func:`ingest_category` when its items go straight into one store), so the behaviour users rely on (bounded
+fan-out, a progress artifact, one table artifact per run, the run ending Failed when any item failed) is
+written once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from prefect import Task, get_run_logger
@@ -16,11 +17,50 @@ from prefect.artifacts import create_progress_artifact, create_table_artifact, u
 from prefect.futures import PrefectFuture, as_completed
 
 from airnub_prefect_starter.common.progress import ProgressEvent, report_progress
+from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.artifact_creators import artifact_key, count_statuses, outcome_table
 from airnub_prefect_starter.core.batch_ingest import BatchRuntime, IngestionFailedError, ItemOutcome, split_batches
+from airnub_prefect_starter.core.departments import display_name
+from airnub_prefect_starter.core.http_policy import HttpOverrides, HttpPolicy
 from airnub_prefect_starter.tasks.run_context import bridge_core_logging
 
-__all__ = ["finish_category", "run_batches"]
+__all__ = ["DirectIngestionConfig", "finish_category", "ingest_category", "run_batches"]
+
+
+class DirectIngestionConfig(Protocol):
+    """The keys :func:`ingest_category` reads from a category's config section, besides its items: those of
+    downloads, API polls and ``--kind custom`` categories (not of scraping, which stores pages and files apart)."""
+
+    @property
+    def data_source_name(self) -> str: ...
+    @property
+    def local_artifacts_storage_base(self) -> str: ...
+    @property
+    def http(self) -> HttpOverrides | None: ...
+
+
+def ingest_category(
+    batch_task: Task[..., list[ItemOutcome]],
+    items: Sequence[Any],
+    config: DirectIngestionConfig,
+    *,
+    department_id: str,
+    category: str,
+    stage_http: HttpOverrides | None,
+    batch_size: int,
+    **task_kwargs: Any,
+) -> list[ItemOutcome]:
+    """The whole body of a category flow whose items go straight into one store: the HTTP policy (category
+    overrides win over the stage's), the runtime, :func:`run_batches` (``task_kwargs`` go to each batch task)
+    and :func:`finish_category`. Raises :class:`IngestionFailedError` if any item failed."""
+    settings = load_settings()
+    policy = HttpPolicy().merged(stage_http, config.http)
+    runtime = BatchRuntime.for_category(
+        category, config.data_source_name, config.local_artifacts_storage_base, policy, settings
+    )
+    department = display_name(department_id, settings.config_dir)
+    outcomes = run_batches(batch_task, items, runtime, department=department, batch_size=batch_size, **task_kwargs)
+    return finish_category(department, category, outcomes)
 
 
 def run_batches(

@@ -7,14 +7,16 @@ stage publishes its artifacts and ends Failed with :class:`DataStageFailedError`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from prefect import get_run_logger
+from prefect import Task, get_run_logger
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.futures import PrefectFuture
 
 from airnub_prefect_starter.common.progress import ProgressEvent, report_progress
+from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.artifact_creators import artifact_key
 from airnub_prefect_starter.core.data_stage_artifacts import (
     analysis_summary_markdown,
@@ -30,7 +32,11 @@ from airnub_prefect_starter.core.data_stage_results import (
     DataStageFailedError,
     DataStageResult,
 )
+from airnub_prefect_starter.core.departments import display_name
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
+from airnub_prefect_starter.core.processing_config_models import ApiDatasetSpec, FileDatasetSpec
+from airnub_prefect_starter.data_science.dataset_building import ProcessingRuntime
+from airnub_prefect_starter.tasks.run_context import bridge_core_logging
 
 __all__ = [
     "check_categories",
@@ -38,11 +44,13 @@ __all__ = [
     "finish_analysis_stage",
     "finish_data_category",
     "finish_processing_stage",
+    "process_category",
     "report_outcome",
     "run_data_category_flow",
 ]
 
 OutcomeT = TypeVar("OutcomeT", DatasetOutcome, AnalysisOutcome)
+SpecT = TypeVar("SpecT", FileDatasetSpec, ApiDatasetSpec)
 
 
 def check_categories(categories: Sequence[str] | None, known: Sequence[str]) -> None:
@@ -74,6 +82,26 @@ def collect_outcomes(
         outcomes.append(result)
         report_outcome(scope, len(outcomes), len(submitted), result)
     return outcomes
+
+
+def process_category(
+    build_task: Task[[SpecT, ProcessingRuntime], DatasetOutcome],
+    specs: Sequence[SpecT],
+    *,
+    department_id: str,
+    category: str,
+    output_base: str,
+) -> list[DatasetOutcome]:
+    """The whole body of a processing category flow: one ``build_task`` per dataset (bounded by the flow's task
+    runner), collected in config order; a dataset that fails does not stop the others, but the category then
+    raises :class:`DataCategoryFailedError` (the flow ends Failed)."""
+    bridge_core_logging()
+    settings = load_settings()
+    runtime = ProcessingRuntime.for_category(category, output_base, settings)
+    scope = f"{display_name(department_id, settings.config_dir)} / processing / {category}"
+    submitted = [(spec.name, build_task.submit(spec, runtime)) for spec in specs]
+    outcomes = collect_outcomes(scope, submitted, functools.partial(DatasetOutcome.failure, category))
+    return finish_data_category(scope, outcomes)
 
 
 def finish_data_category(scope: str, outcomes: Sequence[OutcomeT]) -> list[OutcomeT]:

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-
 from prefect import flow
 
-from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.data_stage_results import DatasetOutcome
-from airnub_prefect_starter.core.departments import display_name
 from airnub_prefect_starter.core.processing_config_models import ApiRecordsConfig
-from airnub_prefect_starter.data_science.dataset_building import ProcessingRuntime
-from airnub_prefect_starter.tasks.data_stage_runner import collect_outcomes, finish_data_category
-from airnub_prefect_starter.tasks.run_context import bridge_core_logging
+from airnub_prefect_starter.tasks.data_stage_runner import process_category
 from airnub_prefect_starter.tasks.task_runners import bounded_threads
 from flows.dept_project_alpha import DEPARTMENT
 from flows.dept_project_alpha.processing.api_records.tasks.build_api_dataset_task_dept_project_alpha import (
@@ -27,12 +21,10 @@ def parse_api_records_flow_dept_project_alpha(
     config: ApiRecordsConfig, output_base: str = "processed"
 ) -> list[DatasetOutcome]:
     """One task per dataset; a dataset that fails does not stop the others, but ends the flow Failed."""
-    bridge_core_logging()
-    settings = load_settings()
-    runtime = ProcessingRuntime.for_category(CATEGORY, output_base, settings)
-    scope = f"{display_name(DEPARTMENT, settings.config_dir)} / processing / {CATEGORY}"
-    submitted = [
-        (spec.name, build_api_dataset_task_dept_project_alpha.submit(spec, runtime)) for spec in config.datasets
-    ]
-    outcomes = collect_outcomes(scope, submitted, functools.partial(DatasetOutcome.failure, CATEGORY))
-    return finish_data_category(scope, outcomes)
+    return process_category(
+        build_api_dataset_task_dept_project_alpha,
+        config.datasets,
+        department_id=DEPARTMENT,
+        category=CATEGORY,
+        output_base=output_base,
+    )
