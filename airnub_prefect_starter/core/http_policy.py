@@ -166,11 +166,13 @@ def _host_allowed(host: str, allowed_hosts: tuple[str, ...]) -> bool:
     return False
 
 
-def check_url_allowed(url: str, policy: HttpPolicy) -> None:
+def check_url_allowed(url: str, policy: HttpPolicy, *, resolve: bool = True) -> None:
     """Raise :class:`PolicyViolationError` unless ``url`` may be fetched under ``policy``.
 
-    Checks the scheme, the host list and, unless private networks are allowed, every address the host
-    resolves to. A name that does not resolve raises :class:`TransientDownloadError` (DNS can recover).
+    Checks the scheme, the host list and, unless private networks are allowed and if ``resolve``, every address
+    the host resolves to. A name that does not resolve raises :class:`TransientDownloadError` (DNS can
+    recover). Clients whose connections :class:`PolicyNetworkBackend` vets pass ``resolve=False``: the address
+    actually dialled is checked there, and a lookup per request (each file, each redirect hop) is saved.
     """
     import httpx  # local: keeps this module importable in tools that only need the models
 
@@ -186,7 +188,7 @@ def check_url_allowed(url: str, policy: HttpPolicy) -> None:
         raise PolicyViolationError(shown, "URL has no host")
     if policy.allowed_hosts and not _host_allowed(host, policy.allowed_hosts):
         raise PolicyViolationError(shown, f"host '{host}' is not in allowed_hosts")
-    if policy.allow_private_networks:
+    if policy.allow_private_networks or not resolve:
         return
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
@@ -249,7 +251,10 @@ class PolicyNetworkBackend(httpcore.SyncBackend):
     ) -> httpcore.NetworkStream:
         if not self.guard:
             return _LargeReadStream(super().connect_tcp(host, port, timeout, local_address, socket_options))
-        addresses = _resolve(host, port)
+        try:
+            addresses = _resolve(host, port)
+        except (socket.gaierror, UnicodeError) as exc:  # httpx maps ConnectError to a transient transport error
+            raise httpcore.ConnectError(f"cannot resolve host '{host}' ({exc})") from exc
         for address in addresses:
             if is_forbidden_address(address):
                 raise BlockedAddressError(host, address)

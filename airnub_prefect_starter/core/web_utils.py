@@ -79,7 +79,7 @@ def build_http_client(policy: HttpPolicy) -> httpx.Client:
     )
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=policy.max_concurrency * 2)
     headers = {"User-Agent": policy.user_agent}
-    if policy.trust_env:  # environment proxies apply; the pre-request address check still runs on every hop
+    if policy.trust_env:  # environment proxies apply; open_response resolves and checks the target on every hop
         return httpx.Client(timeout=timeout, limits=limits, headers=headers, trust_env=True, follow_redirects=False)
     transport = httpx.HTTPTransport(limits=limits, trust_env=False)
     # httpx exposes no network_backend option; the pool it builds is replaced by an equivalent one whose
@@ -174,7 +174,8 @@ def open_response(
     visited = {url}
     request_headers = dict(headers or {})
     for hop in range(policy.max_redirects + 1):
-        check_url_allowed(current, policy)
+        # Without proxies the client's backend vets every address it dials; with them, check the target here.
+        check_url_allowed(current, policy, resolve=policy.trust_env)
         deadline.check(shown, 0)
         retrieved_at = datetime.now(UTC)
         try:

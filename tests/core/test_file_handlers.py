@@ -297,6 +297,15 @@ def test_download_refuses_loopback_address_by_default(http_server: LoopbackHTTPS
     assert ingest_env.objects() == []
 
 
+def test_download_of_a_name_that_does_not_resolve_is_transient_and_names_the_url(ingest_env: IngestEnv) -> None:
+    url = "http://airnub-test.invalid/f.csv?token=s3cret"  # .invalid never resolves (RFC 2606)
+
+    with pytest.raises(TransientDownloadError, match=r"^http://airnub-test\.invalid/f\.csv\?token=REDACTED: .*resolve"):
+        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(allow_private_networks=False, retries=0))
+
+    assert ingest_env.objects() == [] and ingest_env.temp_files() == []
+
+
 def test_download_error_redacts_query_secrets(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
     url = http_server.url("/missing?api_key=s3cr3t&page=2")
 
