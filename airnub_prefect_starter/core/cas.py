@@ -12,6 +12,7 @@ import errno
 import os
 import re
 import shutil
+import stat
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -88,9 +89,20 @@ class ContentAddressedStore:
             raise StorageError(f"not a lowercase hex SHA-256: {sha256!r}")
         return self.base / data_source_name / sha256
 
-    def find(self, data_source_name: str, sha256: str) -> StoredObject | None:
-        """The stored object with this hash, or ``None``; a directory without exactly one object is corrupt."""
+    def find(self, data_source_name: str, sha256: str, filename: str | None = None) -> StoredObject | None:
+        """The stored object with this hash, or ``None``; a directory without exactly one object is corrupt.
+
+        With ``filename`` (the index knows it) one ``stat`` answers when the file is there; otherwise, or when it
+        is not, the directory is listed (``manifest verify`` checks every directory's contents in full)."""
         directory = self.object_dir(data_source_name, sha256)
+        if filename and "/" not in filename and filename not in {".", ".."}:
+            try:
+                found = os.stat(directory / filename)
+            except OSError:
+                pass
+            else:
+                if stat.S_ISREG(found.st_mode):
+                    return StoredObject(self.base, data_source_name, sha256, filename, found.st_size)
         if not directory.is_dir():
             return None
         payloads = [p for p in directory.iterdir() if not p.name.endswith(MANIFEST_SUFFIX)]

@@ -5,7 +5,8 @@
 3. Same hash as this URL's last object -> ``unchanged``; hash already stored -> ``duplicate``; else publish
    the object directory atomically (first writer wins).
 4. The manifest is published inside that directory, beside the object, in the same rename.
-5. Upsert the index rows and return an :class:`IngestResult`.
+5. Upsert the index rows (at once, or with the rest of a batch in one transaction: ``IngestContext.pending_fetches``)
+   and return an :class:`IngestResult`.
 
 Transient failures are retried here (``policy.retries``, backoff with jitter, Retry-After honoured); every
 failure leaves no temp file, no partial object and no index row.
@@ -150,7 +151,7 @@ def _previous_object(item: SourceItem, ctx: IngestContext) -> tuple[StoredObject
         state = ctx.index.url_state(ctx.data_source_name, item.url)
     if state is None:
         return None, {}
-    previous = ctx.store.find(ctx.data_source_name, state.sha256)
+    previous = ctx.store.find(ctx.data_source_name, state.sha256, state.filename)
     if previous is None:  # deleted from disk: ask unconditionally so it is fetched again
         return None, {}
     conditional: dict[str, str] = {}

@@ -13,6 +13,9 @@ All writes are ``INSERT ... ON CONFLICT``, so processes racing on the same conte
 from __future__ import annotations
 
 import hashlib
+import random
+import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -81,6 +84,14 @@ url_states = sa.Table(
 
 schema_info = sa.Table("airnub_schema", _metadata, sa.Column("version", sa.Integer, primary_key=True))
 
+#: A URL's state with the file name of the object it points at (outer join: the object row may be missing).
+_STATES_WITH_FILENAME = sa.select(url_states, cas_objects.c.filename).outerjoin(
+    cas_objects,
+    sa.and_(
+        cas_objects.c.data_source_name == url_states.c.data_source_name, cas_objects.c.sha256 == url_states.c.sha256
+    ),
+)
+
 
 def url_key(url: str) -> str:
     """Stable key of a full URL (secrets included, so URLs differing only in a token stay distinct)."""
@@ -135,11 +146,15 @@ class FetchRecord:
 
 @dataclass(frozen=True)
 class UrlState:
+    """What the index knows of a URL: the sha256 it last served (``filename``: that object's file name, for a
+    one-``stat`` look-up in the store), its validators and when it was checked and last changed."""
+
     sha256: str
     etag: str | None
     last_modified: str | None
     checked_at: datetime
     changed_at: datetime
+    filename: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,10 +195,23 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # let the "begin" listener issue BEGIN IMMEDIATE
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout = 30000")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, retried: on a new file several processes race to switch it, and SQLite
+    answers "database is locked" at once there (busy_timeout does not cover it; seen with four processes)."""
+    for attempt in range(100):
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.02 + random.random() * 0.05)
 
 
 class ManifestIndex:
@@ -219,7 +247,7 @@ class ManifestIndex:
 
     # -- reads -------------------------------------------------------------------------------------------
     def url_state(self, data_source_name: str, url: str) -> UrlState | None:
-        query = sa.select(url_states).where(
+        query = _STATES_WITH_FILENAME.where(
             url_states.c.data_source_name == data_source_name, url_states.c.url_key == url_key(url)
         )
         with self._transaction() as conn:
@@ -233,7 +261,7 @@ class ManifestIndex:
         keys = list(by_key)
         with self._transaction() as conn:
             for start in range(0, len(keys), 500):
-                query = sa.select(url_states).where(
+                query = _STATES_WITH_FILENAME.where(
                     url_states.c.data_source_name == data_source_name,
                     url_states.c.url_key.in_(keys[start : start + 500]),
                 )
@@ -456,6 +484,7 @@ def _state_from_row(row: sa.RowMapping) -> UrlState:
         last_modified=row["last_modified"],
         checked_at=_aware(row["checked_at"]),
         changed_at=_aware(row["changed_at"]),
+        filename=row["filename"],
     )
 
 

@@ -83,12 +83,13 @@ def run_batches(
         return []
     batches = split_batches(items, batch_size)
     logger.info("%s: %d items in %d batches", scope, len(items), len(batches))
-    progress_id: UUID = create_progress_artifact(  # type: ignore[assignment]  # sync call in a sync flow
-        0.0, key=artifact_key(department, runtime.category, "progress"), description=f"{scope}: items processed"
-    )
     futures: dict[PrefectFuture[list[ItemOutcome]], int] = {
         batch_task.submit(batch, runtime, **task_kwargs): number for number, batch in enumerate(batches)
     }
+    # created after the submissions, so the batches start while the API creates it
+    progress_id: UUID = create_progress_artifact(  # type: ignore[assignment]  # sync call in a sync flow
+        0.0, key=artifact_key(department, runtime.category, "progress"), description=f"{scope}: items processed"
+    )
     results: dict[int, list[ItemOutcome]] = {}
     done = 0
     for future in as_completed(list(futures)):
