@@ -107,3 +107,12 @@ def test_publish_recreates_folders_removed_after_the_store_made_them(tmp_path: P
 
     assert created and stored.path.read_bytes() == DATA
     assert store.temp_files() == []
+
+
+def test_find_with_the_indexed_file_name_and_with_a_stale_one(tmp_path: Path) -> None:
+    store = ContentAddressedStore(tmp_path / "cas")
+    stored, _ = publish(store)
+
+    assert store.find("src", SHA, "f.txt") == stored
+    assert store.find("src", SHA, "renamed.txt") == stored  # a stale name: listing the directory finds it
+    assert store.find("src", "0" * 64, "f.txt") is None

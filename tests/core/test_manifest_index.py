@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from airnub_prefect_starter.core.errors import ManifestIndexError
-from airnub_prefect_starter.core.manifest_index import IndexedObject, ManifestIndex
+from airnub_prefect_starter.core.manifest_index import FetchRecord, IndexedObject, ManifestIndex
 
 SHA = "a" * 64
 
@@ -105,5 +105,26 @@ def test_index_current_objects_follow_each_urls_latest_content(index_url: str) -
             ("c" * 64, "http://h/g.csv", "g"),
         ]
         assert index.current_objects("missing") == []
+    finally:
+        index.close()
+
+
+def test_index_records_a_batch_in_one_call_and_states_name_the_object_file(index_url: str) -> None:
+    index = ManifestIndex(index_url)
+    try:
+        index.record_fetches(
+            [
+                FetchRecord(obj(), url="http://h/f.csv", name="f", etag='"1"', last_modified=None),
+                FetchRecord(obj("b" * 64), url="http://h/g.csv", name="g", etag=None, last_modified="Mon"),
+                FetchRecord(obj("b" * 64), url="http://h/g.csv", name="g", etag='"2"', last_modified=None),
+            ]
+        )
+
+        assert index.count_rows() == {"cas_objects": 2, "object_sources": 2, "url_states": 2}
+        states = index.url_states("src", ["http://h/f.csv", "http://h/g.csv", "http://h/none.csv"])
+        assert {url: (s.sha256[0], s.etag, s.filename) for url, s in states.items()} == {
+            "http://h/f.csv": ("a", '"1"', "f.csv"),
+            "http://h/g.csv": ("b", '"2"', "f.csv"),  # the same URL twice in a batch: the last fetch wins
+        }
     finally:
         index.close()
