@@ -39,6 +39,12 @@ class AirnubSettings(BaseSettings):
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
 
+    def data_path(self, base: str | Path) -> Path:
+        """``base`` (``~`` expanded) if absolute, else under the resolved data dir: the one rule by which every
+        stage places its configured folders, so a relative base means the same place in ingestion and analysis."""
+        path = Path(base).expanduser()
+        return path if path.is_absolute() else self.resolved_data_dir / path
+
     @property
     def resolved_index_url(self) -> str:
         if self.index_url:

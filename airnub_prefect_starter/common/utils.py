@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import unicodedata
@@ -94,7 +93,6 @@ def sha256_file(path: Path) -> str:
     return digest
 
 
-@functools.lru_cache(maxsize=4096)  # pure, and called several times per download for logs and errors
 def redact_url(url: str) -> str:
     """``url`` without credentials, fragment, or the values of query keys that look secret.
 

@@ -20,20 +20,26 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.api_handlers import core_poll_api_and_store
 from airnub_prefect_starter.core.cas import ContentAddressedStore
-from airnub_prefect_starter.core.errors import AirnubError, ConfigError, DownloadError, TransientDownloadError
+from airnub_prefect_starter.core.errors import (
+    AirnubError,
+    ConfigError,
+    DownloadError,
+    ManifestIndexError,
+    TransientDownloadError,
+)
 from airnub_prefect_starter.core.file_handlers import IngestContext, IngestResult, core_download_hash_store_and_manifest
 from airnub_prefect_starter.core.http_policy import HttpPolicy
 from airnub_prefect_starter.core.link_extraction import ExtractedLink
 from airnub_prefect_starter.core.manifest_index import FetchRecord, ManifestIndex, UnchangedMark
 from airnub_prefect_starter.core.manifest_models import RunIds
-from airnub_prefect_starter.core.outcomes import Outcome
+from airnub_prefect_starter.core.outcomes import CategoryFailedError, Outcome
 from airnub_prefect_starter.core.scrape_handlers import core_scrape_page_links
 from airnub_prefect_starter.core.secret_refs import SECRET_PLACEHOLDER
 from airnub_prefect_starter.core.web_utils import build_http_client
@@ -70,10 +76,7 @@ class BatchRuntime:
         cls, category: str, data_source_name: str, storage_base: str, policy: HttpPolicy, settings: AirnubSettings
     ) -> BatchRuntime:
         """Resolve ``storage_base`` against the data dir (unless absolute) and take the index URL from settings."""
-        base = Path(storage_base).expanduser()
-        if not base.is_absolute():
-            base = settings.resolved_data_dir / base
-        return cls(category, data_source_name, base, settings.resolved_index_url, policy)
+        return cls(category, data_source_name, settings.data_path(storage_base), settings.resolved_index_url, policy)
 
 
 @dataclass(frozen=True)
@@ -109,16 +112,8 @@ class ItemOutcome(Outcome):
         }
 
 
-class IngestionFailedError(AirnubError):
-    """Some items of a category (or stage) run failed; ``outcomes`` holds every item, failed or not."""
-
-    def __init__(self, scope: str, outcomes: Sequence[ItemOutcome]) -> None:
-        failed = [o for o in outcomes if o.failed]
-        shown = "; ".join(f"{o.name}: {o.error}" for o in failed[:5])
-        more = f" (+{len(failed) - 5} more)" if len(failed) > 5 else ""
-        super().__init__(f"{scope}: {len(failed)} of {len(outcomes)} items failed: {shown}{more}")
-        self.scope = scope
-        self.outcomes = list(outcomes)
+class IngestionFailedError(CategoryFailedError):
+    """Some items of an ingestion category run failed; ``outcomes`` holds every item, failed or not."""
 
 
 def split_batches(items: Sequence[Any], batch_size: int) -> list[list[Any]]:
@@ -249,14 +244,32 @@ def ingest_batch(
                 if on_item is not None:
                     on_item(outcome)
     finally:  # what was ingested is recorded even when a bug ends the batch early
-        index.record_fetches(fetched)
-        index.touch_unchanged_many(runtime.data_source_name, unchanged)
+        _record_batch(index, runtime.data_source_name, fetched, unchanged)
     counts = Counter(outcome.status for outcome in outcomes)
     logger.info(
         "%s batch of %d in %.2f s: %s",
         runtime.category,
         len(outcomes),
         time.perf_counter() - started,
-        ", ".join(f"{counts[status]} {status}" for status in ("stored", "unchanged", "duplicate", "failed")),
+        ", ".join(f"{counts[status]} {status}" for status in get_args(OutcomeStatus)),
     )
     return outcomes
+
+
+def _record_batch(
+    index: ManifestIndex, data_source_name: str, fetched: Sequence[FetchRecord], unchanged: Sequence[UnchangedMark]
+) -> None:
+    """Write a batch's downloads and its unchanged marks: each write is attempted even if the other fails, and
+    the first failure is raised afterwards (a batch task retries on :class:`ManifestIndexError`; objects
+    already in the store then come back as ``duplicate``)."""
+    failures: list[ManifestIndexError] = []
+    for write in (
+        functools.partial(index.record_fetches, fetched),
+        functools.partial(index.touch_unchanged_many, data_source_name, unchanged),
+    ):
+        try:
+            write()
+        except ManifestIndexError as exc:
+            failures.append(exc)
+    if failures:
+        raise failures[0]

@@ -64,6 +64,11 @@ class StoredObject:
         return f"{self.data_source_name}/{self.sha256}/{self.filename}"
 
 
+def _is_plain_name(filename: str) -> bool:
+    """A single path component: no separator, not empty, not ``.`` or ``..``."""
+    return "/" not in filename and "\\" not in filename and filename not in {"", ".", ".."}
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -78,7 +83,6 @@ class ContentAddressedStore:
     def __init__(self, base: Path) -> None:
         self.base = base.expanduser().resolve()
         self.temp_dir = self.base / TEMP_DIR_NAME
-        self._existing_dirs: set[Path] = set()
 
     def __repr__(self) -> str:
         return f"ContentAddressedStore({str(self.base)!r})"
@@ -95,7 +99,7 @@ class ContentAddressedStore:
         With ``filename`` (the index knows it) one ``stat`` answers when the file is there; otherwise, or when it
         is not, the directory is listed (``manifest verify`` checks every directory's contents in full)."""
         directory = self.object_dir(data_source_name, sha256)
-        if filename and "/" not in filename and filename not in {".", ".."}:
+        if filename and _is_plain_name(filename):
             try:
                 found = os.stat(directory / filename)
             except OSError:
@@ -114,11 +118,10 @@ class ContentAddressedStore:
     @contextlib.contextmanager
     def temp_file(self) -> Iterator[tuple[Path, BinaryIO]]:
         """A new file in the store's temp area, removed when the block exits (published or not)."""
-        self._ensure_dir(self.temp_dir)
         try:
             fd, name = tempfile.mkstemp(dir=self.temp_dir, prefix="part-")
-        except FileNotFoundError:  # the temp area was removed after this store made it
-            self._ensure_dir(self.temp_dir, again=True)
+        except FileNotFoundError:  # first write, or the temp area was removed: a mkdir only when needed
+            self.temp_dir.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(dir=self.temp_dir, prefix="part-")
         path = Path(name)
         try:
@@ -143,7 +146,7 @@ class ContentAddressedStore:
         ``source`` is left for the caller's temp cleanup and the existing object is verified by size).
         """
         final_dir = self.object_dir(data_source_name, sha256)
-        if "/" in filename or "\\" in filename or filename in {"", ".", ".."}:
+        if not _is_plain_name(filename):
             raise StorageError(f"unsafe file name {filename!r}")
         wanted = StoredObject(self.base, data_source_name, sha256, filename, size_bytes)
         if not wanted.path.resolve().is_relative_to(self.base):
@@ -159,12 +162,11 @@ class ContentAddressedStore:
             with (staging / filename).open("rb") as handle:
                 os.fsync(handle.fileno())
             _fsync_dir(staging)
-            self._ensure_dir(final_dir.parent)
             try:
                 try:
                     os.rename(staging, final_dir)
-                except FileNotFoundError:  # the source's folder was removed after this store made it
-                    self._ensure_dir(final_dir.parent, again=True)
+                except FileNotFoundError:  # the data source's first object (or its folder was removed)
+                    final_dir.parent.mkdir(parents=True, exist_ok=True)
                     os.rename(staging, final_dir)
             except OSError as exc:
                 if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
@@ -177,13 +179,6 @@ class ContentAddressedStore:
             return wanted, True
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-
-    def _ensure_dir(self, path: Path, *, again: bool = False) -> None:
-        """Create ``path`` once per store instance (a mkdir per download is measurable on 1000 small files);
-        ``again`` after an operation found it removed since."""
-        if again or path not in self._existing_dirs:
-            path.mkdir(parents=True, exist_ok=True)
-            self._existing_dirs.add(path)
 
     @staticmethod
     def _verified(existing: StoredObject, size_bytes: int) -> StoredObject:

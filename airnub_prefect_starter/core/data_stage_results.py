@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from airnub_prefect_starter.core.errors import AirnubError
-from airnub_prefect_starter.core.outcomes import Outcome
+from airnub_prefect_starter.core.outcomes import CategoryFailedError, Outcome, failure_summary
 
 __all__ = [
     "ANALYSIS_STATUSES",
@@ -166,27 +166,17 @@ class DataStageResult(Generic[OutcomeT]):
         }
 
 
-def _failure_lines(outcomes: Sequence[Outcome], limit: int) -> str:
-    failed = [o for o in outcomes if o.failed]
-    shown = "; ".join(f"{o.name}: {o.error}" for o in failed[:limit])
-    more = f" (+{len(failed) - limit} more)" if len(failed) > limit else ""
-    return f"{len(failed)} of {len(outcomes)} datasets failed: {shown}{more}"
-
-
-class DataCategoryFailedError(AirnubError):
+class DataCategoryFailedError(CategoryFailedError):
     """Some datasets of a processing or analysis category failed; ``outcomes`` holds every dataset's outcome."""
 
-    def __init__(self, scope: str, outcomes: Sequence[DatasetOutcome] | Sequence[AnalysisOutcome]) -> None:
-        super().__init__(f"{scope}: {_failure_lines(outcomes, 5)}")
-        self.scope = scope
-        self.outcomes = list(outcomes)
+    noun = "datasets"
 
 
 class DataStageFailedError(AirnubError):
     """A processing or analysis run had failed datasets or crashed categories; ``result`` has all of it."""
 
     def __init__(self, result: DataStageResult[Any]) -> None:
-        parts = [_failure_lines(result.outcomes, 3)] if any(o.failed for o in result.outcomes) else []
+        parts = [failure_summary(result.outcomes, "datasets", 3)] if any(o.failed for o in result.outcomes) else []
         parts += [f"category {name} crashed: {error}" for name, error in result.crashed.items()]
         super().__init__(f"{result.department} {result.stage}: " + "; ".join(parts))
         self.result = result

@@ -8,7 +8,7 @@ from pathlib import Path
 from airnub_prefect_starter.core.config_models import DepartmentMapping, load_yaml_file, parse_config
 from airnub_prefect_starter.core.errors import ConfigError
 
-__all__ = ["STAGES", "department_id", "display_name", "load_department_mapping", "stage_variable_name"]
+__all__ = ["STAGES", "check_stage", "department_id", "display_name", "load_department_mapping", "stage_variable_name"]
 
 STAGES = ("ingestion", "processing", "analysis")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -23,11 +23,16 @@ def department_id(department: str) -> str:
     return key
 
 
-def stage_variable_name(department: str, stage: str) -> str:
-    """The Prefect Variable holding a stage config: ``dept_<id>_<stage>_config``."""
+def check_stage(stage: str) -> str:
+    """``stage`` if it is one of :data:`STAGES`, else a :class:`ConfigError` naming them."""
     if stage not in STAGES:
         raise ConfigError(f"stage '{stage}': must be one of {', '.join(STAGES)}")
-    return f"dept_{department_id(department)}_{stage}_config"
+    return stage
+
+
+def stage_variable_name(department: str, stage: str) -> str:
+    """The Prefect Variable holding a stage config: ``dept_<id>_<stage>_config``."""
+    return f"dept_{department_id(department)}_{check_stage(stage)}_config"
 
 
 def load_department_mapping(config_dir: Path) -> DepartmentMapping:

@@ -378,7 +378,7 @@ class ManifestIndex:
                 .on_conflict_do_nothing(index_elements=["data_source_name", "sha256"])
                 .returning(cas_objects.c.id)
             ).first()
-            self._write_fetches(
+            self._write_sources_and_states(
                 conn, [FetchRecord(obj, url, name, etag, last_modified, link_title, source_page_url, now)]
             )
         return created is not None
@@ -387,16 +387,20 @@ class ManifestIndex:
         """:meth:`record_fetch` for many fetches in one transaction (a batch's downloads)."""
         if records:
             with self._transaction() as conn:
-                self._write_fetches(conn, records)
+                conn.execute(
+                    self._insert(cas_objects).on_conflict_do_nothing(index_elements=["data_source_name", "sha256"]),
+                    [_object_values(record.obj) for record in records],
+                )
+                self._write_sources_and_states(conn, records)
 
-    def _write_fetches(self, conn: Connection, records: Sequence[FetchRecord]) -> None:
+    def _write_sources_and_states(self, conn: Connection, records: Sequence[FetchRecord]) -> None:
+        """The ``object_sources`` and ``url_states`` rows of ``records`` (their objects are written already)."""
         default_now = datetime.now(UTC)
-        objects, sources, states = [], [], {}
+        sources, states = [], {}
         for record in records:
             now = record.now or default_now
             key = url_key(record.url)
             shown = redact_url(record.url)
-            objects.append(_object_values(record.obj))
             sources.append(
                 {
                     "data_source_name": record.obj.data_source_name,
@@ -420,9 +424,6 @@ class ManifestIndex:
                 "checked_at": now,
                 "changed_at": now,
             }
-        conn.execute(
-            self._insert(cas_objects).on_conflict_do_nothing(index_elements=["data_source_name", "sha256"]), objects
-        )
         conn.execute(
             self._insert(object_sources).on_conflict_do_nothing(
                 index_elements=["data_source_name", "sha256", "url_key"]

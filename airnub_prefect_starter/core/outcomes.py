@@ -10,10 +10,12 @@ before: the outcomes cross process boundaries as results of Prefect tasks (Dask 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Self
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Self
 
-__all__ = ["Outcome"]
+from airnub_prefect_starter.core.errors import AirnubError
+
+__all__ = ["CategoryFailedError", "Outcome", "failure_summary"]
 
 
 class Outcome:
@@ -51,3 +53,23 @@ class Outcome:
     def summary_details(self) -> dict[str, Any]:
         """The keys between ``status`` and ``error`` in :meth:`as_summary`; each outcome names its own."""
         return {}
+
+
+def failure_summary(outcomes: Sequence[Outcome], noun: str, limit: int) -> str:
+    """``2 of 5 <noun> failed: a: why; b: why`` naming at most ``limit`` of them."""
+    failed = [o for o in outcomes if o.failed]
+    shown = "; ".join(f"{o.name}: {o.error}" for o in failed[:limit])
+    more = f" (+{len(failed) - limit} more)" if len(failed) > limit else ""
+    return f"{len(failed)} of {len(outcomes)} {noun} failed: {shown}{more}"
+
+
+class CategoryFailedError(AirnubError):
+    """Some items of a category run failed; ``outcomes`` holds every item's outcome, failed or not. A category
+    flow raises it so that it ends Failed while its stage still gets every outcome."""
+
+    noun: ClassVar[str] = "items"
+
+    def __init__(self, scope: str, outcomes: Sequence[Outcome]) -> None:
+        super().__init__(f"{scope}: {failure_summary(outcomes, self.noun, 5)}")
+        self.scope = scope
+        self.outcomes = list(outcomes)

@@ -47,8 +47,10 @@ class OutputRef(_Model):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
     @classmethod
-    def of(cls, path: Path, data_dir: Path) -> OutputRef:
-        return cls(path=data_relative(path, data_dir), sha256=sha256_file(path))
+    def of(cls, path: Path, data_dir: Path, *, sha256: str | None = None) -> OutputRef:
+        """The file at ``path``, hashed now unless the caller holds the ``sha256`` of the bytes it just wrote
+        there (a model of hundreds of MB is then not read back only to hash it again)."""
+        return cls(path=data_relative(path, data_dir), sha256=sha256_file(path) if sha256 is None else sha256)
 
     def resolve(self, data_dir: Path) -> Path:
         path = Path(self.path)

@@ -1,18 +1,22 @@
 """The analysis stage's unit of work, one processed dataset at a time, in four steps the flow runs as tasks::
 
-    plan_analysis   dataset manifest (hash verified), raw sources from the index, up to date with its record?
+    plan_analysis   raw sources from the index, up to date with its record? dataset hash verified (rows read)
     train_model     a classifier fitted on a stratified split and scored on the held-out rest (model/ + metrics)
     draw_figures    feature distributions, confusion matrix, feature importance (PNG under the figures dir)
     write_report    report.md + self-contained report.html with lineage, then the analysis record
 
-A plan that is up to date skips the other three: :func:`unchanged_outcome` reports the recorded results.
+A plan that is up to date skips the other three: :func:`unchanged_outcome` reports the recorded results. One
+that is not carries the dataset's rows, parsed from the bytes it verified: the dataset is hashed and read once per
+analysis, and the model, figures and report all describe exactly the bytes the record names.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import pandas as pd
 
 from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.analysis_config_models import AnalysedDataset
@@ -28,12 +32,13 @@ from airnub_prefect_starter.data_science.analysis_record import (
     data_relative,
     load_analysis_record,
 )
-from airnub_prefect_starter.data_science.dataset_building import resolve_data_path
 from airnub_prefect_starter.data_science.dataset_store import (
     DatasetManifest,
+    VerifiedDataset,
     atomic_write_bytes,
     load_dataset_manifest,
-    read_dataset,
+    read_verified_dataset,
+    verify_dataset,
 )
 from airnub_prefect_starter.data_science.modeling.train import TrainResult, train_classifier
 from airnub_prefect_starter.data_science.plots import FigureSet, plot_dataset_figures
@@ -82,10 +87,10 @@ class AnalysisLayout:
         return cls(
             category=category,
             data_dir=settings.resolved_data_dir,
-            datasets_dir=resolve_data_path(datasets_base, settings),
-            models_dir=resolve_data_path(models_base, settings),
-            reports_dir=resolve_data_path(reports_base, settings),
-            figures_dir=resolve_data_path(figures_base, settings),
+            datasets_dir=settings.data_path(datasets_base),
+            models_dir=settings.data_path(models_base),
+            reports_dir=settings.data_path(reports_base),
+            figures_dir=settings.data_path(figures_base),
             index_url=settings.resolved_index_url,
         )
 
@@ -98,7 +103,8 @@ class AnalysisLayout:
 
 @dataclass(frozen=True)
 class AnalysisPlan:
-    """One dataset to analyse: its verified manifest, its raw sources and, when nothing changed, its record."""
+    """One dataset to analyse: its verified manifest, its raw sources and, when nothing changed, its record;
+    when something did, its rows (``frame``), read with the verification so that no later step reads them again."""
 
     spec: AnalysedDataset
     layout: AnalysisLayout
@@ -106,6 +112,7 @@ class AnalysisPlan:
     dataset: DatasetManifest
     recipe: AnalysisRecipe
     record: AnalysisRecord | None
+    frame: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def up_to_date(self) -> bool:
@@ -115,15 +122,18 @@ class AnalysisPlan:
     def record_path(self) -> Path:
         return self.layout.report_dir(self.spec.name) / RECORD_NAME
 
+    @property
+    def verified_dataset(self) -> VerifiedDataset:
+        """Manifest and rows for the analysis steps; a plan that is up to date read no rows (nothing to do)."""
+        if self.frame is None:
+            raise ValueError(f"{self.spec.name}: the plan is up to date; there is nothing to analyse")
+        return VerifiedDataset(self.dataset, self.frame)
 
-def plan_analysis(spec: AnalysedDataset, layout: AnalysisLayout) -> AnalysisPlan:
-    """Verify the processed dataset against its manifest, trace its raw inputs to their URLs through the manifest
-    index, and compare with the last analysis record. :class:`ConfigError` when the dataset does not exist."""
-    dataset_path = layout.datasets_dir / f"{spec.name}.parquet"
-    if not dataset_path.is_file():
-        raise ConfigError(f"dataset '{spec.name}': {dataset_path} does not exist (run the processing stage first)")
-    dataset = load_dataset_manifest(dataset_path, verify=True)
-    recipe = AnalysisRecipe(
+
+def _recipe(spec: AnalysedDataset, layout: AnalysisLayout, dataset: DatasetManifest) -> AnalysisRecipe:
+    """What the outputs are a function of: the dataset by hash, its raw sources (through the index), the
+    parameters and the output folders."""
+    return AnalysisRecipe(
         dataset_name=dataset.dataset_name,
         dataset_sha256=dataset.sha256,
         input_sha256s=dataset.input_sha256s,
@@ -135,24 +145,44 @@ def plan_analysis(spec: AnalysedDataset, layout: AnalysisLayout) -> AnalysisPlan
         figures_dir=data_relative(layout.figures_dir, layout.data_dir),
         reports_dir=data_relative(layout.report_dir(spec.name), layout.data_dir),
     )
+
+
+def plan_analysis(spec: AnalysedDataset, layout: AnalysisLayout) -> AnalysisPlan:
+    """Trace the processed dataset's raw inputs to their URLs through the manifest index, compare with the last
+    analysis record, and verify the dataset against its manifest, once: hashed alone when the record is up to
+    date, otherwise read whole, hashed and parsed from the same bytes for the steps that follow.
+    :class:`ConfigError` when the dataset does not exist, :class:`IntegrityError` when it no longer matches."""
+    dataset_path = layout.datasets_dir / f"{spec.name}.parquet"
+    if not dataset_path.is_file():
+        raise ConfigError(f"dataset '{spec.name}': {dataset_path} does not exist (run the processing stage first)")
+    dataset = load_dataset_manifest(dataset_path, verify=False)  # verified below, by the one read that is needed
+    recipe = _recipe(spec, layout, dataset)
     plan = AnalysisPlan(spec, layout, dataset_path, dataset, recipe, None)
     record = load_analysis_record(plan.record_path)
     if record is not None and record.up_to_date(recipe, layout.data_dir):
-        return AnalysisPlan(spec, layout, dataset_path, dataset, recipe, record)
-    return plan
+        verify_dataset(dataset_path, dataset)
+        return replace(plan, record=record)
+    return replace(plan, frame=read_verified_dataset(dataset_path, dataset).frame)
 
 
 def train_model(plan: AnalysisPlan) -> TrainResult:
     """Fit and score the configured classifier; model, metadata and ``metrics.json`` go to ``<models>/<dataset>/``."""
     spec = plan.spec
     return train_classifier(
-        plan.dataset_path, plan.layout.model_dir(spec.name), seed=spec.seed, test_size=spec.test_size, model=spec.model
+        plan.dataset_path,
+        plan.layout.model_dir(spec.name),
+        seed=spec.seed,
+        test_size=spec.test_size,
+        model=spec.model,
+        verified=plan.verified_dataset,
     )
 
 
 def draw_figures(plan: AnalysisPlan, trained: TrainResult) -> FigureSet:
     """The dataset's feature distributions and the model's confusion matrix and importances, as PNG files."""
-    return plot_dataset_figures(plan.dataset_path, plan.layout.figures_dir, trained.model_path)
+    return plot_dataset_figures(
+        plan.dataset_path, plan.layout.figures_dir, trained.model_path, verified=plan.verified_dataset
+    )
 
 
 def _report_figures(figures: FigureSet) -> list[ReportFigure]:
@@ -170,7 +200,7 @@ def write_report(plan: AnalysisPlan, trained: TrainResult, figures: FigureSet) -
     report = build_report(
         plan.layout.report_dir(plan.spec.name),
         dataset=plan.dataset,
-        frame=read_dataset(plan.dataset_path),
+        frame=plan.verified_dataset.frame,
         sources=plan.recipe.sources,
         figures=_report_figures(figures),
         model=trained.metadata,
@@ -182,7 +212,7 @@ def write_report(plan: AnalysisPlan, trained: TrainResult, figures: FigureSet) -
         model_sha256=trained.model_sha256,
         metrics=trained.metrics,
         outputs=AnalysisOutputs(
-            model=OutputRef.of(trained.model_path, data_dir),
+            model=OutputRef.of(trained.model_path, data_dir, sha256=trained.model_sha256),
             model_metadata=OutputRef.of(trained.metadata_path, data_dir),
             metrics=OutputRef.of(trained.metrics_path, data_dir),
             figures=tuple(OutputRef.of(path, data_dir) for path in figures.all()),

@@ -29,17 +29,11 @@ from airnub_prefect_starter.data_science.dataset_store import (
 )
 from airnub_prefect_starter.data_science.schemas import TableSchema, schema_for
 
-__all__ = ["DatasetSpec", "ProcessingRuntime", "build_dataset", "resolve_data_path", "up_to_date_manifest"]
+__all__ = ["DatasetSpec", "ProcessingRuntime", "build_dataset", "up_to_date_manifest"]
 
 logger = logging.getLogger(__name__)
 
 DatasetSpec = FileDatasetSpec | ApiDatasetSpec
-
-
-def resolve_data_path(base: str, settings: AirnubSettings) -> Path:
-    """``base`` if absolute, else relative to the data dir (``AIRNUB_DATA_DIR``)."""
-    path = Path(base).expanduser()
-    return path if path.is_absolute() else settings.resolved_data_dir / path
 
 
 @dataclass(frozen=True)
@@ -52,7 +46,7 @@ class ProcessingRuntime:
 
     @classmethod
     def for_category(cls, category: str, output_base: str, settings: AirnubSettings) -> ProcessingRuntime:
-        return cls(category, resolve_data_path(output_base, settings), settings.resolved_index_url)
+        return cls(category, settings.data_path(output_base), settings.resolved_index_url)
 
 
 def up_to_date_manifest(

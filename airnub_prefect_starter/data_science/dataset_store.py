@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from airnub_prefect_starter import __version__
-from airnub_prefect_starter.common.utils import sha256_file
+from airnub_prefect_starter.common.utils import generate_sha256_hash, sha256_file
 from airnub_prefect_starter.core.errors import ConfigError, IntegrityError, StorageError
 from airnub_prefect_starter.data_science.schemas import Dtype, TableSchema
 
@@ -41,11 +41,14 @@ __all__ = [
     "DATASET_MANIFEST_SCHEMA_VERSION",
     "DatasetManifest",
     "OutputFile",
+    "VerifiedDataset",
     "WrittenDataset",
     "atomic_write_bytes",
     "dataset_manifest_path",
     "load_dataset_manifest",
     "read_dataset",
+    "read_verified_dataset",
+    "verify_dataset",
     "write_dataset",
 ]
 
@@ -273,18 +276,63 @@ def load_dataset_manifest(parquet_path: Path, *, verify: bool = True) -> Dataset
         where = ".".join(map(str, first["loc"])) or "(top level)"
         raise ConfigError(f"{path}: {where}: {first['msg']}") from exc
     if verify:
-        try:
-            actual = sha256_file(parquet_path)
-        except OSError as exc:
-            raise StorageError(f"{parquet_path}: cannot read dataset: {exc.strerror or exc}") from exc
-        if actual != manifest.sha256:
-            raise IntegrityError(f"{parquet_path}: sha256 {actual} differs from its manifest's {manifest.sha256}")
+        verify_dataset(parquet_path, manifest)
     return manifest
+
+
+def verify_dataset(parquet_path: Path, manifest: DatasetManifest) -> None:
+    """Refuse the Parquet file unless it hashes to ``manifest`` (streamed: for callers that need no rows)."""
+    try:
+        actual = sha256_file(parquet_path)
+    except OSError as exc:
+        raise _unreadable(parquet_path, exc) from exc
+    _check_sha256(parquet_path, actual, manifest)
+
+
+def _unreadable(parquet_path: Path, exc: OSError) -> StorageError:
+    """One wording for a dataset file that cannot be read, whether hashed in chunks or read whole."""
+    return StorageError(f"{parquet_path}: cannot read dataset: {exc.strerror or exc}")
+
+
+def _check_sha256(parquet_path: Path, actual: str, manifest: DatasetManifest) -> None:
+    """One wording for a dataset that changed since its manifest was written, whichever way it was hashed."""
+    if actual != manifest.sha256:
+        raise IntegrityError(f"{parquet_path}: sha256 {actual} differs from its manifest's {manifest.sha256}")
+
+
+def _to_frame(source: Path | pa.BufferReader, parquet_path: Path) -> pd.DataFrame:
+    """Parse the file, or bytes of it already in memory (and verified), naming the file when that fails."""
+    try:
+        return pq.read_table(source).to_pandas()
+    except (OSError, pa.ArrowException) as exc:
+        raise StorageError(f"{parquet_path}: cannot read Parquet: {exc}") from exc
 
 
 def read_dataset(parquet_path: Path) -> pd.DataFrame:
     """The dataset as a pandas frame (column order and dtypes as written)."""
+    return _to_frame(parquet_path, parquet_path)
+
+
+@dataclass(frozen=True, eq=False)
+class VerifiedDataset:
+    """A dataset's manifest and its rows, parsed from the very bytes that hashed to the manifest's sha256.
+
+    Steps that share one (training, figures, report) neither hash nor read the file again, and cannot see a
+    file replaced after it was verified. Compared by identity: frames have no plain ``==``.
+    """
+
+    manifest: DatasetManifest
+    frame: pd.DataFrame
+
+
+def read_verified_dataset(parquet_path: Path, manifest: DatasetManifest | None = None) -> VerifiedDataset:
+    """Read ``parquet_path`` once, check its bytes against ``manifest`` (default: the one beside it) and parse
+    those same bytes; :class:`IntegrityError` when they differ, as :func:`load_dataset_manifest` with ``verify``."""
+    if manifest is None:
+        manifest = load_dataset_manifest(parquet_path, verify=False)
     try:
-        return pq.read_table(parquet_path).to_pandas()
-    except (OSError, pa.ArrowException) as exc:
-        raise StorageError(f"{parquet_path}: cannot read Parquet: {exc}") from exc
+        data = parquet_path.read_bytes()
+    except OSError as exc:
+        raise _unreadable(parquet_path, exc) from exc
+    _check_sha256(parquet_path, generate_sha256_hash(data), manifest)
+    return VerifiedDataset(manifest, _to_frame(pa.BufferReader(data), parquet_path))

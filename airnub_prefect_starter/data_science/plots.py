@@ -23,7 +23,11 @@ from matplotlib.figure import Figure
 
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.data_science.config_ds import data_paths
-from airnub_prefect_starter.data_science.dataset_store import atomic_write_bytes, load_dataset_manifest, read_dataset
+from airnub_prefect_starter.data_science.dataset_store import (
+    VerifiedDataset,
+    atomic_write_bytes,
+    read_verified_dataset,
+)
 from airnub_prefect_starter.data_science.modeling.metadata import load_model_metadata
 from airnub_prefect_starter.data_science.schemas import TableSchema
 
@@ -134,11 +138,16 @@ class FigureSet:
         return tuple(p for p in paths if p is not None)
 
 
-def plot_dataset_figures(dataset_path: Path, out_dir: Path, model_path: Path | None = None) -> FigureSet:
-    """Feature distributions of a dataset, plus confusion matrix and importances of a saved model."""
-    manifest = load_dataset_manifest(dataset_path, verify=True)
+def plot_dataset_figures(
+    dataset_path: Path, out_dir: Path, model_path: Path | None = None, *, verified: VerifiedDataset | None = None
+) -> FigureSet:
+    """Feature distributions of a dataset, plus confusion matrix and importances of a saved model. The dataset
+    is verified against its manifest unless the caller passes it, already verified and read, as ``verified``."""
+    if verified is None:
+        verified = read_verified_dataset(dataset_path)
+    manifest = verified.manifest
     distributions = plot_feature_distributions(
-        read_dataset(dataset_path),
+        verified.frame,
         manifest.table_schema,
         out_dir / f"{manifest.dataset_name}_feature_distributions.png",
     )

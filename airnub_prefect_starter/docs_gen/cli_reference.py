@@ -7,12 +7,12 @@ are left out. Importing the app imports no Prefect (commands import it when they
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
 
 import typer
 import typer.main
+
+from airnub_prefect_starter.docs_gen.markdown import markdown_text
 
 __all__ = ["render_cli_reference"]
 
@@ -22,21 +22,11 @@ GENERATED_NOTICE = (
 )
 
 
-def _escape(text: str) -> str:
-    """Plain text for Markdown: outside `code spans` no HTML and no emphasis; no table-column breaks."""
-    parts = re.split(r"(`[^`]*`)", text)
-    escaped = [
-        part if part.startswith("`") else html.escape(part, quote=False).replace("*", "\\*").replace("_", "\\_")
-        for part in parts
-    ]
-    return "".join(escaped).replace("|", "\\|")
-
-
 def _paragraphs(help_text: str | None) -> list[str]:
     """Help text as Markdown paragraphs (click's ``\\b`` markers dropped, wrapped lines joined)."""
     text = (help_text or "").replace("\b", "").strip()
     paragraphs = [" ".join(line.strip() for line in block.splitlines() if line.strip()) for block in text.split("\n\n")]
-    return [_escape(paragraph) for paragraph in paragraphs if paragraph]
+    return [markdown_text(paragraph) for paragraph in paragraphs if paragraph]
 
 
 def _anchor(path: list[str]) -> str:
@@ -58,7 +48,7 @@ def _section(command: Any, path: list[str], parent: typer.Context | None) -> lis
     records = [record for param in command.params if (record := param.get_help_record(ctx)) is not None]
     if records:
         lines += ["| Argument or option | Description |", "|---|---|"]
-        lines += [f"| `{names}` | {_escape(' '.join(text.split()))} |" for names, text in records]
+        lines += [f"| `{names}` | {markdown_text(' '.join(text.split()))} |" for names, text in records]
         lines.append("")
     subcommands = _commands(command, ctx)
     if subcommands:

@@ -11,7 +11,6 @@ Pure: imports no Prefect, reads no files.
 from __future__ import annotations
 
 import enum
-import html
 import inspect
 import json
 import re
@@ -29,6 +28,7 @@ from airnub_prefect_starter.core.config_models import DepartmentMapping
 from airnub_prefect_starter.core.config_schemas import MAPPING_SCHEMA_FILE, stage_schema_file
 from airnub_prefect_starter.core.http_policy import HttpOverrides, HttpPolicy
 from airnub_prefect_starter.core.stage_config_registry import STAGE_CONFIG_MODELS
+from airnub_prefect_starter.docs_gen.markdown import markdown_text
 
 __all__ = ["ConfigDocument", "config_documents", "render_config_reference", "undocumented_fields", "walk_models"]
 
@@ -162,19 +162,9 @@ def _anchor(model: type[BaseModel]) -> str:
     return model.__name__.lower()
 
 
-def _text(value: str) -> str:
-    """Text safe inside a Markdown table cell: outside `code spans` no HTML and no emphasis; no column breaks."""
-    parts = re.split(r"(`[^`]*`)", value.replace("\n", " "))
-    escaped = [
-        part if part.startswith("`") else html.escape(part, quote=False).replace("*", "\\*").replace("_", "\\_")
-        for part in parts
-    ]
-    return "".join(escaped).replace("|", "\\|")
-
-
 def _docstring(model: type[BaseModel]) -> str:
     text = re.sub(r":\w+:`~?([^`]+)`", r"`\1`", inspect.cleandoc(model.__doc__ or ""))  # :class:`X` -> `X`
-    return "\n\n".join(_text(paragraph) for paragraph in text.replace("``", "`").split("\n\n"))
+    return "\n\n".join(markdown_text(paragraph) for paragraph in text.replace("``", "`").split("\n\n"))
 
 
 def _type(annotation: Any) -> str:
@@ -258,7 +248,7 @@ def _field_rows(model: type[BaseModel]) -> list[str]:
         constraints = _constraints(properties.get(key, {}))
         rows.append(
             f"| `{key}` | {_type(field.annotation)} | {_default(field, fallback)} | "
-            f"{'; '.join(constraints).replace('|', chr(92) + '|')} | {_text(field.description or '')} |"
+            f"{'; '.join(constraints).replace('|', chr(92) + '|')} | {markdown_text(field.description or '')} |"
         )
     return rows
 
@@ -287,7 +277,7 @@ def _settings_section() -> list[str]:
     for name, field in AirnubSettings.model_fields.items():
         lines.append(
             f"| `{prefix}{name.upper()}` | {_type(field.annotation)} | {_default(field, None)} | "
-            f"{_text(field.description or '')} |"
+            f"{markdown_text(field.description or '')} |"
         )
     return [*lines, ""]
 

@@ -14,7 +14,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel
 
-from airnub_prefect_starter.core.departments import STAGES
+from airnub_prefect_starter.core.departments import check_stage, stage_variable_name
 from airnub_prefect_starter.core.errors import ConfigError
 
 __all__ = [
@@ -71,12 +71,6 @@ def check_task_id(value: str) -> str:
     return _check_identifier("task", value)
 
 
-def check_stage(value: str) -> str:
-    if value not in STAGES:
-        raise ConfigError(f"stage '{value}': must be one of {', '.join(STAGES)}")
-    return value
-
-
 def check_kind(value: str) -> Kind:
     for kind in KINDS:
         if value == kind:
@@ -115,7 +109,7 @@ class DepartmentNames:
         return f"{stage}_flow_dept_{self.id}"
 
     def stage_variable(self, stage: str) -> str:
-        return f"dept_{self.id}_{stage}_config"
+        return stage_variable_name(self.id, stage)
 
     def stage_config_file(self, stage: str) -> str:
         return f"{stage}_config_dept_{self.id}.yaml"
@@ -173,10 +167,6 @@ class CategoryNames:
         return f"check_{self.id}_dept_{self.dept.id}"
 
     @property
-    def package(self) -> str:
-        return f"flows.{self.dept.package}.{self.stage}.{self.id}"
-
-    @property
     def data_source_name(self) -> str:
         return f"{self.dept.id}_{self.id}"
 
@@ -209,7 +199,3 @@ class TaskNames:
     @property
     def task_module(self) -> str:
         return f"{self.id}_task_dept_{self.dept.id}"
-
-    @property
-    def package(self) -> str:
-        return f"flows.{self.dept.package}.{self.stage}.{self.category}"

@@ -33,31 +33,22 @@ from airnub_prefect_starter.core.data_stage_results import (
     DataStageResult,
 )
 from airnub_prefect_starter.core.departments import display_name
-from airnub_prefect_starter.core.errors import AirnubError, ConfigError
+from airnub_prefect_starter.core.errors import AirnubError
 from airnub_prefect_starter.core.processing_config_models import ApiDatasetSpec, FileDatasetSpec
 from airnub_prefect_starter.data_science.dataset_building import ProcessingRuntime
 from airnub_prefect_starter.tasks.run_context import bridge_core_logging
 
 __all__ = [
-    "check_categories",
     "collect_outcomes",
     "finish_analysis_stage",
     "finish_data_category",
     "finish_processing_stage",
     "process_category",
     "report_outcome",
-    "run_data_category_flow",
 ]
 
 OutcomeT = TypeVar("OutcomeT", DatasetOutcome, AnalysisOutcome)
 SpecT = TypeVar("SpecT", FileDatasetSpec, ApiDatasetSpec)
-
-
-def check_categories(categories: Sequence[str] | None, known: Sequence[str]) -> None:
-    """:class:`ConfigError` when ``categories`` names a category the stage does not have."""
-    unknown = sorted(set(categories or ()) - set(known))
-    if unknown:
-        raise ConfigError(f"categories: unknown {', '.join(unknown)} (known: {', '.join(known)})")
 
 
 def report_outcome(scope: str, done: int, total: int, outcome: DatasetOutcome | AnalysisOutcome) -> None:
@@ -116,21 +107,6 @@ def finish_data_category(scope: str, outcomes: Sequence[OutcomeT]) -> list[Outco
     if any(o.failed for o in outcomes):
         raise DataCategoryFailedError(scope, outcomes)
     return list(outcomes)
-
-
-def run_data_category_flow(
-    category: str, category_flow: Callable[..., Any], **parameters: Any
-) -> tuple[list[Any], str | None]:
-    """Run a category sub-flow to its end; return its outcomes (also when some failed) and, if it stopped
-    without outcomes, the error that stopped it."""
-    state = category_flow(**parameters, return_state=True)
-    if state.is_completed():
-        return list(state.result()), None
-    error = state.result(raise_on_failure=False)
-    if isinstance(error, DataCategoryFailedError):
-        return list(error.outcomes), None
-    get_run_logger().error("Category %s stopped: %s", category, error)
-    return [], f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(state.message)
 
 
 def finish_processing_stage(

@@ -14,12 +14,8 @@ from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.analysis_config_models import AnalysisStageConfig
 from airnub_prefect_starter.core.data_stage_results import AnalysisOutcome, DataStageResult
 from airnub_prefect_starter.core.departments import display_name
-from airnub_prefect_starter.tasks.data_stage_runner import (
-    check_categories,
-    finish_analysis_stage,
-    run_data_category_flow,
-)
-from airnub_prefect_starter.tasks.stage_runner import load_stage_config
+from airnub_prefect_starter.tasks.data_stage_runner import finish_analysis_stage
+from airnub_prefect_starter.tasks.stage_runner import check_categories, load_stage_config, run_categories
 from flows.dept_project_alpha import DEPARTMENT
 from flows.dept_project_alpha.analysis.classification_reports import (
     build_classification_reports_flow_dept_project_alpha as classification_reports,
@@ -39,22 +35,13 @@ def analysis_flow_dept_project_alpha(
     stage_config = load_stage_config(AnalysisStageConfig, DEPARTMENT, "analysis", config)
     check_categories(categories, list(CATEGORY_FLOWS))
     department = display_name(DEPARTMENT, load_settings().config_dir)
-    by_category: dict[str, list[AnalysisOutcome]] = {}
-    crashed: dict[str, str] = {}
-    for category, category_flow in CATEGORY_FLOWS.items():
-        section = getattr(stage_config, category)
-        if section is None or not section.enabled or (categories and category not in categories):
-            continue
-        outcomes, error = run_data_category_flow(
-            category,
-            category_flow,
-            config=section,
-            datasets_base=stage_config.datasets_base,
-            models_base=stage_config.models_base,
-            reports_base=stage_config.reports_base,
-            figures_base=stage_config.figures_base,
-        )
-        by_category[category] = outcomes
-        if error:
-            crashed[category] = error
+    by_category, crashed = run_categories(
+        stage_config,
+        CATEGORY_FLOWS,
+        categories,
+        datasets_base=stage_config.datasets_base,
+        models_base=stage_config.models_base,
+        reports_base=stage_config.reports_base,
+        figures_base=stage_config.figures_base,
+    )
     return finish_analysis_stage(department, by_category, crashed)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import Flow, flow
+from prefect.task_runners import TaskRunner
 
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.batch_ingest import ItemOutcome
 from airnub_prefect_starter.core.config_models import IngestionStageConfig
 from airnub_prefect_starter.core.departments import display_name
-from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.http_policy import HttpPolicy
 from airnub_prefect_starter.core.stage_results import StageResult
 from airnub_prefect_starter.tasks.events import emit_objects_stored
-from airnub_prefect_starter.tasks.stage_runner import finish_stage, load_stage_config, run_category_flow
+from airnub_prefect_starter.tasks.stage_runner import check_categories, finish_stage, load_stage_config, run_categories
 from airnub_prefect_starter.tasks.task_runners import build_task_runner, stage_dask_cluster
 from flows.dept_project_alpha import DEPARTMENT
 from flows.dept_project_alpha.ingestion.public_api_data.poll_public_api_data_flow_dept_project_alpha import (
@@ -42,29 +42,22 @@ def ingestion_flow_dept_project_alpha(
     ``categories`` limits the run to some categories. Every selected category runs, even after a failure.
     When anything new was stored, emits ``airnub.objects.stored`` (which triggers the processing deployment)."""
     stage_config = load_stage_config(IngestionStageConfig, DEPARTMENT, "ingestion", config)
-    unknown = sorted(set(categories or ()) - set(CATEGORY_FLOWS))
-    if unknown:
-        raise ConfigError(f"categories: unknown {', '.join(unknown)} (known: {', '.join(CATEGORY_FLOWS)})")
+    check_categories(categories, list(CATEGORY_FLOWS))
     department = display_name(DEPARTMENT, load_settings().config_dir)
-    by_category: dict[str, list[ItemOutcome]] = {}
-    crashed: dict[str, str] = {}
     stage_policy = HttpPolicy().merged(stage_config.http)
     with stage_dask_cluster(stage_config.task_runner, stage_policy.max_concurrency) as dask_address:
-        for category, category_flow in CATEGORY_FLOWS.items():
-            section = getattr(stage_config, category)
-            if section is None or not section.enabled or (categories and category not in categories):
-                continue
+
+        def task_runner(section: Any) -> TaskRunner[Any]:
             policy = HttpPolicy().merged(stage_config.http, section.http)
-            runner = build_task_runner(stage_config.task_runner, policy.max_concurrency, dask_address)
-            outcomes, error = run_category_flow(
-                category,
-                category_flow.with_options(task_runner=runner),
-                config=section,
-                stage_http=stage_config.http,
-                batch_size=stage_config.batch_size,
-            )
-            by_category[category] = list(outcomes)
-            if error:
-                crashed[category] = error
+            return build_task_runner(stage_config.task_runner, policy.max_concurrency, dask_address)
+
+        by_category, crashed = run_categories(
+            stage_config,
+            CATEGORY_FLOWS,
+            categories,
+            task_runner=task_runner,
+            stage_http=stage_config.http,
+            batch_size=stage_config.batch_size,
+        )
     emit_objects_stored(DEPARTMENT, "ingestion", [o for outcomes in by_category.values() for o in outcomes])
     return finish_stage(department, "ingestion", by_category, crashed)

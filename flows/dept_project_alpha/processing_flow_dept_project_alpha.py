@@ -14,13 +14,9 @@ from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.data_stage_results import DatasetOutcome, DataStageResult
 from airnub_prefect_starter.core.departments import display_name
 from airnub_prefect_starter.core.processing_config_models import ProcessingStageConfig
-from airnub_prefect_starter.tasks.data_stage_runner import (
-    check_categories,
-    finish_processing_stage,
-    run_data_category_flow,
-)
+from airnub_prefect_starter.tasks.data_stage_runner import finish_processing_stage
 from airnub_prefect_starter.tasks.events import emit_datasets_built
-from airnub_prefect_starter.tasks.stage_runner import load_stage_config
+from airnub_prefect_starter.tasks.stage_runner import check_categories, load_stage_config, run_categories
 from airnub_prefect_starter.tasks.task_runners import build_task_runner
 from flows.dept_project_alpha import DEPARTMENT
 from flows.dept_project_alpha.processing.api_records.parse_api_records_flow_dept_project_alpha import (
@@ -46,22 +42,13 @@ def processing_flow_dept_project_alpha(
     stage_config = load_stage_config(ProcessingStageConfig, DEPARTMENT, "processing", config)
     check_categories(categories, list(CATEGORY_FLOWS))
     department = display_name(DEPARTMENT, load_settings().config_dir)
-    by_category: dict[str, list[DatasetOutcome]] = {}
-    crashed: dict[str, str] = {}
-    for category, category_flow in CATEGORY_FLOWS.items():
-        section = getattr(stage_config, category)
-        if section is None or not section.enabled or (categories and category not in categories):
-            continue
-        runner = build_task_runner(stage_config.task_runner, stage_config.max_concurrency)
-        outcomes, error = run_data_category_flow(
-            category,
-            category_flow.with_options(task_runner=runner),
-            config=section,
-            output_base=stage_config.output_base,
-        )
-        by_category[category] = outcomes
-        if error:
-            crashed[category] = error
+    by_category, crashed = run_categories(
+        stage_config,
+        CATEGORY_FLOWS,
+        categories,
+        task_runner=lambda _section: build_task_runner(stage_config.task_runner, stage_config.max_concurrency),
+        output_base=stage_config.output_base,
+    )
     # Triggers the analysis deployment; nothing built (everything unchanged or failed) -> no event, no analysis.
     emit_datasets_built(DEPARTMENT, "processing", [o for outcomes in by_category.values() for o in outcomes])
     return finish_processing_stage(department, by_category, crashed)

@@ -11,8 +11,9 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from airnub_prefect_starter.cli.main import app
+from tests.support.project_copy import REPO_ROOT
 
-REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+REPO_CONFIGS = REPO_ROOT / "configs"
 
 
 @pytest.fixture(autouse=True)

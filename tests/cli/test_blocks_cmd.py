@@ -17,9 +17,10 @@ from prefect.settings import PREFECT_API_URL
 
 from flows.dept_project_alpha.ingestion_flow_dept_project_alpha import ingestion_flow_dept_project_alpha
 from tests.support.http_server import LoopbackHTTPServer
+from tests.support.project_copy import REPO_ROOT
 
 INGESTION = Path("variables/dept_project_alpha/ingestion_config_dept_project_alpha.yaml")
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 
 
 def reference_secret(config_dir: Path, block: str) -> None:

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
-from airnub_prefect_starter.core.batch_ingest import BatchRuntime, IngestionFailedError, ingest_batch, split_batches
+import pytest
+
+from airnub_prefect_starter.core.batch_ingest import (
+    BatchRuntime,
+    IngestionFailedError,
+    _record_batch,
+    ingest_batch,
+    split_batches,
+)
 from airnub_prefect_starter.core.config_models import FileToAcquire
+from airnub_prefect_starter.core.errors import ManifestIndexError
 from airnub_prefect_starter.core.http_policy import HttpPolicy
-from airnub_prefect_starter.core.manifest_index import ManifestIndex
+from airnub_prefect_starter.core.manifest_index import FetchRecord, IndexedObject, ManifestIndex, UnchangedMark
 from tests.support.http_server import LoopbackHTTPServer, Route
 
 
@@ -74,3 +85,27 @@ def test_outcomes_and_failure_error_survive_pickling(
 
 def test_split_batches_keeps_order_and_bounds_size() -> None:
     assert split_batches(list(range(7)), 3) == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+class _IndexThatCannotRecordFetches(ManifestIndex):
+    def record_fetches(self, records: Sequence[FetchRecord]) -> None:
+        raise ManifestIndexError("manifest index: disk I/O error")
+
+
+def test_a_failed_index_write_at_batch_end_still_writes_the_other_and_is_raised(tmp_path: Path) -> None:
+    index = _IndexThatCannotRecordFetches(f"sqlite:///{tmp_path}/index.sqlite3")
+    obj = IndexedObject(
+        "src", "a" * 64, str(tmp_path), f"src/{'a' * 64}/f", "f", 1, None, "file", "u", datetime.now(UTC)
+    )
+    index.record_fetch(
+        obj, url="http://h/f", name="f", etag=None, last_modified=None, now=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    fetched = [FetchRecord(obj, url="http://h/g", name="g", etag=None, last_modified=None)]
+
+    with pytest.raises(ManifestIndexError, match="disk I/O error"):
+        _record_batch(index, "src", fetched, [UnchangedMark("http://h/f", '"v2"', None)])
+
+    state = index.url_state("src", "http://h/f")
+    assert state is not None and state.etag == '"v2"' and state.checked_at > datetime(2026, 1, 1, tzinfo=UTC)
+    assert index.url_state("src", "http://h/g") is None
+    index.close()

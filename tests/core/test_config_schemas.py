@@ -24,8 +24,9 @@ from airnub_prefect_starter.core.config_schemas import (
 )
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.stage_config_registry import STAGE_CONFIG_MODELS, department_stage_models
+from tests.support.project_copy import REPO_ROOT
 
-REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+REPO_CONFIGS = REPO_ROOT / "configs"
 SCHEMAS = REPO_CONFIGS / SCHEMA_DIR_NAME
 INGESTION_YAML = REPO_CONFIGS / "variables" / "dept_project_alpha" / "ingestion_config_dept_project_alpha.yaml"
 

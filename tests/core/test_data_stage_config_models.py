@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, get_args
 
 import pytest
@@ -14,8 +13,9 @@ from airnub_prefect_starter.core.config_files import load_stage_config_file
 from airnub_prefect_starter.core.config_models import parse_config
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.processing_config_models import ApiDatasetSpec, ProcessingStageConfig
+from tests.support.project_copy import REPO_ROOT
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "variables" / "dept_project_alpha"
+CONFIGS = REPO_ROOT / "configs" / "variables" / "dept_project_alpha"
 
 
 def dataset(name: str = "iris", **extra: Any) -> dict[str, Any]:

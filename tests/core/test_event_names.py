@@ -35,7 +35,8 @@ def outcome(name: str, status: str, sha: str | None = None) -> ItemOutcome:
 
 
 def test_event_names_are_distinct_and_namespaced() -> None:
-    assert EVENT_NAMES == {OBJECTS_STORED, DATASETS_BUILT}
+    assert (OBJECTS_STORED, DATASETS_BUILT) == ("airnub.objects.stored", "airnub.datasets.built")  # prefect.yaml
+    assert EVENT_NAMES == {"airnub.objects.stored", "airnub.datasets.built"}
     assert all(name.startswith("airnub.") for name in EVENT_NAMES)
 
 

@@ -6,9 +6,11 @@ import json
 import os
 import threading
 import time
+from typing import Any
 
 import pytest
 
+from airnub_prefect_starter.core import hashing_writer
 from airnub_prefect_starter.core.config_models import FileToAcquire
 from airnub_prefect_starter.core.errors import (
     PermanentDownloadError,
@@ -157,12 +159,22 @@ def test_download_rejects_truncated_body(http_server: LoopbackHTTPServer, ingest
 
 
 def test_large_body_hashed_and_written_off_the_reading_thread_is_byte_exact(
-    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     body = os.urandom(DEFAULT_OFFLOAD_AFTER + WRITEBACK_WINDOW + 12345)
     url = http_server.serve("/large.bin", body=body)
+    started: list[str] = []
+    start_helper = hashing_writer._Helper.__init__
+
+    def recording_start(helper: Any, name: str, consume: Any) -> None:
+        started.append(name)
+        start_helper(helper, name, consume)
+
+    monkeypatch.setattr(hashing_writer._Helper, "__init__", recording_start)
 
     result = core_download_hash_store_and_manifest(item(url), ingest_env.ctx(max_bytes=len(body)))
+
+    assert started == ["airnub-body-hasher", "airnub-body-writer"]
 
     assert result.status is IngestStatus.STORED and result.sha256 == sha256_hex(body)
     assert result.path.read_bytes() == body

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,10 +62,21 @@ def test_a_full_disk_is_a_storage_error_naming_the_file(offload_after: int) -> N
     assert helper_threads() == []
 
 
+class _SlowFile(io.FileIO):
+    """A real file whose writes take 20 ms each, so chunks pile up in the helper's queue."""
+
+    def write(self, data: Any) -> int:
+        time.sleep(0.02)
+        return super().write(data)
+
+
 def test_leaving_on_an_error_stops_the_helpers_without_waiting_for_the_rest(tmp_path: Path) -> None:
+    chunks, chunk = 20, os.urandom(1024 * 1024)
     with pytest.raises(RuntimeError, match="deadline"):  # noqa: PT012
-        with (tmp_path / "body").open("wb") as sink, HashingWriter(sink, offload_after=0) as writer:
-            for _ in range(20):
-                writer.write(os.urandom(1024 * 1024))
+        with _SlowFile(tmp_path / "body", "wb") as sink, HashingWriter(sink, offload_after=0) as writer:
+            for _ in range(chunks):
+                writer.write(chunk)
             raise RuntimeError("deadline")
     assert helper_threads() == []
+    # the chunks still queued when the error left the block were dropped, not written
+    assert (tmp_path / "body").stat().st_size < chunks * len(chunk)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import shutil
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.analysis_config_models import AnalysedDataset
 from airnub_prefect_starter.core.data_stage_results import AnalysisOutcome
-from airnub_prefect_starter.core.errors import ConfigError
+from airnub_prefect_starter.core.errors import ConfigError, IntegrityError
 from airnub_prefect_starter.core.processing_config_models import FileDatasetSpec
 from airnub_prefect_starter.data_science.analysis_record import load_analysis_record
 from airnub_prefect_starter.data_science.analysis_stage import (
@@ -23,9 +28,11 @@ from airnub_prefect_starter.data_science.analysis_stage import (
     write_report,
 )
 from airnub_prefect_starter.data_science.dataset_building import ProcessingRuntime, build_dataset
+from airnub_prefect_starter.data_science.dataset_store import read_dataset
 from tests.support.raw_inputs import publish_raw, sklearn_iris_csv
 
 SPEC = AnalysedDataset(name="iris", model="logistic_regression", seed=3)
+CHANGED_SPEC = SPEC.model_copy(update={"seed": 4})
 
 
 def layout_for(data_dir: Path) -> AnalysisLayout:
@@ -38,6 +45,15 @@ def layout_for(data_dir: Path) -> AnalysisLayout:
         reports_base="reports",
         figures_base="reports/figures",
     )
+
+
+def analyse(spec: AnalysedDataset, layout: AnalysisLayout) -> AnalysisOutcome:
+    """The steps as the category flow runs them."""
+    plan = plan_analysis(spec, layout)
+    if plan.up_to_date:
+        return unchanged_outcome(plan)
+    trained = train_model(plan)
+    return write_report(plan, trained, draw_figures(plan, trained))
 
 
 @dataclass(frozen=True)
@@ -56,10 +72,9 @@ def done(tmp_path_factory: pytest.TempPathFactory) -> Done:
         {"name": "iris", "schema_name": "iris", "input": {"data_source_name": "files", "filename": "iris.csv"}}
     )
     build_dataset(spec, ProcessingRuntime("tabular_files", layout.datasets_dir, layout.index_url))
-    plan = plan_analysis(SPEC, layout)
-    assert not plan.up_to_date
-    trained = train_model(plan)
-    return Done(data_dir, write_report(plan, trained, draw_figures(plan, trained)))
+    outcome = analyse(SPEC, layout)
+    assert outcome.status == "analysed"
+    return Done(data_dir, outcome)
 
 
 @pytest.fixture
@@ -103,9 +118,7 @@ def test_plan_is_still_up_to_date_in_a_moved_data_dir(done: Done, copied: Path) 
 
 
 @pytest.mark.parametrize(
-    "spec",
-    [SPEC.model_copy(update={"seed": 4}), SPEC.model_copy(update={"model": "random_forest"})],
-    ids=["seed", "model"],
+    "spec", [CHANGED_SPEC, SPEC.model_copy(update={"model": "random_forest"})], ids=["seed", "model"]
 )
 def test_plan_needs_analysis_when_parameters_change(done: Done, spec: AnalysedDataset) -> None:
     assert not plan_analysis(spec, layout_for(done.data_dir)).up_to_date
@@ -113,10 +126,12 @@ def test_plan_needs_analysis_when_parameters_change(done: Done, spec: AnalysedDa
 
 def test_plan_needs_analysis_when_an_output_is_damaged_or_missing(copied: Path) -> None:
     figure = copied / "reports" / "figures" / "iris_feature_distributions.png"
-    figure.write_bytes(figure.read_bytes()[:-1])
+    good = figure.read_bytes()
+    figure.write_bytes(good[:-1])
     assert not plan_analysis(SPEC, layout_for(copied)).up_to_date
 
-    shutil.copy(figure.with_name("iris_logistic_regression_confusion_matrix.png"), figure)
+    figure.write_bytes(good)
+    assert plan_analysis(SPEC, layout_for(copied)).up_to_date
     (copied / "reports" / "iris" / "report.html").unlink()
     assert not plan_analysis(SPEC, layout_for(copied)).up_to_date
 
@@ -137,3 +152,64 @@ def test_plan_needs_analysis_when_a_raw_input_gained_a_source_url(copied: Path) 
 def test_plan_of_a_dataset_never_processed_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="processed/iris.parquet does not exist \\(run the processing stage first\\)"):
         plan_analysis(SPEC, layout_for(tmp_path / "data"))
+
+
+@pytest.mark.parametrize("spec", [SPEC, CHANGED_SPEC], ids=["up-to-date", "to-analyse"])
+def test_plan_refuses_a_dataset_replaced_behind_its_manifest(copied: Path, spec: AnalysedDataset) -> None:
+    """Valid Parquet with rows missing: only the hash check tells it from the dataset the manifest describes."""
+    dataset = copied / "processed" / "iris.parquet"
+    pq.write_table(pa.Table.from_pandas(read_dataset(dataset).iloc[:-3], preserve_index=False), dataset)
+
+    with pytest.raises(IntegrityError, match=r"iris\.parquet: sha256 [0-9a-f]{64} differs from its manifest's"):
+        plan_analysis(spec, layout_for(copied))
+
+
+def count_dataset_hashes(monkeypatch: pytest.MonkeyPatch, dataset: Path) -> list[str]:
+    """Every hash of ``dataset`` (as a file or as its bytes) from now on, through any module of the package that
+    imported the hashing helpers, so a verification added anywhere on the analysis path is counted too."""
+    contents = dataset.read_bytes()
+    hashed: list[str] = []
+
+    def counting(original: Callable[[Any], str], kind: str) -> Callable[[Any], str]:
+        def wrapper(subject: Any) -> str:
+            if subject == dataset or subject == contents:
+                hashed.append(kind)
+            return original(subject)
+
+        return wrapper
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("airnub_prefect_starter"):
+            for helper, kind in (("sha256_file", "file"), ("generate_sha256_hash", "bytes")):
+                if hasattr(module, helper):
+                    monkeypatch.setattr(module, helper, counting(getattr(module, helper), kind))
+    return hashed
+
+
+def count_parquet_reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The source of every Parquet parse from now on."""
+    read_table, sources = pq.read_table, []
+
+    def counting(source: object, *args: Any, **kwargs: Any) -> pa.Table:
+        sources.append(source)
+        return read_table(source, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "read_table", counting)
+    return sources
+
+
+@pytest.mark.parametrize(
+    ("spec", "status", "hashes", "parses"),
+    [(SPEC, "unchanged", ["file"], 0), (CHANGED_SPEC, "analysed", ["bytes"], 1)],
+    ids=["up-to-date", "analysed"],
+)
+def test_an_analysis_verifies_the_dataset_once_and_parses_it_at_most_once(
+    copied: Path, monkeypatch: pytest.MonkeyPatch, spec: AnalysedDataset, status: str, hashes: list[str], parses: int
+) -> None:
+    hashed = count_dataset_hashes(monkeypatch, copied / "processed" / "iris.parquet")
+    parsed = count_parquet_reads(monkeypatch)
+
+    outcome = analyse(spec, layout_for(copied))
+
+    assert outcome.status == status
+    assert (hashed, len(parsed)) == (hashes, parses)

@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -24,6 +25,7 @@ from airnub_prefect_starter.data_science.dataset_store import (
     WrittenDataset,
     load_dataset_manifest,
     read_dataset,
+    read_verified_dataset,
 )
 from airnub_prefect_starter.data_science.schemas import IRIS_SCHEMA, WINE_SCHEMA
 from tests.data_science.test_dataset_processing import MALFORMED_IRIS
@@ -186,13 +188,30 @@ def test_write_dataset_rejects_bad_name_or_hashes(
     assert not (tmp_path / "x").exists()
 
 
-def test_load_dataset_manifest_detects_modified_parquet(iris_dataset: WrittenDataset) -> None:
+@pytest.mark.parametrize("load", [load_dataset_manifest, read_verified_dataset])
+def test_loading_a_dataset_detects_modified_parquet(iris_dataset: WrittenDataset, load: Callable[[Path], Any]) -> None:
     data = bytearray(iris_dataset.parquet_path.read_bytes())
     data[-10] ^= 0xFF
     iris_dataset.parquet_path.write_bytes(bytes(data))
 
     with pytest.raises(IntegrityError, match=r"iris\.parquet: sha256 [0-9a-f]{64} differs from its manifest's"):
-        load_dataset_manifest(iris_dataset.parquet_path)
+        load(iris_dataset.parquet_path)
+
+
+def test_read_verified_dataset_gives_the_manifest_and_the_rows(iris_dataset: WrittenDataset) -> None:
+    verified = read_verified_dataset(iris_dataset.parquet_path)
+
+    assert verified.manifest == iris_dataset.manifest
+    assert verified.frame.equals(read_dataset(iris_dataset.parquet_path))
+
+
+def test_read_verified_dataset_checks_the_given_manifest(iris_dataset: WrittenDataset) -> None:
+    other = iris_dataset.manifest.model_copy(
+        update={"parquet": iris_dataset.manifest.parquet.model_copy(update={"sha256": OTHER_SHA})}
+    )
+
+    with pytest.raises(IntegrityError, match=f"differs from its manifest's {OTHER_SHA}"):
+        read_verified_dataset(iris_dataset.parquet_path, other)
 
 
 def test_load_dataset_manifest_names_missing_manifest(iris_dataset: WrittenDataset) -> None:

@@ -16,8 +16,8 @@ from airnub_prefect_starter.data_science import dataset_processing, plots
 from airnub_prefect_starter.data_science.dataset_processing import parse_sklearn_csv, write_dataset
 from airnub_prefect_starter.data_science.modeling import predict, train
 from airnub_prefect_starter.data_science.schemas import IRIS_SCHEMA
+from tests.support.project_copy import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "airnub_prefect_starter.data_science"
 runner = CliRunner()
 

@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.project_copy import REPO_ROOT
+
+ROOT = REPO_ROOT
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile.worker"
 DOCKERIGNORE = ROOT / ".dockerignore"

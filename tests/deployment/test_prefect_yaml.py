@@ -34,8 +34,9 @@ from airnub_prefect_starter.core.event_names import (
 )
 from airnub_prefect_starter.tasks.pull_steps import enter_project_dir
 from tests.deployment.test_container_files import _compose, _dockerfile_args, _dockerfile_env, _with_defaults
+from tests.support.project_copy import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 PREFECT_YAML = ROOT / "prefect.yaml"
 DEPLOYMENT_DOCS = ROOT / "docs" / "deployment.md"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.project_copy import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,7 @@ from airnub_prefect_starter.cli.main import app
 from airnub_prefect_starter.docs_gen import REFERENCE_DIR, reference_pages
 from airnub_prefect_starter.docs_gen.__main__ import main as docs_gen_main
 from airnub_prefect_starter.docs_gen.cli_reference import render_cli_reference
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.project_copy import REPO_ROOT
 
 
 def _commands(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 from pydantic import BaseModel, Field
 
@@ -16,8 +15,8 @@ from airnub_prefect_starter.docs_gen.config_reference import (
     undocumented_fields,
     walk_models,
 )
+from tests.support.project_copy import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = REPO_ROOT / "docs" / "reference" / "config.md"
 
 

@@ -28,6 +28,8 @@ from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterNam
 from prefect.client.schemas.objects import FlowRun
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from tests.support.project_copy import REPO_ROOT
+
 __all__ = [
     "REPO_ROOT",
     "Topology",
@@ -38,7 +40,6 @@ __all__ = [
     "wait_for",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the virtualenv's prefect and airnub commands
 SERVER_START = ["prefect", "server", "start"]
 

@@ -11,8 +11,9 @@ import pytest
 
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.tasks.pull_steps import enter_project_dir
+from tests.support.project_copy import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 
 
 @pytest.fixture(autouse=True)

@@ -29,6 +29,7 @@ import httpx
 import pytest
 
 from airnub_prefect_starter.core.config_files import load_stage_config_file
+from tests.support.project_copy import REPO_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,7 +41,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCS_SCREENSHOTS = REPO_ROOT / "docs" / "assets" / "screenshots"
 INGESTION_CONFIG = (
     REPO_ROOT / "configs" / "variables" / "dept_project_alpha" / "ingestion_config_dept_project_alpha.yaml"

@@ -30,7 +30,11 @@ from airnub_prefect_starter import __version__
 from airnub_prefect_starter.common.utils import generate_sha256_hash
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.data_science.config_ds import data_paths
-from airnub_prefect_starter.data_science.dataset_store import atomic_write_bytes, load_dataset_manifest, read_dataset
+from airnub_prefect_starter.data_science.dataset_store import (
+    VerifiedDataset,
+    atomic_write_bytes,
+    read_verified_dataset,
+)
 from airnub_prefect_starter.data_science.features import split_features_target, train_test_split_frame
 from airnub_prefect_starter.data_science.modeling.metadata import (
     ClassificationMetrics,
@@ -128,15 +132,20 @@ def train_classifier(
     seed: int = 42,
     test_size: float = 0.25,
     model: ModelKind = "random_forest",
+    verified: VerifiedDataset | None = None,
 ) -> TrainResult:
     """Fit ``model`` on a stratified train split of the dataset, score it on the rest, save it in ``model_dir``.
 
     The dataset's manifest must sit beside it and match its hash (:class:`IntegrityError` otherwise); the
-    metadata carries the dataset sha256 and the raw input sha256s from that manifest.
+    metadata carries the dataset sha256 and the raw input sha256s from that manifest. A caller that has
+    verified and read the dataset at ``dataset_path`` already passes it as ``verified``, so it is not hashed
+    and parsed a second time.
     """
-    manifest = load_dataset_manifest(dataset_path, verify=True)
+    if verified is None:
+        verified = read_verified_dataset(dataset_path)
+    manifest = verified.manifest
     schema = manifest.table_schema
-    split = train_test_split_frame(read_dataset(dataset_path), test_size, seed, stratify_by=schema.target.name)
+    split = train_test_split_frame(verified.frame, test_size, seed, stratify_by=schema.target.name)
     x_train, y_train = split_features_target(split.train, schema)
     x_test, y_test = split_features_target(split.test, schema)
 
