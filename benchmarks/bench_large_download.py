@@ -22,12 +22,12 @@ from _support import run_child, static_server
 CORE_CHILD = """
 import sys, time
 from pathlib import Path
-from airnub_prefect_starter.core.cas import ContentAddressedStore
-from airnub_prefect_starter.core.config_models import FileToAcquire
-from airnub_prefect_starter.core.file_handlers import IngestContext, core_download_hash_store_and_manifest
-from airnub_prefect_starter.core.http_policy import HttpPolicy
-from airnub_prefect_starter.core.manifest_index import ManifestIndex
-from airnub_prefect_starter.core.web_utils import build_http_client
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore
+from airnub_prefect_starter.ingestion.config import FileToAcquire
+from airnub_prefect_starter.ingestion.downloads import IngestContext, core_download_hash_store_and_manifest
+from airnub_prefect_starter.core.http.policy import HttpPolicy
+from airnub_prefect_starter.core.store.index import ManifestIndex
+from airnub_prefect_starter.core.http.fetch import build_http_client
 url, store, index = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 policy = HttpPolicy(allow_private_networks=True, retries=0, max_bytes=8 * 1024**3)
 with build_http_client(policy) as client:

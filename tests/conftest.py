@@ -13,11 +13,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from airnub_prefect_starter.core.cas import ContentAddressedStore
-from airnub_prefect_starter.core.file_handlers import IngestContext
-from airnub_prefect_starter.core.http_policy import HttpPolicy
-from airnub_prefect_starter.core.manifest_index import ManifestIndex
-from airnub_prefect_starter.core.web_utils import build_http_client
+from airnub_prefect_starter.core.http.fetch import build_http_client
+from airnub_prefect_starter.core.http.policy import HttpPolicy
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore
+from airnub_prefect_starter.core.store.index import ManifestIndex
+from airnub_prefect_starter.ingestion.downloads import IngestContext
 from tests.support.http_server import LoopbackHTTPServer
 
 POSTGRES_ENV = "AIRNUB_TEST_POSTGRES_URL"

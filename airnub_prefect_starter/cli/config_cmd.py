@@ -10,10 +10,10 @@ import typer
 
 from airnub_prefect_starter.cli.output import EXIT_USAGE, err, fail, out
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.config_files import discover_config_files, load_stage_config_file
-from airnub_prefect_starter.core.config_schemas import SCHEMA_DIR_NAME, write_schema_files
 from airnub_prefect_starter.core.departments import load_department_mapping
 from airnub_prefect_starter.core.errors import ConfigError
+from airnub_prefect_starter.registry.config_files import discover_config_files, load_stage_config_file
+from airnub_prefect_starter.registry.schemas import SCHEMA_DIR_NAME, write_schema_files
 
 __all__ = ["app"]
 

@@ -11,18 +11,15 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_OK, data_stage_table, err, fail, out, outcomes_table
+from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
+from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_OK, err, fail, out, stage_table
 from airnub_prefect_starter.common.progress import ProgressEvent, listening
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.config_files import StageConfigFile
-from airnub_prefect_starter.core.data_stage_results import (
-    AnalysisOutcome,
-    DatasetOutcome,
-    DataStageFailedError,
-    DataStageResult,
-)
-from airnub_prefect_starter.core.errors import AirnubError
-from airnub_prefect_starter.core.stage_results import StageFailedError, StageResult
+from airnub_prefect_starter.core.errors import AirnubError, StageFailedError
+from airnub_prefect_starter.ingestion.outcome import ItemOutcome
+from airnub_prefect_starter.processing.outcome import DatasetOutcome
+from airnub_prefect_starter.registry.config_files import StageConfigFile
+from airnub_prefect_starter.stages.results import StageResult
 
 __all__ = ["demo"]
 
@@ -66,7 +63,7 @@ def _run_stage(stage: str) -> tuple[Any, float]:
     with progress, listening(_LiveProgress(progress)):
         try:
             result: Any = run_stage(DEMO_DEPARTMENT, stage, None, None)
-        except (StageFailedError, DataStageFailedError) as exc:
+        except StageFailedError as exc:
             result = exc.result
     return result, time.monotonic() - started
 
@@ -97,12 +94,12 @@ def demo(
         result, seconds = _run_stage("ingestion")
     finally:
         source.stop()
-    out.print(outcomes_table(f"{result.department}: ingestion ({seconds:.1f} s)", result.outcomes))
+    out.print(stage_table(result, f"{result.department}: ingestion ({seconds:.1f} s)"))
     try:
         processing, processing_s = _run_stage("processing")
-        out.print(data_stage_table(processing, f"{processing.department}: processing ({processing_s:.1f} s)"))
+        out.print(stage_table(processing, f"{processing.department}: processing ({processing_s:.1f} s)"))
         analysis, analysis_s = _run_stage("analysis")
-        out.print(data_stage_table(analysis, f"{analysis.department}: analysis ({analysis_s:.1f} s)"))
+        out.print(stage_table(analysis, f"{analysis.department}: analysis ({analysis_s:.1f} s)"))
     except AirnubError as exc:
         fail(str(exc), EXIT_FAILED)
     _print_locations(settings.resolved_data_dir, settings.resolved_index_url, result, processing, analysis)
@@ -116,9 +113,9 @@ def demo(
 def _print_locations(
     data_dir: Any,
     index_url: str,
-    result: StageResult,
-    processing: DataStageResult[DatasetOutcome],
-    analysis: DataStageResult[AnalysisOutcome],
+    result: StageResult[ItemOutcome],
+    processing: StageResult[DatasetOutcome],
+    analysis: StageResult[AnalysisOutcome],
 ) -> None:
     stores = sorted({os.path.dirname(os.path.dirname(os.path.dirname(o.path))) for o in result.outcomes if o.path})
     out.print(f"[bold]Data dir[/]        {data_dir}")

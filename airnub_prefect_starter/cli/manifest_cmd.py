@@ -12,9 +12,9 @@ from rich.table import Table
 
 from airnub_prefect_starter.cli.output import EXIT_FAILED, fail, out, print_json
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.cas import MANIFEST_SUFFIX
-from airnub_prefect_starter.core.cas_verification import verify_store
-from airnub_prefect_starter.core.manifest_index import ManifestIndex
+from airnub_prefect_starter.core.store.cas import MANIFEST_SUFFIX
+from airnub_prefect_starter.core.store.index import ManifestIndex
+from airnub_prefect_starter.core.store.verify import verify_store
 
 __all__ = ["app"]
 

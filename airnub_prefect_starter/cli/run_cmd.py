@@ -11,16 +11,14 @@ from airnub_prefect_starter.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
-    data_stage_table,
     err,
     fail,
     out,
-    outcomes_table,
     print_json,
+    stage_table,
 )
-from airnub_prefect_starter.core.data_stage_results import DataStageFailedError, DataStageResult
-from airnub_prefect_starter.core.errors import AirnubError, ConfigError
-from airnub_prefect_starter.core.stage_results import StageFailedError, StageResult
+from airnub_prefect_starter.core.errors import AirnubError, ConfigError, StageFailedError
+from airnub_prefect_starter.stages.results import StageResult
 
 __all__ = ["run"]
 
@@ -47,7 +45,7 @@ def run(
         if as_json:
             print_json({"error": str(exc), "items": [], "counts": {}})
         fail(str(exc), EXIT_USAGE)
-    except (StageFailedError, DataStageFailedError) as exc:
+    except StageFailedError as exc:
         result, code = exc.result, EXIT_FAILED
         err.print(f"[bold red]failed:[/] {exc}", highlight=False, soft_wrap=True)
     except AirnubError as exc:
@@ -63,9 +61,7 @@ def _report(result: object, as_json: bool) -> None:
     if as_json and callable(summary):
         print_json(summary())
     elif isinstance(result, StageResult):
-        out.print(outcomes_table(f"{result.department}: {result.stage}", result.outcomes))
-    elif isinstance(result, DataStageResult):
-        out.print(data_stage_table(result, f"{result.department}: {result.stage}"))
+        out.print(stage_table(result, f"{result.department}: {result.stage}"))
     elif as_json:
         print_json(result if isinstance(result, dict) else {"result": str(result)})
     else:

@@ -9,10 +9,11 @@ from typing import Any, cast
 from prefect import Flow
 from prefect.client.schemas.objects import State
 
-from airnub_prefect_starter.core.config_files import stage_config_model
-from airnub_prefect_starter.core.config_models import load_yaml_file, parse_config
-from airnub_prefect_starter.core.departments import STAGES, department_id
+from airnub_prefect_starter.core.config import load_yaml_file, parse_config
+from airnub_prefect_starter.core.departments import check_stage, department_id
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
+from airnub_prefect_starter.registry.config_files import stage_config_model
+from airnub_prefect_starter.tasks import prefect_compat
 
 __all__ = ["load_config_file", "resolve_stage_flow", "run_stage"]
 
@@ -20,8 +21,7 @@ __all__ = ["load_config_file", "resolve_stage_flow", "run_stage"]
 def resolve_stage_flow(department: str, stage: str) -> Flow[..., Any]:
     """The parent flow ``flows.dept_<id>.<stage>_flow_dept_<id>:<stage>_flow_dept_<id>``."""
     key = department_id(department)
-    if stage not in STAGES:
-        raise ConfigError(f"stage '{stage}': must be one of {', '.join(STAGES)}")
+    check_stage(stage)
     module_name = f"flows.dept_{key}.{stage}_flow_dept_{key}"
     try:
         module = importlib.import_module(module_name)
@@ -45,6 +45,7 @@ def load_config_file(path: Path, stage: str, department: str | None = None) -> d
 
 def run_stage(department: str, stage: str, config: dict[str, Any] | None, categories: list[str] | None) -> Any:
     """Run the stage flow; return its result, or raise the error that failed it (typed when it is ours)."""
+    prefect_compat.install()  # the CLI is an entry point: sub-flow runs end when their body ends
     flow = resolve_stage_flow(department, stage)
     parameters: dict[str, Any] = {"config": config}
     if categories:

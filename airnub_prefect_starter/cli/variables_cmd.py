@@ -10,8 +10,8 @@ import typer
 
 from airnub_prefect_starter.cli.output import EXIT_USAGE, err, out
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.config_files import StageConfigFile, discover_config_files, load_stage_config_file
 from airnub_prefect_starter.core.errors import ConfigError
+from airnub_prefect_starter.registry.config_files import StageConfigFile, discover_config_files, load_stage_config_file
 
 __all__ = ["app", "sync_variables"]
 

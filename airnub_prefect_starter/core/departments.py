@@ -4,15 +4,47 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Annotated
 
-from airnub_prefect_starter.core.config_models import DepartmentMapping, load_yaml_file, parse_config
+from pydantic import Field
+
+from airnub_prefect_starter.core.config import ConfigModel, load_yaml_file, parse_config
 from airnub_prefect_starter.core.errors import ConfigError
 
-__all__ = ["STAGES", "check_stage", "department_id", "display_name", "load_department_mapping", "stage_variable_name"]
+__all__ = [
+    "STAGES",
+    "DepartmentInfo",
+    "DepartmentMapping",
+    "check_stage",
+    "department_id",
+    "display_name",
+    "load_department_mapping",
+    "stage_variable_name",
+]
 
 STAGES = ("ingestion", "processing", "analysis")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 MAPPING_FILE = "department_mapping.yaml"
+
+
+class DepartmentInfo(ConfigModel):
+    """How people see one department."""
+
+    display_name: str = Field(min_length=1, description="Human name used in flow-run names and artifacts.")
+    description: str = Field(default="", description="One line about the department.")
+
+
+class DepartmentMapping(ConfigModel):
+    """``configs/department_mapping.yaml``: department id -> display name."""
+
+    departments: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], DepartmentInfo] = Field(
+        description="Department id (lower-case letters, digits, '_'; as in dept_<id>) -> its display name."
+    )
+
+    def display_name(self, department: str) -> str:
+        key = department.removeprefix("dept_")
+        info = self.departments.get(key)
+        return info.display_name if info else key.replace("_", " ").title()
 
 
 def department_id(department: str) -> str:

@@ -11,7 +11,14 @@
     │       └── ResponseContentError  the body is not what was promised (non-JSON API body, missing extract_key)
     ├── StorageError                  the content-addressed store cannot hold the object (unsafe path, I/O)
     │   └── IntegrityError            stored bytes do not match their recorded hash or size
-    └── ManifestIndexError            the manifest index cannot be read or written
+    ├── ManifestIndexError            the manifest index cannot be read or written
+    ├── RawInputNotFoundError         no stored object matches a dataset's input (ingestion not run yet?)
+    ├── CategoryFailedError           some items of a category run failed (``outcomes``: every item's outcome)
+    ├── StageFailedError              a stage run had failed items or stopped categories (``result``: all of it)
+    └── DemoDataError                 the offline demo's data cannot be built (scikit-learn missing or changed)
+
+The two run-level errors carry results but build no message themselves (``core`` knows no stage): the stage
+contract (:mod:`airnub_prefect_starter.stages`) writes the one-line message and hands it over.
 
 Every class is picklable with its constructor arguments, because Prefect persists exceptions and ships them
 between processes (Dask workers, result storage).
@@ -19,17 +26,22 @@ between processes (Dask workers, result storage).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 __all__ = [
     "AirnubError",
+    "CategoryFailedError",
     "ConfigError",
+    "DemoDataError",
     "DownloadError",
     "IntegrityError",
     "ManifestIndexError",
     "PermanentDownloadError",
     "PolicyViolationError",
+    "RawInputNotFoundError",
     "ResponseContentError",
+    "StageFailedError",
     "StorageError",
     "TransientDownloadError",
 ]
@@ -90,3 +102,37 @@ class IntegrityError(StorageError):
 
 class ManifestIndexError(AirnubError):
     """The manifest index cannot be opened, migrated, read or written."""
+
+
+class RawInputNotFoundError(AirnubError):
+    """No current object in the manifest index matches a dataset's input selector (ingestion not run yet?)."""
+
+    def __init__(self, selector: str, available: Iterable[str]) -> None:
+        shown = sorted(set(available))
+        listing = ", ".join(shown[:10]) + (f" (+{len(shown) - 10} more)" if len(shown) > 10 else "")
+        super().__init__(
+            f"no raw object in the manifest index matches {selector}"
+            + (f"; current objects there: {listing}" if shown else "; the data source has no objects (run ingestion)")
+        )
+        self.selector = selector
+
+
+class CategoryFailedError(AirnubError):
+    """Some items of a category run failed; ``outcomes`` holds every item's outcome, failed or not. A category
+    flow raises it so that it ends Failed while its stage still gets every outcome."""
+
+    def __init__(self, message: str, outcomes: Sequence[Any]) -> None:
+        super().__init__(message)
+        self.outcomes = list(outcomes)
+
+
+class StageFailedError(AirnubError):
+    """A stage run had failed items or categories that stopped; ``result`` (a ``StageResult``) has all of it."""
+
+    def __init__(self, message: str, result: Any) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class DemoDataError(AirnubError):
+    """The demo data cannot be built: scikit-learn (the ``ds`` extra) is missing or its data files changed."""

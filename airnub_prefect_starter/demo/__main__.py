@@ -7,8 +7,8 @@ import logging
 import time
 from collections.abc import Sequence
 
-from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.demo.catalog import DATASETS_API_PATH, INDEX_PAGE_PATH, DemoDataError
+from airnub_prefect_starter.core.errors import ConfigError, DemoDataError
+from airnub_prefect_starter.demo.catalog import DATASETS_API_PATH, INDEX_PAGE_PATH
 from airnub_prefect_starter.demo.server import DEFAULT_DEMO_PORT, DEMO_PORT_ENV, DemoSource, demo_port_from_env
 
 __all__ = ["main"]

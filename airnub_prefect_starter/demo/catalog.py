@@ -28,7 +28,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from airnub_prefect_starter.core.errors import AirnubError
+from airnub_prefect_starter.core.errors import DemoDataError
 from airnub_prefect_starter.data_science.schemas import WINE_FEATURE_NAMES  # re-exported: the wine API's record keys
 
 __all__ = [
@@ -44,7 +44,6 @@ __all__ = [
     "TEXT_CONTENT_TYPE",
     "WINE_FEATURE_NAMES",
     "WINE_RECORDS_API_PATH",
-    "DemoDataError",
     "DemoFile",
     "DemoResource",
     "load_demo_catalog",
@@ -66,10 +65,6 @@ INDEX_PAGE_PATH = "/pages/index.html"
 ABOUT_PAGE_PATH = "/pages/about.html"
 
 _WINE_SOURCE = "UCI ML Wine recognition data, as bundled with scikit-learn"
-
-
-class DemoDataError(AirnubError):
-    """The demo data cannot be built: scikit-learn (the ``ds`` extra) is missing or its data files changed."""
 
 
 @dataclass(frozen=True)

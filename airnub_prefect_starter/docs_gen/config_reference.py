@@ -1,6 +1,6 @@
 """The configuration reference (``docs/reference/config.md``), rendered from the pydantic models.
 
-Every stage model registered in :data:`~airnub_prefect_starter.core.stage_config_registry.STAGE_CONFIG_MODELS`
+Every stage model registered in :data:`~airnub_prefect_starter.registry.models.STAGE_CONFIG_MODELS`
 is walked recursively (nested models, lists, mappings, optional values), plus the department mapping and the
 ``AIRNUB_*`` settings. Each model gets one table: key, type, default, constraints (from its JSON Schema) and the
 field's description. :func:`undocumented_fields` lists every field without a description; a test keeps it empty.
@@ -24,11 +24,11 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from airnub_prefect_starter.common.settings import AirnubSettings
-from airnub_prefect_starter.core.config_models import DepartmentMapping
-from airnub_prefect_starter.core.config_schemas import MAPPING_SCHEMA_FILE, stage_schema_file
-from airnub_prefect_starter.core.http_policy import HttpOverrides, HttpPolicy
-from airnub_prefect_starter.core.stage_config_registry import STAGE_CONFIG_MODELS
+from airnub_prefect_starter.core.departments import DepartmentMapping
+from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy
 from airnub_prefect_starter.docs_gen.markdown import markdown_text
+from airnub_prefect_starter.registry.models import STAGE_CONFIG_MODELS
+from airnub_prefect_starter.registry.schemas import MAPPING_SCHEMA_FILE, stage_schema_file
 
 __all__ = ["ConfigDocument", "config_documents", "render_config_reference", "undocumented_fields", "walk_models"]
 

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from airnub_prefect_starter.core.config_models import FileToAcquire, format_validation_error
+from airnub_prefect_starter.core.config import format_validation_error
 from airnub_prefect_starter.core.departments import load_department_mapping
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.core.http_policy import is_forbidden_address
+from airnub_prefect_starter.core.http.policy import is_forbidden_address
 from airnub_prefect_starter.generators.department import plan_test_packages
 from airnub_prefect_starter.generators.manifest import config_models_text, read_manifest, stage_wiring_text
 from airnub_prefect_starter.generators.naming import (
@@ -34,6 +34,7 @@ from airnub_prefect_starter.generators.naming import (
 from airnub_prefect_starter.generators.plan import Plan, ProjectLayout
 from airnub_prefect_starter.generators.rendering import render
 from airnub_prefect_starter.generators.yaml_edits import YamlDocument, add_mapping_entry
+from airnub_prefect_starter.ingestion.config import FileToAcquire
 
 __all__ = ["ITEMS_KEYS", "plan_category"]
 

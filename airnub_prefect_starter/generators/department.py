@@ -11,9 +11,8 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from airnub_prefect_starter.core import event_names
-from airnub_prefect_starter.core.config_models import DepartmentMapping, parse_config
-from airnub_prefect_starter.core.departments import STAGES
+from airnub_prefect_starter.core.config import parse_config
+from airnub_prefect_starter.core.departments import STAGES, DepartmentMapping
 from airnub_prefect_starter.generators.manifest import (
     DepartmentManifest,
     config_models_text,
@@ -24,6 +23,7 @@ from airnub_prefect_starter.generators.naming import DepartmentNames, check_depa
 from airnub_prefect_starter.generators.plan import Plan, ProjectLayout
 from airnub_prefect_starter.generators.rendering import natural_key, render
 from airnub_prefect_starter.generators.yaml_edits import YamlDocument, add_deployments, add_mapping_entry
+from airnub_prefect_starter.stages import events as event_names
 
 __all__ = ["plan_department", "plan_test_packages"]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from airnub_prefect_starter.core.config_models import load_yaml_file, parse_config
+from airnub_prefect_starter.core.config import load_yaml_file, parse_config
 from airnub_prefect_starter.core.departments import STAGES
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.generators.naming import (

@@ -1,9 +1,3 @@
-"""The Prefect side of the package: task wrappers, runners and the glue the flows share.
-
-Importing it applies :mod:`~airnub_prefect_starter.tasks.prefect_compat` (flow runs end without waiting up to
-a second for the heartbeat thread), so every flow that uses these helpers gets it, in workers too.
-"""
-
-from airnub_prefect_starter.tasks import prefect_compat
-
-prefect_compat.install()
+"""The Prefect side of the package: the one stage runner, the one category runner, task runners, retries,
+artifacts, events, secrets and pull steps. Importing it has no side effects: entry points install the Prefect
+fix of :mod:`~airnub_prefect_starter.tasks.prefect_compat` themselves."""

@@ -1,30 +1,62 @@
-"""Run one ingestion category inside its flow: batches as tasks, progress, the summary table, Failed on failure.
+"""The one category runner: the body of every category flow, whatever the stage.
 
-Every category flow of every department calls :func:`run_batches` then :func:`finish_category` (through
-:func:`ingest_category` when its items go straight into one store), so the behaviour users rely on (bounded
-fan-out, a progress artifact, one table artifact per run, the run ending Failed when any item failed) is
-written once.
+Ingestion categories hand their items to batch tasks (:func:`ingest_category`, Prefect charges ~35 ms per task
+run); processing and analysis categories run one task per dataset (:func:`process_category`,
+:func:`analyse_category`). All of them end in :func:`finish_category`: every failure logged, the stage's category
+artifacts published, and the flow Failed (with every outcome attached) when any item failed, so the behaviour
+users rely on is written once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from prefect import Task, get_run_logger
-from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.futures import PrefectFuture, as_completed
 
+from airnub_prefect_starter.analysis.config import AnalysedDataset
+from airnub_prefect_starter.analysis.contract import ANALYSIS
+from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
+from airnub_prefect_starter.analysis.pipeline import AnalysisLayout
 from airnub_prefect_starter.common.progress import ProgressEvent, report_progress
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.artifact_creators import artifact_key, count_statuses, outcome_table
-from airnub_prefect_starter.core.batch_ingest import BatchRuntime, IngestionFailedError, ItemOutcome, split_batches
 from airnub_prefect_starter.core.departments import display_name
-from airnub_prefect_starter.core.http_policy import HttpOverrides, HttpPolicy
+from airnub_prefect_starter.core.errors import AirnubError
+from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy
+from airnub_prefect_starter.ingestion.batch import BatchRuntime, split_batches
+from airnub_prefect_starter.ingestion.contract import INGESTION
+from airnub_prefect_starter.ingestion.outcome import ItemOutcome
+from airnub_prefect_starter.processing.contract import PROCESSING
+from airnub_prefect_starter.processing.datasets import DatasetSpec, ProcessingRuntime
+from airnub_prefect_starter.processing.outcome import DatasetOutcome
+from airnub_prefect_starter.stages.artifacts import artifact_key
+from airnub_prefect_starter.stages.contract import StageContract, category_scope
+from airnub_prefect_starter.stages.outcomes import Outcome
+from airnub_prefect_starter.stages.results import OutcomeT
+from airnub_prefect_starter.tasks.artifacts import publish_artifacts
 from airnub_prefect_starter.tasks.run_context import bridge_core_logging
 
-__all__ = ["DirectIngestionConfig", "finish_category", "ingest_category", "run_batches"]
+__all__ = [
+    "DirectIngestionConfig",
+    "analyse_category",
+    "finish_category",
+    "ingest_category",
+    "process_category",
+    "run_batches",
+]
+
+
+class _NamedSpec(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+SpecT = TypeVar("SpecT", bound=_NamedSpec)
+RuntimeT = TypeVar("RuntimeT")
+DatasetSpecT = TypeVar("DatasetSpecT", bound=DatasetSpec)
 
 
 class DirectIngestionConfig(Protocol):
@@ -39,6 +71,11 @@ class DirectIngestionConfig(Protocol):
     def http(self) -> HttpOverrides | None: ...
 
 
+def _report(scope: str, done: int, total: int, outcome: Outcome) -> None:
+    """Tell in-process listeners (the CLI's live display) that one more item is done."""
+    report_progress(ProgressEvent(scope, done, total, outcome.name, outcome.status))
+
+
 def ingest_category(
     batch_task: Task[..., list[ItemOutcome]],
     items: Sequence[Any],
@@ -50,9 +87,9 @@ def ingest_category(
     batch_size: int,
     **task_kwargs: Any,
 ) -> list[ItemOutcome]:
-    """The whole body of a category flow whose items go straight into one store: the HTTP policy (category
-    overrides win over the stage's), the runtime, :func:`run_batches` (``task_kwargs`` go to each batch task)
-    and :func:`finish_category`. Raises :class:`IngestionFailedError` if any item failed."""
+    """The whole body of an ingestion category flow whose items go straight into one store: the HTTP policy
+    (category overrides win over the stage's), the runtime, :func:`run_batches` (``task_kwargs`` go to each batch
+    task) and :func:`finish_category`."""
     settings = load_settings()
     policy = HttpPolicy().merged(stage_http, config.http)
     runtime = BatchRuntime.for_category(
@@ -60,7 +97,7 @@ def ingest_category(
     )
     department = display_name(department_id, settings.config_dir)
     outcomes = run_batches(batch_task, items, runtime, department=department, batch_size=batch_size, **task_kwargs)
-    return finish_category(department, category, outcomes)
+    return finish_category(INGESTION, department, category, outcomes)
 
 
 def run_batches(
@@ -77,7 +114,7 @@ def run_batches(
     artifact as batches finish, and return the outcomes in the order of ``items``."""
     bridge_core_logging()
     logger = get_run_logger()
-    scope = f"{department} / {label or runtime.category}"
+    scope = category_scope(department, INGESTION.name, label or runtime.category)
     if not items:
         logger.info("%s: nothing to do", scope)
         return []
@@ -98,25 +135,87 @@ def run_batches(
         done += len(outcomes)
         update_progress_artifact(progress_id, 100.0 * done / len(items))
         for outcome in outcomes:
-            report_progress(ProgressEvent(scope, done, len(items), outcome.name, outcome.status))
+            _report(scope, done, len(items), outcome)
     return [outcome for number in sorted(results) for outcome in results[number]]
 
 
-def finish_category(department: str, category: str, outcomes: Sequence[ItemOutcome]) -> list[ItemOutcome]:
-    """Log every failure, publish the category's table artifact, and raise :class:`IngestionFailedError`
-    (ending the flow Failed) if any item failed; otherwise return the outcomes."""
+def _run_per_item(
+    contract: StageContract[OutcomeT],
+    item_task: Task[[SpecT, RuntimeT], OutcomeT],
+    specs: Sequence[SpecT],
+    runtime: RuntimeT,
+    *,
+    department_id: str,
+    category: str,
+) -> list[OutcomeT]:
+    """One ``item_task`` per spec (bounded by the flow's task runner), collected in config order: a spec whose
+    task failed with one of our errors becomes a ``failed`` outcome and the others go on; any other exception
+    is a bug and fails the flow. Ends with :func:`finish_category`."""
+    bridge_core_logging()
+    department = display_name(department_id, load_settings().config_dir)
+    scope = category_scope(department, contract.name, category)
+    submitted = [(spec.name, item_task.submit(spec, runtime)) for spec in specs]
+    outcomes: list[OutcomeT] = []
+    for name, future in submitted:
+        result: Any = future.result(raise_on_failure=False)
+        if isinstance(result, AirnubError):
+            result = contract.outcome.failure(category, name, result)
+        elif isinstance(result, BaseException):
+            raise result
+        outcomes.append(result)
+        _report(scope, len(outcomes), len(submitted), result)
+    return finish_category(contract, department, category, outcomes)
+
+
+def process_category(
+    build_task: Task[[DatasetSpecT, ProcessingRuntime], DatasetOutcome],
+    specs: Sequence[DatasetSpecT],
+    *,
+    department_id: str,
+    category: str,
+    output_base: str,
+) -> list[DatasetOutcome]:
+    """The whole body of a processing category flow: one ``build_task`` per dataset into ``output_base``."""
+    runtime = ProcessingRuntime.for_category(category, output_base, load_settings())
+    return _run_per_item(PROCESSING, build_task, specs, runtime, department_id=department_id, category=category)
+
+
+def analyse_category(
+    analyse_task: Task[[AnalysedDataset, AnalysisLayout], AnalysisOutcome],
+    specs: Sequence[AnalysedDataset],
+    *,
+    department_id: str,
+    category: str,
+    datasets_base: str,
+    models_base: str,
+    reports_base: str,
+    figures_base: str,
+) -> list[AnalysisOutcome]:
+    """The whole body of an analysis category flow: one ``analyse_task`` per dataset, outputs under the bases."""
+    layout = AnalysisLayout.resolve(
+        category,
+        load_settings(),
+        datasets_base=datasets_base,
+        models_base=models_base,
+        reports_base=reports_base,
+        figures_base=figures_base,
+    )
+    return _run_per_item(ANALYSIS, analyse_task, specs, layout, department_id=department_id, category=category)
+
+
+def finish_category(
+    contract: StageContract[OutcomeT], department: str, category: str, outcomes: Sequence[OutcomeT]
+) -> list[OutcomeT]:
+    """Log every failure and the counts, publish the stage's category artifacts, and raise
+    :class:`~airnub_prefect_starter.core.errors.CategoryFailedError` (the flow ends Failed, every outcome
+    attached) if any item failed; otherwise return the outcomes."""
     logger = get_run_logger()
-    counts = count_statuses(outcomes)
     for outcome in outcomes:
         if outcome.failed:
             logger.error("%s failed (%s): %s", outcome.name, outcome.error_type, outcome.error)
-    summary = ", ".join(f"{counts[s]} {s}" for s in ("stored", "unchanged", "duplicate", "failed"))
-    create_table_artifact(
-        outcome_table(outcomes),
-        key=artifact_key(department, category),
-        description=f"{department}: {category}: {summary}",
-    )
-    logger.info("%s / %s: %s", department, category, summary)
-    if counts["failed"]:
-        raise IngestionFailedError(f"{department} {category}", outcomes)
+    result = contract.result(department, {category: outcomes})
+    publish_artifacts(contract.category_artifacts(category, result))
+    logger.info("%s: %s", category_scope(department, contract.name, category), result.counts_line())
+    if result.failed:
+        raise contract.category_error(department, category, outcomes)
     return list(outcomes)

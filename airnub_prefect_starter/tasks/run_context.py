@@ -10,8 +10,8 @@ from prefect.logging.handlers import APILogHandler
 from prefect.runtime import flow_run, task_run
 
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.batch_ingest import BatchRuntime
-from airnub_prefect_starter.core.manifest_models import RunIds
+from airnub_prefect_starter.core.store.manifest import RunIds
+from airnub_prefect_starter.ingestion.batch import BatchRuntime
 
 __all__ = ["CORE_LOGGER", "bridge_core_logging", "current_run_ids", "with_run_ids"]
 

@@ -1,28 +1,43 @@
-"""Run a stage's category flows and end the stage Failed when any of them did, after running them all."""
+"""The one stage runner: the body of every parent stage flow, whatever the stage and the department.
+
+:func:`run_stage` checks the requested categories, sets up one task runner for the whole stage run (bounded
+threads, or one Dask cluster shared by every category), runs each configured category flow even after a
+failure, emits the stage's event, publishes its artifacts and ends the run Failed if anything failed. Everything
+stage-specific comes from the stage's :class:`~airnub_prefect_starter.stages.contract.StageContract`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from prefect import Flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
 from prefect.task_runners import TaskRunner
 from prefect.variables import Variable
 from pydantic import BaseModel
 
-from airnub_prefect_starter.core.artifact_creators import artifact_key, stage_summary_markdown
-from airnub_prefect_starter.core.batch_ingest import ItemOutcome
-from airnub_prefect_starter.core.config_models import parse_config
-from airnub_prefect_starter.core.departments import stage_variable_name
-from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.core.outcomes import CategoryFailedError
-from airnub_prefect_starter.core.stage_results import StageFailedError, StageResult
+from airnub_prefect_starter.common.settings import load_settings
+from airnub_prefect_starter.core.config import TaskRunnerConfig, parse_config
+from airnub_prefect_starter.core.departments import display_name, stage_variable_name
+from airnub_prefect_starter.core.errors import CategoryFailedError, ConfigError
+from airnub_prefect_starter.stages.contract import StageContract
+from airnub_prefect_starter.stages.results import OutcomeT, StageResult
+from airnub_prefect_starter.tasks.artifacts import publish_artifacts
+from airnub_prefect_starter.tasks.events import emit_stage_event
+from airnub_prefect_starter.tasks.task_runners import build_task_runner, stage_dask_cluster
 
-__all__ = ["check_categories", "finish_stage", "load_stage_config", "run_categories", "run_category_flow"]
+__all__ = ["StageConfig", "check_categories", "load_stage_config", "run_categories", "run_category_flow", "run_stage"]
 
 M = TypeVar("M", bound=BaseModel)
-OutcomeT = TypeVar("OutcomeT")
+
+
+class StageConfig(Protocol):
+    """What :func:`run_stage` reads from every stage config (the stage packages' ``*StageBase`` models): the
+    task-runner section and what each category flow gets besides its own section (read by category name)."""
+
+    @property
+    def task_runner(self) -> TaskRunnerConfig: ...
+    def category_parameters(self) -> dict[str, Any]: ...
 
 
 def load_stage_config(model: type[M], department: str, stage: str, config: Mapping[str, Any] | None) -> M:
@@ -34,6 +49,14 @@ def load_stage_config(model: type[M], department: str, stage: str, config: Mappi
     if value is None:
         raise ConfigError(f"Prefect Variable '{name}' is not set: run `airnub variables sync` or pass a config")
     return parse_config(model, value, f"Prefect Variable '{name}'")
+
+
+def check_categories(categories: Sequence[str] | None, known: Sequence[str]) -> None:
+    """:class:`ConfigError` when ``categories`` names a category the stage does not have."""
+    unknown = sorted(set(categories or ()) - set(known))
+    if unknown:
+        known_text = ", ".join(known) or "none yet, see `airnub new category`"
+        raise ConfigError(f"categories: unknown {', '.join(unknown)} (known: {known_text})")
 
 
 def run_category_flow(
@@ -51,36 +74,28 @@ def run_category_flow(
     return [], f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(state.message)
 
 
-def check_categories(categories: Sequence[str] | None, known: Sequence[str]) -> None:
-    """:class:`ConfigError` when ``categories`` names a category the stage does not have."""
-    unknown = sorted(set(categories or ()) - set(known))
-    if unknown:
-        known_text = ", ".join(known) or "none yet, see `airnub new category`"
-        raise ConfigError(f"categories: unknown {', '.join(unknown)} (known: {known_text})")
-
-
 def run_categories(
     stage_config: BaseModel,
     category_flows: Mapping[str, Flow[..., list[OutcomeT]]],
     categories: Sequence[str] | None,
     *,
-    task_runner: Callable[[Any], TaskRunner[Any]] | None = None,
+    task_runner: TaskRunner[Any] | None = None,
     **parameters: Any,
 ) -> tuple[dict[str, list[OutcomeT]], dict[str, str]]:
     """Run, in ``category_flows`` order, each category whose section of ``stage_config`` is present and enabled
     (and, when ``categories`` is given, is one of them), every one even after a failure.
 
-    Each runs through :func:`run_category_flow` with ``config=<section>`` and ``parameters``;
-    ``task_runner(section)``, if given, is the task runner of that category's flow. Returns the outcomes by
-    category and the errors of the categories that stopped without outcomes."""
+    Each runs through :func:`run_category_flow` with ``config=<section>`` and ``parameters``, on ``task_runner``
+    when given. Returns the outcomes by category and the errors of the categories that stopped without
+    outcomes."""
     by_category: dict[str, list[OutcomeT]] = {}
     crashed: dict[str, str] = {}
     for category, category_flow in category_flows.items():
-        section = getattr(stage_config, category)
+        section = getattr(stage_config, category, None)
         if section is None or not section.enabled or (categories and category not in categories):
             continue
         if task_runner is not None:
-            category_flow = category_flow.with_options(task_runner=task_runner(section))
+            category_flow = category_flow.with_options(task_runner=task_runner)
         outcomes, error = run_category_flow(category, category_flow, config=section, **parameters)
         by_category[category] = list(outcomes)
         if error:
@@ -88,19 +103,42 @@ def run_categories(
     return by_category, crashed
 
 
-def finish_stage(
-    department: str,
-    stage: str,
-    by_category: Mapping[str, Sequence[ItemOutcome]],
-    crashed: Mapping[str, str],
-) -> StageResult:
-    """Publish the stage summary (markdown artifact); raise :class:`StageFailedError` if anything failed."""
-    result = StageResult(department=department, stage=stage, by_category=dict(by_category), crashed=dict(crashed))
-    create_markdown_artifact(
-        stage_summary_markdown(department, stage, by_category, crashed),
-        key=artifact_key(department, stage, "summary"),
-        description=f"{department}: {stage} stage summary",
-    )
+def run_stage(
+    contract: StageContract[OutcomeT],
+    department_id: str,
+    stage_config: StageConfig,
+    category_flows: Mapping[str, Flow[..., list[OutcomeT]]],
+    categories: Sequence[str] | None,
+) -> StageResult[OutcomeT]:
+    """The whole body of a parent stage flow (see the module's docstring): each category flow gets its section
+    of ``stage_config`` and ``stage_config.category_parameters()``. Raises
+    :class:`~airnub_prefect_starter.core.errors.StageFailedError` (carrying the result) when an item failed or a
+    category stopped."""
+    check_categories(categories, list(category_flows))
+    logger = get_run_logger()
+    department = display_name(department_id, load_settings().config_dir)
+    if not category_flows:
+        logger.info(
+            "%s %s: no categories yet (add one with `airnub new category %s %s NAME --kind ...`)",
+            department,
+            contract.name,
+            department_id,
+            contract.name,
+        )
+    runner_config = stage_config.task_runner
+    concurrency = runner_config.concurrency(contract.default_concurrency)
+    with stage_dask_cluster(runner_config, concurrency) as dask_address:
+        by_category, crashed = run_categories(
+            stage_config,  # type: ignore[arg-type]  # every stage config is a pydantic model
+            category_flows,
+            categories,
+            task_runner=build_task_runner(runner_config, concurrency, dask_address),
+            **stage_config.category_parameters(),
+        )
+    result = contract.result(department, by_category, crashed)
+    emit_stage_event(contract, department_id, result.outcomes)
+    publish_artifacts(contract.stage_artifacts(result))
+    logger.info("%s %s: %s", department, contract.name, result.counts_line())
     if result.failed:
-        raise StageFailedError(result)
+        raise contract.stage_error(result)
     return result

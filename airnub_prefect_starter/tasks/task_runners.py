@@ -14,7 +14,7 @@ from typing import Any
 from prefect import get_run_logger
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from airnub_prefect_starter.core.config_models import TaskRunnerConfig
+from airnub_prefect_starter.core.config import TaskRunnerConfig
 from airnub_prefect_starter.core.errors import ConfigError
 
 __all__ = ["bounded_threads", "build_task_runner", "stage_dask_cluster"]

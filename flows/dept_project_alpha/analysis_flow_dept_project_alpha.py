@@ -10,38 +10,29 @@ from typing import Any
 
 from prefect import Flow, flow
 
-from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.analysis_config_models import AnalysisStageConfig
-from airnub_prefect_starter.core.data_stage_results import AnalysisOutcome, DataStageResult
-from airnub_prefect_starter.core.departments import display_name
-from airnub_prefect_starter.tasks.data_stage_runner import finish_analysis_stage
-from airnub_prefect_starter.tasks.stage_runner import check_categories, load_stage_config, run_categories
+from airnub_prefect_starter.analysis.config import AnalysisStageConfig
+from airnub_prefect_starter.analysis.contract import ANALYSIS
+from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
+from airnub_prefect_starter.stages.results import StageResult
+from airnub_prefect_starter.tasks import prefect_compat
+from airnub_prefect_starter.tasks.stage_runner import load_stage_config, run_stage
 from flows.dept_project_alpha import DEPARTMENT
-from flows.dept_project_alpha.analysis.classification_reports import (
-    build_classification_reports_flow_dept_project_alpha as classification_reports,
+from flows.dept_project_alpha.analysis.classification_reports.build_classification_reports_flow_dept_project_alpha import (  # noqa: E501
+    build_classification_reports_flow_dept_project_alpha,
 )
 
+prefect_compat.install()  # an entry point of deployments: sub-flow runs end when their body ends
+
 CATEGORY_FLOWS: dict[str, Flow[..., list[AnalysisOutcome]]] = {
-    "classification_reports": classification_reports.build_classification_reports_flow_dept_project_alpha,
+    "classification_reports": build_classification_reports_flow_dept_project_alpha,
 }
 
 
 @flow(name="Analysis (Project Alpha)")
 def analysis_flow_dept_project_alpha(
     config: dict[str, Any] | None = None, categories: list[str] | None = None
-) -> DataStageResult[AnalysisOutcome]:
+) -> StageResult[AnalysisOutcome]:
     """Config: the ``config`` parameter, else the Prefect Variable ``dept_project_alpha_analysis_config``.
     ``categories`` limits the run to some categories. The run ends Failed when any dataset failed."""
     stage_config = load_stage_config(AnalysisStageConfig, DEPARTMENT, "analysis", config)
-    check_categories(categories, list(CATEGORY_FLOWS))
-    department = display_name(DEPARTMENT, load_settings().config_dir)
-    by_category, crashed = run_categories(
-        stage_config,
-        CATEGORY_FLOWS,
-        categories,
-        datasets_base=stage_config.datasets_base,
-        models_base=stage_config.models_base,
-        reports_base=stage_config.reports_base,
-        figures_base=stage_config.figures_base,
-    )
-    return finish_analysis_stage(department, by_category, crashed)
+    return run_stage(ANALYSIS, DEPARTMENT, stage_config, CATEGORY_FLOWS, categories)

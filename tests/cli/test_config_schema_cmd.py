@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import Result
 
-from airnub_prefect_starter.core.config_schemas import render_schema_files
+from airnub_prefect_starter.registry.schemas import render_schema_files
 
 
 def test_config_schema_writes_every_schema_into_out_dir(airnub: Callable[..., Result], tmp_path: Path) -> None:

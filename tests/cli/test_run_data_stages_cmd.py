@@ -11,8 +11,8 @@ import yaml
 from click.testing import Result
 
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.processing_config_models import FileDatasetSpec
-from airnub_prefect_starter.data_science.dataset_building import ProcessingRuntime, build_dataset
+from airnub_prefect_starter.processing.config import FileDatasetSpec
+from airnub_prefect_starter.processing.datasets import ProcessingRuntime, build_dataset
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
 from tests.support.raw_inputs import FLOWERS_CSV, ingest_raw, sklearn_iris_csv
 

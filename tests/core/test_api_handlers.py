@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from airnub_prefect_starter.core.api_handlers import core_poll_api_and_store
-from airnub_prefect_starter.core.config_models import ApiToPoll
 from airnub_prefect_starter.core.errors import ResponseContentError
-from airnub_prefect_starter.core.file_handlers import IngestStatus
+from airnub_prefect_starter.ingestion.api_polls import core_poll_api_and_store
+from airnub_prefect_starter.ingestion.config import ApiToPoll
+from airnub_prefect_starter.ingestion.downloads import IngestStatus
 from tests.conftest import IngestEnv
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
 

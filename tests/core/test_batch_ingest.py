@@ -9,17 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from airnub_prefect_starter.core.batch_ingest import (
-    BatchRuntime,
-    IngestionFailedError,
-    _record_batch,
-    ingest_batch,
-    split_batches,
-)
-from airnub_prefect_starter.core.config_models import FileToAcquire
-from airnub_prefect_starter.core.errors import ManifestIndexError
-from airnub_prefect_starter.core.http_policy import HttpPolicy
-from airnub_prefect_starter.core.manifest_index import FetchRecord, IndexedObject, ManifestIndex, UnchangedMark
+from airnub_prefect_starter.core.errors import IngestionFailedError, ManifestIndexError
+from airnub_prefect_starter.core.http.policy import HttpPolicy
+from airnub_prefect_starter.core.store.index import FetchRecord, IndexedObject, ManifestIndex, UnchangedMark
+from airnub_prefect_starter.ingestion.batch import BatchRuntime, _record_batch, ingest_batch, split_batches
+from airnub_prefect_starter.ingestion.config import FileToAcquire
 from tests.support.http_server import LoopbackHTTPServer, Route
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from airnub_prefect_starter.core.cas import ContentAddressedStore
 from airnub_prefect_starter.core.errors import IntegrityError, StorageError
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from tests.support.http_server import sha256_hex
 
 DATA = b"hello store"

@@ -6,12 +6,12 @@ import multiprocessing
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
-from airnub_prefect_starter.core.cas import ContentAddressedStore
-from airnub_prefect_starter.core.config_models import FileToAcquire
-from airnub_prefect_starter.core.file_handlers import IngestContext, core_download_hash_store_and_manifest
-from airnub_prefect_starter.core.http_policy import HttpPolicy
-from airnub_prefect_starter.core.manifest_index import ManifestIndex
-from airnub_prefect_starter.core.web_utils import build_http_client
+from airnub_prefect_starter.core.http.fetch import build_http_client
+from airnub_prefect_starter.core.http.policy import HttpPolicy
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore
+from airnub_prefect_starter.core.store.index import ManifestIndex
+from airnub_prefect_starter.ingestion.config import FileToAcquire
+from airnub_prefect_starter.ingestion.downloads import IngestContext, core_download_hash_store_and_manifest
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
 
 BODY = bytes(range(256)) * 800  # 200 KiB, sent slowly so that the downloads overlap

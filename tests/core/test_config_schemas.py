@@ -12,9 +12,11 @@ from typing import Any
 import jsonschema
 import pytest
 
-from airnub_prefect_starter.core.config_files import discover_config_files, load_stage_config_file
-from airnub_prefect_starter.core.config_models import load_yaml_file, parse_config
-from airnub_prefect_starter.core.config_schemas import (
+from airnub_prefect_starter.core.config import load_yaml_file, parse_config
+from airnub_prefect_starter.core.errors import ConfigError
+from airnub_prefect_starter.registry.config_files import discover_config_files, load_stage_config_file
+from airnub_prefect_starter.registry.models import STAGE_CONFIG_MODELS, department_stage_models
+from airnub_prefect_starter.registry.schemas import (
     MAPPING_SCHEMA_FILE,
     SCHEMA_DIR_NAME,
     render_schema_files,
@@ -22,8 +24,6 @@ from airnub_prefect_starter.core.config_schemas import (
     stage_schema_file,
     write_schema_files,
 )
-from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.core.stage_config_registry import STAGE_CONFIG_MODELS, department_stage_models
 from tests.support.project_copy import REPO_ROOT
 
 REPO_CONFIGS = REPO_ROOT / "configs"

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from airnub_prefect_starter.core.data_stage_artifacts import (
+from airnub_prefect_starter.analysis.outcome import ANALYSIS_STATUSES, AnalysisOutcome
+from airnub_prefect_starter.core.errors import ConfigError
+from airnub_prefect_starter.processing.artifacts import (
     analysis_summary_markdown,
     processing_summary_table,
     report_link,
 )
-from airnub_prefect_starter.core.data_stage_results import (
-    ANALYSIS_STATUSES,
-    AnalysisOutcome,
-    DatasetOutcome,
-    DataStageResult,
-    RawInputRef,
-)
-from airnub_prefect_starter.core.errors import ConfigError
+from airnub_prefect_starter.processing.outcome import DatasetOutcome, RawInputRef
+from airnub_prefect_starter.stages.results import DataStageResult
 
 DATASET, MODEL, RAW = "d" * 64, "e" * 64, "f" * 64
 

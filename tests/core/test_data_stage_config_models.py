@@ -8,11 +8,11 @@ from typing import Any, get_args
 import pytest
 from pydantic import BaseModel
 
-from airnub_prefect_starter.core.analysis_config_models import AnalysisStageConfig
-from airnub_prefect_starter.core.config_files import load_stage_config_file
-from airnub_prefect_starter.core.config_models import parse_config
+from airnub_prefect_starter.analysis.config import AnalysisStageConfig
+from airnub_prefect_starter.core.config import parse_config
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.core.processing_config_models import ApiDatasetSpec, ProcessingStageConfig
+from airnub_prefect_starter.processing.config import ApiDatasetSpec, ProcessingStageConfig
+from airnub_prefect_starter.registry.config_files import load_stage_config_file
 from tests.support.project_copy import REPO_ROOT
 
 CONFIGS = REPO_ROOT / "configs" / "variables" / "dept_project_alpha"

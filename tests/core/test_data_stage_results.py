@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import pickle
 
-from airnub_prefect_starter.core.data_stage_results import (
-    ANALYSIS_STATUSES,
-    PROCESSING_STATUSES,
-    AnalysisOutcome,
-    DataCategoryFailedError,
-    DatasetOutcome,
-    DataStageFailedError,
-    DataStageResult,
-    RawInputRef,
-)
-from airnub_prefect_starter.core.errors import ConfigError
+from airnub_prefect_starter.analysis.outcome import ANALYSIS_STATUSES, AnalysisOutcome
+from airnub_prefect_starter.core.errors import ConfigError, DataCategoryFailedError, DataStageFailedError
+from airnub_prefect_starter.processing.outcome import PROCESSING_STATUSES, DatasetOutcome, RawInputRef
+from airnub_prefect_starter.stages.results import DataStageResult
 
 SHA, RAW = "a" * 64, "b" * 64
 

@@ -7,10 +7,10 @@ import pickle
 
 import pytest
 
-from airnub_prefect_starter.core.batch_ingest import ItemOutcome
-from airnub_prefect_starter.core.data_stage_results import DatasetOutcome
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.core.event_names import (
+from airnub_prefect_starter.ingestion.outcome import ItemOutcome
+from airnub_prefect_starter.processing.outcome import DatasetOutcome
+from airnub_prefect_starter.stages.events import (
     DATASETS_BUILT,
     EVENT_NAMES,
     MAX_PAYLOAD_ITEMS,

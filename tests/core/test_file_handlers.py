@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from airnub_prefect_starter.core import hashing_writer
-from airnub_prefect_starter.core.config_models import FileToAcquire
 from airnub_prefect_starter.core.errors import (
     PermanentDownloadError,
     PolicyViolationError,
     TransientDownloadError,
 )
-from airnub_prefect_starter.core.file_handlers import IngestStatus, core_download_hash_store_and_manifest
-from airnub_prefect_starter.core.hashing_writer import DEFAULT_OFFLOAD_AFTER, WRITEBACK_WINDOW
+from airnub_prefect_starter.core.store import hashing_writer
+from airnub_prefect_starter.core.store.hashing_writer import DEFAULT_OFFLOAD_AFTER, WRITEBACK_WINDOW
+from airnub_prefect_starter.ingestion.config import FileToAcquire
+from airnub_prefect_starter.ingestion.downloads import IngestStatus, core_download_hash_store_and_manifest
 from tests.conftest import IngestEnv
 from tests.support.http_server import LoopbackHTTPServer, Route, sha256_hex
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from airnub_prefect_starter.core.errors import StorageError
-from airnub_prefect_starter.core.hashing_writer import WRITEBACK_WINDOW, HashingWriter
+from airnub_prefect_starter.core.store.hashing_writer import WRITEBACK_WINDOW, HashingWriter
 
 
 def chunks_of(data: bytes, sizes: list[int]) -> list[bytes]:

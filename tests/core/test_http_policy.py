@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airnub_prefect_starter.core.errors import PolicyViolationError
-from airnub_prefect_starter.core.http_policy import HttpOverrides, HttpPolicy, check_url_allowed, is_forbidden_address
+from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy, check_url_allowed, is_forbidden_address
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from airnub_prefect_starter.core.config_models import PageToScrape
 from airnub_prefect_starter.core.errors import PermanentDownloadError
-from airnub_prefect_starter.core.link_extraction import extract_links, links_matching
-from airnub_prefect_starter.core.scrape_handlers import core_scrape_page_links
+from airnub_prefect_starter.ingestion.config import PageToScrape
+from airnub_prefect_starter.ingestion.links import extract_links, links_matching
+from airnub_prefect_starter.ingestion.scraping import core_scrape_page_links
 from tests.conftest import IngestEnv
 from tests.support.http_server import LoopbackHTTPServer
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from airnub_prefect_starter.core.errors import ManifestIndexError
-from airnub_prefect_starter.core.manifest_index import FetchRecord, IndexedObject, ManifestIndex
+from airnub_prefect_starter.core.store.index import FetchRecord, IndexedObject, ManifestIndex
 
 SHA = "a" * 64
 

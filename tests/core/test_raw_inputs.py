@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from airnub_prefect_starter.core.manifest_index import IndexedObject, ManifestIndex
-from airnub_prefect_starter.core.processing_config_models import RawInputSelector
-from airnub_prefect_starter.core.raw_inputs import RawInputNotFoundError, select_raw_input, source_urls
+from airnub_prefect_starter.core.errors import RawInputNotFoundError
+from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
+from airnub_prefect_starter.core.store.lineage import select_raw_input, source_urls
+from airnub_prefect_starter.processing.config import RawInputSelector
 
 V1, V2, OTHER = "1" * 64, "2" * 64, "3" * 64
 

@@ -13,13 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from airnub_prefect_starter.common.settings import AirnubSettings
-from airnub_prefect_starter.core.analysis_config_models import AnalysedDataset
-from airnub_prefect_starter.core.data_stage_results import AnalysisOutcome
-from airnub_prefect_starter.core.errors import ConfigError, IntegrityError
-from airnub_prefect_starter.core.processing_config_models import FileDatasetSpec
-from airnub_prefect_starter.data_science.analysis_record import load_analysis_record
-from airnub_prefect_starter.data_science.analysis_stage import (
+from airnub_prefect_starter.analysis.config import AnalysedDataset
+from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
+from airnub_prefect_starter.analysis.pipeline import (
     AnalysisLayout,
     draw_figures,
     plan_analysis,
@@ -27,8 +23,12 @@ from airnub_prefect_starter.data_science.analysis_stage import (
     unchanged_outcome,
     write_report,
 )
-from airnub_prefect_starter.data_science.dataset_building import ProcessingRuntime, build_dataset
+from airnub_prefect_starter.analysis.record import load_analysis_record
+from airnub_prefect_starter.common.settings import AirnubSettings
+from airnub_prefect_starter.core.errors import ConfigError, IntegrityError
 from airnub_prefect_starter.data_science.dataset_store import read_dataset
+from airnub_prefect_starter.processing.config import FileDatasetSpec
+from airnub_prefect_starter.processing.datasets import ProcessingRuntime, build_dataset
 from tests.support.raw_inputs import publish_raw, sklearn_iris_csv
 
 SPEC = AnalysedDataset(name="iris", model="logistic_regression", seed=3)

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from airnub_prefect_starter.core.errors import ConfigError, IntegrityError
-from airnub_prefect_starter.core.processing_config_models import ApiDatasetSpec, FileDatasetSpec
-from airnub_prefect_starter.data_science.dataset_building import (
+from airnub_prefect_starter.data_science.schemas import IRIS_SCHEMA, WINE_SCHEMA
+from airnub_prefect_starter.processing.config import ApiDatasetSpec, FileDatasetSpec
+from airnub_prefect_starter.processing.datasets import (
     ProcessingRuntime,
     build_dataset,
     up_to_date_manifest,
 )
-from airnub_prefect_starter.data_science.schemas import IRIS_SCHEMA, WINE_SCHEMA
 from tests.support.raw_inputs import FLOWERS_CSV, FLOWERS_JSON, publish_raw
 
 StoreRaw = Callable[[str, bytes], Path]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from airnub_prefect_starter.core.api_handlers import core_poll_api_and_store
-from airnub_prefect_starter.core.config_models import ApiToPoll, FileToAcquire
 from airnub_prefect_starter.core.errors import ResponseContentError
-from airnub_prefect_starter.core.file_handlers import IngestStatus, core_download_hash_store_and_manifest
 from airnub_prefect_starter.demo.server import DemoSource
+from airnub_prefect_starter.ingestion.api_polls import core_poll_api_and_store
+from airnub_prefect_starter.ingestion.config import ApiToPoll, FileToAcquire
+from airnub_prefect_starter.ingestion.downloads import IngestStatus, core_download_hash_store_and_manifest
 from tests.conftest import IngestEnv
 from tests.demo.conftest import sklearn_bytes
 

@@ -11,9 +11,9 @@ import pickle
 import httpx
 import pytest
 
-from airnub_prefect_starter.core.link_extraction import extract_links, links_matching
 from airnub_prefect_starter.demo.catalog import LAST_MODIFIED, load_demo_catalog
 from airnub_prefect_starter.demo.server import DemoPortInUseError, DemoSource
+from airnub_prefect_starter.ingestion.links import extract_links, links_matching
 from tests.demo.conftest import sklearn_bytes
 
 FILES = [

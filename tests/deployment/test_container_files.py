@@ -346,7 +346,7 @@ def test_dockerignore_excludes_local_state(path: str) -> None:
         "pyproject.toml",
         "README.md",
         "constraints.txt",
-        "airnub_prefect_starter/core/cas.py",
+        "airnub_prefect_starter/core/store/cas.py",
         "airnub_prefect_starter/demo/data/files.csv",
         "flows/dept_project_alpha/ingestion_flow_dept_project_alpha.py",
         "configs/variables/dept_project_alpha/ingestion_config_dept_project_alpha.yaml",

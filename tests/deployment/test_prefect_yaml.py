@@ -26,7 +26,7 @@ from prefect.utilities.importtools import import_object
 from prefect.workers.process import ProcessWorker
 
 from airnub_prefect_starter.core.departments import STAGES
-from airnub_prefect_starter.core.event_names import (
+from airnub_prefect_starter.stages.events import (
     DATASETS_BUILT,
     EVENT_NAMES,
     OBJECTS_STORED,

@@ -7,14 +7,14 @@ import sys
 
 from pydantic import BaseModel, Field
 
-from airnub_prefect_starter.core.http_policy import HttpOverrides, HttpPolicy
-from airnub_prefect_starter.core.stage_config_registry import STAGE_CONFIG_MODELS
+from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy
 from airnub_prefect_starter.docs_gen.config_reference import (
     all_config_models,
     render_config_reference,
     undocumented_fields,
     walk_models,
 )
+from airnub_prefect_starter.registry.models import STAGE_CONFIG_MODELS
 from tests.support.project_copy import REPO_ROOT
 
 COMMITTED = REPO_ROOT / "docs" / "reference" / "config.md"

@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 from matplotlib import image
 
+from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.common.utils import sha256_file
-from airnub_prefect_starter.core.data_stage_results import AnalysisOutcome, DataStageFailedError, DataStageResult
-from airnub_prefect_starter.core.processing_config_models import FileDatasetSpec
-from airnub_prefect_starter.data_science.dataset_building import ProcessingRuntime, build_dataset
+from airnub_prefect_starter.core.errors import DataStageFailedError
 from airnub_prefect_starter.data_science.modeling.metadata import MetricsFile, ModelMetadata
+from airnub_prefect_starter.processing.config import FileDatasetSpec
+from airnub_prefect_starter.processing.datasets import ProcessingRuntime, build_dataset
+from airnub_prefect_starter.stages.results import DataStageResult
 from flows.dept_project_alpha.analysis_flow_dept_project_alpha import analysis_flow_dept_project_alpha
 from tests.flows.test_ingestion_flow_dept_project_alpha import artifacts_of
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex

@@ -20,7 +20,8 @@ from prefect.client.schemas.filters import (
 )
 from prefect.variables import Variable
 
-from airnub_prefect_starter.core.stage_results import StageFailedError, StageResult
+from airnub_prefect_starter.core.errors import StageFailedError
+from airnub_prefect_starter.stages.results import StageResult
 from flows.dept_project_alpha.ingestion_flow_dept_project_alpha import ingestion_flow_dept_project_alpha
 from tests.flows.conftest import ingestion_config
 from tests.support.http_server import LoopbackHTTPServer, Route, sha256_hex

@@ -12,7 +12,7 @@ from prefect.events import Event
 from prefect.events.clients import AssertingEventsClient
 from prefect.events.worker import EventsWorker
 
-from airnub_prefect_starter.core.event_names import OBJECTS_STORED
+from airnub_prefect_starter.stages.events import OBJECTS_STORED
 from flows.dept_project_alpha.ingestion_flow_dept_project_alpha import ingestion_flow_dept_project_alpha
 from tests.flows.conftest import ingestion_config
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex

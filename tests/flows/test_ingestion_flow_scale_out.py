@@ -9,8 +9,8 @@ from typing import Any
 import distributed
 import pytest
 
-from airnub_prefect_starter.core.cas import ContentAddressedStore
-from airnub_prefect_starter.core.stage_results import StageResult
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore
+from airnub_prefect_starter.stages.results import StageResult
 from flows.dept_project_alpha.ingestion_flow_dept_project_alpha import ingestion_flow_dept_project_alpha
 from tests.flows.conftest import ingestion_config
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex

@@ -17,7 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 from prefect.variables import Variable
 
-from airnub_prefect_starter.core.data_stage_results import DatasetOutcome, DataStageFailedError, DataStageResult
+from airnub_prefect_starter.core.errors import DataStageFailedError
+from airnub_prefect_starter.processing.outcome import DatasetOutcome
+from airnub_prefect_starter.stages.results import DataStageResult
 from flows.dept_project_alpha.processing_flow_dept_project_alpha import processing_flow_dept_project_alpha
 from tests.flows.test_ingestion_flow_dept_project_alpha import artifacts_of
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex

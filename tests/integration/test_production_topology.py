@@ -22,9 +22,9 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.events.filters import EventFilter, EventNameFilter
 from prefect.events.schemas.events import ReceivedEvent
 
-from airnub_prefect_starter.core.cas import ContentAddressedStore
-from airnub_prefect_starter.core.event_names import DATASETS_BUILT, OBJECTS_STORED, department_resource_id
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.demo.server import DemoSource
+from airnub_prefect_starter.stages.events import DATASETS_BUILT, OBJECTS_STORED, department_resource_id
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
 from tests.support.prefect_topology import (
     REPO_ROOT,

@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
-from airnub_prefect_starter.core.config_files import load_stage_config_file
+from airnub_prefect_starter.registry.config_files import load_stage_config_file
 from tests.support.project_copy import REPO_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from prefect import flow
 
-from airnub_prefect_starter.core.batch_ingest import ItemOutcome
-from airnub_prefect_starter.core.config_models import PublicApiDataConfig
-from airnub_prefect_starter.core.http_policy import HttpOverrides
+from airnub_prefect_starter.core.http.policy import HttpOverrides
+from airnub_prefect_starter.ingestion.config import PublicApiDataConfig
+from airnub_prefect_starter.ingestion.outcome import ItemOutcome
 from airnub_prefect_starter.tasks.category_runner import ingest_category
 from airnub_prefect_starter.tasks.task_runners import bounded_threads
 from flows.dept_project_alpha import DEPARTMENT

@@ -7,11 +7,13 @@ import dataclasses
 from prefect import flow
 
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.batch_ingest import BatchRuntime, ItemOutcome
-from airnub_prefect_starter.core.config_models import WebPageLinkScrapingConfig
 from airnub_prefect_starter.core.departments import display_name
-from airnub_prefect_starter.core.http_policy import HttpOverrides, HttpPolicy
-from airnub_prefect_starter.core.scrape_handlers import files_to_follow
+from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy
+from airnub_prefect_starter.ingestion.batch import BatchRuntime
+from airnub_prefect_starter.ingestion.config import WebPageLinkScrapingConfig
+from airnub_prefect_starter.ingestion.contract import INGESTION
+from airnub_prefect_starter.ingestion.outcome import ItemOutcome
+from airnub_prefect_starter.ingestion.scraping import files_to_follow
 from airnub_prefect_starter.tasks.category_runner import finish_category, run_batches
 from airnub_prefect_starter.tasks.task_runners import bounded_threads
 from flows.dept_project_alpha import DEPARTMENT
@@ -67,4 +69,4 @@ def scrape_web_page_links_flow_dept_project_alpha(
             batch_size=batch_size,
             label=f"{CATEGORY} (linked files)",
         )
-    return finish_category(department, CATEGORY, outcomes)
+    return finish_category(INGESTION, department, CATEGORY, outcomes)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from prefect import flow
 
-from airnub_prefect_starter.core.data_stage_results import DatasetOutcome
-from airnub_prefect_starter.core.processing_config_models import ApiRecordsConfig
-from airnub_prefect_starter.tasks.data_stage_runner import process_category
+from airnub_prefect_starter.processing.config import ApiRecordsConfig
+from airnub_prefect_starter.processing.outcome import DatasetOutcome
+from airnub_prefect_starter.tasks.category_runner import process_category
 from airnub_prefect_starter.tasks.task_runners import bounded_threads
 from flows.dept_project_alpha import DEPARTMENT
 from flows.dept_project_alpha.processing.api_records.tasks.build_api_dataset_task_dept_project_alpha import (

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from airnub_prefect_starter.core.batch_ingest import BatchRuntime, ItemOutcome, ingest_batch
-from airnub_prefect_starter.core.config_models import ApiToPoll
+from airnub_prefect_starter.ingestion.batch import BatchRuntime, ingest_batch
+from airnub_prefect_starter.ingestion.config import ApiToPoll
+from airnub_prefect_starter.ingestion.outcome import ItemOutcome
 from airnub_prefect_starter.tasks.retry_policy import batch_task
 from airnub_prefect_starter.tasks.run_context import with_run_ids
 from airnub_prefect_starter.tasks.secrets import load_secret_blocks

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from airnub_prefect_starter.core.data_stage_results import DatasetOutcome
-from airnub_prefect_starter.core.processing_config_models import FileDatasetSpec
-from airnub_prefect_starter.data_science.dataset_building import ProcessingRuntime, build_dataset
+from airnub_prefect_starter.processing.config import FileDatasetSpec
+from airnub_prefect_starter.processing.datasets import ProcessingRuntime, build_dataset
+from airnub_prefect_starter.processing.outcome import DatasetOutcome
 from airnub_prefect_starter.tasks.retry_policy import batch_task
 
 

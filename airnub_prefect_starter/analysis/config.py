@@ -1,0 +1,78 @@
+"""The analysis stage's config (the Variable ``dept_<id>_analysis_config``): which processed datasets are
+described, modelled, plotted and reported, and where models, figures and reports go.
+
+Every model is frozen with ``extra="forbid"`` and every field has a description (the docs are generated from them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from airnub_prefect_starter.core.config import DatasetName, StorageBase, TaskRunnerConfig
+from airnub_prefect_starter.data_science.modeling.metadata import ModelKind
+
+__all__ = ["AnalysedDataset", "AnalysisStageBase", "AnalysisStageConfig", "ClassificationReportsConfig"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
+
+
+class AnalysedDataset(_Model):
+    """One processed dataset to analyse: statistics, a classifier on a held-out split, figures and a report."""
+
+    name: DatasetName
+    model: ModelKind = Field(default="random_forest", description="'random_forest' or 'logistic_regression'.")
+    seed: int = Field(default=42, ge=0, description="Seed of the stratified split and of the estimator.")
+    test_size: float = Field(default=0.25, gt=0.0, lt=1.0, description="Held-out fraction of the rows, stratified.")
+
+
+class ClassificationReportsConfig(_Model):
+    """Category ``classification_reports``: one classifier, its figures and a report per dataset."""
+
+    enabled: bool = Field(default=True, description="Skip the category when false.")
+    datasets: list[AnalysedDataset] = Field(min_length=1, description="Processed datasets to analyse.")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ClassificationReportsConfig:
+        names = [d.name for d in self.datasets]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"each dataset is analysed once: {duplicates} repeated")
+        return self
+
+
+class AnalysisStageBase(_Model):
+    """The keys of every analysis stage config: where inputs and outputs live, and how many datasets run at once;
+    each category adds an optional section (the Variable ``dept_<id>_analysis_config``)."""
+
+    datasets_base: StorageBase = Field(
+        default="processed", description="Folder holding the processing stage's <name>.parquet (data dir based)."
+    )
+    models_base: StorageBase = Field(
+        default="models", description="Models go to <models_base>/<dataset>/ with metadata and metrics.json."
+    )
+    reports_base: StorageBase = Field(
+        default="reports", description="Reports go to <reports_base>/<dataset>/report.md, report.html."
+    )
+    figures_base: StorageBase = Field(default="reports/figures", description="Folder for the PNG figures.")
+    task_runner: TaskRunnerConfig = Field(default_factory=TaskRunnerConfig, description="Where dataset tasks run.")
+
+    def category_parameters(self) -> dict[str, Any]:
+        """What every analysis category flow gets besides its section: where inputs and outputs live."""
+        return {
+            "datasets_base": self.datasets_base,
+            "models_base": self.models_base,
+            "reports_base": self.reports_base,
+            "figures_base": self.figures_base,
+        }
+
+
+class AnalysisStageConfig(AnalysisStageBase):
+    """Project Alpha's analysis stage: a classifier, its figures and a report per processed dataset."""
+
+    classification_reports: ClassificationReportsConfig | None = Field(
+        default=None, description="Classifier, figures and report per dataset."
+    )

@@ -1,0 +1,157 @@
+"""Config primitives every stage shares: the frozen base model, URL/regex/name/storage-base field types, the
+task-runner section, and the one loader that turns any problem into a :class:`ConfigError` naming the file, the
+key path and the problem.
+
+Every model is frozen with ``extra="forbid"``: a typo is an error, not a silently ignored key.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from airnub_prefect_starter.core.errors import ConfigError
+
+__all__ = [
+    "ConfigModel",
+    "DataSourceName",
+    "DatasetName",
+    "HttpUrl",
+    "Regex",
+    "StorageBase",
+    "TaskRunnerConfig",
+    "format_validation_error",
+    "load_yaml_file",
+    "parse_config",
+    "reject_moved_key",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _http_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL ({exc})") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not a valid http(s) URL: {value!r}")
+    return value
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression ({exc})") from exc
+    return value
+
+
+# The JSON Schema "format" lets editors (and the generated reference) show what the string must be.
+HttpUrl = Annotated[str, AfterValidator(_http_url), Field(json_schema_extra={"format": "uri"})]
+Regex = Annotated[str, AfterValidator(_regex), Field(json_schema_extra={"format": "regex"})]
+DataSourceName = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$",
+        description="Names the source's folder in the store: letters, digits, '_', '.', '-'.",
+    ),
+]
+DatasetName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9_.-]{0,99}$",
+        description="Dataset name: file stem of <name>.parquet, lower-case letters, digits, '_', '.', '-'.",
+    ),
+]
+StorageBase = Annotated[
+    str, Field(min_length=1, description="Store root: absolute, or relative to the data dir (AIRNUB_DATA_DIR).")
+]
+
+
+class ConfigModel(BaseModel):
+    """Base of every config model: frozen, unknown keys are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TaskRunnerConfig(ConfigModel):
+    """How a stage runs its tasks, and how many at once: the same section, in the same place, in every stage."""
+
+    kind: Literal["threads", "dask"] = Field(default="threads", description="'threads' or 'dask' (prefect-dask).")
+    max_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Tasks in flight at once (threads), or threads per Dask worker. Default: the stage's "
+        "(ingestion 8 batches, processing 2 datasets, analysis 1 dataset).",
+    )
+    n_workers: int = Field(default=2, ge=1, le=64, description="Workers of a temporary local Dask cluster.")
+    address: str | None = Field(default=None, description="Existing Dask scheduler address; local cluster if unset.")
+
+    @model_validator(mode="after")
+    def _address_needs_dask(self) -> TaskRunnerConfig:
+        if self.address and self.kind != "dask":
+            raise ValueError("address is only valid with kind: dask")
+        return self
+
+    def concurrency(self, stage_default: int) -> int:
+        """``max_concurrency`` if set, else the stage's default."""
+        return self.max_concurrency or stage_default
+
+
+def reject_moved_key(data: Any, key: str, new_place: str) -> Any:
+    """For a ``mode="before"`` validator: a :class:`ValueError` naming ``new_place`` when ``data`` still has a key
+    that moved there (old configs fail loudly instead of being half-applied)."""
+    if isinstance(data, dict) and key in data:
+        raise ValueError(f"{key} has moved: set {new_place} instead")
+    return data
+
+
+def _loc_to_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "<root>"
+
+
+def format_validation_error(source: str, error: ValidationError) -> str:
+    """``<source>: <key.path[2].x>: <problem>`` for each error, joined with ``; `` on one line."""
+    problems = []
+    for item in error.errors(include_url=False):
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (typo?)"
+        problems.append(f"{source}: {_loc_to_path(tuple(item['loc']))}: {message}")
+    return "; ".join(problems)
+
+
+def parse_config(model: type[M], data: Any, source: str) -> M:
+    """Validate ``data`` against ``model``; raise :class:`ConfigError` naming ``source`` and key paths."""
+    if data is None:
+        raise ConfigError(f"{source}: <root>: the config is empty")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(source, exc)) from None
+
+
+def load_yaml_file(path: Path) -> Any:
+    """Parse a YAML file; a syntax error becomes :class:`ConfigError` with the line number."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "<root>"
+        raise ConfigError(f"{path}: {where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None

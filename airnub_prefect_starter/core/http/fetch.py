@@ -1,0 +1,290 @@
+"""HTTP client factory and policy-checked fetching: redirects hop by hop, a total deadline, a byte limit.
+
+httpx has timeouts per operation but no deadline for a whole download, and follows redirects without asking
+whether each hop is allowed. :func:`open_response` follows redirects itself, checking every hop against the
+:class:`~airnub_prefect_starter.core.http.policy.HttpPolicy`, and :func:`stream_body` enforces the deadline
+and ``max_bytes`` while it hashes. Every httpx error is translated into the package's exception tree here.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import BinaryIO
+from urllib.parse import unquote, urlsplit
+
+import httpcore
+import httpx
+
+from airnub_prefect_starter.common.utils import redact_url, sanitize_filename
+from airnub_prefect_starter.core.errors import (
+    PermanentDownloadError,
+    PolicyViolationError,
+    TransientDownloadError,
+)
+from airnub_prefect_starter.core.http.policy import (
+    BlockedAddressError,
+    HttpPolicy,
+    PolicyNetworkBackend,
+    check_url_allowed,
+)
+from airnub_prefect_starter.core.store.hashing_writer import HashingWriter
+
+__all__ = [
+    "Deadline",
+    "FetchedResponse",
+    "StreamedBody",
+    "build_http_client",
+    "filename_from_response",
+    "open_response",
+    "stream_body",
+]
+
+_DRAIN_LIMIT = 64 * 1024
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+_DISPOSITION_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+
+
+class Deadline:
+    """A wall-clock budget for one download, across all hops and reads."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._ends_at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self._ends_at - time.monotonic()
+
+    def check(self, url: str, received: int) -> None:
+        if self.remaining() <= 0:
+            raise TransientDownloadError(
+                url, f"total deadline of {self.seconds:g}s exceeded after receiving {received} bytes"
+            )
+
+
+def build_http_client(policy: HttpPolicy) -> httpx.Client:
+    """An httpx client that follows no redirects by itself and, unless private networks are allowed,
+    connects only to public addresses (checked on the address actually dialled)."""
+    timeout = httpx.Timeout(
+        connect=policy.connect_timeout_s,
+        read=policy.read_timeout_s,
+        write=policy.read_timeout_s,
+        pool=policy.total_deadline_s,
+    )
+    # one client per batch, whose items run one after another: a few idle connections per host are plenty
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=2 * policy.per_host_limit)
+    headers = {"User-Agent": policy.user_agent}
+    if policy.trust_env:  # environment proxies apply; open_response resolves and checks the target on every hop
+        return httpx.Client(timeout=timeout, limits=limits, headers=headers, trust_env=True, follow_redirects=False)
+    transport = httpx.HTTPTransport(limits=limits, trust_env=False)
+    # httpx exposes no network_backend option; the pool it builds is replaced by an equivalent one whose
+    # backend (a documented httpcore extension point) reads in large pieces and, unless private networks are
+    # allowed, vets each resolved address.
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=PolicyNetworkBackend(guard=not policy.allow_private_networks),
+    )
+    return httpx.Client(
+        timeout=timeout,
+        limits=limits,
+        headers=headers,
+        trust_env=False,
+        follow_redirects=False,
+        transport=transport,
+    )
+
+
+@dataclass(frozen=True)
+class FetchedResponse:
+    """The final (non-redirect) response of a fetch, with the URL it came from."""
+
+    response: httpx.Response
+    final_url: str
+    retrieved_at: datetime
+
+
+@dataclass(frozen=True)
+class StreamedBody:
+    sha256: str
+    size_bytes: int
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def _raise_for_status(response: httpx.Response, url: str) -> None:
+    status = response.status_code
+    if status in _TRANSIENT_STATUSES:
+        raise TransientDownloadError(
+            url,
+            f"HTTP {status} {response.reason_phrase}",
+            retry_after_s=_retry_after_seconds(response.headers.get("Retry-After")),
+        )
+    if status >= 400:
+        raise PermanentDownloadError(url, f"HTTP {status} {response.reason_phrase}")
+    if status >= 300 and status != 304:
+        raise PermanentDownloadError(url, f"HTTP {status} without a usable Location header")
+
+
+def _translate(exc: Exception, url: str) -> Exception:
+    """The package error for an httpx/transport error raised while sending a request."""
+    if isinstance(exc, BlockedAddressError):
+        return PolicyViolationError(url, f"{exc} (set http.allow_private_networks: true to allow)")
+    if isinstance(exc, httpx.TimeoutException):
+        return TransientDownloadError(url, f"timed out ({type(exc).__name__})")
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return PolicyViolationError(url, f"unsupported protocol ({exc})")
+    if isinstance(exc, httpx.TransportError):
+        return TransientDownloadError(url, f"{type(exc).__name__}: {exc}")
+    return PermanentDownloadError(url, f"{type(exc).__name__}: {exc}")
+
+
+@contextmanager
+def open_response(
+    client: httpx.Client,
+    url: str,
+    policy: HttpPolicy,
+    deadline: Deadline,
+    headers: Mapping[str, str] | None = None,
+) -> Iterator[FetchedResponse]:
+    """Send GET ``url`` and follow redirects under ``policy``; yield the final response, body unread.
+
+    A 304 is yielded as is (the caller asked conditionally); other non-2xx statuses raise
+    :class:`TransientDownloadError` or :class:`PermanentDownloadError`. Errors name ``url`` redacted.
+    """
+    shown = redact_url(url)
+    current = url
+    visited = {url}
+    request_headers = dict(headers or {})
+    for hop in range(policy.max_redirects + 1):
+        # Without proxies the client's backend vets every address it dials; with them, check the target here.
+        check_url_allowed(current, policy, resolve=policy.trust_env)
+        deadline.check(shown, 0)
+        retrieved_at = datetime.now(UTC)
+        try:
+            request = client.build_request("GET", current, headers=request_headers)
+            response = client.send(request, stream=True)
+        except (httpx.HTTPError, httpx.InvalidURL, BlockedAddressError) as exc:
+            raise _translate(exc, shown) from exc
+        try:
+            if response.status_code in _REDIRECT_STATUSES and "location" in response.headers:
+                target = str(response.url.join(response.headers["location"]))
+                if target in visited:
+                    raise PermanentDownloadError(shown, f"redirect loop at hop {hop + 1} ({redact_url(target)})")
+                if urlsplit(target).scheme not in ("http", "https"):
+                    raise PolicyViolationError(
+                        shown, f"redirect to scheme '{urlsplit(target).scheme}' refused (http and https only)"
+                    )
+                visited.add(target)
+                current = target
+                continue
+            _raise_for_status(response, shown)
+            yield FetchedResponse(response=response, final_url=current, retrieved_at=retrieved_at)
+            return
+        finally:
+            _release(response)
+    raise PermanentDownloadError(shown, f"more than {policy.max_redirects} redirects")
+
+
+def _release(response: httpx.Response) -> None:
+    """Return the connection to the pool when possible: an unread body of at most :data:`_DRAIN_LIMIT`
+    bytes (304, redirects, error pages) is read first, since httpcore drops a connection whose response was
+    not read to the end. A body already being streamed, or a large one, just closes the connection."""
+    try:
+        length = _declared_length(response)
+        small = response.status_code in (204, 304) or (length is not None and length <= _DRAIN_LIMIT)
+        if small and not response.is_stream_consumed:
+            for _chunk in response.iter_raw():
+                pass
+    except httpx.HTTPError:
+        pass  # the connection is unusable; close() below discards it, and the caller already has its answer
+    finally:
+        response.close()
+
+
+def stream_body(
+    fetched: FetchedResponse, sink: BinaryIO, policy: HttpPolicy, deadline: Deadline, url: str
+) -> StreamedBody:
+    """Copy the raw (undecoded) body into ``sink`` while hashing; enforce ``max_bytes``, the deadline and
+    the declared Content-Length. ``url`` is the redacted URL used in messages. ``sink`` is flushed."""
+    response = fetched.response
+    declared = _declared_length(response)
+    if declared is not None and declared > policy.max_bytes:
+        raise PermanentDownloadError(url, f"Content-Length {declared} exceeds max_bytes {policy.max_bytes}")
+    with HashingWriter(sink) as writer:
+        try:
+            for chunk in response.iter_raw():
+                if writer.size_bytes + len(chunk) > policy.max_bytes:
+                    raise PermanentDownloadError(
+                        url, f"body exceeds max_bytes {policy.max_bytes} (no Content-Length limit)"
+                    )
+                writer.write(chunk)
+                deadline.check(url, writer.size_bytes)
+        except httpx.HTTPError as exc:
+            expected = f" of {declared}" if declared is not None else ""
+            raise TransientDownloadError(
+                url, f"connection broken: received {writer.size_bytes}{expected} bytes ({type(exc).__name__})"
+            ) from exc
+        received = writer.size_bytes
+        if declared is not None and received != declared:
+            raise TransientDownloadError(url, f"connection closed early: received {received} of {declared} bytes")
+        sha256 = writer.finish()
+    return StreamedBody(sha256=sha256, size_bytes=received)
+
+
+def _declared_length(response: httpx.Response) -> int | None:
+    """Content-Length of the bytes on the wire (raw bytes are stored, so encodings do not change it)."""
+    value = response.headers.get("content-length")
+    if value is None:
+        return None
+    try:
+        length = int(value.strip())
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
+def _disposition_filename(value: str) -> str | None:
+    """The file name of a Content-Disposition value: ``filename*`` (RFC 5987/6266) wins over ``filename``."""
+    params: dict[str, str] = {}
+    for key, raw in _DISPOSITION_PARAM.findall(value):
+        raw = raw.strip()
+        if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
+            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+        params.setdefault(key.lower(), raw)
+    extended = params.get("filename*")
+    if extended and extended.count("'") >= 2:
+        charset, _language, encoded = extended.split("'", 2)
+        try:
+            return unquote(encoded, encoding=charset or "utf-8", errors="strict")
+        except (LookupError, UnicodeDecodeError):
+            pass  # an undecodable filename* falls back to the plain filename
+    return params.get("filename")
+
+
+def filename_from_response(response: httpx.Response, final_url: str, fallback: str) -> str:
+    """A safe file name: Content-Disposition (``filename*`` before ``filename``), else the URL's last path
+    segment, else ``fallback``; always passed through :func:`sanitize_filename`."""
+    candidate = _disposition_filename(response.headers.get("content-disposition") or "")
+    if candidate:
+        return sanitize_filename(candidate, fallback=fallback)
+    segment = unquote(urlsplit(final_url).path.rsplit("/", 1)[-1])
+    return sanitize_filename(segment or fallback, fallback=fallback)

@@ -1,0 +1,272 @@
+"""The HTTP policy: what a download may do, and the address checks that enforce it on every hop.
+
+:class:`HttpPolicy` is the complete, validated policy. :class:`HttpOverrides` is the partial form found in
+YAML (``http:`` at the top of a stage config and inside a category); :meth:`HttpPolicy.merged` applies them.
+:func:`check_url_allowed` checks a URL before a request (scheme, host list, resolved addresses), and
+:class:`PolicyNetworkBackend` checks the address actually connected to, so DNS rebinding between the two
+checks cannot reach a private address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Any
+
+import httpcore
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from airnub_prefect_starter.common.utils import redact_url
+from airnub_prefect_starter.core.config import reject_moved_key
+from airnub_prefect_starter.core.errors import PolicyViolationError, TransientDownloadError
+
+__all__ = [
+    "BlockedAddressError",
+    "PolicyNetworkBackend",
+    "HttpOverrides",
+    "HttpPolicy",
+    "check_url_allowed",
+    "is_forbidden_address",
+]
+
+_ALLOWED_SCHEMES = frozenset({"http", "https"})
+# Cloud metadata endpoints that are not covered by the private/link-local ranges.
+_METADATA_ADDRESSES = frozenset({ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")})
+
+# name -> (default, description, constraints). One table feeds both the full policy and its YAML overrides.
+_POLICY_SPEC: dict[str, tuple[Any, str, dict[str, Any]]] = {
+    "allow_private_networks": (
+        False,
+        "Allow loopback, private, link-local and metadata addresses (off by default).",
+        {},
+    ),
+    "connect_timeout_s": (10.0, "Seconds to establish a TCP/TLS connection.", {"gt": 0}),
+    "read_timeout_s": (30.0, "Seconds to wait for any single read from the server.", {"gt": 0}),
+    "total_deadline_s": (900.0, "Wall-clock limit for one download, all redirect hops included.", {"gt": 0}),
+    "max_bytes": (2 * 1024**3, "Largest body accepted, with or without Content-Length.", {"gt": 0}),
+    "max_redirects": (5, "Redirect hops followed before giving up.", {"ge": 0, "le": 30}),
+    "retries": (
+        3,
+        "Retries of a transient failure (connect, timeout, 408/429/5xx, truncated).",
+        {"ge": 0, "le": 20},
+    ),
+    "retry_delay_s": (1.0, "Base delay between retries; doubles each time, with jitter.", {"ge": 0}),
+    "max_retry_after_s": (60.0, "Cap on a server's Retry-After before retrying.", {"ge": 0}),
+    "per_host_limit": (4, "Downloads in flight at once against one host.", {"ge": 1, "le": 64}),
+    "trust_env": (False, "Honour HTTP(S)_PROXY, SSL_CERT_FILE and .netrc from the environment.", {}),
+    "allowed_hosts": (
+        (),
+        "If set, only these hosts (or subdomains, written '.example.org') are fetched.",
+        {},
+    ),
+    "user_agent": ("airnub-prefect-starter", "User-Agent header sent.", {"min_length": 1}),
+}
+
+
+def _policy_field(name: str) -> Any:
+    default, description, constraints = _POLICY_SPEC[name]
+    return Field(default=default, description=description, **constraints)
+
+
+def _override_field(name: str) -> Any:
+    _, description, constraints = _POLICY_SPEC[name]
+    return Field(default=None, description=f"Overrides http.{name}: {description}", **constraints)
+
+
+class HttpPolicy(BaseModel):
+    """Complete HTTP policy for one category run."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    allow_private_networks: bool = _policy_field("allow_private_networks")
+    connect_timeout_s: float = _policy_field("connect_timeout_s")
+    read_timeout_s: float = _policy_field("read_timeout_s")
+    total_deadline_s: float = _policy_field("total_deadline_s")
+    max_bytes: int = _policy_field("max_bytes")
+    max_redirects: int = _policy_field("max_redirects")
+    retries: int = _policy_field("retries")
+    retry_delay_s: float = _policy_field("retry_delay_s")
+    max_retry_after_s: float = _policy_field("max_retry_after_s")
+    per_host_limit: int = _policy_field("per_host_limit")
+    trust_env: bool = _policy_field("trust_env")
+    allowed_hosts: tuple[str, ...] = _policy_field("allowed_hosts")
+    user_agent: str = _policy_field("user_agent")
+
+    def merged(self, *overrides: HttpOverrides | None) -> HttpPolicy:
+        """This policy with each override applied in order (later wins); ``None`` overrides are skipped."""
+        update: dict[str, Any] = {}
+        for override in overrides:
+            if override is not None:
+                update.update(override.model_dump(exclude_unset=True))
+        return self.model_validate({**self.model_dump(), **update}) if update else self
+
+
+class HttpOverrides(BaseModel):
+    """The ``http:`` mapping of a config file: any subset of :class:`HttpPolicy`'s keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    allow_private_networks: bool | None = _override_field("allow_private_networks")
+    connect_timeout_s: float | None = _override_field("connect_timeout_s")
+    read_timeout_s: float | None = _override_field("read_timeout_s")
+    total_deadline_s: float | None = _override_field("total_deadline_s")
+    max_bytes: int | None = _override_field("max_bytes")
+    max_redirects: int | None = _override_field("max_redirects")
+    retries: int | None = _override_field("retries")
+    retry_delay_s: float | None = _override_field("retry_delay_s")
+    max_retry_after_s: float | None = _override_field("max_retry_after_s")
+    per_host_limit: int | None = _override_field("per_host_limit")
+    trust_env: bool | None = _override_field("trust_env")
+    allowed_hosts: tuple[str, ...] | None = _override_field("allowed_hosts")
+    user_agent: str | None = _override_field("user_agent")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _concurrency_moved(cls, data: Any) -> Any:
+        return reject_moved_key(data, "max_concurrency", "task_runner.max_concurrency in the stage config")
+
+
+class BlockedAddressError(OSError):
+    """Raised inside the transport when a connection would reach a forbidden address."""
+
+    def __init__(self, host: str, address: str) -> None:
+        super().__init__(f"{host} resolves to {address}, a private/loopback/link-local address")
+        self.host = host
+        self.address = address
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.host, self.address)
+
+
+def is_forbidden_address(address: str) -> bool:
+    """True for loopback, private, link-local, multicast, reserved, unspecified and metadata addresses."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or ip in _METADATA_ADDRESSES
+        or (isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10"))
+    )
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _host_allowed(host: str, allowed_hosts: tuple[str, ...]) -> bool:
+    host = host.lower().rstrip(".")
+    for allowed in allowed_hosts:
+        allowed = allowed.lower().rstrip(".")
+        if host == allowed.lstrip(".") or (allowed.startswith(".") and host.endswith(allowed)):
+            return True
+    return False
+
+
+def check_url_allowed(url: str, policy: HttpPolicy, *, resolve: bool = True) -> None:
+    """Raise :class:`PolicyViolationError` unless ``url`` may be fetched under ``policy``.
+
+    Checks the scheme, the host list and, unless private networks are allowed and if ``resolve``, every address
+    the host resolves to. A name that does not resolve raises :class:`TransientDownloadError` (DNS can
+    recover). Clients whose connections :class:`PolicyNetworkBackend` vets pass ``resolve=False``: the address
+    actually dialled is checked there, and a lookup per request (each file, each redirect hop) is saved.
+    """
+    import httpx  # local: keeps this module importable in tools that only need the models
+
+    shown = redact_url(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise PolicyViolationError(shown, f"invalid URL ({exc})") from exc
+    if parsed.scheme not in _ALLOWED_SCHEMES:
+        raise PolicyViolationError(shown, f"scheme '{parsed.scheme}' is not allowed (http and https only)")
+    host = parsed.host
+    if not host:
+        raise PolicyViolationError(shown, "URL has no host")
+    if policy.allowed_hosts and not _host_allowed(host, policy.allowed_hosts):
+        raise PolicyViolationError(shown, f"host '{host}' is not in allowed_hosts")
+    if policy.allow_private_networks or not resolve:
+        return
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        addresses = _resolve(host, port)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise TransientDownloadError(shown, f"cannot resolve host '{host}' ({exc})") from exc
+    for address in addresses:
+        if is_forbidden_address(address):
+            raise PolicyViolationError(
+                shown,
+                f"host '{host}' resolves to {address}, a private/loopback/link-local address "
+                "(set http.allow_private_networks: true to allow)",
+            )
+
+
+#: Bytes asked of the socket per read. httpcore asks for 64 KiB; at that size h11's per-event overhead, not the
+#: network, limits a large download (measured here: 1 GiB in 4.9 s at 64 KiB vs 2.8 s at 1 MiB).
+READ_SIZE = 1024 * 1024
+
+
+class _LargeReadStream(httpcore.NetworkStream):
+    """A network stream that reads up to :data:`READ_SIZE` whenever less is asked."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max(max_bytes, READ_SIZE), timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return _LargeReadStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class PolicyNetworkBackend(httpcore.SyncBackend):
+    """httpcore backend that reads in large pieces and, when ``guard`` is on, resolves the host itself,
+    refuses forbidden addresses, and connects to the vetted address (TLS still verifies the original host
+    name, which httpcore passes separately)."""
+
+    def __init__(self, guard: bool) -> None:
+        self.guard = guard
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        if not self.guard:
+            return _LargeReadStream(super().connect_tcp(host, port, timeout, local_address, socket_options))
+        try:
+            addresses = _resolve(host, port)
+        except (socket.gaierror, UnicodeError) as exc:  # httpx maps ConnectError to a transient transport error
+            raise httpcore.ConnectError(f"cannot resolve host '{host}' ({exc})") from exc
+        for address in addresses:
+            if is_forbidden_address(address):
+                raise BlockedAddressError(host, address)
+        last_error: Exception | None = None
+        for address in addresses:
+            try:
+                stream = super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                last_error = exc
+            else:
+                return _LargeReadStream(stream)
+        raise last_error or httpcore.ConnectError(f"no address for {host}")

@@ -1,0 +1,535 @@
+"""The manifest index: which objects exist, where, from which URLs, and each URL's HTTP validators.
+
+SQLAlchemy 2 Core over SQLite (default; WAL, busy timeout, ``BEGIN IMMEDIATE`` so concurrent writers queue
+instead of failing on lock upgrades) or PostgreSQL (by URL). Three tables:
+
+* ``cas_objects``     one row per (data source, sha256): where the object lives
+* ``object_sources``  one row per (data source, sha256, URL): every URL that served that content
+* ``url_states``      one row per (data source, URL): latest sha256, ETag and Last-Modified, for conditional GET
+
+All writes are ``INSERT ... ON CONFLICT``, so processes racing on the same content leave one row.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import random
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from airnub_prefect_starter.common.utils import redact_url
+from airnub_prefect_starter.core.errors import ManifestIndexError
+
+__all__ = [
+    "CurrentObject",
+    "FetchRecord",
+    "IndexedObject",
+    "ManifestIndex",
+    "ObjectSource",
+    "UrlState",
+    "open_index",
+    "url_key",
+]
+
+SCHEMA_VERSION = 1
+_metadata = sa.MetaData()
+
+cas_objects = sa.Table(
+    "cas_objects",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("data_source_name", sa.String(128), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("storage_base", sa.Text, nullable=False),
+    sa.Column("relative_path", sa.Text, nullable=False),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("size_bytes", sa.BigInteger, nullable=False),
+    sa.Column("content_type", sa.Text),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("first_source_url", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("data_source_name", "sha256", name="uq_cas_objects_source_sha256"),
+)
+
+object_sources = sa.Table(
+    "object_sources",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("data_source_name", sa.String(128), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("url_key", sa.String(64), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("link_title", sa.Text),
+    sa.Column("source_page_url", sa.Text),
+    sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("data_source_name", "sha256", "url_key", name="uq_object_sources"),
+)
+
+url_states = sa.Table(
+    "url_states",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("data_source_name", sa.String(128), nullable=False),
+    sa.Column("url_key", sa.String(64), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("data_source_name", "url_key", name="uq_url_states"),
+)
+
+schema_info = sa.Table("airnub_schema", _metadata, sa.Column("version", sa.Integer, primary_key=True))
+
+#: A URL's state with the file name of the object it points at (outer join: the object row may be missing).
+_STATES_WITH_FILENAME = sa.select(url_states, cas_objects.c.filename).outerjoin(
+    cas_objects,
+    sa.and_(
+        cas_objects.c.data_source_name == url_states.c.data_source_name, cas_objects.c.sha256 == url_states.c.sha256
+    ),
+)
+
+
+def url_key(url: str) -> str:
+    """Stable key of a full URL (secrets included, so URLs differing only in a token stay distinct)."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class IndexedObject:
+    data_source_name: str
+    sha256: str
+    storage_base: str
+    relative_path: str
+    filename: str
+    size_bytes: int
+    content_type: str | None
+    kind: str
+    first_source_url: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ObjectSource:
+    url: str
+    name: str
+    link_title: str | None
+    source_page_url: str | None
+    first_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class UnchangedMark:
+    """A URL that answered 304 (or the same bytes), with the validators it sent."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """One download to record: ``url`` served ``obj`` with these validators (``now`` defaults to write time)."""
+
+    obj: IndexedObject
+    url: str
+    name: str
+    etag: str | None
+    last_modified: str | None
+    link_title: str | None = None
+    source_page_url: str | None = None
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UrlState:
+    """What the index knows of a URL: the sha256 it last served (``filename``: that object's file name, for a
+    one-``stat`` look-up in the store), its validators and when it was checked and last changed."""
+
+    sha256: str
+    etag: str | None
+    last_modified: str | None
+    checked_at: datetime
+    changed_at: datetime
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class CurrentObject:
+    """The object a URL serves now: its latest content, the (redacted) URL and the item name it was fetched as."""
+
+    indexed: IndexedObject
+    url: str
+    name: str | None
+    changed_at: datetime
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3 here (the ``postgres`` extra), not psycopg2."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _create_engine(url: str) -> Engine:
+    url = _normalise_url(url)
+    try:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise ManifestIndexError(f"cannot open manifest index {redact_url(url)}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_on_connect)
+        sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # let the "begin" listener issue BEGIN IMMEDIATE
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    _switch_to_wal(cursor)
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, retried: on a new file several processes race to switch it, and SQLite
+    answers "database is locked" at once there (busy_timeout does not cover it; seen with four processes)."""
+    for attempt in range(100):
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.02 + random.random() * 0.05)
+
+
+class ManifestIndex:
+    """The index behind one SQLAlchemy URL. Creates its schema on first use; safe across processes."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+            from pathlib import Path
+
+            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self._engine = _create_engine(url)
+        self._insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
+        with self._transaction() as conn:
+            if self._engine.dialect.name == "postgresql":  # serialise concurrent CREATE TABLE across processes
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7210331)"))
+            _metadata.create_all(conn, checkfirst=True)
+            conn.execute(self._insert(schema_info).values(version=SCHEMA_VERSION).on_conflict_do_nothing())
+
+    def __repr__(self) -> str:
+        return f"ManifestIndex({redact_url(self.url)!r})"
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise ManifestIndexError(f"manifest index {redact_url(self.url)}: {type(exc).__name__}: {exc}") from exc
+
+    # -- reads -------------------------------------------------------------------------------------------
+    def url_state(self, data_source_name: str, url: str) -> UrlState | None:
+        query = _STATES_WITH_FILENAME.where(
+            url_states.c.data_source_name == data_source_name, url_states.c.url_key == url_key(url)
+        )
+        with self._transaction() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _state_from_row(row)
+
+    def url_states(self, data_source_name: str, urls: Sequence[str]) -> dict[str, UrlState]:
+        """:meth:`url_state` for many URLs in a few queries: ``{url: state}`` for the URLs that have one."""
+        by_key = {url_key(url): url for url in urls}
+        found: dict[str, UrlState] = {}
+        keys = list(by_key)
+        with self._transaction() as conn:
+            for start in range(0, len(keys), 500):
+                query = _STATES_WITH_FILENAME.where(
+                    url_states.c.data_source_name == data_source_name,
+                    url_states.c.url_key.in_(keys[start : start + 500]),
+                )
+                for row in conn.execute(query).mappings():
+                    found[by_key[row["url_key"]]] = _state_from_row(row)
+        return found
+
+    def get_object(self, data_source_name: str, sha256: str) -> IndexedObject | None:
+        query = sa.select(cas_objects).where(
+            cas_objects.c.data_source_name == data_source_name, cas_objects.c.sha256 == sha256
+        )
+        with self._transaction() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _object_from_row(row)
+
+    def list_objects(self, data_source_name: str | None = None, limit: int | None = None) -> list[IndexedObject]:
+        query = sa.select(cas_objects).order_by(cas_objects.c.created_at, cas_objects.c.id)
+        if data_source_name:
+            query = query.where(cas_objects.c.data_source_name == data_source_name)
+        if limit:
+            query = query.limit(limit)
+        with self._transaction() as conn:
+            return [_object_from_row(row) for row in conn.execute(query).mappings()]
+
+    def find_objects(self, sha256_prefix: str) -> list[IndexedObject]:
+        query = sa.select(cas_objects).where(cas_objects.c.sha256.startswith(sha256_prefix.lower()))
+        with self._transaction() as conn:
+            return [_object_from_row(row) for row in conn.execute(query).mappings()]
+
+    def sources_of(self, data_source_name: str, sha256: str) -> list[ObjectSource]:
+        query = (
+            sa.select(object_sources)
+            .where(object_sources.c.data_source_name == data_source_name, object_sources.c.sha256 == sha256)
+            .order_by(object_sources.c.first_seen_at, object_sources.c.id)
+        )
+        with self._transaction() as conn:
+            return [
+                ObjectSource(
+                    url=row["url"],
+                    name=row["name"],
+                    link_title=row["link_title"],
+                    source_page_url=row["source_page_url"],
+                    first_seen_at=_aware(row["first_seen_at"]),
+                )
+                for row in conn.execute(query).mappings()
+            ]
+
+    def current_objects(self, data_source_name: str) -> list[CurrentObject]:
+        """Every URL's current object in a data source (older contents of a URL are left out), the most recently
+        changed first. An object served by two URLs appears once per URL."""
+        named = object_sources.alias("named")
+        query = (
+            sa.select(
+                cas_objects,
+                url_states.c.url.label("current_url"),
+                url_states.c.changed_at.label("current_changed_at"),
+                named.c.name.label("current_name"),
+            )
+            .select_from(url_states)
+            .join(
+                cas_objects,
+                sa.and_(
+                    cas_objects.c.data_source_name == url_states.c.data_source_name,
+                    cas_objects.c.sha256 == url_states.c.sha256,
+                ),
+            )
+            .outerjoin(
+                named,
+                sa.and_(
+                    named.c.data_source_name == url_states.c.data_source_name,
+                    named.c.sha256 == url_states.c.sha256,
+                    named.c.url_key == url_states.c.url_key,
+                ),
+            )
+            .where(url_states.c.data_source_name == data_source_name)
+            .order_by(url_states.c.changed_at.desc(), url_states.c.id.desc())
+        )
+        with self._transaction() as conn:
+            return [
+                CurrentObject(
+                    indexed=_object_from_row(row),
+                    url=row["current_url"],
+                    name=row["current_name"],
+                    changed_at=_aware(row["current_changed_at"]),
+                )
+                for row in conn.execute(query).mappings()
+            ]
+
+    def count_rows(self) -> dict[str, int]:
+        with self._transaction() as conn:
+            return {
+                table.name: int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+                for table in (cas_objects, object_sources, url_states)
+            }
+
+    # -- writes ------------------------------------------------------------------------------------------
+    def record_fetch(
+        self,
+        obj: IndexedObject,
+        *,
+        url: str,
+        name: str,
+        etag: str | None,
+        last_modified: str | None,
+        link_title: str | None = None,
+        source_page_url: str | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Record that ``url`` served ``obj`` (one transaction). Returns True if the object row is new."""
+        with self._transaction() as conn:
+            created = conn.execute(
+                self._insert(cas_objects)
+                .values(**_object_values(obj))
+                .on_conflict_do_nothing(index_elements=["data_source_name", "sha256"])
+                .returning(cas_objects.c.id)
+            ).first()
+            self._write_sources_and_states(
+                conn, [FetchRecord(obj, url, name, etag, last_modified, link_title, source_page_url, now)]
+            )
+        return created is not None
+
+    def record_fetches(self, records: Sequence[FetchRecord]) -> None:
+        """:meth:`record_fetch` for many fetches in one transaction (a batch's downloads)."""
+        if records:
+            with self._transaction() as conn:
+                conn.execute(
+                    self._insert(cas_objects).on_conflict_do_nothing(index_elements=["data_source_name", "sha256"]),
+                    [_object_values(record.obj) for record in records],
+                )
+                self._write_sources_and_states(conn, records)
+
+    def _write_sources_and_states(self, conn: Connection, records: Sequence[FetchRecord]) -> None:
+        """The ``object_sources`` and ``url_states`` rows of ``records`` (their objects are written already)."""
+        default_now = datetime.now(UTC)
+        sources, states = [], {}
+        for record in records:
+            now = record.now or default_now
+            key = url_key(record.url)
+            shown = redact_url(record.url)
+            sources.append(
+                {
+                    "data_source_name": record.obj.data_source_name,
+                    "sha256": record.obj.sha256,
+                    "url_key": key,
+                    "url": shown,
+                    "name": record.name,
+                    "link_title": record.link_title,
+                    "source_page_url": redact_url(record.source_page_url) if record.source_page_url else None,
+                    "first_seen_at": now,
+                }
+            )
+            # keyed so a URL fetched twice in one batch is one upsert (PostgreSQL refuses to touch a row twice)
+            states[(record.obj.data_source_name, key)] = {
+                "data_source_name": record.obj.data_source_name,
+                "url_key": key,
+                "url": shown,
+                "sha256": record.obj.sha256,
+                "etag": record.etag,
+                "last_modified": record.last_modified,
+                "checked_at": now,
+                "changed_at": now,
+            }
+        conn.execute(
+            self._insert(object_sources).on_conflict_do_nothing(
+                index_elements=["data_source_name", "sha256", "url_key"]
+            ),
+            sources,
+        )
+        statement = self._insert(url_states)
+        changed = url_states.c.sha256 != statement.excluded.sha256
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["data_source_name", "url_key"],
+                set_={
+                    "sha256": statement.excluded.sha256,
+                    "etag": statement.excluded.etag,
+                    "last_modified": statement.excluded.last_modified,
+                    "checked_at": statement.excluded.checked_at,
+                    "changed_at": sa.case((changed, statement.excluded.changed_at), else_=url_states.c.changed_at),
+                },
+            ),
+            list(states.values()),
+        )
+
+    def touch_unchanged(
+        self,
+        data_source_name: str,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        now: datetime | None = None,
+    ) -> None:
+        """Record a 304 (or identical body): keep the sha256, refresh validators and ``checked_at``."""
+        self.touch_unchanged_many(data_source_name, [UnchangedMark(url, etag, last_modified)], now)
+
+    def touch_unchanged_many(
+        self, data_source_name: str, marks: Sequence[UnchangedMark], now: datetime | None = None
+    ) -> None:
+        """:meth:`touch_unchanged` for many URLs in one transaction (validators only replaced when sent)."""
+        if not marks:
+            return
+        now = now or datetime.now(UTC)
+        statement = (
+            sa.update(url_states)
+            .where(url_states.c.data_source_name == data_source_name, url_states.c.url_key == sa.bindparam("key"))
+            .values(
+                checked_at=now,
+                etag=sa.func.coalesce(sa.bindparam("new_etag"), url_states.c.etag),
+                last_modified=sa.func.coalesce(sa.bindparam("new_last_modified"), url_states.c.last_modified),
+            )
+        )
+        rows = [{"key": url_key(m.url), "new_etag": m.etag, "new_last_modified": m.last_modified} for m in marks]
+        with self._transaction() as conn:
+            conn.execute(statement, rows)
+
+
+def _state_from_row(row: sa.RowMapping) -> UrlState:
+    return UrlState(
+        sha256=row["sha256"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        checked_at=_aware(row["checked_at"]),
+        changed_at=_aware(row["changed_at"]),
+        filename=row["filename"],
+    )
+
+
+def _object_values(obj: IndexedObject) -> dict[str, Any]:
+    return {
+        "data_source_name": obj.data_source_name,
+        "sha256": obj.sha256,
+        "storage_base": obj.storage_base,
+        "relative_path": obj.relative_path,
+        "filename": obj.filename,
+        "size_bytes": obj.size_bytes,
+        "content_type": obj.content_type,
+        "kind": obj.kind,
+        "first_source_url": obj.first_source_url,
+        "created_at": obj.created_at,
+    }
+
+
+def _object_from_row(row: sa.RowMapping) -> IndexedObject:
+    return IndexedObject(
+        data_source_name=row["data_source_name"],
+        sha256=row["sha256"],
+        storage_base=row["storage_base"],
+        relative_path=row["relative_path"],
+        filename=row["filename"],
+        size_bytes=int(row["size_bytes"]),
+        content_type=row["content_type"],
+        kind=row["kind"],
+        first_source_url=row["first_source_url"],
+        created_at=_aware(row["created_at"]),
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def open_index(index_url: str) -> ManifestIndex:
+    """One :class:`ManifestIndex` per URL per process (schema checked once, connections pooled)."""
+    return ManifestIndex(index_url)

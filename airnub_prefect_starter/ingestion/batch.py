@@ -1,0 +1,231 @@
+"""Ingest a batch of items through the core, one typed outcome per item, under a per-host limit.
+
+Prefect charges ~35 ms of CPU per task run, so flows hand each task a *batch*. Inside a batch every item is
+ingested by the core (which retries transient errors itself); an item that still fails becomes an
+:class:`ItemOutcome` with ``status="failed"`` and the error's type and message, so the other items go on.
+The category flow fails afterwards (:class:`~airnub_prefect_starter.core.errors.CategoryFailedError`) if any
+item failed: the run ends Failed.
+
+:class:`BatchRuntime` is the picklable description of a category run (paths, URLs, policy), from which each
+worker process builds its own :class:`IngestContext` (HTTP client and index connections are not picklable).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from airnub_prefect_starter.common.settings import AirnubSettings
+from airnub_prefect_starter.common.utils import redact_url
+from airnub_prefect_starter.core.errors import (
+    AirnubError,
+    ConfigError,
+    DownloadError,
+    ManifestIndexError,
+    TransientDownloadError,
+)
+from airnub_prefect_starter.core.http.fetch import build_http_client
+from airnub_prefect_starter.core.http.policy import HttpPolicy
+from airnub_prefect_starter.core.secret_refs import SECRET_PLACEHOLDER
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore
+from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, UnchangedMark, open_index
+from airnub_prefect_starter.core.store.manifest import RunIds
+from airnub_prefect_starter.ingestion.api_polls import core_poll_api_and_store
+from airnub_prefect_starter.ingestion.downloads import (
+    IngestContext,
+    IngestResult,
+    core_download_hash_store_and_manifest,
+)
+from airnub_prefect_starter.ingestion.outcome import ITEM_STATUSES, ItemOutcome
+from airnub_prefect_starter.ingestion.scraping import core_scrape_page_links
+
+__all__ = [
+    "BatchRuntime",
+    "ingest_batch",
+    "split_batches",
+]
+
+logger = logging.getLogger(__name__)
+
+Operation = Literal["download", "poll_api", "scrape_page"]
+
+
+@dataclass(frozen=True)
+class BatchRuntime:
+    """Picklable settings shared by every batch of one category run."""
+
+    category: str
+    data_source_name: str
+    store_base: Path
+    index_url: str
+    policy: HttpPolicy
+    run_ids: RunIds = field(default_factory=RunIds)
+
+    @classmethod
+    def for_category(
+        cls, category: str, data_source_name: str, storage_base: str, policy: HttpPolicy, settings: AirnubSettings
+    ) -> BatchRuntime:
+        """Resolve ``storage_base`` against the data dir (unless absolute) and take the index URL from settings."""
+        return cls(category, data_source_name, settings.data_path(storage_base), settings.resolved_index_url, policy)
+
+
+def split_batches(items: Sequence[Any], batch_size: int) -> list[list[Any]]:
+    """Consecutive batches of at most ``batch_size`` items."""
+    return [list(items[i : i + batch_size]) for i in range(0, len(items), batch_size)]
+
+
+_host_limits: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_host_limits_lock = threading.Lock()
+
+
+@contextmanager
+def _host_slot(url: str, limit: int) -> Iterator[None]:
+    """Hold one of ``limit`` slots for the URL's host, shared by all batches in this process."""
+    host = (urlsplit(url).hostname or "", limit)
+    with _host_limits_lock:
+        semaphore = _host_limits.setdefault(host, threading.BoundedSemaphore(limit))
+    with semaphore:
+        yield
+
+
+def _outcome_from_result(category: str, result: IngestResult, **extra: Any) -> ItemOutcome:
+    return ItemOutcome(
+        category=category,
+        name=result.name,
+        url=result.url,
+        status=result.status.value,
+        sha256=result.sha256,
+        size_bytes=result.size_bytes,
+        path=str(result.path),
+        data_source_name=result.data_source_name,
+        **extra,
+    )
+
+
+def _bearer_token(item: Any, secrets: Mapping[str, str]) -> str | None:
+    block = getattr(item, "auth_secret_block", None)
+    if not block:
+        return None
+    token = secrets.get(block)
+    if token is None:
+        raise ConfigError(f"{item.name}: auth_secret_block '{block}' was not loaded (run `airnub blocks setup`)")
+    if token == SECRET_PLACEHOLDER:
+        raise ConfigError(f"{item.name}: Secret block '{block}' still holds the placeholder; set its real value")
+    return token
+
+
+def _run_one(
+    operation: Operation, item: Any, ctx: IngestContext, category: str, max_links: int, secrets: Mapping[str, str]
+) -> ItemOutcome:
+    if operation == "download":
+        return _outcome_from_result(category, core_download_hash_store_and_manifest(item, ctx))
+    if operation == "poll_api":
+        polled = core_poll_api_and_store(item, ctx, bearer_token=_bearer_token(item, secrets))
+        count = f", {polled.extracted_count} entries" if polled.extracted_count is not None else ""
+        return _outcome_from_result(category, polled.ingest, detail=f"{polled.extracted_type}{count}")
+    scraped = core_scrape_page_links(item, ctx, max_links=max_links)
+    return _outcome_from_result(
+        category,
+        scraped.page,
+        links=scraped.links,
+        links_truncated=scraped.truncated,
+        detail=f"{len(scraped.links)} links" + (" (truncated)" if scraped.truncated else ""),
+    )
+
+
+def _ingest_one(
+    operation: Operation,
+    item: Any,
+    ctx: IngestContext,
+    runtime: BatchRuntime,
+    max_links: int,
+    secrets: Mapping[str, str],
+) -> ItemOutcome:
+    try:
+        with _host_slot(item.url, runtime.policy.per_host_limit):
+            return _run_one(operation, item, ctx, runtime.category, max_links, secrets)
+    except AirnubError as exc:
+        return ItemOutcome.failure(
+            runtime.category,
+            item.name,
+            exc,
+            url=exc.url if isinstance(exc, DownloadError) else redact_url(item.url),
+            transient=isinstance(exc, TransientDownloadError),
+            data_source_name=runtime.data_source_name,
+        )
+
+
+def ingest_batch(
+    operation: Operation,
+    items: Sequence[Any],
+    runtime: BatchRuntime,
+    *,
+    max_links: int = 1000,
+    secrets: Mapping[str, str] | None = None,
+    on_item: Callable[[ItemOutcome], None] | None = None,
+) -> list[ItemOutcome]:
+    """Ingest ``items`` one after another (each holding a per-host slot); never raises for an item's own
+    failure (an :class:`AirnubError`), which becomes a ``failed`` outcome. Other exceptions are bugs and
+    propagate."""
+    started = time.perf_counter()
+    index = open_index(runtime.index_url)
+    unchanged: list[UnchangedMark] = []
+    fetched: list[FetchRecord] = []
+    ctx = IngestContext(
+        store=ContentAddressedStore(runtime.store_base),
+        index=index,
+        policy=runtime.policy,
+        client=build_http_client(runtime.policy),
+        data_source_name=runtime.data_source_name,
+        run_ids=runtime.run_ids,
+        known_states=index.url_states(runtime.data_source_name, [item.url for item in items]),
+        unchanged_marks=unchanged,
+        pending_fetches=fetched,
+    )
+    outcomes: list[ItemOutcome] = []
+    try:
+        with ctx.client:
+            for item in items:
+                outcome = _ingest_one(operation, item, ctx, runtime, max_links, secrets or {})
+                outcomes.append(outcome)
+                if on_item is not None:
+                    on_item(outcome)
+    finally:  # what was ingested is recorded even when a bug ends the batch early
+        _record_batch(index, runtime.data_source_name, fetched, unchanged)
+    counts = Counter(outcome.status for outcome in outcomes)
+    logger.info(
+        "%s batch of %d in %.2f s: %s",
+        runtime.category,
+        len(outcomes),
+        time.perf_counter() - started,
+        ", ".join(f"{counts[status]} {status}" for status in ITEM_STATUSES),
+    )
+    return outcomes
+
+
+def _record_batch(
+    index: ManifestIndex, data_source_name: str, fetched: Sequence[FetchRecord], unchanged: Sequence[UnchangedMark]
+) -> None:
+    """Write a batch's downloads and its unchanged marks: each write is attempted even if the other fails, and
+    the first failure is raised afterwards (a batch task retries on :class:`ManifestIndexError`; objects
+    already in the store then come back as ``duplicate``)."""
+    failures: list[ManifestIndexError] = []
+    for write in (
+        functools.partial(index.record_fetches, fetched),
+        functools.partial(index.touch_unchanged_many, data_source_name, unchanged),
+    ):
+        try:
+            write()
+        except ManifestIndexError as exc:
+            failures.append(exc)
+    if failures:
+        raise failures[0]

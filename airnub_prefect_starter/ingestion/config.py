@@ -1,0 +1,147 @@
+"""The ingestion stage's config (the Variable ``dept_<id>_ingestion_config``): the three ingestion categories,
+their items and HTTP policy.
+
+Every model is frozen with ``extra="forbid"`` and every field has a description (the docs are generated from them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from airnub_prefect_starter.core.config import (
+    ConfigModel,
+    DataSourceName,
+    HttpUrl,
+    Regex,
+    StorageBase,
+    TaskRunnerConfig,
+)
+from airnub_prefect_starter.core.http.policy import HttpOverrides
+
+__all__ = [
+    "ApiToPoll",
+    "FileToAcquire",
+    "IngestionStageBase",
+    "IngestionStageConfig",
+    "LinkFollowing",
+    "PageToScrape",
+    "PublicApiDataConfig",
+    "ScheduledFileDownloadsConfig",
+    "WebPageLinkScrapingConfig",
+]
+
+
+class FileToAcquire(ConfigModel):
+    """One file to download."""
+
+    name: str = Field(min_length=1, description="Short name shown in summaries and manifests.")
+    url: HttpUrl = Field(description="http(s) URL of the file.")
+    link_title: str | None = Field(default=None, description="Anchor text or title of the link, if known.")
+    source_page_url: HttpUrl | None = Field(default=None, description="Page the link was found on, if any.")
+
+
+class _UnlinkedSource(ConfigModel):
+    """A source configured directly, not found as a link on a page (no anchor text, no referring page)."""
+
+    @property
+    def link_title(self) -> str | None:
+        return None
+
+    @property
+    def source_page_url(self) -> str | None:
+        return None
+
+
+class ApiToPoll(_UnlinkedSource):
+    """One JSON API endpoint to poll."""
+
+    name: str = Field(min_length=1, description="Short name shown in summaries and manifests.")
+    url: HttpUrl = Field(description="http(s) URL answering with JSON.")
+    extract_key: str | None = Field(
+        default=None, description="Dotted path that must exist in the response (e.g. 'data.items'); summarised."
+    )
+    auth_secret_block: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9-]+$",
+        description="Prefect Secret block whose value is sent as 'Authorization: Bearer <value>'.",
+    )
+
+
+class PageToScrape(_UnlinkedSource):
+    """One HTML page whose links are extracted."""
+
+    name: str = Field(min_length=1, description="Short name shown in summaries and manifests.")
+    url: HttpUrl = Field(description="http(s) URL of the page.")
+
+
+class LinkFollowing(ConfigModel):
+    """Which extracted links to download as files."""
+
+    patterns: list[Regex] = Field(min_length=1, description="Regular expressions; a link is followed if any matches.")
+    max_files_per_page: int = Field(default=100, ge=1, le=10000, description="Cap on followed links per page.")
+
+
+class ScheduledFileDownloadsConfig(ConfigModel):
+    """Category ``scheduled_file_downloads``: download a fixed list of files."""
+
+    enabled: bool = Field(default=True, description="Skip the category when false.")
+    data_source_name: DataSourceName
+    local_artifacts_storage_base: StorageBase
+    files_to_acquire: list[FileToAcquire] = Field(description="Files to download on every run.")
+    http: HttpOverrides | None = Field(default=None, description="HTTP policy for this category (wins over stage).")
+
+
+class PublicApiDataConfig(ConfigModel):
+    """Category ``public_api_data``: poll JSON APIs and store each response."""
+
+    enabled: bool = Field(default=True, description="Skip the category when false.")
+    data_source_name: DataSourceName
+    local_artifacts_storage_base: StorageBase = Field(
+        default="api_responses", description="Store root for the responses (relative to the data dir)."
+    )
+    apis_to_poll: list[ApiToPoll] = Field(description="API endpoints to poll on every run.")
+    http: HttpOverrides | None = Field(default=None, description="HTTP policy for this category (wins over stage).")
+
+
+class WebPageLinkScrapingConfig(ConfigModel):
+    """Category ``web_page_link_scraping``: store pages, extract their links, optionally download some."""
+
+    enabled: bool = Field(default=True, description="Skip the category when false.")
+    data_source_name: DataSourceName
+    local_manifests_storage_base: StorageBase = Field(description="Store root for the scraped pages.")
+    local_artifacts_storage_base: StorageBase | None = Field(
+        default=None, description="Store root for followed files (default: local_manifests_storage_base)."
+    )
+    pages_to_scrape: list[PageToScrape] = Field(description="Pages to scrape on every run.")
+    max_links_per_page: int = Field(default=1000, ge=1, le=100000, description="Links extracted per page at most.")
+    follow_links: LinkFollowing | None = Field(default=None, description="Download matching links as files.")
+    http: HttpOverrides | None = Field(default=None, description="HTTP policy for this category (wins over stage).")
+
+
+class IngestionStageBase(ConfigModel):
+    """The keys of every ingestion stage config; each category adds an optional section (the Variable
+    ``dept_<id>_ingestion_config``)."""
+
+    http: HttpOverrides | None = Field(default=None, description="HTTP policy for every category of the stage.")
+    task_runner: TaskRunnerConfig = Field(default_factory=TaskRunnerConfig, description="Where batches run.")
+    batch_size: int = Field(default=25, ge=1, le=10000, description="Items per Prefect task (batches bound overhead).")
+
+    def category_parameters(self) -> dict[str, Any]:
+        """What every ingestion category flow gets besides its section: the stage's HTTP policy and batch size."""
+        return {"stage_http": self.http, "batch_size": self.batch_size}
+
+
+class IngestionStageConfig(IngestionStageBase):
+    """Project Alpha's ingestion stage (and the reference for the generator kinds): files, API polls, pages."""
+
+    scheduled_file_downloads: ScheduledFileDownloadsConfig | None = Field(
+        default=None, description="Download a fixed list of files (category left out when absent)."
+    )
+    public_api_data: PublicApiDataConfig | None = Field(
+        default=None, description="Poll JSON APIs and store each response (category left out when absent)."
+    )
+    web_page_link_scraping: WebPageLinkScrapingConfig | None = Field(
+        default=None, description="Store HTML pages and extract their links (category left out when absent)."
+    )

@@ -1,0 +1,268 @@
+"""Download one URL into the content-addressed store: the five steps of the ingestion core.
+
+1. Ask the index for the URL's validators and send a conditional GET; 304 -> ``unchanged``, nothing written.
+2. Stream the raw body into the store's temp area, hashing as it streams (max bytes, deadline, length).
+3. Same hash as this URL's last object -> ``unchanged``; hash already stored -> ``duplicate``; else publish
+   the object directory atomically (first writer wins).
+4. The manifest is published inside that directory, beside the object, in the same rename.
+5. Upsert the index rows (at once, or with the rest of a batch in one transaction: ``IngestContext.pending_fetches``)
+   and return an :class:`IngestResult`.
+
+Transient failures are retried here (``policy.retries``, backoff with jitter, Retry-After honoured); every
+failure leaves no temp file, no partial object and no index row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from airnub_prefect_starter import __version__
+from airnub_prefect_starter.common.utils import redact_url
+from airnub_prefect_starter.core.errors import PermanentDownloadError
+from airnub_prefect_starter.core.http.fetch import (
+    Deadline,
+    FetchedResponse,
+    filename_from_response,
+    open_response,
+    stream_body,
+)
+from airnub_prefect_starter.core.http.policy import HttpPolicy
+from airnub_prefect_starter.core.http.retry import retry_transient
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore, StoredObject
+from airnub_prefect_starter.core.store.index import (
+    FetchRecord,
+    IndexedObject,
+    ManifestIndex,
+    UnchangedMark,
+    UrlState,
+)
+from airnub_prefect_starter.core.store.manifest import (
+    ObjectKind,
+    ObjectManifest,
+    RunIds,
+    allowlisted_headers,
+)
+
+__all__ = [
+    "BodyValidator",
+    "IngestContext",
+    "IngestResult",
+    "IngestStatus",
+    "SourceItem",
+    "core_download_hash_store_and_manifest",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Checks a downloaded body before it is published; raises to refuse it. Returns facts for the manifest.
+BodyValidator = Callable[[Path, FetchedResponse], Mapping[str, str | int | float | bool | None]]
+
+
+class SourceItem(Protocol):
+    """What the core needs of a configured item (config models satisfy it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def link_title(self) -> str | None: ...
+    @property
+    def source_page_url(self) -> str | None: ...
+
+
+class IngestStatus(StrEnum):
+    STORED = "stored"
+    UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class IngestContext:
+    """Everything one category run shares across its downloads."""
+
+    store: ContentAddressedStore
+    index: ManifestIndex
+    policy: HttpPolicy
+    client: httpx.Client
+    data_source_name: str
+    run_ids: RunIds = field(default_factory=RunIds)
+    #: Validators prefetched for a batch (``{url: state}``); ``None`` asks the index per download.
+    known_states: Mapping[str, UrlState] | None = None
+    #: When given, 304s are collected here and written by the batch in one transaction.
+    unchanged_marks: list[UnchangedMark] | None = None
+    #: When given, downloads are collected here and recorded by the batch in one transaction.
+    pending_fetches: list[FetchRecord] | None = None
+
+    def mark_unchanged(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        if self.unchanged_marks is None:
+            self.index.touch_unchanged(self.data_source_name, url, etag, last_modified)
+        else:
+            self.unchanged_marks.append(UnchangedMark(url, etag, last_modified))
+
+    def record_fetch(self, record: FetchRecord) -> None:
+        if self.pending_fetches is None:
+            self.index.record_fetches([record])
+        else:
+            self.pending_fetches.append(record)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """The outcome of one successful ingestion. ``url`` is redacted."""
+
+    name: str
+    url: str
+    status: IngestStatus
+    data_source_name: str
+    sha256: str
+    size_bytes: int
+    path: Path
+    manifest_path: Path
+    content_type: str | None
+
+
+def core_download_hash_store_and_manifest(
+    item: SourceItem,
+    ctx: IngestContext,
+    *,
+    kind: ObjectKind = "file",
+    headers: Mapping[str, str] | None = None,
+    validate: BodyValidator | None = None,
+) -> IngestResult:
+    """Fetch ``item.url`` into the store (see the module docstring). Raises a ``DownloadError`` subclass,
+    ``StorageError`` or ``ManifestIndexError`` on failure; never returns a failure."""
+    return retry_transient(lambda: _attempt(item, ctx, kind, headers or {}, validate), ctx.policy)
+
+
+def _previous_object(item: SourceItem, ctx: IngestContext) -> tuple[StoredObject | None, dict[str, str]]:
+    """This URL's last object if it is still on disk, and the conditional headers it allows."""
+    if ctx.known_states is not None:
+        state = ctx.known_states.get(item.url)
+    else:
+        state = ctx.index.url_state(ctx.data_source_name, item.url)
+    if state is None:
+        return None, {}
+    previous = ctx.store.find(ctx.data_source_name, state.sha256, state.filename)
+    if previous is None:  # deleted from disk: ask unconditionally so it is fetched again
+        return None, {}
+    conditional: dict[str, str] = {}
+    if state.etag:
+        conditional["If-None-Match"] = state.etag
+    if state.last_modified:
+        conditional["If-Modified-Since"] = state.last_modified
+    return previous, conditional
+
+
+def _attempt(
+    item: SourceItem,
+    ctx: IngestContext,
+    kind: ObjectKind,
+    headers: Mapping[str, str],
+    validate: BodyValidator | None,
+) -> IngestResult:
+    shown = redact_url(item.url)
+    previous, conditional = _previous_object(item, ctx)
+    request_headers = {"Accept-Encoding": "identity", **headers, **conditional}
+    deadline = Deadline(ctx.policy.total_deadline_s)
+    with open_response(ctx.client, item.url, ctx.policy, deadline, request_headers) as fetched:
+        response = fetched.response
+        etag, last_modified = response.headers.get("etag"), response.headers.get("last-modified")
+        if response.status_code == 304:
+            if previous is None:
+                raise PermanentDownloadError(shown, "HTTP 304 to an unconditional request")
+            ctx.mark_unchanged(item.url, etag, last_modified)
+            logger.debug("Unchanged (304): %s", shown)
+            return _result(item, previous, IngestStatus.UNCHANGED, response)
+        filename = filename_from_response(response, fetched.final_url, fallback=item.name)
+        with ctx.store.temp_file() as (temp_path, sink):
+            body = stream_body(fetched, sink, ctx.policy, deadline, shown)
+            details = dict(validate(temp_path, fetched)) if validate else {}
+            if previous is not None and previous.sha256 == body.sha256:
+                ctx.mark_unchanged(item.url, etag, last_modified)
+                logger.debug("Unchanged (same sha256 %s): %s", body.sha256[:12], shown)
+                return _result(item, previous, IngestStatus.UNCHANGED, response)
+            manifest = ObjectManifest(
+                kind=kind,
+                data_source_name=ctx.data_source_name,
+                name=item.name,
+                filename=filename,
+                sha256=body.sha256,
+                size_bytes=body.size_bytes,
+                content_type=response.headers.get("content-type"),
+                source_url=shown,
+                final_url=redact_url(fetched.final_url),
+                link_title=item.link_title,
+                source_page_url=redact_url(item.source_page_url) if item.source_page_url else None,
+                http_status=response.status_code,
+                etag=etag,
+                last_modified=last_modified,
+                response_headers=allowlisted_headers(response.headers),
+                retrieved_at=fetched.retrieved_at,
+                completed_at=datetime.now(UTC),
+                run_ids=ctx.run_ids,
+                tool_version=__version__,
+                details=details,
+            )
+            stored, created = ctx.store.publish(
+                temp_path,
+                data_source_name=ctx.data_source_name,
+                sha256=body.sha256,
+                size_bytes=body.size_bytes,
+                filename=filename,
+                manifest_json=manifest.to_json_bytes(),
+            )
+    ctx.record_fetch(
+        FetchRecord(
+            IndexedObject(
+                data_source_name=ctx.data_source_name,
+                sha256=stored.sha256,
+                storage_base=str(ctx.store.base),
+                relative_path=stored.relative_path,
+                filename=stored.filename,
+                size_bytes=stored.size_bytes,
+                content_type=manifest.content_type,
+                kind=kind,
+                first_source_url=shown,
+                created_at=manifest.completed_at,
+            ),
+            url=item.url,
+            name=item.name,
+            etag=etag,
+            last_modified=last_modified,
+            link_title=item.link_title,
+            source_page_url=item.source_page_url,
+        )
+    )
+    status = IngestStatus.STORED if created else IngestStatus.DUPLICATE
+    logger.debug(
+        "%s %s (%d bytes, sha256 %s): %s",
+        status.value.capitalize(),
+        stored.filename,
+        stored.size_bytes,
+        stored.sha256[:12],
+        shown,
+    )
+    return _result(item, stored, status, response)
+
+
+def _result(item: SourceItem, stored: StoredObject, status: IngestStatus, response: httpx.Response) -> IngestResult:
+    return IngestResult(
+        name=item.name,
+        url=redact_url(item.url),
+        status=status,
+        data_source_name=stored.data_source_name,
+        sha256=stored.sha256,
+        size_bytes=stored.size_bytes,
+        path=stored.path,
+        manifest_path=stored.manifest_path,
+        content_type=response.headers.get("content-type"),
+    )

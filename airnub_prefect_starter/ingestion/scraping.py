@@ -1,0 +1,72 @@
+"""Scrape a web page: store the page in the CAS like a file, then extract its links from the stored copy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from airnub_prefect_starter.common.utils import sanitize_filename
+from airnub_prefect_starter.ingestion.config import FileToAcquire, LinkFollowing
+from airnub_prefect_starter.ingestion.downloads import (
+    IngestContext,
+    IngestResult,
+    SourceItem,
+    core_download_hash_store_and_manifest,
+)
+from airnub_prefect_starter.ingestion.links import ExtractedLink, extract_links_from_file, links_matching
+
+__all__ = ["PageScrapeResult", "core_scrape_page_links", "files_to_follow"]
+
+
+@dataclass(frozen=True)
+class PageScrapeResult:
+    page: IngestResult
+    links: tuple[ExtractedLink, ...]
+    truncated: bool
+
+
+def _charset(content_type: str | None) -> str:
+    for part in (content_type or "").split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip("\"'")
+    return "utf-8"
+
+
+def core_scrape_page_links(item: SourceItem, ctx: IngestContext, *, max_links: int = 1000) -> PageScrapeResult:
+    """Fetch ``item.url`` (bounded by the policy's ``max_bytes``) into the store as a ``web_page`` and return
+    its unique http(s) links, at most ``max_links`` (``truncated`` says whether more were present).
+
+    Relative links are resolved against the page URL, honouring ``<base href>``."""
+    page = core_download_hash_store_and_manifest(item, ctx, kind="web_page", headers={"Accept": "text/html"})
+    try:
+        extraction = extract_links_from_file(page.path, item.url, max_links, encoding=_charset(page.content_type))
+    except LookupError:  # unknown charset label: fall back to UTF-8 with replacement
+        extraction = extract_links_from_file(page.path, item.url, max_links)
+    return PageScrapeResult(page=page, links=extraction.links, truncated=extraction.truncated)
+
+
+def files_to_follow(
+    pages: Iterable[tuple[str, Iterable[ExtractedLink]]], follow: LinkFollowing, already: Iterable[str] = ()
+) -> list[FileToAcquire]:
+    """Files to download from scraped ``(page_url, links)``: links matching ``follow.patterns``, at most
+    ``follow.max_files_per_page`` per page, each URL once (skipping ``already``), recording the page and the
+    anchor text."""
+    seen = set(already)
+    files: list[FileToAcquire] = []
+    for page_url, links in pages:
+        for link in links_matching(links, follow.patterns)[: follow.max_files_per_page]:
+            if link.url in seen:
+                continue
+            seen.add(link.url)
+            segment = unquote(urlsplit(link.url).path.rsplit("/", 1)[-1])
+            files.append(
+                FileToAcquire(
+                    name=sanitize_filename(segment or link.title or "link", fallback="link"),
+                    url=link.url,
+                    link_title=link.title or None,
+                    source_page_url=page_url,
+                )
+            )
+    return files

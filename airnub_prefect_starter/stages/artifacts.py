@@ -1,0 +1,118 @@
+"""Artifact content for every stage, built as plain values (pure); ``tasks/`` publishes them to Prefect.
+
+A stage describes what to publish as :class:`MarkdownArtifact`, :class:`TableArtifact` and :class:`LinkArtifact`
+values; the helpers here (one key rule, one Markdown cell escaper, one counts table, one failures list) are
+shared by all three stages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from airnub_prefect_starter.stages.results import StageResult
+
+__all__ = [
+    "Artifact",
+    "LinkArtifact",
+    "MarkdownArtifact",
+    "TableArtifact",
+    "artifact_key",
+    "counts_by_category_markdown",
+    "failures_markdown",
+    "format_size",
+    "markdown_cell",
+]
+
+
+@dataclass(frozen=True)
+class MarkdownArtifact:
+    key: str
+    markdown: str
+    description: str
+
+
+@dataclass(frozen=True)
+class TableArtifact:
+    key: str
+    rows: list[dict[str, str]]
+    description: str
+
+
+@dataclass(frozen=True)
+class LinkArtifact:
+    key: str
+    link: str
+    link_text: str
+    description: str
+
+
+Artifact = MarkdownArtifact | TableArtifact | LinkArtifact
+
+
+def artifact_key(*parts: str) -> str:
+    """An artifact key from ``parts``: lower-case ``[a-z0-9-]``, e.g. ``project-alpha-public-api-data``."""
+    key = re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
+    return key[:100] or "airnub"
+
+
+def markdown_cell(text: str) -> str:
+    """``text`` safe inside a Markdown table cell or list item: pipes escaped, on one line."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def format_size(size: int | None) -> str:
+    """``1.5 MiB``; empty for an unknown size."""
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+def failures_markdown(result: StageResult[Any]) -> list[str]:
+    """A ``## Failures`` section (every failed outcome, then every category that stopped), or nothing."""
+    failed = [o for o in result.outcomes if o.failed]
+    if not failed and not result.crashed:
+        return []
+    return [
+        "",
+        "## Failures",
+        "",
+        *(
+            f"- **{markdown_cell(o.category)} / {markdown_cell(o.name)}**: {markdown_cell(o.error or '')}"
+            for o in failed
+        ),
+        *(
+            f"- **{markdown_cell(category)}** (category stopped): {markdown_cell(error)}"
+            for category, error in result.crashed.items()
+        ),
+    ]
+
+
+def counts_by_category_markdown(result: StageResult[Any]) -> str:
+    """Markdown summary of one stage run: a counts table per category (a row for each that stopped), then every
+    failure with its reason."""
+    statuses: Sequence[str] = result.statuses
+    lines = [
+        f"# {result.department}: {result.stage}",
+        "",
+        "| category | " + " | ".join(statuses) + " | total |",
+        "|---|" + "---:|" * (len(statuses) + 1),
+    ]
+    for category, outcomes in result.by_category.items():
+        counts = result.counts(outcomes)
+        lines.append(
+            f"| {markdown_cell(category)} | " + " | ".join(str(counts[s]) for s in (*statuses, "total")) + " |"
+        )
+    lines += [
+        f"| {markdown_cell(category)} | " + " | ".join("-" for _ in statuses[:-1]) + " | crashed | - |"
+        for category in result.crashed
+    ]
+    lines += failures_markdown(result) or ["", f"All {result.stage} outcomes succeeded."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,73 @@
+"""The shape every per-item outcome shares: who (category, name), what happened (status) and, if it failed, why.
+
+:class:`~airnub_prefect_starter.ingestion.outcome.ItemOutcome` (ingestion),
+:class:`~airnub_prefect_starter.processing.outcome.DatasetOutcome` (processing) and
+:class:`~airnub_prefect_starter.analysis.outcome.AnalysisOutcome` (analysis) inherit :class:`Outcome` for
+``failed``, ``failure``, the frame of their ``--json`` summary and their console row. It is a plain mixin, not a
+dataclass base, so each outcome keeps its own field order (positional construction, ``repr``, equality) and
+pickles as a plain dataclass: the outcomes cross process boundaries as results of Prefect tasks (Dask workers
+included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Self
+
+__all__ = ["Outcome", "failure_summary"]
+
+
+class Outcome:
+    """Mixin for a frozen outcome dataclass, which declares these fields itself (``status`` as its ``Literal``)."""
+
+    category: str
+    name: str
+    status: str
+    error_type: str | None
+    error: str | None
+
+    @classmethod
+    def failure(cls, category: str, name: str, error: BaseException, **fields: Any) -> Self:
+        """A ``failed`` outcome naming the error's type and message; ``fields`` fills the outcome's own fields."""
+        build: Callable[..., Self] = cls  # the dataclass's __init__: the mixin itself declares no fields
+        return build(
+            category=category, name=name, status="failed", error_type=type(error).__name__, error=str(error), **fields
+        )
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    def as_summary(self) -> dict[str, Any]:
+        """The ``--json`` item shape of the CLI contract: ``category``, ``name``, ``status``, the outcome's
+        :meth:`summary_details`, then ``error`` (in this order: it is the order ``airnub ... --json`` prints)."""
+        return {
+            "category": self.category,
+            "name": self.name,
+            "status": self.status,
+            **self.summary_details(),
+            "error": self.error,
+        }
+
+    def summary_details(self) -> dict[str, Any]:
+        """The keys between ``status`` and ``error`` in :meth:`as_summary`; each outcome names its own."""
+        return {}
+
+    def display_row(self) -> dict[str, str]:
+        """The outcome as one row of a console table: column -> text (``category``, ``name`` and ``status``
+        first; each outcome adds its own columns and ends with the path or the error)."""
+        return {"category": self.category, "name": self.name, "status": self.status, **self.display_details()}
+
+    def display_details(self) -> dict[str, str]:
+        """The columns after ``status`` in :meth:`display_row`; each outcome names its own."""
+        return {"error": self.error or ""}
+
+
+def failure_summary(outcomes: Sequence[Outcome], noun: str, limit: int, *, with_category: bool = False) -> str:
+    """``2 of 5 <noun> failed: a: why; b: why`` naming at most ``limit`` of them (as ``category/name`` when
+    ``with_category``)."""
+    failed = [o for o in outcomes if o.failed]
+    label = (lambda o: f"{o.category}/{o.name}") if with_category else (lambda o: o.name)
+    shown = "; ".join(f"{label(o)}: {o.error}" for o in failed[:limit])
+    more = f" (+{len(failed) - limit} more)" if len(failed) > limit else ""
+    return f"{len(failed)} of {len(outcomes)} {noun} failed: {shown}{more}"
