@@ -20,6 +20,8 @@ from airnub_prefect_starter.core.store.index import ManifestIndex
 from airnub_prefect_starter.ingestion.downloads import IngestContext
 from tests.support.http_server import LoopbackHTTPServer
 
+pytest_plugins = ["tests.support.datasets"]
+
 POSTGRES_ENV = "AIRNUB_TEST_POSTGRES_URL"
 
 # Before anything imports prefect: offline, quiet, and never the developer's own ~/.prefect.

@@ -91,7 +91,6 @@ def _context(names: CategoryNames) -> dict[str, Any]:
         "files_task_name": f"Links of {names.id} ({dept.display})",
         "config_module": names.config_module,
         "check_module": names.check_module,
-        "stage_results_names": "StageFailedError, StageResult" if names.kind == "custom" else "StageResult",
     }
 
 
@@ -101,7 +100,7 @@ def plan_category(
     dept_id = check_department_id(department)
     stage = check_stage(stage)
     category = check_category_id(category)
-    chosen = check_kind(kind)
+    chosen = check_kind(kind, stage)
     package = layout.flows_dir / f"dept_{dept_id}"
     dept = DepartmentNames(dept_id, load_department_mapping(layout.config_dir).display_name(dept_id))
     manifest_path = package / dept.manifest_file
@@ -114,8 +113,9 @@ def plan_category(
     names = CategoryNames(dept, stage, category, chosen)
     plan = Plan(layout)
     known = manifest.categories(stage).get(category)
-    if known is not None and known != chosen:
-        plan.conflicts.append(f"category '{category}' of {stage} exists with --kind {known}")
+    if known is not None and (known.kind != chosen or known.flow is not None):
+        shape = f"--kind {known.kind}" + (f" and its own flow module {known.flow}" if known.flow else "")
+        plan.conflicts.append(f"category '{category}' of {stage} exists with {shape}")
         return plan
     updated = manifest.with_category(stage, category, chosen)
 

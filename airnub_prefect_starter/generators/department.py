@@ -1,4 +1,5 @@
-"""``airnub new department``: a department with three parent stage flows and nothing else to fill in yet.
+"""``airnub new department``: a department with three parent stage flows (the same shape as Project Alpha's: one
+stage runner, one stage contract per stage) and no category yet.
 
 Writes ``flows/dept_<id>/`` (package, manifest, config models, three stage flows and their category wiring),
 the three stage configs under ``configs/variables/dept_<id>/``, a test module under ``tests/flows/dept_<id>/``,
@@ -14,14 +15,15 @@ from ruamel.yaml.comments import CommentedMap
 from airnub_prefect_starter.core.config import parse_config
 from airnub_prefect_starter.core.departments import STAGES, DepartmentMapping
 from airnub_prefect_starter.generators.manifest import (
+    STAGE_BASES,
     DepartmentManifest,
     config_models_text,
-    stage_model_name,
+    stage_flow_text,
     stage_wiring_text,
 )
 from airnub_prefect_starter.generators.naming import DepartmentNames, check_department_id, check_display_name
 from airnub_prefect_starter.generators.plan import Plan, ProjectLayout
-from airnub_prefect_starter.generators.rendering import natural_key, render
+from airnub_prefect_starter.generators.rendering import render
 from airnub_prefect_starter.generators.yaml_edits import YamlDocument, add_deployments, add_mapping_entry
 from airnub_prefect_starter.stages import events as event_names
 
@@ -49,31 +51,13 @@ def plan_department(layout: ProjectLayout, department: str, display: str | None,
     plan.new_file(package / dept.manifest_file, render("department/manifest.yaml.j2", dept=dept.id))
     plan.new_file(package / f"{dept.config_models_module}.py", config_models_text(dept, empty))
     for stage in STAGES:
-        plan.new_file(
-            package / f"{dept.stage_flow(stage)}.py",
-            render(
-                "department/stage_flow.py.j2",
-                dept=dept.id,
-                stage=stage,
-                stage_flow=dept.stage_flow(stage),
-                model=stage_model_name(stage),
-                variable=dept.stage_variable(stage),
-                flow_name=f"{stage.capitalize()} ({dept.display})",
-                local_imports=sorted(
-                    [
-                        {"module": dept.config_models_module, "name": stage_model_name(stage)},
-                        {"module": f"{stage}.{dept.wiring_module}", "name": "CATEGORY_FLOWS"},
-                    ],
-                    key=lambda item: natural_key(item["module"]),
-                ),
-            ),
-        )
+        plan.new_file(package / f"{dept.stage_flow(stage)}.py", stage_flow_text(dept, stage))
         plan.new_file(package / stage / "__init__.py", "")
         plan.new_file(package / stage / f"{dept.wiring_module}.py", stage_wiring_text(dept, stage, {}))
     for stage in STAGES:
         plan.new_file(
             layout.variables_dir / dept.package / dept.stage_config_file(stage),
-            render("department/stage_config.yaml.j2", dept=dept.id, stage=stage, model=stage_model_name(stage)),
+            render("department/stage_config.yaml.j2", dept=dept.id, stage=stage, model=STAGE_BASES[stage].model),
         )
     plan_test_packages(plan, dept.package)
     stages = [{"id": stage, "flow": dept.stage_flow(stage)} for stage in STAGES]

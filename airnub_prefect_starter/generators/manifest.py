@@ -1,18 +1,24 @@
 """The department manifest ``flows/dept_<id>/categories_dept_<id>.yaml``: every category of every stage, in
 run order, with its kind. It is the source the generated wiring modules are rendered from:
 
-* ``flows/dept_<id>/config_models_dept_<id>.py``: the stage config models (one optional section per category)
-  and ``STAGE_CONFIG_MODELS``, which ``airnub config validate`` / ``variables sync`` / ``run`` look up;
+* ``flows/dept_<id>/config_models_dept_<id>.py``: the stage config models (the stage's base keys plus one optional
+  section per category) and ``STAGE_CONFIG_MODELS``, which ``airnub config validate`` / ``variables sync`` /
+  ``run`` look up;
 * ``flows/dept_<id>/<stage>/categories_dept_<id>.py``: ``CATEGORY_FLOWS``, which the parent stage flow runs.
+
+A category is its kind (``downloads``: the generator wrote it and knows its names), or a mapping that says more:
+``{kind: downloads, flow: <module>}`` when its flow module has another name, or ``{kind: manual, flow: <module>,
+model: <package.module.Model>}`` for a category written by hand (the generators wire it, never write it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from airnub_prefect_starter.core.config import load_yaml_file, parse_config
 from airnub_prefect_starter.core.departments import STAGES
@@ -25,28 +31,82 @@ from airnub_prefect_starter.generators.naming import (
 )
 from airnub_prefect_starter.generators.rendering import natural_key, render
 
-__all__ = ["CORE_MODELS", "DepartmentManifest", "config_models_text", "read_manifest", "stage_wiring_text"]
+__all__ = [
+    "CORE_MODELS",
+    "STAGE_BASES",
+    "CategoryEntry",
+    "DepartmentManifest",
+    "config_models_text",
+    "read_manifest",
+    "stage_flow_text",
+    "stage_wiring_text",
+]
 
-#: The core config model of each kind's section (``custom`` categories bring their own).
+#: The section model of each generator kind, from ``airnub_prefect_starter.ingestion.config`` (``custom``
+#: categories bring their own).
 CORE_MODELS: dict[Kind, str] = {
     "downloads": "ScheduledFileDownloadsConfig",
     "api": "PublicApiDataConfig",
     "scrape": "WebPageLinkScrapingConfig",
 }
-_STAGE_MODELS = {stage: f"{stage.capitalize()}StageConfig" for stage in STAGES}
+
+
+@dataclass(frozen=True)
+class StageNames:
+    """Where a stage's shared pieces live: its base config model, contract and outcome type."""
+
+    stage: str
+    base_model: str
+    contract: str
+    outcome: str
+
+    @property
+    def model(self) -> str:
+        """The department's stage config model: ``IngestionStageConfig``."""
+        return f"{self.stage.capitalize()}StageConfig"
+
+
+STAGE_BASES: dict[str, StageNames] = {
+    "ingestion": StageNames("ingestion", "IngestionStageBase", "INGESTION", "ItemOutcome"),
+    "processing": StageNames("processing", "ProcessingStageBase", "PROCESSING", "DatasetOutcome"),
+    "analysis": StageNames("analysis", "AnalysisStageBase", "ANALYSIS", "AnalysisOutcome"),
+}
+_IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+
+
+class CategoryEntry(BaseModel):
+    """One category of the manifest, in its long form."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Kind | Literal["manual"]
+    flow: str | None = Field(default=None, pattern=_IDENTIFIER)
+    model: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w.]*\.[A-Z]\w*$")
+
+    @model_validator(mode="after")
+    def _manual_names_everything(self) -> CategoryEntry:
+        if self.kind == "manual" and (self.flow is None or self.model is None):
+            raise ValueError("a manual category names its flow module and its section model")
+        if self.kind != "manual" and self.model is not None:
+            raise ValueError("only a manual category names its model (the kind decides it)")
+        return self
 
 
 class DepartmentManifest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     department: str
-    stages: dict[str, dict[str, Kind]]
+    stages: dict[str, dict[str, Kind | CategoryEntry]]
 
-    def categories(self, stage: str) -> dict[str, Kind]:
-        return dict(self.stages.get(stage, {}))
+    def categories(self, stage: str) -> dict[str, CategoryEntry]:
+        """The stage's categories in run order, each in the long form."""
+        return {
+            category: entry if isinstance(entry, CategoryEntry) else CategoryEntry(kind=entry)
+            for category, entry in self.stages.get(stage, {}).items()
+        }
 
     def with_category(self, stage: str, category: str, kind: Kind) -> DepartmentManifest:
-        stages = {s: self.categories(s) for s in STAGES}
+        stages = {s: dict(self.stages.get(s, {})) for s in STAGES}
         stages[stage] = {**stages[stage], category: kind}
         return DepartmentManifest(department=self.department, stages=stages)
 
@@ -67,57 +127,97 @@ def read_manifest(path: Path, department: str) -> DepartmentManifest:
     return manifest
 
 
-def stage_model_name(stage: str) -> str:
-    return _STAGE_MODELS[stage]
+def _flow_module(dept: DepartmentNames, stage: str, category: str, entry: CategoryEntry) -> str:
+    if entry.flow is not None:
+        return entry.flow
+    assert entry.kind != "manual"  # a manual entry always names its flow (validated)
+    return CategoryNames(dept, stage, category, entry.kind).flow_module
 
 
-def _category_model(names: CategoryNames) -> str:
-    if names.kind == "custom":
-        return f"{names.stage.capitalize()}{names.camel}Config"
-    return CORE_MODELS[names.kind]
+@dataclass(frozen=True)
+class _Section:
+    stage: str
+    category: str
+    model: str  # the name the generated module uses
+    module: str  # where it comes from: absolute, or relative (".ingestion.x.config_x")
+    imported: str  # the name in that module
+
+
+def _section(dept: DepartmentNames, stage: str, category: str, entry: CategoryEntry) -> _Section:
+    if entry.kind == "manual":
+        assert entry.model is not None
+        module, _, name = entry.model.rpartition(".")
+        return _Section(stage, category, name, module, name)
+    if entry.kind == "custom":
+        names = CategoryNames(dept, stage, category, entry.kind)
+        alias = f"{stage.capitalize()}{names.camel}Config"
+        return _Section(stage, category, alias, f".{stage}.{category}.{names.config_module}", f"{names.camel}Config")
+    model = CORE_MODELS[entry.kind]
+    return _Section(stage, category, model, "airnub_prefect_starter.ingestion.config", model)
 
 
 def config_models_text(dept: DepartmentNames, manifest: DepartmentManifest) -> str:
     """``config_models_dept_<id>.py`` for the manifest's categories."""
-    every = [CategoryNames(dept, s, c, k) for s in STAGES for c, k in manifest.categories(s).items()]
-    custom = sorted(
-        (n for n in every if n.kind == "custom"), key=lambda n: natural_key(f"{n.stage}.{n.id}.{n.config_module}")
-    )
-    stages: list[dict[str, Any]] = [
-        {
-            "id": stage,
-            "model": stage_model_name(stage),
-            "categories": [{"id": n.id, "model": _category_model(n)} for n in every if n.stage == stage],
-        }
-        for stage in STAGES
-    ]
+    sections = [_section(dept, s, c, e) for s in STAGES for c, e in manifest.categories(s).items()]
+    absolute: dict[str, set[str]] = {f"airnub_prefect_starter.{s}.config": {STAGE_BASES[s].base_model} for s in STAGES}
+    relative: list[_Section] = []
+    for section in sections:
+        if section.module.startswith("."):
+            relative.append(section)
+        else:
+            absolute.setdefault(section.module, set()).add(section.model)
     return render(
         "department/config_models.py.j2",
         dept=dept.id,
-        core_models=sorted({"TaskRunnerConfig", *(CORE_MODELS[n.kind] for n in every if n.kind != "custom")}),
-        custom_imports=[
+        imports=[{"module": m, "names": sorted(absolute[m])} for m in sorted(absolute)],
+        custom_imports=sorted(
+            ({"module": s.module, "model": s.imported, "alias": s.model} for s in relative),
+            key=lambda row: natural_key(row["module"]),
+        ),
+        stages=[
             {
-                "stage": n.stage,
-                "id": n.id,
-                "module": n.config_module,
-                "model": f"{n.camel}Config",
-                "alias": _category_model(n),
+                "id": stage,
+                "model": STAGE_BASES[stage].model,
+                "base": STAGE_BASES[stage].base_model,
+                "categories": [{"id": s.category, "model": s.model} for s in sections if s.stage == stage],
             }
-            for n in custom
+            for stage in STAGES
         ],
-        stages=stages,
     )
 
 
-def stage_wiring_text(dept: DepartmentNames, stage: str, categories: Mapping[str, Kind]) -> str:
+def stage_wiring_text(dept: DepartmentNames, stage: str, categories: Mapping[str, CategoryEntry]) -> str:
     """``<stage>/categories_dept_<id>.py`` wiring ``categories`` (in run order) into the stage flow."""
-    names = [CategoryNames(dept, stage, category, kind) for category, kind in categories.items()]
-    rows = [{"id": n.id, "flow_module": n.flow_module} for n in names]
+    rows = [{"id": c, "flow_module": _flow_module(dept, stage, c, e)} for c, e in categories.items()]
     return render(
         "department/stage_wiring.py.j2",
         dept=dept.id,
         stage=stage,
-        stage_flow=dept.stage_flow(stage),
+        outcome=STAGE_BASES[stage].outcome,
         imports=sorted(rows, key=lambda row: natural_key(f"{row['id']}.{row['flow_module']}")),
         categories=rows,
     )
+
+
+def stage_flow_text(dept: DepartmentNames, stage: str) -> str:
+    """``<stage>_flow_dept_<id>.py``: the parent stage flow, the same few lines for every stage of every
+    department (everything stage-specific comes from the stage's contract and config model)."""
+    names = STAGE_BASES[stage]
+    context: dict[str, Any] = {
+        "dept": dept.id,
+        "stage": stage,
+        "stage_flow": dept.stage_flow(stage),
+        "model": names.model,
+        "contract": names.contract,
+        "outcome": names.outcome,
+        "variable": dept.stage_variable(stage),
+        "flow_name": f"{stage.capitalize()} ({dept.display})",
+        "local_imports": sorted(
+            [
+                {"module": dept.config_models_module, "name": names.model},
+                {"module": f"{stage}.{dept.wiring_module}", "name": "CATEGORY_FLOWS"},
+            ],
+            key=lambda item: natural_key(item["module"]),
+        ),
+    }
+    return render("department/stage_flow.py.j2", **context)

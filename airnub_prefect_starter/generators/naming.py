@@ -14,12 +14,16 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel
 
+from airnub_prefect_starter.analysis.config import AnalysisStageBase
 from airnub_prefect_starter.core.departments import check_stage, stage_variable_name
 from airnub_prefect_starter.core.errors import ConfigError
+from airnub_prefect_starter.ingestion.config import IngestionStageBase
+from airnub_prefect_starter.processing.config import ProcessingStageBase
 
 __all__ = [
     "KINDS",
     "MAX_ID_CHARS",
+    "STAGE_KINDS",
     "CategoryNames",
     "DepartmentNames",
     "Kind",
@@ -38,8 +42,12 @@ MAX_ID_CHARS = 30
 #: The verb that starts a category's flow and task names, per kind.
 VERBS: dict[Kind, str] = {"downloads": "download", "api": "poll", "scrape": "scrape", "custom": "fetch"}
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
-#: Keys of every generated stage config: a category cannot be named like them.
-STAGE_KEYS = frozenset({"http", "task_runner", "batch_size"})
+#: The stages each kind can be added to: the four kinds fetch into the store, so they are ingestion categories.
+STAGE_KINDS: dict[str, tuple[Kind, ...]] = {"ingestion": KINDS, "processing": (), "analysis": ()}
+#: Keys of every stage config (its base model's fields): a category cannot be named like them.
+STAGE_KEYS = frozenset(
+    name for model in (IngestionStageBase, ProcessingStageBase, AnalysisStageBase) for name in model.model_fields
+)
 _DISPLAY_FORBIDDEN = re.compile(r'["\\/\x00-\x1f\x7f]')
 
 
@@ -71,11 +79,19 @@ def check_task_id(value: str) -> str:
     return _check_identifier("task", value)
 
 
-def check_kind(value: str) -> Kind:
-    for kind in KINDS:
+def check_kind(value: str, stage: str) -> Kind:
+    """``value`` if it is a kind that ``stage`` can have, else a :class:`ConfigError` saying which it can."""
+    kinds = STAGE_KINDS[check_stage(stage)]
+    for kind in kinds:
         if value == kind:
             return kind
-    raise ConfigError(f"kind '{value}': must be one of {', '.join(KINDS)}")
+    if not kinds:
+        raise ConfigError(
+            f"kind '{value}': the {stage} stage has no generator kinds yet ({', '.join(KINDS)} fetch into the store: "
+            f"they are ingestion kinds); write its category flow by hand and list it in the department manifest "
+            "as {kind: manual, flow: <flow module>, model: <section model>}"
+        )
+    raise ConfigError(f"kind '{value}': must be one of {', '.join(kinds)}")
 
 
 def check_display_name(value: str) -> str:

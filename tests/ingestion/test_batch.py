@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from airnub_prefect_starter.core.errors import IngestionFailedError, ManifestIndexError
+from airnub_prefect_starter.core.errors import ManifestIndexError
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.index import FetchRecord, IndexedObject, ManifestIndex, UnchangedMark
 from airnub_prefect_starter.ingestion.batch import BatchRuntime, _record_batch, ingest_batch, split_batches
 from airnub_prefect_starter.ingestion.config import FileToAcquire
+from airnub_prefect_starter.ingestion.contract import INGESTION
 from tests.support.http_server import LoopbackHTTPServer, Route
 
 
@@ -69,12 +70,12 @@ def test_outcomes_and_failure_error_survive_pickling(
     outcomes = ingest_batch(
         "download", [FileToAcquire(name="x", url=http_server.url("/x"))], runtime(tmp_path, sqlite_url)
     )
-    error = IngestionFailedError("Project Alpha files", outcomes)
+    error = INGESTION.category_error("Project Alpha", "scheduled_file_downloads", outcomes)
 
     copy = pickle.loads(pickle.dumps(error))
 
     assert copy.outcomes == outcomes and str(copy) == str(error)
-    assert "1 of 1 items failed: x:" in str(copy)
+    assert str(copy).startswith("Project Alpha / ingestion / scheduled_file_downloads: 1 of 1 items failed: x: ")
 
 
 def test_split_batches_keeps_order_and_bounds_size() -> None:

@@ -1,13 +1,15 @@
-"""Processing and analysis results: the --json summary, counts, failure messages and pickling."""
+"""The one StageResult and the stage contract's failure errors: the --json summary, counts, messages, pickling."""
 
 from __future__ import annotations
 
 import pickle
 
-from airnub_prefect_starter.analysis.outcome import ANALYSIS_STATUSES, AnalysisOutcome
-from airnub_prefect_starter.core.errors import ConfigError, DataCategoryFailedError, DataStageFailedError
-from airnub_prefect_starter.processing.outcome import PROCESSING_STATUSES, DatasetOutcome, RawInputRef
-from airnub_prefect_starter.stages.results import DataStageResult
+from airnub_prefect_starter.analysis.contract import ANALYSIS
+from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
+from airnub_prefect_starter.core.errors import CategoryFailedError, ConfigError, StageFailedError
+from airnub_prefect_starter.processing.contract import PROCESSING
+from airnub_prefect_starter.processing.outcome import DatasetOutcome, RawInputRef
+from airnub_prefect_starter.stages.results import StageResult
 
 SHA, RAW = "a" * 64, "b" * 64
 
@@ -29,9 +31,7 @@ def built(name: str = "iris") -> DatasetOutcome:
 
 def test_processing_result_summary_lists_datasets_and_counts_every_status() -> None:
     failed = DatasetOutcome.failure("api_records", "wine", ConfigError("x.json: not valid JSON"))
-    result = DataStageResult(
-        "Project Alpha", "processing", PROCESSING_STATUSES, {"tabular_files": [built()], "api_records": [failed]}
-    )
+    result = PROCESSING.result("Project Alpha", {"tabular_files": [built()], "api_records": [failed]})
 
     summary = result.as_summary()
 
@@ -56,28 +56,29 @@ def test_processing_result_summary_lists_datasets_and_counts_every_status() -> N
 
 
 def test_analysis_result_counts_zeros_when_empty_and_fails_when_a_category_crashed() -> None:
-    result: DataStageResult[AnalysisOutcome] = DataStageResult(
-        "Project Alpha", "analysis", ANALYSIS_STATUSES, {}, {"classification_reports": "KeyError: 'x'"}
+    result: StageResult[AnalysisOutcome] = ANALYSIS.result(
+        "Project Alpha", {}, {"classification_reports": "KeyError: 'x'"}
     )
 
     assert result.counts() == {"analysed": 0, "unchanged": 0, "failed": 0, "total": 0}
     assert result.failed
-    assert str(DataStageFailedError(result)) == (
+    assert str(ANALYSIS.stage_error(result)) == (
         "Project Alpha analysis: category classification_reports crashed: KeyError: 'x'"
     )
 
 
-def test_data_stage_errors_name_failed_datasets_and_survive_pickling() -> None:
+def test_stage_errors_name_failed_datasets_and_survive_pickling() -> None:
     outcomes = [built(), DatasetOutcome.failure("tabular_files", "wine", ConfigError("wine.csv: line 1: bad header"))]
-    category_error = DataCategoryFailedError("Project Alpha / processing / tabular_files", outcomes)
-    stage_error = DataStageFailedError(
-        DataStageResult("Project Alpha", "processing", PROCESSING_STATUSES, {"tabular_files": outcomes})
-    )
+    category_error = PROCESSING.category_error("Project Alpha", "tabular_files", outcomes)
+    stage_error = PROCESSING.stage_error(PROCESSING.result("Project Alpha", {"tabular_files": outcomes}))
 
     assert str(category_error) == (
         "Project Alpha / processing / tabular_files: 1 of 2 datasets failed: wine: wine.csv: line 1: bad header"
     )
-    assert str(stage_error) == "Project Alpha processing: 1 of 2 datasets failed: wine: wine.csv: line 1: bad header"
+    assert str(stage_error) == (
+        "Project Alpha processing: 1 of 2 datasets failed: tabular_files/wine: wine.csv: line 1: bad header"
+    )
+    assert isinstance(category_error, CategoryFailedError) and isinstance(stage_error, StageFailedError)
     for error in (category_error, stage_error):
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error) and str(copy) == str(error)

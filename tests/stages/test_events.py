@@ -8,17 +8,17 @@ import pickle
 import pytest
 
 from airnub_prefect_starter.core.errors import ConfigError
+from airnub_prefect_starter.ingestion.contract import INGESTION, objects_stored_payload
 from airnub_prefect_starter.ingestion.outcome import ItemOutcome
+from airnub_prefect_starter.processing.contract import PROCESSING, datasets_built_payload
 from airnub_prefect_starter.processing.outcome import DatasetOutcome
 from airnub_prefect_starter.stages.events import (
     DATASETS_BUILT,
     EVENT_NAMES,
     MAX_PAYLOAD_ITEMS,
     OBJECTS_STORED,
-    datasets_built_payload,
     department_resource,
     department_resource_id,
-    objects_stored_payload,
 )
 
 
@@ -126,3 +126,13 @@ def test_item_outcome_with_data_source_survives_pickle() -> None:
     original = outcome("a", "stored", "a" * 64)
 
     assert pickle.loads(pickle.dumps(original)) == original
+
+
+def test_each_contract_names_its_event_and_the_last_stage_emits_none() -> None:
+    from airnub_prefect_starter.analysis.contract import ANALYSIS
+
+    assert (INGESTION.event, PROCESSING.event, ANALYSIS.event) == (OBJECTS_STORED, DATASETS_BUILT, None)
+    assert INGESTION.payload([outcome("a", "stored", "1" * 64)]) == objects_stored_payload(
+        "ingestion", [outcome("a", "stored", "1" * 64)]
+    )
+    assert ANALYSIS.payload([]) is None

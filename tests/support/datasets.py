@@ -1,4 +1,5 @@
-"""Fixtures for the data-science tests: scikit-learn's bundled CSVs, a wine JSON response, written datasets."""
+"""Dataset fixtures (a pytest plugin of the root conftest): scikit-learn's bundled CSVs, a wine JSON response, written
+datasets. Used by the data_science, processing and analysis tests."""
 
 from __future__ import annotations
 
