@@ -179,10 +179,10 @@ def test_new_category_wires_the_flow_model_and_config_section(new: Callable[...,
 
 def test_new_category_twice_reports_everything_unchanged(new: Callable[..., Result], project: Path) -> None:
     assert new("department", "beta").exit_code == 0
-    assert new("category", "beta", "processing", "checks", "--kind", "custom").exit_code == 0
+    assert new("category", "beta", "ingestion", "checks", "--kind", "custom").exit_code == 0
     after_first = tree_fingerprint(project)
 
-    again = new("category", "beta", "processing", "checks", "--kind", "custom")
+    again = new("category", "beta", "ingestion", "checks", "--kind", "custom")
 
     assert again.exit_code == 0, again.stderr
     assert {action for action, _ in file_lines(again)} == {"unchanged"}
@@ -192,12 +192,63 @@ def test_new_category_twice_reports_everything_unchanged(new: Callable[..., Resu
 def test_new_category_refuses_a_department_the_generator_did_not_make(
     new: Callable[..., Result], project: Path
 ) -> None:
+    (project / "flows" / "dept_gamma").mkdir()
+    (project / "flows" / "dept_gamma" / "__init__.py").write_text('DEPARTMENT = "gamma"\n')
     before = tree_fingerprint(project)
 
-    result = new("category", "project_alpha", "ingestion", "extra", "--kind", "api")
+    result = new("category", "gamma", "ingestion", "extra", "--kind", "api")
 
     assert result.exit_code == 2
-    assert "department 'project_alpha' was not made by `airnub new department`" in result.stderr
+    assert "department 'gamma' was not made by `airnub new department`" in result.stderr
+    assert tree_fingerprint(project) == before
+
+
+def test_new_category_refuses_ingestion_kinds_in_the_later_stages(new: Callable[..., Result], project: Path) -> None:
+    assert new("department", "beta").exit_code == 0
+    before = tree_fingerprint(project)
+
+    result = new("category", "beta", "processing", "station_api", "--kind", "api")
+
+    assert result.exit_code == 2
+    assert "kind 'api': the processing stage has no generator kinds yet" in result.stderr
+    assert tree_fingerprint(project) == before
+
+
+def test_new_category_adds_to_project_alpha_and_keeps_its_hand_written_categories(
+    new: Callable[..., Result], project: Path
+) -> None:
+    result = new("category", "project_alpha", "ingestion", "extra_files", "--url", "http://127.0.0.1:9/x/extra.csv")
+
+    assert result.exit_code == 0, result.stderr
+    flows = project / "flows" / "dept_project_alpha"
+    manifest = yaml.safe_load((flows / "categories_dept_project_alpha.yaml").read_text())
+    assert list(manifest["stages"]["ingestion"]) == [
+        "scheduled_file_downloads",
+        "public_api_data",
+        "web_page_link_scraping",
+        "extra_files",
+    ]
+    assert manifest["stages"]["processing"]["tabular_files"]["kind"] == "manual"
+    wiring = (flows / "ingestion" / "categories_dept_project_alpha.py").read_text()
+    assert '"scheduled_file_downloads": download_scheduled_files_flow_dept_project_alpha,' in wiring
+    assert '"extra_files": download_extra_files_flow_dept_project_alpha,' in wiring
+    models = (flows / "config_models_dept_project_alpha.py").read_text()
+    assert "    extra_files: ScheduledFileDownloadsConfig | None = None\n" in models
+    assert "    tabular_files: TabularFilesConfig | None = None\n" in models
+
+
+def test_new_category_refuses_to_regenerate_a_category_with_its_own_flow_module(
+    new: Callable[..., Result], project: Path
+) -> None:
+    before = tree_fingerprint(project)
+
+    result = new("category", "project_alpha", "ingestion", "scheduled_file_downloads", "--kind", "downloads")
+
+    assert result.exit_code == 2
+    assert (
+        "category 'scheduled_file_downloads' of ingestion exists with --kind downloads and its own flow module "
+        "download_scheduled_files_flow_dept_project_alpha"
+    ) in result.stderr
     assert tree_fingerprint(project) == before
 
 

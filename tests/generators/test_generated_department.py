@@ -57,8 +57,8 @@ def generate(root: Path, url: str | None) -> list[str]:
         ["task", DEPT, "ingestion", CATEGORY, TASK],
         # The other kinds, so that their templates are linted, type-checked and tested too.
         ["category", DEPT, "ingestion", "checked_files", "--kind", "custom"],
-        ["category", DEPT, "processing", "station_api", "--kind", "api"],
-        ["category", DEPT, "analysis", "portal_pages", "--kind", "scrape"],
+        ["category", DEPT, "ingestion", "station_api", "--kind", "api"],
+        ["category", DEPT, "ingestion", "portal_pages", "--kind", "scrape"],
     ]
     outputs = []
     with pytest.MonkeyPatch.context() as patch:

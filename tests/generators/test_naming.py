@@ -62,7 +62,7 @@ def test_render_refuses_python_lines_longer_than_ruff_allows() -> None:
             "department/stage_wiring.py.j2",
             dept=long_id,
             stage="processing",
-            stage_flow=f"processing_flow_dept_{long_id}",
+            outcome="DatasetOutcome",
             imports=[{"id": long_id, "flow_module": f"download_{long_id}_flow_dept_{long_id}"}],
             categories=[{"id": long_id, "flow_module": f"download_{long_id}_flow_dept_{long_id}"}],
         )
