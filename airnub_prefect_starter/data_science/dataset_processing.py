@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -32,13 +30,11 @@ from airnub_prefect_starter.core.errors import AirnubError, ConfigError, Storage
 from airnub_prefect_starter.data_science.config_ds import data_paths
 from airnub_prefect_starter.data_science.dataset_store import DatasetManifest, WrittenDataset, write_dataset
 from airnub_prefect_starter.data_science.schemas import TableSchema, schema_for, snake_case
-from airnub_prefect_starter.data_science.validation import QuarantineCode, RowProblem, check_row
+from airnub_prefect_starter.data_science.tables import ParsedTable, QuarantinedRow
+from airnub_prefect_starter.data_science.validation import RowProblem, check_row
 
 __all__ = [
     "DatasetManifest",
-    "ParsedTable",
-    "QuarantineCode",
-    "QuarantinedRow",
     "WrittenDataset",
     "app",
     "parse_records_json",
@@ -47,42 +43,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class QuarantinedRow:
-    """A row kept out of the dataset. ``line`` is the 1-based CSV line (header = 1) or the 0-based record index."""
-
-    line: int
-    code: QuarantineCode
-    reason: str
-    raw: str
-
-
-@dataclass(frozen=True, eq=False)
-class ParsedTable:
-    """The clean rows as a frame in schema column order, and every row that did not make it."""
-
-    schema: TableSchema
-    frame: pd.DataFrame
-    quarantine: tuple[QuarantinedRow, ...]
-    rows_in: int
-    source: Path
-    source_sha256: str
-    location_kind: Literal["line", "record"]
-    declared_rows: int | None = None
-
-    @property
-    def rows_out(self) -> int:
-        return len(self.frame)
-
-    @property
-    def rows_quarantined(self) -> int:
-        return len(self.quarantine)
-
-    def quarantine_counts(self) -> dict[str, int]:
-        """Quarantined rows per :data:`QuarantineCode`, sorted by code."""
-        return dict(sorted(Counter(row.code for row in self.quarantine).items()))
 
 
 class _Collector:

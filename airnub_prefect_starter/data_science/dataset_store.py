@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Literal
+from typing import Final, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -33,9 +33,7 @@ from airnub_prefect_starter import __version__
 from airnub_prefect_starter.common.utils import generate_sha256_hash, sha256_file
 from airnub_prefect_starter.core.errors import ConfigError, IntegrityError, StorageError
 from airnub_prefect_starter.data_science.schemas import Dtype, TableSchema
-
-if TYPE_CHECKING:
-    from airnub_prefect_starter.data_science.dataset_processing import ParsedTable
+from airnub_prefect_starter.data_science.tables import ParsedTable
 
 __all__ = [
     "DATASET_MANIFEST_SCHEMA_VERSION",

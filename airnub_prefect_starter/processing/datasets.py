@@ -18,7 +18,7 @@ from airnub_prefect_starter.common.utils import sha256_file
 from airnub_prefect_starter.core.errors import ConfigError, IntegrityError, StorageError
 from airnub_prefect_starter.core.store.index import open_index
 from airnub_prefect_starter.core.store.lineage import RawInput, select_raw_input
-from airnub_prefect_starter.data_science.dataset_processing import ParsedTable, parse_records_json, parse_sklearn_csv
+from airnub_prefect_starter.data_science.dataset_processing import parse_records_json, parse_sklearn_csv
 from airnub_prefect_starter.data_science.dataset_store import (
     DatasetManifest,
     dataset_manifest_path,
@@ -26,6 +26,7 @@ from airnub_prefect_starter.data_science.dataset_store import (
     write_dataset,
 )
 from airnub_prefect_starter.data_science.schemas import TableSchema, schema_for
+from airnub_prefect_starter.data_science.tables import ParsedTable
 from airnub_prefect_starter.processing.config import ApiDatasetSpec, FileDatasetSpec
 from airnub_prefect_starter.processing.outcome import DatasetOutcome, DatasetStatus, RawInputRef
 
