@@ -64,7 +64,9 @@ def main() -> None:
     parser.add_argument("--size-kib", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="rounds of curl, first run and re-run (medians)")
     parser.add_argument("--batch-size", type=int, default=250, help="the stage config's batch_size")
-    parser.add_argument("--max-concurrency", type=int, default=4, help="http.max_concurrency and per_host_limit")
+    parser.add_argument(
+        "--max-concurrency", type=int, default=4, help="task_runner.max_concurrency and http.per_host_limit"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="airnub-bench-many-"))
     try:
@@ -87,9 +89,9 @@ def main() -> None:
                         {
                             "http": {
                                 "allow_private_networks": True,
-                                "max_concurrency": args.max_concurrency,
                                 "per_host_limit": args.max_concurrency,
                             },
+                            "task_runner": {"kind": "threads", "max_concurrency": args.max_concurrency},
                             "batch_size": args.batch_size,
                             "scheduled_file_downloads": {
                                 "data_source_name": "bench",

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from airnub_prefect_starter.cli.output import EXIT_USAGE, err, fail, out
 from airnub_prefect_starter.common.settings import load_settings
@@ -35,13 +36,13 @@ def validate(
             load_department_mapping(config_dir)
         except ConfigError as exc:
             problems += 1
-            err.print(f"[red]invalid[/] {exc}", highlight=False, soft_wrap=True)
+            err.print(f"[red]invalid[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     for path in paths:
         try:
             loaded = load_stage_config_file(path)
         except ConfigError as exc:
             problems += 1
-            err.print(f"[red]invalid[/] {exc}", highlight=False, soft_wrap=True)
+            err.print(f"[red]invalid[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         else:
             out.print(
                 f"[green]ok[/] {path} -> Variable {loaded.variable_name} ({loaded.json_chars} chars)", highlight=False

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from airnub_prefect_starter.cli.output import EXIT_FAILED, fail, out, print_json
@@ -77,7 +78,7 @@ def verify(as_json: JsonFlag = False) -> None:
         print_json({"checked": report.checked, "problems": [asdict(p) for p in report.problems]})
     else:
         for problem in report.problems:
-            out.print(f"[red]{problem.kind:>8}[/] {problem.path}: {problem.detail}", highlight=False)
+            out.print(f"[red]{problem.kind:>8}[/] {escape(f'{problem.path}: {problem.detail}')}", highlight=False)
         counts = ", ".join(f"{len(report.of_kind(k))} {k}" for k in ("corrupt", "missing", "orphaned"))
         out.print(f"checked {report.checked} objects: {counts}")
     if not report.ok:

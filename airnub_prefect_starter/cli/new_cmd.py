@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from airnub_prefect_starter.cli.output import EXIT_USAGE, err, fail, out
 from airnub_prefect_starter.common.settings import load_settings
@@ -40,7 +41,7 @@ def _execute(project_dir: Path, dry_run: bool, make_plan: Callable[[ProjectLayou
         fail(str(exc))
     if plan.conflicts:
         for conflict in plan.conflicts:
-            err.print(f"[bold red]refused:[/] {conflict}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]refused:[/] {escape(conflict)}", highlight=False, soft_wrap=True)
         err.print("nothing written")
         raise typer.Exit(EXIT_USAGE)
     prefix = "would " if dry_run else ""

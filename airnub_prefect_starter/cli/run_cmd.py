@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from airnub_prefect_starter.cli.output import (
     EXIT_FAILED,
@@ -47,7 +48,7 @@ def run(
         fail(str(exc), EXIT_USAGE)
     except StageFailedError as exc:
         result, code = exc.result, EXIT_FAILED
-        err.print(f"[bold red]failed:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]failed:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     except AirnubError as exc:
         if as_json:
             print_json({"error": str(exc), "items": [], "counts": {}})

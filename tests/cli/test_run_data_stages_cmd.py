@@ -70,7 +70,10 @@ def test_run_processing_exits_one_when_a_dataset_fails_and_prints_the_table(
     result = airnub("run", "dept_project_alpha", "processing", "--config", str(config))
 
     assert result.exit_code == 1
-    assert "1 of 2 datasets failed: ghost: no raw object in the manifest index matches" in result.stderr
+    assert (
+        "1 of 2 datasets failed: tabular_files/ghost: no raw object in the manifest index matches cli_files[filename="
+        in (result.stderr)
+    )
     assert "1 built, 0 unchanged, 1 failed" in result.stdout
     assert (data_dir / "processed" / "flowers.parquet").is_file()
 

@@ -17,11 +17,11 @@ from matplotlib import image
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.common.utils import sha256_file
-from airnub_prefect_starter.core.errors import DataStageFailedError
+from airnub_prefect_starter.core.errors import StageFailedError
 from airnub_prefect_starter.data_science.modeling.metadata import MetricsFile, ModelMetadata
 from airnub_prefect_starter.processing.config import FileDatasetSpec
 from airnub_prefect_starter.processing.datasets import ProcessingRuntime, build_dataset
-from airnub_prefect_starter.stages.results import DataStageResult
+from airnub_prefect_starter.stages.results import StageResult
 from flows.dept_project_alpha.analysis_flow_dept_project_alpha import analysis_flow_dept_project_alpha
 from tests.flows.test_ingestion_flow_dept_project_alpha import artifacts_of
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
@@ -32,12 +32,12 @@ CONFIG = {"classification_reports": {"datasets": [{"name": "iris", "model": "ran
 Snapshot = dict[Path, tuple[int, bytes]]
 
 
-def run_analysis(config: dict[str, Any] | None) -> tuple[Any, DataStageResult[AnalysisOutcome]]:
+def run_analysis(config: dict[str, Any] | None) -> tuple[Any, StageResult[AnalysisOutcome]]:
     state = analysis_flow_dept_project_alpha(config=config, return_state=True)
     if state.is_completed():
         return state, state.result()
     error = state.result(raise_on_failure=False)
-    assert isinstance(error, DataStageFailedError), error
+    assert isinstance(error, StageFailedError), error
     return state, error.result
 
 

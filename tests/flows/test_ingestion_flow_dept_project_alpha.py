@@ -20,7 +20,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.variables import Variable
 
-from airnub_prefect_starter.core.errors import StageFailedError
+from airnub_prefect_starter.core.errors import ConfigError, StageFailedError
 from airnub_prefect_starter.stages.results import StageResult
 from flows.dept_project_alpha.ingestion_flow_dept_project_alpha import ingestion_flow_dept_project_alpha
 from tests.flows.conftest import ingestion_config
@@ -192,7 +192,7 @@ def test_ingestion_core_logs_reach_the_run_logs(http_server: LoopbackHTTPServer,
         while time.monotonic() < deadline and not any(BATCH_LINE.match(line) for line in core_lines):
             time.sleep(0.5)
             logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=runs)))
-            core_lines = [log.message for log in logs if log.name.startswith("airnub_prefect_starter.core")]
+            core_lines = [log.message for log in logs if log.name.startswith("airnub_prefect_starter.ingestion")]
     assert any(BATCH_LINE.match(line) for line in core_lines), core_lines
 
 
@@ -205,7 +205,8 @@ def test_ingestion_respects_per_host_limit(http_server: LoopbackHTTPServer, data
         for i in range(12)
     ]
     config = ingestion_config(http_server, scheduled_file_downloads=files_section(*items))
-    config["http"].update({"max_concurrency": 6, "per_host_limit": 2})
+    config["http"]["per_host_limit"] = 2
+    config["task_runner"] = {"kind": "threads", "max_concurrency": 6}
     config["batch_size"] = 2
 
     state, result = run_ingestion(config)
@@ -229,3 +230,15 @@ def test_ingestion_runs_only_selected_categories(
 
     assert state.is_completed()
     assert http_server.hits["/never.csv"] == 0
+
+
+def test_the_old_concurrency_key_names_its_new_place(http_server: LoopbackHTTPServer, data_dir: Path) -> None:
+    config = ingestion_config(http_server)
+    config["http"]["max_concurrency"] = 6
+
+    state = ingestion_flow_dept_project_alpha(config=config, return_state=True)
+
+    assert state.is_failed()
+    error = state.result(raise_on_failure=False)
+    assert isinstance(error, ConfigError)
+    assert "http: max_concurrency has moved: set task_runner.max_concurrency in the stage config instead" in str(error)

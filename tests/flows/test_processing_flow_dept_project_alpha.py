@@ -17,9 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 from prefect.variables import Variable
 
-from airnub_prefect_starter.core.errors import DataStageFailedError
+from airnub_prefect_starter.core.errors import StageFailedError
 from airnub_prefect_starter.processing.outcome import DatasetOutcome
-from airnub_prefect_starter.stages.results import DataStageResult
+from airnub_prefect_starter.stages.results import StageResult
 from flows.dept_project_alpha.processing_flow_dept_project_alpha import processing_flow_dept_project_alpha
 from tests.flows.test_ingestion_flow_dept_project_alpha import artifacts_of
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
@@ -64,12 +64,12 @@ def ingest_flowers(server: LoopbackHTTPServer, csv_body: bytes = FLOWERS_CSV) ->
     ingest_raw(server, "/api/flowers", FLOWERS_JSON, data_source_name="alpha_api", name="flower_records")
 
 
-def run_processing(config: dict[str, Any] | None, **parameters: Any) -> tuple[Any, DataStageResult[DatasetOutcome]]:
+def run_processing(config: dict[str, Any] | None, **parameters: Any) -> tuple[Any, StageResult[DatasetOutcome]]:
     state = processing_flow_dept_project_alpha(config=config, return_state=True, **parameters)
     if state.is_completed():
         return state, state.result()
     error = state.result(raise_on_failure=False)
-    assert isinstance(error, DataStageFailedError), error
+    assert isinstance(error, StageFailedError), error
     return state, error.result
 
 
@@ -83,7 +83,7 @@ CLEANED_CSV = b"".join(line + b"\n" for line in FLOWERS_CSV.splitlines()[:7])  #
 @dataclass(frozen=True)
 class Run:
     state: Any
-    result: DataStageResult[DatasetOutcome]
+    result: StageResult[DatasetOutcome]
     processed: Snapshot  # the processed folder right after the run
 
     def outcome(self, name: str) -> DatasetOutcome:

@@ -8,10 +8,10 @@ from typing import Any, get_args
 import pytest
 from pydantic import BaseModel
 
-from airnub_prefect_starter.analysis.config import AnalysisStageConfig
+from airnub_prefect_starter.analysis.config import AnalysisStageBase, AnalysisStageConfig
 from airnub_prefect_starter.core.config import parse_config
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.processing.config import ApiDatasetSpec, ProcessingStageConfig
+from airnub_prefect_starter.processing.config import ApiDatasetSpec, ProcessingStageBase, ProcessingStageConfig
 from airnub_prefect_starter.registry.config_files import load_stage_config_file
 from tests.support.project_copy import REPO_ROOT
 
@@ -31,7 +31,7 @@ def test_shipped_processing_and_analysis_configs_validate_and_fit_a_variable() -
     processing = load_stage_config_file(CONFIGS / "processing_config_dept_project_alpha.yaml")
     analysis = load_stage_config_file(CONFIGS / "analysis_config_dept_project_alpha.yaml")
 
-    assert isinstance(processing.model, ProcessingStageConfig) and isinstance(analysis.model, AnalysisStageConfig)
+    assert isinstance(processing.model, ProcessingStageBase) and isinstance(analysis.model, AnalysisStageBase)
     assert processing.variable_name == "dept_project_alpha_processing_config"
     assert analysis.variable_name == "dept_project_alpha_analysis_config"
     api = processing.model.api_records
@@ -71,6 +71,11 @@ def test_shipped_processing_and_analysis_configs_validate_and_fit_a_variable() -
         ),
         (
             ProcessingStageConfig,
+            {"max_concurrency": 2},
+            "<root>: max_concurrency has moved: set task_runner.max_concurrency instead",
+        ),
+        (
+            ProcessingStageConfig,
             {"tabular_files": {"datasets": [dataset(name="Iris Data")]}},
             "tabular_files.datasets[0].name: String should match pattern",
         ),
@@ -91,6 +96,7 @@ def test_shipped_processing_and_analysis_configs_validate_and_fit_a_variable() -
         "wrong-format",
         "json-key-on-csv",
         "duplicate-name",
+        "moved-concurrency",
         "bad-name",
         "model",
         "twice",

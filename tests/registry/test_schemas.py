@@ -15,7 +15,7 @@ import pytest
 from airnub_prefect_starter.core.config import load_yaml_file, parse_config
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.registry.config_files import discover_config_files, load_stage_config_file
-from airnub_prefect_starter.registry.models import STAGE_CONFIG_MODELS, department_stage_models
+from airnub_prefect_starter.registry.models import STAGE_CONFIG_MODELS
 from airnub_prefect_starter.registry.schemas import (
     MAPPING_SCHEMA_FILE,
     SCHEMA_DIR_NAME,
@@ -24,6 +24,7 @@ from airnub_prefect_starter.registry.schemas import (
     stage_schema_file,
     write_schema_files,
 )
+from flows.dept_project_alpha.config_models_dept_project_alpha import STAGE_CONFIG_MODELS as ALPHA_MODELS
 from tests.support.project_copy import REPO_ROOT
 
 REPO_CONFIGS = REPO_ROOT / "configs"
@@ -49,12 +50,9 @@ def _errors(schema_file: str, data: Any) -> list[str]:
 
 
 def _project_wide_config_files() -> list[Path]:
-    """Shipped stage configs validated by the project-wide models (a department with its own models has none)."""
-    return [
-        path
-        for path in discover_config_files(REPO_CONFIGS)
-        if department_stage_models(path.parent.name.removeprefix("dept_")) is None
-    ]
+    """Project Alpha's shipped stage configs: they name the committed schemas, which are those of the project-wide
+    reference models (Project Alpha's generated models accept exactly what those do: tested below)."""
+    return [path for path in discover_config_files(REPO_CONFIGS) if path.parent.name == "dept_project_alpha"]
 
 
 def test_committed_schemas_match_the_models() -> None:
@@ -114,3 +112,19 @@ def test_write_schema_files_rewrites_only_changed_files(tmp_path: Path) -> None:
     assert set(first.values()) == {True}
     assert second == {path: path.name == MAPPING_SCHEMA_FILE for path in first}
     assert {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()} == render_schema_files()
+
+
+def test_project_alpha_validates_with_models_whose_schema_is_the_committed_one() -> None:
+    """Project Alpha's generated stage models and the project-wide reference models (whose JSON Schemas and
+    reference page are committed) accept exactly the same configs."""
+
+    for stage, reference in STAGE_CONFIG_MODELS.items():
+        alpha = ALPHA_MODELS[stage].model_json_schema()
+        ours = reference.model_json_schema()
+        for schema in (alpha, ours):
+            schema.pop("title", None)
+            schema.pop("description", None)
+            for field in schema["properties"].values():
+                field.pop("description", None)
+                field.pop("title", None)
+        assert alpha == ours, stage
