@@ -118,12 +118,14 @@ def run_stage(
     logger = get_run_logger()
     department = display_name(department_id, load_settings().config_dir)
     if not category_flows:
+        key = department_id.removeprefix("dept_")
         logger.info(
-            "%s %s: no categories yet (add one with `airnub new category %s %s NAME --kind ...`)",
+            "%s %s: no categories yet (list them in flows/dept_%s/categories_dept_%s.yaml; `airnub new category` "
+            "writes ingestion ones)",
             department,
             contract.name,
-            department_id,
-            contract.name,
+            key,
+            key,
         )
     runner_config = stage_config.task_runner
     concurrency = runner_config.concurrency(contract.default_concurrency)
