@@ -36,7 +36,11 @@ def test_project_alpha_wiring_is_what_the_generator_renders_from_its_manifest() 
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
 def test_a_category_added_to_project_alpha_stores_its_file(tmp_path: Path) -> None:
+    from prefect.settings import get_current_settings
+
+    api_url = str(get_current_settings().api.url)  # the session's test server: no second server to start
     root = copy_project(tmp_path / "project")
     body = b"day,value\nmon,1\ntue,2\n"
     with LoopbackHTTPServer() as source:
@@ -67,6 +71,7 @@ def test_a_category_added_to_project_alpha_stores_its_file(tmp_path: Path) -> No
             "--json",
             AIRNUB_DATA_DIR=str(tmp_path / "data"),
             PREFECT_HOME=str(tmp_path / "prefect-home"),
+            PREFECT_API_URL=api_url,
             PREFECT_SERVER_ANALYTICS_ENABLED="false",
         )
 
