@@ -4,7 +4,7 @@ figures and report, and their lineage."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from airnub_prefect_starter.stages.outcomes import Outcome
 
@@ -55,6 +55,8 @@ class AnalysisOutcome(Outcome):
             "report_html": self.report_html,
             "sources": [{"sha256": sha, "url": url} for sha, url in self.sources],
         }
+
+    NAME_COLUMN: ClassVar[str] = "dataset"
 
     def display_details(self) -> dict[str, str]:
         return {

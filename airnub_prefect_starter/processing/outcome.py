@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from airnub_prefect_starter.stages.outcomes import Outcome
 
@@ -57,6 +57,8 @@ class DatasetOutcome(Outcome):
             "quarantine_path": self.quarantine_path,
             "inputs": [i.as_summary() for i in self.inputs],
         }
+
+    NAME_COLUMN: ClassVar[str] = "dataset"
 
     def display_details(self) -> dict[str, str]:
         return {

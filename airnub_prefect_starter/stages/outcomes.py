@@ -12,7 +12,7 @@ included).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 __all__ = ["Outcome", "failure_summary"]
 
@@ -25,6 +25,9 @@ class Outcome:
     status: str
     error_type: str | None
     error: str | None
+
+    #: The heading of ``name`` in console tables (``dataset`` for the later stages).
+    NAME_COLUMN: ClassVar[str] = "name"
 
     @classmethod
     def failure(cls, category: str, name: str, error: BaseException, **fields: Any) -> Self:
@@ -54,9 +57,14 @@ class Outcome:
         return {}
 
     def display_row(self) -> dict[str, str]:
-        """The outcome as one row of a console table: column -> text (``category``, ``name`` and ``status``
+        """The outcome as one row of a console table: column -> text (``category``, the name and ``status``
         first; each outcome adds its own columns and ends with the path or the error)."""
-        return {"category": self.category, "name": self.name, "status": self.status, **self.display_details()}
+        return {
+            "category": self.category,
+            self.NAME_COLUMN: self.name,
+            "status": self.status,
+            **self.display_details(),
+        }
 
     def display_details(self) -> dict[str, str]:
         """The columns after ``status`` in :meth:`display_row`; each outcome names its own."""

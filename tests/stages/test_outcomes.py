@@ -29,7 +29,8 @@ def test_every_outcome_renders_a_console_row_starting_with_who_and_what() -> Non
 
     shown = [outcome.display_row() for outcome in rows]
 
-    assert [list(row)[:3] for row in shown] == [["category", "name", "status"]] * 3
+    headings = [list(row)[:3] for row in shown]
+    assert headings == [["category", "name", "status"]] + [["category", "dataset", "status"]] * 2
     assert shown[0] == {
         "category": "files",
         "name": "iris",
