@@ -25,7 +25,7 @@ from airnub_prefect_starter.generators.naming import DepartmentNames, check_depa
 from airnub_prefect_starter.generators.plan import Plan, ProjectLayout
 from airnub_prefect_starter.generators.rendering import render
 from airnub_prefect_starter.generators.yaml_edits import YamlDocument, add_deployments, add_mapping_entry
-from airnub_prefect_starter.stages import events as event_names
+from airnub_prefect_starter.stages.events import DATASETS_BUILT, OBJECTS_STORED, department_resource_id
 
 __all__ = ["plan_department", "plan_test_packages"]
 
@@ -109,9 +109,9 @@ def _register_deployments(plan: Plan, dept: DepartmentNames) -> None:
         "department/deployments.yaml.j2",
         dept=dept.id,
         display=dept.display,
-        objects_stored=event_names.OBJECTS_STORED,
-        datasets_built=event_names.DATASETS_BUILT,
-        resource_id=event_names.department_resource_id(dept.id),
+        objects_stored=OBJECTS_STORED,
+        datasets_built=DATASETS_BUILT,
+        resource_id=department_resource_id(dept.id),
     )
     if not document.faithful:
         plan.skip(path, "a YAML round-trip would reformat it: add the deployments by hand:\n" + snippet)
