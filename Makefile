@@ -9,6 +9,7 @@ DEV_EXTRAS  := dev,postgres,ds,dask,docs,ui
 
 # Offline-friendly Prefect defaults (each can be overridden from the environment).
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export DO_NOT_TRACK ?= 1
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_LOGGING_EXTRA_LOGGERS ?= airnub_prefect_starter
 

@@ -27,7 +27,7 @@ def validate(
         list[Path] | None, typer.Argument(help="Files to check (default: every file under configs/variables/).")
     ] = None,
 ) -> None:
-    """Validate stage configs (and the department mapping). Exit 2 if any file is invalid."""
+    """Validate stage configs (and the department mapping). Exit 2 if any file is invalid or none is found."""
     config_dir = load_settings().config_dir
     paths = files or discover_config_files(config_dir)
     problems = 0
@@ -48,8 +48,10 @@ def validate(
                 f"[green]ok[/] {path} -> Variable {loaded.variable_name} ({loaded.json_chars} chars)", highlight=False
             )
     if not paths:
-        err.print(f"no config files found under {config_dir / 'variables'}")
-    if problems:
+        err.print(
+            f"nothing to validate: no config files under {config_dir / 'variables'} (run it from the project root)"
+        )
+    if problems or not paths:
         raise typer.Exit(EXIT_USAGE)
 
 

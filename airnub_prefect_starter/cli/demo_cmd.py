@@ -77,6 +77,7 @@ def demo(
     """Start the demo source on 127.0.0.1, sync the Variables, run Project Alpha, and show where it all is."""
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    from airnub_prefect_starter.cli.stage_invocation import describe_prefect_api
     from airnub_prefect_starter.cli.variables_cmd import load_all_config_files, sync_variables
     from airnub_prefect_starter.demo.server import DemoSource, demo_port_from_env
 
@@ -88,6 +89,7 @@ def demo(
         fail(str(exc))
     try:
         out.print(f"Demo source serving real datasets at [bold]{source.base_url}[/]")
+        err.print(describe_prefect_api(), highlight=False, markup=False, soft_wrap=True)
         demo_files = [_rebased(f, source.base_url) for f in files if f.department == DEMO_DEPARTMENT]
         synced = sync_variables(demo_files, dry_run=False, overwrite=True, show_diff=False)
         out.print("Prefect Variables: " + ", ".join(f"{name} ({status})" for name, status in synced.items()))

@@ -13,7 +13,7 @@ from airnub_prefect_starter.cli import blocks_cmd, config_cmd, manifest_cmd, new
 from airnub_prefect_starter.cli.demo_cmd import demo
 from airnub_prefect_starter.cli.run_cmd import run
 
-__all__ = ["app"]
+__all__ = ["app", "find_project_root"]
 
 app = typer.Typer(
     name="airnub",
@@ -28,6 +28,14 @@ app.add_typer(blocks_cmd.app, name="blocks")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(manifest_cmd.app, name="manifest")
 app.add_typer(new_cmd.app, name="new")
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest folder from ``start`` upwards holding both ``flows/`` and ``configs/`` (a project checkout)."""
+    for folder in (start, *start.parents):
+        if (folder / "flows").is_dir() and (folder / "configs").is_dir():
+            return folder
+    return None
 
 
 def _version(value: bool) -> None:
@@ -48,6 +56,12 @@ def main(
     """Offline-friendly Prefect defaults; each can be overridden from the environment."""
     if data_dir is not None:
         os.environ["AIRNUB_DATA_DIR"] = str(data_dir)
+    # Inside a project checkout, the same Prefect home as `make demo` (unless a home or an API is chosen already):
+    # a bare `airnub run` then finds the Variables `make demo` set, instead of migrating a fresh ~/.prefect.
+    project = find_project_root(Path.cwd())
+    if project is not None and not {"PREFECT_HOME", "PREFECT_API_URL"} & set(os.environ):
+        os.environ["PREFECT_HOME"] = str(project / ".prefect")
+    os.environ.setdefault("DO_NOT_TRACK", "1")  # Prefect's SDK telemetry: no notice, no .sdk_telemetry/ folder
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "airnub_prefect_starter")
     # The package's log lines outside a run (e.g. the demo source starting) stay on the console only.

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from airnub_prefect_starter.cli.output import EXIT_FAILED, fail, out, print_json
+from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_USAGE, fail, out, print_json
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.store.cas import MANIFEST_SUFFIX
 from airnub_prefect_starter.core.store.index import ManifestIndex
@@ -24,7 +24,16 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
 def _index() -> ManifestIndex:
-    return ManifestIndex(load_settings().resolved_index_url)
+    """The manifest index to read; a SQLite index that does not exist is exit 2, and is not created (these
+    commands only read)."""
+    url = load_settings().resolved_index_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).expanduser().is_file():
+        fail(
+            f"nothing to read: no manifest index at {url.removeprefix('sqlite:///')} (run ingestion first, e.g. "
+            "`make demo`, or point AIRNUB_DATA_DIR / AIRNUB_INDEX_URL at an existing one)",
+            EXIT_USAGE,
+        )
+    return ManifestIndex(url)
 
 
 @app.command("list")

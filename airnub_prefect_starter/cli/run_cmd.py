@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.markup import escape
@@ -18,6 +18,7 @@ from airnub_prefect_starter.cli.output import (
     print_json,
     stage_table,
 )
+from airnub_prefect_starter.cli.stage_request import check_stage_request
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError, StageFailedError
 from airnub_prefect_starter.stages.results import StageResult
 
@@ -36,16 +37,19 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON summary on stdout.")] = False,
 ) -> None:
     """Run a stage flow. Exit 0 when every item succeeded, 1 when some failed, 2 on bad config or usage."""
-    from airnub_prefect_starter.cli.stage_invocation import load_config_file, run_stage
+    try:
+        check_stage_request(department, stage, category)  # typos fail here, before Prefect is even imported
+    except ConfigError as exc:
+        _fail_usage(exc, as_json)
+    from airnub_prefect_starter.cli.stage_invocation import describe_prefect_api, load_config_file, run_stage
 
     try:
         stage_config = load_config_file(config, stage, department) if config else None
+        err.print(describe_prefect_api(), highlight=False, markup=False, soft_wrap=True)
         result = run_stage(department, stage, stage_config, category)
         code = EXIT_OK
     except ConfigError as exc:
-        if as_json:
-            print_json({"error": str(exc), "items": [], "counts": {}})
-        fail(str(exc), EXIT_USAGE)
+        _fail_usage(exc, as_json)
     except StageFailedError as exc:
         result, code = exc.result, EXIT_FAILED
         err.print(f"[bold red]failed:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
@@ -55,6 +59,12 @@ def run(
         fail(str(exc), EXIT_FAILED)
     _report(result, as_json)
     raise typer.Exit(code)
+
+
+def _fail_usage(error: ConfigError, as_json: bool) -> NoReturn:
+    if as_json:
+        print_json({"error": str(error), "items": [], "counts": {}})
+    fail(str(error), EXIT_USAGE)
 
 
 def _report(result: object, as_json: bool) -> None:

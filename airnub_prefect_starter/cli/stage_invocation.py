@@ -2,37 +2,50 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any, cast
 
 from prefect import Flow
 from prefect.client.schemas.objects import State
 
+from airnub_prefect_starter.cli.stage_request import stage_module
 from airnub_prefect_starter.core.config import load_yaml_file, parse_config
-from airnub_prefect_starter.core.departments import check_stage, department_id
+from airnub_prefect_starter.core.departments import department_id
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.registry.config_files import stage_config_model
 from airnub_prefect_starter.tasks import prefect_compat
 
-__all__ = ["load_config_file", "resolve_stage_flow", "run_stage"]
+__all__ = [
+    "describe_prefect_api",
+    "load_config_file",
+    "resolve_stage_flow",
+    "run_stage",
+]
 
 
 def resolve_stage_flow(department: str, stage: str) -> Flow[..., Any]:
     """The parent flow ``flows.dept_<id>.<stage>_flow_dept_<id>:<stage>_flow_dept_<id>``."""
-    key = department_id(department)
-    check_stage(stage)
-    module_name = f"flows.dept_{key}.{stage}_flow_dept_{key}"
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            raise ConfigError(f"department '{key}' has no {stage} flow ({module_name} not found)") from None
-        raise
-    flow = getattr(module, f"{stage}_flow_dept_{key}", None)
+    module = stage_module(department, stage)
+    name = f"{stage}_flow_dept_{department_id(department)}"
+    flow = getattr(module, name, None)
     if not isinstance(flow, Flow):
-        raise ConfigError(f"{module_name} defines no flow named {stage}_flow_dept_{key}")
+        raise ConfigError(f"{module.__name__} defines no flow named {name}")
     return flow
+
+
+def describe_prefect_api() -> str:
+    """Which Prefect API a run here will use: the configured one, or a local one started for the run."""
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings()
+    if settings.api.url:
+        return f"Prefect API: {settings.api.url}"
+    fresh = not (settings.home / "prefect.db").exists()
+    return (
+        f"Prefect API: none configured; starting a local one (PREFECT_HOME={settings.home}"
+        + ("; the first run sets up its database, about 15 s" if fresh else "")
+        + ")..."
+    )
 
 
 def load_config_file(path: Path, stage: str, department: str | None = None) -> dict[str, Any]:

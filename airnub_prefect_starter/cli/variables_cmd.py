@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from airnub_prefect_starter.cli.output import EXIT_USAGE, err, out
+from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_USAGE, err, out
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.registry.config_files import StageConfigFile, discover_config_files, load_stage_config_file
@@ -63,7 +63,7 @@ def sync(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace Variables whose value differs.")] = False,
 ) -> None:
     """Validate every YAML under configs/variables/ (exit 2, nothing set, if any is invalid), then set the
-    Variables and show what changed."""
+    Variables and show what changed. Exit 1 when a Variable differs from its file and --overwrite is not given."""
     try:
         files = load_all_config_files()
     except ConfigError as exc:
@@ -79,3 +79,7 @@ def sync(
             "changed": f" ({verb} updated)",
         }
         out.print(f"{status:>9}  {name}{note.get(status, '')}", highlight=False)
+    differs = [name for name, status in outcome.items() if status == "differs"]
+    if differs:
+        err.print(f"not applied: {', '.join(differs)} differ from their files; use --overwrite", highlight=False)
+        raise typer.Exit(EXIT_FAILED)

@@ -7,9 +7,11 @@ Every model is frozen with ``extra="forbid"``: a typo is an error, not a silentl
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -24,6 +26,7 @@ __all__ = [
     "Regex",
     "StorageBase",
     "TaskRunnerConfig",
+    "did_you_mean",
     "format_validation_error",
     "load_yaml_file",
     "parse_config",
@@ -122,14 +125,52 @@ def _loc_to_path(loc: tuple[int | str, ...]) -> str:
     return path or "<root>"
 
 
-def format_validation_error(source: str, error: ValidationError) -> str:
-    """``<source>: <key.path[2].x>: <problem>`` for each error, joined with ``; `` on one line."""
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to ``name``, or nothing when none is close."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model whose field sits at ``loc`` (walking fields, lists and dicts), if the path leads to one."""
+    current: Any = model
+    for part in loc:
+        candidates = [current]
+        found = None
+        while candidates:
+            node = candidates.pop()
+            if isinstance(node, type) and issubclass(node, BaseModel):
+                if isinstance(part, str) and part in node.model_fields:
+                    found = node.model_fields[part].annotation
+                    break
+                continue
+            if isinstance(part, int) or get_origin(node) is dict:
+                args = get_args(node)
+                if args:
+                    found = args[-1]
+                    break
+            candidates.extend(get_args(node))
+        if found is None:
+            return None
+        current = found
+    for node in [current, *get_args(current)]:
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            return node
+    return None
+
+
+def format_validation_error(source: str, error: ValidationError, model: type[BaseModel] | None = None) -> str:
+    """``<source>: <key.path[2].x>: <problem>`` for each error, joined with ``; `` on one line. With ``model``, an
+    unknown key names the closest known one."""
     problems = []
     for item in error.errors(include_url=False):
         message = item["msg"].removeprefix("Value error, ")
+        loc = tuple(item["loc"])
         if item["type"] == "extra_forbidden":
-            message = "unknown key (typo?)"
-        problems.append(f"{source}: {_loc_to_path(tuple(item['loc']))}: {message}")
+            parent = _model_at(model, loc[:-1]) if model is not None else None
+            hint = did_you_mean(str(loc[-1]), parent.model_fields) if parent is not None and loc else ""
+            message = f"unknown key{hint or ' (typo?)'}"
+        problems.append(f"{source}: {_loc_to_path(loc)}: {message}")
     return "; ".join(problems)
 
 
@@ -140,7 +181,7 @@ def parse_config(model: type[M], data: Any, source: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(source, exc)) from None
+        raise ConfigError(format_validation_error(source, exc, model)) from None
 
 
 def load_yaml_file(path: Path) -> Any:

@@ -11,17 +11,27 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
-from airnub_prefect_starter.core.errors import CategoryFailedError, StageFailedError
+from airnub_prefect_starter.core.config import did_you_mean
+from airnub_prefect_starter.core.errors import CategoryFailedError, ConfigError, StageFailedError
 from airnub_prefect_starter.stages.artifacts import Artifact
 from airnub_prefect_starter.stages.outcomes import failure_summary
 from airnub_prefect_starter.stages.results import OutcomeT, StageResult
 
-__all__ = ["StageContract", "category_scope"]
+__all__ = ["StageContract", "category_scope", "check_categories"]
 
 
 def category_scope(department: str, stage: str, category: str) -> str:
     """``Project Alpha / ingestion / public_api_data``: how logs, progress and errors name a category run."""
     return f"{department} / {stage} / {category}"
+
+
+def check_categories(categories: Sequence[str] | None, known: Sequence[str]) -> None:
+    """:class:`ConfigError` when ``categories`` names a category the stage does not have (with the closest one)."""
+    unknown = sorted(set(categories or ()) - set(known))
+    if unknown:
+        hint = did_you_mean(unknown[0], known) if len(unknown) == 1 else ""
+        known_text = ", ".join(known) or "none yet, see `airnub new category`"
+        raise ConfigError(f"categories: unknown {', '.join(unknown)}{hint} (known: {known_text})")
 
 
 def _no_artifacts(category: str, result: StageResult[Any]) -> list[Artifact]:

@@ -20,13 +20,13 @@ from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.config import TaskRunnerConfig, parse_config
 from airnub_prefect_starter.core.departments import display_name, stage_variable_name
 from airnub_prefect_starter.core.errors import CategoryFailedError, ConfigError
-from airnub_prefect_starter.stages.contract import StageContract
+from airnub_prefect_starter.stages.contract import StageContract, check_categories
 from airnub_prefect_starter.stages.results import OutcomeT, StageResult
 from airnub_prefect_starter.tasks.artifacts import publish_artifacts
 from airnub_prefect_starter.tasks.events import emit_stage_event
 from airnub_prefect_starter.tasks.task_runners import build_task_runner, stage_dask_cluster
 
-__all__ = ["StageConfig", "check_categories", "load_stage_config", "run_categories", "run_category_flow", "run_stage"]
+__all__ = ["StageConfig", "load_stage_config", "run_categories", "run_category_flow", "run_stage"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -49,14 +49,6 @@ def load_stage_config(model: type[M], department: str, stage: str, config: Mappi
     if value is None:
         raise ConfigError(f"Prefect Variable '{name}' is not set: run `airnub variables sync` or pass a config")
     return parse_config(model, value, f"Prefect Variable '{name}'")
-
-
-def check_categories(categories: Sequence[str] | None, known: Sequence[str]) -> None:
-    """:class:`ConfigError` when ``categories`` names a category the stage does not have."""
-    unknown = sorted(set(categories or ()) - set(known))
-    if unknown:
-        known_text = ", ".join(known) or "none yet, see `airnub new category`"
-        raise ConfigError(f"categories: unknown {', '.join(unknown)} (known: {known_text})")
 
 
 def run_category_flow(
