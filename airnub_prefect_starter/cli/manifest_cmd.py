@@ -63,20 +63,31 @@ def list_objects(
 
 
 @app.command("show")
-def show(sha256: Annotated[str, typer.Argument(help="A sha256 or a unique prefix (at least 6 characters).")]) -> None:
-    """Print an object's manifest and every URL that served it."""
+def show(
+    sha256: Annotated[str, typer.Argument(help="A sha256 or a unique prefix (at least 6 characters).")],
+    source: Annotated[str | None, typer.Option("--source", help="Only the copy in this data_source_name.")] = None,
+) -> None:
+    """Print the content's manifest and every URL that served it, once per data source that stores it:
+    ``{"sha256": ..., "objects": [{"object", "path", "manifest", "sources"}, ...]}``. Exit 2 when nothing or
+    more than one content matches."""
     if len(sha256) < 6:
         fail("give at least 6 characters of the sha256")
     index = _index()
-    matches = index.find_objects(sha256)
-    if len(matches) != 1:
-        fail(f"{len(matches)} objects match '{sha256}'" + ("" if matches else " (see `airnub manifest list`)"))
-    obj = matches[0]
-    path = Path(obj.storage_base) / obj.relative_path
-    manifest_path = path.with_name(path.name + MANIFEST_SUFFIX)
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else None
-    sources = [asdict(s) for s in index.sources_of(obj.data_source_name, obj.sha256)]
-    print_json({"object": asdict(obj), "path": str(path), "manifest": manifest, "sources": sources})
+    matches = [o for o in index.find_objects(sha256) if source is None or o.data_source_name == source]
+    contents = sorted({o.sha256 for o in matches})
+    if not contents:
+        where = f" in data source '{source}'" if source else ""
+        fail(f"no object matches '{sha256}'{where} (see `airnub manifest list`)")
+    if len(contents) > 1:
+        fail(f"{len(contents)} different objects match '{sha256}': {', '.join(contents)}; give more characters")
+    objects = []
+    for obj in matches:
+        path = Path(obj.storage_base) / obj.relative_path
+        manifest_path = path.with_name(path.name + MANIFEST_SUFFIX)
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else None
+        sources = [asdict(s) for s in index.sources_of(obj.data_source_name, obj.sha256)]
+        objects.append({"object": asdict(obj), "path": str(path), "manifest": manifest, "sources": sources})
+    print_json({"sha256": contents[0], "objects": objects})
 
 
 @app.command("verify")

@@ -14,6 +14,7 @@ from airnub_prefect_starter.core.departments import department_id
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.registry.config_files import stage_config_model
 from airnub_prefect_starter.tasks import prefect_compat
+from airnub_prefect_starter.tasks.stage_runner import load_stage_config
 
 __all__ = [
     "describe_prefect_api",
@@ -60,6 +61,8 @@ def run_stage(department: str, stage: str, config: dict[str, Any] | None, catego
     """Run the stage flow; return its result, or raise the error that failed it (typed when it is ours)."""
     prefect_compat.install()  # the CLI is an entry point: sub-flow runs end when their body ends
     flow = resolve_stage_flow(department, stage)
+    if config is None:  # a missing or invalid Variable is one line here, not a traceback from inside a flow run
+        load_stage_config(stage_config_model(stage, department), department, stage, None)
     parameters: dict[str, Any] = {"config": config}
     if categories:
         parameters["categories"] = categories

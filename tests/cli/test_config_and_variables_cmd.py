@@ -87,6 +87,30 @@ def test_variables_sync_sets_shows_changes_and_respects_overwrite(
     again = airnub("variables", "sync")
 
     assert "differs" in without.stdout and "--overwrite" in without.stdout
+    assert without.exit_code == 1 and f"not applied: {VARIABLE} differ" in without.stderr
+    assert (dry.exit_code, applied.exit_code, again.exit_code) == (0, 0, 0)
     assert "would be updated" in dry.stdout and '"before": true' in dry.stderr
     assert "changed" in applied.stdout and Variable.get(VARIABLE) == expected
     assert f"unchanged  {VARIABLE}" in again.stdout
+
+
+def test_config_validate_with_nothing_to_validate_exits_two(
+    airnub: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRNUB_CONFIG_DIR", str(tmp_path / "no-configs-here"))
+
+    result = airnub("config", "validate")
+
+    assert result.exit_code == 2
+    assert "nothing to validate: no config files under" in result.stderr
+    assert not (tmp_path / "no-configs-here").exists()
+
+
+def test_config_errors_suggest_the_closest_key(airnub: Callable[..., Result], config_dir: Path) -> None:
+    path = config_dir / INGESTION
+    path.write_text(path.read_text().replace("public_api_data:", "public_api_dta:"))
+
+    result = airnub("config", "validate", str(path))
+
+    assert result.exit_code == 2
+    assert "public_api_dta: unknown key (did you mean 'public_api_data'?)" in result.stderr

@@ -82,3 +82,21 @@ def test_run_exits_two_on_invalid_config_naming_the_key(
 def test_run_exits_two_on_unknown_department_or_stage(airnub: Callable[..., Result], data_dir: Path) -> None:
     assert airnub("run", "nope", "ingestion").exit_code == 2
     assert airnub("run", "project_alpha", "cooking").exit_code == 2
+
+
+def test_typos_fail_fast_naming_the_closest_category_or_department(
+    airnub: Callable[..., Result], data_dir: Path
+) -> None:
+    category = airnub("run", "project_alpha", "ingestion", "--category", "public_api_dta", "--json")
+    department = airnub("run", "project_alpah", "ingestion")
+
+    assert category.exit_code == 2
+    assert json.loads(category.stdout)["error"] == (
+        "categories: unknown public_api_dta (did you mean 'public_api_data'?) "
+        "(known: scheduled_file_downloads, public_api_data, web_page_link_scraping)"
+    )
+    assert "Prefect API" not in category.stderr  # refused before any Prefect API was chosen or started
+    assert department.exit_code == 2
+    assert "department 'project_alpah': unknown (did you mean 'project_alpha'?) (known: project_alpha" in (
+        department.stderr
+    )

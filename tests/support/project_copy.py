@@ -50,21 +50,24 @@ def tree_fingerprint(root: Path) -> dict[str, str]:
     return found
 
 
-def project_env(project: Path, **extra: str) -> dict[str, str]:
-    """This process's environment with ``project`` first on the import path and no AIRNUB_* overrides."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRNUB_", "PYTEST_"))}
+def project_env(project: Path, *, drop: tuple[str, ...] = (), **extra: str) -> dict[str, str]:
+    """This process's environment with ``project`` first on the import path, no AIRNUB_* overrides and no
+    variable starting with one of ``drop``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRNUB_", "PYTEST_", *drop))}
     env["PYTHONPATH"] = str(project)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(extra)
     return env
 
 
-def run_python(project: Path, *args: str, timeout: float = 240, **env: str) -> subprocess.CompletedProcess[str]:
-    """``python <args>`` with this interpreter, inside ``project``."""
+def run_python(
+    project: Path, *args: str, timeout: float = 240, drop_env: tuple[str, ...] = (), **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``python <args>`` with this interpreter, inside ``project`` (without the variables ``drop_env`` starts)."""
     return subprocess.run(
         [sys.executable, *args],
         cwd=project,
-        env=project_env(project, **env),
+        env=project_env(project, drop=drop_env, **env),
         capture_output=True,
         text=True,
         timeout=timeout,
