@@ -9,11 +9,9 @@ import time
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
-from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_OK, err, fail, out, stage_table
-from airnub_prefect_starter.common.progress import ProgressEvent, listening
+from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_OK, err, fail, live_progress, out, print_stage
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.errors import AirnubError, StageFailedError
 from airnub_prefect_starter.ingestion.outcome import ItemOutcome
@@ -39,28 +37,12 @@ def _rebased(file: StageConfigFile, base_url: str) -> StageConfigFile:
     return StageConfigFile(file.path, file.department, file.stage, file.variable_name, json.loads(text), file.model)
 
 
-class _LiveProgress:
-    """Rich progress bars fed by the flows' in-process progress events."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.tasks: dict[str, TaskID] = {}
-
-    def __call__(self, event: ProgressEvent) -> None:
-        if event.scope not in self.tasks:
-            self.tasks[event.scope] = self.progress.add_task(event.scope, total=event.total)
-        self.progress.update(self.tasks[event.scope], completed=event.done)
-
-
 def _run_stage(stage: str) -> tuple[Any, float]:
     """Run one stage from its Variable with live progress; its result (also when it failed) and wall time."""
     from airnub_prefect_starter.cli.stage_invocation import run_stage
 
-    progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
-    )
     started = time.monotonic()
-    with progress, listening(_LiveProgress(progress)):
+    with live_progress():
         try:
             result: Any = run_stage(DEMO_DEPARTMENT, stage, None, None)
         except StageFailedError as exc:
@@ -82,6 +64,7 @@ def demo(
     from airnub_prefect_starter.demo.server import DemoSource, demo_port_from_env
 
     settings = load_settings()
+    data_dir = settings.resolved_data_dir
     try:
         files = load_all_config_files()
         source = DemoSource(port if port is not None else demo_port_from_env()).start()
@@ -96,12 +79,12 @@ def demo(
         result, seconds = _run_stage("ingestion")
     finally:
         source.stop()
-    out.print(stage_table(result, f"{result.department}: ingestion ({seconds:.1f} s)"))
+    print_stage(result, f"{result.department}: ingestion ({seconds:.1f} s)", data_dir)
     try:
         processing, processing_s = _run_stage("processing")
-        out.print(stage_table(processing, f"{processing.department}: processing ({processing_s:.1f} s)"))
+        print_stage(processing, f"{processing.department}: processing ({processing_s:.1f} s)", data_dir)
         analysis, analysis_s = _run_stage("analysis")
-        out.print(stage_table(analysis, f"{analysis.department}: analysis ({analysis_s:.1f} s)"))
+        print_stage(analysis, f"{analysis.department}: analysis ({analysis_s:.1f} s)", data_dir)
     except AirnubError as exc:
         fail(str(exc), EXIT_FAILED)
     _print_locations(settings.resolved_data_dir, settings.resolved_index_url, result, processing, analysis)

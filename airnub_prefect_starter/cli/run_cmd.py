@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -14,11 +15,13 @@ from airnub_prefect_starter.cli.output import (
     EXIT_USAGE,
     err,
     fail,
+    live_progress,
     out,
     print_json,
-    stage_table,
+    print_stage,
 )
 from airnub_prefect_starter.cli.stage_request import check_stage_request
+from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError, StageFailedError
 from airnub_prefect_starter.stages.results import StageResult
 
@@ -35,18 +38,22 @@ def run(
         list[str] | None, typer.Option("--category", help="Run only this category (repeatable).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON summary on stdout.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's INFO logs on the console.")] = False,
 ) -> None:
     """Run a stage flow. Exit 0 when every item succeeded, 1 when some failed, 2 on bad config or usage."""
     try:
         check_stage_request(department, stage, category)  # typos fail here, before Prefect is even imported
     except ConfigError as exc:
         _fail_usage(exc, as_json)
+    if not verbose:  # as `airnub demo`: progress bars and the result, Prefect's warnings and errors only
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     from airnub_prefect_starter.cli.stage_invocation import describe_prefect_api, load_config_file, run_stage
 
     try:
         stage_config = load_config_file(config, stage, department) if config else None
         err.print(describe_prefect_api(), highlight=False, markup=False, soft_wrap=True)
-        result = run_stage(department, stage, stage_config, category)
+        with live_progress(enabled=not as_json and err.is_terminal):
+            result = run_stage(department, stage, stage_config, category)
         code = EXIT_OK
     except ConfigError as exc:
         _fail_usage(exc, as_json)
@@ -72,7 +79,7 @@ def _report(result: object, as_json: bool) -> None:
     if as_json and callable(summary):
         print_json(summary())
     elif isinstance(result, StageResult):
-        out.print(stage_table(result, f"{result.department}: {result.stage}"))
+        print_stage(result, f"{result.department}: {result.stage}", load_settings().resolved_data_dir)
     elif as_json:
         print_json(result if isinstance(result, dict) else {"result": str(result)})
     else:
