@@ -21,6 +21,9 @@ from airnub_prefect_starter.generators.naming import KINDS
 
 __all__ = ["app"]
 
+#: The test runner as the Makefile installs it (`make demo` installs no test tools: `make install-dev` does).
+PYTEST = ".venv/bin/python -m pytest"
+
 app = typer.Typer(
     help="Scaffold a department, a category or a task: code, config, deployments and tests.", no_args_is_help=True
 )
@@ -98,7 +101,8 @@ def category(
     if plan.writes and not dry_run:
         key = department_id.removeprefix("dept_")
         config = plan.layout.shown(plan.layout.variables_dir / f"dept_{key}" / f"{stage}_config_dept_{key}.yaml")
-        out.print(f"next: python -m pytest {plan.layout.shown(plan.layout.tests_dir / 'flows' / f'dept_{key}')}")
+        tests = plan.layout.shown(plan.layout.tests_dir / "flows" / f"dept_{key}")
+        out.print(f"next: {PYTEST} {tests}   (`make install-dev` first if `make test` never ran)")
         out.print(f"      airnub run {key} {stage} --config {config}")
 
 
@@ -117,4 +121,4 @@ def task(
         for change in plan.writes:
             if change.path.name.startswith("test_"):
                 test = plan.layout.shown(change.path)
-                out.print(f"next: implement {task_id}; its test is a strict xfail until then: python -m pytest {test}")
+                out.print(f"next: implement {task_id}; its test is a strict xfail until then: {PYTEST} {test}")

@@ -125,7 +125,9 @@ def run_batches(
     }
     # created after the submissions, so the batches start while the API creates it
     progress_id: UUID = create_progress_artifact(  # type: ignore[assignment]  # sync call in a sync flow
-        0.0, key=artifact_key(department, runtime.category, "progress"), description=f"{scope}: items processed"
+        0.0,
+        key=artifact_key(department, label or runtime.category, "progress"),
+        description=f"{scope}: items processed",
     )
     results: dict[int, list[ItemOutcome]] = {}
     done = 0

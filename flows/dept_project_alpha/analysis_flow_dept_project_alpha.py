@@ -15,6 +15,7 @@ from airnub_prefect_starter.analysis.contract import ANALYSIS
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
 from airnub_prefect_starter.stages.results import StageResult
 from airnub_prefect_starter.tasks import prefect_compat
+from airnub_prefect_starter.tasks.run_names import run_name
 from airnub_prefect_starter.tasks.stage_runner import load_stage_config, run_stage
 from flows.dept_project_alpha import DEPARTMENT
 from flows.dept_project_alpha.analysis.categories_dept_project_alpha import (
@@ -31,6 +32,7 @@ prefect_compat.install()  # an entry point of deployments: sub-flow runs end whe
 
 @flow(
     name="Analysis (Project Alpha)",
+    flow_run_name=run_name(DEPARTMENT, "analysis"),
 )
 def analysis_flow_dept_project_alpha(
     config: dict[str, Any] | None = None,

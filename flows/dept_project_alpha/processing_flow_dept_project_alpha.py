@@ -16,6 +16,7 @@ from airnub_prefect_starter.processing.contract import PROCESSING
 from airnub_prefect_starter.processing.outcome import DatasetOutcome
 from airnub_prefect_starter.stages.results import StageResult
 from airnub_prefect_starter.tasks import prefect_compat
+from airnub_prefect_starter.tasks.run_names import run_name
 from airnub_prefect_starter.tasks.stage_runner import load_stage_config, run_stage
 from flows.dept_project_alpha import DEPARTMENT
 from flows.dept_project_alpha.config_models_dept_project_alpha import (
@@ -32,6 +33,7 @@ prefect_compat.install()  # an entry point of deployments: sub-flow runs end whe
 
 @flow(
     name="Processing (Project Alpha)",
+    flow_run_name=run_name(DEPARTMENT, "processing"),
 )
 def processing_flow_dept_project_alpha(
     config: dict[str, Any] | None = None,

@@ -306,6 +306,7 @@ def test_new_task_writes_a_stub_a_wrapper_and_a_strict_xfail_test(new: Callable[
     assert "@pytest.mark.xfail(\n    strict=True,\n    raises=NotImplementedError," in test
     assert 'reason=f"implement summarise_rows in {step.__name__}",' in test
     assert "next: implement summarise_rows" in result.stdout
+    assert ".venv/bin/python -m pytest tests/flows/dept_beta/ingestion/reports/test_summarise_rows" in result.stdout
 
 
 def test_new_task_refuses_a_category_that_does_not_exist(new: Callable[..., Result], project: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -117,3 +119,23 @@ def test_scripts_exit_2_on_bad_config(tmp_path: Path, sklearn_csv: Callable[[str
     )
 
     assert result.exit_code == 2 and "schema 'digits': unknown" in result.output
+
+
+@pytest.mark.slow
+def test_the_documented_script_chain_runs_as_written(tmp_path: Path, sklearn_csv: Callable[[str], Path]) -> None:
+    """docs/data-science.md's "Running the steps as scripts" block, command by command, from a folder holding the
+    raw iris.csv: each exits 0 (the predict and plots lines use the model the train line wrote)."""
+    page = (REPO_ROOT / "docs" / "data-science.md").read_text(encoding="utf-8")
+    block = page.split("## Running the steps as scripts", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [shlex.split(line) for line in block.replace("\\\n", " ").splitlines() if line.startswith("python ")]
+    shutil.copy(sklearn_csv("iris"), tmp_path / "iris.csv")
+
+    results = [run_module(*command[2:], cwd=tmp_path) for command in commands]
+
+    assert [c[2] for c in commands] == [
+        f"{PACKAGE}.dataset_processing",
+        f"{PACKAGE}.modeling.train",
+        f"{PACKAGE}.modeling.predict",
+        f"{PACKAGE}.plots",
+    ]
+    assert [r.returncode for r in results] == [0, 0, 0, 0], [r.stderr[-500:] for r in results]

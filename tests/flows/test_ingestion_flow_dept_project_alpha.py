@@ -47,6 +47,15 @@ def run_ingestion(config: dict[str, Any] | None) -> tuple[Any, StageResult]:
     return state, error.result
 
 
+def flow_runs_of(flow_run_id: Any) -> list[Any]:
+    """The flow run and its sub-flow runs."""
+    with get_client(sync_client=True) as client:
+        children = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[flow_run_id]))
+        )
+        return [client.read_flow_run(flow_run_id), *children]
+
+
 def artifacts_of(flow_run_id: Any) -> list[Any]:
     with get_client(sync_client=True) as client:
         subflow_ids = [flow_run_id]
@@ -106,7 +115,18 @@ def test_ingestion_runs_three_categories_end_to_end(http_server: LoopbackHTTPSer
     }
     assert sha256_hex(CSV) in str(tables["project-alpha-scheduled-file-downloads"].data)
     assert any(a.type == "markdown" and a.key == "project-alpha-ingestion-summary" for a in artifacts)
-    assert any(a.type == "progress" and a.data == 100.0 for a in artifacts)
+    progress = sorted(a.key for a in artifacts if a.type == "progress")
+    assert progress == [
+        "project-alpha-public-api-data-progress",
+        "project-alpha-scheduled-file-downloads-progress",
+        "project-alpha-web-page-link-scraping-linked-files-progress",
+        "project-alpha-web-page-link-scraping-pages-progress",
+    ]  # one key per progress bar: the scraping flow's pages and linked files each have their own
+    assert all(a.data == 100.0 for a in artifacts if a.type == "progress")
+    names = [run.name for run in flow_runs_of(state.state_details.flow_run_id)]
+    assert all(re.fullmatch(r"project-alpha-[a-z-]+-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", n) for n in names), names
+    assert any(n.startswith("project-alpha-ingestion-") for n in names)
+    assert any(n.startswith("project-alpha-scheduled-file-downloads-") for n in names)
 
     second_state, second = run_ingestion(config)
 

@@ -7,6 +7,7 @@ from prefect import flow
 from airnub_prefect_starter.analysis.config import ClassificationReportsConfig
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
 from airnub_prefect_starter.tasks.category_runner import analyse_category
+from airnub_prefect_starter.tasks.run_names import run_name
 from airnub_prefect_starter.tasks.task_runners import bounded_threads
 from flows.dept_project_alpha import DEPARTMENT
 from flows.dept_project_alpha.analysis.classification_reports.tasks.analyse_dataset_task_dept_project_alpha import (
@@ -16,7 +17,11 @@ from flows.dept_project_alpha.analysis.classification_reports.tasks.analyse_data
 CATEGORY = "classification_reports"
 
 
-@flow(name="Classification reports (Project Alpha)", task_runner=bounded_threads(1))
+@flow(
+    name="Classification reports (Project Alpha)",
+    flow_run_name=run_name(DEPARTMENT, CATEGORY),
+    task_runner=bounded_threads(1),
+)
 def build_classification_reports_flow_dept_project_alpha(
     config: ClassificationReportsConfig,
     datasets_base: str = "processed",

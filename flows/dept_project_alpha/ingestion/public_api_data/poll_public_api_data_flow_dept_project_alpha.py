@@ -8,6 +8,7 @@ from airnub_prefect_starter.core.http.policy import HttpOverrides
 from airnub_prefect_starter.ingestion.config import PublicApiDataConfig
 from airnub_prefect_starter.ingestion.outcome import ItemOutcome
 from airnub_prefect_starter.tasks.category_runner import ingest_category
+from airnub_prefect_starter.tasks.run_names import run_name
 from airnub_prefect_starter.tasks.task_runners import bounded_threads
 from flows.dept_project_alpha import DEPARTMENT
 from flows.dept_project_alpha.ingestion.public_api_data.tasks.poll_api_task_dept_project_alpha import (
@@ -17,7 +18,9 @@ from flows.dept_project_alpha.ingestion.public_api_data.tasks.poll_api_task_dept
 CATEGORY = "public_api_data"
 
 
-@flow(name="Public API data (Project Alpha)", task_runner=bounded_threads(8))
+@flow(
+    name="Public API data (Project Alpha)", flow_run_name=run_name(DEPARTMENT, CATEGORY), task_runner=bounded_threads(8)
+)
 def poll_public_api_data_flow_dept_project_alpha(
     config: PublicApiDataConfig, stage_http: HttpOverrides | None = None, batch_size: int = 25
 ) -> list[ItemOutcome]:

@@ -15,6 +15,7 @@ from airnub_prefect_starter.ingestion.contract import INGESTION
 from airnub_prefect_starter.ingestion.outcome import ItemOutcome
 from airnub_prefect_starter.ingestion.scraping import files_to_follow
 from airnub_prefect_starter.tasks.category_runner import finish_category, run_batches
+from airnub_prefect_starter.tasks.run_names import run_name
 from airnub_prefect_starter.tasks.task_runners import bounded_threads
 from flows.dept_project_alpha import DEPARTMENT
 from flows.dept_project_alpha.ingestion.web_page_link_scraping.tasks.scrape_page_task_dept_project_alpha import (
@@ -25,7 +26,11 @@ from flows.dept_project_alpha.ingestion.web_page_link_scraping.tasks.scrape_page
 CATEGORY = "web_page_link_scraping"
 
 
-@flow(name="Web page link scraping (Project Alpha)", task_runner=bounded_threads(8))
+@flow(
+    name="Web page link scraping (Project Alpha)",
+    flow_run_name=run_name(DEPARTMENT, CATEGORY),
+    task_runner=bounded_threads(8),
+)
 def scrape_web_page_links_flow_dept_project_alpha(
     config: WebPageLinkScrapingConfig, stage_http: HttpOverrides | None = None, batch_size: int = 25
 ) -> list[ItemOutcome]:

@@ -7,6 +7,7 @@ from prefect import flow
 from airnub_prefect_starter.processing.config import ApiRecordsConfig
 from airnub_prefect_starter.processing.outcome import DatasetOutcome
 from airnub_prefect_starter.tasks.category_runner import process_category
+from airnub_prefect_starter.tasks.run_names import run_name
 from airnub_prefect_starter.tasks.task_runners import bounded_threads
 from flows.dept_project_alpha import DEPARTMENT
 from flows.dept_project_alpha.processing.api_records.tasks.build_api_dataset_task_dept_project_alpha import (
@@ -16,7 +17,11 @@ from flows.dept_project_alpha.processing.api_records.tasks.build_api_dataset_tas
 CATEGORY = "api_records"
 
 
-@flow(name="API records (Project Alpha)", task_runner=bounded_threads(2))
+@flow(
+    name="API records (Project Alpha)",
+    flow_run_name=run_name(DEPARTMENT, CATEGORY),
+    task_runner=bounded_threads(2),
+)
 def parse_api_records_flow_dept_project_alpha(
     config: ApiRecordsConfig, output_base: str = "processed"
 ) -> list[DatasetOutcome]:
