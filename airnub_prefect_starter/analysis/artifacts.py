@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
+from airnub_prefect_starter.common.settings import AirnubSettings, load_settings
 from airnub_prefect_starter.stages.artifacts import (
     Artifact,
     LinkArtifact,
@@ -22,9 +24,9 @@ def _score(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
-def analysis_summary_markdown(result: StageResult[AnalysisOutcome]) -> str:
-    """Metrics per dataset, then the lineage of every dataset (dataset sha256 -> raw sha256 -> source URL),
-    then the failures."""
+def analysis_summary_markdown(result: StageResult[AnalysisOutcome], data_dir: Path | None = None) -> str:
+    """Metrics per dataset (reports named relative to ``data_dir``), then the lineage of every dataset (dataset
+    sha256 -> raw sha256 -> source URL), then the failures."""
     outcomes = result.outcomes
     lines = [
         f"# {result.department}: {result.stage}",
@@ -36,9 +38,10 @@ def analysis_summary_markdown(result: StageResult[AnalysisOutcome]) -> str:
     ]
     for o in (o for o in outcomes if not o.failed):
         sizes = f"{o.n_train} / {o.n_test}" if o.n_train is not None else ""
+        report = _under_data_dir(o.report_html or "", data_dir)
         lines.append(
             f"| {markdown_cell(o.name)} | {o.status} | {o.model_kind or ''} | {_score(o.accuracy)} "
-            f"| {_score(o.f1_macro)} | {sizes} | {markdown_cell(o.report_html or '')} |"
+            f"| {_score(o.f1_macro)} | {sizes} | {markdown_cell(report)} |"
         )
     lines += ["", "## Lineage", "", "| dataset | dataset sha256 | model sha256 | raw sha256 | source URL |"]
     lines.append("|---|---|---|---|---|")
@@ -52,22 +55,37 @@ def analysis_summary_markdown(result: StageResult[AnalysisOutcome]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def report_link(outcome: AnalysisOutcome) -> str | None:
-    """The ``file://`` URL of the outcome's HTML report, if it has one."""
-    return Path(outcome.report_html).as_uri() if outcome.report_html else None
+def _under_data_dir(path: str, data_dir: Path | None) -> str:
+    """``path`` relative to ``data_dir`` when it lies under it (reports are read on other machines too)."""
+    if data_dir is None or not path or not Path(path).is_relative_to(data_dir):
+        return path
+    return Path(path).relative_to(data_dir).as_posix()
 
 
-def stage_artifacts(result: StageResult[AnalysisOutcome]) -> list[Artifact]:
-    """The analysis report (metrics and lineage), then a link to each dataset's self-contained HTML report."""
+def report_link(outcome: AnalysisOutcome, settings: AirnubSettings) -> str | None:
+    """The URL of the outcome's HTML report under ``reports_base_url``, or ``None`` (no report, no base URL, or a
+    report outside the data dir): people open artifacts from other machines, where a local path means nothing."""
+    if not outcome.report_html or not settings.reports_base_url:
+        return None
+    report = Path(outcome.report_html)
+    if not report.is_relative_to(settings.resolved_data_dir):
+        return None
+    return f"{settings.reports_base_url.rstrip('/')}/{quote(report.relative_to(settings.resolved_data_dir).as_posix())}"
+
+
+def stage_artifacts(result: StageResult[AnalysisOutcome], settings: AirnubSettings | None = None) -> list[Artifact]:
+    """The analysis report (metrics and lineage), then, under ``reports_base_url``, a link to each dataset's
+    self-contained HTML report."""
+    settings = settings or load_settings()
     artifacts: list[Artifact] = [
         MarkdownArtifact(
             key=artifact_key(result.department, result.stage, "report"),
-            markdown=analysis_summary_markdown(result),
+            markdown=analysis_summary_markdown(result, settings.resolved_data_dir),
             description=f"{result.department}: {result.stage}: {result.counts_line()}",
         )
     ]
     for outcome in result.outcomes:
-        link = report_link(outcome)
+        link = report_link(outcome, settings)
         if link is not None:
             artifacts.append(
                 LinkArtifact(

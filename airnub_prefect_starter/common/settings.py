@@ -29,6 +29,12 @@ class AirnubSettings(BaseSettings):
         description="Level of the package's log lines shipped to Prefect run logs. INFO: one line per batch "
         "and every failure; DEBUG adds one line per file (slow: Prefect costs about 1 ms of CPU per log line).",
     )
+    reports_base_url: str | None = Field(
+        default=None,
+        description="URL at which the data dir is served (a web server, a bucket website): analysis artifacts then "
+        "link each HTML report as <this URL>/<path under the data dir>. Unset: the report artifact names the path, "
+        "and no link is published (a file:// link opens nothing from the Prefect UI or another machine).",
+    )
     project_dir: Path | None = Field(
         default=None,
         description="Folder holding flows/ and configs/ where deployment runs start (prefect.yaml's pull step); "

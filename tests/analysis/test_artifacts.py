@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from airnub_prefect_starter.analysis.artifacts import analysis_summary_markdown, report_link, stage_artifacts
 from airnub_prefect_starter.analysis.contract import ANALYSIS
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
+from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.stages.artifacts import LinkArtifact, MarkdownArtifact
 
@@ -36,16 +39,23 @@ def test_analysis_markdown_has_metrics_lineage_and_failures() -> None:
     assert f"| iris | {DATASET} | {MODEL} | {RAW} | http://h/iris.csv |" in markdown
     assert f"| iris | {DATASET} | {MODEL} | {RAW} | http://mirror/a\\|b.csv |" in markdown  # pipes escaped
     assert "- **classification_reports / wine**: dataset 'wine': missing" in markdown
-    assert report_link(analysed) == "file:///d/reports/iris/report.html" and report_link(failed) is None
+    no_base = AirnubSettings(data_dir=Path("/d"))
+    served = AirnubSettings(data_dir=Path("/d"), reports_base_url="https://reports.example.org/alpha/")
+    assert report_link(analysed, served) == "https://reports.example.org/alpha/reports/iris/report.html"
+    assert report_link(analysed, no_base) is None and report_link(failed, served) is None
+    assert "| reports/iris/report.html |" in analysis_summary_markdown(result, Path("/d"))
 
 
-def test_analysis_publishes_the_report_then_a_link_per_html_report() -> None:
+def test_analysis_publishes_the_report_then_a_link_per_html_report_under_the_base_url() -> None:
     analysed = AnalysisOutcome("classification_reports", "iris", "analysed", report_html="/d/reports/iris/report.html")
     result = ANALYSIS.result("Project Alpha", {"classification_reports": [analysed]})
+    settings = AirnubSettings(data_dir=Path("/d"), reports_base_url="http://reports.local")
 
-    report, link = stage_artifacts(result)
+    (only,) = stage_artifacts(result, AirnubSettings(data_dir=Path("/d")))
+    report, link = stage_artifacts(result, settings)
 
     assert isinstance(report, MarkdownArtifact) and report.key == "project-alpha-analysis-report"
     assert report.description == "Project Alpha: analysis: 1 analysed, 0 unchanged, 0 failed"
     assert isinstance(link, LinkArtifact) and link.key == "project-alpha-analysis-iris-report"
-    assert link.link == "file:///d/reports/iris/report.html" and link.link_text == "iris: HTML report"
+    assert link.link == "http://reports.local/reports/iris/report.html" and link.link_text == "iris: HTML report"
+    assert only == report

@@ -155,7 +155,7 @@ def test_analysis_report_traces_every_figure_and_metric_to_the_raw_source(analys
     assert outcome.sources == ((raw_sha256, analysed.url),)
 
 
-def test_analysis_publishes_metrics_and_lineage_artifact_and_report_link(analysed: Analysed) -> None:
+def test_analysis_publishes_metrics_and_lineage_artifact_naming_the_report(analysed: Analysed) -> None:
     outcome = analysed.first
     artifacts = {a.key: a for a in artifacts_of(analysed.first_state.state_details.flow_run_id)}
 
@@ -168,9 +168,8 @@ def test_analysis_publishes_metrics_and_lineage_artifact_and_report_link(analyse
         f"| iris | {analysed.dataset_sha256} | {outcome.model_sha256} | {outcome.sources[0][0]} | {analysed.url} |"
     )
     assert lineage in str(report.data)
-    link = artifacts["project-alpha-analysis-iris-report"]
-    uri = Path(outcome.report_html or "").as_uri()
-    assert str(link.data) == f"[iris: HTML report]({uri})"  # Prefect stores link artifacts as markdown
+    assert "| reports/iris/report.html |" in str(report.data)  # named under the data dir, not a local file:// URL
+    assert "project-alpha-analysis-iris-report" not in artifacts  # links only under AIRNUB_REPORTS_BASE_URL
 
 
 def test_analysis_second_run_is_unchanged_and_rewrites_nothing(analysed: Analysed) -> None:
