@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
+from airnub_prefect_starter import __version__
 from airnub_prefect_starter.analysis.config import AnalysedDataset
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome, AnalysisStatus
 from airnub_prefect_starter.analysis.record import (
@@ -34,6 +36,7 @@ from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.store.index import open_index
 from airnub_prefect_starter.core.store.lineage import source_urls
+from airnub_prefect_starter.core.store.manifest import RunIds
 from airnub_prefect_starter.data_science.dataset_store import (
     DatasetManifest,
     VerifiedDataset,
@@ -44,7 +47,7 @@ from airnub_prefect_starter.data_science.dataset_store import (
 )
 from airnub_prefect_starter.data_science.modeling.train import TrainResult, train_classifier
 from airnub_prefect_starter.data_science.plots import FigureSet, plot_dataset_figures
-from airnub_prefect_starter.data_science.reporting import ReportFigure, build_report
+from airnub_prefect_starter.data_science.reporting import ReportFigure, ReportProvenance, build_report
 
 __all__ = [
     "AnalysisLayout",
@@ -197,9 +200,12 @@ def _report_figures(figures: FigureSet) -> list[ReportFigure]:
     return drawn
 
 
-def write_report(plan: AnalysisPlan, trained: TrainResult, figures: FigureSet) -> AnalysisOutcome:
-    """Write report.md and report.html (figures embedded, lineage to the dataset and raw sources), then the
-    analysis record that makes the next run with the same inputs a no-op."""
+def write_report(
+    plan: AnalysisPlan, trained: TrainResult, figures: FigureSet, run_ids: RunIds | None = None
+) -> AnalysisOutcome:
+    """Write report.md and report.html (figures embedded, lineage to the dataset and raw sources; when, by which
+    version and in which flow run), then the analysis record that makes the next run with the same inputs a
+    no-op."""
     report = build_report(
         plan.layout.report_dir(plan.spec.name),
         dataset=plan.dataset,
@@ -208,6 +214,7 @@ def write_report(plan: AnalysisPlan, trained: TrainResult, figures: FigureSet) -
         figures=_report_figures(figures),
         model=trained.metadata,
         title=f"Analysis report: {plan.dataset.dataset_name}",
+        provenance=ReportProvenance(datetime.now(UTC), __version__, (run_ids or RunIds()).flow_run_id),
     )
     data_dir = plan.layout.data_dir
     record = AnalysisRecord(
@@ -265,10 +272,11 @@ def _outcome(plan: AnalysisPlan, record: AnalysisRecord, status: AnalysisStatus)
     )
 
 
-def analyse_dataset(spec: AnalysedDataset, layout: AnalysisLayout) -> AnalysisOutcome:
-    """Plan, then (unless the plan is up to date) train, draw and report: the outcome of one dataset."""
+def analyse_dataset(spec: AnalysedDataset, layout: AnalysisLayout, run_ids: RunIds | None = None) -> AnalysisOutcome:
+    """Plan, then (unless the plan is up to date) train, draw and report: the outcome of one dataset.
+    ``run_ids`` name the Prefect run in the report."""
     plan = plan_analysis(spec, layout)
     if plan.up_to_date:
         return unchanged_outcome(plan)
     trained = train_model(plan)
-    return write_report(plan, trained, draw_figures(plan, trained))
+    return write_report(plan, trained, draw_figures(plan, trained), run_ids)

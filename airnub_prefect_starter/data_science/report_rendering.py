@@ -75,7 +75,7 @@ _CSS = (
     "body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#222}"
     "table{border-collapse:collapse;margin:0.5rem 0 1rem}td,th{border:1px solid #ccc;padding:0.2rem 0.5rem;"
     "text-align:left;font-size:0.9rem}th{background:#f3f3f3}td{font-variant-numeric:tabular-nums;"
-    "word-break:break-all}figure{margin:1rem 0}img{max-width:100%}figcaption{font-size:0.85rem;color:#555}"
+    "overflow-wrap:anywhere}figure{margin:1rem 0}img{max-width:100%}figcaption{font-size:0.85rem;color:#555}"
 )
 
 

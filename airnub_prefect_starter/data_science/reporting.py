@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +30,7 @@ from airnub_prefect_starter.data_science.report_rendering import (
     to_markdown,
 )
 
-__all__ = ["LineageEntry", "Report", "ReportFigure", "build_report"]
+__all__ = ["LineageEntry", "Report", "ReportFigure", "ReportProvenance", "build_report"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,19 @@ class LineageEntry:
     dataset_sha256: str
     model_sha256: str | None
     inputs: tuple[tuple[str, str], ...] = field(default=())  # (raw sha256, source URL)
+
+
+@dataclass(frozen=True)
+class ReportProvenance:
+    """Who wrote a report, when: the generation time, the code version and the Prefect flow run, if any."""
+
+    generated_at: datetime
+    version: str
+    flow_run_id: str | None = None
+
+    def sentence(self) -> str:
+        run = f" in Prefect flow run {self.flow_run_id}" if self.flow_run_id else ""
+        return f"Generated {self.generated_at:%Y-%m-%d %H:%M:%S %Z} by airnub-prefect-starter {self.version}{run}."
 
 
 @dataclass(frozen=True)
@@ -152,20 +166,25 @@ def _lineage(
 
 
 def _lineage_blocks(lineage: tuple[LineageEntry, ...], inputs: tuple[tuple[str, str], ...]) -> list[Block]:
+    """One row per distinct origin (the artifacts computed from the same dataset, model and raw inputs together),
+    then every raw input once with its source URL."""
+    groups: dict[tuple[str, str, str | None, tuple[tuple[str, str], ...]], list[str]] = {}
+    for e in lineage:
+        groups.setdefault((e.dataset_name, e.dataset_sha256, e.model_sha256, e.inputs), []).append(e.artifact)
     rows = tuple(
         (
-            e.artifact,
-            e.dataset_name,
-            e.dataset_sha256,
-            e.model_sha256 or "-",
-            "; ".join(f"{sha} <- {url}" for sha, url in e.inputs),
+            "; ".join(artifacts),
+            name,
+            sha256,
+            model_sha256 or "-",
+            "; ".join(dict.fromkeys(raw for raw, _url in raw_inputs)),
         )
-        for e in lineage
+        for (name, sha256, model_sha256, raw_inputs), artifacts in groups.items()
     )
     return [
         Heading(2, "Lineage"),
         Paragraph("Every figure and metric above, with the data it was computed from."),
-        Table(("artifact", "dataset", "dataset sha256", "model sha256", "raw inputs (sha256 <- source URL)"), rows),
+        Table(("artifacts", "dataset", "dataset sha256", "model sha256", "raw input sha256"), rows),
         Heading(3, "Raw inputs"),
         Table(("raw input sha256", "source URL"), inputs),
     ]
@@ -190,10 +209,12 @@ def build_report(
     figures: Sequence[ReportFigure] = (),
     model: ModelMetadata | None = None,
     title: str | None = None,
+    provenance: ReportProvenance | None = None,
 ) -> Report:
     """Write ``out_dir/report.md`` and ``out_dir/report.html`` for ``dataset`` (and ``model``'s evaluation).
 
-    ``sources`` are ``(raw sha256, source URL)`` pairs from the ingestion manifests. Raises
+    ``sources`` are ``(raw sha256, source URL)`` pairs from the ingestion manifests; ``provenance`` adds a last
+    line saying when, by which version and in which flow run the report was written. Raises
     :class:`ConfigError` when ``model`` was trained on another dataset than ``dataset``.
     """
     if model is not None and model.dataset_sha256 != dataset.sha256:
@@ -221,6 +242,8 @@ def build_report(
         for figure in figures:
             blocks.append(FigureBlock(figure.title, figure.path, _read_png(figure), f"Lineage: {short}."))
     blocks += _lineage_blocks(lineage, inputs)
+    if provenance is not None:
+        blocks.append(Paragraph(provenance.sentence()))
 
     out_dir.mkdir(parents=True, exist_ok=True)
     markdown_path, html_path = out_dir / "report.md", out_dir / "report.html"

@@ -139,18 +139,23 @@ def test_analysis_report_traces_every_figure_and_metric_to_the_raw_source(analys
 
     embedded = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
     assert [base64.b64decode(e) for e in embedded] == [Path(f).read_bytes() for f in outcome.figures]
-    inputs = f"{raw_sha256} &lt;- {analysed.url}"
-    for artifact, model in [
-        ("figure: Feature distributions by class", "-"),
-        ("figure: Confusion matrix (held-out split)", outcome.model_sha256),
-        ("figure: Feature importance", outcome.model_sha256),
-        ("table: descriptive statistics", "-"),
-        ("metric: accuracy", outcome.model_sha256),
-        ("metric: macro F1", outcome.model_sha256),
-    ]:
-        row = f"<td>{artifact}</td><td>iris</td><td>{analysed.dataset_sha256}</td><td>{model}</td><td>{inputs}</td>"
-        assert row in page, artifact
-        assert f"| {artifact} | iris | {analysed.dataset_sha256} | {model} | {inputs} |" in markdown, artifact
+    without_model = "figure: Feature distributions by class; table: descriptive statistics"
+    with_model = (
+        "figure: Confusion matrix (held-out split); figure: Feature importance; metric: accuracy; metric: macro F1; "
+        "metric: per-class precision/recall/F1; metric: confusion matrix"
+    )
+    for artifacts, model in [(without_model, "-"), (with_model, outcome.model_sha256)]:
+        # one row per distinct origin, not one per artifact repeating the same hashes
+        row = (
+            f"<td>{artifacts}</td><td>iris</td><td>{analysed.dataset_sha256}</td><td>{model}</td><td>{raw_sha256}</td>"
+        )
+        assert page.count(row) == 1, artifacts
+        assert f"| {artifacts} | iris | {analysed.dataset_sha256} | {model} | {raw_sha256} |" in markdown, artifacts
+    assert page.count(f"<td>{raw_sha256}</td><td>{analysed.url}</td>") == 1  # each raw input and its URL once
+    when = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
+    generated = rf"<p>Generated {when} by airnub-prefect-starter \S+ in Prefect flow run [0-9a-f-]{{36}}\.</p>"
+    assert re.search(generated, page)
+    assert "word-break:break-all" not in page  # long hashes wrap where they must, words never mid-word
     assert f"<td>accuracy</td><td>{outcome.accuracy:.4f}</td>" in page
     assert outcome.sources == ((raw_sha256, analysed.url),)
 
