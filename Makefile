@@ -22,8 +22,8 @@ INSTALL = $(if $(and $(filter 1,$(USE_UV)),$(wildcard $(BIN)/uv)),$(BIN)/uv pip 
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	@if [ "$(USE_UV)" = 1 ]; then $(PIP) install --quiet uv || echo "uv did not install: using pip (slower)"; fi
+	@if [ "$(USE_UV)" = 1 ] && $(PIP) install --quiet uv; then :; else \
+		echo "installing with pip (slower)"; $(PIP) install --quiet --upgrade pip; fi
 
 $(VENV)/.stamp-run: $(BIN)/python pyproject.toml $(CONSTRAINTS)
 	$(INSTALL) -c $(CONSTRAINTS) -e ".[$(RUN_EXTRAS)]"
