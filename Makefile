@@ -18,7 +18,7 @@ export PREFECT_LOGGING_EXTRA_LOGGERS ?= airnub_prefect_starter
 # Installs go through uv when it installs (about 15x faster than pip on a first install, same constraints.txt
 # pins), else through pip: `make ... USE_UV=0` forces pip.
 USE_UV ?= 1
-INSTALL = $(if $(and $(filter 1,$(USE_UV)),$(wildcard $(BIN)/uv)),$(BIN)/uv pip install --quiet --python $(BIN)/python,$(PIP) install --quiet)
+INSTALL = $(if $(and $(filter 1,$(USE_UV)),$(wildcard $(BIN)/uv)),$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python,$(PIP) install --quiet)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
