@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +15,7 @@ from airnub_prefect_starter.cli import blocks_cmd, config_cmd, manifest_cmd, new
 from airnub_prefect_starter.cli.demo_cmd import demo
 from airnub_prefect_starter.cli.run_cmd import run
 
-__all__ = ["app", "find_project_root"]
+__all__ = ["app", "default_prefect_home", "find_project_root"]
 
 app = typer.Typer(
     name="airnub",
@@ -38,6 +40,28 @@ def find_project_root(start: Path) -> Path | None:
     return None
 
 
+def _profile_sets_api(environ: Mapping[str, str], user_home: Path) -> bool:
+    """Whether the user chose a Prefect API through a profile (``prefect config set PREFECT_API_URL=...``,
+    ``prefect cloud login``): then their Prefect home stays theirs."""
+    if {"PREFECT_PROFILE", "PREFECT_PROFILES_PATH"} & set(environ):
+        return True
+    try:
+        profiles = tomllib.loads((user_home / ".prefect" / "profiles.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    active = profiles.get("profiles", {}).get(profiles.get("active", "ephemeral"), {})
+    return isinstance(active, dict) and bool(active.get("PREFECT_API_URL"))
+
+
+def default_prefect_home(cwd: Path, environ: Mapping[str, str], user_home: Path) -> Path | None:
+    """The project's ``.prefect`` (the one `make demo` uses) when ``cwd`` is in a project checkout and the user
+    chose no Prefect home, API or API-setting profile; else ``None`` (leave Prefect's own choice)."""
+    project = find_project_root(cwd)
+    if project is None or {"PREFECT_HOME", "PREFECT_API_URL"} & set(environ) or _profile_sets_api(environ, user_home):
+        return None
+    return project / ".prefect"
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(__version__)
@@ -58,9 +82,9 @@ def main(
         os.environ["AIRNUB_DATA_DIR"] = str(data_dir)
     # Inside a project checkout, the same Prefect home as `make demo` (unless a home or an API is chosen already):
     # a bare `airnub run` then finds the Variables `make demo` set, instead of migrating a fresh ~/.prefect.
-    project = find_project_root(Path.cwd())
-    if project is not None and not {"PREFECT_HOME", "PREFECT_API_URL"} & set(os.environ):
-        os.environ["PREFECT_HOME"] = str(project / ".prefect")
+    home = default_prefect_home(Path.cwd(), os.environ, Path.home())
+    if home is not None:
+        os.environ["PREFECT_HOME"] = str(home)
     os.environ.setdefault("DO_NOT_TRACK", "1")  # Prefect's SDK telemetry: no notice, no .sdk_telemetry/ folder
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "airnub_prefect_starter")

@@ -16,7 +16,15 @@ from rich.markup import escape
 from airnub_prefect_starter.cli.output import EXIT_USAGE, err, fail, out
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.generators import Action, Plan, ProjectLayout, plan_category, plan_department, plan_task
+from airnub_prefect_starter.generators import (
+    Action,
+    Plan,
+    ProjectLayout,
+    plan_category,
+    plan_department,
+    plan_task,
+    plan_wiring,
+)
 from airnub_prefect_starter.generators.naming import KINDS
 
 __all__ = ["app"]
@@ -122,3 +130,14 @@ def task(
             if change.path.name.startswith("test_"):
                 test = plan.layout.shown(change.path)
                 out.print(f"next: implement {task_id}; its test is a strict xfail until then: {PYTEST} {test}")
+
+
+@app.command("wiring")
+def wiring(
+    department_id: Annotated[str, typer.Argument(metavar="DEPT", help="Department id made by `airnub new`.")],
+    dry_run: DryRun = False,
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """Render the department's stage config models and CATEGORY_FLOWS again from its manifest (after adding a
+    hand-written `kind: manual` category to it)."""
+    _execute(project_dir, dry_run, lambda layout: plan_wiring(layout, department_id))

@@ -9,5 +9,6 @@ from airnub_prefect_starter.generators.category import plan_category
 from airnub_prefect_starter.generators.department import plan_department
 from airnub_prefect_starter.generators.plan import Action, Change, Plan, ProjectLayout
 from airnub_prefect_starter.generators.task import plan_task
+from airnub_prefect_starter.generators.wiring import plan_wiring
 
-__all__ = ["Action", "Change", "Plan", "ProjectLayout", "plan_category", "plan_department", "plan_task"]
+__all__ = ["Action", "Change", "Plan", "ProjectLayout", "plan_category", "plan_department", "plan_task", "plan_wiring"]

@@ -89,7 +89,7 @@ def check_kind(value: str, stage: str) -> Kind:
         raise ConfigError(
             f"kind '{value}': the {stage} stage has no generator kinds yet ({', '.join(KINDS)} fetch into the store: "
             f"they are ingestion kinds); write its category flow by hand and list it in the department manifest "
-            "as {kind: manual, flow: <flow module>, model: <section model>}"
+            "as {kind: manual, flow: <flow module>, model: <section model>}, then run `airnub new wiring <dept>`"
         )
     raise ConfigError(f"kind '{value}': must be one of {', '.join(kinds)}")
 

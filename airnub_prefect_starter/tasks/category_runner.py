@@ -10,17 +10,15 @@ users rely on is written once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from uuid import UUID
 
 from prefect import Task, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.futures import PrefectFuture, as_completed
 
-from airnub_prefect_starter.analysis.config import AnalysedDataset
 from airnub_prefect_starter.analysis.contract import ANALYSIS
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
-from airnub_prefect_starter.analysis.pipeline import AnalysisLayout
 from airnub_prefect_starter.common.progress import ProgressEvent, report_progress
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.departments import display_name
@@ -30,7 +28,6 @@ from airnub_prefect_starter.ingestion.batch import BatchRuntime, split_batches
 from airnub_prefect_starter.ingestion.contract import INGESTION
 from airnub_prefect_starter.ingestion.outcome import ItemOutcome
 from airnub_prefect_starter.processing.contract import PROCESSING
-from airnub_prefect_starter.processing.datasets import DatasetSpec, ProcessingRuntime
 from airnub_prefect_starter.processing.outcome import DatasetOutcome
 from airnub_prefect_starter.stages.artifacts import artifact_key
 from airnub_prefect_starter.stages.contract import StageContract, category_scope
@@ -38,6 +35,11 @@ from airnub_prefect_starter.stages.outcomes import Outcome
 from airnub_prefect_starter.stages.results import OutcomeT
 from airnub_prefect_starter.tasks.artifacts import publish_artifacts
 from airnub_prefect_starter.tasks.run_context import bridge_core_logging
+
+if TYPE_CHECKING:  # the later stages' runtimes need the `ds` extra: ingestion flows must import without it
+    from airnub_prefect_starter.analysis.config import AnalysedDataset
+    from airnub_prefect_starter.analysis.pipeline import AnalysisLayout
+    from airnub_prefect_starter.processing.datasets import DatasetSpec, ProcessingRuntime
 
 __all__ = [
     "DirectIngestionConfig",
@@ -56,7 +58,7 @@ class _NamedSpec(Protocol):
 
 SpecT = TypeVar("SpecT", bound=_NamedSpec)
 RuntimeT = TypeVar("RuntimeT")
-DatasetSpecT = TypeVar("DatasetSpecT", bound=DatasetSpec)
+DatasetSpecT = TypeVar("DatasetSpecT", bound="DatasetSpec")
 
 
 class DirectIngestionConfig(Protocol):
@@ -178,6 +180,8 @@ def process_category(
     output_base: str,
 ) -> list[DatasetOutcome]:
     """The whole body of a processing category flow: one ``build_task`` per dataset into ``output_base``."""
+    from airnub_prefect_starter.processing.datasets import ProcessingRuntime
+
     runtime = ProcessingRuntime.for_category(category, output_base, load_settings())
     return _run_per_item(PROCESSING, build_task, specs, runtime, department_id=department_id, category=category)
 
@@ -194,6 +198,8 @@ def analyse_category(
     figures_base: str,
 ) -> list[AnalysisOutcome]:
     """The whole body of an analysis category flow: one ``analyse_task`` per dataset, outputs under the bases."""
+    from airnub_prefect_starter.analysis.pipeline import AnalysisLayout
+
     layout = AnalysisLayout.resolve(
         category,
         load_settings(),

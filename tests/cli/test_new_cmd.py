@@ -317,3 +317,30 @@ def test_new_task_refuses_a_category_that_does_not_exist(new: Callable[..., Resu
     assert result.exit_code == 2
     assert "category 'nowhere' of ingestion not found" in result.stderr
     assert tree_fingerprint(project) == before
+
+
+def test_new_wiring_follows_a_hand_edited_manifest_and_later_categories_keep_it(
+    new: Callable[..., Result], project: Path
+) -> None:
+    assert new("department", "beta").exit_code == 0
+    manifest = project / "flows" / "dept_beta" / "categories_dept_beta.yaml"
+    manual = (
+        "  processing:\n    tables:\n      kind: manual\n      flow: parse_tables_flow_dept_beta\n"
+        "      model: airnub_prefect_starter.processing.config.TabularFilesConfig\n"
+    )
+    manifest.write_text(manifest.read_text().replace("  processing: {}\n", manual))
+
+    lagging = new("category", "beta", "ingestion", "reports")
+    wired = new("wiring", "beta")
+    again = new("wiring", "beta")
+    added = new("category", "beta", "ingestion", "reports")
+
+    assert lagging.exit_code == 2 and "was edited by hand" in lagging.stderr
+    assert wired.exit_code == 0, wired.stderr
+    flows = project / "flows" / "dept_beta"
+    assert '"tables": parse_tables_flow_dept_beta,' in (flows / "processing" / "categories_dept_beta.py").read_text()
+    models = (flows / "config_models_dept_beta.py").read_text()
+    assert "    tables: TabularFilesConfig | None = None\n" in models
+    assert {action for action, _ in file_lines(again)} == {"unchanged"}
+    assert added.exit_code == 0, added.stderr
+    assert "    tables: TabularFilesConfig | None = None\n" in (flows / "config_models_dept_beta.py").read_text()

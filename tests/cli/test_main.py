@@ -1,0 +1,42 @@
+"""Where a bare `airnub` keeps Prefect's state: the project's `.prefect` unless the user chose otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from airnub_prefect_starter.cli.main import default_prefect_home, find_project_root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "checkout"
+    for folder in ("flows", "configs", "docs"):
+        (root / folder).mkdir(parents=True)
+    return root
+
+
+def test_inside_a_checkout_the_projects_prefect_home_is_the_default(project: Path, tmp_path: Path) -> None:
+    assert find_project_root(project / "docs") == project
+    assert default_prefect_home(project / "docs", {}, tmp_path / "user") == project / ".prefect"
+    assert default_prefect_home(tmp_path, {}, tmp_path / "user") is None  # not a checkout
+
+
+@pytest.mark.parametrize(
+    "environ", [{"PREFECT_HOME": "/h"}, {"PREFECT_API_URL": "http://a/api"}, {"PREFECT_PROFILE": "work"}]
+)
+def test_a_home_an_api_or_a_profile_chosen_by_the_user_wins(
+    project: Path, tmp_path: Path, environ: dict[str, str]
+) -> None:
+    assert default_prefect_home(project, environ, tmp_path / "user") is None
+
+
+def test_an_active_profile_with_an_api_url_keeps_the_users_home(project: Path, tmp_path: Path) -> None:
+    profiles = tmp_path / "user" / ".prefect" / "profiles.toml"
+    profiles.parent.mkdir(parents=True)
+    profiles.write_text('active = "work"\n[profiles.work]\nPREFECT_API_URL = "http://prefect.example/api"\n')
+
+    assert default_prefect_home(project, {}, tmp_path / "user") is None
+    profiles.write_text('active = "local"\n[profiles.local]\nPREFECT_LOGGING_LEVEL = "DEBUG"\n')
+    assert default_prefect_home(project, {}, tmp_path / "user") == project / ".prefect"
