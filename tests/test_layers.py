@@ -3,6 +3,8 @@ imports its way back to itself, and Prefect stays at the edge (``tasks/``, ``cli
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,16 @@ def test_the_checks_catch_a_back_arrow_a_cycle_and_prefect_in_a_pure_layer(tmp_p
     assert back_arrows(graph, "pkg.core", ["pkg.stages"]) == ["pkg.core.store -> pkg.stages.results"]
     assert cycles(graph) == [["pkg.core.store", "pkg.stages.results"]]
     assert importers_of(graph, "prefect") == ["pkg.core.store -> prefect"]
+
+
+def test_ingestion_flows_import_without_the_data_science_stack() -> None:
+    """Ingestion needs no `ds` extra: importing its flows (and the one category runner) loads none of it."""
+    code = (
+        "import sys\n"
+        "import flows.dept_project_alpha.ingestion_flow_dept_project_alpha\n"
+        "import airnub_prefect_starter.tasks.category_runner\n"
+        "print(sorted(m for m in ('pandas', 'sklearn', 'matplotlib', 'pyarrow') if m in sys.modules))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+
+    assert shown.stdout.strip() == "[]"

@@ -13,15 +13,13 @@ from airnub_prefect_starter.stages.artifacts import (
     MarkdownArtifact,
     artifact_key,
     failures_markdown,
+    format_score,
     markdown_cell,
+    under_data_dir,
 )
 from airnub_prefect_starter.stages.results import StageResult
 
 __all__ = ["analysis_summary_markdown", "report_link", "stage_artifacts"]
-
-
-def _score(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
 
 
 def analysis_summary_markdown(result: StageResult[AnalysisOutcome], data_dir: Path | None = None) -> str:
@@ -38,10 +36,10 @@ def analysis_summary_markdown(result: StageResult[AnalysisOutcome], data_dir: Pa
     ]
     for o in (o for o in outcomes if not o.failed):
         sizes = f"{o.n_train} / {o.n_test}" if o.n_train is not None else ""
-        report = _under_data_dir(o.report_html or "", data_dir)
+        report = under_data_dir(o.report_html or "", data_dir)
         lines.append(
-            f"| {markdown_cell(o.name)} | {o.status} | {o.model_kind or ''} | {_score(o.accuracy)} "
-            f"| {_score(o.f1_macro)} | {sizes} | {markdown_cell(report)} |"
+            f"| {markdown_cell(o.name)} | {o.status} | {o.model_kind or ''} | {format_score(o.accuracy)} "
+            f"| {format_score(o.f1_macro)} | {sizes} | {markdown_cell(report)} |"
         )
     lines += ["", "## Lineage", "", "| dataset | dataset sha256 | model sha256 | raw sha256 | source URL |"]
     lines.append("|---|---|---|---|---|")
@@ -53,13 +51,6 @@ def analysis_summary_markdown(result: StageResult[AnalysisOutcome], data_dir: Pa
             )
     lines += failures_markdown(result)
     return "\n".join(lines) + "\n"
-
-
-def _under_data_dir(path: str, data_dir: Path | None) -> str:
-    """``path`` relative to ``data_dir`` when it lies under it (reports are read on other machines too)."""
-    if data_dir is None or not path or not Path(path).is_relative_to(data_dir):
-        return path
-    return Path(path).relative_to(data_dir).as_posix()
 
 
 def report_link(outcome: AnalysisOutcome, settings: AirnubSettings) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from airnub_prefect_starter.stages.artifacts import format_score
 from airnub_prefect_starter.stages.outcomes import Outcome
 
 __all__ = ["ANALYSIS_STATUSES", "AnalysisOutcome", "AnalysisStatus"]
@@ -61,11 +62,7 @@ class AnalysisOutcome(Outcome):
     def display_details(self) -> dict[str, str]:
         return {
             "model": self.model_kind or "",
-            "accuracy": _score(self.accuracy),
-            "macro F1": _score(self.f1_macro),
+            "accuracy": format_score(self.accuracy),
+            "macro F1": format_score(self.f1_macro),
             "report or error": (self.error or "") if self.failed else (self.report_html or ""),
         }
-
-
-def _score(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"

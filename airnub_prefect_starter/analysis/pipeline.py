@@ -5,11 +5,12 @@
     draw_figures    feature distributions, confusion matrix, feature importance (PNG under the figures dir)
     write_report    report.md + self-contained report.html with lineage, then the analysis record
 
-A plan that is up to date skips the other three: :func:`unchanged_outcome` reports the recorded results. The
-category flow runs one task per dataset (``task_runner.max_concurrency`` of them at once; figures are drawn on
-``Figure`` objects, never pyplot's global state, so datasets may run side by side). One
+A plan that is up to date skips the other three: :func:`unchanged_outcome` reports the recorded results. A plan
 that is not carries the dataset's rows, parsed from the bytes it verified: the dataset is hashed and read once per
 analysis, and the model, figures and report all describe exactly the bytes the record names.
+
+The category flow runs one task per dataset (``task_runner.max_concurrency`` of them at once; figures are drawn on
+``Figure`` objects, never pyplot's global state, so datasets may run side by side).
 """
 
 from __future__ import annotations

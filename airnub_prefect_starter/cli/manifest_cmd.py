@@ -52,9 +52,9 @@ def list_objects(
         table.add_column(column, overflow="fold")
     for o in objects:
         table.add_row(
-            o.data_source_name,
+            escape(o.data_source_name),
             o.sha256[:16],
-            o.filename,
+            escape(o.filename),
             f"{o.size_bytes:,}",
             o.kind,
             f"{o.created_at:%Y-%m-%d %H:%M:%S}",

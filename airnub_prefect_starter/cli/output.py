@@ -15,8 +15,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from airnub_prefect_starter.common.progress import ProgressEvent, listening
+from airnub_prefect_starter.stages.artifacts import under_data_dir
 from airnub_prefect_starter.stages.results import StageResult
 
 __all__ = [
@@ -67,11 +69,7 @@ _SHA256_SEGMENT = re.compile(r"(?<![0-9a-f])([0-9a-f]{8})[0-9a-f]{56}(?![0-9a-f]
 def readable_path(text: str, data_dir: Path | None) -> str:
     """``text`` as people read it in a table: a path under ``data_dir`` relative to it, and a 64-hex folder (an
     object's sha256) cut to its first 8 characters and ``…``; anything else unchanged."""
-    if data_dir is not None and text.startswith("/"):
-        path = Path(text)
-        if path.is_relative_to(data_dir):
-            text = path.relative_to(data_dir).as_posix()
-    return _SHA256_SEGMENT.sub(r"\1…", text)
+    return _SHA256_SEGMENT.sub(r"\1…", under_data_dir(text, data_dir))
 
 
 #: Below this many columns (80 when piped) a stage result is a listing, one line per outcome, not a table.
@@ -81,14 +79,13 @@ TABLE_MIN_WIDTH = 120
 def stage_table(result: StageResult[Any], title: str, data_dir: Path | None = None) -> Table:
     """One row per outcome of a stage run (the outcome's own columns, status coloured, paths relative to
     ``data_dir``); the counts and any stopped categories in the caption."""
-    stopped = "".join(f"; category {name} stopped: {error}" for name, error in result.crashed.items())
-    table = Table(title=title, caption=result.counts_line() + stopped)
+    table = Table(title=title, caption=result.summary_line())
     rows = [{k: readable_path(v, data_dir) for k, v in o.display_row().items()} for o in result.outcomes]
     for column in rows[0] if rows else ("category", "name", "status"):
         table.add_column(column, overflow="fold")
-    for row in rows:
+    for row in rows:  # cells are Text, never markup: an item named "[bold]" is shown as it is
         style = _STATUS_STYLE.get(row["status"], "")
-        table.add_row(*(f"[{style}]{text}[/]" if column == "status" else text for column, text in row.items()))
+        table.add_row(*(Text(text, style=style if column == "status" else "") for column, text in row.items()))
     return table
 
 
@@ -103,8 +100,7 @@ def stage_listing(result: StageResult[Any], title: str, data_dir: Path | None = 
         *labelled, (_, where) = row.items()  # the last column (path, report or error) speaks for itself
         details = [f"{label} {value}" for label, value in labelled if value]
         lines.append("  ".join([f"{status:<9}", f"{category}/{name}", *details, *([where] if where else [])]))
-    stopped = "".join(f"; category {name} stopped: {error}" for name, error in result.crashed.items())
-    return [*lines, result.counts_line() + stopped]
+    return [*lines, result.summary_line()]
 
 
 def print_stage(result: StageResult[Any], title: str, data_dir: Path | None = None) -> None:

@@ -27,8 +27,20 @@ def known_departments() -> list[str]:
     )
 
 
-def stage_module(department: str, stage: str) -> ModuleType:
+def _known_department(department: str) -> str:
+    """The department id, if ``flows/dept_<id>/`` exists; else a :class:`ConfigError` naming the closest."""
     key = department_id(department)
+    known = known_departments()
+    if key not in known:
+        raise ConfigError(
+            f"department '{key}': unknown{did_you_mean(key, known)} (known: {', '.join(known) or 'none'})"
+        )
+    return key
+
+
+def stage_module(department: str, stage: str) -> ModuleType:
+    """The module of the department's parent flow for ``stage``."""
+    key = _known_department(department)
     check_stage(stage)
     module_name = f"flows.dept_{key}.{stage}_flow_dept_{key}"
     try:
@@ -36,11 +48,6 @@ def stage_module(department: str, stage: str) -> ModuleType:
     except ModuleNotFoundError as exc:
         if not (exc.name and module_name.startswith(exc.name)):
             raise
-    known = known_departments()
-    if key not in known:
-        raise ConfigError(
-            f"department '{key}': unknown{did_you_mean(key, known)} (known: {', '.join(known) or 'none'})"
-        ) from None
     raise ConfigError(f"department '{key}' has no {stage} flow ({module_name} not found)") from None
 
 
@@ -48,12 +55,8 @@ def check_stage_request(department: str, stage: str, categories: Sequence[str] |
     """Department, stage and categories exist (else one :class:`ConfigError` naming the closest), checked before
     any Prefect API is started: a typo costs a second, not a server start and a Failed flow run. Categories are
     read from the department manifest when it has one (no flow is imported then)."""
-    key = department_id(department)
+    key = _known_department(department)
     check_stage(stage)
-    known_ids = known_departments()
-    if key not in known_ids:
-        hint = did_you_mean(key, known_ids)
-        raise ConfigError(f"department '{key}': unknown{hint} (known: {', '.join(known_ids) or 'none'})")
     if not categories:
         return
     import flows

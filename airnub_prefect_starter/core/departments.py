@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from airnub_prefect_starter.core.config import ConfigModel, load_yaml_file, parse_config
+from airnub_prefect_starter.core.config import ConfigModel, did_you_mean, load_yaml_file, parse_config
 from airnub_prefect_starter.core.errors import ConfigError
 
 __all__ = [
@@ -58,7 +58,7 @@ def department_id(department: str) -> str:
 def check_stage(stage: str) -> str:
     """``stage`` if it is one of :data:`STAGES`, else a :class:`ConfigError` naming them."""
     if stage not in STAGES:
-        raise ConfigError(f"stage '{stage}': must be one of {', '.join(STAGES)}")
+        raise ConfigError(f"stage '{stage}': must be one of {', '.join(STAGES)}{did_you_mean(stage, STAGES)}")
     return stage
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from airnub_prefect_starter.core.config import load_yaml_file, parse_config
 from airnub_prefect_starter.core.departments import STAGES
@@ -79,7 +79,7 @@ class CategoryEntry(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: Kind | Literal["manual"]
+    kind: Literal[Kind, "manual"]
     flow: str | None = Field(default=None, pattern=_IDENTIFIER)
     model: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w.]*\.[A-Z]\w*$")
 
@@ -96,18 +96,28 @@ class DepartmentManifest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     department: str
-    stages: dict[str, dict[str, Kind | CategoryEntry]]
+    stages: dict[str, dict[str, CategoryEntry]]
 
-    def categories(self, stage: str) -> dict[str, CategoryEntry]:
-        """The stage's categories in run order, each in the long form."""
+    @field_validator("stages", mode="before")
+    @classmethod
+    def _short_form_is_the_kind(cls, stages: Any) -> Any:
+        """``files: downloads`` means ``files: {kind: downloads}`` (one error path, whichever form is wrong)."""
+        if not isinstance(stages, dict):
+            return stages
         return {
-            category: entry if isinstance(entry, CategoryEntry) else CategoryEntry(kind=entry)
-            for category, entry in self.stages.get(stage, {}).items()
+            stage: {c: {"kind": e} if isinstance(e, str) else e for c, e in cats.items()}
+            if isinstance(cats, dict)
+            else cats
+            for stage, cats in stages.items()
         }
 
+    def categories(self, stage: str) -> dict[str, CategoryEntry]:
+        """The stage's categories in run order."""
+        return dict(self.stages.get(stage, {}))
+
     def with_category(self, stage: str, category: str, kind: Kind) -> DepartmentManifest:
-        stages = {s: dict(self.stages.get(s, {})) for s in STAGES}
-        stages[stage] = {**stages[stage], category: kind}
+        stages = {s: self.categories(s) for s in STAGES}
+        stages[stage] = {**stages[stage], category: CategoryEntry(kind=kind)}
         return DepartmentManifest(department=self.department, stages=stages)
 
 

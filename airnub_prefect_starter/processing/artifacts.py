@@ -5,14 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from airnub_prefect_starter.processing.outcome import DatasetOutcome
-from airnub_prefect_starter.stages.artifacts import Artifact, TableArtifact, artifact_key
+from airnub_prefect_starter.stages.artifacts import Artifact, TableArtifact, artifact_key, format_count
 from airnub_prefect_starter.stages.results import StageResult
 
 __all__ = ["processing_summary_table", "stage_artifacts"]
-
-
-def _number(value: int | None) -> str:
-    return "" if value is None else str(value)
 
 
 def processing_summary_table(outcomes: Sequence[DatasetOutcome]) -> list[dict[str, str]]:
@@ -22,9 +18,9 @@ def processing_summary_table(outcomes: Sequence[DatasetOutcome]) -> list[dict[st
             "dataset": o.name,
             "category": o.category,
             "status": o.status,
-            "rows in": _number(o.rows_in),
-            "rows out": _number(o.rows_out),
-            "quarantined": _number(o.rows_quarantined),
+            "rows in": format_count(o.rows_in),
+            "rows out": format_count(o.rows_out),
+            "quarantined": format_count(o.rows_quarantined),
             "quarantine reasons": ", ".join(f"{code}: {n}" for code, n in o.quarantine_counts.items()),
             "sha256": o.sha256 or "",
             "raw input": "; ".join(f"{i.data_source_name}/{i.sha256}" for i in o.inputs),
@@ -36,12 +32,10 @@ def processing_summary_table(outcomes: Sequence[DatasetOutcome]) -> list[dict[st
 
 def stage_artifacts(result: StageResult[DatasetOutcome]) -> list[Artifact]:
     """The processing summary table; its description carries the counts and every category that stopped."""
-    stopped = "; ".join(f"category {name} stopped: {error}" for name, error in result.crashed.items())
     return [
         TableArtifact(
             key=artifact_key(result.department, result.stage, "summary"),
             rows=processing_summary_table(result.outcomes),
-            description=f"{result.department}: {result.stage}: {result.counts_line()}"
-            + (f"; {stopped}" if stopped else ""),
+            description=f"{result.department}: {result.stage}: {result.summary_line()}",
         )
     ]

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from airnub_prefect_starter.stages.artifacts import format_count
 from airnub_prefect_starter.stages.outcomes import Outcome
 
 __all__ = ["PROCESSING_STATUSES", "DatasetOutcome", "DatasetStatus", "RawInputRef"]
@@ -62,13 +63,9 @@ class DatasetOutcome(Outcome):
 
     def display_details(self) -> dict[str, str]:
         return {
-            "rows in": _count(self.rows_in),
-            "rows out": _count(self.rows_out),
-            "quarantined": _count(self.rows_quarantined),
+            "rows in": format_count(self.rows_in),
+            "rows out": format_count(self.rows_out),
+            "quarantined": format_count(self.rows_quarantined),
             "sha256": (self.sha256 or "")[:12],
             "path or error": (self.error or "") if self.failed else (self.path or ""),
         }
-
-
-def _count(value: int | None) -> str:
-    return "" if value is None else f"{value:,}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from airnub_prefect_starter.stages.results import StageResult
@@ -22,8 +23,11 @@ __all__ = [
     "artifact_key",
     "counts_by_category_markdown",
     "failures_markdown",
+    "format_count",
+    "format_score",
     "format_size",
     "markdown_cell",
+    "under_data_dir",
 ]
 
 
@@ -73,6 +77,23 @@ def format_size(size: int | None) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GiB"
+
+
+def format_count(value: int | None) -> str:
+    """``1,500``; empty for an unknown count."""
+    return "" if value is None else f"{value:,}"
+
+
+def format_score(value: float | None) -> str:
+    """``0.9737``; empty for an unknown score."""
+    return "" if value is None else f"{value:.4f}"
+
+
+def under_data_dir(path: str, data_dir: Path | None) -> str:
+    """``path`` relative to ``data_dir`` when it lies under it (people read outputs on other machines too)."""
+    if data_dir is None or not path.startswith("/") or not Path(path).is_relative_to(data_dir):
+        return path
+    return Path(path).relative_to(data_dir).as_posix()
 
 
 def failures_markdown(result: StageResult[Any]) -> list[str]:

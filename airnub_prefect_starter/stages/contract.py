@@ -45,7 +45,7 @@ class StageContract(Generic[OutcomeT]):
     ``outcome`` is its outcome type; ``statuses`` are the statuses its counts show (``failed`` last); ``noun``
     names its outcomes in messages; ``default_concurrency`` applies when ``task_runner.max_concurrency`` is not
     set; ``stage_artifacts(result)`` and ``category_artifacts(category, result of that category)`` build what
-    each run publishes (pure); ``event`` is emitted with ``event_payload(stage, outcomes)`` unless that is
+    each run publishes (values, no Prefect); ``event`` is emitted with ``event_payload(stage, outcomes)`` unless that is
     ``None``."""
 
     name: str

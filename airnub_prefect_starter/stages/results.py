@@ -44,6 +44,11 @@ class StageResult(Generic[OutcomeT]):
         counts = self.counts(outcomes)
         return ", ".join(f"{counts[s]} {s}" for s in self.statuses)
 
+    def summary_line(self) -> str:
+        """:meth:`counts_line`, then every category that stopped: ``1 built, 0 unchanged, 0 failed; category
+        api_records stopped: KeyError: 'x'``."""
+        return self.counts_line() + "".join(f"; category {n} stopped: {e}" for n, e in self.crashed.items())
+
     def as_summary(self) -> dict[str, Any]:
         """The CLI's ``--json`` object: ``{"department", "stage", "items": [...], "counts": {...}, "crashed"}``."""
         return {

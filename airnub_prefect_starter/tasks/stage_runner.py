@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.config import TaskRunnerConfig, parse_config
+from airnub_prefect_starter.core.departments import department_id as core_department_id
 from airnub_prefect_starter.core.departments import display_name, stage_variable_name
 from airnub_prefect_starter.core.errors import CategoryFailedError, ConfigError
 from airnub_prefect_starter.stages.contract import StageContract, check_categories
@@ -80,18 +81,34 @@ def run_categories(
     Each runs through :func:`run_category_flow` with ``config=<section>`` and ``parameters``, on ``task_runner``
     when given. Returns the outcomes by category and the errors of the categories that stopped without
     outcomes."""
+    for category in category_flows:
+        if category not in type(stage_config).model_fields:
+            raise ConfigError(
+                f"category {category} is wired in CATEGORY_FLOWS but the stage config has no section for it"
+            )
+    selected = [
+        category
+        for category in category_flows
+        if (section := getattr(stage_config, category)) is not None
+        and section.enabled
+        and (not categories or category in categories)
+    ]
+    idle = sorted(set(categories or ()) - set(selected))
+    if idle:
+        raise ConfigError(f"categories: {', '.join(idle)} has no enabled section in the stage config: nothing to run")
     by_category: dict[str, list[OutcomeT]] = {}
     crashed: dict[str, str] = {}
-    for category, category_flow in category_flows.items():
-        section = getattr(stage_config, category, None)
-        if section is None or not section.enabled or (categories and category not in categories):
-            continue
+    for category in selected:
+        category_flow = category_flows[category]
         if task_runner is not None:
             category_flow = category_flow.with_options(task_runner=task_runner)
-        outcomes, error = run_category_flow(category, category_flow, config=section, **parameters)
-        by_category[category] = list(outcomes)
-        if error:
+        outcomes, error = run_category_flow(
+            category, category_flow, config=getattr(stage_config, category), **parameters
+        )
+        if error:  # stopped before producing outcomes: one row in the summary, as stopped
             crashed[category] = error
+        else:
+            by_category[category] = list(outcomes)
     return by_category, crashed
 
 
@@ -110,7 +127,7 @@ def run_stage(
     logger = get_run_logger()
     department = display_name(department_id, load_settings().config_dir)
     if not category_flows:
-        key = department_id.removeprefix("dept_")
+        key = core_department_id(department_id)
         logger.info(
             "%s %s: no categories yet (list them in flows/dept_%s/categories_dept_%s.yaml; `airnub new category` "
             "writes ingestion ones)",

@@ -30,18 +30,17 @@ def bounded_threads(max_workers: int) -> TaskRunner[Any]:
 def build_task_runner(
     config: TaskRunnerConfig, max_concurrency: int, dask_address: str | None = None
 ) -> TaskRunner[Any]:
-    """Threads: at most ``max_concurrency`` batches in flight (Prefect's default pool is unbounded).
-    Dask: the scheduler at ``dask_address`` (a cluster shared by the stage) or ``config.address``."""
+    """Threads: at most ``max_concurrency`` tasks in flight (Prefect's default pool is unbounded). Dask: the
+    scheduler at ``dask_address`` (the cluster :func:`stage_dask_cluster` gives the stage run)."""
     if config.kind == "threads":
         return bounded_threads(max_concurrency)
     try:
         from prefect_dask.task_runners import DaskTaskRunner
     except ImportError as exc:
         raise ConfigError(_DASK_EXTRA_MISSING) from exc
-    address = dask_address or config.address
-    if address:
-        return DaskTaskRunner(address=address)
-    return DaskTaskRunner(cluster_kwargs={"n_workers": config.n_workers, "threads_per_worker": max_concurrency})
+    if not dask_address:
+        raise ConfigError("task_runner.kind: dask: no scheduler address (start the stage inside stage_dask_cluster)")
+    return DaskTaskRunner(address=dask_address)
 
 
 @contextmanager

@@ -56,3 +56,12 @@ def test_the_wide_table_shows_datasets_relative_to_the_data_dir() -> None:
 
     text = console.export_text()
     assert "processed/iris.parquet" in text and "/srv/data" not in text
+
+
+def test_names_that_look_like_console_markup_are_shown_as_they_are() -> None:
+    odd = ItemOutcome("files", "q[/]x[bold]", "http://h/q", "stored", path="/srv/data/q")
+    console = Console(width=160, record=True)
+
+    console.print(stage_table(INGESTION.result("Project Alpha", {"files": [odd]}), "t", DATA))
+
+    assert "q[/]x[bold]" in console.export_text()

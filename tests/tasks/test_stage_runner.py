@@ -89,6 +89,7 @@ def test_every_category_runs_after_a_failure_and_the_stage_fails_with_all_outcom
         ("half_failed", "b-v1", "failed"),
     ]
     assert result.crashed == {"crashing": "ValueError: boom"}
+    assert list(result.by_category) == ["built", "half_failed"]  # a stopped category is only in crashed
     assert str(error) == (
         "Toy processing: 1 of 4 datasets failed: half_failed/b-v1: bad header; category crashing crashed: "
         "ValueError: boom"
@@ -101,13 +102,18 @@ def test_only_enabled_and_selected_categories_run_on_the_stage_task_runner() -> 
         "task_runner": {"kind": "threads", "max_concurrency": 3},
         "built": {"names": ["a"]},
         "half_failed": {"enabled": False, "names": ["a", "b"]},
+        "crashing": {"names": ["x"]},  # configured and enabled, but not selected: it must not run
     }
 
-    result = toy_stage(config=config, categories=["built", "half_failed"])
+    result = toy_stage(config=dict(config), categories=["built"])
+    disabled = toy_stage(config=dict(config), categories=["half_failed"], return_state=True)
 
-    assert [o.name for o in result.outcomes] == ["a-v1"]
+    assert [o.name for o in result.outcomes] == ["a-v1"] and result.crashed == {}
     assert result.counts() == {"built": 1, "unchanged": 0, "failed": 0, "total": 1}
     assert seen_max_workers == [3]
+    error = disabled.result(raise_on_failure=False)
+    assert isinstance(error, ConfigError)
+    assert str(error) == "categories: half_failed has no enabled section in the stage config: nothing to run"
 
 
 def test_the_stage_default_concurrency_applies_when_none_is_set() -> None:
