@@ -138,7 +138,9 @@ def _run_one(
         scraped.page,
         links=scraped.links,
         links_truncated=scraped.truncated,
-        detail=f"{len(scraped.links)} links" + (" (truncated)" if scraped.truncated else ""),
+        detail=f"{len(scraped.links)} links"
+        + (" (truncated)" if scraped.truncated else "")
+        + (f", {scraped.malformed} malformed skipped" if scraped.malformed else ""),
     )
 
 

@@ -29,6 +29,7 @@ class ExtractedLink:
 class LinkExtraction:
     links: tuple[ExtractedLink, ...]
     truncated: bool
+    malformed: int = 0  # links skipped because they are not valid URLs (bad host, bad port, no host)
 
 
 class _LinkParser(HTMLParser):
@@ -38,6 +39,7 @@ class _LinkParser(HTMLParser):
         self.max_links = max_links
         self.links: dict[str, ExtractedLink] = {}
         self.truncated = False
+        self.malformed = 0
         self._seen_base = False
         self._open_href: str | None = None
         self._text: list[str] = []
@@ -65,8 +67,17 @@ class _LinkParser(HTMLParser):
         href, self._open_href = self._open_href, None
         if href is None or href.startswith("#") or self.truncated:  # same-page anchors are not links out
             return
-        absolute, _fragment = urldefrag(urljoin(self.base_url, href))
-        if urlsplit(absolute).scheme.lower() not in _WEB_SCHEMES or absolute in self.links:
+        try:
+            absolute, _fragment = urldefrag(urljoin(self.base_url, href))
+            parts = urlsplit(absolute)
+            parts.port  # noqa: B018 - raises ValueError on a port out of range
+        except ValueError:  # e.g. "http://[::1" or port 99999: one bad link must not stop the page
+            self.malformed += 1
+            return
+        if parts.scheme.lower() not in _WEB_SCHEMES or absolute in self.links:
+            return
+        if not parts.hostname:
+            self.malformed += 1
             return
         if len(self.links) >= self.max_links:
             self.truncated = True
@@ -76,7 +87,8 @@ class _LinkParser(HTMLParser):
 
 
 def extract_links(html: str, page_url: str, max_links: int = 1000) -> LinkExtraction:
-    """Unique http(s) links of ``html`` in document order, at most ``max_links`` (``truncated`` if more)."""
+    """Unique http(s) links of ``html`` in document order, at most ``max_links`` (``truncated`` if more); links that
+    are not valid URLs are skipped and counted (``malformed``)."""
     return _parse((html[i : i + _CHUNK_CHARS] for i in range(0, len(html), _CHUNK_CHARS)), page_url, max_links)
 
 
@@ -97,7 +109,7 @@ def _parse(chunks: Iterable[str], page_url: str, max_links: int) -> LinkExtracti
     else:
         parser.close()
         parser._finish_anchor()
-    return LinkExtraction(links=tuple(parser.links.values()), truncated=parser.truncated)
+    return LinkExtraction(links=tuple(parser.links.values()), truncated=parser.truncated, malformed=parser.malformed)
 
 
 def links_matching(links: Iterable[ExtractedLink], patterns: Iterable[str]) -> list[ExtractedLink]:

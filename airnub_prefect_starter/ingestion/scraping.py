@@ -24,6 +24,7 @@ class PageScrapeResult:
     page: IngestResult
     links: tuple[ExtractedLink, ...]
     truncated: bool
+    malformed: int = 0  # links skipped as invalid URLs
 
 
 def _charset(content_type: str | None) -> str:
@@ -44,7 +45,9 @@ def core_scrape_page_links(item: SourceItem, ctx: IngestContext, *, max_links: i
         extraction = extract_links_from_file(page.path, item.url, max_links, encoding=_charset(page.content_type))
     except LookupError:  # unknown charset label: fall back to UTF-8 with replacement
         extraction = extract_links_from_file(page.path, item.url, max_links)
-    return PageScrapeResult(page=page, links=extraction.links, truncated=extraction.truncated)
+    return PageScrapeResult(
+        page=page, links=extraction.links, truncated=extraction.truncated, malformed=extraction.malformed
+    )
 
 
 def files_to_follow(

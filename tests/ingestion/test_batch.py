@@ -13,7 +13,7 @@ from airnub_prefect_starter.core.errors import ManifestIndexError
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.index import FetchRecord, IndexedObject, ManifestIndex, UnchangedMark
 from airnub_prefect_starter.ingestion.batch import BatchRuntime, _record_batch, ingest_batch, split_batches
-from airnub_prefect_starter.ingestion.config import FileToAcquire
+from airnub_prefect_starter.ingestion.config import FileToAcquire, PageToScrape
 from airnub_prefect_starter.ingestion.contract import INGESTION
 from tests.support.http_server import LoopbackHTTPServer, Route
 
@@ -104,3 +104,19 @@ def test_a_failed_index_write_at_batch_end_still_writes_the_other_and_is_raised(
     assert state is not None and state.etag == '"v2"' and state.checked_at > datetime(2026, 1, 1, tzinfo=UTC)
     assert index.url_state("src", "http://h/g") is None
     index.close()
+
+
+def test_a_page_with_malformed_links_is_stored_and_says_how_many_it_skipped(
+    http_server: LoopbackHTTPServer, tmp_path: Path, sqlite_url: str
+) -> None:
+    page = http_server.serve(
+        "/index.html",
+        body=b'<a href="http://[::1">x</a> <a href="http://h:99999/y.csv">y</a> <a href="good.csv">good</a>',
+        headers={"Content-Type": "text/html"},
+    )
+
+    [outcome] = ingest_batch("scrape_page", [PageToScrape(name="index", url=page)], runtime(tmp_path, sqlite_url))
+
+    assert outcome.status == "stored"
+    assert [link.url for link in outcome.links] == [http_server.url("/good.csv")]
+    assert outcome.detail == "1 links, 2 malformed skipped"  # the category table artifact's detail column

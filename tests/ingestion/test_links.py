@@ -79,3 +79,12 @@ def test_scrape_refuses_huge_page(http_server: LoopbackHTTPServer, ingest_env: I
         core_scrape_page_links(PageToScrape(name="huge", url=url), ingest_env.ctx(max_bytes=100_000))
 
     assert ingest_env.objects() == [] and ingest_env.temp_files() == []
+
+
+def test_malformed_links_are_skipped_and_counted_and_the_rest_of_the_page_is_kept() -> None:
+    bad = '<a href="http://[::1">bad host</a> <a href="http://h:99999/x">bad port</a> <a href="https:///x">no host</a>'
+
+    extraction = extract_links(bad + ' <a href="data/good.csv">good</a>', "http://site.test/index.html")
+
+    assert [link.url for link in extraction.links] == ["http://site.test/data/good.csv"]
+    assert extraction.malformed == 3

@@ -138,11 +138,29 @@ class BlockedAddressError(OSError):
         return type(self), (self.host, self.address)
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _wrapped_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries: IPv4-mapped, 6to4 (2002::/16), NAT64 (64:ff9b::/96) or Teredo
+    (the client address). Such an address reaches what it wraps, so it is judged as that address."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    return None
+
+
 def is_forbidden_address(address: str) -> bool:
-    """True for loopback, private, link-local, multicast, reserved, unspecified and metadata addresses."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """True for loopback, private, link-local, multicast, reserved, unspecified and metadata addresses, also when
+    wrapped in IPv6 (IPv4-mapped, 6to4, NAT64, Teredo)."""
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        ip = _wrapped_ipv4(ip) or ip
     return (
         ip.is_private
         or ip.is_loopback

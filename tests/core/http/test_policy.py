@@ -54,3 +54,20 @@ def test_policy_merge_applies_overrides_in_order() -> None:
     merged = HttpPolicy().merged(stage, None, category)
 
     assert (merged.retries, merged.read_timeout_s, merged.connect_timeout_s) == (1, 9, 10.0)
+
+
+@pytest.mark.parametrize(
+    ("address", "forbidden"),
+    [
+        ("2002:7f00:1::1", True),  # 6to4 of 127.0.0.1
+        ("2002:a01:203::1", True),  # 6to4 of 10.1.2.3
+        ("2002:5db8:d822::1", False),  # 6to4 of a public address
+        ("64:ff9b::a9fe:a9fe", True),  # NAT64 of 169.254.169.254 (cloud metadata)
+        ("64:ff9b::5db8:d822", False),  # NAT64 of a public address
+        ("2001:0:4136:e378:8000:63bf:80ff:fefe", True),  # Teredo, client 127.0.1.1
+        ("2001:0:4136:e378:8000:63bf:a247:27dd", False),  # Teredo, client 93.184.216.34
+        ("::ffff:10.0.0.1", True),  # IPv4-mapped
+    ],
+)
+def test_ipv6_forms_that_wrap_an_ipv4_address_are_judged_as_that_address(address: str, forbidden: bool) -> None:
+    assert is_forbidden_address(address) is forbidden
