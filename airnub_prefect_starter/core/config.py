@@ -24,6 +24,7 @@ __all__ = [
     "DatasetName",
     "HttpUrl",
     "Regex",
+    "MAX_CONFIG_BYTES",
     "StorageBase",
     "TaskRunnerConfig",
     "did_you_mean",
@@ -184,14 +185,45 @@ def parse_config(model: type[M], data: Any, source: str) -> M:
         raise ConfigError(format_validation_error(source, exc, model)) from None
 
 
+#: A config file larger than this is refused before it is parsed (a Variable holds at most 5000 characters anyway).
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[Any, int] = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                line = first_line.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:  # an unhashable key: the base class reports it
+                break
+            if line != key_node.start_mark.line + 1:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first on line {line})", key_node.start_mark
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml_file(path: Path) -> Any:
-    """Parse a YAML file; a syntax error becomes :class:`ConfigError` with the line number."""
+    """Parse a YAML config file. Every problem is a one-line :class:`ConfigError` naming the file: unreadable,
+    over :data:`MAX_CONFIG_BYTES`, not UTF-8, invalid YAML or a duplicate key (with the line)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: {size:,} bytes, over the {MAX_CONFIG_BYTES:,}-byte limit of a config file")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
     try:
-        return yaml.safe_load(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: line {line}: not UTF-8 text (byte {exc.start}: 0x{data[exc.start]:02x})") from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "<root>"

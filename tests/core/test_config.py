@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from airnub_prefect_starter.core.config import ConfigModel, TaskRunnerConfig, load_yaml_file, parse_config
+from airnub_prefect_starter.core.config import (
+    MAX_CONFIG_BYTES,
+    ConfigModel,
+    TaskRunnerConfig,
+    load_yaml_file,
+    parse_config,
+)
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.http.policy import HttpOverrides
 
@@ -47,4 +53,32 @@ def test_yaml_syntax_errors_name_the_line(tmp_path: Path) -> None:
     path.write_text("a: 1\nb: [\n", encoding="utf-8")
 
     with pytest.raises(ConfigError, match=r"bad\.yaml: line 3: invalid YAML"):
+        load_yaml_file(path)
+
+
+def test_a_key_given_twice_is_refused_naming_the_key_and_both_lines(tmp_path: Path) -> None:
+    path = tmp_path / "dup.yaml"
+    path.write_text("http:\n  retries: 1\nbatch_size: 5\nhttp:\n  retries: 2\n", encoding="utf-8")
+
+    with pytest.raises(ConfigError) as raised:
+        load_yaml_file(path)
+
+    assert str(raised.value) == f"{path}: line 4: invalid YAML (duplicate key 'http' (first on line 1))"
+
+
+def test_a_file_that_is_not_utf8_is_one_line_naming_where(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("a: 1\nname: caf\u00e9\n".encode("latin-1"))
+
+    with pytest.raises(ConfigError) as raised:
+        load_yaml_file(path)
+
+    assert str(raised.value) == f"{path}: line 2: not UTF-8 text (byte 14: 0xe9)"
+
+
+def test_a_config_over_the_size_cap_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text("x: [" + "1, " * (MAX_CONFIG_BYTES // 3 + 1) + "1]\n", encoding="utf-8")
+
+    with pytest.raises(ConfigError, match=r"huge\.yaml: [\d,]+ bytes, over the 1,048,576-byte limit of a config file"):
         load_yaml_file(path)
