@@ -36,7 +36,7 @@ from airnub_prefect_starter.core.http.fetch import (
 )
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.retry import retry_transient
-from airnub_prefect_starter.core.store.cas import ContentAddressedStore, StoredObject
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore, StoredObject, object_filename
 from airnub_prefect_starter.core.store.index import (
     FetchRecord,
     IndexedObject,
@@ -182,7 +182,7 @@ def _attempt(
             ctx.mark_unchanged(item.url, etag, last_modified)
             logger.debug("Unchanged (304): %s", shown)
             return _result(item, previous, IngestStatus.UNCHANGED, response)
-        filename = filename_from_response(response, fetched.final_url, fallback=item.name)
+        filename = object_filename(filename_from_response(response, fetched.final_url, fallback=item.name))
         with ctx.store.temp_file() as (temp_path, sink):
             body = stream_body(fetched, sink, ctx.policy, deadline, shown)
             details = dict(validate(temp_path, fetched)) if validate else {}

@@ -358,3 +358,21 @@ def test_download_refetches_when_stored_object_was_deleted(
 
     assert "If-None-Match" not in http_server.request_headers["/f.csv"][1]
     assert again.status is IngestStatus.STORED and again.path.read_bytes() == BODY
+
+
+def test_a_server_file_name_that_looks_like_a_manifest_cannot_poison_the_object(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    headers = {"Content-Disposition": 'attachment; filename="evil.manifest.json"'}
+    first_url = http_server.serve("/a", body=BODY, headers=headers)
+    second_url = http_server.serve("/b", body=BODY, headers=headers)
+
+    first = core_download_hash_store_and_manifest(item(first_url), ingest_env.ctx())
+    second = core_download_hash_store_and_manifest(item(second_url), ingest_env.ctx())
+
+    assert first.path.name == "evil.manifest_.json" and first.path.read_bytes() == BODY
+    assert (first.status.value, second.status.value) == ("stored", "duplicate")  # the object is still found
+    assert sorted(p.name for p in first.path.parent.iterdir()) == [
+        "evil.manifest_.json",
+        "evil.manifest_.json.manifest.json",
+    ]

@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 from airnub_prefect_starter.core.errors import IntegrityError, StorageError
 
-__all__ = ["MANIFEST_SUFFIX", "ContentAddressedStore", "StoredObject", "validate_data_source_name"]
+__all__ = ["MANIFEST_SUFFIX", "ContentAddressedStore", "StoredObject", "object_filename", "validate_data_source_name"]
 
 MANIFEST_SUFFIX = ".manifest.json"
 TEMP_DIR_NAME = ".tmp"
@@ -62,6 +62,14 @@ class StoredObject:
     @property
     def relative_path(self) -> str:
         return f"{self.data_source_name}/{self.sha256}/{self.filename}"
+
+
+def object_filename(name: str) -> str:
+    """``name`` as an object's file name in the store: a name ending like the store's own manifests
+    (``x.manifest.json``) would be taken for one and hide the object, so it becomes ``x.manifest_.json``."""
+    if name.endswith(MANIFEST_SUFFIX):
+        return name.removesuffix(MANIFEST_SUFFIX) + ".manifest_.json"
+    return name
 
 
 def _is_plain_name(filename: str) -> bool:
