@@ -376,3 +376,20 @@ def test_a_server_file_name_that_looks_like_a_manifest_cannot_poison_the_object(
         "evil.manifest_.json",
         "evil.manifest_.json.manifest.json",
     ]
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_origin(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    other_origin = http_server.url("/final").replace("127.0.0.1", "localhost")  # same server, another host
+    http_server.serve("/final", body=BODY)
+    http_server.redirect("/same", http_server.url("/hop"))
+    http_server.redirect("/hop", other_origin)
+    secret = {"Authorization": "Bearer s3cr3t", "Cookie": "session=s3cr3t", "Accept": "text/csv"}
+
+    core_download_hash_store_and_manifest(item(http_server.url("/same")), ingest_env.ctx(), headers=secret)
+
+    sent = {path: {k.lower(): v for k, v in hs[0].items()} for path, hs in http_server.request_headers.items()}
+    assert sent["/same"]["authorization"] == sent["/hop"]["authorization"] == "Bearer s3cr3t"  # same origin
+    assert "authorization" not in sent["/final"] and "cookie" not in sent["/final"]
+    assert sent["/final"]["accept"] == "text/csv"  # other headers still go

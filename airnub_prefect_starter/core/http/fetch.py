@@ -165,7 +165,8 @@ def open_response(
     deadline: Deadline,
     headers: Mapping[str, str] | None = None,
 ) -> Iterator[FetchedResponse]:
-    """Send GET ``url`` and follow redirects under ``policy``; yield the final response, body unread.
+    """Send GET ``url`` and follow redirects under ``policy``; yield the final response, body unread. Credential
+    headers (``Authorization``, ``Cookie``, ``Proxy-Authorization``) go only to the first URL's origin.
 
     A 304 is yielded as is (the caller asked conditionally); other non-2xx statuses raise
     :class:`TransientDownloadError` or :class:`PermanentDownloadError`. Errors name ``url`` redacted.
@@ -174,6 +175,7 @@ def open_response(
     current = url
     visited = {url}
     request_headers = dict(headers or {})
+    origin = _origin(url)
     for hop in range(policy.max_redirects + 1):
         # Without proxies the client's backend vets every address it dials; with them, check the target here.
         check_url_allowed(current, policy, resolve=policy.trust_env)
@@ -195,6 +197,8 @@ def open_response(
                     )
                 visited.add(target)
                 current = target
+                if _origin(target) != origin:  # credentials never follow a redirect to another origin (as curl)
+                    request_headers = {k: v for k, v in request_headers.items() if k.lower() not in _CREDENTIALS}
                 continue
             _raise_for_status(response, shown)
             yield FetchedResponse(response=response, final_url=current, retrieved_at=retrieved_at)
@@ -202,6 +206,17 @@ def open_response(
         finally:
             _release(response)
     raise PermanentDownloadError(shown, f"more than {policy.max_redirects} redirects")
+
+
+#: Request headers that carry credentials: dropped as soon as a redirect leaves the first URL's origin.
+_CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port (the default one made explicit) of ``url``."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
 
 
 def _release(response: httpx.Response) -> None:
