@@ -125,7 +125,10 @@ class ContentAddressedStore:
 
     @contextlib.contextmanager
     def temp_file(self) -> Iterator[tuple[Path, BinaryIO]]:
-        """A new file in the store's temp area, removed when the block exits (published or not)."""
+        """A new file in the store's temp area, removed when the block exits (published or not). A temp area that
+        is a symlink (planted to redirect writes outside the store) is refused with :class:`StorageError`."""
+        if self.temp_dir.is_symlink():
+            raise StorageError(f"{self.temp_dir} is a symlink: refusing to write through it (remove it)")
         try:
             fd, name = tempfile.mkstemp(dir=self.temp_dir, prefix="part-")
         except FileNotFoundError:  # first write, or the temp area was removed: a mkdir only when needed

@@ -116,3 +116,17 @@ def test_find_with_the_indexed_file_name_and_with_a_stale_one(tmp_path: Path) ->
     assert store.find("src", SHA, "f.txt") == stored
     assert store.find("src", SHA, "renamed.txt") == stored  # a stale name: listing the directory finds it
     assert store.find("src", "0" * 64, "f.txt") is None
+
+
+def test_a_temp_area_planted_as_a_symlink_is_refused_and_nothing_lands_outside(tmp_path: Path) -> None:
+    store = ContentAddressedStore(tmp_path / "store")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    store.base.mkdir()
+    store.temp_dir.symlink_to(outside, target_is_directory=True)
+
+    with pytest.raises(StorageError, match=r"\.tmp is a symlink: refusing to write through it"):
+        with store.temp_file() as (_path, handle):
+            handle.write(b"x")
+
+    assert list(outside.iterdir()) == []
