@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -132,32 +132,22 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    """Every model class in ``annotation`` (itself, or inside ``X | None``, ``list[X]``, ``dict[str, X]``...)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in get_args(annotation):
+        yield from _models_in(arg)
+
+
 def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """The model whose field sits at ``loc`` (walking fields, lists and dicts), if the path leads to one."""
+    """The model whose fields an error at ``loc`` is about, found from the annotations alone."""
     current: Any = model
     for part in loc:
-        candidates = [current]
-        found = None
-        while candidates:
-            node = candidates.pop()
-            if isinstance(node, type) and issubclass(node, BaseModel):
-                if isinstance(part, str) and part in node.model_fields:
-                    found = node.model_fields[part].annotation
-                    break
-                continue
-            if isinstance(part, int) or get_origin(node) is dict:
-                args = get_args(node)
-                if args:
-                    found = args[-1]
-                    break
-            candidates.extend(get_args(node))
-        if found is None:
-            return None
-        current = found
-    for node in [current, *get_args(current)]:
-        if isinstance(node, type) and issubclass(node, BaseModel):
-            return node
-    return None
+        owner = next((m for m in _models_in(current) if part in m.model_fields), None)
+        if owner is not None:  # a field; otherwise a list index or a dict key: the element type stays in view
+            current = owner.model_fields[str(part)].annotation
+    return next(_models_in(current), None)
 
 
 def format_validation_error(source: str, error: ValidationError, model: type[BaseModel] | None = None) -> str:

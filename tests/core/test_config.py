@@ -82,3 +82,39 @@ def test_a_config_over_the_size_cap_is_refused_before_it_is_parsed(tmp_path: Pat
 
     with pytest.raises(ConfigError, match=r"huge\.yaml: [\d,]+ bytes, over the 1,048,576-byte limit of a config file"):
         load_yaml_file(path)
+
+
+@pytest.mark.parametrize(
+    ("model_name", "data", "expected"),
+    [
+        ("ingestion", {"http": {"retires": 2}}, "http.retires: unknown key (did you mean 'retries'?)"),
+        (
+            "ingestion",
+            {
+                "scheduled_file_downloads": {
+                    "data_source_name": "a",
+                    "local_artifacts_storage_base": "b",
+                    "files_to_acquire": [{"name": "x", "url": "http://h/x", "link_titel": "t"}],
+                }
+            },
+            "scheduled_file_downloads.files_to_acquire[0].link_titel: unknown key (did you mean 'link_title'?)",
+        ),
+        (
+            "mapping",
+            {"departments": {"beta": {"display_name": "B", "descripton": ""}}},
+            "(did you mean 'description'?)",
+        ),
+    ],
+)
+def test_an_unknown_key_at_any_depth_names_the_closest_known_one(
+    model_name: str, data: dict[str, object], expected: str
+) -> None:
+    from airnub_prefect_starter.core.departments import DepartmentMapping
+    from airnub_prefect_starter.ingestion.config import IngestionStageConfig
+
+    model = IngestionStageConfig if model_name == "ingestion" else DepartmentMapping
+
+    with pytest.raises(ConfigError) as raised:
+        parse_config(model, data, "f.yaml")
+
+    assert expected in str(raised.value)
