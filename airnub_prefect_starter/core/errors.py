@@ -8,6 +8,7 @@
     │   ├── TransientDownloadError    worth retrying: connect error, timeout, 408/429/5xx, truncated body
     │   └── PermanentDownloadError    retrying cannot help: 4xx, too large, bad response
     │       ├── PolicyViolationError  the URL or a redirect hop breaks the HTTP policy (scheme, private address)
+    │       │   └── RobotsDisallowedError  the host's robots.txt disallows the URL (or could not be read: 5xx)
     │       └── ResponseContentError  the body is not what was promised (non-JSON API body, missing extract_key)
     ├── StorageError                  the content-addressed store cannot hold the object (unsafe path, I/O)
     │   └── IntegrityError            stored bytes do not match their recorded hash or size
@@ -33,6 +34,7 @@ __all__ = [
     "AirnubError",
     "CategoryFailedError",
     "ConfigError",
+    "DeadlineExceededError",
     "DemoDataError",
     "DownloadError",
     "IntegrityError",
@@ -41,6 +43,7 @@ __all__ = [
     "PolicyViolationError",
     "RawInputNotFoundError",
     "ResponseContentError",
+    "RobotsDisallowedError",
     "StageFailedError",
     "StorageError",
     "TransientDownloadError",
@@ -84,8 +87,18 @@ class PermanentDownloadError(DownloadError):
     """A failure that a retry cannot fix (4xx other than 408/429, too large, policy)."""
 
 
+class DeadlineExceededError(DownloadError):
+    """The item's ``total_deadline_s`` passed (during a request, a read or a retry wait); it is not retried."""
+
+
 class PolicyViolationError(PermanentDownloadError):
     """The URL or one of its redirect hops breaks the HTTP policy."""
+
+
+class RobotsDisallowedError(PolicyViolationError):
+    """The host's robots.txt disallows the URL for our user agent, or it could not be read (5xx, unreachable),
+    which RFC 9309 says to treat as disallowing the whole host. ``url`` is the URL refused (a redirect hop's
+    URL when the hop was refused)."""
 
 
 class ResponseContentError(PermanentDownloadError):

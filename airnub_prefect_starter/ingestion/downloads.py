@@ -1,6 +1,8 @@
 """Download one URL into the content-addressed store: the five steps of the ingestion core.
 
 1. Ask the index for the URL's validators and send a conditional GET; 304 -> ``unchanged``, nothing written.
+   The validators are sent only while the URL's last object is on disk with its indexed size (one ``stat``):
+   a missing or damaged object is fetched unconditionally and healed (the damaged copy is quarantined).
 2. Stream the raw body into the store's temp area, hashing as it streams (max bytes, deadline, length).
 3. Same hash as this URL's last object -> ``unchanged``; hash already stored -> ``duplicate``; else publish
    the object directory atomically (first writer wins).
@@ -14,6 +16,7 @@ failure leaves no temp file, no partial object and no index row.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +29,7 @@ import httpx
 
 from airnub_prefect_starter import __version__
 from airnub_prefect_starter.common.utils import redact_url
-from airnub_prefect_starter.core.errors import PermanentDownloadError
+from airnub_prefect_starter.core.errors import IntegrityError, PermanentDownloadError
 from airnub_prefect_starter.core.http.fetch import (
     Deadline,
     FetchedResponse,
@@ -35,6 +38,7 @@ from airnub_prefect_starter.core.http.fetch import (
     stream_body,
 )
 from airnub_prefect_starter.core.http.policy import HttpPolicy
+from airnub_prefect_starter.core.http.politeness import Politeness
 from airnub_prefect_starter.core.http.retry import retry_transient
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore, StoredObject, object_filename
 from airnub_prefect_starter.core.store.index import (
@@ -101,6 +105,8 @@ class IngestContext:
     unchanged_marks: list[UnchangedMark] | None = None
     #: When given, downloads are collected here and recorded by the batch in one transaction.
     pending_fetches: list[FetchRecord] | None = None
+    #: robots.txt and per-host pacing, asked before every request; ``None`` fetches without either.
+    politeness: Politeness | None = None
 
     def mark_unchanged(self, url: str, etag: str | None, last_modified: str | None) -> None:
         if self.unchanged_marks is None:
@@ -140,7 +146,10 @@ def core_download_hash_store_and_manifest(
 ) -> IngestResult:
     """Fetch ``item.url`` into the store (see the module docstring). Raises a ``DownloadError`` subclass,
     ``StorageError`` or ``ManifestIndexError`` on failure; never returns a failure."""
-    return retry_transient(lambda: _attempt(item, ctx, kind, headers or {}, validate), ctx.policy)
+    deadline = Deadline(ctx.policy.total_deadline_s)  # one budget for the whole item, retries and waits included
+    return retry_transient(
+        lambda: _attempt(item, ctx, kind, headers or {}, validate, deadline), ctx.policy, deadline=deadline
+    )
 
 
 def _previous_object(item: SourceItem, ctx: IngestContext) -> tuple[StoredObject | None, dict[str, str]]:
@@ -151,8 +160,20 @@ def _previous_object(item: SourceItem, ctx: IngestContext) -> tuple[StoredObject
         state = ctx.index.url_state(ctx.data_source_name, item.url)
     if state is None:
         return None, {}
-    previous = ctx.store.find(ctx.data_source_name, state.sha256, state.filename)
+    try:
+        previous = ctx.store.find(ctx.data_source_name, state.sha256, state.filename)
+    except IntegrityError as exc:  # a damaged object folder: fetched again and healed when published
+        logger.warning("Fetching again to heal the stored copy: %s", exc)
+        return None, {}
     if previous is None:  # deleted from disk: ask unconditionally so it is fetched again
+        return None, {}
+    if state.size_bytes is not None and previous.size_bytes != state.size_bytes:  # one stat, no hashing
+        logger.warning(
+            "Fetching again to heal the stored copy: %s has %d bytes, the index says %d",
+            previous.path,
+            previous.size_bytes,
+            state.size_bytes,
+        )
         return None, {}
     conditional: dict[str, str] = {}
     if state.etag:
@@ -168,12 +189,15 @@ def _attempt(
     kind: ObjectKind,
     headers: Mapping[str, str],
     validate: BodyValidator | None,
+    deadline: Deadline,
 ) -> IngestResult:
     shown = redact_url(item.url)
     previous, conditional = _previous_object(item, ctx)
     request_headers = {"Accept-Encoding": "identity", **headers, **conditional}
-    deadline = Deadline(ctx.policy.total_deadline_s)
-    with open_response(ctx.client, item.url, ctx.policy, deadline, request_headers) as fetched:
+    before_request = (
+        None if ctx.politeness is None else functools.partial(ctx.politeness.before_request, ctx.client, deadline=deadline)
+    )
+    with open_response(ctx.client, item.url, ctx.policy, deadline, request_headers, before_request) as fetched:
         response = fetched.response
         etag, last_modified = response.headers.get("etag"), response.headers.get("last-modified")
         if response.status_code == 304:
@@ -219,6 +243,7 @@ def _attempt(
                 size_bytes=body.size_bytes,
                 filename=filename,
                 manifest_json=manifest.to_json_bytes(),
+                heal=True,
             )
     ctx.record_fetch(
         FetchRecord(

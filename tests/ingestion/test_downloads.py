@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from airnub_prefect_starter.core.errors import (
+    DeadlineExceededError,
     PermanentDownloadError,
     PolicyViolationError,
     TransientDownloadError,
@@ -226,11 +227,81 @@ def test_download_hits_total_deadline_on_slow_drip(http_server: LoopbackHTTPServ
     url = http_server.serve("/slow.bin", body=b"x" * 200, drip_delay_s=0.05, drip_bytes=1)
     started = time.monotonic()
 
-    with pytest.raises(TransientDownloadError, match=r"total deadline of 0\.5s exceeded after receiving \d+ bytes"):
+    with pytest.raises(DeadlineExceededError, match=r"total deadline of 0\.5s exceeded after receiving \d+ bytes"):
         core_download_hash_store_and_manifest(item(url), ingest_env.ctx(total_deadline_s=0.5, read_timeout_s=2))
 
     assert time.monotonic() - started < 3.0
     assert ingest_env.objects() == [] and ingest_env.temp_files() == []
+
+
+#: The target for a hard deadline is deadline + 10 % + 0.5 s; the tests allow a second more for a loaded machine
+#: (benchmarks/bench_deadline.py measures the real overshoot).
+DEADLINE_S = 1.5
+LIMIT_S = DEADLINE_S * 1.1 + 0.5 + 1.0
+
+
+@pytest.mark.parametrize(
+    ("route", "message"),
+    [
+        pytest.param(Route(body=BODY, response_delay_s=30), "waiting for the response", id="never-answers"),
+        pytest.param(
+            Route(body=b"x" * 10, drip_delay_s=20, drip_bytes=1), r"after receiving 1 bytes", id="byte-every-20s"
+        ),
+        pytest.param(
+            Route(body=b"x" * 50, drip_delay_s=0.9, drip_bytes=1), r"after receiving \d bytes", id="byte-every-0.9s"
+        ),
+    ],
+)
+def test_total_deadline_is_hard_whatever_the_server_does(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv, route: Route, message: str
+) -> None:
+    url = http_server.serve("/hostile.bin", route)
+    started = time.monotonic()
+
+    with pytest.raises(DeadlineExceededError, match=rf"/hostile\.bin: total deadline of 1\.5s exceeded {message}"):
+        core_download_hash_store_and_manifest(
+            item(url), ingest_env.ctx(total_deadline_s=DEADLINE_S, read_timeout_s=30, retries=2)
+        )
+
+    elapsed = time.monotonic() - started
+    assert DEADLINE_S - 0.05 <= elapsed < LIMIT_S
+    assert http_server.hits["/hostile.bin"] == 1  # a deadline is final: never retried
+    assert ingest_env.objects() == [] and ingest_env.temp_files() == []
+
+
+def test_total_deadline_covers_retries_and_their_waits(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    # two quick 503s, then a server that never answers: the retries spend the budget, they do not restart it
+    url = http_server.serve(
+        "/flaky.bin",
+        Route(status=503, body=b"busy", headers={"Retry-After": "0"}),
+        Route(status=503, body=b"busy", headers={"Retry-After": "0"}),
+        Route(body=BODY, response_delay_s=30),
+    )
+    started = time.monotonic()
+
+    with pytest.raises(DeadlineExceededError, match="waiting for the response"):
+        core_download_hash_store_and_manifest(
+            item(url), ingest_env.ctx(total_deadline_s=DEADLINE_S, read_timeout_s=30, retries=2)
+        )
+
+    assert time.monotonic() - started < LIMIT_S
+    assert http_server.hits["/flaky.bin"] == 3
+
+
+def test_retry_wait_past_the_deadline_is_not_started(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
+    url = http_server.serve("/busy.bin", status=503, body=b"busy", headers={"Retry-After": "30"})
+    started = time.monotonic()
+
+    with pytest.raises(
+        DeadlineExceededError,
+        match=r"total deadline of 1\.5s exceeded by the 30\.0s wait before retry 1, after: HTTP 503",
+    ):
+        core_download_hash_store_and_manifest(
+            item(url), ingest_env.ctx(total_deadline_s=DEADLINE_S, retries=2, max_retry_after_s=60)
+        )
+
+    assert time.monotonic() - started < 1.0
+    assert http_server.hits["/busy.bin"] == 1
 
 
 def test_download_refuses_redirect_loop(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:

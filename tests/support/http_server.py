@@ -18,7 +18,8 @@ __all__ = ["LoopbackHTTPServer", "Route"]
 class Route:
     """One scripted response. ``content_length``: ``"auto"`` = the real length, ``None`` = omit the header and
     close the connection after the body, an int = lie about it. ``close_after`` cuts the body after that many
-    bytes; ``drip_delay_s`` sends ``drip_bytes`` at a time with that pause."""
+    bytes; ``response_delay_s`` waits that long before answering at all; ``drip_delay_s`` sends ``drip_bytes``
+    at a time with that pause."""
 
     body: bytes = b""
     status: int = 200
@@ -27,6 +28,7 @@ class Route:
     etag: str | None = None
     last_modified: str | None = None
     close_after: int | None = None
+    response_delay_s: float = 0.0
     drip_delay_s: float = 0.0
     drip_bytes: int = 1
     file: Path | None = None
@@ -71,6 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _send_route(self, route: Route) -> None:
+        time.sleep(route.response_delay_s)
         size = route.file.stat().st_size if route.file else len(route.body)
         self.send_response(route.status)
         for key, value in route.headers.items():

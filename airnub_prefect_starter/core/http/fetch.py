@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import re
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from airnub_prefect_starter.core.errors import (
     PolicyViolationError,
     TransientDownloadError,
 )
+from airnub_prefect_starter.core.http.deadline import Deadline
 from airnub_prefect_starter.core.http.policy import (
     BlockedAddressError,
     HttpPolicy,
@@ -49,23 +49,6 @@ _DRAIN_LIMIT = 64 * 1024
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _DISPOSITION_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
-
-
-class Deadline:
-    """A wall-clock budget for one download, across all hops and reads."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._ends_at = time.monotonic() + seconds
-
-    def remaining(self) -> float:
-        return self._ends_at - time.monotonic()
-
-    def check(self, url: str, received: int) -> None:
-        if self.remaining() <= 0:
-            raise TransientDownloadError(
-                url, f"total deadline of {self.seconds:g}s exceeded after receiving {received} bytes"
-            )
 
 
 def build_http_client(policy: HttpPolicy) -> httpx.Client:
@@ -144,8 +127,10 @@ def _raise_for_status(response: httpx.Response, url: str) -> None:
         raise PermanentDownloadError(url, f"HTTP {status} without a usable Location header")
 
 
-def _translate(exc: Exception, url: str) -> Exception:
+def _translate(exc: Exception, url: str, deadline: Deadline) -> Exception:
     """The package error for an httpx/transport error raised while sending a request."""
+    if isinstance(exc, httpx.TimeoutException) and deadline.expired():
+        return deadline.error(url, "waiting for the response")
     if isinstance(exc, BlockedAddressError):
         return PolicyViolationError(url, f"{exc} (set http.allow_private_networks: true to allow)")
     if isinstance(exc, httpx.TimeoutException):
@@ -164,9 +149,12 @@ def open_response(
     policy: HttpPolicy,
     deadline: Deadline,
     headers: Mapping[str, str] | None = None,
+    before_request: Callable[[str], None] | None = None,
 ) -> Iterator[FetchedResponse]:
     """Send GET ``url`` and follow redirects under ``policy``; yield the final response, body unread. Credential
     headers (``Authorization``, ``Cookie``, ``Proxy-Authorization``) go only to the first URL's origin.
+    ``before_request`` is called with each URL about to be requested, redirect hops included (robots.txt and
+    pacing: it may wait, or raise to refuse the URL).
 
     A 304 is yielded as is (the caller asked conditionally); other non-2xx statuses raise
     :class:`TransientDownloadError` or :class:`PermanentDownloadError`. Errors name ``url`` redacted.
@@ -179,13 +167,16 @@ def open_response(
     for hop in range(policy.max_redirects + 1):
         # Without proxies the client's backend vets every address it dials; with them, check the target here.
         check_url_allowed(current, policy, resolve=policy.trust_env)
+        if before_request is not None:
+            before_request(current)
         deadline.check(shown, 0)
         retrieved_at = datetime.now(UTC)
         try:
-            request = client.build_request("GET", current, headers=request_headers)
-            response = client.send(request, stream=True)
+            request = client.build_request("GET", current, headers=request_headers, timeout=_timeouts(policy, deadline))
+            with deadline.active():
+                response = client.send(request, stream=True)
         except (httpx.HTTPError, httpx.InvalidURL, BlockedAddressError) as exc:
-            raise _translate(exc, shown) from exc
+            raise _translate(exc, shown, deadline) from exc
         try:
             if response.status_code in _REDIRECT_STATUSES and "location" in response.headers:
                 target = str(response.url.join(response.headers["location"]))
@@ -201,11 +192,20 @@ def open_response(
                     request_headers = {k: v for k, v in request_headers.items() if k.lower() not in _CREDENTIALS}
                 continue
             _raise_for_status(response, shown)
-            yield FetchedResponse(response=response, final_url=current, retrieved_at=retrieved_at)
+            with deadline.active():  # the body is read inside this block: each read ends by the deadline too
+                yield FetchedResponse(response=response, final_url=current, retrieved_at=retrieved_at)
             return
         finally:
             _release(response)
     raise PermanentDownloadError(shown, f"more than {policy.max_redirects} redirects")
+
+
+def _timeouts(policy: HttpPolicy, deadline: Deadline) -> httpx.Timeout:
+    """The policy's per-operation timeouts, none longer than what is left of the deadline. With the policy's
+    network backend every socket operation is bounded again as it starts; this also covers proxies and the pool."""
+    read = deadline.timeout(policy.read_timeout_s)
+    connect = deadline.timeout(policy.connect_timeout_s)
+    return httpx.Timeout(connect=connect, read=read, write=read, pool=deadline.timeout(policy.total_deadline_s))
 
 
 #: Request headers that carry credentials: dropped as soon as a redirect leaves the first URL's origin.
@@ -254,6 +254,8 @@ def stream_body(
                 writer.write(chunk)
                 deadline.check(url, writer.size_bytes)
         except httpx.HTTPError as exc:
+            if isinstance(exc, httpx.TimeoutException) and deadline.expired():
+                raise deadline.error(url, f"after receiving {writer.size_bytes} bytes") from exc
             expected = f" of {declared}" if declared is not None else ""
             raise TransientDownloadError(
                 url, f"connection broken: received {writer.size_bytes}{expected} bytes ({type(exc).__name__})"

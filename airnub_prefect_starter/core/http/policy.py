@@ -16,9 +16,11 @@ from typing import Any
 import httpcore
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from airnub_prefect_starter import __version__
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.config import reject_moved_key
 from airnub_prefect_starter.core.errors import PolicyViolationError, TransientDownloadError
+from airnub_prefect_starter.core.http.deadline import bounded_timeout
 
 __all__ = [
     "BlockedAddressError",
@@ -53,13 +55,29 @@ _POLICY_SPEC: dict[str, tuple[Any, str, dict[str, Any]]] = {
     "retry_delay_s": (1.0, "Base delay between retries; doubles each time, with jitter.", {"ge": 0}),
     "max_retry_after_s": (60.0, "Cap on a server's Retry-After before retrying.", {"ge": 0}),
     "per_host_limit": (4, "Downloads in flight at once against one host.", {"ge": 1, "le": 64}),
+    "per_host_rate": (
+        None,
+        "Requests per second started against one host (redirect hops and robots.txt count); unset: no limit "
+        "beyond per_host_limit and robots.txt Crawl-delay.",
+        {"gt": 0},
+    ),
+    "respect_robots_txt": (
+        True,
+        "Fetch each host's robots.txt once per run, refuse the URLs it disallows for the User-Agent's product "
+        "token and honour its Crawl-delay (at most 60 s); an unreachable one (5xx) disallows the host.",
+        {},
+    ),
     "trust_env": (False, "Honour HTTP(S)_PROXY, SSL_CERT_FILE and .netrc from the environment.", {}),
     "allowed_hosts": (
         (),
         "If set, only these hosts (or subdomains, written '.example.org') are fetched.",
         {},
     ),
-    "user_agent": ("airnub-prefect-starter", "User-Agent header sent.", {"min_length": 1}),
+    "user_agent": (
+        f"airnub-prefect-starter/{__version__}",
+        "User-Agent header sent; its product token (before '/') is the name robots.txt rules are matched to.",
+        {"min_length": 1},
+    ),
 }
 
 
@@ -88,6 +106,8 @@ class HttpPolicy(BaseModel):
     retry_delay_s: float = _policy_field("retry_delay_s")
     max_retry_after_s: float = _policy_field("max_retry_after_s")
     per_host_limit: int = _policy_field("per_host_limit")
+    per_host_rate: float | None = _policy_field("per_host_rate")
+    respect_robots_txt: bool = _policy_field("respect_robots_txt")
     trust_env: bool = _policy_field("trust_env")
     allowed_hosts: tuple[str, ...] = _policy_field("allowed_hosts")
     user_agent: str = _policy_field("user_agent")
@@ -116,6 +136,8 @@ class HttpOverrides(BaseModel):
     retry_delay_s: float | None = _override_field("retry_delay_s")
     max_retry_after_s: float | None = _override_field("max_retry_after_s")
     per_host_limit: int | None = _override_field("per_host_limit")
+    per_host_rate: float | None = _override_field("per_host_rate")
+    respect_robots_txt: bool | None = _override_field("respect_robots_txt")
     trust_env: bool | None = _override_field("trust_env")
     allowed_hosts: tuple[str, ...] | None = _override_field("allowed_hosts")
     user_agent: str | None = _override_field("user_agent")
@@ -230,17 +252,27 @@ def check_url_allowed(url: str, policy: HttpPolicy, *, resolve: bool = True) -> 
 READ_SIZE = 1024 * 1024
 
 
+def _deadline_bounded(timeout: float | None, error: type[httpcore.TimeoutException]) -> float | None:
+    """``timeout`` shortened to the item's active :class:`~airnub_prefect_starter.core.http.deadline.Deadline`;
+    raises ``error`` at once when it has passed (a socket timeout of 0 would not block, but not fail either)."""
+    bounded = bounded_timeout(timeout)
+    if bounded is not None and bounded <= 0:
+        raise error("total deadline exceeded")
+    return bounded
+
+
 class _LargeReadStream(httpcore.NetworkStream):
-    """A network stream that reads up to :data:`READ_SIZE` whenever less is asked."""
+    """A network stream that reads up to :data:`READ_SIZE` whenever less is asked, and whose every read and write
+    ends by the item's deadline."""
 
     def __init__(self, inner: httpcore.NetworkStream) -> None:
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max(max_bytes, READ_SIZE), timeout)
+        return self._inner.read(max(max_bytes, READ_SIZE), _deadline_bounded(timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, timeout)
+        self._inner.write(buffer, _deadline_bounded(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
         self._inner.close()
@@ -255,9 +287,9 @@ class _LargeReadStream(httpcore.NetworkStream):
 
 
 class PolicyNetworkBackend(httpcore.SyncBackend):
-    """httpcore backend that reads in large pieces and, when ``guard`` is on, resolves the host itself,
-    refuses forbidden addresses, and connects to the vetted address (TLS still verifies the original host
-    name, which httpcore passes separately)."""
+    """httpcore backend that reads in large pieces, ends every socket operation by the item's deadline and, when
+    ``guard`` is on, resolves the host itself, refuses forbidden addresses, and connects to the vetted address
+    (TLS still verifies the original host name, which httpcore passes separately)."""
 
     def __init__(self, guard: bool) -> None:
         self.guard = guard
@@ -270,6 +302,7 @@ class PolicyNetworkBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
+        timeout = _deadline_bounded(timeout, httpcore.ConnectTimeout)
         if not self.guard:
             return _LargeReadStream(super().connect_tcp(host, port, timeout, local_address, socket_options))
         try:

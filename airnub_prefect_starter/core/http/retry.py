@@ -1,4 +1,5 @@
-"""Retry a download attempt on transient errors: exponential backoff with jitter, honouring Retry-After."""
+"""Retry a download attempt on transient errors: exponential backoff with jitter, honouring Retry-After, within
+the item's deadline."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from airnub_prefect_starter.core.errors import TransientDownloadError
+from airnub_prefect_starter.core.http.deadline import Deadline
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 
 __all__ = ["backoff_delay", "retry_transient"]
@@ -28,10 +30,17 @@ def backoff_delay(attempt: int, policy: HttpPolicy, retry_after_s: float | None 
     return float(policy.retry_delay_s * (2**attempt) * random.uniform(0.5, 1.5))  # noqa: S311 - jitter, not crypto
 
 
-def retry_transient(attempt: Callable[[], T], policy: HttpPolicy, *, sleep: Callable[[float], None] = time.sleep) -> T:
+def retry_transient(
+    attempt: Callable[[], T],
+    policy: HttpPolicy,
+    *,
+    deadline: Deadline | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
     """Call ``attempt`` until it returns, retrying :class:`TransientDownloadError` up to ``policy.retries`` times.
 
-    Any other exception, and the last transient one, propagates unchanged.
+    Any other exception, and the last transient one, propagates unchanged. With a ``deadline`` (the one the
+    attempts fetch under), a wait that would end past it is not started: :class:`DeadlineExceededError` instead.
     """
     for number in range(policy.retries + 1):
         try:
@@ -40,6 +49,10 @@ def retry_transient(attempt: Callable[[], T], policy: HttpPolicy, *, sleep: Call
             if number >= policy.retries:
                 raise
             delay = backoff_delay(number, policy, exc.retry_after_s)
+            if deadline is not None and delay >= deadline.remaining():
+                raise deadline.error(
+                    exc.url, f"by the {delay:.1f}s wait before retry {number + 1}, after: {exc.reason}"
+                ) from exc
             logger.warning("Retry %d/%d in %.2fs: %s", number + 1, policy.retries, delay, exc)
             sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
