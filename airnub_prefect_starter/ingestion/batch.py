@@ -16,6 +16,7 @@ import functools
 import logging
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ from airnub_prefect_starter.core.errors import (
 )
 from airnub_prefect_starter.core.http.fetch import build_http_client
 from airnub_prefect_starter.core.http.policy import HttpPolicy
+from airnub_prefect_starter.core.http.politeness import politeness_for_run
 from airnub_prefect_starter.core.secret_refs import SECRET_PLACEHOLDER
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, UnchangedMark, open_index
@@ -69,6 +71,8 @@ class BatchRuntime:
     index_url: str
     policy: HttpPolicy
     run_ids: RunIds = field(default_factory=RunIds)
+    #: Names the category run: its batches share one robots.txt cache per process (see core.http.politeness).
+    run_key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @classmethod
     def for_category(
@@ -192,6 +196,7 @@ def ingest_batch(
         known_states=index.url_states(runtime.data_source_name, [item.url for item in items]),
         unchanged_marks=unchanged,
         pending_fetches=fetched,
+        politeness=politeness_for_run(runtime.run_key, runtime.policy),
     )
     outcomes: list[ItemOutcome] = []
     try:

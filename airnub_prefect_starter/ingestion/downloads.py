@@ -195,7 +195,9 @@ def _attempt(
     previous, conditional = _previous_object(item, ctx)
     request_headers = {"Accept-Encoding": "identity", **headers, **conditional}
     before_request = (
-        None if ctx.politeness is None else functools.partial(ctx.politeness.before_request, ctx.client, deadline=deadline)
+        None
+        if ctx.politeness is None
+        else functools.partial(ctx.politeness.before_request, ctx.client, deadline=deadline)
     )
     with open_response(ctx.client, item.url, ctx.policy, deadline, request_headers, before_request) as fetched:
         response = fetched.response

@@ -1,0 +1,103 @@
+"""Politeness for one run: robots.txt asked once per host, and requests to each host paced.
+
+:meth:`Politeness.before_request` runs before every request of an item (each redirect hop too, through
+``open_response(before_request=...)``): it refuses a URL its host's robots.txt disallows
+(:class:`~airnub_prefect_starter.core.errors.RobotsDisallowedError`), then waits for the host's next request slot.
+The slot interval is the larger of ``1 / http.per_host_rate`` and the robots.txt ``Crawl-delay`` for our product
+token (at most 60 s); robots.txt requests are paced too.
+
+A run's batches may run in threads of one process: :func:`politeness_for_run` hands them one shared, thread-safe
+object, so each host's robots.txt is fetched once per run and process (a Dask worker process fetches its own).
+The pacing timeline is the process's (:func:`~airnub_prefect_starter.core.http.rate.shared_pacer`), shared by all
+runs, like the ``per_host_limit`` slots.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import httpx
+
+from airnub_prefect_starter.common.utils import redact_url
+from airnub_prefect_starter.core.errors import RobotsDisallowedError
+from airnub_prefect_starter.core.http.deadline import Deadline
+from airnub_prefect_starter.core.http.policy import HttpPolicy
+from airnub_prefect_starter.core.http.rate import HostPacer, shared_pacer
+from airnub_prefect_starter.core.http.robots import RobotsRules, fetch_robots, origin_key, product_token
+
+__all__ = ["Politeness", "politeness_for_run"]
+
+#: Runs whose state a process keeps (a worker runs many flows over its life; old runs are forgotten first).
+_MAX_RUNS = 32
+
+
+class Politeness:
+    """robots.txt verdicts (cached per origin) and pacing for one run under ``policy``; thread-safe."""
+
+    def __init__(self, policy: HttpPolicy, pacer: HostPacer | None = None) -> None:
+        self.policy = policy
+        self.agent = product_token(policy.user_agent)
+        self._pacer = pacer or shared_pacer()
+        self._rate_interval = 1.0 / policy.per_host_rate if policy.per_host_rate else 0.0
+        self._lock = threading.Lock()
+        self._rules: dict[str, RobotsRules] = {}
+        self._fetch_locks: dict[str, threading.Lock] = {}
+
+    def before_request(self, client: httpx.Client, url: str, deadline: Deadline) -> None:
+        """Raise :class:`RobotsDisallowedError` if robots.txt refuses ``url``; else wait for the host's slot
+        (raising the deadline's error at once if the slot comes after it)."""
+        crawl_delay = None
+        if self.policy.respect_robots_txt:
+            rules = self.rules(client, url)
+            if rules.unreachable is not None:
+                raise RobotsDisallowedError(
+                    redact_url(url),
+                    f"robots.txt unreachable ({rules.unreachable}), so the host is disallowed for this run "
+                    "(RFC 9309; http.respect_robots_txt: false opts out)",
+                )
+            if not rules.allows(url, self.agent):
+                raise RobotsDisallowedError(redact_url(url), "disallowed by robots.txt")
+            crawl_delay = rules.crawl_delay(self.agent)
+        self._pace(url, max(self._rate_interval, crawl_delay or 0.0), deadline)
+
+    def rules(self, client: httpx.Client, url: str) -> RobotsRules:
+        """The robots.txt verdict of ``url``'s origin, fetched by the first thread to ask (the others wait)."""
+        key = origin_key(url)
+        with self._lock:
+            known = self._rules.get(key)
+            if known is not None:
+                return known
+            fetch_lock = self._fetch_locks.setdefault(key, threading.Lock())
+        with fetch_lock:
+            with self._lock:
+                known = self._rules.get(key)
+            if known is None:
+                known = fetch_robots(
+                    client, url, self.policy, lambda hop, deadline: self._pace(hop, self._rate_interval, deadline)
+                )
+                with self._lock:
+                    self._rules[key] = known
+        return known
+
+    def _pace(self, url: str, interval_s: float, deadline: Deadline) -> None:
+        if self._pacer.wait(origin_key(url), interval_s, budget_s=deadline.remaining()) is None:
+            raise deadline.error(redact_url(url), "before the host's next request slot (per_host_rate, Crawl-delay)")
+
+
+_runs: OrderedDict[tuple[str, HttpPolicy], Politeness] = OrderedDict()
+_runs_lock = threading.Lock()
+
+
+def politeness_for_run(run_key: str, policy: HttpPolicy) -> Politeness:
+    """The :class:`Politeness` of run ``run_key`` under ``policy`` in this process, created on first use."""
+    with _runs_lock:
+        key = (run_key, policy)
+        found = _runs.get(key)
+        if found is None:
+            found = _runs[key] = Politeness(policy)
+            while len(_runs) > _MAX_RUNS:
+                _runs.popitem(last=False)
+        else:
+            _runs.move_to_end(key)
+        return found
