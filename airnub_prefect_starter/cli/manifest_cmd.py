@@ -1,8 +1,10 @@
-"""``airnub manifest list/show/verify``: query the manifest index and check the store against it."""
+"""``airnub manifest list/show/verify/gc``: query the manifest index, check the store against it (and repair
+it from the source URLs) and collect the temp debris of killed runs."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -13,9 +15,13 @@ from rich.table import Table
 
 from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_USAGE, fail, out, print_json
 from airnub_prefect_starter.common.settings import load_settings
+from airnub_prefect_starter.core.errors import StorageError
+from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.cas import MANIFEST_SUFFIX
-from airnub_prefect_starter.core.store.index import ManifestIndex
-from airnub_prefect_starter.core.store.verify import verify_store
+from airnub_prefect_starter.core.store.gc import DEFAULT_TTL_S, collect_temp_debris
+from airnub_prefect_starter.core.store.index import ManifestIndex, default_root
+from airnub_prefect_starter.core.store.repair import repair_objects, repairable
+from airnub_prefect_starter.core.store.verify import PROBLEM_KINDS, verify_store
 
 __all__ = ["app"]
 
@@ -25,15 +31,16 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 def _index() -> ManifestIndex:
     """The manifest index to read; a SQLite index that does not exist is exit 2, and is not created (these
-    commands only read)."""
-    url = load_settings().resolved_index_url
+    commands only read). Relative storage bases resolve against the SQLite file's folder, or the data dir."""
+    settings = load_settings()
+    url = settings.resolved_index_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).expanduser().is_file():
         fail(
             f"nothing to read: no manifest index at {url.removeprefix('sqlite:///')} (run ingestion first, e.g. "
             "`make demo`, or point AIRNUB_DATA_DIR / AIRNUB_INDEX_URL at an existing one)",
             EXIT_USAGE,
         )
-    return ManifestIndex(url)
+    return ManifestIndex(url, None if default_root(url) else settings.resolved_data_dir)
 
 
 @app.command("list")
@@ -91,15 +98,111 @@ def show(
 
 
 @app.command("verify")
-def verify(as_json: JsonFlag = False) -> None:
-    """Re-hash every indexed object; report corrupt, missing and orphaned ones. Exit 1 if any."""
-    report = verify_store(_index())
+def verify(
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Re-download corrupt and missing objects from their recorded source URLs; the damaged copy is "
+            "moved into <store>/.quarantine/, never deleted.",
+        ),
+    ] = False,
+    allow_private_networks: Annotated[
+        bool, typer.Option("--allow-private-networks", help="With --repair: let source URLs reach private addresses.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Re-hash every indexed object and check its manifest and folder; report corrupt, missing, orphaned,
+    malformed, mismatched, stray, symlinked objects and temp debris. Exit 1 if any (left unrepaired)."""
+    index = _index()
+    report = verify_store(index)
+    repairs = []
+    if repair:
+        policy = HttpPolicy(allow_private_networks=allow_private_networks)
+        repairs = repair_objects(index, repairable(report.problems), policy)
+    repaired = {(r.data_source_name, r.sha256) for r in repairs if r.repaired}
+    remaining = [p for p in report.problems if (p.data_source_name, p.sha256) not in repaired]
     if as_json:
-        print_json({"checked": report.checked, "problems": [asdict(p) for p in report.problems]})
+        print_json(
+            {
+                "checked": report.checked,
+                "problems": [asdict(p) for p in report.problems],
+                "repairs": [asdict(r) for r in repairs],
+                "remaining": len(remaining),
+            }
+        )
     else:
         for problem in report.problems:
-            out.print(f"[red]{problem.kind:>8}[/] {escape(f'{problem.path}: {problem.detail}')}", highlight=False)
-        counts = ", ".join(f"{len(report.of_kind(k))} {k}" for k in ("corrupt", "missing", "orphaned"))
+            out.print(f"[red]{problem.kind:>10}[/] {escape(f'{problem.path}: {problem.detail}')}", highlight=False)
+        for outcome in repairs:
+            if outcome.repaired:
+                moved = f", damaged copy moved to {outcome.quarantined}" if outcome.quarantined else ""
+                text, style = f"{outcome.path}: re-downloaded from {outcome.url}{moved}", "green"
+            else:
+                text, style = f"{outcome.path}: not repaired: {outcome.detail}", "red"
+            label = "repaired" if outcome.repaired else "unrepaired"
+            out.print(f"[{style}]{label:>10}[/] {escape(text)}", highlight=False)
+        counts = ", ".join(f"{len(report.of_kind(k))} {k}" for k in PROBLEM_KINDS)
         out.print(f"checked {report.checked} objects: {counts}")
-    if not report.ok:
+        if repair:
+            out.print(f"repaired {len(repaired)} of {len(repairs)} objects; {len(remaining)} problems remain")
+    if remaining:
         raise typer.Exit(EXIT_FAILED)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(value: str) -> float:
+    match = _DURATION.fullmatch(value)
+    if match is None:
+        raise typer.BadParameter(f"{value!r} is not a duration like 90s, 30m, 1h, 2d or 0")
+    return float(match[1]) * _UNIT_S[match[2]]
+
+
+@app.command("gc")
+def gc(
+    older_than: Annotated[
+        str,
+        typer.Option(
+            "--older-than",
+            metavar="DURATION",
+            help="Remove temp entries idle for longer than this (90s, 30m, 1h, 2d; 0 = all). A running download "
+            "keeps its entry fresh, so keep this above the longest write stall.",
+        ),
+    ] = f"{DEFAULT_TTL_S / 3600:g}h",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed; remove nothing.")] = False,
+    stores: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--store", metavar="PATH", help="Also clean this store (a storage base), beyond those the index knows."
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove what killed runs left in each store's temp area (<store>/.tmp) and report entries and bytes freed.
+    Stored objects and the quarantine are never touched; symlinks are never followed."""
+    ttl = _seconds(older_than)
+    bases = sorted({*_index().storage_bases(), *(p.expanduser().resolve() for p in stores or [])})
+    try:
+        report = collect_temp_debris(bases, older_than_s=ttl, dry_run=dry_run)
+    except StorageError as exc:
+        fail(str(exc), EXIT_FAILED)
+    if as_json:
+        print_json(
+            {
+                "dry_run": dry_run,
+                "removed": [asdict(e) for e in report.removed],
+                "kept": [asdict(e) for e in report.kept],
+                "freed_bytes": report.freed_bytes,
+            }
+        )
+        return
+    verb = "would remove" if dry_run else "removed"
+    for entry in report.removed:
+        out.print(f"{verb} {escape(str(entry.path))} ({entry.size_bytes:,} bytes, idle {entry.idle_s:.0f} s)")
+    out.print(
+        f"{verb} {len(report.removed)} temp entries ({report.freed_bytes:,} bytes) from {len(bases)} stores; "
+        f"kept {len(report.kept)} younger than {older_than}"
+    )

@@ -3,6 +3,8 @@
 Objects are written into ``<base>/.tmp/`` first and published by renaming a complete directory (object and
 manifest, both fsynced) into place, so a reader sees either nothing or a whole object. Two writers racing on
 the same content: the first rename wins; the loser verifies the winner's object and discards its own copy.
+A damaged object (wrong size, or a folder without exactly one object file) is moved aside into
+``<base>/.quarantine/`` (never deleted) when a verified copy replaces it.
 """
 
 from __future__ import annotations
@@ -17,15 +19,25 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from airnub_prefect_starter.core.errors import IntegrityError, StorageError
 
-__all__ = ["MANIFEST_SUFFIX", "ContentAddressedStore", "StoredObject", "object_filename", "validate_data_source_name"]
+__all__ = [
+    "MANIFEST_SUFFIX",
+    "QUARANTINE_DIR_NAME",
+    "TEMP_DIR_NAME",
+    "ContentAddressedStore",
+    "StoredObject",
+    "object_filename",
+    "validate_data_source_name",
+]
 
 MANIFEST_SUFFIX = ".manifest.json"
 TEMP_DIR_NAME = ".tmp"
+QUARANTINE_DIR_NAME = ".quarantine"
 _DATA_SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -91,6 +103,7 @@ class ContentAddressedStore:
     def __init__(self, base: Path) -> None:
         self.base = base.expanduser().resolve()
         self.temp_dir = self.base / TEMP_DIR_NAME
+        self.quarantine_dir = self.base / QUARANTINE_DIR_NAME
 
     def __repr__(self) -> str:
         return f"ContentAddressedStore({str(self.base)!r})"
@@ -150,11 +163,14 @@ class ContentAddressedStore:
         size_bytes: int,
         filename: str,
         manifest_json: bytes,
+        heal: bool = False,
     ) -> tuple[StoredObject, bool]:
         """Move the fully written file ``source`` into the store with its manifest.
 
         Returns the object and ``True`` if this call created it, ``False`` if it existed already (then
-        ``source`` is left for the caller's temp cleanup and the existing object is verified by size).
+        ``source`` is left for the caller's temp cleanup and the existing object is verified by size). A damaged
+        existing object raises :class:`IntegrityError`; with ``heal`` (``source`` was hashed as it was written,
+        so it is the good copy) the damaged one is quarantined instead and ``source`` published in its place.
         """
         final_dir = self.object_dir(data_source_name, sha256)
         if not _is_plain_name(filename):
@@ -162,9 +178,18 @@ class ContentAddressedStore:
         wanted = StoredObject(self.base, data_source_name, sha256, filename, size_bytes)
         if not wanted.path.resolve().is_relative_to(self.base):
             raise StorageError(f"{wanted.path} would leave the store {self.base}")
-        existing = self.find(data_source_name, sha256)
-        if existing is not None:
-            return self._verified(existing, size_bytes), False
+        try:
+            existing = self.find(data_source_name, sha256)
+            if existing is not None:
+                return self._verified(existing, size_bytes), False
+        except IntegrityError:
+            if not heal:
+                raise
+            with contextlib.suppress(IntegrityError):  # another writer may have healed it meanwhile
+                existing = self.find(data_source_name, sha256)
+                if existing is not None:
+                    return self._verified(existing, size_bytes), False
+            self.quarantine(data_source_name, sha256)
         staging = self.temp_dir / f"stage-{uuid.uuid4().hex}"
         staging.mkdir(parents=True)
         try:
@@ -191,6 +216,23 @@ class ContentAddressedStore:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
+    def quarantine(self, data_source_name: str, sha256: str) -> Path | None:
+        """Move an object's directory aside into ``<base>/.quarantine/`` (kept for inspection, never deleted) and
+        return where it went; ``None`` when there is no such directory (another process moved it first)."""
+        directory = self.object_dir(data_source_name, sha256)
+        if directory.is_symlink():
+            raise StorageError(f"{directory} is a symlink: refusing to move it (remove it)")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        target = self.quarantine_dir / data_source_name / f"{sha256}.{stamp}.{uuid.uuid4().hex[:8]}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(directory, target)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"cannot move {directory} to {target}: {exc}") from exc
+        return target
+
     @staticmethod
     def _verified(existing: StoredObject, size_bytes: int) -> StoredObject:
         if existing.size_bytes != size_bytes:
@@ -209,7 +251,7 @@ class ContentAddressedStore:
         """``(data_source_name, sha256, directory)`` for every object directory, whatever its content."""
         if not self.base.is_dir():
             return
-        for source_dir in sorted(p for p in self.base.iterdir() if p.is_dir() and p.name != TEMP_DIR_NAME):
+        for source_dir in sorted(p for p in self.base.iterdir() if p.is_dir() and not p.name.startswith(".")):
             for object_dir in sorted(p for p in source_dir.iterdir() if p.is_dir() and _SHA256.fullmatch(p.name)):
                 yield source_dir.name, object_dir.name, object_dir
 

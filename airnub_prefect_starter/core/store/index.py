@@ -3,7 +3,9 @@
 SQLAlchemy 2 Core over SQLite (default; WAL, busy timeout, ``BEGIN IMMEDIATE`` so concurrent writers queue
 instead of failing on lock upgrades) or PostgreSQL (by URL). Three tables:
 
-* ``cas_objects``     one row per (data source, sha256): where the object lives
+* ``cas_objects``     one row per (data source, sha256): where the object lives (``storage_base`` relative to the
+                      index's root when the store lies under it, so a data dir copied or moved with its index
+                      describes itself; rows written with an absolute base are read as they are)
 * ``object_sources``  one row per (data source, sha256, URL): every URL that served that content
 * ``url_states``      one row per (data source, URL): latest sha256, ETag and Last-Modified, for conditional GET
 
@@ -21,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +41,7 @@ __all__ = [
     "ManifestIndex",
     "ObjectSource",
     "UrlState",
+    "default_root",
     "open_index",
     "url_key",
 ]
@@ -94,8 +98,8 @@ url_states = sa.Table(
 
 schema_info = sa.Table("airnub_schema", _metadata, sa.Column("version", sa.Integer, primary_key=True))
 
-#: A URL's state with the file name of the object it points at (outer join: the object row may be missing).
-_STATES_WITH_FILENAME = sa.select(url_states, cas_objects.c.filename).outerjoin(
+#: A URL's state with the file name and size of the object it points at (outer join: the row may be missing).
+_STATES_WITH_FILENAME = sa.select(url_states, cas_objects.c.filename, cas_objects.c.size_bytes).outerjoin(
     cas_objects,
     sa.and_(
         cas_objects.c.data_source_name == url_states.c.data_source_name, cas_objects.c.sha256 == url_states.c.sha256
@@ -156,8 +160,9 @@ class FetchRecord:
 
 @dataclass(frozen=True)
 class UrlState:
-    """What the index knows of a URL: the sha256 it last served (``filename``: that object's file name, for a
-    one-``stat`` look-up in the store), its validators and when it was checked and last changed."""
+    """What the index knows of a URL: the sha256 it last served (``filename`` and ``size_bytes``: that object's
+    file name and size, for a one-``stat`` look-up and size check in the store), its validators and when it was
+    checked and last changed."""
 
     sha256: str
     etag: str | None
@@ -165,6 +170,7 @@ class UrlState:
     checked_at: datetime
     changed_at: datetime
     filename: str | None = None
+    size_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -224,14 +230,26 @@ def _switch_to_wal(cursor: Any) -> None:
             time.sleep(0.02 + random.random() * 0.05)
 
 
+def default_root(url: str) -> Path | None:
+    """The folder a SQLite index file lies in (the data dir, by default); ``None`` for other databases."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        return Path(url.removeprefix("sqlite:///")).expanduser().resolve().parent
+    return None
+
+
 class ManifestIndex:
-    """The index behind one SQLAlchemy URL. Creates its schema on first use; safe across processes."""
+    """The index behind one SQLAlchemy URL. Creates its schema on first use; safe across processes.
 
-    def __init__(self, url: str) -> None:
+    ``root`` is the folder storage bases are recorded against: a base under it is stored relative to it and
+    resolved against it when read, so a data dir copied or moved with its index describes the copy. By default
+    a SQLite file's folder; a PostgreSQL index has none unless given (then bases are stored absolute), and is
+    given the data dir by readers and writers that want the same portability. Absolute bases are always read
+    as they are (rows written before paths were relative, or stores outside the root)."""
+
+    def __init__(self, url: str, root: Path | None = None) -> None:
         self.url = url
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            from pathlib import Path
-
+        self.root = root.expanduser().resolve() if root is not None else default_root(url)
+        if default_root(url) is not None:
             Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
         self._engine = _create_engine(url)
         self._insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
@@ -285,7 +303,7 @@ class ManifestIndex:
         )
         with self._transaction() as conn:
             row = conn.execute(query).mappings().first()
-        return None if row is None else _object_from_row(row)
+        return None if row is None else self._object_from_row(row)
 
     def list_objects(self, data_source_name: str | None = None, limit: int | None = None) -> list[IndexedObject]:
         query = sa.select(cas_objects).order_by(cas_objects.c.created_at, cas_objects.c.id)
@@ -294,12 +312,12 @@ class ManifestIndex:
         if limit:
             query = query.limit(limit)
         with self._transaction() as conn:
-            return [_object_from_row(row) for row in conn.execute(query).mappings()]
+            return [self._object_from_row(row) for row in conn.execute(query).mappings()]
 
     def find_objects(self, sha256_prefix: str) -> list[IndexedObject]:
         query = sa.select(cas_objects).where(cas_objects.c.sha256.startswith(sha256_prefix.lower()))
         with self._transaction() as conn:
-            return [_object_from_row(row) for row in conn.execute(query).mappings()]
+            return [self._object_from_row(row) for row in conn.execute(query).mappings()]
 
     def sources_of(self, data_source_name: str, sha256: str) -> list[ObjectSource]:
         query = (
@@ -352,7 +370,7 @@ class ManifestIndex:
         with self._transaction() as conn:
             return [
                 CurrentObject(
-                    indexed=_object_from_row(row),
+                    indexed=self._object_from_row(row),
                     url=row["current_url"],
                     name=row["current_name"],
                     changed_at=_aware(row["current_changed_at"]),
@@ -360,12 +378,61 @@ class ManifestIndex:
                 for row in conn.execute(query).mappings()
             ]
 
+    def storage_bases(self) -> list[Path]:
+        """Every store the index has objects in (resolved), sorted."""
+        query = sa.select(cas_objects.c.storage_base).distinct()
+        with self._transaction() as conn:
+            return sorted({self._resolve_base(base) for base in conn.execute(query).scalars()})
+
     def count_rows(self) -> dict[str, int]:
         with self._transaction() as conn:
             return {
                 table.name: int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
                 for table in (cas_objects, object_sources, url_states)
             }
+
+    # -- paths -------------------------------------------------------------------------------------------
+    def _stored_base(self, storage_base: str) -> str:
+        """``storage_base`` as written to the index: relative to the root (POSIX form) when under it."""
+        base = Path(storage_base)
+        if self.root is not None and base.is_absolute() and base.is_relative_to(self.root):
+            return base.relative_to(self.root).as_posix() or "."
+        return storage_base
+
+    def _resolve_base(self, stored: str) -> Path:
+        """A stored base as a path: absolute as it is, relative against the root (or the working directory)."""
+        base = Path(stored)
+        if base.is_absolute() or self.root is None:
+            return base
+        return self.root / PurePosixPath(stored)
+
+    def _object_values(self, obj: IndexedObject) -> dict[str, Any]:
+        return {
+            "data_source_name": obj.data_source_name,
+            "sha256": obj.sha256,
+            "storage_base": self._stored_base(obj.storage_base),
+            "relative_path": obj.relative_path,
+            "filename": obj.filename,
+            "size_bytes": obj.size_bytes,
+            "content_type": obj.content_type,
+            "kind": obj.kind,
+            "first_source_url": obj.first_source_url,
+            "created_at": obj.created_at,
+        }
+
+    def _object_from_row(self, row: sa.RowMapping) -> IndexedObject:
+        return IndexedObject(
+            data_source_name=row["data_source_name"],
+            sha256=row["sha256"],
+            storage_base=str(self._resolve_base(row["storage_base"])),
+            relative_path=row["relative_path"],
+            filename=row["filename"],
+            size_bytes=int(row["size_bytes"]),
+            content_type=row["content_type"],
+            kind=row["kind"],
+            first_source_url=row["first_source_url"],
+            created_at=_aware(row["created_at"]),
+        )
 
     # -- writes ------------------------------------------------------------------------------------------
     def record_fetch(
@@ -384,7 +451,7 @@ class ManifestIndex:
         with self._transaction() as conn:
             created = conn.execute(
                 self._insert(cas_objects)
-                .values(**_object_values(obj))
+                .values(**self._object_values(obj))
                 .on_conflict_do_nothing(index_elements=["data_source_name", "sha256"])
                 .returning(cas_objects.c.id)
             ).first()
@@ -399,7 +466,7 @@ class ManifestIndex:
             with self._transaction() as conn:
                 conn.execute(
                     self._insert(cas_objects).on_conflict_do_nothing(index_elements=["data_source_name", "sha256"]),
-                    [_object_values(record.obj) for record in records],
+                    [self._object_values(record.obj) for record in records],
                 )
                 self._write_sources_and_states(conn, records)
 
@@ -496,40 +563,11 @@ def _state_from_row(row: sa.RowMapping) -> UrlState:
         checked_at=_aware(row["checked_at"]),
         changed_at=_aware(row["changed_at"]),
         filename=row["filename"],
-    )
-
-
-def _object_values(obj: IndexedObject) -> dict[str, Any]:
-    return {
-        "data_source_name": obj.data_source_name,
-        "sha256": obj.sha256,
-        "storage_base": obj.storage_base,
-        "relative_path": obj.relative_path,
-        "filename": obj.filename,
-        "size_bytes": obj.size_bytes,
-        "content_type": obj.content_type,
-        "kind": obj.kind,
-        "first_source_url": obj.first_source_url,
-        "created_at": obj.created_at,
-    }
-
-
-def _object_from_row(row: sa.RowMapping) -> IndexedObject:
-    return IndexedObject(
-        data_source_name=row["data_source_name"],
-        sha256=row["sha256"],
-        storage_base=row["storage_base"],
-        relative_path=row["relative_path"],
-        filename=row["filename"],
-        size_bytes=int(row["size_bytes"]),
-        content_type=row["content_type"],
-        kind=row["kind"],
-        first_source_url=row["first_source_url"],
-        created_at=_aware(row["created_at"]),
+        size_bytes=None if row["size_bytes"] is None else int(row["size_bytes"]),
     )
 
 
 @functools.lru_cache(maxsize=8)
-def open_index(index_url: str) -> ManifestIndex:
-    """One :class:`ManifestIndex` per URL per process (schema checked once, connections pooled)."""
-    return ManifestIndex(index_url)
+def open_index(index_url: str, root: Path | None = None) -> ManifestIndex:
+    """One :class:`ManifestIndex` per URL (and root) per process (schema checked once, connections pooled)."""
+    return ManifestIndex(index_url, root)

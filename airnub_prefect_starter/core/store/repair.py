@@ -1,0 +1,180 @@
+"""Re-download corrupt or missing objects from the URLs that served them, and put the bad copy aside.
+
+For each damaged object the URLs the index recorded for it (then the manifest's ``source_url`` and
+``final_url``) are tried in turn through the project's policy-checked fetch. A body is accepted only if it
+hashes to the object's sha256; then the damaged folder is moved into ``<base>/.quarantine/`` (never deleted)
+and the good copy is published in its place with the old manifest when that one still describes it. A URL
+whose secrets were redacted in the index cannot be fetched again and is reported as such.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from pydantic import ValidationError
+
+from airnub_prefect_starter import __version__
+from airnub_prefect_starter.common.utils import REDACTED, redact_url
+from airnub_prefect_starter.core.errors import DownloadError, ResponseContentError, StorageError
+from airnub_prefect_starter.core.http.fetch import (
+    Deadline,
+    FetchedResponse,
+    build_http_client,
+    open_response,
+    stream_body,
+)
+from airnub_prefect_starter.core.http.policy import HttpPolicy
+from airnub_prefect_starter.core.http.retry import retry_transient
+from airnub_prefect_starter.core.store.cas import MANIFEST_SUFFIX, ContentAddressedStore
+from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
+from airnub_prefect_starter.core.store.manifest import ObjectManifest, allowlisted_headers
+from airnub_prefect_starter.core.store.verify import StoreProblem
+
+__all__ = ["RepairOutcome", "repair_objects", "repairable"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RepairOutcome:
+    """What happened to one damaged object: ``repaired`` from ``url`` (redacted), or not and why; where the
+    damaged copy was moved (``quarantined``, ``None`` when there was nothing left to move)."""
+
+    data_source_name: str
+    sha256: str
+    path: str
+    repaired: bool
+    url: str | None
+    quarantined: str | None
+    detail: str
+
+
+def repairable(problems: Iterable[StoreProblem]) -> list[tuple[str, str]]:
+    """``(data_source_name, sha256)`` of every object whose bytes are corrupt or gone, once each, in order."""
+    chosen: dict[tuple[str, str], None] = {}
+    for problem in problems:
+        object_gone = problem.kind == "missing" and not problem.path.endswith(MANIFEST_SUFFIX)
+        if problem.kind == "corrupt" or object_gone:
+            chosen[(problem.data_source_name, problem.sha256)] = None
+    return list(chosen)
+
+
+def repair_objects(index: ManifestIndex, damaged: Iterable[tuple[str, str]], policy: HttpPolicy) -> list[RepairOutcome]:
+    """Repair each ``(data_source_name, sha256)`` the index knows (see the module docstring). Download and
+    storage failures of one object are reported in its outcome; the others go on."""
+    outcomes: list[RepairOutcome] = []
+    with build_http_client(policy) as client:
+        for data_source_name, sha256 in damaged:
+            obj = index.get_object(data_source_name, sha256)
+            if obj is None:
+                continue
+            urls = [source.url for source in index.sources_of(data_source_name, sha256)]
+            outcomes.append(_repair_one(obj, urls, policy, client))
+    return outcomes
+
+
+def _old_manifest(path: Path, obj: IndexedObject) -> bytes | None:
+    """The object's manifest bytes if they parse and describe ``obj``, else ``None``."""
+    if path.is_symlink() or not path.is_file():
+        return None
+    data = path.read_bytes()
+    try:
+        manifest = ObjectManifest.model_validate_json(data)
+    except ValidationError:
+        return None
+    facts = (manifest.sha256, manifest.size_bytes, manifest.filename, manifest.data_source_name)
+    return data if facts == (obj.sha256, obj.size_bytes, obj.filename, obj.data_source_name) else None
+
+
+def _repair_one(obj: IndexedObject, urls: list[str], policy: HttpPolicy, client: httpx.Client) -> RepairOutcome:
+    store = ContentAddressedStore(Path(obj.storage_base))
+    path = store.base / obj.relative_path
+    old_manifest = _old_manifest(path.with_name(path.name + MANIFEST_SUFFIX), obj)
+    if old_manifest is not None:
+        recorded = ObjectManifest.model_validate_json(old_manifest)
+        urls = [*urls, recorded.source_url, recorded.final_url]
+    reasons: list[str] = []
+    for url in dict.fromkeys(urls):
+        if REDACTED in url:
+            reasons.append(f"{url}: its secrets were redacted in the index, it cannot be fetched again")
+            continue
+        try:
+            quarantined = retry_transient(
+                functools.partial(_fetch_and_replace, obj, url, store, old_manifest, policy, client), policy
+            )
+        except (DownloadError, StorageError) as exc:
+            reasons.append(str(exc))
+            continue
+        moved = str(quarantined) if quarantined else None
+        logger.info("Repaired %s from %s (damaged copy moved to %s)", path, url, moved)
+        return RepairOutcome(obj.data_source_name, obj.sha256, str(path), True, url, moved, "re-downloaded")
+    detail = "; ".join(reasons) or "no source URL recorded"
+    return RepairOutcome(obj.data_source_name, obj.sha256, str(path), False, None, None, detail)
+
+
+def _fetch_and_replace(
+    obj: IndexedObject,
+    url: str,
+    store: ContentAddressedStore,
+    old_manifest: bytes | None,
+    policy: HttpPolicy,
+    client: httpx.Client,
+) -> Path | None:
+    """Download ``url``; if it hashes to the object's sha256, quarantine the damaged folder and publish the good
+    copy. Returns where the damaged folder went (``None``: it was gone). Raises a :class:`DownloadError` when
+    the URL fails or now serves other content."""
+    deadline = Deadline(policy.total_deadline_s)
+    headers = {"Accept-Encoding": "identity"}
+    with open_response(client, url, policy, deadline, headers) as fetched, store.temp_file() as (temp_path, sink):
+        body = stream_body(fetched, sink, policy, deadline, url)
+        if body.sha256 != obj.sha256:
+            raise ResponseContentError(
+                url, f"now serves other content (sha256 {body.sha256[:12]}, not {obj.sha256[:12]})"
+            )
+        manifest_json = old_manifest or _new_manifest(obj, url, fetched)
+        quarantined = None
+        if os.path.lexists(store.object_dir(obj.data_source_name, obj.sha256)):
+            quarantined = store.quarantine(obj.data_source_name, obj.sha256)
+        store.publish(
+            temp_path,
+            data_source_name=obj.data_source_name,
+            sha256=obj.sha256,
+            size_bytes=body.size_bytes,
+            filename=obj.filename,
+            manifest_json=manifest_json,
+            heal=True,
+        )
+    return quarantined
+
+
+def _new_manifest(obj: IndexedObject, url: str, fetched: FetchedResponse) -> bytes:
+    """A manifest for the re-downloaded copy, when the old one is gone or no longer describes the object."""
+    response = fetched.response
+    return ObjectManifest.model_validate(
+        {
+            "kind": obj.kind,
+            "data_source_name": obj.data_source_name,
+            "name": obj.filename,
+            "filename": obj.filename,
+            "sha256": obj.sha256,
+            "size_bytes": obj.size_bytes,
+            "content_type": response.headers.get("content-type"),
+            "source_url": url,
+            "final_url": redact_url(fetched.final_url),
+            "http_status": response.status_code,
+            "etag": response.headers.get("etag"),
+            "last_modified": response.headers.get("last-modified"),
+            "response_headers": allowlisted_headers(response.headers),
+            "retrieved_at": fetched.retrieved_at,
+            "completed_at": datetime.now(UTC),
+            "tool_version": __version__,
+            "details": {"repaired": True},
+        }
+    ).to_json_bytes()
