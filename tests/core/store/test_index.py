@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from airnub_prefect_starter.core.errors import ManifestIndexError
 from airnub_prefect_starter.core.store.index import FetchRecord, IndexedObject, ManifestIndex
@@ -125,6 +128,64 @@ def test_index_records_a_batch_in_one_call_and_states_name_the_object_file(index
         assert {url: (s.sha256[0], s.etag, s.filename) for url, s in states.items()} == {
             "http://h/f.csv": ("a", '"1"', "f.csv"),
             "http://h/g.csv": ("b", '"2"', "f.csv"),  # the same URL twice in a batch: the last fetch wins
+        }
+    finally:
+        index.close()
+
+
+def raw_sql(url: str, statement: str) -> object:
+    """Run one statement on the index's database directly (not through ManifestIndex); return the first value."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(sa.text(statement))
+            return result.scalar_one() if result.returns_rows else None
+    finally:
+        engine.dispose()
+
+
+def test_index_stores_a_base_under_its_root_relative_and_reads_it_back_resolved(index_url: str, tmp_path: Path) -> None:
+    index = ManifestIndex(index_url, root=tmp_path)
+    try:
+        index.record_fetch(
+            replace(obj(), storage_base=str(tmp_path / "cas")),
+            url="http://h/f.csv",
+            name="f",
+            etag=None,
+            last_modified=None,
+        )
+        raw = raw_sql(index_url, "SELECT storage_base FROM cas_objects")
+        [read] = index.list_objects()
+        moved = ManifestIndex(index_url, root=tmp_path / "moved")
+        [read_elsewhere] = moved.list_objects()
+        moved.close()
+
+        assert raw == "cas"
+        assert read.storage_base == str(tmp_path / "cas")
+        assert read_elsewhere.storage_base == str(tmp_path / "moved" / "cas")
+        assert index.storage_bases() == [tmp_path / "cas"]
+    finally:
+        index.close()
+
+
+def test_index_reads_rows_written_with_absolute_bases_as_they_are(index_url: str, tmp_path: Path) -> None:
+    index = ManifestIndex(index_url, root=tmp_path)
+    try:
+        index.record_fetch(obj(), url="http://h/f.csv", name="f", etag=None, last_modified=None)  # outside the root
+        index.record_fetch(
+            replace(obj("b" * 64), storage_base=str(tmp_path / "cas")),
+            url="http://h/g",
+            name="g",
+            etag=None,
+            last_modified=None,
+        )
+        raw_sql(  # a row as written before bases were stored relative
+            index_url, f"UPDATE cas_objects SET storage_base = '{tmp_path / 'cas'}' WHERE sha256 = '{'b' * 64}'"
+        )
+
+        assert {o.sha256: o.storage_base for o in index.list_objects()} == {
+            SHA: "/store",
+            "b" * 64: str(tmp_path / "cas"),
         }
     finally:
         index.close()
