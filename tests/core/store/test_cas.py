@@ -130,3 +130,28 @@ def test_a_temp_area_planted_as_a_symlink_is_refused_and_nothing_lands_outside(t
             handle.write(b"x")
 
     assert list(outside.iterdir()) == []
+
+
+def test_publish_with_heal_quarantines_a_damaged_object_and_publishes_the_good_copy(tmp_path: Path) -> None:
+    store = ContentAddressedStore(tmp_path)
+    first, _ = publish(store)
+    first.path.write_bytes(b"truncated")
+    (first.directory / "stray.txt").write_bytes(b"x")
+    with store.temp_file() as (path, handle):
+        handle.write(DATA)
+        handle.flush()
+        healed, created = store.publish(
+            path,
+            data_source_name="src",
+            sha256=SHA,
+            size_bytes=len(DATA),
+            filename="f.txt",
+            manifest_json=b"{}",
+            heal=True,
+        )
+
+    assert created is True and healed.path.read_bytes() == DATA
+    assert sorted(p.name for p in healed.directory.iterdir()) == ["f.txt", "f.txt.manifest.json"]
+    [aside] = (tmp_path / ".quarantine" / "src").iterdir()
+    assert aside.name.startswith(SHA) and (aside / "f.txt").read_bytes() == b"truncated"
+    assert [o.sha256 for o in store.iter_objects()] == [SHA] and store.temp_files() == []
