@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +28,8 @@ from tests.support.http_server import LoopbackHTTPServer
 
 def ingest(server: LoopbackHTTPServer, data_dir: Path, *bodies: bytes, source: str = "src") -> list[IngestResult]:
     policy = HttpPolicy(allow_private_networks=True, retries=0)
-    index = ManifestIndex(load_settings().resolved_index_url)
+    settings = load_settings()
+    index = ManifestIndex(settings.resolved_index_url, root=settings.resolved_data_dir)
     with build_http_client(policy) as client:
         ctx = IngestContext(ContentAddressedStore(data_dir / "cas"), index, policy, client, source)
         results = [
@@ -73,9 +76,10 @@ def test_read_only_commands_create_nothing_where_there_is_no_index(
     monkeypatch.setenv("AIRNUB_DATA_DIR", str(tmp_path / "empty"))
     monkeypatch.delenv("AIRNUB_INDEX_URL", raising=False)
 
-    results = [airnub("manifest", *command) for command in (["list"], ["show", "abcdef"], ["verify"])]
+    commands = (["list"], ["show", "abcdef"], ["verify"], ["gc"])
+    results = [airnub("manifest", *command) for command in commands]
 
-    assert [r.exit_code for r in results] == [2, 2, 2]
+    assert [r.exit_code for r in results] == [2, 2, 2, 2]
     assert all("nothing to read: no manifest index at" in r.stderr for r in results)
     assert not (tmp_path / "empty").exists()
 
@@ -109,3 +113,98 @@ def test_manifest_verify_reports_flipped_byte_missing_file_and_orphan(
     assert result.exit_code == 1
     problems = {(p["kind"], p["sha256"]) for p in json.loads(result.stdout)["problems"]}
     assert problems == {("corrupt", flipped.sha256), ("missing", missing.sha256), ("orphaned", "f" * 64)}
+
+
+def test_manifest_verify_reports_manifest_stray_symlink_and_debris_kinds(
+    airnub: Callable[..., Result], http_server: LoopbackHTTPServer, data_dir: Path
+) -> None:
+    unparsed, crowded, linked = ingest(http_server, data_dir, b"unparsed", b"crowded", b"linked")
+    unparsed.manifest_path.write_text("not json", encoding="utf-8")
+    (crowded.path.parent / "extra").write_bytes(b"stray")
+    linked.path.unlink()
+    linked.path.symlink_to(crowded.path)
+    (data_dir / "cas" / ".tmp" / "part-killed").write_bytes(b"half")
+
+    result = airnub("manifest", "verify")
+
+    assert result.exit_code == 1
+    assert "checked 3 objects: 0 corrupt, 0 missing, 0 orphaned, 1 malformed, 0 mismatched, 1 stray, " in result.stdout
+    assert "1 symlinked, 1 debris" in result.stdout
+    assert (data_dir / "cas" / ".tmp" / "part-killed").read_bytes() == b"half" and linked.path.is_symlink()
+
+
+def test_manifest_verify_repair_refetches_and_keeps_the_bad_copy_aside(
+    airnub: Callable[..., Result], http_server: LoopbackHTTPServer, data_dir: Path
+) -> None:
+    damaged, _ = ingest(http_server, data_dir, b"repair me", b"fine")
+    damaged.path.write_bytes(b"repair me!")
+
+    refused = airnub("manifest", "verify", "--repair", "--json")
+    left_alone = damaged.path.read_bytes()
+    repaired = airnub("manifest", "verify", "--repair", "--allow-private-networks", "--json")
+    after = airnub("manifest", "verify")
+
+    assert refused.exit_code == 1 and left_alone == b"repair me!"
+    [not_repaired] = json.loads(refused.stdout)["repairs"]
+    assert not not_repaired["repaired"] and "private" in not_repaired["detail"]
+    assert repaired.exit_code == 0, repaired.stdout
+    [outcome] = json.loads(repaired.stdout)["repairs"]
+    assert outcome["repaired"] and outcome["url"] == http_server.url("/0.bin")
+    assert (Path(outcome["quarantined"]) / damaged.path.name).read_bytes() == b"repair me!"
+    assert damaged.path.read_bytes() == b"repair me" and after.exit_code == 0
+
+
+def test_manifest_gc_dry_run_then_removes_old_debris_and_reports_bytes(
+    airnub: Callable[..., Result], http_server: LoopbackHTTPServer, data_dir: Path
+) -> None:
+    ingest(http_server, data_dir, b"content")
+    temp = data_dir / "cas" / ".tmp"
+    (temp / "part-old").write_bytes(b"x" * 1234)
+    (temp / "stage-old").mkdir()
+    (temp / "stage-old" / "f.bin").write_bytes(b"y" * 766)
+    two_hours_ago = time.time() - 7200
+    for path in (temp / "part-old", temp / "stage-old" / "f.bin", temp / "stage-old"):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    (temp / "part-running").write_bytes(b"z")
+
+    listed = airnub("manifest", "gc", "--dry-run")
+    listed_entries = sorted(p.name for p in temp.iterdir())
+    removed = airnub("manifest", "gc", "--json")
+    everything = airnub("manifest", "gc", "--older-than", "0")
+    wrong = airnub("manifest", "gc", "--older-than", "soon")
+
+    assert listed.exit_code == 0 and "would remove 2 temp entries (2,000 bytes) from 1 stores; kept 1" in listed.stdout
+    assert listed_entries == ["part-old", "part-running", "stage-old"]
+    report = json.loads(removed.stdout)
+    assert (report["freed_bytes"], [Path(e["path"]).name for e in report["removed"]]) == (
+        2000,
+        ["part-old", "stage-old"],
+    )
+    assert "removed 1 temp entries (1 bytes)" in everything.stdout and list(temp.iterdir()) == []
+    assert wrong.exit_code == 2 and "not a duration" in wrong.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_manifest_verify_of_a_copied_data_dir_reports_the_copys_damage_only(
+    airnub: Callable[..., Result],
+    http_server: LoopbackHTTPServer,
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    backend: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    if backend == "postgres":
+        monkeypatch.setenv("AIRNUB_INDEX_URL", request.getfixturevalue("postgres_url"))
+    stored = ingest(http_server, data_dir, b"one", b"two")
+    copy = tmp_path / "copied"
+    shutil.copytree(data_dir, copy)
+    copied = copy / stored[0].path.relative_to(data_dir)
+    copied.write_bytes(b"bad")
+
+    in_original = airnub("manifest", "verify")
+    in_copy = airnub("--data-dir", str(copy), "manifest", "verify", "--json")  # sets AIRNUB_DATA_DIR from now on
+
+    assert in_copy.exit_code == 1
+    assert [(p["kind"], p["path"]) for p in json.loads(in_copy.stdout)["problems"]] == [("corrupt", str(copied))]
+    assert in_original.exit_code == 0 and stored[0].path.read_bytes() == b"one"
