@@ -25,7 +25,7 @@ app = typer.Typer(help="Prefect blocks the flows need.", no_args_is_help=True)
 def setup(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be created; change nothing.")] = False,
 ) -> None:
-    """For every `auth_secret_block` in the configs: take its value from AIRNUB_SECRET_<NAME> if set
+    """For every Secret block an `auth:` section of the configs names: take its value from AIRNUB_SECRET_<NAME> if set
     (create or update), else create a placeholder block if none exists (flows refuse to send it)."""
     from prefect.blocks.system import Secret
 

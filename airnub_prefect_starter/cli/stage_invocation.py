@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from prefect import Flow
 from prefect.client.schemas.objects import State
+from pydantic import BaseModel
 
 from airnub_prefect_starter.cli.stage_request import stage_module
 from airnub_prefect_starter.core.config import load_yaml_file, parse_config
@@ -49,15 +50,14 @@ def describe_prefect_api() -> str:
     )
 
 
-def load_config_file(path: Path, stage: str, department: str | None = None) -> dict[str, Any]:
+def load_config_file(path: Path, stage: str, department: str | None = None) -> BaseModel:
     """Read and validate a stage config file given with ``--config`` (any file name), with the department's
-    own stage model when it has one."""
-    data = load_yaml_file(path)
-    parse_config(stage_config_model(stage, department), data, str(path))
-    return dict(data)
+    own stage model when it has one. The flow gets the model, not the raw mapping: Prefect records parameters
+    through their JSON form, in which every URL has its credentials and secret query values redacted."""
+    return parse_config(stage_config_model(stage, department), load_yaml_file(path), str(path))
 
 
-def run_stage(department: str, stage: str, config: dict[str, Any] | None, categories: list[str] | None) -> Any:
+def run_stage(department: str, stage: str, config: BaseModel | None, categories: list[str] | None) -> Any:
     """Run the stage flow; return its result, or raise the error that failed it (typed when it is ours)."""
     prefect_compat.install()  # the CLI is an entry point: sub-flow runs end when their body ends
     flow = resolve_stage_flow(department, stage)

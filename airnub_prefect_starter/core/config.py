@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
 
+from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import ConfigError
 
 __all__ = [
@@ -46,7 +47,7 @@ def _http_url(value: str) -> str:
     except ValueError as exc:
         raise ValueError(f"not a valid URL ({exc})") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not a valid http(s) URL: {value!r}")
+        raise ValueError(f"not a valid http(s) URL: {redact_url(value)!r}")
     return value
 
 
@@ -58,8 +59,14 @@ def _regex(value: str) -> str:
     return value
 
 
-# The JSON Schema "format" lets editors (and the generated reference) show what the string must be.
-HttpUrl = Annotated[str, AfterValidator(_http_url), Field(json_schema_extra={"format": "uri"})]
+# The JSON Schema "format" lets editors (and the generated reference) show what the string must be. The JSON
+# form of a config (what Prefect records of a flow's parameters) redacts credentials and secret query values.
+HttpUrl = Annotated[
+    str,
+    AfterValidator(_http_url),
+    PlainSerializer(redact_url, when_used="json"),
+    Field(json_schema_extra={"format": "uri"}),
+]
 Regex = Annotated[str, AfterValidator(_regex), Field(json_schema_extra={"format": "regex"})]
 DataSourceName = Annotated[
     str,

@@ -7,10 +7,9 @@ from collections.abc import Iterable, Mapping
 
 from pydantic import BaseModel
 
-__all__ = ["SECRET_PLACEHOLDER", "referenced_secret_blocks", "secret_env_var", "secret_value_from_env"]
+from airnub_prefect_starter.core.http.auth import SECRET_PLACEHOLDER, SourceAuth
 
-#: Value of a Secret block created before its real value was known; an API call refuses to send it.
-SECRET_PLACEHOLDER = "REPLACE_ME"
+__all__ = ["SECRET_PLACEHOLDER", "referenced_secret_blocks", "secret_env_var", "secret_value_from_env"]
 
 
 def secret_env_var(block_name: str) -> str:
@@ -23,14 +22,13 @@ def secret_value_from_env(block_name: str, environ: Mapping[str, str] | None = N
 
 
 def referenced_secret_blocks(models: Iterable[BaseModel]) -> set[str]:
-    """Every ``auth_secret_block`` value found anywhere inside ``models``."""
+    """Every Secret block named by an ``auth:`` section anywhere inside ``models``."""
     found: set[str] = set()
 
     def walk(value: object) -> None:
-        if isinstance(value, BaseModel):
-            block = getattr(value, "auth_secret_block", None)
-            if isinstance(block, str):
-                found.add(block)
+        if isinstance(value, SourceAuth):
+            found.update(value.secret_blocks())
+        elif isinstance(value, BaseModel):
             for name in type(value).model_fields:
                 walk(getattr(value, name))
         elif isinstance(value, list | tuple):

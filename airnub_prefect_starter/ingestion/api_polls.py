@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import ResponseContentError
+from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials
 from airnub_prefect_starter.core.http.fetch import FetchedResponse
 from airnub_prefect_starter.ingestion.downloads import (
     IngestContext,
@@ -78,14 +79,13 @@ def _describe(value: Any) -> tuple[str, int | None]:
     return kind, (len(value) if isinstance(value, list | dict) else None)
 
 
-def core_poll_api_and_store(item: ApiItem, ctx: IngestContext, *, bearer_token: str | None = None) -> ApiPollResult:
+def core_poll_api_and_store(
+    item: ApiItem, ctx: IngestContext, *, credentials: Credentials = NO_CREDENTIALS
+) -> ApiPollResult:
     """GET ``item.url`` as JSON, refuse a non-JSON body or a missing ``extract_key`` (nothing stored), then
     store the raw bytes through :func:`core_download_hash_store_and_manifest` with kind ``api_response``.
-    ``bearer_token`` is sent as ``Authorization`` (never logged, never in the manifest)."""
+    ``credentials`` go to the API's origin only (never logged, never in the manifest)."""
     shown = redact_url(item.url)
-    headers = {"Accept": "application/json"}
-    if bearer_token:
-        headers["Authorization"] = f"Bearer {bearer_token}"
 
     def validate(path: Path, fetched: FetchedResponse) -> Mapping[str, str | int | None]:
         value = extract_value(
@@ -94,7 +94,14 @@ def core_poll_api_and_store(item: ApiItem, ctx: IngestContext, *, bearer_token: 
         kind, count = _describe(value)
         return {"extract_key": item.extract_key, "extracted_type": kind, "extracted_count": count}
 
-    ingest = core_download_hash_store_and_manifest(item, ctx, kind="api_response", headers=headers, validate=validate)
+    ingest = core_download_hash_store_and_manifest(
+        item,
+        ctx,
+        kind="api_response",
+        headers={"Accept": "application/json"},
+        credentials=credentials,
+        validate=validate,
+    )
     value = extract_value(_load_json(ingest.path, shown, ingest.content_type), item.extract_key, shown)
     kind, count = _describe(value)
     return ApiPollResult(ingest=ingest, extract_key=item.extract_key, extracted_type=kind, extracted_count=count)

@@ -29,15 +29,14 @@ from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import (
     AirnubError,
-    ConfigError,
     DownloadError,
     ManifestIndexError,
     TransientDownloadError,
 )
+from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials, SourceAuth
 from airnub_prefect_starter.core.http.fetch import build_http_client
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import politeness_for_run
-from airnub_prefect_starter.core.secret_refs import SECRET_PLACEHOLDER
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, UnchangedMark, open_index
 from airnub_prefect_starter.core.store.manifest import RunIds
@@ -115,28 +114,22 @@ def _outcome_from_result(category: str, result: IngestResult, **extra: Any) -> I
     )
 
 
-def _bearer_token(item: Any, secrets: Mapping[str, str]) -> str | None:
-    block = getattr(item, "auth_secret_block", None)
-    if not block:
-        return None
-    token = secrets.get(block)
-    if token is None:
-        raise ConfigError(f"{item.name}: auth_secret_block '{block}' was not loaded (run `airnub blocks setup`)")
-    if token == SECRET_PLACEHOLDER:
-        raise ConfigError(f"{item.name}: Secret block '{block}' still holds the placeholder; set its real value")
-    return token
+def _credentials(item: Any, secrets: Mapping[str, str]) -> Credentials:
+    auth: SourceAuth | None = getattr(item, "auth", None)
+    return NO_CREDENTIALS if auth is None else auth.credentials(secrets, item.name)
 
 
 def _run_one(
     operation: Operation, item: Any, ctx: IngestContext, category: str, max_links: int, secrets: Mapping[str, str]
 ) -> ItemOutcome:
+    credentials = _credentials(item, secrets)
     if operation == "download":
-        return _outcome_from_result(category, core_download_hash_store_and_manifest(item, ctx))
+        return _outcome_from_result(category, core_download_hash_store_and_manifest(item, ctx, credentials=credentials))
     if operation == "poll_api":
-        polled = core_poll_api_and_store(item, ctx, bearer_token=_bearer_token(item, secrets))
+        polled = core_poll_api_and_store(item, ctx, credentials=credentials)
         count = f", {polled.extracted_count} entries" if polled.extracted_count is not None else ""
         return _outcome_from_result(category, polled.ingest, detail=f"{polled.extracted_type}{count}")
-    scraped = core_scrape_page_links(item, ctx, max_links=max_links)
+    scraped = core_scrape_page_links(item, ctx, max_links=max_links, credentials=credentials)
     return _outcome_from_result(
         category,
         scraped.page,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from airnub_prefect_starter.core.config import (
     ConfigModel,
@@ -17,7 +17,9 @@ from airnub_prefect_starter.core.config import (
     Regex,
     StorageBase,
     TaskRunnerConfig,
+    reject_moved_key,
 )
+from airnub_prefect_starter.core.http.auth import SourceAuth
 from airnub_prefect_starter.core.http.policy import HttpOverrides
 
 __all__ = [
@@ -40,6 +42,9 @@ class FileToAcquire(ConfigModel):
     url: HttpUrl = Field(description="http(s) URL of the file.")
     link_title: str | None = Field(default=None, description="Anchor text or title of the link, if known.")
     source_page_url: HttpUrl | None = Field(default=None, description="Page the link was found on, if any.")
+    auth: SourceAuth | None = Field(
+        default=None, description="Credentials from Secret blocks, sent to this URL's origin only."
+    )
 
 
 class _UnlinkedSource(ConfigModel):
@@ -62,11 +67,14 @@ class ApiToPoll(_UnlinkedSource):
     extract_key: str | None = Field(
         default=None, description="Dotted path that must exist in the response (e.g. 'data.items'); summarised."
     )
-    auth_secret_block: str | None = Field(
-        default=None,
-        pattern=r"^[a-z0-9-]+$",
-        description="Prefect Secret block whose value is sent as 'Authorization: Bearer <value>'.",
+    auth: SourceAuth | None = Field(
+        default=None, description="Credentials from Secret blocks, sent to this URL's origin only."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _auth_moved(cls, data: Any) -> Any:
+        return reject_moved_key(data, "auth_secret_block", "auth.bearer_secret_block")
 
 
 class PageToScrape(_UnlinkedSource):
@@ -74,6 +82,9 @@ class PageToScrape(_UnlinkedSource):
 
     name: str = Field(min_length=1, description="Short name shown in summaries and manifests.")
     url: HttpUrl = Field(description="http(s) URL of the page.")
+    auth: SourceAuth | None = Field(
+        default=None, description="Credentials from Secret blocks, sent to this URL's origin only."
+    )
 
 
 class LinkFollowing(ConfigModel):
@@ -81,6 +92,9 @@ class LinkFollowing(ConfigModel):
 
     patterns: list[Regex] = Field(min_length=1, description="Regular expressions; a link is followed if any matches.")
     max_files_per_page: int = Field(default=100, ge=1, le=10000, description="Cap on followed links per page.")
+    auth: SourceAuth | None = Field(
+        default=None, description="Credentials from Secret blocks for the followed files, sent to their origin only."
+    )
 
 
 class ScheduledFileDownloadsConfig(ConfigModel):

@@ -30,6 +30,7 @@ import httpx
 from airnub_prefect_starter import __version__
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import IntegrityError, PermanentDownloadError
+from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials
 from airnub_prefect_starter.core.http.fetch import (
     Deadline,
     FetchedResponse,
@@ -142,14 +143,25 @@ def core_download_hash_store_and_manifest(
     *,
     kind: ObjectKind = "file",
     headers: Mapping[str, str] | None = None,
+    credentials: Credentials = NO_CREDENTIALS,
     validate: BodyValidator | None = None,
 ) -> IngestResult:
-    """Fetch ``item.url`` into the store (see the module docstring). Raises a ``DownloadError`` subclass,
-    ``StorageError`` or ``ManifestIndexError`` on failure; never returns a failure."""
-    deadline = Deadline(ctx.policy.total_deadline_s)  # one budget for the whole item, retries and waits included
-    return retry_transient(
-        lambda: _attempt(item, ctx, kind, headers or {}, validate, deadline), ctx.policy, deadline=deadline
-    )
+    """Fetch ``item.url`` into the store (see the module docstring). ``credentials`` go to the URL's origin only
+    and into no manifest, index row or message. Raises a ``DownloadError`` subclass, ``StorageError`` or
+    ``ManifestIndexError`` on failure; never returns a failure."""
+    request = _Request(kind, headers or {}, credentials, validate, Deadline(ctx.policy.total_deadline_s))
+    return retry_transient(lambda: _attempt(item, ctx, request), ctx.policy, deadline=request.deadline)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What every attempt at one item shares; the deadline is one budget for all of them, waits included."""
+
+    kind: ObjectKind
+    headers: Mapping[str, str]
+    credentials: Credentials
+    validate: BodyValidator | None
+    deadline: Deadline
 
 
 def _previous_object(item: SourceItem, ctx: IngestContext) -> tuple[StoredObject | None, dict[str, str]]:
@@ -183,23 +195,19 @@ def _previous_object(item: SourceItem, ctx: IngestContext) -> tuple[StoredObject
     return previous, conditional
 
 
-def _attempt(
-    item: SourceItem,
-    ctx: IngestContext,
-    kind: ObjectKind,
-    headers: Mapping[str, str],
-    validate: BodyValidator | None,
-    deadline: Deadline,
-) -> IngestResult:
+def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestResult:
     shown = redact_url(item.url)
+    kind, validate, deadline = request.kind, request.validate, request.deadline
     previous, conditional = _previous_object(item, ctx)
-    request_headers = {"Accept-Encoding": "identity", **headers, **conditional}
+    request_headers = {"Accept-Encoding": "identity", **request.headers, **conditional}
     before_request = (
         None
         if ctx.politeness is None
         else functools.partial(ctx.politeness.before_request, ctx.client, deadline=deadline)
     )
-    with open_response(ctx.client, item.url, ctx.policy, deadline, request_headers, before_request) as fetched:
+    with open_response(
+        ctx.client, item.url, ctx.policy, deadline, request_headers, before_request, credentials=request.credentials
+    ) as fetched:
         response = fetched.response
         etag, last_modified = response.headers.get("etag"), response.headers.get("last-modified")
         if response.status_code == 304:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from airnub_prefect_starter.common.utils import sanitize_filename
+from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials
 from airnub_prefect_starter.ingestion.config import FileToAcquire, LinkFollowing
 from airnub_prefect_starter.ingestion.downloads import (
     IngestContext,
@@ -35,12 +36,16 @@ def _charset(content_type: str | None) -> str:
     return "utf-8"
 
 
-def core_scrape_page_links(item: SourceItem, ctx: IngestContext, *, max_links: int = 1000) -> PageScrapeResult:
+def core_scrape_page_links(
+    item: SourceItem, ctx: IngestContext, *, max_links: int = 1000, credentials: Credentials = NO_CREDENTIALS
+) -> PageScrapeResult:
     """Fetch ``item.url`` (bounded by the policy's ``max_bytes``) into the store as a ``web_page`` and return
     its unique http(s) links, at most ``max_links`` (``truncated`` says whether more were present).
 
     Relative links are resolved against the page URL, honouring ``<base href>``."""
-    page = core_download_hash_store_and_manifest(item, ctx, kind="web_page", headers={"Accept": "text/html"})
+    page = core_download_hash_store_and_manifest(
+        item, ctx, kind="web_page", headers={"Accept": "text/html"}, credentials=credentials
+    )
     try:
         extraction = extract_links_from_file(page.path, item.url, max_links, encoding=_charset(page.content_type))
     except LookupError:  # unknown charset label: fall back to UTF-8 with replacement
@@ -70,6 +75,7 @@ def files_to_follow(
                     url=link.url,
                     link_title=link.title or None,
                     source_page_url=page_url,
+                    auth=follow.auth,
                 )
             )
     return files

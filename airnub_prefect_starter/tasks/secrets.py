@@ -6,8 +6,11 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from prefect.blocks.system import Secret
+from pydantic import BaseModel
 
-__all__ = ["load_secret_blocks"]
+from airnub_prefect_starter.core.secret_refs import referenced_secret_blocks
+
+__all__ = ["load_item_secrets", "load_secret_blocks"]
 
 
 def load_secret_blocks(names: Iterable[str]) -> dict[str, str]:
@@ -21,3 +24,8 @@ def load_secret_blocks(names: Iterable[str]) -> dict[str, str]:
             continue
         values[name] = str(secret.get())
     return values
+
+
+def load_item_secrets(items: Iterable[BaseModel]) -> dict[str, str]:
+    """The values of every Secret block the ``auth:`` sections of ``items`` name."""
+    return load_secret_blocks(referenced_secret_blocks(items))

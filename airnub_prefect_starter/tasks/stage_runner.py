@@ -41,8 +41,11 @@ class StageConfig(Protocol):
     def category_parameters(self) -> dict[str, Any]: ...
 
 
-def load_stage_config(model: type[M], department: str, stage: str, config: Mapping[str, Any] | None) -> M:
-    """Validate ``config`` if given, else the stage's Prefect Variable; a missing Variable is a ConfigError."""
+def load_stage_config(model: type[M], department: str, stage: str, config: M | Mapping[str, Any] | None) -> M:
+    """``config`` if it is already a ``model``; else validate it if given, else the stage's Prefect Variable (a
+    missing Variable is a ConfigError)."""
+    if isinstance(config, model):
+        return config
     if config is not None:
         return parse_config(model, dict(config), f"{stage} config parameter")
     name = stage_variable_name(department, stage)

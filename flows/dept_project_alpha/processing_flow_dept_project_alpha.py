@@ -36,10 +36,11 @@ prefect_compat.install()  # an entry point of deployments: sub-flow runs end whe
     flow_run_name=run_name(DEPARTMENT, "processing"),
 )
 def processing_flow_dept_project_alpha(
-    config: dict[str, Any] | None = None,
+    config: ProcessingStageConfig | dict[str, Any] | None = None,
     categories: list[str] | None = None,
 ) -> StageResult[DatasetOutcome]:
-    """Config: the ``config`` parameter, else the Prefect Variable
-    ``dept_project_alpha_processing_config``. ``categories`` limits the run to some categories."""
+    """Config: the ``config`` parameter, else the Prefect Variable ``dept_project_alpha_processing_config``.
+    ``airnub run --config`` passes a validated model, which the flow run records with its URLs' credentials
+    redacted. ``categories`` limits the run to some categories."""
     stage_config = load_stage_config(ProcessingStageConfig, DEPARTMENT, "processing", config)
     return run_stage(PROCESSING, DEPARTMENT, stage_config, CATEGORY_FLOWS, categories)

@@ -1,4 +1,4 @@
-"""``airnub blocks setup`` and Secret blocks used by API polling; the setup scripts wrap the CLI."""
+"""``airnub blocks setup`` and the Secret blocks sources authenticate with; the setup scripts wrap the CLI."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ REPO = REPO_ROOT
 def reference_secret(config_dir: Path, block: str) -> None:
     path = config_dir / INGESTION
     data = yaml.safe_load(path.read_text())
-    data["public_api_data"]["apis_to_poll"][0]["auth_secret_block"] = block
+    data["public_api_data"]["apis_to_poll"][0]["auth"] = {"bearer_secret_block": block}
     path.write_text(yaml.safe_dump(data))
 
 
@@ -36,7 +36,7 @@ def api_config(server: LoopbackHTTPServer, block: str) -> dict[str, Any]:
         "public_api_data": {
             "data_source_name": "secured",
             "apis_to_poll": [
-                {"name": "secured", "url": server.serve("/secured", body=b"{}"), "auth_secret_block": block}
+                {"name": "secured", "url": server.serve("/secured", body=b"{}"), "auth": {"bearer_secret_block": block}}
             ],
         },
     }
@@ -79,6 +79,70 @@ def test_blocks_setup_creates_placeholder_that_polling_refuses_to_send(
     assert state.is_failed()
     assert "never-set-token' still holds the placeholder" in str(state.message)
     assert http_server.hits["/secured"] == 0
+
+
+def test_every_source_kind_authenticates_from_secret_blocks_and_records_no_secret(
+    http_server: LoopbackHTTPServer, data_dir: Path
+) -> None:
+    Secret(value="k3y-in-header").save("files-api-key", overwrite=True)
+    Secret(value="qu3ry-value").save("files-query", overwrite=True)
+    Secret(value="pa55word").save("pages-password", overwrite=True)
+    Secret(value="f0llow-token").save("followed-token", overwrite=True)
+    page = b'<a href="/linked/data.csv">data</a>'
+    config = {
+        "http": {"allow_private_networks": True, "retries": 0},
+        "scheduled_file_downloads": {
+            "data_source_name": "auth_files",
+            "local_artifacts_storage_base": "downloads",
+            "files_to_acquire": [
+                {
+                    "name": "keyed",
+                    "url": http_server.serve("/keyed.csv", body=b"a\n1\n") + "?page=2",
+                    "auth": {"headers": {"X-API-Key": "files-api-key"}, "query": {"access": "files-query"}},
+                }
+            ],
+        },
+        "web_page_link_scraping": {
+            "data_source_name": "auth_pages",
+            "local_manifests_storage_base": "pages",
+            "pages_to_scrape": [
+                {
+                    "name": "index",
+                    "url": http_server.serve("/index.html", body=page, headers={"Content-Type": "text/html"}),
+                    "auth": {"basic": {"username": "alice", "password_secret_block": "pages-password"}},
+                }
+            ],
+            "follow_links": {"patterns": [r"\.csv$"], "auth": {"bearer_secret_block": "followed-token"}},
+        },
+    }
+    http_server.serve("/linked/data.csv", body=b"b\n2\n")
+
+    state = ingestion_flow_dept_project_alpha(config=config, return_state=True)
+
+    assert state.is_completed(), state.message
+    keyed = http_server.request_headers["/keyed.csv"][0]
+    assert keyed["X-API-Key"] == "k3y-in-header"
+    assert http_server.request_paths["/keyed.csv"] == ["/keyed.csv?page=2&access=qu3ry-value"]
+    assert http_server.request_headers["/index.html"][0]["Authorization"] == "Basic YWxpY2U6cGE1NXdvcmQ="
+    assert http_server.request_headers["/linked/data.csv"][0]["Authorization"] == "Bearer f0llow-token"
+    recorded = "\n".join(p.read_text(errors="replace") for p in data_dir.rglob("*") if p.is_file())
+    recorded += str(state.result())
+    for secret in ("k3y-in-header", "qu3ry-value", "pa55word", "YWxpY2U6cGE1NXdvcmQ=", "f0llow-token"):
+        assert secret not in recorded, secret
+
+
+def test_auth_secret_block_has_moved(http_server: LoopbackHTTPServer, data_dir: Path) -> None:
+    old = api_config(http_server, "poll-token")
+    old["public_api_data"]["apis_to_poll"][0] = {
+        "name": "secured",
+        "url": http_server.url("/x"),
+        "auth_secret_block": "t",
+    }
+
+    state = ingestion_flow_dept_project_alpha(config=old, return_state=True)
+
+    assert state.is_failed()
+    assert "auth_secret_block has moved: set auth.bearer_secret_block instead" in str(state.message)
 
 
 def test_setup_scripts_wrap_the_cli(config_dir: Path) -> None:

@@ -16,6 +16,7 @@ from airnub_prefect_starter.core.errors import (
     PolicyViolationError,
     TransientDownloadError,
 )
+from airnub_prefect_starter.core.http.auth import Credentials
 from airnub_prefect_starter.core.store import hashing_writer
 from airnub_prefect_starter.core.store.hashing_writer import DEFAULT_OFFLOAD_AFTER, WRITEBACK_WINDOW
 from airnub_prefect_starter.ingestion.config import FileToAcquire
@@ -464,3 +465,25 @@ def test_credentials_do_not_follow_a_redirect_to_another_origin(
     assert sent["/same"]["authorization"] == sent["/hop"]["authorization"] == "Bearer s3cr3t"  # same origin
     assert "authorization" not in sent["/final"] and "cookie" not in sent["/final"]
     assert sent["/final"]["accept"] == "text/csv"  # other headers still go
+
+
+def test_secret_headers_and_query_values_go_to_the_sources_origin_only(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    other_origin = http_server.url("/final").replace("127.0.0.1", "localhost")
+    http_server.serve("/final", body=BODY)
+    http_server.redirect("/start", http_server.url("/hop?echo=qv4lue"))  # a server echoing the secret back
+    http_server.redirect("/hop", other_origin)
+    credentials = Credentials(headers={"X-API-Key": "k3y"}, query={"access": "qv4lue"})
+
+    result = core_download_hash_store_and_manifest(
+        item(http_server.url("/start")), ingest_env.ctx(), credentials=credentials
+    )
+
+    assert http_server.request_paths["/start"] == ["/start?access=qv4lue"]
+    assert http_server.request_headers["/start"][0]["X-API-Key"] == http_server.request_headers["/hop"][0]["X-API-Key"]
+    assert "X-API-Key" not in http_server.request_headers["/final"][0]
+    assert http_server.request_paths["/final"] == ["/final"]
+    recorded = result.manifest_path.read_text() + repr(ingest_env.index.get_object("test_source", result.sha256))
+    assert "qv4lue" not in recorded and "k3y" not in recorded
+    assert result.url == http_server.url("/start")

@@ -50,7 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
             owner._leave()
 
     def _handle_get(self) -> None:
-        route = self.server.owner._next_route(self.path.split("?", 1)[0], dict(self.headers.items()))
+        route = self.server.owner._next_route(self.path, dict(self.headers.items()))
         if route is None:
             self._send_simple(404, b"not found")
             return
@@ -137,6 +137,7 @@ class LoopbackHTTPServer:
         self._lock = threading.Lock()
         self.hits: defaultdict[str, int] = defaultdict(int)
         self.request_headers: defaultdict[str, list[dict[str, str]]] = defaultdict(list)
+        self.request_paths: defaultdict[str, list[str]] = defaultdict(list)  # with the query string
         self.in_flight = 0
         self.max_in_flight = 0
         self._thread = threading.Thread(target=self._server.serve_forever, name="loopback-http", daemon=True)
@@ -171,6 +172,7 @@ class LoopbackHTTPServer:
             self._routes.clear()
             self.hits.clear()
             self.request_headers.clear()
+            self.request_paths.clear()
 
     def _enter(self) -> None:
         with self._lock:
@@ -181,10 +183,12 @@ class LoopbackHTTPServer:
         with self._lock:
             self.in_flight -= 1
 
-    def _next_route(self, path: str, headers: dict[str, str]) -> Route | None:
+    def _next_route(self, full_path: str, headers: dict[str, str]) -> Route | None:
+        path = full_path.split("?", 1)[0]
         with self._lock:
             self.hits[path] += 1
             self.request_headers[path].append(headers)
+            self.request_paths[path].append(full_path)
             routes = self._routes.get(path)
             if not routes:
                 return None

@@ -54,6 +54,7 @@ class Topology:
         self.workdir = workdir
         self.env = dict(env)
         self.processes: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.database_url: sa.engine.URL | None = None  # the server's own database, when it has one here
         self.timings: dict[str, float] = {}
 
     @property
@@ -196,6 +197,7 @@ def prefect_server(
     )
     with fresh_database(postgres_server_url, "pg_trgm") as database:
         topology = Topology(workdir, env)
+        topology.database_url = database
         connection_url = database.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
         try:
             started = time.monotonic()

@@ -26,6 +26,7 @@ from airnub_prefect_starter.core.errors import (
     PolicyViolationError,
     TransientDownloadError,
 )
+from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials
 from airnub_prefect_starter.core.http.deadline import Deadline
 from airnub_prefect_starter.core.http.policy import (
     BlockedAddressError,
@@ -150,9 +151,12 @@ def open_response(
     deadline: Deadline,
     headers: Mapping[str, str] | None = None,
     before_request: Callable[[str], None] | None = None,
+    *,
+    credentials: Credentials = NO_CREDENTIALS,
 ) -> Iterator[FetchedResponse]:
     """Send GET ``url`` and follow redirects under ``policy``; yield the final response, body unread. Credential
-    headers (``Authorization``, ``Cookie``, ``Proxy-Authorization``) go only to the first URL's origin.
+    headers (``Authorization``, ``Cookie``, ``Proxy-Authorization``) and ``credentials``' headers go only to the
+    first URL's origin; ``credentials``' query values only to the first request, and never into ``final_url``.
     ``before_request`` is called with each URL about to be requested, redirect hops included (robots.txt and
     pacing: it may wait, or raise to refuse the URL).
 
@@ -160,15 +164,15 @@ def open_response(
     :class:`TransientDownloadError` or :class:`PermanentDownloadError`. Errors name ``url`` redacted.
     """
     shown = redact_url(url)
-    current = url
-    visited = {url}
-    request_headers = dict(headers or {})
+    current, reported = credentials.request_url(url), url  # requested (secret query included), and shown
+    visited = {current}
+    request_headers = {**(headers or {}), **credentials.headers}
     origin = _origin(url)
     for hop in range(policy.max_redirects + 1):
         # Without proxies the client's backend vets every address it dials; with them, check the target here.
         check_url_allowed(current, policy, resolve=policy.trust_env)
         if before_request is not None:
-            before_request(current)
+            before_request(reported)
         deadline.check(shown, 0)
         retrieved_at = datetime.now(UTC)
         try:
@@ -187,13 +191,17 @@ def open_response(
                         shown, f"redirect to scheme '{urlsplit(target).scheme}' refused (http and https only)"
                     )
                 visited.add(target)
-                current = target
+                current, reported = target, credentials.scrub(target)
                 if _origin(target) != origin:  # credentials never follow a redirect to another origin (as curl)
-                    request_headers = {k: v for k, v in request_headers.items() if k.lower() not in _CREDENTIALS}
+                    request_headers = {
+                        k: v
+                        for k, v in request_headers.items()
+                        if k.lower() not in _CREDENTIALS and k not in credentials.headers
+                    }
                 continue
             _raise_for_status(response, shown)
             with deadline.active():  # the body is read inside this block: each read ends by the deadline too
-                yield FetchedResponse(response=response, final_url=current, retrieved_at=retrieved_at)
+                yield FetchedResponse(response=response, final_url=reported, retrieved_at=retrieved_at)
             return
         finally:
             _release(response)

@@ -7,10 +7,9 @@ from airnub_prefect_starter.ingestion.config import ApiToPoll
 from airnub_prefect_starter.ingestion.outcome import ItemOutcome
 from airnub_prefect_starter.tasks.retry_policy import batch_task
 from airnub_prefect_starter.tasks.run_context import with_run_ids
-from airnub_prefect_starter.tasks.secrets import load_secret_blocks
+from airnub_prefect_starter.tasks.secrets import load_item_secrets
 
 
 @batch_task("Poll APIs (Project Alpha)")
 def poll_apis_task_dept_project_alpha(items: list[ApiToPoll], runtime: BatchRuntime) -> list[ItemOutcome]:
-    secrets = load_secret_blocks({item.auth_secret_block for item in items if item.auth_secret_block})
-    return ingest_batch("poll_api", items, with_run_ids(runtime), secrets=secrets)
+    return ingest_batch("poll_api", items, with_run_ids(runtime), secrets=load_item_secrets(items))

@@ -1,0 +1,123 @@
+"""No secret reaches Prefect's database, the data dir or the output: a run with a secret in a URL's userinfo, in
+a secret query value and in a Secret block, then a search of everything it left behind (0 hits), on Prefect's
+SQLite database (the default) and on a Prefect server's PostgreSQL tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.support.http_server import LoopbackHTTPServer
+from tests.support.prefect_topology import prefect_server
+from tests.support.project_copy import copy_project, run_python
+
+pytestmark = pytest.mark.slow
+
+SENTINELS = ("UserS3ntinel", "QueryS3ntinel", "BlockS3ntinel")
+SAVE_BLOCK = (
+    "from prefect.blocks.system import Secret; Secret(value='BlockS3ntinel').save('leak-token', overwrite=True)"
+)
+AIRNUB = "from airnub_prefect_starter.cli.main import app; app()"
+
+
+def _config(path: Path, server: LoopbackHTTPServer) -> Path:
+    base = server.url("")
+    userinfo = base.replace("http://", "http://alice:UserS3ntinel@")
+    config = {
+        "http": {"allow_private_networks": True, "retries": 0},
+        "scheduled_file_downloads": {
+            "data_source_name": "leak_files",
+            "local_artifacts_storage_base": "downloads",
+            "files_to_acquire": [
+                {"name": "ok", "url": f"{userinfo}/ok.csv?token=QueryS3ntinel&page=1"},
+                {"name": "gone", "url": f"{base}/gone.csv?password=QueryS3ntinel"},  # fails: its error is recorded
+            ],
+        },
+        "public_api_data": {
+            "data_source_name": "leak_api",
+            "apis_to_poll": [{"name": "api", "url": f"{base}/api.json", "auth": {"bearer_secret_block": "leak-token"}}],
+        },
+    }
+    server.serve("/ok.csv", body=b"a\n1\n")
+    server.serve("/api.json", body=b'{"items": [1, 2]}', headers={"Content-Type": "application/json"})
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return path
+
+
+def _run(tmp_path: Path, server: LoopbackHTTPServer, **env: str) -> str:
+    """Save the Secret block, then `airnub run -v` with the config; the whole output of both."""
+    root = copy_project(tmp_path / "project")
+    config = _config(tmp_path / "ingestion.json", server)
+    env = {"AIRNUB_DATA_DIR": str(tmp_path / "data"), **env}
+    saved = run_python(root, "-c", SAVE_BLOCK, drop_env=("PREFECT_",), **env)
+    assert saved.returncode == 0, saved.stderr[-2000:]
+    ran = run_python(
+        root,
+        "-c",
+        AIRNUB,
+        "run",
+        "project_alpha",
+        "ingestion",
+        "--config",
+        str(config),
+        "-v",
+        drop_env=("PREFECT_",),
+        **env,
+    )
+    assert ran.returncode == 1, ran.stderr[-3000:]  # gone.csv failed, the rest went on
+    assert server.request_headers["/api.json"][0]["Authorization"] == "Bearer BlockS3ntinel"  # it was really sent
+    assert "gone.csv?password=REDACTED: HTTP 404" in ran.stdout + ran.stderr
+    return saved.stdout + saved.stderr + ran.stdout + ran.stderr
+
+
+def _hits(blobs: dict[str, bytes]) -> dict[str, list[str]]:
+    return {s: sorted(name for name, blob in blobs.items() if s.encode() in blob) for s in SENTINELS}
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_no_secret_reaches_prefects_sqlite_database_the_data_dir_or_the_output(
+    tmp_path: Path, http_server: LoopbackHTTPServer
+) -> None:
+    home = tmp_path / "prefect-home"
+
+    output = _run(tmp_path, http_server, PREFECT_HOME=str(home))
+
+    prefect_files = _files(home)
+    assert b"password=REDACTED" in b"".join(prefect_files.values())  # the flow runs' parameters, redacted
+    found = _hits({**prefect_files, **_files(tmp_path / "data"), "output": output.encode()})
+    assert found == {s: [] for s in SENTINELS}
+
+
+def test_no_secret_reaches_a_prefect_servers_postgresql_tables(
+    tmp_path: Path, http_server: LoopbackHTTPServer, postgres_server_url: str
+) -> None:
+    with prefect_server(tmp_path, postgres_server_url, server_env={"PREFECT_UI_ENABLED": "false"}) as topology:
+        output = _run(
+            tmp_path, http_server, PREFECT_API_URL=topology.api_url, PREFECT_HOME=str(tmp_path / "client-home")
+        )
+        assert topology.database_url is not None
+        engine = sa.create_engine(topology.database_url)
+        try:
+            with engine.connect() as conn:
+                tables = conn.execute(
+                    sa.text("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+                ).scalars()
+                dump = {
+                    table: "\n".join(
+                        conn.execute(sa.text(f'SELECT CAST(t AS text) FROM "{table}" t')).scalars()
+                    ).encode()
+                    for table in list(tables)
+                }
+        finally:
+            engine.dispose()
+
+    assert b"leak-token" in dump["block_document"]  # the search sees what the run wrote
+    assert b"password=REDACTED" in dump["flow_run"]
+    found = _hits({**dump, **_files(tmp_path / "data"), "output": output.encode()})
+    assert found == {s: [] for s in SENTINELS}
