@@ -1,0 +1,129 @@
+"""Chaos: ingestion processes SIGKILLed at random points leave no corrupt object; a re-run adopts and heals
+everything, ``gc`` empties the temp area and the index matches the store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore
+from airnub_prefect_starter.core.store.gc import collect_temp_debris
+from airnub_prefect_starter.core.store.index import ManifestIndex
+from airnub_prefect_starter.core.store.verify import verify_store
+from airnub_prefect_starter.ingestion.downloads import IngestStatus
+from tests.support.http_server import LoopbackHTTPServer, Route, sha256_hex
+from tests.support.project_copy import REPO_ROOT
+from tests.support.stored_objects import ingest_bodies
+
+FILES = 40
+MIN_KILLS = 20
+KILL_BUDGET_S = 40.0
+
+
+def bodies(rng: random.Random) -> dict[str, bytes]:
+    """40 files of 1 KiB to 256 KiB; every fourth is sent slowly, so kills land inside bodies too."""
+    return {f"f{i:02d}.bin": rng.randbytes(rng.randint(1024, 256 * 1024)) for i in range(FILES)}
+
+
+def serve(server: LoopbackHTTPServer, files: dict[str, bytes]) -> list[str]:
+    urls = []
+    for i, (name, body) in enumerate(files.items()):
+        route = Route(body=body, etag=f'"{name}-{len(body)}"', drip_delay_s=0.02 if i % 4 == 0 else 0.0)
+        route.drip_bytes = 32 * 1024
+        urls.append(server.serve(f"/{name}", route))
+    return urls
+
+
+def kill_runs(store: Path, index_url: str, root: Path, urls: list[str], rng: random.Random) -> tuple[int, int]:
+    """Run ingestion children one after another and SIGKILL each at a random point of its run, until
+    ``MIN_KILLS`` kills and a few more (or the time budget). The next child is started (imports, index open)
+    while the current one runs, and waits for a line on stdin to begin. Returns (kills, runs that finished)."""
+
+    def start() -> subprocess.Popen[str]:
+        args = [str(store), index_url, str(root), str(rng.random()), *urls]
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.support.chaos_ingest", *args],
+            cwd=REPO_ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    kills = finished = 0
+    began = time.monotonic()
+    spare = start()
+    try:
+        while kills < MIN_KILLS + 4 and time.monotonic() - began < KILL_BUDGET_S:
+            current = spare
+            assert current.stdout is not None and current.stdin is not None
+            assert current.stdout.readline() == "ready\n", "the child died before it was ready"
+            spare = start()
+            current.stdin.write("go\n")
+            current.stdin.flush()
+            time.sleep(rng.uniform(0.0, 0.6))
+            if current.poll() is None:
+                os.kill(current.pid, signal.SIGKILL)
+                kills += 1
+            else:
+                finished += 1
+            current.wait(timeout=30)
+            current.stdin.close()
+            current.stdout.close()
+    finally:
+        spare.kill()
+        spare.communicate(timeout=30)
+    return kills, finished
+
+
+@pytest.mark.slow
+def test_ingestion_killed_at_random_points_leaves_a_store_a_rerun_and_gc_make_whole(
+    http_server: LoopbackHTTPServer, index_url: str, tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    rng = random.Random(20260101)
+    files = bodies(rng)
+    urls = serve(http_server, files)
+    store, root = tmp_path / "cas", tmp_path
+    ManifestIndex(index_url, root=root).close()  # the schema exists before the first kill, as when deployed
+
+    kills, finished = kill_runs(store, index_url, root, urls, rng)
+
+    index = ManifestIndex(index_url, root=root)
+    try:
+        after_kills = verify_store(index)
+        assert kills >= MIN_KILLS
+        assert {p.kind for p in after_kills.problems} <= {"orphaned", "debris"}, after_kills.problems
+        assert after_kills.of_kind("corrupt") == []
+        objects = ContentAddressedStore(store)
+        indexed = {o.sha256 for o in index.list_objects()}
+        damaged = next(o for o in objects.iter_objects() if o.sha256 in indexed)
+        damaged.path.write_bytes(damaged.path.read_bytes()[:10])  # a truncated object must be healed as well
+
+        rerun = ingest_bodies(http_server, store, index, files, source="chaos")
+
+        statuses = {r.status for r in rerun.values()}
+        assert statuses <= {IngestStatus.STORED, IngestStatus.UNCHANGED, IngestStatus.DUPLICATE}
+        assert all(r.path.read_bytes() == files[name] for name, r in rerun.items())
+        debris = collect_temp_debris([store], older_than_s=0)
+        assert objects.temp_files() == []
+        final = verify_store(index)
+        assert final.problems == [] and final.checked == FILES
+        on_disk = {sha for _source, sha, _dir in objects.iter_object_dirs()}
+        assert on_disk == {o.sha256 for o in index.list_objects()} == {sha256_hex(b) for b in files.values()}
+        assert index.count_rows() == {"cas_objects": FILES, "object_sources": FILES, "url_states": FILES}
+    finally:
+        index.close()
+    elapsed = time.monotonic() - started
+    print(  # the numbers behind the chaos run, shown with -s / -rA
+        f"\nchaos: {kills} kills ({finished} runs finished first), {FILES} objects, "
+        f"{len(after_kills.of_kind('orphaned'))} orphans adopted, {len(debris.removed)} temp entries removed "
+        f"({debris.freed_bytes} bytes), statuses {sorted(s.value for s in statuses)}, {elapsed:.1f} s"
+    )
+    assert elapsed < 60

@@ -1,0 +1,62 @@
+"""A child process that ingests URLs with the core download code until it is killed (or done).
+
+``python -m tests.support.chaos_ingest STORE_BASE INDEX_URL ROOT SEED URL...``: prints ``ready`` once its
+imports are done and the index is open, waits for a line on stdin (so a test can start it ahead of time), then
+downloads the URLs in an order shuffled by SEED, recording them in the index ten at a time (as a batch does,
+so a kill often lands between an object's publication and its index row), and prints ``done``.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from airnub_prefect_starter.core.http.fetch import build_http_client
+from airnub_prefect_starter.core.http.policy import HttpPolicy
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore
+from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, UnchangedMark
+from airnub_prefect_starter.ingestion.downloads import IngestContext, core_download_hash_store_and_manifest
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    url: str
+    link_title: str | None = None
+    source_page_url: str | None = None
+
+
+def main(store_base: str, index_url: str, root: str, seed: str, *urls: str) -> None:
+    policy = HttpPolicy(allow_private_networks=True, retries=0)
+    index = ManifestIndex(index_url, root=Path(root))
+    order = list(urls)
+    random.Random(seed).shuffle(order)
+    fetched: list[FetchRecord] = []
+    unchanged: list[UnchangedMark] = []
+    with build_http_client(policy) as client:
+        ctx = IngestContext(
+            ContentAddressedStore(Path(store_base)),
+            index,
+            policy,
+            client,
+            "chaos",
+            unchanged_marks=unchanged,
+            pending_fetches=fetched,
+        )
+        print("ready", flush=True)
+        sys.stdin.readline()
+        for start in range(0, len(order), 10):
+            for url in order[start : start + 10]:
+                core_download_hash_store_and_manifest(Item(url.rsplit("/", 1)[-1], url), ctx)
+            index.record_fetches(fetched)
+            index.touch_unchanged_many("chaos", unchanged)
+            fetched.clear()
+            unchanged.clear()
+    index.close()
+    print("done", flush=True)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
