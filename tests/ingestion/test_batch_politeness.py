@@ -101,6 +101,20 @@ def test_a_redirect_hop_is_checked_against_robots(
     assert http_server.hits["/moved.csv"] == 1 and http_server.hits["/private/target.csv"] == 0
 
 
+def test_a_redirect_to_another_host_is_checked_against_that_hosts_robots(
+    http_server: LoopbackHTTPServer, tmp_path: Path, sqlite_url: str
+) -> None:
+    with LoopbackHTTPServer() as other:  # another port: another origin, its own robots.txt
+        other.serve("/robots.txt", body=b"User-agent: *\nDisallow: /\n")
+        other.serve("/file.csv", body=b"elsewhere")
+        item = FileToAcquire(name="moved", url=http_server.redirect("/moved.csv", other.url("/file.csv")))
+
+        outcome = ingest_batch("download", [item], runtime(tmp_path, sqlite_url))[0]
+
+        assert outcome.error == f"{other.url('/file.csv')}: disallowed by robots.txt"
+        assert (http_server.hits["/robots.txt"], other.hits["/robots.txt"], other.hits["/file.csv"]) == (1, 1, 0)
+
+
 def test_opting_out_per_category_fetches_no_robots(
     http_server: LoopbackHTTPServer, tmp_path: Path, sqlite_url: str
 ) -> None:
