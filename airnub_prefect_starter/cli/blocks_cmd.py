@@ -8,6 +8,7 @@ import typer
 
 from airnub_prefect_starter.cli.output import EXIT_USAGE, err, out
 from airnub_prefect_starter.cli.variables_cmd import load_all_config_files
+from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.secret_refs import (
     SECRET_PLACEHOLDER,
@@ -25,8 +26,9 @@ app = typer.Typer(help="Prefect blocks the flows need.", no_args_is_help=True)
 def setup(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be created; change nothing.")] = False,
 ) -> None:
-    """For every Secret block an `auth:` section of the configs names: take its value from AIRNUB_SECRET_<NAME> if set
-    (create or update), else create a placeholder block if none exists (flows refuse to send it)."""
+    """For every Secret block an `auth:` section of the configs names (and AIRNUB_INDEX_URL_SECRET_BLOCK): take its
+    value from AIRNUB_SECRET_<NAME> if set (create or update), else create a placeholder block if none exists
+    (flows refuse to use it)."""
     from prefect.blocks.system import Secret
 
     try:
@@ -34,7 +36,8 @@ def setup(
     except ConfigError as exc:
         err.print(f"[red]invalid[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
-    names = sorted(referenced_secret_blocks(f.model for f in files))
+    index_block = load_settings().index_url_secret_block
+    names = sorted(referenced_secret_blocks(f.model for f in files) | ({index_block} if index_block else set()))
     if not names:
         out.print("no Secret blocks are referenced by the configs")
     for name in names:

@@ -21,6 +21,11 @@ class AirnubSettings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the manifest index; default: SQLite file <data_dir>/manifest_index.sqlite3.",
     )
+    index_url_secret_block: str | None = Field(
+        default=None,
+        description="Prefect Secret block holding the index URL, password included; flow runs read it and it wins "
+        "over index_url. Keeps the password out of prefect.yaml and of the job variables Prefect stores.",
+    )
     config_dir: Path = Field(
         default=Path("configs"), description="Folder holding variables/ and department_mapping.yaml."
     )

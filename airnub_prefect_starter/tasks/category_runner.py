@@ -35,6 +35,7 @@ from airnub_prefect_starter.stages.outcomes import Outcome
 from airnub_prefect_starter.stages.results import OutcomeT
 from airnub_prefect_starter.tasks.artifacts import publish_artifacts
 from airnub_prefect_starter.tasks.run_context import bridge_core_logging
+from airnub_prefect_starter.tasks.secrets import flow_settings
 
 if TYPE_CHECKING:  # the later stages' runtimes need the `ds` extra: ingestion flows must import without it
     from airnub_prefect_starter.analysis.config import AnalysedDataset
@@ -92,7 +93,7 @@ def ingest_category(
     """The whole body of an ingestion category flow whose items go straight into one store: the HTTP policy
     (category overrides win over the stage's), the runtime, :func:`run_batches` (``task_kwargs`` go to each batch
     task) and :func:`finish_category`."""
-    settings = load_settings()
+    settings = flow_settings()
     policy = HttpPolicy().merged(stage_http, config.http)
     runtime = BatchRuntime.for_category(
         category, config.data_source_name, config.local_artifacts_storage_base, policy, settings
@@ -182,7 +183,7 @@ def process_category(
     """The whole body of a processing category flow: one ``build_task`` per dataset into ``output_base``."""
     from airnub_prefect_starter.processing.datasets import ProcessingRuntime
 
-    runtime = ProcessingRuntime.for_category(category, output_base, load_settings())
+    runtime = ProcessingRuntime.for_category(category, output_base, flow_settings())
     return _run_per_item(PROCESSING, build_task, specs, runtime, department_id=department_id, category=category)
 
 
@@ -202,7 +203,7 @@ def analyse_category(
 
     layout = AnalysisLayout.resolve(
         category,
-        load_settings(),
+        flow_settings(),
         datasets_base=datasets_base,
         models_base=models_base,
         reports_base=reports_base,

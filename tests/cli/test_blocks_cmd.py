@@ -169,3 +169,25 @@ def test_setup_scripts_wrap_the_cli(config_dir: Path) -> None:
     assert "dept_project_alpha_ingestion_config" in variables.stdout
     assert blocks.returncode == 0, blocks.stderr
     assert "no Secret blocks are referenced" in blocks.stdout
+
+
+def test_flow_runs_take_the_index_url_from_the_secret_block_named_in_the_environment(
+    airnub: Callable[..., Result],
+    http_server: LoopbackHTTPServer,
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from_block = tmp_path / "index-from-block.sqlite3"
+    monkeypatch.setenv("AIRNUB_INDEX_URL_SECRET_BLOCK", "test-index-url")
+    monkeypatch.setenv("AIRNUB_SECRET_TEST_INDEX_URL", f"sqlite:///{from_block}")
+    monkeypatch.setenv("AIRNUB_INDEX_URL", f"sqlite:///{tmp_path / 'not-this-one.sqlite3'}")
+
+    Secret(value="s3cret").save("poll-token", overwrite=True)
+
+    setup = airnub("blocks", "setup")
+    state = ingestion_flow_dept_project_alpha(config=api_config(http_server, "poll-token"), return_state=True)
+
+    assert "test-index-url (from AIRNUB_SECRET_TEST_INDEX_URL)" in setup.stdout
+    assert state.is_completed(), state.message
+    assert from_block.is_file() and not (tmp_path / "not-this-one.sqlite3").exists()

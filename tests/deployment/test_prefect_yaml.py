@@ -232,8 +232,12 @@ def test_docker_variant_matches_the_compose_stack_and_image() -> None:
     assert job["networks"] == [f"{compose['name']}_default"]
     assert job["volumes"] == [f"{compose['name']}_{volume}" for volume in worker["volumes"]]
     assert job["env"]["PREFECT_API_URL"] == worker["environment"]["PREFECT_API_URL"]
-    for name in ("AIRNUB_DATA_DIR", "AIRNUB_INDEX_URL"):
-        assert job["env"][name] == _with_defaults(worker["environment"][name]), name
+    assert job["env"]["AIRNUB_DATA_DIR"] == _with_defaults(worker["environment"]["AIRNUB_DATA_DIR"])
+    assert job["env"]["AIRNUB_INDEX_URL_SECRET_BLOCK"] == "airnub-index-url"
+    assert "AIRNUB_INDEX_URL" not in job["env"]
+    # no password literal: a URL with credentials anywhere in the file would be stored by the server
+    assert not re.search(r"://[^/\s:@]+:[^/\s@]+@", PREFECT_YAML.read_text(encoding="utf-8"))
+    assert "AIRNUB_SECRET_AIRNUB_INDEX_URL=" in DEPLOYMENT_DOCS.read_text(encoding="utf-8")
     assert (
         job["env"]["AIRNUB_PROJECT_DIR"] == _dockerfile_env()["AIRNUB_PROJECT_DIR"] == _dockerfile_args("WORKDIR")[-1]
     )

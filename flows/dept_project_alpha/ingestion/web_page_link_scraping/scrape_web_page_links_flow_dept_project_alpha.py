@@ -6,7 +6,6 @@ import dataclasses
 
 from prefect import flow
 
-from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.departments import display_name
 from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy
 from airnub_prefect_starter.ingestion.batch import BatchRuntime
@@ -16,6 +15,7 @@ from airnub_prefect_starter.ingestion.outcome import ItemOutcome
 from airnub_prefect_starter.ingestion.scraping import files_to_follow
 from airnub_prefect_starter.tasks.category_runner import finish_category, run_batches
 from airnub_prefect_starter.tasks.run_names import run_name
+from airnub_prefect_starter.tasks.secrets import flow_settings
 from airnub_prefect_starter.tasks.task_runners import bounded_threads
 from flows.dept_project_alpha import DEPARTMENT
 from flows.dept_project_alpha.ingestion.web_page_link_scraping.tasks.scrape_page_task_dept_project_alpha import (
@@ -34,7 +34,7 @@ CATEGORY = "web_page_link_scraping"
 def scrape_web_page_links_flow_dept_project_alpha(
     config: WebPageLinkScrapingConfig, stage_http: HttpOverrides | None = None, batch_size: int = 25
 ) -> list[ItemOutcome]:
-    settings = load_settings()
+    settings = flow_settings()
     policy = HttpPolicy().merged(stage_http, config.http)
     department = display_name(DEPARTMENT, settings.config_dir)
     pages_runtime = BatchRuntime.for_category(
