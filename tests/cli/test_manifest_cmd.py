@@ -170,7 +170,10 @@ def test_manifest_gc_dry_run_then_removes_old_debris_and_reports_bytes(
     listed = airnub("manifest", "gc", "--dry-run")
     listed_entries = sorted(p.name for p in temp.iterdir())
     removed = airnub("manifest", "gc", "--json")
-    everything = airnub("manifest", "gc", "--older-than", "0")
+    unindexed = data_dir / "elsewhere" / ".tmp"  # a store the index does not know (its runs were all killed)
+    unindexed.mkdir(parents=True)
+    (unindexed / "part-x").write_bytes(b"ab")
+    everything = airnub("manifest", "gc", "--older-than", "0", "--store", str(data_dir / "elsewhere"))
     wrong = airnub("manifest", "gc", "--older-than", "soon")
 
     assert listed.exit_code == 0 and "would remove 2 temp entries (2,000 bytes) from 1 stores; kept 1" in listed.stdout
@@ -180,7 +183,8 @@ def test_manifest_gc_dry_run_then_removes_old_debris_and_reports_bytes(
         2000,
         ["part-old", "stage-old"],
     )
-    assert "removed 1 temp entries (1 bytes)" in everything.stdout and list(temp.iterdir()) == []
+    assert "removed 2 temp entries (3 bytes) from 2 stores" in everything.stdout
+    assert list(temp.iterdir()) == [] and list(unindexed.iterdir()) == []
     assert wrong.exit_code == 2 and "not a duration" in wrong.stderr
 
 
