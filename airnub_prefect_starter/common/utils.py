@@ -93,6 +93,18 @@ def sha256_file(path: Path) -> str:
     return digest
 
 
+def url_carries_secret(url: str) -> bool:
+    """True when ``url`` has credentials (``user:password@``) or a value for a secret-looking query key: what
+    :func:`redact_url` would hide."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    if parts.username or parts.password:
+        return True
+    return any(value and _SECRET_QUERY_KEY.search(key) for key, value in parse_qsl(parts.query, keep_blank_values=True))
+
+
 def redact_url(url: str) -> str:
     """``url`` without credentials, fragment, or the values of query keys that look secret.
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+from airnub_prefect_starter.common.utils import redact_url, url_carries_secret
 from airnub_prefect_starter.core.config import load_yaml_file, parse_config
 from airnub_prefect_starter.core.departments import STAGES, stage_variable_name
 from airnub_prefect_starter.core.errors import ConfigError
@@ -61,6 +63,18 @@ def variable_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+def _secret_bearing_urls(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
+    """``(key path, URL)`` for every string in ``value`` that is a URL carrying a credential."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from _secret_bearing_urls(item, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            yield from _secret_bearing_urls(item, f"{key}[{number}]")
+    elif isinstance(value, str) and "://" in value and url_carries_secret(value):
+        yield key, value
+
+
 def discover_config_files(config_dir: Path) -> list[Path]:
     """Every stage config YAML under ``<config_dir>/variables/``, sorted."""
     root = config_dir / "variables"
@@ -82,6 +96,12 @@ def load_stage_config_file(path: Path) -> StageConfigFile:
         raise ConfigError(f"{path}: <variable name>: '{name}' must match [a-z0-9_-], at most 255 characters")
     data = load_yaml_file(path)
     model = parse_config(stage_config_model(stage, department), data, str(path))
+    for key, url in _secret_bearing_urls(data):
+        raise ConfigError(
+            f"{path}: {key}: {redact_url(url)} carries a credential, which the Prefect Variable would store in "
+            "Prefect's database: name a Secret block in the source's auth: section instead (or pass the file "
+            "with `airnub run --config`)"
+        )
     loaded = StageConfigFile(path, department, stage, name, data, model)
     if loaded.json_chars > MAX_VARIABLE_CHARS:
         raise ConfigError(

@@ -47,8 +47,19 @@ def test_config_validate_accepts_the_shipped_configs(airnub: Callable[..., Resul
             ),
             "over the 5000-character limit of a Prefect Variable",
         ),
+        (
+            lambda d: d["public_api_data"]["apis_to_poll"][1].update(url="https://u:S3cret@api.example.org/v1"),
+            "public_api_data.apis_to_poll[1].url: https://REDACTED@api.example.org/v1 carries a credential",
+        ),
+        (
+            lambda d: d["scheduled_file_downloads"]["files_to_acquire"][0].update(
+                url="https://example.org/f.csv?page=2&api_key=S3cret"
+            ),
+            "files_to_acquire[0].url: https://example.org/f.csv?page=2&api_key=REDACTED carries a credential, which "
+            "the Prefect Variable would store in Prefect's database: name a Secret block in the source's auth:",
+        ),
     ],
-    ids=["typo-key", "wrong-type", "bad-url", "oversize"],
+    ids=["typo-key", "wrong-type", "bad-url", "oversize", "userinfo", "secret-query"],
 )
 def test_config_validate_names_file_and_key_of_a_broken_config(
     airnub: Callable[..., Result], config_dir: Path, change: Callable[[dict], None], expected: str
@@ -59,6 +70,7 @@ def test_config_validate_names_file_and_key_of_a_broken_config(
 
     assert result.exit_code == 2
     assert f"{path}: " in result.stderr and expected in result.stderr
+    assert "S3cret" not in result.stdout + result.stderr
 
 
 def test_variables_sync_refuses_everything_when_one_file_is_invalid(
