@@ -144,7 +144,7 @@ def _recipe(spec: AnalysedDataset, layout: AnalysisLayout, dataset: DatasetManif
         dataset_name=dataset.dataset_name,
         dataset_sha256=dataset.sha256,
         input_sha256s=dataset.input_sha256s,
-        sources=tuple(source_urls(open_index(layout.index_url), dataset.input_sha256s)),
+        sources=tuple(source_urls(open_index(layout.index_url, layout.data_dir), dataset.input_sha256s)),
         model_kind=spec.model,
         seed=spec.seed,
         test_size=spec.test_size,

@@ -19,7 +19,7 @@ from airnub_prefect_starter.core.errors import StorageError
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.cas import MANIFEST_SUFFIX
 from airnub_prefect_starter.core.store.gc import DEFAULT_TTL_S, collect_temp_debris
-from airnub_prefect_starter.core.store.index import ManifestIndex, default_root
+from airnub_prefect_starter.core.store.index import ManifestIndex, open_index
 from airnub_prefect_starter.core.store.repair import repair_objects, repairable
 from airnub_prefect_starter.core.store.verify import PROBLEM_KINDS, verify_store
 
@@ -40,7 +40,7 @@ def _index() -> ManifestIndex:
             "`make demo`, or point AIRNUB_DATA_DIR / AIRNUB_INDEX_URL at an existing one)",
             EXIT_USAGE,
         )
-    return ManifestIndex(url, None if default_root(url) else settings.resolved_data_dir)
+    return open_index(url, settings.resolved_data_dir)
 
 
 @app.command("list")

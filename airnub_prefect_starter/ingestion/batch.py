@@ -72,13 +72,22 @@ class BatchRuntime:
     run_ids: RunIds = field(default_factory=RunIds)
     #: Names the category run: its batches share one robots.txt cache per process (see core.http.politeness).
     run_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: The data dir, which a PostgreSQL index records storage bases against (see ``open_index``).
+    data_dir: Path | None = None
 
     @classmethod
     def for_category(
         cls, category: str, data_source_name: str, storage_base: str, policy: HttpPolicy, settings: AirnubSettings
     ) -> BatchRuntime:
         """Resolve ``storage_base`` against the data dir (unless absolute) and take the index URL from settings."""
-        return cls(category, data_source_name, settings.data_path(storage_base), settings.resolved_index_url, policy)
+        return cls(
+            category,
+            data_source_name,
+            settings.data_path(storage_base),
+            settings.resolved_index_url,
+            policy,
+            data_dir=settings.resolved_data_dir,
+        )
 
 
 def split_batches(items: Sequence[Any], batch_size: int) -> list[list[Any]]:
@@ -176,7 +185,7 @@ def ingest_batch(
     failure (an :class:`AirnubError`), which becomes a ``failed`` outcome. Other exceptions are bugs and
     propagate."""
     started = time.perf_counter()
-    index = open_index(runtime.index_url)
+    index = open_index(runtime.index_url, runtime.data_dir)
     unchanged: list[UnchangedMark] = []
     fetched: list[FetchRecord] = []
     ctx = IngestContext(

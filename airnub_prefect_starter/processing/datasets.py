@@ -44,10 +44,12 @@ class ProcessingRuntime:
     category: str
     output_dir: Path
     index_url: str
+    #: The data dir, which a PostgreSQL index records storage bases against (see ``open_index``).
+    data_dir: Path | None = None
 
     @classmethod
     def for_category(cls, category: str, output_base: str, settings: AirnubSettings) -> ProcessingRuntime:
-        return cls(category, settings.data_path(output_base), settings.resolved_index_url)
+        return cls(category, settings.data_path(output_base), settings.resolved_index_url, settings.resolved_data_dir)
 
 
 def up_to_date_manifest(
@@ -103,7 +105,7 @@ def _outcome(
 
 def build_dataset(spec: DatasetSpec, runtime: ProcessingRuntime) -> DatasetOutcome:
     """Build (or leave untouched) one dataset; raise a typed error when it cannot be built."""
-    raw = select_raw_input(open_index(runtime.index_url), spec.input)
+    raw = select_raw_input(open_index(runtime.index_url, runtime.data_dir), spec.input)
     schema = schema_for(spec.schema_name)
     parquet_path = runtime.output_dir / f"{spec.name}.parquet"
     current = up_to_date_manifest(parquet_path, [raw.sha256], schema)

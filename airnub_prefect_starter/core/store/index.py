@@ -568,6 +568,7 @@ def _state_from_row(row: sa.RowMapping) -> UrlState:
 
 
 @functools.lru_cache(maxsize=8)
-def open_index(index_url: str, root: Path | None = None) -> ManifestIndex:
-    """One :class:`ManifestIndex` per URL (and root) per process (schema checked once, connections pooled)."""
-    return ManifestIndex(index_url, root)
+def open_index(index_url: str, data_dir: Path | None = None) -> ManifestIndex:
+    """The index at ``index_url``, its storage bases recorded against the SQLite file's folder or, for another
+    database, against ``data_dir``: every writer and reader of one index passes the same data dir."""
+    return ManifestIndex(index_url, default_root(index_url) or data_dir)
