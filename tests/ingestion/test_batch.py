@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from airnub_prefect_starter.core.errors import ManifestIndexError
 from airnub_prefect_starter.core.http.policy import HttpPolicy
@@ -120,3 +121,24 @@ def test_a_page_with_malformed_links_is_stored_and_says_how_many_it_skipped(
     assert outcome.status == "stored"
     assert [link.url for link in outcome.links] == [http_server.url("/good.csv")]
     assert outcome.detail == "1 links, 2 malformed skipped"  # the category table artifact's detail column
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_category_run_records_its_store_relative_to_the_data_dir(
+    http_server: LoopbackHTTPServer, tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    data_dir = tmp_path / "data"
+    index_url = (
+        f"sqlite:///{data_dir / 'index.sqlite3'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    )
+    data_dir.mkdir()
+    batch = BatchRuntime(
+        "files", "src", data_dir / "downloads", index_url, HttpPolicy(allow_private_networks=True), data_dir=data_dir
+    )
+
+    ingest_batch("download", [FileToAcquire(name="a", url=http_server.serve("/a.csv", body=b"a"))], batch)
+
+    engine = sa.create_engine(index_url)
+    with engine.connect() as conn:
+        assert list(conn.execute(sa.text("SELECT storage_base FROM cas_objects")).scalars()) == ["downloads"]
+    engine.dispose()
