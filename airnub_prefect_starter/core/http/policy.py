@@ -44,7 +44,11 @@ _POLICY_SPEC: dict[str, tuple[Any, str, dict[str, Any]]] = {
     ),
     "connect_timeout_s": (10.0, "Seconds to establish a TCP/TLS connection.", {"gt": 0}),
     "read_timeout_s": (30.0, "Seconds to wait for any single read from the server.", {"gt": 0}),
-    "total_deadline_s": (900.0, "Wall-clock limit for one download, all redirect hops included.", {"gt": 0}),
+    "total_deadline_s": (
+        900.0,
+        "Hard wall-clock limit for one item: redirect hops, every read, retries and their waits included.",
+        {"gt": 0},
+    ),
     "max_bytes": (2 * 1024**3, "Largest body accepted, with or without Content-Length.", {"gt": 0}),
     "max_redirects": (5, "Redirect hops followed before giving up.", {"ge": 0, "le": 30}),
     "retries": (
