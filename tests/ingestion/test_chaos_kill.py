@@ -102,9 +102,20 @@ def test_ingestion_killed_at_random_points_leaves_a_store_a_rerun_and_gc_make_wh
         assert {p.kind for p in after_kills.problems} <= {"orphaned", "debris"}, after_kills.problems
         assert after_kills.of_kind("corrupt") == []
         objects = ContentAddressedStore(store)
-        indexed = {o.sha256 for o in index.list_objects()}
-        damaged = next(o for o in objects.iter_objects() if o.sha256 in indexed)
-        damaged.path.write_bytes(damaged.path.read_bytes()[:10])  # a truncated object must be healed as well
+        # One run left to finish makes sure an indexed object exists (the kills may all land before the first
+        # index write); truncated, it must be healed by the re-run as well.
+        seeded = subprocess.run(
+            [sys.executable, "-m", "tests.support.chaos_ingest", str(store), index_url, str(root), "0", urls[0]],
+            cwd=REPO_ROOT,
+            input="go\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert seeded.returncode == 0, seeded.stderr[-2000:]
+        damaged = next(o for o in objects.iter_objects() if o.sha256 == sha256_hex(files["f00.bin"]))
+        damaged.path.write_bytes(damaged.path.read_bytes()[:10])
 
         rerun = ingest_bodies(http_server, store, index, files, source="chaos")
 
