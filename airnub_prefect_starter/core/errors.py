@@ -14,6 +14,8 @@
     │   └── IntegrityError            stored bytes do not match their recorded hash or size
     ├── ManifestIndexError            the manifest index cannot be read or written
     ├── RawInputNotFoundError         no stored object matches a dataset's input (ingestion not run yet?)
+    ├── RawDataError                  a raw object cannot become its dataset: empty, undecodable, malformed
+    │   └── SchemaMismatchError       its columns contradict the declared schema (missing, extra, type changed)
     ├── CategoryFailedError           some items of a category run failed (``outcomes``: every item's outcome)
     ├── StageFailedError              a stage run had failed items or stopped categories (``result``: all of it)
     └── DemoDataError                 the offline demo's data cannot be built (scikit-learn missing or changed)
@@ -41,9 +43,11 @@ __all__ = [
     "ManifestIndexError",
     "PermanentDownloadError",
     "PolicyViolationError",
+    "RawDataError",
     "RawInputNotFoundError",
     "ResponseContentError",
     "RobotsDisallowedError",
+    "SchemaMismatchError",
     "StageFailedError",
     "StorageError",
     "TransientDownloadError",
@@ -128,6 +132,16 @@ class RawInputNotFoundError(AirnubError):
             + (f"; current objects there: {listing}" if shown else "; the data source has no objects (run ingestion)")
         )
         self.selector = selector
+
+
+class RawDataError(AirnubError):
+    """A raw object cannot become its dataset as a whole (empty, another encoding, malformed, no rows); the message
+    names the dataset and the object. A problem with one row is not an error: the row goes to quarantine."""
+
+
+class SchemaMismatchError(RawDataError):
+    """A raw object's columns contradict the declared schema: a declared column is missing, an undeclared one is
+    refused, or no value of a column has the declared type; the message names the dataset, object and column."""
 
 
 class CategoryFailedError(AirnubError):

@@ -1,217 +1,169 @@
-"""Raw input -> clean, schema-checked table. Bad rows are quarantined with where, why and their raw text.
+"""Raw objects -> one clean, schema-checked table, following a declared :class:`DatasetRecipe`.
 
-Two raw formats of the demo:
+A recipe is what the processing config declares for a dataset besides its name and input: the raw ``format``,
+the ``reader`` options and the ``schema``. :func:`parse_objects` reads each object with a real parser
+(:mod:`~airnub_prefect_starter.data_science.readers`), types and checks every row
+(:mod:`~airnub_prefect_starter.data_science.validation`; bad rows to quarantine), then applies the primary key
+and ``unique`` checks across all of them. Writing the result is :func:`write_dataset` (see ``dataset_store``).
+Run as a script, with a dataset declared in a processing config file::
 
-* scikit-learn's bundled CSV: ``n_samples,n_features,target_name_0,...`` then rows of ``n_features`` numbers and
-  an integer target (:func:`parse_sklearn_csv`);
-* a JSON API response ``{"dataset", "feature_names", "target_names", "records": [{...}, ...]}``
-  (:func:`parse_records_json`).
-
-A header that contradicts the declared schema raises :class:`ConfigError` naming the file; a single bad row never
-does. Writing the result is :func:`write_dataset` (see ``dataset_store``). Run as a script::
-
-    python -m airnub_prefect_starter.data_science.dataset_processing --raw iris.csv --schema iris
+    python -m airnub_prefect_starter.data_science.dataset_processing --raw iris.csv \\
+        --config configs/variables/dept_project_alpha/processing_config_dept_project_alpha.yaml --dataset iris
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
-import numpy as np
-import pandas as pd
 import typer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from airnub_prefect_starter.common.utils import generate_sha256_hash
-from airnub_prefect_starter.core.errors import AirnubError, ConfigError, StorageError
+from airnub_prefect_starter.core.config import format_validation_error, load_yaml_file
+from airnub_prefect_starter.core.errors import AirnubError, ConfigError, IntegrityError, RawDataError, StorageError
 from airnub_prefect_starter.data_science.config_ds import data_paths
 from airnub_prefect_starter.data_science.dataset_store import DatasetManifest, WrittenDataset, write_dataset
-from airnub_prefect_starter.data_science.schemas import TableSchema, schema_for, snake_case
-from airnub_prefect_starter.data_science.tables import ParsedTable, QuarantinedRow
-from airnub_prefect_starter.data_science.validation import RowProblem, check_row
+from airnub_prefect_starter.data_science.readers import RawFormat, ReaderOptions, read_raw_rows
+from airnub_prefect_starter.data_science.schemas import TableSchema
+from airnub_prefect_starter.data_science.tables import ParsedTable
+from airnub_prefect_starter.data_science.validation import check_rows, enforce_keys, to_frame
 
 __all__ = [
     "DatasetManifest",
+    "DatasetRecipe",
+    "RawObject",
     "WrittenDataset",
     "app",
-    "parse_records_json",
-    "parse_sklearn_csv",
+    "parse_objects",
+    "recipe_from_config",
     "write_dataset",
 ]
 
 logger = logging.getLogger(__name__)
 
 
-class _Collector:
-    """Accumulates clean rows and quarantined ones while a parser walks its input."""
+class DatasetRecipe(BaseModel):
+    """How a dataset is made from its raw objects: their format, how to read them and the schema to check."""
 
-    def __init__(self, schema: TableSchema) -> None:
-        self.schema = schema
-        self.features: list[list[float]] = []
-        self.labels: list[int] = []
-        self.quarantine: list[QuarantinedRow] = []
-        self.rows_in = 0
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    def add(self, line: int, raw: str, values: Sequence[object] | RowProblem) -> None:
-        self.rows_in += 1
-        checked = [values] if isinstance(values, RowProblem) else check_row(self.schema, values)
-        if isinstance(checked, list):
-            reason = "; ".join(p.text for p in checked)
-            self.quarantine.append(QuarantinedRow(line=line, code=checked[0].code, reason=reason, raw=raw))
-        else:
-            self.features.append(checked[0])
-            self.labels.append(checked[1])
+    format: RawFormat = Field(description="Raw format: csv, tsv, json (array of records), jsonl or parquet.")
+    reader: ReaderOptions = Field(default_factory=ReaderOptions, description="How to read the raw bytes.")
+    table_schema: TableSchema = Field(alias="schema", description="The dataset's columns, types and checks.")
+    allow_empty: bool = Field(
+        default=False, description="Accept inputs with no data rows (an empty dataset) instead of failing."
+    )
 
-    def frame(self) -> pd.DataFrame:
-        schema = self.schema
-        matrix = np.asarray(self.features, dtype="float64").reshape(len(self.features), len(schema.features))
-        columns: dict[str, object] = {name: matrix[:, i] for i, name in enumerate(schema.feature_names)}
-        columns[schema.target.name] = np.asarray(self.labels, dtype="int64")
-        label_column = schema.target_name_column
-        if label_column is not None:
-            columns[label_column.name] = pd.Series([schema.label_name(t) for t in self.labels], dtype="str")
-        return pd.DataFrame(columns)
-
-    def result(self, source: Path, sha256: str, kind: Literal["line", "record"], declared: int | None) -> ParsedTable:
-        table = ParsedTable(
-            schema=self.schema,
-            frame=self.frame(),
-            quarantine=tuple(self.quarantine),
-            rows_in=self.rows_in,
-            source=source,
-            source_sha256=sha256,
-            location_kind=kind,
-            declared_rows=declared,
-        )
-        if table.quarantine:
-            logger.warning(
-                "%s: quarantined %d of %d rows: %s",
-                source.name,
-                table.rows_quarantined,
-                table.rows_in,
-                table.quarantine_counts(),
-            )
-        return table
+    def recipe_sha256(self) -> str:
+        """Hash of everything that decides the dataset's content besides the input bytes (in its manifest)."""
+        return generate_sha256_hash(self.model_dump_json(by_alias=True).encode("utf-8"))
 
 
-def _read(path: Path) -> tuple[str, str]:
+@dataclass(frozen=True)
+class RawObject:
+    """A stored raw object: its file, the sha256 the index records for it and its file name (for messages)."""
+
+    path: Path
+    sha256: str
+    filename: str
+
+
+def _read(obj: RawObject, where: str) -> bytes:
     try:
-        data = path.read_bytes()
+        data = obj.path.read_bytes()
     except OSError as exc:
-        raise StorageError(f"{path}: cannot read raw input: {exc.strerror or exc}") from exc
-    return data.decode("utf-8-sig", errors="replace"), generate_sha256_hash(data)
+        raise StorageError(f"{where}: cannot read {obj.path}: {exc.strerror or exc}") from exc
+    actual = generate_sha256_hash(data)
+    if actual != obj.sha256:
+        raise IntegrityError(f"{where}: {obj.path}: sha256 {actual} differs from the index's {obj.sha256}")
+    return data
 
 
-def _check_target_names(path: Path, schema: TableSchema, names: Iterable[str], where: str) -> None:
-    found = tuple(names)
-    if found and found != schema.target_names:
-        expected = list(schema.target_names)
-        raise ConfigError(f"{path}: {where}: target names {list(found)} != schema '{schema.name}' {expected}")
+def parse_objects(objects: Sequence[RawObject], recipe: DatasetRecipe, *, dataset: str) -> ParsedTable:
+    """One table from ``objects`` (in priority order: on a repeated primary key the earlier object's row is kept).
 
-
-def parse_sklearn_csv(path: Path, schema: TableSchema) -> ParsedTable:
-    """Parse a scikit-learn bundled CSV; every data line is either in the frame or in the quarantine."""
-    text, sha256 = _read(path)
-    lines = [line.rstrip("\r") for line in text.split("\n")]
-    header = [field.strip() for field in lines[0].split(",")]
-    try:
-        declared_rows, n_features = int(header[0]), int(header[1])
-    except (IndexError, ValueError):
-        raise ConfigError(
-            f"{path}: line 1: header {lines[0][:80]!r} is not 'n_samples,n_features,target_names...'"
-        ) from None
-    if n_features != len(schema.features):
-        raise ConfigError(
-            f"{path}: line 1: header declares {n_features} features, schema '{schema.name}' has {len(schema.features)}"
+    Raises :class:`RawDataError` (or its :class:`SchemaMismatchError`) naming the dataset, the object and, where
+    there is one, the column: an empty or undecodable file, a missing column, a column whose type changed, no
+    data rows at all (unless ``allow_empty``)."""
+    schema = recipe.table_schema
+    positional = tuple(schema.input_names[name] for name in schema.column_names)
+    checked = []
+    rows_in = 0
+    kind = "record" if recipe.format in ("json", "parquet") else "line"
+    for obj in objects:
+        where = f"dataset {dataset}: object {obj.sha256[:12]} ({obj.filename})"
+        raw = read_raw_rows(
+            _read(obj, where), recipe.format, recipe.reader, positional=positional, sha256=obj.sha256, where=where
         )
-    _check_target_names(path, schema, header[2:], "line 1")
-    collector = _Collector(schema)
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        fields = line.split(",")
-        if len(fields) != n_features + 1:
-            problem = RowProblem("field_count", f"expected {n_features + 1} fields, got {len(fields)}")
-            collector.add(number, line, problem)
-        else:
-            collector.add(number, line, fields)
-    if collector.rows_in != declared_rows:
-        logger.warning("%s: header declares %d rows, found %d", path.name, declared_rows, collector.rows_in)
-    return collector.result(path, sha256, "line", declared_rows)
+        if raw.rows_in == 0 and not recipe.allow_empty:
+            raise RawDataError(f"{where}: no data rows (set allow_empty: true to accept an empty input)")
+        checked.append(check_rows(raw, schema, recipe.reader, where=where))
+        rows_in += raw.rows_in
+    kept = enforce_keys(checked, schema)
+    order = {obj.sha256: position for position, obj in enumerate(objects)}
+    table = ParsedTable(
+        schema=schema,
+        frame=to_frame(kept.rows, schema),
+        quarantine=tuple(sorted(kept.quarantine, key=lambda q: (order[q.object_sha256], q.location))),
+        rows_in=rows_in,
+        location_kind="record" if kind == "record" else "line",
+    )
+    if table.quarantine:
+        logger.warning(
+            "dataset %s: quarantined %d of %d rows: %s",
+            dataset,
+            table.rows_quarantined,
+            table.rows_in,
+            table.quarantine_counts(),
+        )
+    return table
 
 
-def _record_values(schema: TableSchema, record: Mapping[str, object]) -> list[object] | RowProblem:
-    by_name = {snake_case(str(key)): value for key, value in record.items()}
-    missing = [name for name in (*schema.feature_names, schema.target.name) if name not in by_name]
-    if missing:
-        return RowProblem("missing", f"missing fields: {', '.join(missing)}")
-    return [by_name[name] for name in (*schema.feature_names, schema.target.name)]
+def recipe_from_config(path: Path, dataset: str) -> DatasetRecipe:
+    """The recipe of the dataset called ``dataset`` in a processing config file (any category's ``datasets``)."""
+    document = load_yaml_file(path)
+    sections = document.values() if isinstance(document, dict) else ()
+    for section in sections:
+        for spec in section.get("datasets", ()) if isinstance(section, dict) else ():
+            if isinstance(spec, dict) and spec.get("name") == dataset:
+                keys = {k: v for k, v in spec.items() if k in ("format", "reader", "schema", "allow_empty")}
+                try:
+                    return DatasetRecipe.model_validate(keys)
+                except ValidationError as exc:
+                    raise ConfigError(
+                        format_validation_error(f"{path}: dataset {dataset}", exc, DatasetRecipe)
+                    ) from None
+    raise ConfigError(f"{path}: no dataset named {dataset!r}")
 
 
-def parse_records_json(path: Path, schema: TableSchema, records_key: str = "records") -> ParsedTable:
-    """Parse a JSON API response whose ``records_key`` holds one object per row (keys snake-cased on read)."""
-    text, sha256 = _read(path)
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
-    if not isinstance(document, dict):
-        raise ConfigError(f"{path}: top level is {type(document).__name__}, expected an object")
-    records = document.get(records_key)
-    if not isinstance(records, list):
-        raise ConfigError(f"{path}: '{records_key}': missing or not a list")
-    dataset = document.get("dataset")
-    if dataset is not None and snake_case(str(dataset)) != schema.name:
-        raise ConfigError(f"{path}: dataset: {dataset!r} contradicts schema '{schema.name}'")
-    names = document.get("feature_names")
-    if names is not None:
-        found = [snake_case(str(n)) for n in names] if isinstance(names, list) else []
-        if sorted(found) != sorted(schema.feature_names):
-            raise ConfigError(
-                f"{path}: feature_names: {len(found)} names {found[:5]}... do not match schema "
-                f"'{schema.name}' ({len(schema.features)} features)"
-            )
-    target_names = document.get("target_names")
-    if target_names is not None:
-        _check_target_names(path, schema, map(str, target_names), "target_names")
-    collector = _Collector(schema)
-    for index, record in enumerate(records):
-        raw = json.dumps(record, sort_keys=True, ensure_ascii=False)
-        if isinstance(record, dict):
-            collector.add(index, raw, _record_values(schema, record))
-        else:
-            collector.add(index, raw, RowProblem("not_an_object", f"record is {type(record).__name__}, not an object"))
-    return collector.result(path, sha256, "record", None)
-
-
-app = typer.Typer(add_completion=False, help="Parse a raw input into a deterministic Parquet dataset.")
+app = typer.Typer(add_completion=False, help="Parse raw inputs into a deterministic Parquet dataset.")
 
 
 @app.command()
 def main(
-    raw: Annotated[Path, typer.Option(help="Raw input: scikit-learn CSV or JSON records.", dir_okay=False)],
-    schema: Annotated[str, typer.Option(help="Declared schema: iris, wine or breast_cancer.")],
-    name: Annotated[str | None, typer.Option(help="Dataset name; default: the schema name.")] = None,
+    raw: Annotated[list[Path], typer.Option(help="Raw input file (repeat for several).", dir_okay=False)],
+    config: Annotated[Path, typer.Option(help="Processing config file declaring the dataset.", dir_okay=False)],
+    dataset: Annotated[str, typer.Option(help="Name of the dataset declared in CONFIG.")],
     out_dir: Annotated[Path | None, typer.Option(help="Default: <data dir>/processed.")] = None,
-    input_format: Annotated[str, typer.Option("--format", help="csv, json or auto (by suffix).")] = "auto",
-    records_key: Annotated[str, typer.Option(help="JSON key holding the records.")] = "records",
 ) -> None:
-    """Parse RAW against SCHEMA and write <name>.parquet, <name>.dataset.json (and a quarantine file)."""
+    """Parse RAW as CONFIG declares DATASET; write <name>.parquet, <name>.dataset.json (and a quarantine file)."""
     try:
-        table_schema = schema_for(schema)
-        kind = input_format if input_format != "auto" else ("json" if raw.suffix.lower() == ".json" else "csv")
-        if kind not in ("csv", "json"):
-            raise ConfigError(f"--format: {input_format!r} is not csv, json or auto")
-        table = (
-            parse_records_json(raw, table_schema, records_key)
-            if kind == "json"
-            else parse_sklearn_csv(raw, table_schema)
-        )
+        recipe = recipe_from_config(config, dataset)
+        objects = []
+        for path in raw:
+            try:
+                objects.append(RawObject(path, generate_sha256_hash(path.read_bytes()), path.name))
+            except OSError as exc:
+                raise StorageError(f"{path}: cannot read raw input: {exc.strerror or exc}") from exc
+        table = parse_objects(objects, recipe, dataset=dataset)
         target = out_dir if out_dir is not None else data_paths().processed
-        written = write_dataset(table, target, name or table_schema.name, [table.source_sha256])
+        written = write_dataset(
+            table, target, dataset, [o.sha256 for o in objects], recipe_sha256=recipe.recipe_sha256()
+        )
     except AirnubError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

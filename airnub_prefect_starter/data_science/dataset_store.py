@@ -3,7 +3,7 @@
 Files written into ``out_dir`` for a dataset called ``<name>``::
 
     <name>.parquet              rows sorted by every column, zstd, fixed row groups, no pandas index/metadata
-    <name>.quarantine.csv       <line|record>,code,reason,raw  (only while there are quarantined rows)
+    <name>.quarantine.csv       object,<line|record>,column,check,value,reason  (only while rows are quarantined)
     <name>.dataset.json         DatasetManifest: inputs, counts, schema, parquet sha256 (created_at not hashed)
 
 Same inputs give byte-identical files. Each file is written atomically (temp file in the same folder, fsync,
@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from airnub_prefect_starter import __version__
 from airnub_prefect_starter.common.utils import generate_sha256_hash, sha256_file
 from airnub_prefect_starter.core.errors import ConfigError, IntegrityError, StorageError
-from airnub_prefect_starter.data_science.schemas import Dtype, TableSchema
+from airnub_prefect_starter.data_science.schemas import ColumnSpec, ColumnType, TableSchema
 from airnub_prefect_starter.data_science.tables import ParsedTable
 
 __all__ = [
@@ -50,11 +50,19 @@ __all__ = [
     "write_dataset",
 ]
 
-DATASET_MANIFEST_SCHEMA_VERSION: Final = 1
+DATASET_MANIFEST_SCHEMA_VERSION: Final = 2
 _ROW_GROUP_SIZE = 65_536
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_ARROW_TYPES: dict[Dtype, pa.DataType] = {"float64": pa.float64(), "int64": pa.int64(), "string": pa.string()}
+_ARROW_TYPES: dict[ColumnType, pa.DataType] = {
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "str": pa.string(),
+    "category": pa.string(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "datetime": pa.timestamp("us", tz="UTC"),
+}
 
 
 class OutputFile(BaseModel):
@@ -72,9 +80,12 @@ class DatasetManifest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: Literal[1] = DATASET_MANIFEST_SCHEMA_VERSION
+    schema_version: Literal[2] = DATASET_MANIFEST_SCHEMA_VERSION
     dataset_name: str
     input_sha256s: tuple[str, ...] = Field(description="SHA-256 of every raw input, sorted.")
+    recipe_sha256: str | None = Field(
+        default=None, description="SHA-256 of how the inputs were read and checked (format, reader, schema)."
+    )
     rows_in: int = Field(ge=0)
     rows_out: int = Field(ge=0)
     rows_quarantined: int = Field(ge=0)
@@ -151,20 +162,23 @@ def atomic_write_bytes(path: Path, data: bytes) -> bool:
     return True
 
 
+def _arrow_column(spec: ColumnSpec, column: pd.Series) -> pa.Array:
+    if spec.type == "float":  # -0.0 folded into 0.0, NaN (an empty value) stored as null
+        return pa.array(column.to_numpy(dtype="float64") + 0.0, type=pa.float64(), from_pandas=True)
+    if spec.type == "category":
+        return pa.array(column.tolist(), type=pa.string()).dictionary_encode()
+    if spec.type in ("str", "date"):
+        return pa.array(column.tolist(), type=_ARROW_TYPES[spec.type])
+    return pa.array(column, type=_ARROW_TYPES[spec.type], from_pandas=True)
+
+
 def _canonical_arrow(frame: pd.DataFrame, schema: TableSchema) -> pa.Table:
-    """Schema column order, rows sorted by every column (stable), -0.0 folded into 0.0, no index, no metadata."""
+    """Schema column order, rows sorted by every column (stable, empty values last), no index, no metadata."""
     ordered = frame.loc[:, list(schema.column_names)]
-    ordered = ordered.sort_values(by=list(schema.column_names), kind="mergesort", ignore_index=True)
-    arrays: list[pa.Array] = []
-    for spec in schema.columns:
-        column = ordered[spec.name]
-        if spec.dtype == "float64":
-            arrays.append(pa.array(column.to_numpy(dtype="float64") + 0.0, type=pa.float64()))
-        elif spec.dtype == "int64":
-            arrays.append(pa.array(column.to_numpy(dtype="int64"), type=pa.int64()))
-        else:
-            arrays.append(pa.array([str(v) for v in column.tolist()], type=pa.string()))
-    fields = [pa.field(s.name, _ARROW_TYPES[s.dtype], nullable=s.nullable) for s in schema.columns]
+    if len(ordered):
+        ordered = ordered.sort_values(by=list(schema.column_names), kind="mergesort", ignore_index=True)
+    arrays = [_arrow_column(spec, ordered[spec.name]) for spec in schema.columns]
+    fields = [pa.field(s.name, arrays[i].type, nullable=s.nullable) for i, s in enumerate(schema.columns)]
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
@@ -193,9 +207,9 @@ def _write_parquet(table: pa.Table, path: Path) -> tuple[bool, str, int]:
 def _quarantine_csv(parsed: ParsedTable) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([parsed.location_kind, "code", "reason", "raw"])
+    writer.writerow(["object", parsed.location_kind, "column", "check", "value", "reason"])
     for row in parsed.quarantine:
-        writer.writerow([row.line, row.code, row.reason, row.raw])
+        writer.writerow([row.object_sha256, row.location, row.column, row.check, row.value, row.reason])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -206,7 +220,14 @@ def _existing_manifest(path: Path) -> DatasetManifest | None:
         return None
 
 
-def write_dataset(table: ParsedTable, out_dir: Path, dataset_name: str, input_sha256s: Sequence[str]) -> WrittenDataset:
+def write_dataset(
+    table: ParsedTable,
+    out_dir: Path,
+    dataset_name: str,
+    input_sha256s: Sequence[str],
+    *,
+    recipe_sha256: str | None = None,
+) -> WrittenDataset:
     """Write ``table`` as ``<dataset_name>.parquet`` plus its quarantine file and manifest (see module doc)."""
     if not _NAME.match(dataset_name):
         raise ConfigError(f"dataset_name: {dataset_name!r} must match {_NAME.pattern}")
@@ -234,6 +255,7 @@ def write_dataset(table: ParsedTable, out_dir: Path, dataset_name: str, input_sh
     manifest = DatasetManifest(
         dataset_name=dataset_name,
         input_sha256s=tuple(dict.fromkeys(input_sha256s)),
+        recipe_sha256=recipe_sha256,
         rows_in=table.rows_in,
         rows_out=table.rows_out,
         rows_quarantined=table.rows_quarantined,

@@ -27,13 +27,17 @@ class TrainTestFrames(NamedTuple):
 
 
 def split_features_target(df: pd.DataFrame, schema: TableSchema) -> FeaturesTarget:
-    """The schema's feature columns and target of ``df``; :class:`ConfigError` naming missing columns."""
-    wanted = [*schema.feature_names, schema.target.name]
+    """The schema's numeric feature columns and its int target of ``df``; :class:`ConfigError` naming a missing
+    column, a schema without a target or a target that is not an int (class labels 0, 1, ...)."""
+    target_spec = schema.require_target()
+    if target_spec.type != "int":
+        raise ConfigError(f"schema: target column '{target_spec.name}' is {target_spec.type}; a model needs int labels")
+    wanted = [*schema.feature_names, target_spec.name]
     missing = [name for name in wanted if name not in df.columns]
     if missing:
-        raise ConfigError(f"dataset for schema '{schema.name}': missing columns {missing}")
+        raise ConfigError(f"dataset: missing columns {missing}")
     features = df.loc[:, list(schema.feature_names)].astype("float64")
-    target = df[schema.target.name].astype("int64")
+    target = df[target_spec.name].astype("int64")
     return FeaturesTarget(features, target)
 
 

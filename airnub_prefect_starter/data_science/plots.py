@@ -53,17 +53,26 @@ def _save(figure: Figure, out_path: Path) -> Path:
 
 
 def plot_feature_distributions(
-    df: pd.DataFrame, schema: TableSchema, out_path: Path, *, bins: int = 20, columns: int = 4
+    df: pd.DataFrame,
+    schema: TableSchema,
+    out_path: Path,
+    *,
+    bins: int = 20,
+    columns: int = 4,
+    dataset: str | None = None,
 ) -> Path:
-    """One histogram per feature, classes overlaid on shared bins; returns ``out_path``."""
+    """One histogram per feature, classes overlaid on shared bins; returns ``out_path``. The title names
+    ``dataset`` (default: the file's stem)."""
+    title = dataset or out_path.stem
     features = [name for name in schema.feature_names if name in df.columns]
     if not features or df.empty:
-        raise ConfigError(f"plot_feature_distributions: no rows or no '{schema.name}' features in the frame")
+        raise ConfigError(f"plot_feature_distributions: no rows or no numeric features of '{title}' in the frame")
     ncols = min(columns, len(features))
     nrows = math.ceil(len(features) / ncols)
     figure = Figure(figsize=(3.6 * ncols, 2.6 * nrows + 0.6), layout="constrained")
     axes = figure.subplots(nrows, ncols, squeeze=False)
-    labels = df[schema.target.name].to_numpy() if schema.target.name in df.columns else None
+    target = schema.target
+    labels = df[target].to_numpy() if target is not None and target in df.columns else None
     for index, name in enumerate(features):
         ax = axes[index // ncols][index % ncols]
         values = df[name].to_numpy(dtype="float64")
@@ -79,7 +88,7 @@ def plot_feature_distributions(
         axes[index // ncols][index % ncols].set_visible(False)
     if labels is not None:
         figure.legend(*axes[0][0].get_legend_handles_labels(), loc="outside upper right", fontsize=8)
-    figure.suptitle(f"{schema.name}: feature distributions by class ({len(df)} rows)")
+    figure.suptitle(f"{title}: feature distributions by class ({len(df)} rows)")
     return _save(figure, out_path)
 
 
@@ -150,6 +159,7 @@ def plot_dataset_figures(
         verified.frame,
         manifest.table_schema,
         out_dir / f"{manifest.dataset_name}_feature_distributions.png",
+        dataset=manifest.dataset_name,
     )
     if model_path is None:
         return FigureSet(distributions)

@@ -123,8 +123,8 @@ def _statistics_tables(dataset: DatasetManifest, frame: pd.DataFrame) -> list[Bl
         tuple((str(name), *(_number(float(v)) for v in row)) for name, row in described.iterrows()),
     )
     blocks: list[Block] = [Heading(2, "Descriptive statistics"), stats]
-    if schema.target.name in frame.columns:
-        counts = frame[schema.target.name].value_counts().sort_index()
+    if schema.target is not None and schema.target in frame.columns:
+        counts = frame[schema.target].value_counts().sort_index()
         balance = tuple((schema.label_name(int(k)), str(int(v))) for k, v in counts.items())
         blocks += [Heading(3, "Class balance"), Table(("class", "rows"), balance)]
     return blocks

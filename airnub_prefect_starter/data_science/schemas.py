@@ -1,38 +1,37 @@
-"""Declared table schemas: column names, dtypes and per-column constraints, plus the three demo schemas.
+"""Declared table schemas: per column a type, nullability and checks, plus renames, a primary key and a target.
 
-A :class:`TableSchema` is the contract between a raw input and the dataset written from it. Parsers check every
-row against it (bad rows go to quarantine) and refuse a file whose header contradicts it. The schema travels
-inside the dataset manifest, so training and reporting read column roles from the data, not from code.
+A :class:`TableSchema` is the contract between raw inputs and the dataset written from them. It is written in
+YAML (the processing config declares one per dataset), checked row by row (bad rows go to quarantine, see
+:mod:`~airnub_prefect_starter.data_science.validation`) and travels inside the dataset manifest, so training and
+reporting read column roles from the data, not from code.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from airnub_prefect_starter.core.errors import ConfigError
 
 __all__ = [
-    "BREAST_CANCER_SCHEMA",
-    "DEMO_SCHEMAS",
-    "IRIS_SCHEMA",
-    "WINE_FEATURE_NAMES",
-    "WINE_SCHEMA",
-    "ColumnRole",
+    "NUMERIC_TYPES",
+    "ColumnChecks",
     "ColumnSpec",
-    "Dtype",
+    "ColumnType",
+    "ExtraColumns",
     "TableSchema",
-    "classification_schema",
-    "schema_for",
     "snake_case",
 ]
 
-Dtype = Literal["float64", "int64", "string"]
-ColumnRole = Literal["feature", "target", "target_name"]
+ColumnType = Literal["int", "float", "str", "bool", "date", "datetime", "category"]
+ExtraColumns = Literal["ignore", "error"]
+NUMERIC_TYPES: frozenset[str] = frozenset({"int", "float"})
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+_COLUMN_NAME = r"^[a-z_][a-z0-9_]*$"
+Scalar = bool | int | float | str
 
 
 def snake_case(name: str) -> str:
@@ -40,131 +39,132 @@ def snake_case(name: str) -> str:
     return _NON_WORD.sub("_", name.strip().lower()).strip("_")
 
 
-class ColumnSpec(BaseModel):
-    """One column: its dtype, role and the constraints a value must meet to leave quarantine."""
-
+class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    dtype: Dtype
-    role: ColumnRole = "feature"
-    nullable: bool = False
-    min: float | None = Field(default=None, description="Inclusive lower bound for numeric columns.")
-    max: float | None = Field(default=None, description="Inclusive upper bound for numeric columns.")
-    allowed: tuple[int, ...] | None = Field(default=None, description="The only integer labels accepted.")
 
+class ColumnChecks(_Model):
+    """What a value must meet to enter the dataset; a row failing any check goes to quarantine."""
 
-class TableSchema(BaseModel):
-    """A named table: feature columns, one integer ``target`` and its derived ``target_name``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    columns: tuple[ColumnSpec, ...]
-    target_names: tuple[str, ...] = Field(description="Label names, indexed by the integer target value.")
+    min: float | None = Field(default=None, description="Inclusive lower bound (int and float columns).")
+    max: float | None = Field(default=None, description="Inclusive upper bound (int and float columns).")
+    allowed: tuple[Scalar, ...] | None = Field(
+        default=None, min_length=1, description="The only values accepted (int, str, category, bool columns)."
+    )
+    regex: str | None = Field(
+        default=None, description="Python regular expression the whole value must match (str, category columns)."
+    )
+    unique: bool = Field(default=False, description="No two rows share a value (later repeats are quarantined).")
 
     @model_validator(mode="after")
-    def _check_roles(self) -> TableSchema:
-        names = [c.name for c in self.columns]
-        if len(set(names)) != len(names):
-            raise ValueError(f"schema {self.name}: duplicate column names")
-        roles = [c.role for c in self.columns]
-        if roles.count("target") != 1 or roles.count("target_name") > 1 or "feature" not in roles:
-            raise ValueError(f"schema {self.name}: needs features, exactly one target and at most one target_name")
+    def _bounds_ordered(self) -> Self:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"regex: not a valid regular expression ({exc})") from exc
         return self
+
+
+class ColumnSpec(_Model):
+    """One column of the dataset: its name, type, whether it may be empty, and its checks."""
+
+    name: str = Field(pattern=_COLUMN_NAME, description="Column name in the dataset: lower-case, digits, '_'.")
+    type: ColumnType = Field(description="int, float, str, bool, date, datetime or category.")
+    nullable: bool = Field(default=False, description="Accept empty values (null); otherwise they are quarantined.")
+    checks: ColumnChecks = Field(default_factory=ColumnChecks, description="Checks every value must pass.")
+
+    @model_validator(mode="after")
+    def _checks_fit_type(self) -> Self:
+        checks = self.checks
+        if (checks.min is not None or checks.max is not None) and self.type not in NUMERIC_TYPES:
+            raise ValueError(f"{self.name}: min/max apply to int and float columns, not {self.type}")
+        if checks.regex is not None and self.type not in ("str", "category"):
+            raise ValueError(f"{self.name}: regex applies to str and category columns, not {self.type}")
+        if checks.allowed is not None and self.type in ("float", "date", "datetime"):
+            raise ValueError(f"{self.name}: allowed applies to int, str, category and bool columns, not {self.type}")
+        return self
+
+
+class TableSchema(_Model):
+    """The columns of a dataset, in order, with optional renames, primary key and target column."""
+
+    columns: tuple[ColumnSpec, ...] = Field(min_length=1, description="The dataset's columns, in order.")
+    renames: dict[str, str] = Field(
+        default_factory=dict,
+        description="Input column name -> dataset column name, for inputs whose names differ "
+        "(e.g. 'sepal length (cm)': sepal_length_cm).",
+    )
+    primary_key: tuple[str, ...] = Field(
+        default=(), description="Columns whose values identify a row: never empty, unique together."
+    )
+    target: str | None = Field(default=None, description="The column a model predicts (analysis needs one).")
+    target_labels: tuple[str, ...] | None = Field(
+        default=None,
+        min_length=1,
+        description="Names of an int target's values 0, 1, ... in order (reports and figures use them).",
+    )
+    extra_columns: ExtraColumns = Field(
+        default="ignore",
+        description="An input column the schema does not declare: 'ignore' it (logged) or fail with an 'error'.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        names = [c.name for c in self.columns]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate column names: {duplicates}")
+        unknown = [n for n in (*self.primary_key, *([self.target] if self.target else [])) if n not in names]
+        if unknown:
+            raise ValueError(f"primary_key/target name undeclared columns: {unknown}")
+        bad_renames = sorted(v for v in self.renames.values() if v not in names)
+        if bad_renames:
+            raise ValueError(f"renames: {bad_renames} are not declared columns")
+        if len(set(self.renames.values())) != len(self.renames):
+            raise ValueError("renames: two input columns renamed to the same column")
+        if self.target_labels is not None and (self.target is None or self.column(self.target).type != "int"):
+            raise ValueError("target_labels needs an int target column")
+        return self
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def input_names(self) -> dict[str, str]:
+        """Dataset column -> the name it has in the input (its rename source, or itself)."""
+        sources = {column: source for source, column in self.renames.items()}
+        return {name: sources.get(name, name) for name in self.column_names}
+
+    def require_target(self) -> ColumnSpec:
+        """The target column; :class:`ConfigError` when the schema declares none (a model needs one)."""
+        if self.target is None:
+            raise ConfigError("schema: no target column declared (set schema.target to the column to predict)")
+        return self.column(self.target)
 
     @property
     def features(self) -> tuple[ColumnSpec, ...]:
-        return tuple(c for c in self.columns if c.role == "feature")
+        """Model inputs: every int, float and bool column but the target."""
+        return tuple(c for c in self.columns if c.name != self.target and c.type in (*NUMERIC_TYPES, "bool"))
 
     @property
     def feature_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.features)
 
     @property
-    def target(self) -> ColumnSpec:
-        return next(c for c in self.columns if c.role == "target")
-
-    @property
-    def target_name_column(self) -> ColumnSpec | None:
-        return next((c for c in self.columns if c.role == "target_name"), None)
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns)
+    def target_names(self) -> tuple[str, ...]:
+        """Names of the target's values 0, 1, ...: ``target_labels``, else the allowed ints as text."""
+        if self.target_labels is not None:
+            return self.target_labels
+        allowed = self.require_target().checks.allowed or ()
+        return tuple(str(v) for v in sorted(v for v in allowed if isinstance(v, int)))
 
     def label_name(self, label: int) -> str:
-        return self.target_names[label] if 0 <= label < len(self.target_names) else str(label)
-
-
-def classification_schema(
-    name: str,
-    feature_names: list[str] | tuple[str, ...],
-    target_names: list[str] | tuple[str, ...],
-    *,
-    min_value: float | None = 0.0,
-    max_value: float | None = None,
-) -> TableSchema:
-    """A schema of float64 features (snake-cased names), an int64 ``target`` and a string ``target_name``."""
-    features = [
-        ColumnSpec(name=snake_case(raw), dtype="float64", min=min_value, max=max_value) for raw in feature_names
-    ]
-    target = ColumnSpec(name="target", dtype="int64", role="target", allowed=tuple(range(len(target_names))))
-    label = ColumnSpec(name="target_name", dtype="string", role="target_name")
-    return TableSchema(name=name, columns=(*features, target, label), target_names=tuple(target_names))
-
-
-# Feature names as scikit-learn spells them; the columns are their snake_case forms.
-_IRIS_FEATURES = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
-WINE_FEATURE_NAMES: tuple[str, ...] = (
-    "alcohol",
-    "malic_acid",
-    "ash",
-    "alcalinity_of_ash",
-    "magnesium",
-    "total_phenols",
-    "flavanoids",
-    "nonflavanoid_phenols",
-    "proanthocyanins",
-    "color_intensity",
-    "hue",
-    "od280/od315_of_diluted_wines",
-    "proline",
-)
-"""Public because the demo's wine API (``demo/catalog.py``) keys its records with them: the records it serves and
-the schema that parses them cannot drift apart."""
-
-_BREAST_CANCER_MEASURES = [
-    "radius",
-    "texture",
-    "perimeter",
-    "area",
-    "smoothness",
-    "compactness",
-    "concavity",
-    "concave points",
-    "symmetry",
-    "fractal dimension",
-]
-_BREAST_CANCER_FEATURES = [
-    *(f"mean {m}" for m in _BREAST_CANCER_MEASURES),
-    *(f"{m} error" for m in _BREAST_CANCER_MEASURES),
-    *(f"worst {m}" for m in _BREAST_CANCER_MEASURES),
-]
-
-IRIS_SCHEMA = classification_schema(
-    "iris", _IRIS_FEATURES, ["setosa", "versicolor", "virginica"], min_value=0.0, max_value=100.0
-)
-WINE_SCHEMA = classification_schema("wine", WINE_FEATURE_NAMES, ["class_0", "class_1", "class_2"])
-BREAST_CANCER_SCHEMA = classification_schema("breast_cancer", _BREAST_CANCER_FEATURES, ["malignant", "benign"])
-
-DEMO_SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (IRIS_SCHEMA, WINE_SCHEMA, BREAST_CANCER_SCHEMA)}
-
-
-def schema_for(name: str) -> TableSchema:
-    """The demo schema called ``name``; :class:`ConfigError` listing the known names otherwise."""
-    try:
-        return DEMO_SCHEMAS[name]
-    except KeyError:
-        known = ", ".join(sorted(DEMO_SCHEMAS))
-        raise ConfigError(f"schema '{name}': unknown (known: {known})") from None
+        names = self.target_names
+        return names[label] if 0 <= label < len(names) else str(label)

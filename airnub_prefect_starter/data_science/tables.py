@@ -1,32 +1,70 @@
-"""A parsed table: the clean rows in schema column order, and every row kept out of it (with the reason).
+"""Rows on their way into a dataset: as read from one raw object (:class:`RawRows`), every row kept out of the
+dataset with the reason (:class:`QuarantinedRow`), and the checked result (:class:`ParsedTable`).
 
-Parsers (:mod:`~airnub_prefect_starter.data_science.dataset_processing`) produce it; the dataset store
-(:mod:`~airnub_prefect_starter.data_science.dataset_store`) writes it.
+Readers (:mod:`~airnub_prefect_starter.data_science.readers`) produce raw rows, validation
+(:mod:`~airnub_prefect_starter.data_science.validation`) types and checks them, and the dataset store
+(:mod:`~airnub_prefect_starter.data_science.dataset_store`) writes the result.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
 from airnub_prefect_starter.data_science.schemas import TableSchema
-from airnub_prefect_starter.data_science.validation import QuarantineCode
 
-__all__ = ["ParsedTable", "QuarantinedRow"]
+__all__ = ["LocationKind", "ParsedTable", "QuarantineCheck", "QuarantinedRow", "RawRows"]
+
+LocationKind = Literal["line", "record"]
+QuarantineCheck = Literal[
+    "field_count",
+    "malformed",
+    "not_an_object",
+    "missing",
+    "type",
+    "non_finite",
+    "min",
+    "max",
+    "allowed",
+    "regex",
+    "unique",
+    "primary_key",
+]
 
 
 @dataclass(frozen=True)
 class QuarantinedRow:
-    """A row kept out of the dataset. ``line`` is the 1-based CSV line (header = 1) or the 0-based record index."""
+    """A row kept out of the dataset: the raw object it came from, where in it (1-based line where the row starts
+    for csv, tsv and jsonl; 0-based record index for json and parquet), the first failing column, check and value,
+    and every problem of the row in ``reason``."""
 
-    line: int
-    code: QuarantineCode
+    object_sha256: str
+    location: int
+    column: str
+    check: QuarantineCheck
+    value: str
     reason: str
-    raw: str
+
+
+@dataclass(frozen=True)
+class RawRows:
+    """The rows of one raw object as read, before typing: input column names, one tuple of values per row (text
+    for csv/tsv, JSON or Parquet scalars otherwise; ``None`` for an empty value), where each row starts, and the
+    rows the reader itself had to reject (wrong field count, malformed line)."""
+
+    object_sha256: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+    locations: tuple[int, ...]
+    rejected: tuple[QuarantinedRow, ...]
+    location_kind: LocationKind
+
+    @property
+    def rows_in(self) -> int:
+        return len(self.rows) + len(self.rejected)
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,10 +75,7 @@ class ParsedTable:
     frame: pd.DataFrame
     quarantine: tuple[QuarantinedRow, ...]
     rows_in: int
-    source: Path
-    source_sha256: str
-    location_kind: Literal["line", "record"]
-    declared_rows: int | None = None
+    location_kind: LocationKind
 
     @property
     def rows_out(self) -> int:
@@ -51,5 +86,5 @@ class ParsedTable:
         return len(self.quarantine)
 
     def quarantine_counts(self) -> dict[str, int]:
-        """Quarantined rows per :data:`QuarantineCode`, sorted by code."""
-        return dict(sorted(Counter(row.code for row in self.quarantine).items()))
+        """Quarantined rows per check (the first failing one of each row), sorted by check."""
+        return dict(sorted(Counter(row.check for row in self.quarantine).items()))

@@ -29,7 +29,6 @@ from types import MappingProxyType
 from typing import Any
 
 from airnub_prefect_starter.core.errors import DemoDataError
-from airnub_prefect_starter.data_science.schemas import WINE_FEATURE_NAMES  # re-exported: the wine API's record keys
 
 __all__ = [
     "ABOUT_PAGE_PATH",
@@ -60,6 +59,23 @@ LAST_MODIFIED = "Mon, 06 Jan 2025 00:00:00 GMT"
 
 DATASETS_API_PATH = "/api/v1/datasets"
 WINE_RECORDS_API_PATH = "/api/v1/wine/records"
+#: The wine API's record keys, as scikit-learn spells the features (the processing config renames the one with a
+#: slash, ``od280/od315_of_diluted_wines``, to a column name).
+WINE_FEATURE_NAMES: tuple[str, ...] = (
+    "alcohol",
+    "malic_acid",
+    "ash",
+    "alcalinity_of_ash",
+    "magnesium",
+    "total_phenols",
+    "flavanoids",
+    "nonflavanoid_phenols",
+    "proanthocyanins",
+    "color_intensity",
+    "hue",
+    "od280/od315_of_diluted_wines",
+    "proline",
+)
 BROKEN_API_PATH = "/api/v1/broken"
 INDEX_PAGE_PATH = "/pages/index.html"
 ABOUT_PAGE_PATH = "/pages/about.html"

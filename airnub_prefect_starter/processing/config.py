@@ -1,14 +1,14 @@
 """The processing stage's config (the Variable ``dept_<id>_processing_config``): which raw objects of the manifest
-index become which datasets, parsed how and checked against which declared schema.
+index become which datasets, read how and checked against which declared schema (all of it YAML).
 
 Every model is frozen with ``extra="forbid"`` and every field has a description (the docs are generated from them).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal, Self
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from airnub_prefect_starter.core.config import (
     ConfigModel,
@@ -18,12 +18,12 @@ from airnub_prefect_starter.core.config import (
     TaskRunnerConfig,
     reject_moved_key,
 )
-from airnub_prefect_starter.data_science.schemas import DEMO_SCHEMAS
+from airnub_prefect_starter.data_science.dataset_processing import DatasetRecipe
 
 __all__ = [
-    "ApiDatasetSpec",
     "ApiRecordsConfig",
-    "FileDatasetSpec",
+    "DatasetSpec",
+    "DatasetsSection",
     "ProcessingStageBase",
     "ProcessingStageConfig",
     "RawInputSelector",
@@ -31,22 +31,9 @@ __all__ = [
 ]
 
 
-def _known_schema(value: str) -> str:
-    if value not in DEMO_SCHEMAS:
-        raise ValueError(f"unknown schema {value!r} (known: {', '.join(sorted(DEMO_SCHEMAS))})")
-    return value
-
-
-SchemaName = Annotated[
-    str,
-    AfterValidator(_known_schema),
-    Field(description="Declared table schema rows are checked against (data_science.schemas: iris, wine, ...)."),
-]
-
-
 class RawInputSelector(ConfigModel):
-    """Which raw object of the manifest index a dataset is built from: the current content of the URLs in
-    ``data_source_name`` whose stored file name and/or ingested item name match (the most recently changed wins)."""
+    """Which raw objects of the manifest index a dataset is built from: those served by the URLs in
+    ``data_source_name`` whose stored file name and/or ingested item name match."""
 
     data_source_name: DataSourceName
     filename: str | None = Field(default=None, min_length=1, description="Stored file name, e.g. 'iris.csv'.")
@@ -65,37 +52,31 @@ class RawInputSelector(ConfigModel):
         return f"{self.data_source_name}[{', '.join(p for p in parts if p)}]"
 
 
-class FileDatasetSpec(ConfigModel):
-    """A dataset parsed from a stored CSV file in scikit-learn's layout (``n_samples,n_features,labels...``)."""
+class DatasetSpec(DatasetRecipe, ConfigModel):
+    """A declared dataset: its raw input in the manifest index, the raw format, reader options and schema."""
 
     name: DatasetName
-    schema_name: SchemaName
-    input: RawInputSelector = Field(description="The raw object to parse, looked up in the manifest index.")
-    format: Literal["csv"] = Field(default="csv", description="Raw format: 'csv' (scikit-learn bundled CSV).")
+    input: RawInputSelector = Field(description="The raw objects to read, looked up in the manifest index.")
+    versions: Literal["latest", "all"] = Field(
+        default="latest",
+        description="'latest': the current object of each matching URL (the most recently changed first); 'all': "
+        "every object they ever served, newest first (a repeated primary key keeps the newest row).",
+    )
 
 
-class ApiDatasetSpec(ConfigModel):
-    """A dataset parsed from a stored JSON API response holding one object per row under ``records_key``."""
-
-    name: DatasetName
-    schema_name: SchemaName
-    input: RawInputSelector = Field(description="The raw object to parse, looked up in the manifest index.")
-    format: Literal["json"] = Field(default="json", description="Raw format: 'json' (records).")
-    records_key: str = Field(default="records", min_length=1, description="Top-level key holding the records.")
-
-
-class TabularFilesConfig(ConfigModel):
-    """Category ``tabular_files``: CSV files stored by ingestion become datasets."""
+class DatasetsSection(ConfigModel):
+    """A processing category: stored raw objects become declared datasets."""
 
     enabled: bool = Field(default=True, description="Skip the category when false.")
-    datasets: list[FileDatasetSpec] = Field(min_length=1, description="Datasets to build from CSV files.")
+    datasets: list[DatasetSpec] = Field(min_length=1, description="Datasets to build.")
 
 
-class ApiRecordsConfig(ConfigModel):
-    """Category ``api_records``: stored JSON API responses become datasets."""
+class TabularFilesConfig(DatasetsSection):
+    """Category ``tabular_files``: files stored by ingestion (csv, tsv, parquet, ...) become datasets."""
 
-    enabled: bool = Field(default=True, description="Skip the category when false.")
-    datasets: list[ApiDatasetSpec] = Field(min_length=1, description="Datasets to build from API responses.")
+
+class ApiRecordsConfig(DatasetsSection):
+    """Category ``api_records``: stored API responses (json, jsonl) become datasets."""
 
 
 class ProcessingStageBase(ConfigModel):
@@ -129,5 +110,5 @@ class ProcessingStageBase(ConfigModel):
 class ProcessingStageConfig(ProcessingStageBase):
     """Project Alpha's processing stage: datasets from stored CSV files and from stored API responses."""
 
-    tabular_files: TabularFilesConfig | None = Field(default=None, description="Datasets from stored CSV files.")
+    tabular_files: TabularFilesConfig | None = Field(default=None, description="Datasets from stored files.")
     api_records: ApiRecordsConfig | None = Field(default=None, description="Datasets from stored API responses.")

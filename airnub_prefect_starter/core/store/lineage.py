@@ -1,7 +1,8 @@
 """Raw inputs of the later stages, found through the manifest index (never by guessing paths in the store).
 
-:func:`select_raw_input` picks the object a processing dataset is built from; :func:`source_urls` traces raw
-sha256s back to every URL that served them (the lineage a report prints).
+:func:`select_raw_inputs` picks the objects a processing dataset is built from (the current object of every
+matching URL, or every object they ever served); :func:`select_raw_input` the one a URL changed last;
+:func:`source_urls` traces raw sha256s back to every URL that served them (the lineage a report prints).
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from airnub_prefect_starter.core.errors import RawInputNotFoundError
-from airnub_prefect_starter.core.store.index import ManifestIndex
+from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
 
-__all__ = ["RawInput", "RawInputQuery", "select_raw_input", "source_urls"]
+__all__ = ["RawInput", "RawInputQuery", "select_raw_input", "select_raw_inputs", "source_urls"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,10 @@ def select_raw_input(index: ManifestIndex, selector: RawInputQuery) -> RawInput:
     chosen = matches[0].indexed  # current_objects lists the most recently changed first
     if len({m.indexed.sha256 for m in matches}) > 1:
         logger.info("%s: %d URLs match; using %s, changed last", selector.describe(), len(matches), matches[0].url)
+    return _raw_input(index, chosen)
+
+
+def _raw_input(index: ManifestIndex, chosen: IndexedObject) -> RawInput:
     urls = tuple(s.url for s in index.sources_of(chosen.data_source_name, chosen.sha256))
     return RawInput(
         data_source_name=chosen.data_source_name,
@@ -68,6 +73,40 @@ def select_raw_input(index: ManifestIndex, selector: RawInputQuery) -> RawInput:
         path=Path(chosen.storage_base) / chosen.relative_path,
         urls=urls,
     )
+
+
+def select_raw_inputs(
+    index: ManifestIndex, selector: RawInputQuery, versions: Literal["latest", "all"]
+) -> list[RawInput]:
+    """The objects of ``selector.data_source_name`` matching its file name and/or item name, newest first, each once.
+
+    ``latest``: the current object of every matching URL (the most recently changed first). ``all``: every object
+    a matching URL ever served (the most recently stored first). Raises :class:`RawInputNotFoundError` (naming what
+    is there) when nothing matches."""
+    current = index.current_objects(selector.data_source_name)
+    if versions == "latest":
+        matches = [
+            c.indexed
+            for c in current
+            if (selector.filename is None or c.indexed.filename == selector.filename)
+            and (selector.name is None or c.name == selector.name)
+        ]
+    else:
+        matches = [
+            obj
+            for obj in reversed(index.list_objects(selector.data_source_name))
+            if (selector.filename is None or obj.filename == selector.filename)
+            and (
+                selector.name is None
+                or any(s.name == selector.name for s in index.sources_of(obj.data_source_name, obj.sha256))
+            )
+        ]
+    if not matches:
+        raise RawInputNotFoundError(selector.describe(), (f"{c.indexed.filename} ({c.name})" for c in current))
+    ordered: dict[str, IndexedObject] = {}
+    for obj in matches:  # an object served by two URLs counts once, at its newest position
+        ordered.setdefault(obj.sha256, obj)
+    return [_raw_input(index, obj) for obj in ordered.values()]
 
 
 def source_urls(index: ManifestIndex, sha256s: Iterable[str]) -> list[tuple[str, str]]:

@@ -46,7 +46,7 @@ def predict(model_path: Path, dataset_path: Path) -> pd.DataFrame:
     frame = read_dataset(dataset_path)
     missing = [name for name in schema.feature_names if name not in frame.columns]
     if missing:
-        raise ConfigError(f"{dataset_path}: missing feature columns {missing} of schema '{schema.name}'")
+        raise ConfigError(f"{dataset_path}: missing feature columns {missing} of its schema")
     features = frame.loc[:, list(schema.feature_names)].astype("float64")
     predicted = np.asarray(estimator.predict(features), dtype="int64")
     result = pd.DataFrame(
@@ -55,8 +55,8 @@ def predict(model_path: Path, dataset_path: Path) -> pd.DataFrame:
             "prediction_name": pd.Series([schema.label_name(int(p)) for p in predicted], dtype="str"),
         }
     )
-    if schema.target.name in frame.columns:
-        result["target"] = frame[schema.target.name].to_numpy(dtype="int64")
+    if schema.target is not None and schema.target in frame.columns:
+        result["target"] = frame[schema.target].to_numpy(dtype="int64")
         result["correct"] = result["prediction"] == result["target"]
     logger.info("predicted %d rows of %s with %s", len(result), dataset_path.name, model_path.name)
     return result

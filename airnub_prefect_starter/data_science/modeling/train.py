@@ -145,7 +145,7 @@ def train_classifier(
         verified = read_verified_dataset(dataset_path)
     manifest = verified.manifest
     schema = manifest.table_schema
-    split = train_test_split_frame(verified.frame, test_size, seed, stratify_by=schema.target.name)
+    split = train_test_split_frame(verified.frame, test_size, seed, stratify_by=schema.require_target().name)
     x_train, y_train = split_features_target(split.train, schema)
     x_test, y_test = split_features_target(split.test, schema)
 

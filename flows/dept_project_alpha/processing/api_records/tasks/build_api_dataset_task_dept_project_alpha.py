@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from airnub_prefect_starter.processing.config import ApiDatasetSpec
+from airnub_prefect_starter.processing.config import DatasetSpec
 from airnub_prefect_starter.processing.datasets import ProcessingRuntime, build_dataset
 from airnub_prefect_starter.processing.outcome import DatasetOutcome
 from airnub_prefect_starter.tasks.retry_policy import batch_task
 
 
 @batch_task("Build dataset from API records (Project Alpha)")
-def build_api_dataset_task_dept_project_alpha(spec: ApiDatasetSpec, runtime: ProcessingRuntime) -> DatasetOutcome:
+def build_api_dataset_task_dept_project_alpha(spec: DatasetSpec, runtime: ProcessingRuntime) -> DatasetOutcome:
     """Raises a typed error when the dataset cannot be built; retried only when the index is briefly unreachable."""
     return build_dataset(spec, runtime)
