@@ -111,6 +111,7 @@ def parse_objects(objects: Sequence[RawObject], recipe: DatasetRecipe, *, datase
         quarantine=tuple(sorted(kept.quarantine, key=lambda q: (order[q.object_sha256], q.location))),
         rows_in=rows_in,
         location_kind="record" if kind == "record" else "line",
+        input_sha256s=tuple(obj.sha256 for obj in objects),
     )
     if table.quarantine:
         logger.warning(

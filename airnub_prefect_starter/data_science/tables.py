@@ -69,13 +69,15 @@ class RawRows:
 
 @dataclass(frozen=True, eq=False)
 class ParsedTable:
-    """The clean rows as a frame in schema column order, and every row that did not make it."""
+    """The clean rows as a frame in schema column order, every row that did not make it, and the sha256 of every
+    raw object read."""
 
     schema: TableSchema
     frame: pd.DataFrame
     quarantine: tuple[QuarantinedRow, ...]
     rows_in: int
     location_kind: LocationKind
+    input_sha256s: tuple[str, ...] = ()
 
     @property
     def rows_out(self) -> int:

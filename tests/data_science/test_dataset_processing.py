@@ -1,17 +1,27 @@
-"""Parsing raw inputs against a declared schema: clean rows in the frame, bad rows in quarantine with reasons."""
+"""Reading raw objects as a declared dataset: clean rows in the frame, bad rows in quarantine naming the column,
+check and value; schema evolution and bad files each end in a defined, named outcome."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from airnub_prefect_starter.common.utils import sha256_file
-from airnub_prefect_starter.core.errors import ConfigError, StorageError
-from airnub_prefect_starter.data_science.dataset_processing import parse_records_json, parse_sklearn_csv
-from airnub_prefect_starter.data_science.schemas import BREAST_CANCER_SCHEMA, IRIS_SCHEMA, WINE_SCHEMA, TableSchema
+from airnub_prefect_starter.core.errors import ConfigError, IntegrityError, RawDataError, SchemaMismatchError
+from airnub_prefect_starter.data_science.dataset_processing import (
+    DatasetRecipe,
+    RawObject,
+    parse_objects,
+    recipe_from_config,
+)
+from airnub_prefect_starter.data_science.dataset_store import read_dataset, write_dataset
+from tests.support.demo_recipes import DEMO_PROCESSING_CONFIG, demo_recipe, parse_demo, raw_object
 
 MALFORMED_IRIS = """\
 8,4,setosa,versicolor,virginica
@@ -26,173 +36,302 @@ nan,3.9,1.7,0.4,0
 5.8,2.7,5.1,1.9,2.5
 """
 
-
-def test_parse_sklearn_csv_reads_iris_exactly(sklearn_csv: Callable[[str], Path]) -> None:
-    table = parse_sklearn_csv(sklearn_csv("iris"), IRIS_SCHEMA)
-
-    assert (table.rows_in, table.rows_out, table.rows_quarantined) == (150, 150, 0)
-    assert list(table.frame.columns) == [
-        "sepal_length_cm",
-        "sepal_width_cm",
-        "petal_length_cm",
-        "petal_width_cm",
-        "target",
-        "target_name",
-    ]
-    assert table.frame["target"].value_counts().to_dict() == {0: 50, 1: 50, 2: 50}
-    assert table.frame.loc[0, "sepal_length_cm"] == 5.1 and table.frame.loc[0, "target_name"] == "setosa"
-    assert str(table.frame["sepal_length_cm"].dtype) == "float64" and str(table.frame["target"].dtype) == "int64"
-    assert table.source_sha256 == sha256_file(sklearn_csv("iris")) and table.declared_rows == 150
-
-
-@pytest.mark.parametrize(
-    ("name", "schema", "rows", "classes"),
-    [("wine", WINE_SCHEMA, 178, {0: 59, 1: 71, 2: 48}), ("breast_cancer", BREAST_CANCER_SCHEMA, 569, {0: 212, 1: 357})],
-)
-def test_parse_sklearn_csv_reads_bundled_datasets_exactly(
-    sklearn_csv: Callable[[str], Path], name: str, schema: TableSchema, rows: int, classes: dict[int, int]
-) -> None:
-    table = parse_sklearn_csv(sklearn_csv(name), schema)
-
-    assert (table.rows_in, table.rows_out, table.quarantine) == (rows, rows, ())
-    assert table.frame["target"].value_counts().to_dict() == classes
-    assert list(table.frame.columns) == list(schema.column_names)
+#: A small declared dataset with a header row, every column type and every check.
+PEOPLE: dict[str, Any] = {
+    "format": "csv",
+    "schema": {
+        "columns": [
+            {"name": "id", "type": "int", "checks": {"min": 1}},
+            {"name": "name", "type": "str", "checks": {"regex": "[A-Z][^@]*"}},
+            {"name": "score", "type": "float", "nullable": True, "checks": {"max": 10}},
+            {"name": "active", "type": "bool"},
+            {"name": "born", "type": "date"},
+            {"name": "seen_at", "type": "datetime"},
+            {"name": "team", "type": "category", "checks": {"allowed": ["red", "blue"]}},
+            {"name": "email", "type": "str", "checks": {"unique": True}},
+        ],
+        "renames": {"Full Name": "name"},
+        "primary_key": ["id"],
+    },
+}
+PEOPLE_HEADER = "id,Full Name,score,active,born,seen_at,team,email\n"
 
 
-def test_parse_sklearn_csv_quarantines_each_malformed_row_with_reason(tmp_path: Path) -> None:
-    path = tmp_path / "iris_bad.csv"
-    path.write_text(MALFORMED_IRIS, encoding="utf-8")
+def recipe(base: dict[str, Any] = PEOPLE, **changes: Any) -> DatasetRecipe:
+    return DatasetRecipe.model_validate({**base, **changes})
 
-    table = parse_sklearn_csv(path, IRIS_SCHEMA)
+
+def write(tmp_path: Path, name: str, body: bytes | str, encoding: str = "utf-8") -> RawObject:
+    path = tmp_path / name
+    path.write_bytes(body.encode(encoding) if isinstance(body, str) else body)
+    return raw_object(path)
+
+
+def test_demo_recipes_read_the_bundled_csvs_exactly(sklearn_csv: Callable[[str], Path]) -> None:
+    expected = {"iris": (150, {0: 50, 1: 50, 2: 50}), "wine": (178, {0: 59, 1: 71, 2: 48})}
+    expected["breast_cancer"] = (569, {0: 212, 1: 357})
+    for name, (rows, classes) in expected.items():
+        table = parse_demo(sklearn_csv(name), name)
+
+        assert (table.rows_in, table.rows_out, table.quarantine) == (rows, rows, ())
+        assert table.frame["target"].value_counts().to_dict() == classes
+        assert list(table.frame.columns) == list(demo_recipe(name).table_schema.column_names)
+    iris = parse_demo(sklearn_csv("iris"), "iris")
+    assert iris.frame.loc[0, "sepal_length_cm"] == 5.1 and str(iris.frame["target"].dtype) == "Int64"
+    assert demo_recipe("iris").table_schema.target_names == ("setosa", "versicolor", "virginica")
+
+
+def test_demo_wine_api_records_equal_the_wine_csv(wine_json: Path, sklearn_csv: Callable[[str], Path]) -> None:
+    from_json = parse_demo(wine_json, "wine_api")
+    from_csv = parse_demo(sklearn_csv("wine"), "wine")
+
+    assert from_json.rows_out == 178 and from_json.frame.equals(from_csv.frame)
+
+
+def test_malformed_rows_are_quarantined_with_column_check_and_value(tmp_path: Path) -> None:
+    obj = write(tmp_path, "iris_bad.csv", MALFORMED_IRIS)
+
+    table = parse_objects([obj], demo_recipe("iris"), dataset="iris")
 
     assert (table.rows_in, table.rows_out, table.rows_quarantined) == (8, 2, 6)
-    assert table.quarantine_counts() == {
-        "field_count": 1,
-        "missing": 1,
-        "non_numeric": 2,
-        "out_of_range": 1,
-        "unknown_label": 1,
-    }
-    by_line = {row.line: row for row in table.quarantine}
-    assert sorted(by_line) == [3, 4, 5, 6, 7, 10]
-    assert by_line[3].reason == "expected 5 fields, got 4" and by_line[3].raw == "4.9,3.0,1.4,0"
-    assert by_line[4].reason == "sepal_width_cm: not a number: 'abc'"
-    assert by_line[5].reason == "target: unknown label 7 (allowed: 0, 1, 2)"
-    assert by_line[6].reason == "sepal_length_cm: NaN" and by_line[6].code == "missing"
-    assert by_line[7].reason == "sepal_width_cm: -1 below min 0"
-    assert by_line[10].reason == "target: not an integer label: '2.5'"
-    assert table.frame["target_name"].tolist() == ["setosa", "virginica"]
+    assert table.quarantine_counts() == {"allowed": 1, "field_count": 1, "min": 1, "missing": 1, "type": 2}
+    found = [(q.location, q.column, q.check, q.value) for q in table.quarantine]
+    assert found == [
+        (3, "", "field_count", "4.9,3.0,1.4,0"),
+        (4, "sepal_width_cm", "type", "abc"),
+        (5, "target", "allowed", "7"),
+        (6, "sepal_length_cm", "missing", "nan"),
+        (7, "sepal_width_cm", "min", "-1.0"),
+        (10, "target", "type", "2.5"),
+    ]
+    assert {q.object_sha256 for q in table.quarantine} == {obj.sha256}
 
 
-def test_parse_sklearn_csv_reports_every_problem_of_a_row(tmp_path: Path) -> None:
-    path = tmp_path / "iris_bad.csv"
-    path.write_text("1,4,setosa,versicolor,virginica\nx,,inf,0.2,9\n", encoding="utf-8")
+def test_a_row_lists_every_problem_and_is_counted_once_by_its_first(tmp_path: Path) -> None:
+    obj = write(tmp_path, "iris.csv", "x\n5.1,abc,-3,200,9\n" + "5.1,3.5,1.4,0.2,0\n")
 
-    (row,) = parse_sklearn_csv(path, IRIS_SCHEMA).quarantine
+    table = parse_objects([obj], demo_recipe("iris"), dataset="iris")
 
-    assert row.code == "non_numeric"
-    assert row.reason == (
-        "sepal_length_cm: not a number: 'x'; sepal_width_cm: missing value; petal_length_cm: not finite: 'inf'; "
-        "target: unknown label 9 (allowed: 0, 1, 2)"
+    assert table.quarantine_counts() == {"type": 1}
+    assert table.quarantine[0].reason == (
+        "sepal_width_cm: not a float: 'abc'; petal_length_cm: below min 0: '-3'; "
+        "petal_width_cm: above max 100: '200'; target: not allowed (allowed: 0, 1, 2): '9'"
     )
 
 
-def test_parse_sklearn_csv_rejects_header_contradicting_schema(tmp_path: Path) -> None:
-    path = tmp_path / "iris_five.csv"
-    path.write_text("1,5,setosa,versicolor,virginica\n1,2,3,4,5,0\n", encoding="utf-8")
+def test_every_type_and_check_on_a_csv_with_a_header(tmp_path: Path) -> None:
+    body = PEOPLE_HEADER + (
+        "1,Ada,9.5,true,1990-01-02,2024-05-01T10:00:00+02:00,red,ada@x\n"
+        "2,Bob,,no,1991-02-03,2024-05-01 08:00:00,blue,bob@x\n"
+        "3,carl,1,yes,1992-03-04,2024-05-01T08:00:00Z,red,carl@x\n"  # regex
+        "1,Dan,1,yes,1992-03-04,2024-05-01T08:00:00Z,red,dan@x\n"  # primary key repeated
+        "5,Eve,11,yes,1992-03-04,2024-05-01T08:00:00Z,red,eve@x\n"  # max
+        "6,Fay,1,maybe,1992-03-04,2024-05-01T08:00:00Z,red,fay@x\n"  # bool
+        "7,Gus,1,yes,04/03/1992,2024-05-01T08:00:00Z,red,gus@x\n"  # date format
+        "8,Hal,1,yes,1992-03-04,2024-05-01T08:00:00Z,green,hal@x\n"  # allowed
+        "9,Ivy,1,yes,1992-03-04,2024-05-01T08:00:00Z,blue,ada@x\n"  # unique
+    )
+    table = parse_objects([write(tmp_path, "people.csv", body)], recipe(), dataset="people")
 
-    with pytest.raises(ConfigError, match=r"iris_five\.csv: line 1: header declares 5 features, schema 'iris' has 4"):
-        parse_sklearn_csv(path, IRIS_SCHEMA)
-
-
-def test_parse_sklearn_csv_rejects_wrong_target_names(tmp_path: Path) -> None:
-    path = tmp_path / "iris_labels.csv"
-    path.write_text("1,4,a,b,c\n1,2,3,4,0\n", encoding="utf-8")
-
-    with pytest.raises(ConfigError, match=r"iris_labels\.csv: line 1: target names \['a', 'b', 'c'\]"):
-        parse_sklearn_csv(path, IRIS_SCHEMA)
-
-
-@pytest.mark.parametrize("header", ["", "n_samples,n_features", "150"])
-def test_parse_sklearn_csv_rejects_unreadable_header(tmp_path: Path, header: str) -> None:
-    path = tmp_path / "broken.csv"
-    path.write_text(f"{header}\n", encoding="utf-8")
-
-    with pytest.raises(ConfigError, match=r"broken\.csv: line 1: header .* is not 'n_samples,n_features"):
-        parse_sklearn_csv(path, IRIS_SCHEMA)
-
-
-def test_parse_sklearn_csv_raises_storage_error_for_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(StorageError, match=r"absent\.csv: cannot read raw input"):
-        parse_sklearn_csv(tmp_path / "absent.csv", IRIS_SCHEMA)
-
-
-def test_parse_records_json_matches_csv_parse(wine_json: Path, sklearn_csv: Callable[[str], Path]) -> None:
-    from_json = parse_records_json(wine_json, WINE_SCHEMA)
-    from_csv = parse_sklearn_csv(sklearn_csv("wine"), WINE_SCHEMA)
-
-    assert (from_json.rows_in, from_json.rows_out, from_json.quarantine) == (178, 178, ())
-    assert from_json.location_kind == "record" and from_json.source_sha256 == sha256_file(wine_json)
-    assert from_json.frame.equals(from_csv.frame)
-
-
-def test_parse_records_json_quarantines_bad_records(tmp_path: Path) -> None:
-    good = {"sepal length (cm)": 5.1, "sepal width (cm)": 3.5, "petal length (cm)": 1.4, "petal width (cm)": 0.2}
-    records = [
-        {**good, "target": 0},
-        {**good, "target": 3},
-        {**good, "sepal width (cm)": None, "target": 1},
-        {**good, "petal width (cm)": "wide", "target": 1},
-        {**good, "petal width (cm)": True, "target": 1},
-        {"sepal length (cm)": 5.1, "target": 2},
-        [5.1, 3.5, 1.4, 0.2, 0],
-        {**good, "target": 2, "extra": "ignored"},
+    assert table.rows_out == 2
+    assert [(q.column, q.check) for q in table.quarantine] == [
+        ("name", "regex"),
+        ("id", "primary_key"),
+        ("score", "max"),
+        ("active", "type"),
+        ("born", "type"),
+        ("team", "allowed"),
+        ("email", "unique"),
     ]
-    path = tmp_path / "iris.json"
-    path.write_text(json.dumps({"dataset": "iris", "records": records}), encoding="utf-8")
-
-    table = parse_records_json(path, IRIS_SCHEMA)
-
-    assert (table.rows_in, table.rows_out, table.rows_quarantined) == (8, 2, 6)
-    reasons = {row.line: row.reason for row in table.quarantine}
-    assert reasons == {
-        1: "target: unknown label 3 (allowed: 0, 1, 2)",
-        2: "sepal_width_cm: missing value",
-        3: "petal_width_cm: not a number: 'wide'",
-        4: "petal_width_cm: not a number: True",
-        5: "missing fields: sepal_width_cm, petal_length_cm, petal_width_cm",
-        6: "record is list, not an object",
-    }
-    assert json.loads(table.quarantine[-1].raw) == [5.1, 3.5, 1.4, 0.2, 0]
+    frame = table.frame
+    assert frame["id"].tolist() == [1, 2] and frame["name"].tolist() == ["Ada", "Bob"]
+    assert frame["score"].isna().tolist() == [False, True] and frame["active"].tolist() == [True, False]
+    assert frame["born"].tolist() == [date(1990, 1, 2), date(1991, 2, 3)]
+    assert frame["seen_at"].tolist() == [datetime(2024, 5, 1, 8, tzinfo=UTC)] * 2
 
 
-def test_parse_records_json_reads_nan_literal_as_missing(tmp_path: Path) -> None:
-    path = tmp_path / "iris.json"
-    path.write_text(
-        '{"records": [{"sepal_length_cm": NaN, "sepal_width_cm": 1, "petal_length_cm": 1, "petal_width_cm": 1,'
-        ' "target": 0}]}',
-        encoding="utf-8",
+def test_written_types_are_arrow_types_of_the_schema(tmp_path: Path) -> None:
+    body = PEOPLE_HEADER + "1,Ada,,true,1990-01-02,2024-05-01T10:00:00,red,ada@x\n"
+    table = parse_objects([write(tmp_path, "people.csv", body)], recipe(), dataset="people")
+
+    written = write_dataset(table, tmp_path / "out", "people", list(table.input_sha256s))
+
+    schema = pq.read_schema(written.parquet_path)
+    assert [str(schema.field(i).type) for i in range(len(schema))] == [
+        "int64",
+        "string",
+        "double",
+        "bool",
+        "date32[day]",
+        "timestamp[us, tz=UTC]",
+        "dictionary<values=string, indices=int32, ordered=0>",
+        "string",
+    ]
+    assert read_dataset(written.parquet_path)["score"].isna().all()
+
+
+# -- schema evolution and bad files -------------------------------------------------------------------------------
+
+
+def test_a_new_input_column_is_ignored_or_refused_as_declared(tmp_path: Path) -> None:
+    body = "id,Full Name,score,active,born,seen_at,team,email,shoe\n1,Ada,1,true,1990-01-02,2024-05-01,red,a@x,42\n"
+    obj = write(tmp_path, "people.csv", body)
+
+    table = parse_objects([obj], recipe(), dataset="people")
+    assert table.rows_out == 1 and "shoe" not in table.frame.columns
+
+    strict = recipe(schema={**PEOPLE["schema"], "extra_columns": "error"})
+    with pytest.raises(SchemaMismatchError, match=rf"dataset people: object {obj.sha256[:12]} \(people.csv\): "
+                       r"column 'shoe' is not in the schema \(extra_columns: error\)"):  # fmt: skip
+        parse_objects([obj], strict, dataset="people")
+
+
+def test_a_missing_column_is_an_error_naming_dataset_object_and_column(tmp_path: Path) -> None:
+    obj = write(
+        tmp_path, "people.csv", "id,score,active,born,seen_at,team,email\n1,1,true,1990-01-02,2024-05-01,red,a\n"
     )
 
-    (row,) = parse_records_json(path, IRIS_SCHEMA).quarantine
+    with pytest.raises(SchemaMismatchError) as caught:
+        parse_objects([obj], recipe(), dataset="people")
 
-    assert (row.line, row.code, row.reason) == (0, "missing", "sepal_length_cm: NaN")
+    assert str(caught.value).startswith(
+        f"dataset people: object {obj.sha256[:12]} (people.csv): column 'name' (input name 'Full Name') missing"
+    )
+
+
+def test_a_column_whose_type_changed_is_an_error_not_an_empty_dataset(tmp_path: Path) -> None:
+    body = "x\n" + "".join(f"5.1,3.5,1.4,0.2,{label}\n" for label in ("setosa", "versicolor", "virginica"))
+    obj = write(tmp_path, "iris.csv", body)
+
+    with pytest.raises(SchemaMismatchError, match=r"column 'target': no value is of type int \(first: 'setosa'\); "
+                       "did the input's type change"):  # fmt: skip
+        parse_objects([obj], demo_recipe("iris"), dataset="iris")
+
+
+@pytest.mark.parametrize(("body", "message"), [(b"", r"empty file \(0 bytes\)"), (b"\n  \n", r"empty file \(4 bytes\)")])
+def test_an_empty_file_is_an_error(tmp_path: Path, body: bytes, message: str) -> None:
+    obj = write(tmp_path, "people.csv", body)
+
+    with pytest.raises(RawDataError, match=rf"dataset people: object {obj.sha256[:12]} \(people.csv\): {message}"):
+        parse_objects([obj], recipe(), dataset="people")
+
+
+def test_a_header_without_rows_is_an_error_unless_allowed(tmp_path: Path) -> None:
+    obj = write(tmp_path, "people.csv", PEOPLE_HEADER)
+
+    with pytest.raises(RawDataError, match="no data rows"):
+        parse_objects([obj], recipe(), dataset="people")
+    table = parse_objects([obj], recipe(allow_empty=True), dataset="people")
+
+    written = write_dataset(table, tmp_path / "out", "people", list(table.input_sha256s))
+    assert written.manifest.rows_out == 0 and pq.read_table(written.parquet_path).num_rows == 0
+
+
+def test_a_file_in_another_encoding_is_an_error_until_declared(tmp_path: Path) -> None:
+    body = PEOPLE_HEADER + "1,Zoë,1,true,1990-01-02,2024-05-01,red,z@x\n"
+    obj = write(tmp_path, "people.csv", body, encoding="latin-1")
+
+    offset = len(PEOPLE_HEADER) + len("1,Zo")
+    with pytest.raises(RawDataError, match=rf"\(people.csv\): byte {offset} \(0xeb\) is not valid utf-8; set "
+                       "reader.encoding"):  # fmt: skip
+        parse_objects([obj], recipe(), dataset="people")
+    table = parse_objects([obj], recipe(reader={"encoding": "latin-1"}), dataset="people")
+    assert table.frame["name"].tolist() == ["Zoë"]
+
+
+def test_embedded_delimiters_quotes_and_newlines_stay_in_their_field(tmp_path: Path) -> None:
+    body = PEOPLE_HEADER + (
+        '1,"Ada, Countess of ""Lovelace""\nMathematician",1,true,1815-12-10,2024-05-01,red,ada@x\n'
+        "2,Bob,2,false,1990-01-02,2024-05-01,blue,bob@x\n"
+        "3,Cy,3,false,1990-01-02,2024-05-01,blue\n"
+    )
+
+    table = parse_objects([write(tmp_path, "people.csv", body)], recipe(), dataset="people")
+
+    assert table.frame["name"].tolist() == ['Ada, Countess of "Lovelace"\nMathematician', "Bob"]
+    assert [(q.location, q.check) for q in table.quarantine] == [(5, "field_count")]  # the third row starts on line 5
+
+
+def test_an_unterminated_quote_is_an_error_naming_the_line(tmp_path: Path) -> None:
+    body = PEOPLE_HEADER + '1,"Ada,1,true,1990-01-02,2024-05-01,red,a@x\n'
+    obj = write(tmp_path, "people.csv", body)
+
+    with pytest.raises(RawDataError, match=r"\(people.csv\): line 2: not valid CSV"):
+        parse_objects([obj], recipe(), dataset="people")
+
+
+def test_tsv_semicolon_decimal_comma_and_custom_nulls(tmp_path: Path) -> None:
+    schema = {"columns": [{"name": "x", "type": "float", "nullable": True}, {"name": "d", "type": "date"}]}
+    tsv = write(tmp_path, "a.tsv", "x\td\n1,5\t02.01.2024\nNA\t03.01.2024\n")
+    reader = {"decimal": ",", "null_values": ["", "NA"], "date_formats": ["%d.%m.%Y"]}
+
+    table = parse_objects([tsv], recipe({"format": "tsv", "schema": schema}, reader=reader), dataset="a")
+
+    assert table.frame["x"].tolist()[0] == 1.5 and table.frame["d"].tolist() == [date(2024, 1, 2), date(2024, 1, 3)]
+
+
+def test_jsonl_and_parquet_inputs(tmp_path: Path) -> None:
+    schema = {"columns": [{"name": "x", "type": "int"}, {"name": "s", "type": "str", "nullable": True}]}
+    jsonl = write(tmp_path, "a.jsonl", '{"x": 1, "s": "a"}\n{"x": 2}\nnot json\n[3]\n{"x": "three"}\n')
+    table = parse_objects([jsonl], recipe({"format": "jsonl", "schema": schema}), dataset="a")
+    assert table.frame["x"].tolist() == [1, 2] and table.frame["s"].isna().tolist() == [False, True]
+    assert [(q.location, q.check) for q in table.quarantine] == [(3, "malformed"), (4, "not_an_object"), (5, "type")]
+
+    path = tmp_path / "a.parquet"
+    pq.write_table(pa.table({"x": [3, 4], "s": ["c", None], "extra": [0.5, 0.5]}), path)
+    table = parse_objects([raw_object(path)], recipe({"format": "parquet", "schema": schema}), dataset="a")
+    assert table.frame["x"].tolist() == [3, 4]
+
+
+def test_json_records_must_be_where_declared(tmp_path: Path) -> None:
+    obj = write(tmp_path, "a.json", json.dumps({"data": [{"x": 1}]}))
+    schema = {"columns": [{"name": "x", "type": "int"}]}
+
+    with pytest.raises(RawDataError, match=r"\(a.json\): top level is dict, expected an array \(or set records_key\)"):
+        parse_objects([obj], recipe({"format": "json", "schema": schema}), dataset="a")
+    with pytest.raises(RawDataError, match=r"'records': missing or not an array of records"):
+        parse_objects(
+            [obj], recipe({"format": "json", "schema": schema}, reader={"records_key": "records"}), dataset="a"
+        )
+
+
+def test_several_objects_newest_first_keep_the_newest_row_of_a_key(tmp_path: Path) -> None:
+    schema = {"columns": [{"name": "k", "type": "int"}, {"name": "v", "type": "str"}], "primary_key": ["k"]}
+    newer = write(tmp_path, "new.csv", "k,v\n1,new\n2,new\n")
+    older = write(tmp_path, "old.csv", "k,v\n1,old\n3,old\n")
+
+    table = parse_objects([newer, older], recipe({"format": "csv", "schema": schema}), dataset="a")
+
+    assert sorted(zip(table.frame["k"], table.frame["v"], strict=True)) == [(1, "new"), (2, "new"), (3, "old")]
+    assert [(q.object_sha256, q.check, q.value) for q in table.quarantine] == [(older.sha256, "primary_key", "1")]
+    assert table.input_sha256s == (newer.sha256, older.sha256)
+
+
+def test_an_object_whose_bytes_changed_since_indexed_is_refused(tmp_path: Path) -> None:
+    obj = write(tmp_path, "people.csv", PEOPLE_HEADER)
+    obj.path.write_text("tampered", encoding="utf-8")
+
+    with pytest.raises(IntegrityError, match=rf"differs from the index's {obj.sha256}"):
+        parse_objects([obj], recipe(), dataset="people")
 
 
 @pytest.mark.parametrize(
-    ("document", "message"),
+    ("schema", "message"),
     [
-        ("[1, 2]", "top level is list, expected an object"),
-        ("{not json", "not valid JSON"),
-        ('{"items": []}', "'records': missing or not a list"),
-        ('{"dataset": "wine", "records": []}', "dataset: 'wine' contradicts schema 'iris'"),
-        ('{"feature_names": ["a", "b"], "records": []}', "feature_names: 2 names"),
-        ('{"target_names": ["x"], "records": []}', r"target_names: target names \['x'\]"),
+        ({"columns": [{"name": "x", "type": "str", "checks": {"min": 1}}]}, "min/max apply to int and float"),
+        ({"columns": [{"name": "x", "type": "int"}], "target": "y"}, r"undeclared columns: \['y'\]"),
+        ({"columns": [{"name": "x", "type": "str"}], "target": "x", "target_labels": ["a"]}, "needs an int target"),
+        ({"columns": [{"name": "x", "type": "int"}], "renames": {"X": "z"}}, r"renames: \['z'\] are not declared"),
+        ({"columns": [{"name": "x", "type": "int"}, {"name": "x", "type": "int"}]}, "duplicate column names"),
     ],
 )
-def test_parse_records_json_rejects_document_contradicting_schema(tmp_path: Path, document: str, message: str) -> None:
-    path = tmp_path / "response.json"
-    path.write_text(document, encoding="utf-8")
+def test_inconsistent_schemas_are_refused(schema: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        recipe({"format": "csv", "schema": schema})
 
-    with pytest.raises(ConfigError, match=rf"response\.json: {message}"):
-        parse_records_json(path, IRIS_SCHEMA)
+
+def test_recipe_from_config_reads_the_demo_declaration_and_names_unknown_datasets() -> None:
+    assert recipe_from_config(DEMO_PROCESSING_CONFIG, "wine_api").reader.records_key == "records"
+
+    with pytest.raises(ConfigError, match="no dataset named 'digits'"):
+        recipe_from_config(DEMO_PROCESSING_CONFIG, "digits")
