@@ -208,7 +208,9 @@ def test_a_column_whose_type_changed_is_an_error_not_an_empty_dataset(tmp_path: 
         parse_objects([obj], demo_recipe("iris"), dataset="iris")
 
 
-@pytest.mark.parametrize(("body", "message"), [(b"", r"empty file \(0 bytes\)"), (b"\n  \n", r"empty file \(4 bytes\)")])
+@pytest.mark.parametrize(
+    ("body", "message"), [(b"", r"empty file \(0 bytes\)"), (b"\n  \n", r"empty file \(4 bytes\)")]
+)
 def test_an_empty_file_is_an_error(tmp_path: Path, body: bytes, message: str) -> None:
     obj = write(tmp_path, "people.csv", body)
 

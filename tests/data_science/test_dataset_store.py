@@ -14,12 +14,7 @@ import pytest
 
 from airnub_prefect_starter.common.utils import sha256_file
 from airnub_prefect_starter.core.errors import ConfigError, IntegrityError
-from airnub_prefect_starter.data_science.dataset_processing import (
-    ParsedTable,
-    parse_records_json,
-    parse_sklearn_csv,
-    write_dataset,
-)
+from airnub_prefect_starter.data_science.dataset_processing import write_dataset
 from airnub_prefect_starter.data_science.dataset_store import (
     DatasetManifest,
     WrittenDataset,
@@ -27,8 +22,9 @@ from airnub_prefect_starter.data_science.dataset_store import (
     read_dataset,
     read_verified_dataset,
 )
-from airnub_prefect_starter.data_science.schemas import IRIS_SCHEMA, WINE_SCHEMA
+from airnub_prefect_starter.data_science.tables import ParsedTable
 from tests.data_science.test_dataset_processing import MALFORMED_IRIS
+from tests.support.demo_recipes import IRIS_SCHEMA, parse_demo
 
 OTHER_SHA = "0" * 64
 
@@ -46,12 +42,9 @@ def test_write_dataset_writes_parquet_and_manifest(iris_dataset: WrittenDataset)
     assert manifest.sha256 == sha256_file(iris_dataset.parquet_path)
     assert manifest.parquet.size_bytes == iris_dataset.parquet_path.stat().st_size
     assert (manifest.rows_in, manifest.rows_out, manifest.rows_quarantined) == (150, 150, 0)
-    assert [(c.name, c.dtype) for c in manifest.table_schema.columns][-2:] == [
-        ("target", "int64"),
-        ("target_name", "string"),
-    ]
+    assert manifest.table_schema == IRIS_SCHEMA
     on_disk = json.loads(iris_dataset.manifest_path.read_text(encoding="utf-8"))
-    assert on_disk["schema_version"] == 1 and on_disk["dataset_name"] == "iris"
+    assert on_disk["schema_version"] == 2 and on_disk["dataset_name"] == "iris"
     assert DatasetManifest.model_validate(on_disk) == manifest
 
 
@@ -68,9 +61,9 @@ def test_write_dataset_parquet_has_sorted_rows_and_no_pandas_metadata(iris_datas
 def test_write_dataset_twice_does_not_rewrite(iris_dataset: WrittenDataset, sklearn_csv: Callable[[str], Path]) -> None:
     before = iris_dataset.parquet_path.read_bytes()
     stats = {p: p.stat().st_mtime_ns for p in (iris_dataset.parquet_path, iris_dataset.manifest_path)}
-    table = parse_sklearn_csv(sklearn_csv("iris"), IRIS_SCHEMA)
+    table = parse_demo(sklearn_csv("iris"), "iris")
 
-    again = write_dataset(table, iris_dataset.parquet_path.parent, "iris", [table.source_sha256])
+    again = write_dataset(table, iris_dataset.parquet_path.parent, "iris", list(table.input_sha256s))
 
     assert again.rewritten is False and again.manifest_updated is False
     assert again.parquet_path.read_bytes() == before
@@ -80,7 +73,7 @@ def test_write_dataset_twice_does_not_rewrite(iris_dataset: WrittenDataset, skle
 
 
 def test_write_dataset_is_byte_identical_whatever_the_row_order(iris_dataset: WrittenDataset, tmp_path: Path) -> None:
-    shuffled = parse_sklearn_csv(iris_dataset_source(tmp_path, reverse=True), IRIS_SCHEMA)
+    shuffled = parse_demo(iris_dataset_source(tmp_path, reverse=True), "iris")
 
     other = write_dataset(shuffled, tmp_path / "other", "iris", [iris_dataset.manifest.input_sha256s[0]])
 
@@ -101,11 +94,11 @@ def iris_dataset_source(tmp_path: Path, *, reverse: bool) -> Path:
 def test_write_dataset_from_json_equals_dataset_from_csv(
     wine_json: Path, sklearn_csv: Callable[[str], Path], tmp_path: Path
 ) -> None:
-    from_json = parse_records_json(wine_json, WINE_SCHEMA)
-    from_csv = parse_sklearn_csv(sklearn_csv("wine"), WINE_SCHEMA)
+    from_json = parse_demo(wine_json, "wine_api")
+    from_csv = parse_demo(sklearn_csv("wine"), "wine")
 
-    a = write_dataset(from_json, tmp_path / "a", "wine", [from_json.source_sha256])
-    b = write_dataset(from_csv, tmp_path / "b", "wine", [from_csv.source_sha256])
+    a = write_dataset(from_json, tmp_path / "a", "wine", list(from_json.input_sha256s))
+    b = write_dataset(from_csv, tmp_path / "b", "wine", list(from_csv.input_sha256s))
 
     assert a.manifest.sha256 == b.manifest.sha256
     assert a.manifest.input_sha256s != b.manifest.input_sha256s
@@ -114,30 +107,32 @@ def test_write_dataset_from_json_equals_dataset_from_csv(
 def test_write_dataset_writes_quarantine_file(tmp_path: Path) -> None:
     raw = tmp_path / "iris_bad.csv"
     raw.write_text(MALFORMED_IRIS, encoding="utf-8")
-    table = parse_sklearn_csv(raw, IRIS_SCHEMA)
+    table = parse_demo(raw, "iris")
 
-    written = write_dataset(table, tmp_path / "out", "iris_bad", [table.source_sha256, OTHER_SHA])
+    written = write_dataset(table, tmp_path / "out", "iris_bad", [*table.input_sha256s, OTHER_SHA])
 
     assert written.quarantine_path == tmp_path / "out" / "iris_bad.quarantine.csv"
     rows = list(csv.reader(io.StringIO(written.quarantine_path.read_text(encoding="utf-8"))))
-    assert rows[0] == ["line", "code", "reason", "raw"]
-    assert rows[1] == ["3", "field_count", "expected 5 fields, got 4", "4.9,3.0,1.4,0"]
+    sha256 = table.input_sha256s[0]
+    assert rows[0] == ["object", "line", "column", "check", "value", "reason"]
+    assert rows[1] == [sha256, "3", "", "field_count", "4.9,3.0,1.4,0", "expected 5 fields, got 4"]
+    assert rows[2] == [sha256, "4", "sepal_width_cm", "type", "abc", "sepal_width_cm: not a float: 'abc'"]
     assert len(rows) == 7
     manifest = written.manifest
     assert (manifest.rows_in, manifest.rows_out, manifest.rows_quarantined) == (8, 2, 6)
     assert manifest.quarantine is not None and manifest.quarantine.sha256 == sha256_file(written.quarantine_path)
-    assert manifest.quarantine_counts["non_numeric"] == 2
-    assert manifest.input_sha256s == tuple(sorted([table.source_sha256, OTHER_SHA]))
+    assert manifest.quarantine_counts["type"] == 2
+    assert manifest.input_sha256s == tuple(sorted([*table.input_sha256s, OTHER_SHA]))
 
 
 def test_write_dataset_removes_stale_quarantine_file(tmp_path: Path, sklearn_csv: Callable[[str], Path]) -> None:
     raw = tmp_path / "iris_bad.csv"
     raw.write_text(MALFORMED_IRIS, encoding="utf-8")
-    dirty = parse_sklearn_csv(raw, IRIS_SCHEMA)
-    write_dataset(dirty, tmp_path / "out", "iris", [dirty.source_sha256])
-    clean = parse_sklearn_csv(sklearn_csv("iris"), IRIS_SCHEMA)
+    dirty = parse_demo(raw, "iris")
+    write_dataset(dirty, tmp_path / "out", "iris", list(dirty.input_sha256s))
+    clean = parse_demo(sklearn_csv("iris"), "iris")
 
-    written = write_dataset(clean, tmp_path / "out", "iris", [clean.source_sha256])
+    written = write_dataset(clean, tmp_path / "out", "iris", list(clean.input_sha256s))
 
     assert written.rewritten is True and written.manifest_updated is True
     assert files_in(tmp_path / "out") == ["iris.dataset.json", "iris.parquet"]
@@ -162,9 +157,8 @@ def table_from_dataset(written: WrittenDataset) -> ParsedTable:
         frame=frame,
         quarantine=(),
         rows_in=len(frame),
-        source=written.parquet_path,
-        source_sha256=written.manifest.input_sha256s[0],
         location_kind="line",
+        input_sha256s=written.manifest.input_sha256s,
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.data_science.dataset_store import WrittenDataset, read_dataset
 from airnub_prefect_starter.data_science.features import split_features_target, train_test_split_frame
-from airnub_prefect_starter.data_science.schemas import IRIS_SCHEMA
+from tests.support.demo_recipes import IRIS_SCHEMA
 
 
 def test_split_features_target_selects_schema_columns(iris_dataset: WrittenDataset) -> None:
@@ -19,7 +19,7 @@ def test_split_features_target_selects_schema_columns(iris_dataset: WrittenDatas
 
 
 def test_split_features_target_names_missing_columns() -> None:
-    with pytest.raises(ConfigError, match=r"schema 'iris': missing columns \['petal_width_cm', 'target'\]"):
+    with pytest.raises(ConfigError, match=r"dataset: missing columns \['petal_width_cm', 'target'\]"):
         split_features_target(pd.DataFrame({n: [1.0] for n in IRIS_SCHEMA.feature_names[:3]}), IRIS_SCHEMA)
 
 

@@ -17,7 +17,7 @@ from airnub_prefect_starter.data_science.plots import (
     plot_feature_distributions,
     plot_feature_importance,
 )
-from airnub_prefect_starter.data_science.schemas import IRIS_SCHEMA
+from tests.support.demo_recipes import IRIS_SCHEMA
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -65,11 +65,11 @@ def test_plot_feature_importance_writes_png(tmp_path: Path) -> None:
 
 def test_plots_are_reproducible_and_not_rewritten(iris_dataset: WrittenDataset, tmp_path: Path) -> None:
     frame = read_dataset(iris_dataset.parquet_path)
-    first = plot_feature_distributions(frame, IRIS_SCHEMA, tmp_path / "a.png")
-    second = plot_feature_distributions(frame, IRIS_SCHEMA, tmp_path / "b.png")
+    first = plot_feature_distributions(frame, IRIS_SCHEMA, tmp_path / "a.png", dataset="iris")
+    second = plot_feature_distributions(frame, IRIS_SCHEMA, tmp_path / "b.png", dataset="iris")
     mtime = first.stat().st_mtime_ns
 
-    plot_feature_distributions(frame, IRIS_SCHEMA, first)
+    plot_feature_distributions(frame, IRIS_SCHEMA, first, dataset="iris")
 
     assert first.read_bytes() == second.read_bytes()
     assert first.stat().st_mtime_ns == mtime

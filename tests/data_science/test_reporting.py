@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.data_science.dataset_processing import parse_sklearn_csv
 from airnub_prefect_starter.data_science.dataset_store import WrittenDataset, read_dataset, write_dataset
 from airnub_prefect_starter.data_science.modeling.train import TrainResult, train_classifier
 from airnub_prefect_starter.data_science.plots import plot_dataset_figures
 from airnub_prefect_starter.data_science.reporting import Report, ReportFigure, build_report
-from airnub_prefect_starter.data_science.schemas import IRIS_SCHEMA
+from tests.support.demo_recipes import parse_demo
 
 SOURCE_URL = "http://127.0.0.1:8765/files/iris.csv"
 
@@ -32,8 +31,8 @@ class Pipeline:
 def pipeline(tmp_path_factory: pytest.TempPathFactory, sklearn_csv: Callable[[str], Path]) -> Pipeline:
     """iris parsed, written, trained and plotted once for the module (reports only read these files)."""
     base = tmp_path_factory.mktemp("pipeline")
-    table = parse_sklearn_csv(sklearn_csv("iris"), IRIS_SCHEMA)
-    dataset = write_dataset(table, base / "processed", "iris", [table.source_sha256])
+    table = parse_demo(sklearn_csv("iris"), "iris")
+    dataset = write_dataset(table, base / "processed", "iris", list(table.input_sha256s))
     trained = train_classifier(dataset.parquet_path, base / "models")
     drawn = plot_dataset_figures(dataset.parquet_path, base / "reports" / "figures", trained.model_path)
     assert drawn.confusion_matrix is not None and drawn.feature_importance is not None

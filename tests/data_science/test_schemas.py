@@ -1,19 +1,13 @@
-"""Declared schemas: scikit-learn's feature names in snake_case, one target, consistent labels."""
+"""Declared schemas: the demo's (YAML) match scikit-learn's feature names; roles come from the declaration."""
 
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.data_science.schemas import (
-    DEMO_SCHEMAS,
-    ColumnSpec,
-    TableSchema,
-    schema_for,
-    snake_case,
-)
+from airnub_prefect_starter.data_science.schemas import TableSchema, snake_case
+from tests.support.demo_recipes import demo_recipe
 
 
 @pytest.mark.parametrize(
@@ -21,12 +15,12 @@ from airnub_prefect_starter.data_science.schemas import (
 )
 def test_demo_schema_columns_are_sklearn_feature_names_in_snake_case(name: str, loader: object) -> None:
     bunch = loader()  # type: ignore[operator]
-    schema = schema_for(name)
+    schema = demo_recipe(name).table_schema
 
     assert schema.feature_names == tuple(snake_case(str(n)) for n in bunch.feature_names)
     assert schema.target_names == tuple(str(n) for n in bunch.target_names)
-    assert schema.column_names[-2:] == ("target", "target_name")
-    assert schema.target.allowed == tuple(range(len(bunch.target_names)))
+    assert schema.column_names[-1] == "target" and schema.require_target().type == "int"
+    assert schema.require_target().checks.allowed == tuple(range(len(bunch.target_names)))
 
 
 def test_snake_case_drops_spaces_parentheses_and_slashes() -> None:
@@ -35,18 +29,30 @@ def test_snake_case_drops_spaces_parentheses_and_slashes() -> None:
     assert snake_case("mean concave points") == "mean_concave_points"
 
 
-def test_schema_for_unknown_name_lists_known_ones() -> None:
-    with pytest.raises(ConfigError, match=r"schema 'digits': unknown \(known: breast_cancer, iris, wine\)"):
-        schema_for("digits")
+def test_features_are_the_numeric_columns_but_the_target() -> None:
+    schema = TableSchema.model_validate(
+        {
+            "columns": [
+                {"name": "a", "type": "float"},
+                {"name": "b", "type": "str"},
+                {"name": "c", "type": "bool"},
+                {"name": "y", "type": "int", "checks": {"allowed": [0, 1]}},
+            ],
+            "target": "y",
+        }
+    )
+
+    assert schema.feature_names == ("a", "c") and schema.target_names == ("0", "1")
 
 
-def test_table_schema_requires_exactly_one_target() -> None:
-    feature = ColumnSpec(name="x", dtype="float64")
+def test_a_schema_without_target_cannot_train() -> None:
+    schema = TableSchema.model_validate({"columns": [{"name": "a", "type": "float"}]})
 
-    with pytest.raises(ValidationError, match="exactly one target"):
-        TableSchema(name="bad", columns=(feature,), target_names=("a",))
+    with pytest.raises(ConfigError, match="no target column declared"):
+        schema.require_target()
 
 
 def test_demo_schemas_round_trip_through_json() -> None:
-    for schema in DEMO_SCHEMAS.values():
+    for name in ("iris", "wine", "breast_cancer", "wine_api"):
+        schema = demo_recipe(name).table_schema
         assert TableSchema.model_validate_json(schema.model_dump_json()) == schema

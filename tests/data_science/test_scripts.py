@@ -15,12 +15,13 @@ from typer.testing import CliRunner
 
 from airnub_prefect_starter.common.utils import sha256_file
 from airnub_prefect_starter.data_science import dataset_processing, plots
-from airnub_prefect_starter.data_science.dataset_processing import parse_sklearn_csv, write_dataset
+from airnub_prefect_starter.data_science.dataset_processing import write_dataset
 from airnub_prefect_starter.data_science.modeling import predict, train
-from airnub_prefect_starter.data_science.schemas import IRIS_SCHEMA
+from tests.support.demo_recipes import DEMO_PROCESSING_CONFIG, parse_demo
 from tests.support.project_copy import REPO_ROOT
 
 PACKAGE = "airnub_prefect_starter.data_science"
+DEMO_IRIS = ("--config", str(DEMO_PROCESSING_CONFIG), "--dataset", "iris")
 runner = CliRunner()
 
 
@@ -51,12 +52,10 @@ def test_module_help_runs_as_script(tmp_path: Path, module: str, option: str) ->
 def test_dataset_processing_script_writes_same_dataset_as_library(
     tmp_path: Path, sklearn_csv: Callable[[str], Path]
 ) -> None:
-    table = parse_sklearn_csv(sklearn_csv("iris"), IRIS_SCHEMA)
-    expected = write_dataset(table, tmp_path / "lib", "iris", [table.source_sha256]).manifest.sha256
+    table = parse_demo(sklearn_csv("iris"), "iris")
+    expected = write_dataset(table, tmp_path / "lib", "iris", list(table.input_sha256s)).manifest.sha256
 
-    result = run_module(
-        f"{PACKAGE}.dataset_processing", "--raw", str(sklearn_csv("iris")), "--schema", "iris", cwd=tmp_path
-    )
+    result = run_module(f"{PACKAGE}.dataset_processing", "--raw", str(sklearn_csv("iris")), *DEMO_IRIS, cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert sha256_file(tmp_path / "data" / "processed" / "iris.parquet") == expected  # another process, same bytes
@@ -89,7 +88,7 @@ def test_scripts_chain_process_train_predict_plot(
     dataset = tmp_path / "data" / "processed" / "iris.parquet"
     model = tmp_path / "data" / "models" / "iris_logistic_regression.joblib"
 
-    processed = runner.invoke(dataset_processing.app, ["--raw", str(sklearn_csv("iris")), "--schema", "iris"])
+    processed = runner.invoke(dataset_processing.app, ["--raw", str(sklearn_csv("iris")), *DEMO_IRIS])
     trained = runner.invoke(train.app, ["--dataset", str(dataset), "--model", "logistic_regression"])
     predicted = runner.invoke(predict.app, ["--model", str(model), "--dataset", str(dataset), "--min-accuracy", "0.9"])
     plotted = runner.invoke(plots.app, ["--dataset", str(dataset), "--model", str(model)])
@@ -104,8 +103,8 @@ def test_predict_script_exits_1_below_accuracy_floor(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sklearn_csv: Callable[[str], Path]
 ) -> None:
     monkeypatch.setenv("AIRNUB_DATA_DIR", str(tmp_path / "data"))
-    table = parse_sklearn_csv(sklearn_csv("iris"), IRIS_SCHEMA)
-    dataset = write_dataset(table, tmp_path / "processed", "iris", [table.source_sha256]).parquet_path
+    table = parse_demo(sklearn_csv("iris"), "iris")
+    dataset = write_dataset(table, tmp_path / "processed", "iris", list(table.input_sha256s)).parquet_path
     model = train.train_classifier(dataset, tmp_path / "models").model_path
 
     result = runner.invoke(predict.app, ["--model", str(model), "--dataset", str(dataset), "--min-accuracy", "1.01"])
@@ -115,10 +114,20 @@ def test_predict_script_exits_1_below_accuracy_floor(
 
 def test_scripts_exit_2_on_bad_config(tmp_path: Path, sklearn_csv: Callable[[str], Path]) -> None:
     result = runner.invoke(
-        dataset_processing.app, ["--raw", str(sklearn_csv("iris")), "--schema", "digits", "--out-dir", str(tmp_path)]
+        dataset_processing.app,
+        [
+            "--raw",
+            str(sklearn_csv("iris")),
+            "--config",
+            str(DEMO_PROCESSING_CONFIG),
+            "--dataset",
+            "digits",
+            "--out-dir",
+            str(tmp_path),
+        ],
     )
 
-    assert result.exit_code == 2 and "schema 'digits': unknown" in result.output
+    assert result.exit_code == 2 and "no dataset named 'digits'" in result.output
 
 
 @pytest.mark.slow
@@ -129,6 +138,9 @@ def test_the_documented_script_chain_runs_as_written(tmp_path: Path, sklearn_csv
     block = page.split("## Running the steps as scripts", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
     commands = [shlex.split(line) for line in block.replace("\\\n", " ").splitlines() if line.startswith("python ")]
     shutil.copy(sklearn_csv("iris"), tmp_path / "iris.csv")
+    config = tmp_path / DEMO_PROCESSING_CONFIG.relative_to(REPO_ROOT)
+    config.parent.mkdir(parents=True)
+    shutil.copy(DEMO_PROCESSING_CONFIG, config)
 
     results = [run_module(*command[2:], cwd=tmp_path) for command in commands]
 

@@ -30,7 +30,7 @@ def test_predict_labels_every_row_and_scores_high(trained: TrainResult, iris_dat
 
 
 def test_predict_unlabelled_dataset_has_no_accuracy(trained: TrainResult, iris_dataset: WrittenDataset) -> None:
-    features = read_dataset(iris_dataset.parquet_path).drop(columns=["target", "target_name"])
+    features = read_dataset(iris_dataset.parquet_path).drop(columns=["target"])
     unlabelled = iris_dataset.parquet_path.with_name("unlabelled.parquet")
     pq.write_table(pa.Table.from_pandas(features, preserve_index=False), unlabelled)
 
