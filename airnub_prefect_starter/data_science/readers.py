@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
-from airnub_prefect_starter.core.errors import RawDataError
+from airnub_prefect_starter.core.errors import RawDataError, SchemaMismatchError
 from airnub_prefect_starter.data_science.tables import QuarantinedRow, RawRows
 
 __all__ = ["RawFormat", "ReaderOptions", "decode_text", "read_raw_rows"]
@@ -135,6 +135,12 @@ def _read_delimited(
         raise RawDataError(f"{where}: line {start}: not valid {fmt.upper()}: {exc}") from None
     if columns is None:
         raise RawDataError(f"{where}: no header row (the file holds {skipped} row(s) to skip and nothing else)")
+    if rejected and not rows:
+        source = "header" if options.header else "schema"
+        raise SchemaMismatchError(
+            f"{where}: no row has the {len(columns)} fields the {source} names ({rejected[0].reason} on line "
+            f"{rejected[0].location}); wrong delimiter or schema?"
+        )
     return RawRows(sha256, columns, tuple(rows), tuple(locations), tuple(rejected), "line")
 
 

@@ -11,20 +11,17 @@ from pydantic import BaseModel
 from airnub_prefect_starter.analysis.config import AnalysisStageBase, AnalysisStageConfig
 from airnub_prefect_starter.core.config import parse_config
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.processing.config import ApiDatasetSpec, ProcessingStageBase, ProcessingStageConfig
+from airnub_prefect_starter.processing.config import DatasetSpec, ProcessingStageBase, ProcessingStageConfig
 from airnub_prefect_starter.registry.config_files import load_stage_config_file
+from tests.support.demo_recipes import demo_dataset
 from tests.support.project_copy import REPO_ROOT
 
 CONFIGS = REPO_ROOT / "configs" / "variables" / "dept_project_alpha"
 
 
 def dataset(name: str = "iris", **extra: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "schema_name": "iris",
-        "input": {"data_source_name": "files", "filename": "iris.csv"},
-        **extra,
-    }
+    """The demo's iris declaration, renamed and changed by ``extra``."""
+    return demo_dataset("iris", name=name, **extra)
 
 
 def test_shipped_processing_and_analysis_configs_validate_and_fit_a_variable() -> None:
@@ -35,7 +32,7 @@ def test_shipped_processing_and_analysis_configs_validate_and_fit_a_variable() -
     assert processing.variable_name == "dept_project_alpha_processing_config"
     assert analysis.variable_name == "dept_project_alpha_analysis_config"
     api = processing.model.api_records
-    assert api is not None and isinstance(api.datasets[0], ApiDatasetSpec) and api.datasets[0].format == "json"
+    assert api is not None and isinstance(api.datasets[0], DatasetSpec) and api.datasets[0].format == "json"
     processed = {d.name for s in (processing.model.tabular_files, api) if s for d in s.datasets}
     reports = analysis.model.classification_reports
     assert reports is not None and {d.name for d in reports.datasets} <= processed  # analysis reads what is built
@@ -46,8 +43,9 @@ def test_shipped_processing_and_analysis_configs_validate_and_fit_a_variable() -
     [
         (
             ProcessingStageConfig,
-            {"tabular_files": {"datasets": [dataset(schema_name="digits")]}},
-            "tabular_files.datasets[0].schema_name: unknown schema 'digits' (known: breast_cancer, iris, wine)",
+            {"tabular_files": {"datasets": [dataset(schema={"columns": [{"name": "x", "type": "decimal"}]})]}},
+            "tabular_files.datasets[0].schema.columns[0].type: Input should be 'int', 'float', 'str', 'bool', 'date', "
+            "'datetime' or 'category'",
         ),
         (
             ProcessingStageConfig,
@@ -56,8 +54,8 @@ def test_shipped_processing_and_analysis_configs_validate_and_fit_a_variable() -
         ),
         (
             ProcessingStageConfig,
-            {"tabular_files": {"datasets": [dataset(format="json")]}},
-            "tabular_files.datasets[0].format: Input should be 'csv'",
+            {"tabular_files": {"datasets": [dataset(format="xml")]}},
+            "tabular_files.datasets[0].format: Input should be 'csv', 'tsv', 'json', 'jsonl' or 'parquet'",
         ),
         (
             ProcessingStageConfig,
@@ -91,7 +89,7 @@ def test_shipped_processing_and_analysis_configs_validate_and_fit_a_variable() -
         ),
     ],
     ids=[
-        "unknown-schema",
+        "unknown-type",
         "no-selector",
         "wrong-format",
         "json-key-on-csv",

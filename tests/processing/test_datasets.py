@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from airnub_prefect_starter.core.errors import ConfigError, IntegrityError
-from airnub_prefect_starter.data_science.schemas import IRIS_SCHEMA, WINE_SCHEMA
-from airnub_prefect_starter.processing.config import ApiDatasetSpec, FileDatasetSpec
+from airnub_prefect_starter.core.errors import IntegrityError, RawInputNotFoundError, SchemaMismatchError
+from airnub_prefect_starter.processing.config import DatasetSpec
 from airnub_prefect_starter.processing.datasets import (
     ProcessingRuntime,
     build_dataset,
     up_to_date_manifest,
 )
+from tests.support.demo_recipes import demo_dataset, iris_records_dataset
 from tests.support.raw_inputs import FLOWERS_CSV, FLOWERS_JSON, publish_raw
 
 StoreRaw = Callable[[str, bytes], Path]
@@ -31,16 +32,16 @@ def store_raw(tmp_path: Path, sqlite_url: str) -> StoreRaw:
     return lambda filename, body: publish_raw(tmp_path / "cas", sqlite_url, filename, body)
 
 
-def csv_spec(name: str = "flowers", schema_name: str = "iris") -> FileDatasetSpec:
-    return FileDatasetSpec.model_validate(
-        {"name": name, "schema_name": schema_name, "input": {"data_source_name": "files", "filename": "flowers.csv"}}
-    )
+def csv_spec(name: str = "flowers", like: str = "iris", **overrides: Any) -> DatasetSpec:
+    """The demo's declaration of ``like`` reading ``flowers.csv`` of data source ``files``."""
+    selector = {"data_source_name": "files", "filename": "flowers.csv"}
+    return DatasetSpec.model_validate(demo_dataset(like, name=name, input=selector, **overrides))
 
 
 def test_build_dataset_from_json_records_picked_by_item_name(store_raw: StoreRaw, runtime: ProcessingRuntime) -> None:
     store_raw("records", FLOWERS_JSON)
-    spec = ApiDatasetSpec.model_validate(
-        {"name": "flowers_api", "schema_name": "iris", "input": {"data_source_name": "files", "name": "records"}}
+    spec = DatasetSpec.model_validate(
+        iris_records_dataset(name="flowers_api", input={"data_source_name": "files", "name": "records"})
     )
 
     outcome = build_dataset(spec, runtime)
@@ -90,22 +91,69 @@ def test_build_dataset_rebuilds_tampered_or_incomplete_outputs(store_raw: StoreR
     assert quarantine.is_file()
 
 
-def test_up_to_date_manifest_needs_same_inputs_and_schema(store_raw: StoreRaw, runtime: ProcessingRuntime) -> None:
+def test_up_to_date_manifest_needs_same_inputs_and_recipe(store_raw: StoreRaw, runtime: ProcessingRuntime) -> None:
     store_raw("flowers.csv", FLOWERS_CSV)
     outcome = build_dataset(csv_spec(), runtime)
     parquet = runtime.output_dir / "flowers.parquet"
     raw_sha256 = outcome.inputs[0].sha256
+    recipe = csv_spec().recipe_sha256()
 
-    assert up_to_date_manifest(parquet, [raw_sha256], IRIS_SCHEMA) is not None
-    assert up_to_date_manifest(parquet, ["0" * 64], IRIS_SCHEMA) is None
-    assert up_to_date_manifest(parquet, [raw_sha256], WINE_SCHEMA) is None
-    assert up_to_date_manifest(runtime.output_dir / "other.parquet", [raw_sha256], IRIS_SCHEMA) is None
+    assert up_to_date_manifest(parquet, [raw_sha256], recipe) is not None
+    assert up_to_date_manifest(parquet, ["0" * 64], recipe) is None
+    assert up_to_date_manifest(parquet, [raw_sha256], csv_spec(allow_empty=True).recipe_sha256()) is None
+    assert up_to_date_manifest(runtime.output_dir / "other.parquet", [raw_sha256], recipe) is None
 
 
-def test_build_dataset_header_contradicting_schema_is_a_config_error(
+def test_build_dataset_rebuilds_when_the_declaration_changes(store_raw: StoreRaw, runtime: ProcessingRuntime) -> None:
+    store_raw("flowers.csv", FLOWERS_CSV)
+    first = build_dataset(csv_spec(), runtime)
+    loose = csv_spec().model_dump(by_alias=True)
+    loose["schema"]["columns"][0]["checks"] = {"min": 0, "max": 1000}  # 500 is no longer out of range
+
+    second = build_dataset(DatasetSpec.model_validate(loose), runtime)
+    third = build_dataset(DatasetSpec.model_validate(loose), runtime)
+
+    assert (first.status, second.status, third.status) == ("built", "built", "unchanged")
+    assert (first.rows_out, second.rows_out) == (6, 7) and "max" not in second.quarantine_counts
+
+
+def test_build_dataset_wrong_declaration_is_a_schema_error_naming_dataset_and_object(
     store_raw: StoreRaw, runtime: ProcessingRuntime
 ) -> None:
     store_raw("flowers.csv", FLOWERS_CSV)
 
-    with pytest.raises(ConfigError, match="header declares 4 features, schema 'wine' has 13"):
-        build_dataset(csv_spec(schema_name="wine"), runtime)
+    with pytest.raises(SchemaMismatchError, match=r"dataset flowers: object [0-9a-f]{12} \(flowers.csv\): no row has "
+                       "the 14 fields the schema names"):  # fmt: skip
+        build_dataset(csv_spec(like="wine"), runtime)
+
+    assert not (runtime.output_dir / "flowers.parquet").exists()
+
+
+def test_build_dataset_reads_the_newest_object_of_every_url_or_all_versions(
+    tmp_path: Path, sqlite_url: str, runtime: ProcessingRuntime
+) -> None:
+    def publish(body: bytes, url: str) -> None:
+        publish_raw(tmp_path / "cas", sqlite_url, "kv.csv", body, url=url)
+
+    spec = {
+        "name": "kv",
+        "input": {"data_source_name": "files", "filename": "kv.csv"},
+        "format": "csv",
+        "schema": {"columns": [{"name": "k", "type": "int"}, {"name": "v", "type": "str"}], "primary_key": ["k"]},
+    }
+    publish(b"k,v\n1,a-v1\n2,a-v1\n", "http://h/a/kv.csv")
+    publish(b"k,v\n1,a-v2\n", "http://h/a/kv.csv")  # URL a changed: v1 is an older version now
+    publish(b"k,v\n9,b-v1\n", "http://h/b/kv.csv")
+
+    latest = build_dataset(DatasetSpec.model_validate(spec), runtime)
+    union = build_dataset(DatasetSpec.model_validate({**spec, "name": "kv_all", "versions": "all"}), runtime)
+
+    assert (latest.rows_in, latest.rows_out, len(latest.inputs)) == (2, 2, 2)
+    assert (union.rows_in, union.rows_out, union.quarantine_counts, len(union.inputs)) == (4, 3, {"primary_key": 1}, 3)
+    quarantined = (runtime.output_dir / "kv_all.quarantine.csv").read_text(encoding="utf-8").splitlines()
+    assert quarantined[1].endswith(",2,k,primary_key,1,k: '1' repeats an earlier row (primary_key)")
+
+
+def test_build_dataset_names_the_selector_when_nothing_is_stored(runtime: ProcessingRuntime) -> None:
+    with pytest.raises(RawInputNotFoundError, match=r"files\[filename='flowers.csv'\]"):
+        build_dataset(csv_spec(), runtime)

@@ -16,7 +16,7 @@ from airnub_prefect_starter.data_science.dataset_processing import (
     parse_objects,
     recipe_from_config,
 )
-from airnub_prefect_starter.data_science.schemas import TableSchema
+from airnub_prefect_starter.data_science.schemas import TableSchema, snake_case
 from airnub_prefect_starter.data_science.tables import ParsedTable
 
 __all__ = [
@@ -24,11 +24,13 @@ __all__ = [
     "IRIS_SCHEMA",
     "WINE_SCHEMA",
     "demo_dataset",
+    "iris_records_dataset",
     "demo_recipe",
     "parse_demo",
     "raw_object",
 ]
 
+IRIS_FEATURE_NAMES = ("sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)")
 DEMO_PROCESSING_CONFIG = (
     Path(__file__).resolve().parents[2]
     / "configs/variables/dept_project_alpha/processing_config_dept_project_alpha.yaml"
@@ -49,6 +51,19 @@ def demo_dataset(dataset: str, **overrides: Any) -> dict[str, Any]:
             if spec["name"] == dataset:
                 return {**copy.deepcopy(spec), **overrides}
     raise KeyError(dataset)
+
+
+def iris_records_dataset(**overrides: Any) -> dict[str, Any]:
+    """The demo's iris declaration for a JSON response whose records use scikit-learn's feature names (renamed)."""
+    iris = demo_dataset("iris")
+    renames = {raw: snake_case(raw) for raw in IRIS_FEATURE_NAMES}
+    return {
+        **iris,
+        "format": "json",
+        "reader": {"records_key": "records"},
+        "schema": {**iris["schema"], "renames": renames},
+        **overrides,
+    }
 
 
 def raw_object(path: Path) -> RawObject:

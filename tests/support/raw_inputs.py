@@ -50,14 +50,7 @@ FLOWERS_CSV = b"""12,4,setosa,versicolor,virginica
 500,3.5,1.4,0.2,1
 inf,3.5,1.4,0.2,1
 """
-FLOWERS_CSV_QUARANTINE = {
-    "field_count": 1,
-    "missing": 1,
-    "non_finite": 1,
-    "non_numeric": 1,
-    "out_of_range": 1,
-    "unknown_label": 1,
-}
+FLOWERS_CSV_QUARANTINE = {"allowed": 1, "field_count": 1, "max": 1, "missing": 1, "non_finite": 1, "type": 1}
 
 
 def _record(values: list[float], target: int) -> dict[str, float | int]:
@@ -81,7 +74,7 @@ FLOWERS_JSON = json.dumps(
         ],
     }
 ).encode()
-FLOWERS_JSON_QUARANTINE = {"missing": 1, "non_numeric": 1, "not_an_object": 1}
+FLOWERS_JSON_QUARANTINE = {"missing": 1, "not_an_object": 1, "type": 1}
 
 
 def sklearn_iris_csv() -> bytes:

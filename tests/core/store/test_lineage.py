@@ -11,7 +11,7 @@ import pytest
 
 from airnub_prefect_starter.core.errors import RawInputNotFoundError
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
-from airnub_prefect_starter.core.store.lineage import select_raw_input, source_urls
+from airnub_prefect_starter.core.store.lineage import select_raw_input, select_raw_inputs, source_urls
 from airnub_prefect_starter.processing.config import RawInputSelector
 
 V1, V2, OTHER = "1" * 64, "2" * 64, "3" * 64
@@ -120,3 +120,19 @@ def test_source_urls_traces_sha256s_across_data_sources(index: ManifestIndex) ->
     fetch(V2, "http://h/files/wine.csv", "wine", filename="wine.csv")
 
     assert source_urls(index, [V1, "f" * 64]) == [(V1, "http://h/files/iris.csv"), (V1, "http://mirror/iris.csv")]
+
+
+def test_select_raw_inputs_latest_is_every_urls_current_object_and_all_is_every_version(index: ManifestIndex) -> None:
+    fetch = Fetches(index)
+    fetch(V1, "http://h/a/iris.csv", "iris")
+    fetch(V2, "http://h/a/iris.csv", "iris")  # URL a moved on from V1
+    fetch(OTHER, "http://h/b/iris.csv", "iris")
+    fetch(V2, "http://mirror/iris.csv", "iris")  # a second URL serving V2 counts once
+
+    latest = select_raw_inputs(index, selector(filename="iris.csv"), "latest")
+    every = select_raw_inputs(index, selector(name="iris"), "all")
+
+    assert [raw.sha256 for raw in latest] == [V2, OTHER]
+    assert [raw.sha256 for raw in every] == [OTHER, V2, V1]
+    with pytest.raises(RawInputNotFoundError, match="wine.csv"):
+        select_raw_inputs(index, selector(filename="wine.csv"), "all")
