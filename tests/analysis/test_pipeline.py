@@ -27,8 +27,9 @@ from airnub_prefect_starter.analysis.record import load_analysis_record
 from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.errors import ConfigError, IntegrityError
 from airnub_prefect_starter.data_science.dataset_store import read_dataset
-from airnub_prefect_starter.processing.config import FileDatasetSpec
+from airnub_prefect_starter.processing.config import DatasetSpec
 from airnub_prefect_starter.processing.datasets import ProcessingRuntime, build_dataset
+from tests.support.demo_recipes import demo_dataset
 from tests.support.raw_inputs import publish_raw, sklearn_iris_csv
 
 SPEC = AnalysedDataset(name="iris", model="logistic_regression", seed=3)
@@ -68,9 +69,7 @@ def done(tmp_path_factory: pytest.TempPathFactory) -> Done:
     data_dir = tmp_path_factory.mktemp("analysis-stage") / "data"
     layout = layout_for(data_dir)
     publish_raw(data_dir / "raw", layout.index_url, "iris.csv", sklearn_iris_csv())
-    spec = FileDatasetSpec.model_validate(
-        {"name": "iris", "schema_name": "iris", "input": {"data_source_name": "files", "filename": "iris.csv"}}
-    )
+    spec = DatasetSpec.model_validate(demo_dataset("iris", input={"data_source_name": "files", "filename": "iris.csv"}))
     build_dataset(spec, ProcessingRuntime("tabular_files", layout.datasets_dir, layout.index_url))
     outcome = analyse(SPEC, layout)
     assert outcome.status == "analysed"

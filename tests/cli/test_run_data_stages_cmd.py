@@ -11,8 +11,9 @@ import yaml
 from click.testing import Result
 
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.processing.config import FileDatasetSpec
+from airnub_prefect_starter.processing.config import DatasetSpec
 from airnub_prefect_starter.processing.datasets import ProcessingRuntime, build_dataset
+from tests.support.demo_recipes import demo_dataset
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
 from tests.support.raw_inputs import FLOWERS_CSV, ingest_raw, sklearn_iris_csv
 
@@ -26,7 +27,7 @@ def processing_config(*datasets: tuple[str, str]) -> dict[str, Any]:
     return {
         "tabular_files": {
             "datasets": [
-                {"name": name, "schema_name": "iris", "input": {"data_source_name": "cli_files", "filename": filename}}
+                demo_dataset("iris", name=name, input={"data_source_name": "cli_files", "filename": filename})
                 for name, filename in datasets
             ]
         }
@@ -95,7 +96,7 @@ def test_run_analysis_json_summary_then_exit_one_for_a_missing_dataset(
     airnub: Callable[..., Result], http_server: LoopbackHTTPServer, tmp_path: Path, data_dir: Path
 ) -> None:
     ingest_raw(http_server, "/iris.csv", sklearn_iris_csv(), data_source_name="cli_files", name="iris")
-    spec = FileDatasetSpec.model_validate(processing_config(("iris", "iris.csv"))["tabular_files"]["datasets"][0])
+    spec = DatasetSpec.model_validate(processing_config(("iris", "iris.csv"))["tabular_files"]["datasets"][0])
     build_dataset(spec, ProcessingRuntime("tabular_files", data_dir / "processed", load_settings().resolved_index_url))
     analysis = {"classification_reports": {"datasets": [{"name": "iris", "model": "logistic_regression"}]}}
     good = write_yaml(tmp_path / "a.yaml", analysis)

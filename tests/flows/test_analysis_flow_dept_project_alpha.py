@@ -19,11 +19,12 @@ from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.common.utils import sha256_file
 from airnub_prefect_starter.core.errors import StageFailedError
 from airnub_prefect_starter.data_science.modeling.metadata import MetricsFile, ModelMetadata
-from airnub_prefect_starter.processing.config import FileDatasetSpec
+from airnub_prefect_starter.processing.config import DatasetSpec
 from airnub_prefect_starter.processing.datasets import ProcessingRuntime, build_dataset
 from airnub_prefect_starter.stages.results import StageResult
 from flows.dept_project_alpha.analysis_flow_dept_project_alpha import analysis_flow_dept_project_alpha
 from tests.flows.test_ingestion_flow_dept_project_alpha import artifacts_of
+from tests.support.demo_recipes import demo_dataset
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
 from tests.support.raw_inputs import ingest_raw, sklearn_iris_csv
 
@@ -69,12 +70,8 @@ def analysed(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) ->
     with pytest.MonkeyPatch.context() as patch, LoopbackHTTPServer() as server:
         patch.setenv("AIRNUB_DATA_DIR", str(data_dir))
         ingest_raw(server, "/files/iris.csv", sklearn_iris_csv(), data_source_name="alpha_files", name="iris")
-        spec = FileDatasetSpec.model_validate(
-            {
-                "name": "iris",
-                "schema_name": "iris",
-                "input": {"data_source_name": "alpha_files", "filename": "iris.csv"},
-            }
+        spec = DatasetSpec.model_validate(
+            demo_dataset("iris", input={"data_source_name": "alpha_files", "filename": "iris.csv"})
         )
         settings = load_settings()
         dataset = build_dataset(

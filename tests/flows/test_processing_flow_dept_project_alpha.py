@@ -22,6 +22,7 @@ from airnub_prefect_starter.processing.outcome import DatasetOutcome
 from airnub_prefect_starter.stages.results import StageResult
 from flows.dept_project_alpha.processing_flow_dept_project_alpha import processing_flow_dept_project_alpha
 from tests.flows.test_ingestion_flow_dept_project_alpha import artifacts_of
+from tests.support.demo_recipes import demo_dataset, iris_records_dataset
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
 from tests.support.raw_inputs import (
     FLOWERS_CSV,
@@ -38,21 +39,16 @@ def processing_config(**extra: Any) -> dict[str, Any]:
     return {
         "tabular_files": {
             "datasets": [
-                {
-                    "name": "flowers",
-                    "schema_name": "iris",
-                    "format": "csv",
-                    "input": {"data_source_name": "alpha_files", "filename": "flowers.csv"},
-                }
+                demo_dataset(
+                    "iris", name="flowers", input={"data_source_name": "alpha_files", "filename": "flowers.csv"}
+                )
             ]
         },
         "api_records": {
             "datasets": [
-                {
-                    "name": "flowers_api",
-                    "schema_name": "iris",
-                    "input": {"data_source_name": "alpha_api", "name": "flower_records"},
-                }
+                iris_records_dataset(
+                    name="flowers_api", input={"data_source_name": "alpha_api", "name": "flower_records"}
+                )
             ]
         },
         **extra,
@@ -134,16 +130,16 @@ def test_processing_quarantines_bad_rows_with_exact_counts(history: History) -> 
     assert dict(api.quarantine_counts) == FLOWERS_JSON_QUARANTINE
     quarantine_csv = run.processed[processed / "flowers.quarantine.csv"][1].decode()
     quarantined = list(csv.DictReader(io.StringIO(quarantine_csv)))
-    assert [(row["line"], row["code"]) for row in quarantined] == [
-        ("8", "non_numeric"),
-        ("9", "field_count"),
-        ("10", "unknown_label"),
-        ("11", "missing"),
-        ("12", "out_of_range"),
-        ("13", "non_finite"),
+    assert [(row["line"], row["column"], row["check"], row["value"]) for row in quarantined] == [
+        ("8", "petal_length_cm", "type", "abc"),
+        ("9", "", "field_count", "5.1,3.5,1.4,0"),
+        ("10", "target", "allowed", "7"),
+        ("11", "sepal_width_cm", "missing", ""),
+        ("12", "sepal_length_cm", "max", "500"),
+        ("13", "sepal_length_cm", "non_finite", "inf"),
     ]
-    assert quarantined[0]["reason"] == "petal_length_cm: not a number: 'abc'"
-    assert quarantined[0]["raw"] == "5.1,3.5,abc,0.2,0"
+    assert quarantined[0]["reason"] == "petal_length_cm: not a float: 'abc'"
+    assert {row["object"] for row in quarantined} == {flowers.inputs[0].sha256}
 
 
 def test_processing_writes_a_dataset_manifest_and_a_summary_artifact(history: History) -> None:
@@ -154,7 +150,7 @@ def test_processing_writes_a_dataset_manifest_and_a_summary_artifact(history: Hi
     manifest = json.loads(run.processed[processed / "flowers.dataset.json"][1])
     assert manifest["input_sha256s"] == [sha256_hex(FLOWERS_CSV)]
     assert (manifest["rows_in"], manifest["rows_out"], manifest["rows_quarantined"]) == (12, 6, 6)
-    assert manifest["table_schema"]["name"] == "iris"
+    assert manifest["table_schema"]["target"] == "target" and manifest["recipe_sha256"]
     assert (
         manifest["parquet"]["sha256"] == sha256_hex(run.processed[processed / "flowers.parquet"][1]) == flowers.sha256
     )
@@ -209,7 +205,7 @@ def test_processing_fails_for_a_missing_raw_input_after_building_the_others(
     ingest_flowers(http_server)
     config = processing_config()
     config["tabular_files"]["datasets"].append(
-        {"name": "ghost", "schema_name": "wine", "input": {"data_source_name": "alpha_files", "filename": "wine.csv"}}
+        demo_dataset("wine", name="ghost", input={"data_source_name": "alpha_files", "filename": "wine.csv"})
     )
 
     state, result = run_processing(config)
@@ -242,9 +238,11 @@ def test_processing_reads_its_variable_and_runs_selected_categories(
 
 def test_processing_rejects_invalid_config_naming_the_key(data_dir: Path) -> None:
     config = processing_config()
-    config["tabular_files"]["datasets"][0]["schema_name"] = "digits"
+    config["tabular_files"]["datasets"][0]["schema"]["target"] = "species"
 
     state = processing_flow_dept_project_alpha(config=config, return_state=True)
 
     assert state.is_failed()
-    assert "tabular_files.datasets[0].schema_name: unknown schema 'digits'" in str(state.message)
+    assert "tabular_files.datasets[0].schema: primary_key/target name undeclared columns: ['species']" in str(
+        state.message
+    )

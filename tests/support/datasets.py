@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from airnub_prefect_starter.data_science.dataset_processing import parse_sklearn_csv
 from airnub_prefect_starter.data_science.dataset_store import WrittenDataset, write_dataset
-from airnub_prefect_starter.data_science.schemas import IRIS_SCHEMA
+from tests.support.demo_recipes import parse_demo
 
 SKLEARN_CSV = {"iris": "iris.csv", "wine": "wine_data.csv", "breast_cancer": "breast_cancer.csv"}
 
@@ -50,5 +49,5 @@ def wine_json(tmp_path: Path) -> Path:
 @pytest.fixture
 def iris_dataset(tmp_path: Path, sklearn_csv: Callable[[str], Path]) -> WrittenDataset:
     """iris parsed from the bundled CSV and written to ``tmp_path/processed``."""
-    table = parse_sklearn_csv(sklearn_csv("iris"), IRIS_SCHEMA)
-    return write_dataset(table, tmp_path / "processed", "iris", [table.source_sha256])
+    table = parse_demo(sklearn_csv("iris"), "iris")
+    return write_dataset(table, tmp_path / "processed", "iris", list(table.input_sha256s))
