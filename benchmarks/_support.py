@@ -25,10 +25,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def static_server(directory: Path) -> Iterator[str]:
-    """Serve ``directory`` on 127.0.0.1 from a separate process; yield its base URL."""
+def static_server(directory: Path, delay_ms: float = 0.0) -> Iterator[str]:
+    """Serve ``directory`` on 127.0.0.1 from a separate process (each response ``delay_ms`` late); yield its
+    base URL."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, str(HERE / "static_server.py"), str(directory), str(port)])
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / "static_server.py"), str(directory), str(port), str(delay_ms)]
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

@@ -1,11 +1,17 @@
-"""`airnub run` over many small files from a loopback server, first run and unchanged re-run, next to one
-`curl` process fetching the same URLs over one keep-alive connection.
+"""`airnub run` with a new user's defaults over many small files from a loopback server, next to curl in the same
+run: the first run and the unchanged re-run, each as a *marginal* time (N files minus 1 file, so interpreter
+start, imports and flow-run creation cancel out).
 
-Usage: ``python benchmarks/bench_many_files.py [--files 1000] [--size-kib 100] [--repeat 3]``
+Usage: ``python benchmarks/bench_many_files.py [--files 1000] [--size-kib 100] [--repeat 3] [--origin-delay-ms 0]``
 
-A real `prefect server start` (SQLite, temporary PREFECT_HOME) runs for the whole benchmark, so the numbers
-are those of a flow against a running API, not of an ephemeral server's start-up. "Flow time" is the parent
-flow run's start-to-end time as recorded by the Prefect API; "wall" is the whole `airnub run` process.
+The config sets only the files and ``allow_private_networks``: batch size, concurrency and the per-host limit are
+the defaults a user gets (``--batch-size`` etc. override them, to compare). The baseline is one curl process:
+sequential over one keep-alive connection for a plain loopback server, and ``curl --parallel --parallel-max P``
+(P = airnub's default downloads in flight against one host) with ``--origin-delay-ms``, a server that waits that
+long before each response, as a server far away does.
+
+A real `prefect server start` (SQLite, temporary PREFECT_HOME) runs for the whole benchmark. "Flow" is the parent
+flow run's time as recorded by the Prefect API; "wall" is the whole `airnub run` process.
 """
 
 from __future__ import annotations
@@ -20,10 +26,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
 from _support import free_port, run_child, static_server
+
+from airnub_prefect_starter.core.http.policy import HttpPolicy
+from airnub_prefect_starter.ingestion.contract import INGESTION
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -58,87 +68,121 @@ def latest_flow_seconds(api: str) -> float:
     return float(runs[0]["total_run_time"])
 
 
+def write_config(path: Path, urls: list[str], args: argparse.Namespace) -> Path:
+    """The stage config a user writes: the files and allow_private_networks (plus the overrides asked for)."""
+    http: dict[str, Any] = {"allow_private_networks": True}
+    config: dict[str, Any] = {"http": http}
+    if args.per_host_limit:
+        http["per_host_limit"] = args.per_host_limit
+    if args.max_concurrency:
+        config["task_runner"] = {"kind": "threads", "max_concurrency": args.max_concurrency}
+    if args.batch_size:
+        config["batch_size"] = args.batch_size
+    config["scheduled_file_downloads"] = {
+        "data_source_name": "bench",
+        "local_artifacts_storage_base": "downloads",
+        "files_to_acquire": [{"name": f"f{i}", "url": u} for i, u in enumerate(urls)],
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def parallelism(args: argparse.Namespace) -> int:
+    """Downloads airnub keeps in flight against one host: the per-host limit, bounded by the stage concurrency."""
+    per_host = args.per_host_limit or HttpPolicy().per_host_limit
+    return min(per_host, args.max_concurrency or INGESTION.default_concurrency)
+
+
+def curl_seconds(work: Path, urls: list[str], parallel: int | None) -> float:
+    config, out = work / "curl.cfg", work / "curl-out"
+    out.mkdir()
+    config.write_text("".join(f'url = "{u}"\noutput = "{out}/{i}"\n' for i, u in enumerate(urls)))
+    command = ["curl", "-sS", "-K", str(config)]
+    if parallel:
+        command[1:1] = ["--parallel", "--parallel-max", str(parallel)]
+    seconds = run_child(command).seconds
+    shutil.rmtree(out)
+    return seconds
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--size-kib", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=3, help="rounds of curl, first run and re-run (medians)")
-    parser.add_argument("--batch-size", type=int, default=250, help="the stage config's batch_size")
-    parser.add_argument(
-        "--max-concurrency", type=int, default=4, help="task_runner.max_concurrency and http.per_host_limit"
-    )
+    parser.add_argument("--repeat", type=int, default=3, help="rounds (medians are reported)")
+    parser.add_argument("--origin-delay-ms", type=float, default=0.0, help="server wait before each response")
+    parser.add_argument("--batch-size", type=int, help="set batch_size (default: not set, the user's default)")
+    parser.add_argument("--max-concurrency", type=int, help="set task_runner.max_concurrency (default: not set)")
+    parser.add_argument("--per-host-limit", type=int, help="set http.per_host_limit (default: not set)")
     args = parser.parse_args()
+    parallel = parallelism(args) if args.origin_delay_ms else None
     work = Path(tempfile.mkdtemp(prefix="airnub-bench-many-"))
+    measured: dict[str, list[float]] = {}
+
+    def record(label: str, value: float) -> None:
+        measured.setdefault(label, []).append(value)
+
     try:
         served = work / "served"
         served.mkdir()
         for i in range(args.files):
             (served / f"f{i:05d}.bin").write_bytes(os.urandom(args.size_kib * 1024))
         server, api = start_prefect_server(work / "prefect-home")
-        rounds: dict[str, list[tuple[float, float, float]]] = {"first run": [], "unchanged re-run": []}
-        curl_seconds: list[float] = []
         try:
-            with static_server(served) as base:
+            with static_server(served, args.origin_delay_ms) as base:
                 urls = [f"{base}/f{i:05d}.bin" for i in range(args.files)]
-                curl_config = work / "curl.cfg"
-                curl_out = work / "curl-out"
-                curl_config.write_text("".join(f'url = "{u}"\noutput = "{curl_out}/{i}"\n' for i, u in enumerate(urls)))
-                config = work / "ingestion.yaml"
-                config.write_text(
-                    yaml.safe_dump(
-                        {
-                            "http": {
-                                "allow_private_networks": True,
-                                "per_host_limit": args.max_concurrency,
-                            },
-                            "task_runner": {"kind": "threads", "max_concurrency": args.max_concurrency},
-                            "batch_size": args.batch_size,
-                            "scheduled_file_downloads": {
-                                "data_source_name": "bench",
-                                "local_artifacts_storage_base": "downloads",
-                                "files_to_acquire": [{"name": f"f{i}", "url": u} for i, u in enumerate(urls)],
-                            },
-                        }
-                    )
-                )
-                command = [str(VENV_BIN / "airnub"), "run", "project_alpha", "ingestion", "--config", str(config)]
+                configs = {n: write_config(work / f"ingestion-{n}.yaml", urls[:n], args) for n in (1, args.files)}
                 for attempt in range(args.repeat):
-                    curl_out.mkdir()
-                    curl_seconds.append(run_child(["curl", "-sS", "-K", str(curl_config)]).seconds)
-                    shutil.rmtree(curl_out)
-                    env = {
-                        **os.environ,
-                        "PREFECT_API_URL": api,
-                        "PREFECT_HOME": str(work / "prefect-home"),
-                        "AIRNUB_DATA_DIR": str(work / f"data{attempt}"),
-                        "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
-                    }
-                    for label, expected in (("first run", "stored"), ("unchanged re-run", "unchanged")):
-                        run = run_child([*command, "--json"], env)
-                        counts = json.loads(run.stdout)["counts"]
-                        assert counts[expected] == args.files, (label, counts)
-                        rounds[label].append((run.seconds, latest_flow_seconds(api), run.peak_rss_mb))
-                    shutil.rmtree(work / f"data{attempt}")
+                    for n in (1, args.files):
+                        record(f"curl {n}", curl_seconds(work, urls[:n], parallel))
+                        env = {
+                            **os.environ,
+                            "PREFECT_API_URL": api,
+                            "PREFECT_HOME": str(work / "prefect-home"),
+                            "AIRNUB_DATA_DIR": str(work / f"data-{n}-{attempt}"),
+                            "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
+                        }
+                        command = [str(VENV_BIN / "airnub"), "run", "project_alpha", "ingestion", "--json"]
+                        for label, expected in (("first", "stored"), ("rerun", "unchanged")):
+                            run = run_child([*command, "--config", str(configs[n])], env)
+                            counts = json.loads(run.stdout)["counts"]
+                            assert counts[expected] == n, (label, n, counts)
+                            record(f"{label} wall {n}", run.seconds)
+                            record(f"{label} flow {n}", latest_flow_seconds(api))
+                            record("peak rss", run.peak_rss_mb)
+                        shutil.rmtree(work / f"data-{n}-{attempt}")
         finally:
             server.terminate()
             server.wait(timeout=30)
-        total_mb = args.files * args.size_kib * 1024 / 1e6
-        curl_s = statistics.median(curl_seconds)
-        print(
-            f"{args.files} files x {args.size_kib} KiB ({total_mb:.0f} MB) from a loopback server, "
-            f"batch_size {args.batch_size}, max_concurrency {args.max_concurrency}, medians of {args.repeat}"
-        )
-        print(f"curl (one process, keep-alive): {curl_s:6.2f} s wall")
-        for label, measured in rounds.items():
-            wall = statistics.median(m[0] for m in measured)
-            flow = statistics.median(m[1] for m in measured)
-            print(
-                f"airnub run, {label:<16}: {wall:6.2f} s wall, {flow:6.2f} s flow time "
-                f"(range {min(m[1] for m in measured):.2f}-{max(m[1] for m in measured):.2f}), "
-                f"{flow / curl_s:4.2f}x curl, peak RSS {max(m[2] for m in measured):.0f} MB"
-            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    report(args, parallel, measured)
+
+
+def report(args: argparse.Namespace, parallel: int | None, measured: dict[str, list[float]]) -> None:
+    def median(label: str) -> float:
+        return statistics.median(measured[label])
+
+    def marginal(label: str) -> float:
+        return median(f"{label} {args.files}") - median(f"{label} 1")
+
+    n, total_mb = args.files, args.files * args.size_kib * 1024 / 1e6
+    overrides = {k: v for k, v in vars(args).items() if k in ("batch_size", "max_concurrency", "per_host_limit") and v}
+    origin = f"each response {args.origin_delay_ms:g} ms late" if args.origin_delay_ms else "no delay"
+    print(f"{n} files x {args.size_kib} KiB ({total_mb:.0f} MB), loopback server ({origin}); medians of {args.repeat}")
+    print(f"airnub config: {'defaults' if not overrides else overrides}; marginal = {n} files minus 1 file")
+    baseline = f"curl --parallel --parallel-max {parallel}" if parallel else "curl, one process, keep-alive"
+    curl = marginal("curl")
+    print(
+        f"{baseline:<38}: {curl:6.2f} s marginal ({median(f'curl {n}'):.2f} s for {n}, {median('curl 1'):.2f} s for 1)"
+    )
+    for label, name in (("first", "airnub run, first run"), ("rerun", "airnub run, unchanged re-run")):
+        wall, flow = marginal(f"{label} wall"), marginal(f"{label} flow")
+        print(
+            f"{name:<38}: {wall:6.2f} s marginal wall ({wall / curl:4.1f}x curl), {flow:6.2f} s marginal flow time "
+            f"({median(f'{label} wall {n}'):.2f} s wall for {n}, {median(f'{label} wall 1'):.2f} s for 1)"
+        )
+    print(f"peak RSS of airnub run: {max(measured['peak rss']):.0f} MB")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
 import time
 import uuid
@@ -88,6 +89,20 @@ class BatchRuntime:
             policy,
             data_dir=settings.resolved_data_dir,
         )
+
+
+#: With ``batch_size`` unset: batches per worker thread (enough to even out uneven items) and the largest batch
+#: (a batch is one Prefect task, about 35 ms of CPU each: few tasks for many small items).
+BATCHES_PER_WORKER = 2
+MAX_DERIVED_BATCH_SIZE = 500
+
+
+def batch_size_for(count: int, workers: int, configured: int | None = None) -> int:
+    """``configured`` if set; else ``count`` spread over :data:`BATCHES_PER_WORKER` batches per worker, at most
+    :data:`MAX_DERIVED_BATCH_SIZE` items each (1000 items, 8 workers: 16 batches of 63)."""
+    if configured:
+        return configured
+    return max(1, min(MAX_DERIVED_BATCH_SIZE, math.ceil(count / (max(workers, 1) * BATCHES_PER_WORKER))))
 
 
 def split_batches(items: Sequence[Any], batch_size: int) -> list[list[Any]]:

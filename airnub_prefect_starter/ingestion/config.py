@@ -140,7 +140,12 @@ class IngestionStageBase(ConfigModel):
 
     http: HttpOverrides | None = Field(default=None, description="HTTP policy for every category of the stage.")
     task_runner: TaskRunnerConfig = Field(default_factory=TaskRunnerConfig, description="Where batches run.")
-    batch_size: int = Field(default=25, ge=1, le=10000, description="Items per Prefect task (batches bound overhead).")
+    batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=10000,
+        description="Items per Prefect task; unset: about two batches per worker thread, at most 500 items each.",
+    )
 
     def category_parameters(self) -> dict[str, Any]:
         """What every ingestion category flow gets besides its section: the stage's HTTP policy and batch size."""

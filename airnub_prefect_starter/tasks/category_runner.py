@@ -15,6 +15,7 @@ from uuid import UUID
 
 from prefect import Task, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture, as_completed
 
 from airnub_prefect_starter.analysis.contract import ANALYSIS
@@ -24,7 +25,7 @@ from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.departments import display_name
 from airnub_prefect_starter.core.errors import AirnubError
 from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy
-from airnub_prefect_starter.ingestion.batch import BatchRuntime, split_batches
+from airnub_prefect_starter.ingestion.batch import BatchRuntime, batch_size_for, split_batches
 from airnub_prefect_starter.ingestion.contract import INGESTION
 from airnub_prefect_starter.ingestion.outcome import ItemOutcome
 from airnub_prefect_starter.processing.contract import PROCESSING
@@ -36,6 +37,7 @@ from airnub_prefect_starter.stages.results import OutcomeT
 from airnub_prefect_starter.tasks.artifacts import publish_artifacts
 from airnub_prefect_starter.tasks.run_context import bridge_core_logging
 from airnub_prefect_starter.tasks.secrets import flow_settings
+from airnub_prefect_starter.tasks.task_runners import runner_workers
 
 if TYPE_CHECKING:  # the later stages' runtimes need the `ds` extra: ingestion flows must import without it
     from airnub_prefect_starter.analysis.config import AnalysedDataset
@@ -87,7 +89,7 @@ def ingest_category(
     department_id: str,
     category: str,
     stage_http: HttpOverrides | None,
-    batch_size: int,
+    batch_size: int | None,
     **task_kwargs: Any,
 ) -> list[ItemOutcome]:
     """The whole body of an ingestion category flow whose items go straight into one store: the HTTP policy
@@ -109,7 +111,7 @@ def run_batches(
     runtime: BatchRuntime,
     *,
     department: str,
-    batch_size: int,
+    batch_size: int | None,
     label: str | None = None,
     **task_kwargs: Any,
 ) -> list[ItemOutcome]:
@@ -121,7 +123,9 @@ def run_batches(
     if not items:
         logger.info("%s: nothing to do", scope)
         return []
-    batches = split_batches(items, batch_size)
+    context = FlowRunContext.get()
+    workers = runner_workers(context.task_runner if context else None) or INGESTION.default_concurrency
+    batches = split_batches(items, batch_size_for(len(items), workers, batch_size))
     logger.info("%s: %d items in %d batches", scope, len(items), len(batches))
     futures: dict[PrefectFuture[list[ItemOutcome]], int] = {
         batch_task.submit(batch, runtime, **task_kwargs): number for number, batch in enumerate(batches)

@@ -7,6 +7,7 @@ the stage run and closes after it (``DaskTaskRunner()`` without an address would
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,7 +18,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from airnub_prefect_starter.core.config import TaskRunnerConfig
 from airnub_prefect_starter.core.errors import ConfigError
 
-__all__ = ["bounded_threads", "build_task_runner", "stage_dask_cluster"]
+__all__ = ["bounded_threads", "build_task_runner", "runner_workers", "stage_dask_cluster"]
 
 _DASK_EXTRA_MISSING = "task_runner.kind: dask needs the 'dask' extra (pip install 'airnub-prefect-starter[dask]')"
 
@@ -25,6 +26,12 @@ _DASK_EXTRA_MISSING = "task_runner.kind: dask needs the 'dask' extra (pip instal
 def bounded_threads(max_workers: int) -> TaskRunner[Any]:
     """A thread runner with a bound (Prefect's default pool grows to hundreds of threads)."""
     return ThreadPoolTaskRunner(max_workers=max_workers)
+
+
+def runner_workers(runner: TaskRunner[Any] | None) -> int | None:
+    """How many tasks ``runner`` runs at once, when it says (a bounded thread pool); ``None`` otherwise."""
+    workers = getattr(runner, "_max_workers", None) if isinstance(runner, ThreadPoolTaskRunner) else None
+    return workers if isinstance(workers, int) and workers < sys.maxsize else None
 
 
 def build_task_runner(

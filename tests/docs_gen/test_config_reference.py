@@ -70,7 +70,8 @@ def test_config_reference_shows_type_default_constraints_and_description() -> No
     page = render_config_reference()
 
     assert (
-        "| `batch_size` | int | `25` | ≥ 1; ≤ 10000 | Items per Prefect task (batches bound overhead). |"
+        "| `batch_size` | int or null | `null` | ≥ 1; ≤ 10000 | Items per Prefect task; unset: about two batches per "
+        "worker thread, at most 500 items each. |"
         in _section(page, STAGE_CONFIG_MODELS["ingestion"])
     )
     assert "| `files_to_acquire` | list of [FileToAcquire](#filetoacquire) | required |" in page

@@ -13,7 +13,13 @@ import sqlalchemy as sa
 from airnub_prefect_starter.core.errors import ManifestIndexError
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.index import FetchRecord, IndexedObject, ManifestIndex, UnchangedMark
-from airnub_prefect_starter.ingestion.batch import BatchRuntime, _record_batch, ingest_batch, split_batches
+from airnub_prefect_starter.ingestion.batch import (
+    BatchRuntime,
+    _record_batch,
+    batch_size_for,
+    ingest_batch,
+    split_batches,
+)
 from airnub_prefect_starter.ingestion.config import FileToAcquire, PageToScrape
 from airnub_prefect_starter.ingestion.contract import INGESTION
 from tests.support.http_server import LoopbackHTTPServer, Route
@@ -77,6 +83,22 @@ def test_outcomes_and_failure_error_survive_pickling(
 
     assert copy.outcomes == outcomes and str(copy) == str(error)
     assert str(copy).startswith("Project Alpha / ingestion / scheduled_file_downloads: 1 of 1 items failed: x: ")
+
+
+@pytest.mark.parametrize(
+    ("count", "workers", "configured", "expected"),
+    [
+        (1000, 8, None, 63),  # two batches per worker: 16 batches
+        (1000, 2, None, 250),
+        (10, 8, None, 1),  # few items: one per batch, all workers busy
+        (100_000, 8, None, 500),  # capped: progress and failures still show per batch
+        (1000, 8, 25, 25),  # a configured size wins
+    ],
+)
+def test_batch_size_is_derived_from_the_item_count_and_the_workers_unless_set(
+    count: int, workers: int, configured: int | None, expected: int
+) -> None:
+    assert batch_size_for(count, workers, configured) == expected
 
 
 def test_split_batches_keeps_order_and_bounds_size() -> None:

@@ -22,7 +22,7 @@ CATEGORY = "public_api_data"
     name="Public API data (Project Alpha)", flow_run_name=run_name(DEPARTMENT, CATEGORY), task_runner=bounded_threads(8)
 )
 def poll_public_api_data_flow_dept_project_alpha(
-    config: PublicApiDataConfig, stage_http: HttpOverrides | None = None, batch_size: int = 25
+    config: PublicApiDataConfig, stage_http: HttpOverrides | None = None, batch_size: int | None = None
 ) -> list[ItemOutcome]:
     return ingest_category(
         poll_apis_task_dept_project_alpha,

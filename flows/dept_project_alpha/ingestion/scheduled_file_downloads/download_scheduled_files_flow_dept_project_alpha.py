@@ -24,7 +24,7 @@ CATEGORY = "scheduled_file_downloads"
     task_runner=bounded_threads(8),
 )
 def download_scheduled_files_flow_dept_project_alpha(
-    config: ScheduledFileDownloadsConfig, stage_http: HttpOverrides | None = None, batch_size: int = 25
+    config: ScheduledFileDownloadsConfig, stage_http: HttpOverrides | None = None, batch_size: int | None = None
 ) -> list[ItemOutcome]:
     return ingest_category(
         download_files_task_dept_project_alpha,

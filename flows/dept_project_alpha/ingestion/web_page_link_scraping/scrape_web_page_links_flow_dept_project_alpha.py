@@ -32,7 +32,7 @@ CATEGORY = "web_page_link_scraping"
     task_runner=bounded_threads(8),
 )
 def scrape_web_page_links_flow_dept_project_alpha(
-    config: WebPageLinkScrapingConfig, stage_http: HttpOverrides | None = None, batch_size: int = 25
+    config: WebPageLinkScrapingConfig, stage_http: HttpOverrides | None = None, batch_size: int | None = None
 ) -> list[ItemOutcome]:
     settings = flow_settings()
     policy = HttpPolicy().merged(stage_http, config.http)
