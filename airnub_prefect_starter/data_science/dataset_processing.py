@@ -20,15 +20,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from airnub_prefect_starter.common.utils import generate_sha256_hash
 from airnub_prefect_starter.core.config import format_validation_error, load_yaml_file
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError, IntegrityError, RawDataError, StorageError
 from airnub_prefect_starter.data_science.config_ds import data_paths
 from airnub_prefect_starter.data_science.dataset_store import DatasetManifest, WrittenDataset, write_dataset
-from airnub_prefect_starter.data_science.readers import RawFormat, ReaderOptions, read_raw_rows
-from airnub_prefect_starter.data_science.schemas import TableSchema
+from airnub_prefect_starter.data_science.readers import read_raw_rows
+from airnub_prefect_starter.data_science.recipes import DatasetRecipe
 from airnub_prefect_starter.data_science.tables import ParsedTable
 from airnub_prefect_starter.data_science.validation import check_rows, enforce_keys, to_frame
 
@@ -44,23 +44,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-class DatasetRecipe(BaseModel):
-    """How a dataset is made from its raw objects: their format, how to read them and the schema to check."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    format: RawFormat = Field(description="Raw format: csv, tsv, json (array of records), jsonl or parquet.")
-    reader: ReaderOptions = Field(default_factory=ReaderOptions, description="How to read the raw bytes.")
-    table_schema: TableSchema = Field(alias="schema", description="The dataset's columns, types and checks.")
-    allow_empty: bool = Field(
-        default=False, description="Accept inputs with no data rows (an empty dataset) instead of failing."
-    )
-
-    def recipe_sha256(self) -> str:
-        """Hash of everything that decides the dataset's content besides the input bytes (in its manifest)."""
-        return generate_sha256_hash(self.model_dump_json(by_alias=True).encode("utf-8"))
 
 
 @dataclass(frozen=True)

@@ -20,50 +20,14 @@ from typing import Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field
 
 from airnub_prefect_starter.core.errors import RawDataError, SchemaMismatchError
+from airnub_prefect_starter.data_science.recipes import RawFormat, ReaderOptions
 from airnub_prefect_starter.data_science.tables import QuarantinedRow, RawRows
 
-__all__ = ["RawFormat", "ReaderOptions", "decode_text", "read_raw_rows"]
+__all__ = ["decode_text", "read_raw_rows"]
 
-RawFormat = Literal["csv", "tsv", "json", "jsonl", "parquet"]
 _PREVIEW = 200
-
-
-class ReaderOptions(BaseModel):
-    """How to read a raw object's bytes (text options are ignored for parquet)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    encoding: str = Field(default="utf-8", description="Text encoding (a UTF-8 byte order mark is skipped).")
-    delimiter: str | None = Field(
-        default=None, min_length=1, max_length=1, description="Field separator; default ',' for csv, tab for tsv."
-    )
-    quote_char: str = Field(default='"', min_length=1, max_length=1, description="Quote around fields (csv, tsv).")
-    escape_char: str | None = Field(
-        default=None, min_length=1, max_length=1, description="Escape character; default none (quotes are doubled)."
-    )
-    header: bool = Field(
-        default=True, description="The first row (after skip_rows) names the columns; if false, columns by position."
-    )
-    skip_rows: int = Field(default=0, ge=0, description="Rows skipped before the header or the first data row.")
-    null_values: tuple[str, ...] = Field(
-        default=("",), description="Texts read as an empty value (after stripping spaces), e.g. ['', 'NA']."
-    )
-    decimal: str = Field(default=".", min_length=1, max_length=1, description="Decimal mark of float columns.")
-    date_formats: tuple[str, ...] = Field(
-        default=("%Y-%m-%d",), min_length=1, description="strftime formats tried in order for date columns."
-    )
-    datetime_formats: tuple[str, ...] = Field(
-        default=("ISO8601",),
-        min_length=1,
-        description="Formats tried in order for datetime columns: 'ISO8601' or strftime patterns; values without "
-        "a time zone are read as UTC.",
-    )
-    records_key: str | None = Field(
-        default=None, min_length=1, description="json: the top-level key holding the records (default: the array)."
-    )
 
 
 def decode_text(data: bytes, encoding: str, where: str) -> str:

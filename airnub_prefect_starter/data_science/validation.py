@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 
 from airnub_prefect_starter.core.errors import SchemaMismatchError
-from airnub_prefect_starter.data_science.readers import ReaderOptions
+from airnub_prefect_starter.data_science.recipes import ReaderOptions
 from airnub_prefect_starter.data_science.schemas import ColumnSpec, ColumnType, TableSchema
 from airnub_prefect_starter.data_science.tables import QuarantineCheck, QuarantinedRow, RawRows
 

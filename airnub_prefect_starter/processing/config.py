@@ -18,7 +18,7 @@ from airnub_prefect_starter.core.config import (
     TaskRunnerConfig,
     reject_moved_key,
 )
-from airnub_prefect_starter.data_science.dataset_processing import DatasetRecipe
+from airnub_prefect_starter.data_science.recipes import DatasetRecipe
 
 __all__ = [
     "ApiRecordsConfig",
