@@ -12,6 +12,7 @@ worker process builds its own :class:`IngestContext` (HTTP client and index conn
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import math
@@ -32,13 +33,14 @@ from airnub_prefect_starter.core.errors import (
     AirnubError,
     DownloadError,
     ManifestIndexError,
+    StorageError,
     TransientDownloadError,
 )
 from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials, SourceAuth
 from airnub_prefect_starter.core.http.fetch import build_http_client
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import politeness_for_run
-from airnub_prefect_starter.core.store.cas import ContentAddressedStore
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore, PublishGroup, StoredObject
 from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, UnchangedMark, open_index
 from airnub_prefect_starter.core.store.manifest import RunIds
 from airnub_prefect_starter.ingestion.api_polls import core_poll_api_and_store
@@ -203,8 +205,12 @@ def ingest_batch(
     index = open_index(runtime.index_url, runtime.data_dir)
     unchanged: list[UnchangedMark] = []
     fetched: list[FetchRecord] = []
+    store = ContentAddressedStore(runtime.store_base)
+    # Files are committed together at the end of the batch (one syncfs); pages and API responses are read back as
+    # soon as they are stored, so they are published one by one.
+    group = PublishGroup(store) if operation == "download" else None
     ctx = IngestContext(
-        store=ContentAddressedStore(runtime.store_base),
+        store=store,
         index=index,
         policy=runtime.policy,
         client=build_http_client(runtime.policy),
@@ -214,6 +220,7 @@ def ingest_batch(
         unchanged_marks=unchanged,
         pending_fetches=fetched,
         politeness=politeness_for_run(runtime.run_key, runtime.policy),
+        publish_group=group,
     )
     outcomes: list[ItemOutcome] = []
     try:
@@ -224,6 +231,8 @@ def ingest_batch(
                 if on_item is not None:
                     on_item(outcome)
     finally:  # what was ingested is recorded even when a bug ends the batch early
+        if group is not None:
+            outcomes[:], fetched[:] = _commit_group(group, outcomes, fetched, runtime)
         _record_batch(index, runtime.data_source_name, fetched, unchanged)
     counts = Counter(outcome.status for outcome in outcomes)
     logger.info(
@@ -234,6 +243,51 @@ def ingest_batch(
         ", ".join(f"{counts[status]} {status}" for status in ITEM_STATUSES),
     )
     return outcomes
+
+
+def _commit_group(
+    group: PublishGroup, outcomes: Sequence[ItemOutcome], fetched: Sequence[FetchRecord], runtime: BatchRuntime
+) -> tuple[list[ItemOutcome], list[FetchRecord]]:
+    """Commit the batch's staged objects; return the outcomes as committed (a staged object whose content was
+    published first, by another writer or an earlier item, is a ``duplicate``) and the downloads to record. When
+    the commit fails, every staged item fails with its error and none of them is recorded."""
+    try:
+        committed = group.commit()
+    except StorageError as exc:
+        staged = {o.sha256 for o in outcomes if o.status == "stored"}
+        failed = [
+            ItemOutcome.failure(
+                runtime.category, o.name, exc, url=o.url, transient=False, data_source_name=o.data_source_name
+            )
+            if o.status == "stored"
+            else o
+            for o in outcomes
+        ]
+        return failed, [record for record in fetched if record.obj.sha256 not in staged]
+    final = list(outcomes)
+    records = list(fetched)
+    staged_at = [number for number, outcome in enumerate(final) if outcome.status == "stored"]
+    if len(staged_at) != len(committed):  # pragma: no cover - every staged download is a "stored" outcome
+        raise AssertionError(f"{len(staged_at)} stored outcomes for {len(committed)} staged objects")
+    for number, (stored, created) in zip(staged_at, committed, strict=True):
+        if created:
+            continue
+        # the same content was published first: this item points at that object, in the outcome and the index
+        loser = final[number]
+        final[number] = dataclasses.replace(loser, status="duplicate", path=str(stored.path))
+        records = [_pointing_at(record, stored, loser.path) for record in records]
+    return final, records
+
+
+def _pointing_at(record: FetchRecord, stored: StoredObject, staged_path: str | None) -> FetchRecord:
+    """``record`` pointing at ``stored`` when it was made for the copy staged at ``staged_path``."""
+    if (
+        record.obj.sha256 != stored.sha256
+        or str(Path(record.obj.storage_base) / record.obj.relative_path) != staged_path
+    ):
+        return record
+    obj = dataclasses.replace(record.obj, relative_path=stored.relative_path, filename=stored.filename)
+    return dataclasses.replace(record, obj=obj)
 
 
 def _record_batch(

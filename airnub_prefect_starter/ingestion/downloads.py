@@ -41,7 +41,7 @@ from airnub_prefect_starter.core.http.fetch import (
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import Politeness
 from airnub_prefect_starter.core.http.retry import retry_transient
-from airnub_prefect_starter.core.store.cas import ContentAddressedStore, StoredObject, object_filename
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore, PublishGroup, StoredObject, object_filename
 from airnub_prefect_starter.core.store.index import (
     FetchRecord,
     IndexedObject,
@@ -108,6 +108,9 @@ class IngestContext:
     pending_fetches: list[FetchRecord] | None = None
     #: robots.txt and per-host pacing, asked before every request; ``None`` fetches without either.
     politeness: Politeness | None = None
+    #: When given, new objects are staged and appear in the store when the batch commits the group (one
+    #: ``syncfs`` for all of them); ``stored`` then means "staged", and the batch corrects what commit says.
+    publish_group: PublishGroup | None = None
 
     def mark_unchanged(self, url: str, etag: str | None, last_modified: str | None) -> None:
         if self.unchanged_marks is None:
@@ -254,6 +257,7 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
                 filename=filename,
                 manifest_json=manifest.to_json_bytes(),
                 heal=True,
+                group=ctx.publish_group,
             )
     ctx.record_fetch(
         FetchRecord(

@@ -164,3 +164,23 @@ def test_a_category_run_records_its_store_relative_to_the_data_dir(
     with engine.connect() as conn:
         assert list(conn.execute(sa.text("SELECT storage_base FROM cas_objects")).scalars()) == ["downloads"]
     engine.dispose()
+
+
+def test_a_batch_commits_its_files_together_and_reports_same_content_once_as_stored(
+    http_server: LoopbackHTTPServer, tmp_path: Path, sqlite_url: str
+) -> None:
+    items = [
+        FileToAcquire(name="a", url=http_server.serve("/a.csv", body=b"same")),
+        FileToAcquire(name="b", url=http_server.serve("/b.csv", body=b"same")),
+        FileToAcquire(name="c", url=http_server.serve("/c.csv", body=b"other")),
+    ]
+
+    outcomes = ingest_batch("download", items, runtime(tmp_path, sqlite_url))
+
+    assert [(o.name, o.status) for o in outcomes] == [("a", "stored"), ("b", "duplicate"), ("c", "stored")]
+    assert outcomes[0].path == outcomes[1].path and Path(outcomes[0].path or "").read_bytes() == b"same"
+    index = ManifestIndex(sqlite_url)
+    assert index.count_rows() == {"cas_objects": 2, "object_sources": 3, "url_states": 3}
+    row = index.get_object("src", outcomes[0].sha256 or "")
+    assert row is not None and row.filename == "a.csv"
+    assert [p.name for p in (tmp_path / "cas" / ".tmp").iterdir()] == []

@@ -2,8 +2,9 @@
 
 ``python -m tests.support.chaos_ingest STORE_BASE INDEX_URL ROOT SEED URL...``: prints ``ready`` once its
 imports are done and the index is open, waits for a line on stdin (so a test can start it ahead of time), then
-downloads the URLs in an order shuffled by SEED, recording them in the index ten at a time (as a batch does,
-so a kill often lands between an object's publication and its index row), and prints ``done``.
+downloads the URLs in an order shuffled by SEED, ten at a time as a batch does (objects staged, then committed as
+one group, then recorded in the index, so a kill lands inside a group commit or between an object's publication
+and its index row as often as inside a download), and prints ``done``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from airnub_prefect_starter.core.http.fetch import build_http_client
 from airnub_prefect_starter.core.http.policy import HttpPolicy
-from airnub_prefect_starter.core.store.cas import ContentAddressedStore
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore, PublishGroup
 from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, UnchangedMark
 from airnub_prefect_starter.ingestion.downloads import IngestContext, core_download_hash_store_and_manifest
 
@@ -35,21 +36,25 @@ def main(store_base: str, index_url: str, root: str, seed: str, *urls: str) -> N
     random.Random(seed).shuffle(order)
     fetched: list[FetchRecord] = []
     unchanged: list[UnchangedMark] = []
+    store = ContentAddressedStore(Path(store_base))
+    group = PublishGroup(store)
     with build_http_client(policy) as client:
         ctx = IngestContext(
-            ContentAddressedStore(Path(store_base)),
+            store,
             index,
             policy,
             client,
             "chaos",
             unchanged_marks=unchanged,
             pending_fetches=fetched,
+            publish_group=group,
         )
         print("ready", flush=True)
         sys.stdin.readline()
         for start in range(0, len(order), 10):
             for url in order[start : start + 10]:
                 core_download_hash_store_and_manifest(Item(url.rsplit("/", 1)[-1], url), ctx)
+            group.commit()
             index.record_fetches(fetched)
             index.touch_unchanged_many("chaos", unchanged)
             fetched.clear()

@@ -8,14 +8,20 @@ from pathlib import Path
 import pytest
 
 from airnub_prefect_starter.core.errors import IntegrityError, StorageError
-from airnub_prefect_starter.core.store.cas import ContentAddressedStore
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore, PublishGroup
 from tests.support.http_server import sha256_hex
 
 DATA = b"hello store"
 SHA = sha256_hex(DATA)
 
 
-def publish(store: ContentAddressedStore, data: bytes = DATA, filename: str = "f.txt", size: int | None = None):
+def publish(
+    store: ContentAddressedStore,
+    data: bytes = DATA,
+    filename: str = "f.txt",
+    size: int | None = None,
+    group: PublishGroup | None = None,
+):
     with store.temp_file() as (path, handle):
         handle.write(data)
         handle.flush()
@@ -26,6 +32,7 @@ def publish(store: ContentAddressedStore, data: bytes = DATA, filename: str = "f
             size_bytes=len(data) if size is None else size,
             filename=filename,
             manifest_json=b"{}",
+            group=group,
         )
 
 
@@ -155,3 +162,50 @@ def test_publish_with_heal_quarantines_a_damaged_object_and_publishes_the_good_c
     [aside] = (tmp_path / ".quarantine" / "src").iterdir()
     assert aside.name.startswith(SHA) and (aside / "f.txt").read_bytes() == b"truncated"
     assert [o.sha256 for o in store.iter_objects()] == [SHA] and store.temp_files() == []
+
+
+def test_a_group_stages_objects_unseen_until_it_commits_them_all(tmp_path: Path) -> None:
+    store = ContentAddressedStore(tmp_path)
+    group = PublishGroup(store)
+
+    staged = [publish(store, data, f"{i}.txt", group=group)[0] for i, data in enumerate((b"one", b"two"))]
+    before = [store.find("src", s.sha256) for s in staged]
+    committed = group.commit()
+
+    assert before == [None, None] and len(group) == 0
+    assert committed == [(staged[0], True), (staged[1], True)]
+    assert [s.path.read_bytes() for s in staged] == [b"one", b"two"]
+    assert all(s.manifest_path.read_bytes() == b"{}" for s in staged)
+    assert store.temp_files() == []
+
+
+def test_a_group_creates_content_staged_twice_once_and_says_so(tmp_path: Path) -> None:
+    store = ContentAddressedStore(tmp_path)
+    group = PublishGroup(store)
+    publish(store, DATA, "a.txt", group=group)
+    publish(store, DATA, "b.txt", group=group)
+    publish(store, b"other", "c.txt")  # published alone, as another writer would
+    already = publish(store, b"other", "d.txt", group=group)  # found at once: nothing to stage
+
+    committed = group.commit()
+
+    assert (already[0].filename, already[1]) == ("c.txt", False)
+    assert [(s.filename, created) for s, created in committed] == [
+        ("a.txt", True),
+        ("a.txt", False),  # the winner's object, verified
+    ]
+    assert sorted(p.name for p in (tmp_path / "src" / SHA).iterdir()) == ["a.txt", "a.txt.manifest.json"]
+    assert store.temp_files() == []
+
+
+def test_a_group_loses_to_a_writer_that_published_between_staging_and_commit(tmp_path: Path) -> None:
+    store = ContentAddressedStore(tmp_path)
+    group = PublishGroup(store)
+    publish(store, DATA, "mine.txt", group=group)
+    theirs, _ = publish(store, DATA, "theirs.txt")
+
+    committed = group.commit()
+
+    assert committed == [(theirs, False)]
+    assert theirs.path.read_bytes() == DATA and not (tmp_path / "src" / SHA / "mine.txt").exists()
+    assert store.temp_files() == []
