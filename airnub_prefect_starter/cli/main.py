@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from airnub_prefect_starter import __version__
-from airnub_prefect_starter.cli import blocks_cmd, config_cmd, manifest_cmd, new_cmd, variables_cmd
+from airnub_prefect_starter.cli import blocks_cmd, config_cmd, manifest_cmd, new_cmd, schema_cmd, variables_cmd
 from airnub_prefect_starter.cli.demo_cmd import demo
 from airnub_prefect_starter.cli.run_cmd import run
 
@@ -30,6 +30,7 @@ app.add_typer(blocks_cmd.app, name="blocks")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(manifest_cmd.app, name="manifest")
 app.add_typer(new_cmd.app, name="new")
+app.add_typer(schema_cmd.app, name="schema")
 
 
 def find_project_root(start: Path) -> Path | None:

@@ -23,13 +23,13 @@ from airnub_prefect_starter.core.store.index import ManifestIndex, open_index
 from airnub_prefect_starter.core.store.repair import repair_objects, repairable
 from airnub_prefect_starter.core.store.verify import PROBLEM_KINDS, verify_store
 
-__all__ = ["app"]
+__all__ = ["app", "existing_index"]
 
 app = typer.Typer(help="Query the manifest index and verify the store.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
-def _index() -> ManifestIndex:
+def existing_index() -> ManifestIndex:
     """The manifest index to read; a SQLite index that does not exist is exit 2, and is not created (these
     commands only read). Relative storage bases resolve against the SQLite file's folder, or the data dir."""
     settings = load_settings()
@@ -50,7 +50,7 @@ def list_objects(
     as_json: JsonFlag = False,
 ) -> None:
     """List stored objects, oldest first."""
-    objects = _index().list_objects(source, limit)
+    objects = existing_index().list_objects(source, limit)
     if as_json:
         print_json([asdict(o) for o in objects])
         return
@@ -79,7 +79,7 @@ def show(
     more than one content matches."""
     if len(sha256) < 6:
         fail("give at least 6 characters of the sha256")
-    index = _index()
+    index = existing_index()
     matches = [o for o in index.find_objects(sha256) if source is None or o.data_source_name == source]
     contents = sorted({o.sha256 for o in matches})
     if not contents:
@@ -114,7 +114,7 @@ def verify(
 ) -> None:
     """Re-hash every indexed object and check its manifest and folder; report corrupt, missing, orphaned,
     malformed, mismatched, stray, symlinked objects and temp debris. Exit 1 if any (left unrepaired)."""
-    index = _index()
+    index = existing_index()
     report = verify_store(index)
     repairs = []
     if repair:
@@ -184,7 +184,7 @@ def gc(
     """Remove what killed runs left in each store's temp area (<store>/.tmp) and report entries and bytes freed.
     Stored objects and the quarantine are never touched; symlinks are never followed."""
     ttl = _seconds(older_than)
-    bases = sorted({*_index().storage_bases(), *(p.expanduser().resolve() for p in stores or [])})
+    bases = sorted({*existing_index().storage_bases(), *(p.expanduser().resolve() for p in stores or [])})
     try:
         report = collect_temp_debris(bases, older_than_s=ttl, dry_run=dry_run)
     except StorageError as exc:

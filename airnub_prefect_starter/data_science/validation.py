@@ -24,7 +24,7 @@ from airnub_prefect_starter.data_science.recipes import ReaderOptions
 from airnub_prefect_starter.data_science.schemas import ColumnSpec, ColumnType, TableSchema
 from airnub_prefect_starter.data_science.tables import QuarantineCheck, QuarantinedRow, RawRows
 
-__all__ = ["CheckedRows", "Problem", "check_rows", "enforce_keys", "to_frame"]
+__all__ = ["CheckedRows", "Problem", "check_rows", "convert_value", "enforce_keys", "to_frame"]
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +144,12 @@ _CONVERT: dict[ColumnType, Callable[[object, ReaderOptions], object]] = {
     "date": _date,
     "datetime": _datetime,
 }
+
+
+def convert_value(column_type: ColumnType, value: object, options: ReaderOptions) -> object:
+    """``value`` (not empty) as ``column_type`` reads it with ``options``: the typed value, ``None`` (a float NaN)
+    or a :class:`Problem`. The one conversion both checking and schema inference use."""
+    return _CONVERT[column_type](value, options)
 
 
 def _check(spec: ColumnSpec, value: object) -> Problem | None:

@@ -297,6 +297,24 @@ class ManifestIndex:
                     found[by_key[row["url_key"]]] = _state_from_row(row)
         return found
 
+    def url_objects(self, url: str) -> list[IndexedObject]:
+        """The object ``url`` serves now in every data source that fetched it, the most recently changed first."""
+        query = (
+            sa.select(cas_objects)
+            .select_from(url_states)
+            .join(
+                cas_objects,
+                sa.and_(
+                    cas_objects.c.data_source_name == url_states.c.data_source_name,
+                    cas_objects.c.sha256 == url_states.c.sha256,
+                ),
+            )
+            .where(url_states.c.url_key == url_key(url))
+            .order_by(url_states.c.changed_at.desc(), url_states.c.id.desc())
+        )
+        with self._transaction() as conn:
+            return [self._object_from_row(row) for row in conn.execute(query).mappings()]
+
     def get_object(self, data_source_name: str, sha256: str) -> IndexedObject | None:
         query = sa.select(cas_objects).where(
             cas_objects.c.data_source_name == data_source_name, cas_objects.c.sha256 == sha256

@@ -2,21 +2,30 @@
 
 :func:`select_raw_inputs` picks the objects a processing dataset is built from (the current object of every
 matching URL, or every object they ever served); :func:`select_raw_input` the one a URL changed last;
-:func:`source_urls` traces raw sha256s back to every URL that served them (the lineage a report prints).
+:func:`source_urls` traces raw sha256s back to every URL that served them (the lineage a report prints);
+:func:`find_stored_object` finds one object by its sha256 (or a prefix) or by the URL that serves it.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from airnub_prefect_starter.core.errors import RawInputNotFoundError
+from airnub_prefect_starter.core.errors import ConfigError, RawInputNotFoundError
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
 
-__all__ = ["RawInput", "RawInputQuery", "select_raw_input", "select_raw_inputs", "source_urls"]
+__all__ = [
+    "RawInput",
+    "RawInputQuery",
+    "find_stored_object",
+    "select_raw_input",
+    "select_raw_inputs",
+    "source_urls",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -119,3 +128,28 @@ def source_urls(index: ManifestIndex, sha256s: Iterable[str]) -> list[tuple[str,
             if indexed.sha256 == sha256:
                 pairs.update((sha256, s.url) for s in index.sources_of(indexed.data_source_name, sha256))
     return sorted(pairs)
+
+
+_SHA256_PREFIX = re.compile(r"^[0-9a-fA-F]{6,64}$")
+
+
+def find_stored_object(index: ManifestIndex, reference: str) -> RawInput:
+    """The stored object ``reference`` names: a sha256 or a prefix of at least 6 hex digits, or a URL (the object
+    it serves now; of the data source that saw it change last when several fetched it).
+
+    :class:`RawInputNotFoundError` when nothing matches; :class:`ConfigError` when a prefix is ambiguous or the
+    reference is neither."""
+    if "://" in reference:
+        objects = index.url_objects(reference)
+        if not objects:
+            raise RawInputNotFoundError(f"URL {reference}", ())
+        return _raw_input(index, objects[0])
+    if not _SHA256_PREFIX.fullmatch(reference):
+        raise ConfigError(f"'{reference}': not a sha256 (6 to 64 hex digits), a URL or an existing file")
+    found = {obj.sha256: obj for obj in index.find_objects(reference)}
+    if not found:
+        raise RawInputNotFoundError(f"sha256 {reference.lower()}", ())
+    if len(found) > 1:
+        shown = ", ".join(sorted(sha[:12] for sha in found)[:5])
+        raise ConfigError(f"sha256 prefix '{reference}' matches {len(found)} objects ({shown}); give more digits")
+    return _raw_input(index, next(iter(found.values())))

@@ -1,0 +1,84 @@
+"""``airnub schema infer``: a dataset declaration (format, reader options, schema) inferred from a stored object
+or a file, for review before it is locked into the processing config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, get_args
+
+import typer
+
+from airnub_prefect_starter.cli.manifest_cmd import existing_index
+from airnub_prefect_starter.cli.output import EXIT_FAILED, err, fail
+from airnub_prefect_starter.common.utils import generate_sha256_hash
+from airnub_prefect_starter.core.errors import AirnubError, ConfigError, RawDataError, StorageError
+from airnub_prefect_starter.core.store.lineage import find_stored_object
+from airnub_prefect_starter.data_science.dataset_store import atomic_write_bytes
+from airnub_prefect_starter.data_science.recipes import RawFormat, ReaderOptions
+from airnub_prefect_starter.data_science.schema_inference import format_for, infer_schema
+
+__all__ = ["app"]
+
+FORMATS: dict[str, RawFormat] = {name: name for name in get_args(RawFormat)}
+
+app = typer.Typer(help="Infer a dataset's schema from stored data, to review and lock.", no_args_is_help=True)
+
+
+def _read(source: str) -> tuple[bytes, str, str]:
+    """The bytes ``source`` names, its file name and how to name it in messages: a file, or a stored object by
+    sha256 (prefix) or URL through the manifest index (its bytes checked against its sha256)."""
+    path = Path(source).expanduser()
+    if path.is_file():
+        try:
+            return path.read_bytes(), path.name, str(path)
+        except OSError as exc:
+            raise StorageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if "://" not in source and ("/" in source or "." in source):
+        raise ConfigError(f"{source}: no such file")
+    found = find_stored_object(existing_index(), source)
+    where = f"object {found.sha256[:12]} ({found.filename})"
+    try:
+        data = found.path.read_bytes()
+    except OSError as exc:
+        raise StorageError(f"{where}: cannot read {found.path}: {exc.strerror or exc}") from exc
+    if generate_sha256_hash(data) != found.sha256:
+        raise StorageError(f"{where}: {found.path} no longer hashes to its sha256 (run `airnub manifest verify`)")
+    return data, found.filename, where
+
+
+@app.command("infer")
+def infer(
+    source: Annotated[
+        str,
+        typer.Argument(metavar="SOURCE", help="A stored object's sha256 (or prefix), a URL it came from, or a file."),
+    ],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help=f"{', '.join(FORMATS)} (default: from the file name).")
+    ] = None,
+    delimiter: Annotated[str | None, typer.Option("--delimiter", help="csv/tsv field separator.")] = None,
+    encoding: Annotated[str, typer.Option("--encoding", help="Text encoding.")] = "utf-8",
+    target: Annotated[str | None, typer.Option("--target", help="Declare this column the target.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="Write the YAML to this file, not stdout.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --output file.")] = False,
+) -> None:
+    """Print the declaration of a dataset holding SOURCE's rows: format, reader options and schema (types and
+    nullability), with observed ranges and values as comments. Exit 1 when the data cannot be read, 2 on a usage
+    error."""
+    if fmt is not None and fmt not in FORMATS:
+        fail(f"--format {fmt}: must be one of {', '.join(FORMATS)}")
+    if output is not None and output.exists() and not force:
+        fail(f"{output}: exists (it may hold a schema you locked); pass --force to replace it")
+    try:
+        data, filename, where = _read(source)
+        chosen = FORMATS[fmt] if fmt is not None else format_for(filename)
+        options = ReaderOptions(encoding=encoding, delimiter=delimiter)
+        text = infer_schema(data, chosen, options, where=where, target=target).to_yaml(source=where)
+    except RawDataError as exc:
+        fail(str(exc), EXIT_FAILED)
+    except AirnubError as exc:
+        fail(str(exc))
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    atomic_write_bytes(output, text.encode("utf-8"))
+    err.print(f"wrote {output}", highlight=False, markup=False)

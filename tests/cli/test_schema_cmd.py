@@ -1,0 +1,69 @@
+"""``airnub schema infer``: by sha256 prefix, by URL and by file; to stdout or to a file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+from click.testing import Result
+
+from airnub_prefect_starter.data_science.recipes import DatasetRecipe
+from tests.cli.test_manifest_cmd import ingest
+from tests.support.http_server import LoopbackHTTPServer
+
+BODY = b"city,temp\nOslo,-3.5\nRome,14\nOslo,\n"
+
+
+def test_schema_infer_by_sha256_prefix_and_by_url_print_the_same_declaration(
+    airnub: Callable[..., Result], http_server: LoopbackHTTPServer, data_dir: Path
+) -> None:
+    [stored] = ingest(http_server, data_dir, BODY)
+    url = http_server.url("/0.bin")
+
+    by_sha = airnub("schema", "infer", stored.sha256[:10], "--format", "csv")
+    by_url = airnub("schema", "infer", url, "--format", "csv")
+
+    assert by_sha.exit_code == 0, by_sha.output
+    assert by_url.stdout == by_sha.stdout
+    assert by_sha.stdout.startswith(f"# Inferred by `airnub schema infer` from object {stored.sha256[:12]} (0.bin): 3")
+    recipe = DatasetRecipe.model_validate(yaml.safe_load(by_sha.stdout))
+    columns = [(c.name, c.type, c.nullable) for c in recipe.table_schema.columns]
+    assert columns == [("city", "str", False), ("temp", "float", True)]
+
+
+def test_schema_infer_writes_a_file_and_never_replaces_one_without_force(
+    airnub: Callable[..., Result], tmp_path: Path
+) -> None:
+    raw = tmp_path / "cities.tsv"
+    raw.write_bytes(BODY.replace(b",", b"\t"))
+    target = tmp_path / "schema.yaml"
+
+    first = airnub("schema", "infer", str(raw), "--output", str(target), "--target", "city")
+    target.write_text("locked\n", encoding="utf-8")
+    second = airnub("schema", "infer", str(raw), "--output", str(target))
+    forced = airnub("schema", "infer", str(raw), "--output", str(target), "--force")
+
+    assert first.exit_code == 0 and first.stdout == "" and f"wrote {target}" in first.stderr
+    assert second.exit_code == 2 and "schema.yaml: exists (it may hold a schema you locked)" in second.stderr
+    assert forced.exit_code == 0
+    recipe = DatasetRecipe.model_validate(yaml.safe_load(target.read_text(encoding="utf-8")))
+    assert recipe.format == "tsv" and recipe.table_schema.target is None
+
+
+def test_schema_infer_exit_codes_name_what_is_wrong(
+    airnub: Callable[..., Result], http_server: LoopbackHTTPServer, data_dir: Path, tmp_path: Path
+) -> None:
+    [stored] = ingest(http_server, data_dir, BODY)
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+
+    unknown = airnub("schema", "infer", "abcdef0123")
+    no_format = airnub("schema", "infer", stored.sha256)
+    unreadable = airnub("schema", "infer", str(empty))
+    missing_file = airnub("schema", "infer", str(tmp_path / "nope.csv"))
+
+    assert unknown.exit_code == 2 and "no raw object in the manifest index matches sha256 abcdef0123" in unknown.stderr
+    assert no_format.exit_code == 2 and "0.bin: cannot tell its format" in no_format.stderr
+    assert unreadable.exit_code == 1 and "empty.csv: empty file (0 bytes)" in unreadable.stderr
+    assert missing_file.exit_code == 2 and "nope.csv: no such file" in missing_file.stderr

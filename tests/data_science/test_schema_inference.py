@@ -1,0 +1,161 @@
+"""Schema inference: real files through the processing readers; the YAML it renders is a declaration processing
+accepts, and it keeps every row it was inferred from."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from airnub_prefect_starter.common.utils import generate_sha256_hash
+from airnub_prefect_starter.core.errors import ConfigError, RawDataError
+from airnub_prefect_starter.data_science.dataset_processing import RawObject, parse_objects
+from airnub_prefect_starter.data_science.recipes import DatasetRecipe, RawFormat, ReaderOptions
+from airnub_prefect_starter.data_science.schema_inference import format_for, infer_schema
+
+MIXED_CSV = (
+    b"Station Name,reading,ok,day,seen at,kind,n\n"
+    b"north,1.5,yes,2024-01-02,2024-01-02T10:00:00,a,1\n"
+    b"south,,no,2024-01-03,2024-01-02T11:00:00+02:00,a,2\n"
+    b'"west, upper",3,y,2024-01-04,2024-01-02 10:00,b,3\n'
+    b'"east\nside",4,n,2024-01-05,2024-01-02,b,4\n'
+)
+
+
+def recipe_from(text: str) -> DatasetRecipe:
+    return DatasetRecipe.model_validate(yaml.safe_load(text))
+
+
+def parsed_rows(tmp_path: Path, data: bytes, recipe: DatasetRecipe, filename: str) -> tuple[int, int]:
+    path = tmp_path / filename
+    path.write_bytes(data)
+    table = parse_objects([RawObject(path, generate_sha256_hash(data), filename)], recipe, dataset="inferred")
+    return table.rows_out, len(table.quarantine)
+
+
+def test_infer_types_nullability_and_renames_from_a_quoted_csv(tmp_path: Path) -> None:
+    inferred = infer_schema(MIXED_CSV, "csv", where="stations.csv")
+
+    schema = inferred.table_schema
+    assert [(c.name, c.type, c.nullable) for c in schema.columns] == [
+        ("station_name", "str", False),
+        ("reading", "float", True),
+        ("ok", "bool", False),
+        ("day", "date", False),
+        ("seen_at", "datetime", False),
+        ("kind", "category", False),
+        ("n", "int", False),
+    ]
+    assert schema.renames == {"Station Name": "station_name", "seen at": "seen_at"}
+    assert inferred.rows == 4 and inferred.rejected == 0
+
+
+def test_inferred_yaml_loads_as_a_declaration_that_keeps_every_row(tmp_path: Path) -> None:
+    text = infer_schema(MIXED_CSV, "csv", where="stations.csv", target="n").to_yaml(source="object 3f2a (s.csv)")
+
+    recipe = recipe_from(text)
+
+    assert recipe.table_schema.target == "n"  # a YAML 1.1 boolean word, quoted
+    assert recipe.table_schema == infer_schema(MIXED_CSV, "csv", where="s", target="n").table_schema
+    assert parsed_rows(tmp_path, MIXED_CSV, recipe, "stations.csv") == (4, 0)
+
+
+def test_inferred_yaml_comments_the_observed_ranges_and_values_without_declaring_checks() -> None:
+    text = infer_schema(MIXED_CSV, "csv", where="stations.csv").to_yaml(source="object 3f2a (stations.csv)")
+    lines = {
+        line.split("#")[0].strip(): line.split("#", 1)[1].strip()
+        for line in text.splitlines()
+        if "- {" in line and "#" in line
+    }
+
+    assert text.startswith("# Inferred by `airnub schema infer` from object 3f2a (stations.csv): 4 rows.\n")
+    assert lines["- {name: reading, type: float, nullable: true}"] == "observed 1.5 to 4; 1 empty of 4"
+    assert lines["- {name: kind, type: category}"] == "2 values: a, b"
+    assert lines['- {name: "n", type: int}'] == "observed 1 to 4; unique"
+    assert lines["- {name: day, type: date}"] == "observed 2024-01-02 to 2024-01-05; unique"
+    body = text.split("\n", 2)[2]  # past the two header comment lines
+    assert "checks" not in body and "primary_key" not in body
+
+
+def test_infer_reads_reader_options_and_keeps_only_the_non_default_ones(tmp_path: Path) -> None:
+    data = "ort;wert\nKöln;1,5\nBonn;2,25\n".encode("latin-1")
+    options = ReaderOptions(delimiter=";", encoding="latin-1", decimal=",")
+
+    inferred = infer_schema(data, "csv", options, where="werte.csv")
+    text = inferred.to_yaml(source="werte.csv")
+
+    assert [(c.name, c.type) for c in inferred.table_schema.columns] == [("ort", "str"), ("wert", "float")]
+    assert 'reader: {encoding: "latin-1", delimiter: ";", decimal: ","}' in text
+    assert parsed_rows(tmp_path, data, recipe_from(text), "werte.csv") == (2, 0)
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "parquet"])
+def test_infer_structured_formats_keep_their_value_types(tmp_path: Path, fmt: RawFormat) -> None:
+    records = [
+        {"id": 1, "score": 1.0, "flag": True, "label": "x"},
+        {"id": 2, "score": 2.5, "flag": False, "label": "x"},
+        {"id": 3, "score": None, "flag": True, "label": "y"},
+        {"id": 4, "score": 4.0, "flag": True, "label": "y"},
+    ]
+    if fmt == "json":
+        data = json.dumps(records).encode()
+    elif fmt == "jsonl":
+        data = "".join(json.dumps(r) + "\n" for r in records).encode()
+    else:
+        buffer = io.BytesIO()
+        pq.write_table(pa.Table.from_pylist(records), buffer)
+        data = buffer.getvalue()
+
+    inferred = infer_schema(data, fmt, where=f"records.{fmt}")
+
+    assert [(c.name, c.type, c.nullable) for c in inferred.table_schema.columns] == [
+        ("id", "int", False),
+        ("score", "float", True),  # whole floats stay float
+        ("flag", "bool", False),
+        ("label", "category", False),
+    ]
+    assert parsed_rows(tmp_path, data, recipe_from(inferred.to_yaml(source="r")), f"records.{fmt}") == (4, 0)
+
+
+def test_infer_keeps_zero_one_columns_int_and_needs_repeats_for_a_category() -> None:
+    data = b"flag,code\n0,a\n1,b\n1,c\n"
+
+    columns = infer_schema(data, "csv", where="f.csv").table_schema.columns
+
+    assert [(c.name, c.type) for c in columns] == [("flag", "int"), ("code", "str")]
+
+
+def test_infer_names_columns_a_schema_can_hold() -> None:
+    data = b"2021,x,X,%\n1,2,3,4\n"
+
+    inferred = infer_schema(data, "csv", where="odd.csv")
+
+    assert [c.name for c in inferred.table_schema.columns] == ["column_2021", "x", "x_2", "column_4"]
+    assert inferred.table_schema.renames == {"2021": "column_2021", "X": "x_2", "%": "column_4"}
+
+
+def test_infer_counts_rows_with_the_wrong_field_count_apart() -> None:
+    inferred = infer_schema(b"a,b\n1,2\n3\n4,5\n", "csv", where="short.csv")
+
+    assert (inferred.rows, inferred.rejected) == (2, 1)
+    assert "2 rows, 1 more with the wrong field count" in inferred.to_yaml(source="short.csv")
+
+
+def test_infer_errors_name_the_object_and_the_column() -> None:
+    with pytest.raises(RawDataError, match=r"^empty.csv: empty file"):
+        infer_schema(b"", "csv", where="empty.csv")
+    with pytest.raises(ConfigError, match=r"^a.csv: target 'price' is not a column \(columns: a, b\)"):
+        infer_schema(b"a,b\n1,2\n", "csv", where="a.csv", target="price")
+
+
+def test_format_for_reads_the_extension_then_the_content_type() -> None:
+    assert format_for("Data.CSV") == "csv"
+    assert format_for("rows.ndjson") == "jsonl"
+    assert format_for("download", "application/json; charset=utf-8") == "json"
+    with pytest.raises(ConfigError, match=r"^report.xlsx: cannot tell its format"):
+        format_for("report.xlsx", "application/octet-stream")
