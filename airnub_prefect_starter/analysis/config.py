@@ -13,7 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from airnub_prefect_starter.core.config import DatasetName, StorageBase, TaskRunnerConfig
 from airnub_prefect_starter.data_science.modeling.metadata import ModelKind
 
-__all__ = ["AnalysedDataset", "AnalysisStageBase", "AnalysisStageConfig", "ClassificationReportsConfig"]
+__all__ = [
+    "AnalysedDataset",
+    "AnalysisStageBase",
+    "AnalysisStageConfig",
+    "ClassificationReportsConfig",
+    "ReportsConfig",
+]
 
 
 class _Model(BaseModel):
@@ -24,6 +30,12 @@ class AnalysedDataset(_Model):
     """One processed dataset to analyse: statistics, a classifier on a held-out split, figures and a report."""
 
     name: DatasetName
+    target: str | None = Field(
+        default=None,
+        pattern=r"^[a-z_][a-z0-9_]*$",
+        description="The column to predict (default: the dataset schema's target). An int target with declared "
+        "classes is used as it is; str, category, bool and other int targets become classes named by their values.",
+    )
     model: ModelKind = Field(default="random_forest", description="'random_forest' or 'logistic_regression'.")
     seed: int = Field(default=42, ge=0, description="Seed of the stratified split and of the estimator.")
     test_size: float = Field(default=0.25, gt=0.0, lt=1.0, description="Held-out fraction of the rows, stratified.")
@@ -42,6 +54,11 @@ class ClassificationReportsConfig(_Model):
         if duplicates:
             raise ValueError(f"each dataset is analysed once: {duplicates} repeated")
         return self
+
+
+class ReportsConfig(ClassificationReportsConfig):
+    """A category made by ``airnub new category DEPT analysis NAME --kind report``: per dataset, descriptive
+    statistics, figures, a classifier scored on held-out rows and an HTML report with lineage."""
 
 
 class AnalysisStageBase(_Model):

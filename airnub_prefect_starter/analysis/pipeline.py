@@ -46,6 +46,7 @@ from airnub_prefect_starter.data_science.dataset_store import (
     read_verified_dataset,
     verify_dataset,
 )
+from airnub_prefect_starter.data_science.features import classification_view
 from airnub_prefect_starter.data_science.modeling.train import TrainResult, train_classifier
 from airnub_prefect_starter.data_science.plots import FigureSet, plot_dataset_figures
 from airnub_prefect_starter.data_science.reporting import ReportFigure, ReportProvenance, build_report
@@ -110,7 +111,8 @@ class AnalysisLayout:
 
 @dataclass(frozen=True)
 class AnalysisPlan:
-    """One dataset to analyse: its verified manifest, its raw sources and, when nothing changed, its record;
+    """One dataset to analyse: its verified manifest (once its rows are read, with the schema the classifier sees:
+    see :func:`plan_analysis`), its raw sources and, when nothing changed, its record;
     when something did, its rows (``frame``), read with the verification so that no later step reads them again."""
 
     spec: AnalysedDataset
@@ -146,6 +148,7 @@ def _recipe(spec: AnalysedDataset, layout: AnalysisLayout, dataset: DatasetManif
         input_sha256s=dataset.input_sha256s,
         sources=tuple(source_urls(open_index(layout.index_url, layout.data_dir), dataset.input_sha256s)),
         model_kind=spec.model,
+        target=spec.target,
         seed=spec.seed,
         test_size=spec.test_size,
         models_dir=data_relative(layout.model_dir(spec.name), layout.data_dir),
@@ -157,7 +160,8 @@ def _recipe(spec: AnalysedDataset, layout: AnalysisLayout, dataset: DatasetManif
 def plan_analysis(spec: AnalysedDataset, layout: AnalysisLayout) -> AnalysisPlan:
     """Trace the processed dataset's raw inputs to their URLs through the manifest index, compare with the last
     analysis record, and verify the dataset against its manifest, once: hashed alone when the record is up to
-    date, otherwise read whole, hashed and parsed from the same bytes for the steps that follow.
+    date, otherwise read whole, hashed and parsed from the same bytes for the steps that follow, with its target
+    as classes (:func:`~airnub_prefect_starter.data_science.features.classification_view`).
     :class:`ConfigError` when the dataset does not exist, :class:`IntegrityError` when it no longer matches."""
     dataset_path = layout.datasets_dir / f"{spec.name}.parquet"
     if not dataset_path.is_file():
@@ -169,7 +173,8 @@ def plan_analysis(spec: AnalysedDataset, layout: AnalysisLayout) -> AnalysisPlan
     if record is not None and record.up_to_date(recipe, layout.data_dir):
         verify_dataset(dataset_path, dataset)
         return replace(plan, record=record)
-    return replace(plan, frame=read_verified_dataset(dataset_path, dataset).frame)
+    view = classification_view(read_verified_dataset(dataset_path, dataset), spec.target)
+    return replace(plan, dataset=view.manifest, frame=view.frame)
 
 
 def train_model(plan: AnalysisPlan) -> TrainResult:

@@ -72,6 +72,7 @@ class AnalysisRecipe(_Model):
     input_sha256s: tuple[str, ...]
     sources: tuple[tuple[str, str], ...] = Field(description="(raw sha256, source URL) pairs, sorted.")
     model_kind: ModelKind
+    target: str | None = Field(default=None, description="The analysis' own target column, if it names one.")
     seed: int
     test_size: float
     models_dir: str = Field(description="Relative to the data dir when inside it, as every folder here.")

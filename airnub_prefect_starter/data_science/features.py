@@ -1,4 +1,5 @@
-"""Feature matrix / target extraction and a deterministic stratified train/test split."""
+"""Feature matrix / target extraction, the classifier's view of a dataset's target, and a deterministic stratified
+train/test split."""
 
 from __future__ import annotations
 
@@ -7,9 +8,16 @@ from typing import NamedTuple
 import pandas as pd
 
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.data_science.schemas import TableSchema
+from airnub_prefect_starter.data_science.dataset_store import VerifiedDataset
+from airnub_prefect_starter.data_science.schemas import ColumnSpec, TableSchema
 
-__all__ = ["FeaturesTarget", "TrainTestFrames", "split_features_target", "train_test_split_frame"]
+__all__ = [
+    "FeaturesTarget",
+    "TrainTestFrames",
+    "classification_view",
+    "split_features_target",
+    "train_test_split_frame",
+]
 
 
 class FeaturesTarget(NamedTuple):
@@ -39,6 +47,55 @@ def split_features_target(df: pd.DataFrame, schema: TableSchema) -> FeaturesTarg
     features = df.loc[:, list(schema.feature_names)].astype("float64")
     target = df[target_spec.name].astype("int64")
     return FeaturesTarget(features, target)
+
+
+def _declares_classes(schema: TableSchema) -> bool:
+    target = schema.require_target()
+    return target.type == "int" and (schema.target_labels is not None or bool(target.checks.allowed))
+
+
+def classification_view(dataset: VerifiedDataset, target: str | None = None) -> VerifiedDataset:
+    """The dataset as a classifier sees it: ``target`` (default: the schema's) as int class labels 0, 1, ...
+
+    An int target whose schema names its classes (``target_labels``, or ``allowed`` ints) is taken as it is. Any
+    other int, str, category or bool target is encoded: its distinct values, sorted, become classes 0, 1, ...,
+    named by the value, and the schema says so (an int target with ``target_labels``). Rows with an empty target
+    are left out. :class:`ConfigError` names the dataset and the column when there is no target, the target is a
+    float (a regression), it has fewer than two classes, or there is no numeric feature to learn from."""
+    manifest, frame = dataset.manifest, dataset.frame
+    schema, name = manifest.table_schema, manifest.dataset_name
+    column = target or schema.target
+    if column is None:
+        raise ConfigError(
+            f"dataset '{name}': no target column (declare schema.target in the processing config, or give the "
+            "analysis a target)"
+        )
+    if column not in schema.column_names:
+        raise ConfigError(f"dataset '{name}': target '{column}' is not a column ({', '.join(schema.column_names)})")
+    spec = schema.column(column)
+    if spec.type in ("float", "date", "datetime"):
+        raise ConfigError(
+            f"dataset '{name}': target '{column}' is {spec.type}; a classifier needs an int, str, category or bool "
+            "target (regression is not supported yet)"
+        )
+    kept = frame[frame[column].notna()].reset_index(drop=True)
+    labels = schema.target_labels if column == schema.target else None
+    chosen = TableSchema.model_validate({**schema.model_dump(), "target": column, "target_labels": labels})
+    if not chosen.feature_names:
+        raise ConfigError(f"dataset '{name}': no int, float or bool column besides the target '{column}' to learn from")
+    if _declares_classes(chosen):
+        return VerifiedDataset(
+            manifest if chosen == schema else manifest.model_copy(update={"table_schema": chosen}), kept
+        )
+    values = sorted(kept[column].unique().tolist())
+    if len(values) < 2:
+        raise ConfigError(f"dataset '{name}': target '{column}' has {len(values)} class(es); a classifier needs two")
+    codes = {value: code for code, value in enumerate(values)}
+    encoded = kept.assign(**{column: kept[column].map(codes).astype("int64")})
+    names = tuple(str(v).lower() if isinstance(v, bool) else str(v) for v in values)
+    columns = [ColumnSpec(name=c.name, type="int") if c.name == column else c for c in chosen.columns]
+    encoded_schema = TableSchema.model_validate({**chosen.model_dump(), "columns": columns, "target_labels": names})
+    return VerifiedDataset(manifest.model_copy(update={"table_schema": encoded_schema}), encoded)
 
 
 def train_test_split_frame(

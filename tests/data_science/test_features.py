@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
+from airnub_prefect_starter.common.utils import generate_sha256_hash
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.data_science.dataset_store import WrittenDataset, read_dataset
-from airnub_prefect_starter.data_science.features import split_features_target, train_test_split_frame
+from airnub_prefect_starter.data_science.dataset_processing import RawObject, parse_objects
+from airnub_prefect_starter.data_science.dataset_store import (
+    VerifiedDataset,
+    WrittenDataset,
+    read_dataset,
+    read_verified_dataset,
+    write_dataset,
+)
+from airnub_prefect_starter.data_science.features import (
+    classification_view,
+    split_features_target,
+    train_test_split_frame,
+)
+from airnub_prefect_starter.data_science.schema_inference import infer_schema
 from tests.support.demo_recipes import IRIS_SCHEMA
 
 
@@ -48,3 +63,87 @@ def test_train_test_split_frame_rejects_unstratifiable_frame() -> None:
 
     with pytest.raises(ConfigError, match="cannot be stratified"):
         train_test_split_frame(frame, 0.5, seed=1)
+
+
+def _dataset_from_csv(tmp_path: Path, body: bytes, name: str = "shop") -> VerifiedDataset:
+    """A real dataset: the CSV's inferred declaration, parsed and written as processing does, read back verified."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    raw = tmp_path / f"{name}.csv"
+    raw.write_bytes(body)
+    recipe = infer_schema(body, "csv", where=raw.name).recipe()
+    sha256 = generate_sha256_hash(body)
+    table = parse_objects([RawObject(raw, sha256, raw.name)], recipe, dataset=name)
+    written = write_dataset(table, tmp_path / "processed", name, [sha256], recipe_sha256=recipe.recipe_sha256())
+    return read_verified_dataset(written.parquet_path)
+
+
+SHOP = b"price,qty,paid,channel\n" + b"".join(
+    f"{p},{q},{'yes' if q % 2 else 'no'},{('web', 'shop', 'phone')[q % 3]}\n".encode()
+    for p, q in zip(range(10, 40), range(30), strict=True)
+)
+
+
+def test_classification_view_encodes_a_category_target_as_sorted_classes(tmp_path: Path) -> None:
+    dataset = _dataset_from_csv(tmp_path, SHOP)
+
+    view = classification_view(dataset, "channel")
+
+    schema = view.manifest.table_schema
+    assert (schema.target, schema.column("channel").type, schema.target_names) == (
+        "channel",
+        "int",
+        ("phone", "shop", "web"),
+    )
+    assert schema.feature_names == ("price", "qty", "paid")
+    assert view.frame["channel"].tolist()[:4] == [2, 1, 0, 2]  # web, shop, phone, web
+    assert view.manifest.sha256 == dataset.manifest.sha256  # the same dataset, seen as classes
+    features, target = split_features_target(view.frame, schema)
+    assert features.shape == (30, 3) and str(target.dtype) == "int64"
+
+
+def test_classification_view_names_bool_classes_and_keeps_a_declared_int_target(tmp_path: Path) -> None:
+    dataset = _dataset_from_csv(tmp_path, SHOP)
+
+    paid = classification_view(dataset, "paid").manifest.table_schema
+
+    assert paid.target_names == ("false", "true") and "paid" not in paid.feature_names
+
+
+def test_classification_view_takes_a_declared_int_target_as_it_is(iris_dataset: WrittenDataset) -> None:
+    dataset = read_verified_dataset(iris_dataset.parquet_path)
+
+    view = classification_view(dataset)
+
+    assert view.manifest is dataset.manifest and view.frame.equals(dataset.frame)
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (None, r"dataset 'shop': no target column \(declare schema.target"),
+        ("price_eur", r"dataset 'shop': target 'price_eur' is not a column \(price, qty, paid, channel\)"),
+        ("qty", None),
+    ],
+)
+def test_classification_view_errors_name_dataset_and_column(
+    tmp_path: Path, target: str | None, message: str | None
+) -> None:
+    dataset = _dataset_from_csv(tmp_path, SHOP)
+
+    if message is None:  # an int target without declared classes: classes named by its values
+        assert len(classification_view(dataset, target).manifest.table_schema.target_names) == 30
+        return
+    with pytest.raises(ConfigError, match=message):
+        classification_view(dataset, target)
+
+
+def test_classification_view_refuses_a_float_target_and_a_single_class(tmp_path: Path) -> None:
+    floats = _dataset_from_csv(tmp_path / "a", b"x,y\n1,0.5\n2,1.5\n3,2.5\n", "floats")
+    single = _dataset_from_csv(tmp_path / "b", b"x,kind\n1,a\n2,a\n3,a\n", "single")
+
+    with pytest.raises(
+        ConfigError, match=r"dataset 'floats': target 'y' is float; .* \(regression is not supported yet\)"
+    ):
+        classification_view(floats, "y")
+    with pytest.raises(ConfigError, match=r"dataset 'single': target 'kind' has 1 class\(es\); a classifier needs two"):
+        classification_view(single, "kind")
