@@ -118,7 +118,8 @@ _host_limits_lock = threading.Lock()
 
 @contextmanager
 def _host_slot(url: str, limit: int) -> Iterator[None]:
-    """Hold one of ``limit`` slots for the URL's host, shared by all batches in this process."""
+    """Hold one of ``limit`` slots for the URL's host, shared by all batches in this process (while a request and
+    its body are in flight: storing the body happens outside it)."""
     host = (urlsplit(url).hostname or "", limit)
     with _host_limits_lock:
         semaphore = _host_limits.setdefault(host, threading.BoundedSemaphore(limit))
@@ -176,8 +177,7 @@ def _ingest_one(
     secrets: Mapping[str, str],
 ) -> ItemOutcome:
     try:
-        with _host_slot(item.url, runtime.policy.per_host_limit):
-            return _run_one(operation, item, ctx, runtime.category, max_links, secrets)
+        return _run_one(operation, item, ctx, runtime.category, max_links, secrets)
     except AirnubError as exc:
         return ItemOutcome.failure(
             runtime.category,
@@ -221,6 +221,7 @@ def ingest_batch(
         pending_fetches=fetched,
         politeness=politeness_for_run(runtime.run_key, runtime.policy),
         publish_group=group,
+        host_slot=functools.partial(_host_slot, limit=runtime.policy.per_host_limit),
     )
     outcomes: list[ItemOutcome] = []
     try:

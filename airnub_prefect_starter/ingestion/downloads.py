@@ -16,9 +16,11 @@ failure leaves no temp file, no partial object and no index row.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -106,6 +108,8 @@ class IngestContext:
     unchanged_marks: list[UnchangedMark] | None = None
     #: When given, downloads are collected here and recorded by the batch in one transaction.
     pending_fetches: list[FetchRecord] | None = None
+    #: Held while a request and its body are in flight (the per-host limit); not while the body is stored.
+    host_slot: Callable[[str], AbstractContextManager[object]] = contextlib.nullcontext
     #: robots.txt and per-host pacing, asked before every request; ``None`` fetches without either.
     politeness: Politeness | None = None
     #: When given, new objects are staged and appear in the store when the batch commits the group (one
@@ -208,57 +212,68 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
         if ctx.politeness is None
         else functools.partial(ctx.politeness.before_request, ctx.client, deadline=deadline)
     )
-    with open_response(
-        ctx.client, item.url, ctx.policy, deadline, request_headers, before_request, credentials=request.credentials
-    ) as fetched:
-        response = fetched.response
-        etag, last_modified = response.headers.get("etag"), response.headers.get("last-modified")
-        if response.status_code == 304:
-            if previous is None:
-                raise PermanentDownloadError(shown, "HTTP 304 to an unconditional request")
-            ctx.mark_unchanged(item.url, etag, last_modified)
-            logger.debug("Unchanged (304): %s", shown)
-            return _result(item, previous, IngestStatus.UNCHANGED, response)
-        filename = object_filename(filename_from_response(response, fetched.final_url, fallback=item.name))
-        with ctx.store.temp_file() as (temp_path, sink):
-            body = stream_body(fetched, sink, ctx.policy, deadline, shown)
-            details = dict(validate(temp_path, fetched)) if validate else {}
-            if previous is not None and previous.sha256 == body.sha256:
+    with contextlib.ExitStack() as temp:
+        with (
+            ctx.host_slot(item.url),
+            open_response(
+                ctx.client,
+                item.url,
+                ctx.policy,
+                deadline,
+                request_headers,
+                before_request,
+                credentials=request.credentials,
+            ) as fetched,
+        ):
+            response = fetched.response
+            etag, last_modified = response.headers.get("etag"), response.headers.get("last-modified")
+            if response.status_code == 304:
+                if previous is None:
+                    raise PermanentDownloadError(shown, "HTTP 304 to an unconditional request")
                 ctx.mark_unchanged(item.url, etag, last_modified)
-                logger.debug("Unchanged (same sha256 %s): %s", body.sha256[:12], shown)
+                logger.debug("Unchanged (304): %s", shown)
                 return _result(item, previous, IngestStatus.UNCHANGED, response)
-            manifest = ObjectManifest(
-                kind=kind,
-                data_source_name=ctx.data_source_name,
-                name=item.name,
-                filename=filename,
-                sha256=body.sha256,
-                size_bytes=body.size_bytes,
-                content_type=response.headers.get("content-type"),
-                source_url=shown,
-                final_url=redact_url(fetched.final_url),
-                link_title=item.link_title,
-                source_page_url=redact_url(item.source_page_url) if item.source_page_url else None,
-                http_status=response.status_code,
-                etag=etag,
-                last_modified=last_modified,
-                response_headers=allowlisted_headers(response.headers),
-                retrieved_at=fetched.retrieved_at,
-                completed_at=datetime.now(UTC),
-                run_ids=ctx.run_ids,
-                tool_version=__version__,
-                details=details,
-            )
-            stored, created = ctx.store.publish(
-                temp_path,
-                data_source_name=ctx.data_source_name,
-                sha256=body.sha256,
-                size_bytes=body.size_bytes,
-                filename=filename,
-                manifest_json=manifest.to_json_bytes(),
-                heal=True,
-                group=ctx.publish_group,
-            )
+            filename = object_filename(filename_from_response(response, fetched.final_url, fallback=item.name))
+            temp_path, sink = temp.enter_context(ctx.store.temp_file())
+            body = stream_body(fetched, sink, ctx.policy, deadline, shown)
+        # The connection and the host's slot are free again: the next download runs while this one is stored.
+        details = dict(validate(temp_path, fetched)) if validate else {}
+        if previous is not None and previous.sha256 == body.sha256:
+            ctx.mark_unchanged(item.url, etag, last_modified)
+            logger.debug("Unchanged (same sha256 %s): %s", body.sha256[:12], shown)
+            return _result(item, previous, IngestStatus.UNCHANGED, response)
+        manifest = ObjectManifest(
+            kind=kind,
+            data_source_name=ctx.data_source_name,
+            name=item.name,
+            filename=filename,
+            sha256=body.sha256,
+            size_bytes=body.size_bytes,
+            content_type=response.headers.get("content-type"),
+            source_url=shown,
+            final_url=redact_url(fetched.final_url),
+            link_title=item.link_title,
+            source_page_url=redact_url(item.source_page_url) if item.source_page_url else None,
+            http_status=response.status_code,
+            etag=etag,
+            last_modified=last_modified,
+            response_headers=allowlisted_headers(response.headers),
+            retrieved_at=fetched.retrieved_at,
+            completed_at=datetime.now(UTC),
+            run_ids=ctx.run_ids,
+            tool_version=__version__,
+            details=details,
+        )
+        stored, created = ctx.store.publish(
+            temp_path,
+            data_source_name=ctx.data_source_name,
+            sha256=body.sha256,
+            size_bytes=body.size_bytes,
+            filename=filename,
+            manifest_json=manifest.to_json_bytes(),
+            heal=True,
+            group=ctx.publish_group,
+        )
     ctx.record_fetch(
         FetchRecord(
             IndexedObject(
