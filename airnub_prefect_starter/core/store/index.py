@@ -96,6 +96,12 @@ url_states = sa.Table(
     sa.UniqueConstraint("data_source_name", "url_key", name="uq_url_states"),
 )
 
+#: Joins a URL's state to the object it serves now.
+_URL_CURRENT_OBJECT = sa.and_(
+    cas_objects.c.data_source_name == url_states.c.data_source_name,
+    cas_objects.c.sha256 == url_states.c.sha256,
+)
+
 schema_info = sa.Table("airnub_schema", _metadata, sa.Column("version", sa.Integer, primary_key=True))
 
 #: A URL's state with the file name and size of the object it points at (outer join: the row may be missing).
@@ -302,13 +308,7 @@ class ManifestIndex:
         query = (
             sa.select(cas_objects)
             .select_from(url_states)
-            .join(
-                cas_objects,
-                sa.and_(
-                    cas_objects.c.data_source_name == url_states.c.data_source_name,
-                    cas_objects.c.sha256 == url_states.c.sha256,
-                ),
-            )
+            .join(cas_objects, _URL_CURRENT_OBJECT)
             .where(url_states.c.url_key == url_key(url))
             .order_by(url_states.c.changed_at.desc(), url_states.c.id.desc())
         )
@@ -367,13 +367,7 @@ class ManifestIndex:
                 named.c.name.label("current_name"),
             )
             .select_from(url_states)
-            .join(
-                cas_objects,
-                sa.and_(
-                    cas_objects.c.data_source_name == url_states.c.data_source_name,
-                    cas_objects.c.sha256 == url_states.c.sha256,
-                ),
-            )
+            .join(cas_objects, _URL_CURRENT_OBJECT)
             .outerjoin(
                 named,
                 sa.and_(
