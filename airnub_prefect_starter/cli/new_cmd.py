@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 
 from airnub_prefect_starter.cli.output import EXIT_USAGE, err, fail, out
+from airnub_prefect_starter.cli.schema_cmd import FORMATS
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.generators import (
@@ -25,9 +26,12 @@ from airnub_prefect_starter.generators import (
     plan_task,
     plan_wiring,
 )
-from airnub_prefect_starter.generators.naming import KINDS
+from airnub_prefect_starter.generators.category import LaterStageOptions
+from airnub_prefect_starter.generators.naming import STAGE_KINDS
 
 __all__ = ["app"]
+
+_KINDS_HELP = "; ".join(f"{stage}: {', '.join(kinds)}" for stage, kinds in STAGE_KINDS.items())
 
 #: The test runner as the Makefile installs it (`make demo` installs no test tools: `make install-dev` does).
 PYTEST = ".venv/bin/python -m pytest"
@@ -93,18 +97,41 @@ def category(
     department_id: Annotated[str, typer.Argument(metavar="DEPT", help="Department id made by `airnub new`.")],
     stage: Annotated[str, typer.Argument(help="ingestion, processing or analysis.")],
     category_id: Annotated[str, typer.Argument(metavar="CATEGORY", help="Category id, e.g. reports.")],
-    kind: Annotated[str, typer.Option("--kind", help=f"Starting point: {', '.join(KINDS)}.")] = "downloads",
+    kind: Annotated[str | None, typer.Option("--kind", help=f"Starting point: {_KINDS_HELP}.")] = None,
     url: Annotated[
-        list[str] | None, typer.Option("--url", help="Seed the config section with this URL (repeatable).")
+        list[str] | None, typer.Option("--url", help="Ingestion: seed the config section with this URL (repeatable).")
+    ] = None,
+    input_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            metavar="CATEGORY[.ITEM]",
+            help="Processing: the ingestion category (and item) whose newest stored object gives the schema.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help=f"Processing: {', '.join(FORMATS)} (default: from the file name).")
+    ] = None,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="Analysis: the processed dataset to analyse.")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", help="Analysis: the column to predict (default: the schema's target).")
     ] = None,
     dry_run: DryRun = False,
     project_dir: ProjectDir = Path("."),
 ) -> None:
-    """A category flow and task wrapper wired into the stage, its config section and a test."""
+    """A category flow and task wrapper wired into the stage, its config section and a test. Processing
+    (--kind tabular) declares a dataset named like the category, its schema inferred from the input's newest stored
+    object; analysis (--kind report) reports on a declared dataset with a classifier for its target."""
+    if fmt is not None and fmt not in FORMATS:
+        fail(f"--format {fmt}: must be one of {', '.join(FORMATS)}")
+    chosen = kind or STAGE_KINDS.get(stage, ("downloads",))[0]
+    later = LaterStageOptions(input=input_ref, format=FORMATS[fmt] if fmt else None, dataset=dataset, target=target)
     plan = _execute(
         project_dir,
         dry_run,
-        lambda layout: plan_category(layout, department_id, stage, category_id, kind, url or ()),
+        lambda layout: plan_category(layout, department_id, stage, category_id, chosen, url or (), later),
     )
     if plan.writes and not dry_run:
         key = department_id.removeprefix("dept_")

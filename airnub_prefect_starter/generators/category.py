@@ -1,5 +1,7 @@
 """``airnub new category DEPT STAGE CATEGORY --kind ...``: a category flow and its task wrapper, wired into
-the stage, with a config section and a test.
+the stage, with a config section and a test. Ingestion kinds fetch into the store; ``tabular`` (processing)
+declares a dataset inferred from an ingestion category's newest stored object, and ``report`` (analysis) analyses
+a declared dataset (see :mod:`~airnub_prefect_starter.generators.dataset_sections`).
 
 Registration is structural: the category is added to the department manifest (YAML round-trip), the two
 generated wiring modules are rendered again from it, and the section is added to the stage config YAML
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from ipaddress import ip_address
 from pathlib import PurePosixPath
 from typing import Any
@@ -21,6 +24,12 @@ from airnub_prefect_starter.core.config import format_validation_error
 from airnub_prefect_starter.core.departments import load_department_mapping
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.http.policy import is_forbidden_address
+from airnub_prefect_starter.data_science.recipes import RawFormat
+from airnub_prefect_starter.generators.dataset_sections import (
+    DatasetInput,
+    analysed_input,
+    dataset_input,
+)
 from airnub_prefect_starter.generators.department import plan_test_packages
 from airnub_prefect_starter.generators.manifest import config_models_text, read_manifest, stage_wiring_text
 from airnub_prefect_starter.generators.naming import (
@@ -36,10 +45,27 @@ from airnub_prefect_starter.generators.rendering import render
 from airnub_prefect_starter.generators.yaml_edits import YamlDocument, add_mapping_entry
 from airnub_prefect_starter.ingestion.config import FileToAcquire
 
-__all__ = ["ITEMS_KEYS", "plan_category"]
+__all__ = ["ITEMS_KEYS", "LaterStageOptions", "plan_category"]
 
 #: The key of each kind's item list in its config section.
-ITEMS_KEYS = {"downloads": "files_to_acquire", "api": "apis_to_poll", "scrape": "pages_to_scrape", "custom": "items"}
+ITEMS_KEYS = {
+    "downloads": "files_to_acquire",
+    "api": "apis_to_poll",
+    "scrape": "pages_to_scrape",
+    "custom": "items",
+    "tabular": "datasets",
+    "report": "datasets",
+}
+
+
+@dataclass(frozen=True)
+class LaterStageOptions:
+    """What a processing (``--input``, ``--format``) or analysis (``--dataset``, ``--target``) category reads."""
+
+    input: str | None = None
+    format: RawFormat | None = None
+    dataset: str | None = None
+    target: str | None = None
 
 
 def _seed_items(urls: Sequence[str]) -> list[dict[str, str]]:
@@ -95,12 +121,23 @@ def _context(names: CategoryNames) -> dict[str, Any]:
 
 
 def plan_category(
-    layout: ProjectLayout, department: str, stage: str, category: str, kind: str, urls: Sequence[str] = ()
+    layout: ProjectLayout,
+    department: str,
+    stage: str,
+    category: str,
+    kind: str,
+    urls: Sequence[str] = (),
+    later: LaterStageOptions | None = None,
 ) -> Plan:
     dept_id = check_department_id(department)
     stage = check_stage(stage)
     category = check_category_id(category)
     chosen = check_kind(kind, stage)
+    later = later or LaterStageOptions()
+    if chosen == "tabular" and later.input is None:
+        raise ConfigError("--kind tabular reads an ingestion category: give --input CATEGORY (or CATEGORY.ITEM)")
+    if chosen == "report" and later.dataset is None:
+        raise ConfigError("--kind report analyses a processed dataset: give --dataset DATASET")
     package = layout.flows_dir / f"dept_{dept_id}"
     dept = DepartmentNames(dept_id, load_department_mapping(layout.config_dir).display_name(dept_id))
     manifest_path = package / dept.manifest_file
@@ -137,13 +174,53 @@ def plan_category(
         stage_wiring_text(dept, stage, manifest.categories(stage)),
         note=f"CATEGORY_FLOWS[{category!r}]",
     )
-    _plan_code(plan, names)
-    _plan_config_section(plan, names, urls)
+    if chosen == "tabular":
+        assert later.input is not None
+        found = dataset_input(plan, dept, later.input, later.format)
+        _plan_code(plan, names, _tabular_context(names, found))
+        _plan_section(plan, names, _tabular_section(names, found))
+    elif chosen == "report":
+        assert later.dataset is not None
+        analysed = analysed_input(plan, dept, later.dataset, later.target)
+        context = {"dataset": analysed.dataset, "processing_category": analysed.processing_category}
+        _plan_code(plan, names, context)
+        _plan_section(plan, names, render("category/section_report.yaml.j2", target=analysed.target, **context))
+    else:
+        _plan_code(plan, names)
+        _plan_config_section(plan, names, urls)
     return plan
 
 
-def _plan_code(plan: Plan, names: CategoryNames) -> None:
-    context = _context(names)
+def _sample_file(names: CategoryNames, found: DatasetInput) -> str | None:
+    return f"sample_{names.id}.{found.inferred.format}" if found.sample is not None else None
+
+
+def _tabular_context(names: CategoryNames, found: DatasetInput) -> dict[str, Any]:
+    return {
+        "dataset": names.id,
+        "data_source_name": found.selector.data_source_name,
+        "item": found.selector.name,
+        "format": found.inferred.format,
+        "rows": found.inferred.rows,
+        "rejected": found.inferred.rejected,
+        "source": found.source,
+        "sample_file": _sample_file(names, found),
+        "sample": found.sample,
+    }
+
+
+def _tabular_section(names: CategoryNames, found: DatasetInput) -> str:
+    return render(
+        "category/section_tabular.yaml.j2",
+        dataset=names.id,
+        data_source_name=found.selector.data_source_name,
+        item=found.selector.name,
+        declaration=found.inferred.to_yaml(source=found.source, indent=4).rstrip("\n"),
+    )
+
+
+def _plan_code(plan: Plan, names: CategoryNames, extra: dict[str, Any] | None = None) -> None:
+    context = {**_context(names), **(extra or {})}
     folder = plan.layout.flows_dir / names.dept.package / names.stage / names.id
     plan.new_file(folder / "__init__.py", "", package_marker=True)
     plan.new_file(folder / f"{names.flow_module}.py", render(f"category/flow_{names.kind}.py.j2", **context))
@@ -154,30 +231,23 @@ def _plan_code(plan: Plan, names: CategoryNames) -> None:
         plan.new_file(folder / "core" / "__init__.py", render("category/core_init.py.j2"), package_marker=True)
         plan.new_file(folder / "core" / f"{names.check_module}.py", render("category/check_custom.py.j2", **context))
     plan_test_packages(plan, names.dept.package, names.stage, names.id)
-    plan.new_file(
-        plan.layout.tests_dir / "flows" / names.dept.package / names.stage / names.id / f"test_{names.flow_module}.py",
-        render(f"category/test_{names.kind}.py.j2", **context),
-    )
+    tests = plan.layout.tests_dir / "flows" / names.dept.package / names.stage / names.id
+    plan.new_file(tests / f"test_{names.flow_module}.py", render(f"category/test_{names.kind}.py.j2", **context))
+    sample = context.get("sample")
+    if context.get("sample_file") and isinstance(sample, str):
+        plan.new_file(tests / str(context["sample_file"]), sample)
 
 
-def _plan_config_section(plan: Plan, names: CategoryNames, urls: Sequence[str]) -> None:
+def _plan_section(plan: Plan, names: CategoryNames, section_text: str) -> None:
+    """Add the rendered section under the category's key of the stage config (comments kept)."""
     path = plan.layout.variables_dir / names.dept.package / names.dept.stage_config_file(names.stage)
     text = plan.current(path)
     if text is None:
         raise ConfigError(f"{plan.layout.shown(path)} not found: the stage config `airnub new department` wrote")
-    items = _seed_items(urls)
-    section_text = render(
-        "category/section.yaml.j2",
-        kind=names.kind,
-        data_source_name=names.data_source_name,
-        storage_base=names.storage_base,
-        private=any(_is_private(item["url"]) for item in items),
-        items_key=ITEMS_KEYS[names.kind],
-        items=items,
-    )
     document = YamlDocument.parse(text, plan.layout.shown(path))
-    section = document.snippet(section_text)
-    edit = add_mapping_entry(document, (), names.id, section, plan.layout.shown(path), require_faithful=False)
+    edit = add_mapping_entry(
+        document, (), names.id, document.snippet(section_text), plan.layout.shown(path), require_faithful=False
+    )
     if edit.conflict:
         plan.conflicts.append(edit.conflict)
         return
@@ -188,3 +258,17 @@ def _plan_config_section(plan: Plan, names: CategoryNames, urls: Sequence[str]) 
         plan.edited_file(path, document.dump(), f"section {names.id}")
     else:
         plan.edited_file(path, None, f"section {names.id}")
+
+
+def _plan_config_section(plan: Plan, names: CategoryNames, urls: Sequence[str]) -> None:
+    items = _seed_items(urls)
+    section_text = render(
+        "category/section.yaml.j2",
+        kind=names.kind,
+        data_source_name=names.data_source_name,
+        storage_base=names.storage_base,
+        private=any(_is_private(item["url"]) for item in items),
+        items_key=ITEMS_KEYS[names.kind],
+        items=items,
+    )
+    _plan_section(plan, names, section_text)

@@ -42,12 +42,13 @@ __all__ = [
     "stage_wiring_text",
 ]
 
-#: The section model of each generator kind, from ``airnub_prefect_starter.ingestion.config`` (``custom``
-#: categories bring their own).
+#: The section model of each generator kind, as ``module.Model`` (``custom`` categories bring their own).
 CORE_MODELS: dict[Kind, str] = {
-    "downloads": "ScheduledFileDownloadsConfig",
-    "api": "PublicApiDataConfig",
-    "scrape": "WebPageLinkScrapingConfig",
+    "downloads": "airnub_prefect_starter.ingestion.config.ScheduledFileDownloadsConfig",
+    "api": "airnub_prefect_starter.ingestion.config.PublicApiDataConfig",
+    "scrape": "airnub_prefect_starter.ingestion.config.WebPageLinkScrapingConfig",
+    "tabular": "airnub_prefect_starter.processing.config.TabularFilesConfig",
+    "report": "airnub_prefect_starter.analysis.config.ReportsConfig",
 }
 
 
@@ -162,8 +163,8 @@ def _section(dept: DepartmentNames, stage: str, category: str, entry: CategoryEn
         names = CategoryNames(dept, stage, category, entry.kind)
         alias = f"{stage.capitalize()}{names.camel}Config"
         return _Section(stage, category, alias, f".{stage}.{category}.{names.config_module}", f"{names.camel}Config")
-    model = CORE_MODELS[entry.kind]
-    return _Section(stage, category, model, "airnub_prefect_starter.ingestion.config", model)
+    module, _, model = CORE_MODELS[entry.kind].rpartition(".")
+    return _Section(stage, category, model, module, model)
 
 
 def config_models_text(dept: DepartmentNames, manifest: DepartmentManifest) -> str:

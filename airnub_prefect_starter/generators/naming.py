@@ -36,14 +36,26 @@ __all__ = [
     "check_task_id",
 ]
 
-Kind = Literal["downloads", "api", "scrape", "custom"]
+Kind = Literal["downloads", "api", "scrape", "custom", "tabular", "report"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 MAX_ID_CHARS = 30
 #: The verb that starts a category's flow and task names, per kind.
-VERBS: dict[Kind, str] = {"downloads": "download", "api": "poll", "scrape": "scrape", "custom": "fetch"}
+VERBS: dict[Kind, str] = {
+    "downloads": "download",
+    "api": "poll",
+    "scrape": "scrape",
+    "custom": "fetch",
+    "tabular": "parse",
+    "report": "report",
+}
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
-#: The stages each kind can be added to: the four kinds fetch into the store, so they are ingestion categories.
-STAGE_KINDS: dict[str, tuple[Kind, ...]] = {"ingestion": KINDS, "processing": (), "analysis": ()}
+#: The kinds each stage can have: four that fetch into the store, stored objects -> declared datasets
+#: (``tabular``), datasets -> statistics, figures, a model and a report (``report``).
+STAGE_KINDS: dict[str, tuple[Kind, ...]] = {
+    "ingestion": ("downloads", "api", "scrape", "custom"),
+    "processing": ("tabular",),
+    "analysis": ("report",),
+}
 #: Keys of every stage config (its base model's fields): a category cannot be named like them.
 STAGE_KEYS = frozenset(
     name for model in (IngestionStageBase, ProcessingStageBase, AnalysisStageBase) for name in model.model_fields
@@ -85,13 +97,7 @@ def check_kind(value: str, stage: str) -> Kind:
     for kind in kinds:
         if value == kind:
             return kind
-    if not kinds:
-        raise ConfigError(
-            f"kind '{value}': the {stage} stage has no generator kinds yet ({', '.join(KINDS)} fetch into the store: "
-            f"they are ingestion kinds); write its category flow by hand and list it in the department manifest "
-            "as {kind: manual, flow: <flow module>, model: <section model>}, then run `airnub new wiring <dept>`"
-        )
-    raise ConfigError(f"kind '{value}': must be one of {', '.join(kinds)}")
+    raise ConfigError(f"kind '{value}': must be one of {', '.join(kinds)} (the kinds of a {stage} category)")
 
 
 def check_display_name(value: str) -> str:

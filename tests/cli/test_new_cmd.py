@@ -210,7 +210,27 @@ def test_new_category_refuses_ingestion_kinds_in_the_later_stages(new: Callable[
     result = new("category", "beta", "processing", "station_api", "--kind", "api")
 
     assert result.exit_code == 2
-    assert "kind 'api': the processing stage has no generator kinds yet" in result.stderr
+    assert "kind 'api': must be one of tabular (the kinds of a processing category)" in result.stderr
+    assert tree_fingerprint(project) == before
+
+
+def test_new_category_of_the_later_stages_names_what_it_reads(
+    new: Callable[..., Result], project: Path, data_dir: Path
+) -> None:
+    assert new("department", "beta").exit_code == 0
+    assert new("category", "beta", "ingestion", "files", "--url", "http://127.0.0.1:9/a.csv").exit_code == 0
+    before = tree_fingerprint(project)
+
+    no_input = new("category", "beta", "processing", "rows")
+    not_stored = new("category", "beta", "processing", "rows", "--input", "files")
+    unknown = new("category", "beta", "processing", "rows", "--input", "pages")
+    undeclared = new("category", "beta", "analysis", "summary", "--dataset", "rows")
+
+    assert no_input.exit_code == 2 and "--kind tabular reads an ingestion category: give --input" in no_input.stderr
+    assert not_stored.exit_code == 2 and "--input files: nothing stored yet (run `airnub run beta" in not_stored.stderr
+    assert unknown.exit_code == 2 and "the ingestion config of beta has no category 'pages'" in unknown.stderr
+    assert undeclared.exit_code == 2
+    assert "--dataset rows: not declared in the processing config of beta" in undeclared.stderr
     assert tree_fingerprint(project) == before
 
 

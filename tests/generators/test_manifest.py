@@ -53,8 +53,16 @@ def test_long_and_short_forms_render_into_the_wiring_and_the_models(tmp_path: Pa
     [
         ("{kind: manual, flow: x_flow_dept_beta}", "a manual category names its flow module and its section model"),
         ("{kind: api, model: pkg.mod.Model}", "only a manual category names its model"),
-        ("{kind: ftp}", "stages.ingestion.x.kind: Input should be 'downloads', 'api', 'scrape', 'custom' or 'manual'"),
-        ("ftp", "stages.ingestion.x.kind: Input should be 'downloads', 'api', 'scrape', 'custom' or 'manual'"),
+        (
+            "{kind: ftp}",
+            "stages.ingestion.x.kind: Input should be 'downloads', 'api', 'scrape', 'custom', 'tabular', 'report' "
+            "or 'manual'",
+        ),
+        (
+            "ftp",
+            "stages.ingestion.x.kind: Input should be 'downloads', 'api', 'scrape', 'custom', 'tabular', 'report' "
+            "or 'manual'",
+        ),
     ],
 )
 def test_a_broken_entry_is_a_config_error_naming_it(tmp_path: Path, entry: str, problem: str) -> None:

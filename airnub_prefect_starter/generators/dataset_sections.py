@@ -1,0 +1,149 @@
+"""What the config sections of the later stages' generated categories declare.
+
+* ``--kind tabular`` (processing): one dataset, named like the category, built from an ingestion category's
+  objects; its format, reader options and schema inferred from the newest object stored for that input
+  (:mod:`~airnub_prefect_starter.data_science.schema_inference`), found through the manifest index;
+* ``--kind report`` (analysis): one processed dataset, declared in the department's processing config, with the
+  target column a classifier predicts.
+
+Both read the department's config files as the plan sees them, and refuse with a one-line :class:`ConfigError`
+naming the category, dataset or column that is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from airnub_prefect_starter.common.settings import load_settings
+from airnub_prefect_starter.common.utils import generate_sha256_hash
+from airnub_prefect_starter.core.errors import ConfigError, RawInputNotFoundError
+from airnub_prefect_starter.core.store.index import open_index
+from airnub_prefect_starter.core.store.lineage import select_raw_inputs
+from airnub_prefect_starter.data_science.recipes import RawFormat
+from airnub_prefect_starter.data_science.schema_inference import InferredSchema, format_for, infer_schema
+from airnub_prefect_starter.generators.naming import DepartmentNames
+from airnub_prefect_starter.generators.plan import Plan
+from airnub_prefect_starter.generators.yaml_edits import YamlDocument
+from airnub_prefect_starter.processing.config import RawInputSelector
+
+__all__ = ["AnalysedInput", "DatasetInput", "analysed_input", "dataset_input"]
+
+#: A stored object up to this size, in a text format, is copied beside the generated test as its sample.
+MAX_SAMPLE_BYTES = 256 * 1024
+_TEXT_FORMATS = ("csv", "tsv", "json", "jsonl")
+
+
+@dataclass(frozen=True)
+class DatasetInput:
+    """A processing dataset's input and the declaration inferred from its newest stored object."""
+
+    selector: RawInputSelector
+    sha256: str
+    filename: str
+    inferred: InferredSchema
+    #: The object's text when it is small enough to be the generated test's sample.
+    sample: str | None
+
+    @property
+    def source(self) -> str:
+        return f"object {self.sha256[:12]} ({self.filename})"
+
+
+def _stage_document(plan: Plan, dept: DepartmentNames, stage: str) -> Any:
+    path = plan.layout.variables_dir / dept.package / dept.stage_config_file(stage)
+    text = plan.current(path)
+    if text is None:
+        raise ConfigError(f"{plan.layout.shown(path)} not found: the stage config `airnub new department` wrote")
+    return YamlDocument.parse(text, plan.layout.shown(path)).data or {}
+
+
+def _item_name(category: str, section: Any, item: str | None) -> str:
+    """The item of ``section`` to read: ``item``, or the only one it lists."""
+    lists = [v for v in section.values() if isinstance(v, list) and all(isinstance(i, dict) for i in v)]
+    names = [str(i["name"]) for listed in lists for i in listed if "name" in i]
+    if item is not None:
+        if item not in names:
+            raise ConfigError(f"ingestion category '{category}' has no item '{item}' (items: {', '.join(names)})")
+        return item
+    if len(names) != 1:
+        listing = ", ".join(names) or "none"
+        raise ConfigError(
+            f"ingestion category '{category}' has {len(names)} items ({listing}); name one: --input {category}.<item>"
+        )
+    return names[0]
+
+
+def dataset_input(plan: Plan, dept: DepartmentNames, reference: str, fmt: RawFormat | None) -> DatasetInput:
+    """The input ``reference`` (``CATEGORY`` or ``CATEGORY.ITEM`` of the department's ingestion stage) names, and
+    the declaration inferred from the newest object stored for it (``fmt``: the format, else from its name)."""
+    category, _, item = reference.partition(".")
+    section = _stage_document(plan, dept, "ingestion").get(category)
+    if not isinstance(section, dict) or "data_source_name" not in section:
+        raise ConfigError(f"--input {reference}: the ingestion config of {dept.id} has no category '{category}'")
+    selector = RawInputSelector(
+        data_source_name=str(section["data_source_name"]), name=_item_name(category, section, item or None)
+    )
+    settings = load_settings()
+    index_url = settings.resolved_index_url
+    if index_url.startswith("sqlite:///") and not Path(index_url.removeprefix("sqlite:///")).expanduser().is_file():
+        raise ConfigError(f"--input {reference}: nothing stored yet (run `airnub run {dept.id} ingestion` first)")
+    try:
+        [newest, *_] = select_raw_inputs(open_index(index_url, settings.resolved_data_dir), selector, "latest")
+    except RawInputNotFoundError as exc:
+        raise ConfigError(f"--input {reference}: {exc} (run `airnub run {dept.id} ingestion` first)") from None
+    where = f"object {newest.sha256[:12]} ({newest.filename})"
+    data = newest.path.read_bytes()
+    if generate_sha256_hash(data) != newest.sha256:
+        raise ConfigError(f"{where}: {newest.path} no longer hashes to its sha256 (run `airnub manifest verify`)")
+    chosen = fmt or format_for(newest.filename)
+    inferred = infer_schema(data, chosen, where=where)
+    sample = None
+    if chosen in _TEXT_FORMATS and len(data) <= MAX_SAMPLE_BYTES:
+        try:
+            sample = data.decode("utf-8")
+        except UnicodeDecodeError:
+            sample = None
+    return DatasetInput(selector, newest.sha256, newest.filename, inferred, sample)
+
+
+@dataclass(frozen=True)
+class AnalysedInput:
+    """A processed dataset an analysis category reads, the processing category declaring it, and its target."""
+
+    dataset: str
+    processing_category: str
+    target: str
+
+
+def analysed_input(plan: Plan, dept: DepartmentNames, dataset: str, target: str | None) -> AnalysedInput:
+    """``dataset`` as the department's processing config declares it, with ``target`` (else the schema's own
+    target) checked to be one of its columns that a classifier can predict."""
+    for category, section in _stage_document(plan, dept, "processing").items():
+        declared = section.get("datasets") if isinstance(section, dict) else None
+        for spec in declared if isinstance(declared, list) else []:
+            if isinstance(spec, dict) and spec.get("name") == dataset:
+                return AnalysedInput(dataset, str(category), _target(dataset, spec, target))
+    raise ConfigError(
+        f"--dataset {dataset}: not declared in the processing config of {dept.id} (add a processing category first: "
+        f"airnub new category {dept.id} processing {dataset} --kind tabular --input <ingestion category>)"
+    )
+
+
+def _target(dataset: str, spec: dict[str, Any], target: str | None) -> str:
+    schema = spec.get("schema") or {}
+    columns = {str(c.get("name")): str(c.get("type")) for c in schema.get("columns") or [] if isinstance(c, dict)}
+    chosen = target or schema.get("target")
+    if chosen is None:
+        raise ConfigError(
+            f"--dataset {dataset}: its schema declares no target; give --target COLUMN (one of {', '.join(columns)})"
+        )
+    if chosen not in columns:
+        raise ConfigError(f"dataset {dataset}: target '{chosen}' is not a column (columns: {', '.join(columns)})")
+    if columns[chosen] in ("float", "date", "datetime"):
+        raise ConfigError(
+            f"dataset {dataset}: target '{chosen}' is {columns[chosen]}; a report's classifier predicts an int, "
+            "str, category or bool column (regression is not supported yet)"
+        )
+    return str(chosen)
