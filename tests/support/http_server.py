@@ -44,10 +44,18 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
         owner = self.server.owner
         owner._enter()
+        self._counted = True
         try:
             self._handle_get()
         finally:
-            owner._leave()
+            self._uncount()
+
+    def _uncount(self) -> None:
+        """End this request's in-flight count: when its last bytes are handed over, not when this thread next gets
+        the GIL (the client may have read them and started its next request by then)."""
+        if self._counted:
+            self._counted = False
+            self.server.owner._leave()
 
     def _handle_get(self) -> None:
         route = self.server.owner._next_route(self.path, dict(self.headers.items()))
@@ -99,7 +107,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _write_body(self, route: Route) -> None:
         sent = 0
-        for chunk in _chunks(route):
+        chunks = list(_chunks(route)) if route.file is None else None
+        for number, chunk in enumerate(chunks if chunks is not None else _chunks(route)):
+            if chunks is not None and number == len(chunks) - 1:
+                self._uncount()
             if route.close_after is not None and sent + len(chunk) > route.close_after:
                 self.wfile.write(chunk[: route.close_after - sent])
                 self.wfile.flush()
