@@ -23,7 +23,8 @@ __all__ = ["analysis_summary_markdown", "report_link", "stage_artifacts"]
 
 
 def analysis_summary_markdown(result: StageResult[AnalysisOutcome], data_dir: Path | None = None) -> str:
-    """Metrics per dataset (reports named relative to ``data_dir``), then the lineage of every dataset (dataset
+    """Metrics per dataset (a classifier's accuracy and macro F1, a regression's R², MAE and RMSE, or no model;
+    reports named relative to ``data_dir``), then the lineage of every dataset (dataset
     sha256 -> raw sha256 -> source URL), then the failures."""
     outcomes = result.outcomes
     lines = [
@@ -31,15 +32,17 @@ def analysis_summary_markdown(result: StageResult[AnalysisOutcome], data_dir: Pa
         "",
         result.counts_line() + ".",
         "",
-        "| dataset | status | model | accuracy | macro F1 | train / test rows | report |",
-        "|---|---|---|---:|---:|---|---|",
+        "| dataset | status | model | accuracy | macro F1 | R² | MAE | RMSE | train / test rows | report |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for o in (o for o in outcomes if not o.failed):
         sizes = f"{o.n_train} / {o.n_test}" if o.n_train is not None else ""
         report = under_data_dir(o.report_html or "", data_dir)
+        details = o.display_details()
         lines.append(
-            f"| {markdown_cell(o.name)} | {o.status} | {o.model_kind or ''} | {format_score(o.accuracy)} "
-            f"| {format_score(o.f1_macro)} | {sizes} | {markdown_cell(report)} |"
+            f"| {markdown_cell(o.name)} | {o.status} | {markdown_cell(o.model_label)} | {format_score(o.accuracy)} "
+            f"| {format_score(o.f1_macro)} | {format_score(o.r2)} | {details['MAE']} | {details['RMSE']} | {sizes} "
+            f"| {markdown_cell(report)} |"
         )
     lines += ["", "## Lineage", "", "| dataset | dataset sha256 | model sha256 | raw sha256 | source URL |"]
     lines.append("|---|---|---|---|---|")

@@ -27,22 +27,31 @@ class _Model(BaseModel):
 
 
 class AnalysedDataset(_Model):
-    """One processed dataset to analyse: statistics, a classifier on a held-out split, figures and a report."""
+    """One processed dataset to analyse: descriptive statistics and figures, and, when it has a target, a model of
+    it scored on held-out rows (a classifier or a regression, chosen by the target's type), in an HTML report."""
 
     name: DatasetName
     target: str | None = Field(
         default=None,
         pattern=r"^[a-z_][a-z0-9_]*$",
-        description="The column to predict (default: the dataset schema's target). An int target with declared "
-        "classes is used as it is; str, category, bool and other int targets become classes named by their values.",
+        description="The column to predict (default: the dataset schema's target; neither: statistics and figures "
+        "only, no model). A float target is a regression; an int target with declared classes is used as it is; "
+        "str, category, bool and other int targets become classes named by their values.",
     )
-    model: ModelKind = Field(default="random_forest", description="'random_forest' or 'logistic_regression'.")
-    seed: int = Field(default=42, ge=0, description="Seed of the stratified split and of the estimator.")
-    test_size: float = Field(default=0.25, gt=0.0, lt=1.0, description="Held-out fraction of the rows, stratified.")
+    model: ModelKind = Field(
+        default="random_forest",
+        description="'random_forest' (classifier or regressor), 'logistic_regression' (classifier) or "
+        "'linear_regression' (regressor).",
+    )
+    seed: int = Field(default=42, ge=0, description="Seed of the held-out split and of the estimator.")
+    test_size: float = Field(
+        default=0.25, gt=0.0, lt=1.0, description="Held-out fraction of the rows (stratified for a classifier)."
+    )
 
 
 class ClassificationReportsConfig(_Model):
-    """Category ``classification_reports``: one classifier, its figures and a report per dataset."""
+    """Category ``classification_reports``: per dataset, statistics, figures, a model of its target and a
+    report."""
 
     enabled: bool = Field(default=True, description="Skip the category when false.")
     datasets: list[AnalysedDataset] = Field(min_length=1, description="Processed datasets to analyse.")
@@ -58,7 +67,8 @@ class ClassificationReportsConfig(_Model):
 
 class ReportsConfig(ClassificationReportsConfig):
     """A category made by ``airnub new category DEPT analysis NAME --kind report``: per dataset, descriptive
-    statistics, figures, a classifier scored on held-out rows and an HTML report with lineage."""
+    statistics, figures, a classifier or a regression of its target (if it has one) scored on held-out rows and an
+    HTML report with lineage."""
 
 
 class AnalysisStageBase(_Model):

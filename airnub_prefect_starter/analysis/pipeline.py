@@ -1,9 +1,11 @@
 """The analysis stage's unit of work: :func:`analyse_dataset` analyses one processed dataset in four steps::
 
     plan_analysis   raw sources from the index, up to date with its record? dataset hash verified (rows read)
-    train_model     a classifier fitted on a stratified split and scored on the held-out rest (model/ + metrics)
-    draw_figures    feature distributions, confusion matrix, feature importance (PNG under the figures dir)
-    write_report    report.md + self-contained report.html with lineage, then the analysis record
+    train_model     the target's model fitted on a split and scored on the held-out rest (model/ + metrics):
+                    a classifier (int, str, category, bool target), a regression (float target) or none (no target)
+    draw_figures    feature distributions; correlations (no classifier); confusion matrix or predicted vs actual,
+                    and feature importance (PNG under the figures dir)
+    write_report    report.md + self-contained report.html with statistics and lineage, then the analysis record
 
 A plan that is up to date skips the other three: :func:`unchanged_outcome` reports the recorded results. A plan
 that is not carries the dataset's rows, parsed from the bytes it verified: the dataset is hashed and read once per
@@ -46,8 +48,9 @@ from airnub_prefect_starter.data_science.dataset_store import (
     read_verified_dataset,
     verify_dataset,
 )
-from airnub_prefect_starter.data_science.features import classification_view
-from airnub_prefect_starter.data_science.modeling.train import TrainResult, train_classifier
+from airnub_prefect_starter.data_science.features import model_task, model_view
+from airnub_prefect_starter.data_science.modeling.metadata import TASK_MODELS, ModelKind, ModelTask, RegressionMetrics
+from airnub_prefect_starter.data_science.modeling.train import TrainResult, train_estimator
 from airnub_prefect_starter.data_science.plots import FigureSet, plot_dataset_figures
 from airnub_prefect_starter.data_science.reporting import ReportFigure, ReportProvenance, build_report
 
@@ -111,9 +114,10 @@ class AnalysisLayout:
 
 @dataclass(frozen=True)
 class AnalysisPlan:
-    """One dataset to analyse: its verified manifest (once its rows are read, with the schema the classifier sees:
-    see :func:`plan_analysis`), its raw sources and, when nothing changed, its record;
-    when something did, its rows (``frame``), read with the verification so that no later step reads them again."""
+    """One dataset to analyse: its verified manifest (once its rows are read, with the schema the model sees:
+    see :func:`plan_analysis`), its model's task (``None``: no target, no model), its raw sources and, when
+    nothing changed, its record; when something did, its rows (``frame``), read with the verification so that no
+    later step reads them again."""
 
     spec: AnalysedDataset
     layout: AnalysisLayout
@@ -122,6 +126,7 @@ class AnalysisPlan:
     recipe: AnalysisRecipe
     record: AnalysisRecord | None
     frame: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    task: ModelTask | None = None
 
     @property
     def up_to_date(self) -> bool:
@@ -139,16 +144,33 @@ class AnalysisPlan:
         return VerifiedDataset(self.dataset, self.frame)
 
 
-def _recipe(spec: AnalysedDataset, layout: AnalysisLayout, dataset: DatasetManifest) -> AnalysisRecipe:
-    """What the outputs are a function of: the dataset by hash, its raw sources (through the index), the
-    parameters and the output folders."""
+def _model_kind(spec: AnalysedDataset, dataset: DatasetManifest, task: ModelTask | None) -> ModelKind | None:
+    """The configured estimator when it fits the target's task; ``None`` without a target."""
+    if task is None:
+        return None
+    if spec.model not in TASK_MODELS[task]:
+        target = spec.target or dataset.table_schema.target
+        kind = dataset.table_schema.column(target).type if target else "missing"
+        raise ConfigError(
+            f"dataset '{dataset.dataset_name}': target '{target}' is {kind}, a {task}; model {spec.model} does not "
+            f"fit it (use {' or '.join(TASK_MODELS[task])})"
+        )
+    return spec.model
+
+
+def _recipe(
+    spec: AnalysedDataset, layout: AnalysisLayout, dataset: DatasetManifest, task: ModelTask | None
+) -> AnalysisRecipe:
+    """What the outputs are a function of: the dataset by hash, its raw sources (through the index), the target
+    it predicts (the analysis' own, else the schema's: changing either analyses again), the parameters and the
+    output folders."""
     return AnalysisRecipe(
         dataset_name=dataset.dataset_name,
         dataset_sha256=dataset.sha256,
         input_sha256s=dataset.input_sha256s,
         sources=tuple(source_urls(open_index(layout.index_url, layout.data_dir), dataset.input_sha256s)),
-        model_kind=spec.model,
-        target=spec.target,
+        model_kind=_model_kind(spec, dataset, task),
+        target=spec.target or dataset.table_schema.target,
         seed=spec.seed,
         test_size=spec.test_size,
         models_dir=data_relative(layout.model_dir(spec.name), layout.data_dir),
@@ -161,26 +183,31 @@ def plan_analysis(spec: AnalysedDataset, layout: AnalysisLayout) -> AnalysisPlan
     """Trace the processed dataset's raw inputs to their URLs through the manifest index, compare with the last
     analysis record, and verify the dataset against its manifest, once: hashed alone when the record is up to
     date, otherwise read whole, hashed and parsed from the same bytes for the steps that follow, with its target
-    as classes (:func:`~airnub_prefect_starter.data_science.features.classification_view`).
-    :class:`ConfigError` when the dataset does not exist, :class:`IntegrityError` when it no longer matches."""
+    as its model sees it (:func:`~airnub_prefect_starter.data_science.features.model_view`: classes, values, or
+    no target). :class:`ConfigError` when the dataset does not exist, its target cannot be predicted or the model
+    does not fit the target; :class:`IntegrityError` when the dataset no longer matches its manifest."""
     dataset_path = layout.datasets_dir / f"{spec.name}.parquet"
     if not dataset_path.is_file():
         raise ConfigError(f"dataset '{spec.name}': {dataset_path} does not exist (run the processing stage first)")
     dataset = load_dataset_manifest(dataset_path, verify=False)  # verified below, by the one read that is needed
-    recipe = _recipe(spec, layout, dataset)
-    plan = AnalysisPlan(spec, layout, dataset_path, dataset, recipe, None)
+    task = model_task(dataset.table_schema, spec.target, dataset=dataset.dataset_name)
+    recipe = _recipe(spec, layout, dataset, task)
+    plan = AnalysisPlan(spec, layout, dataset_path, dataset, recipe, None, task=task)
     record = load_analysis_record(plan.record_path)
     if record is not None and record.up_to_date(recipe, layout.data_dir):
         verify_dataset(dataset_path, dataset)
         return replace(plan, record=record)
-    view = classification_view(read_verified_dataset(dataset_path, dataset), spec.target)
-    return replace(plan, dataset=view.manifest, frame=view.frame)
+    view = model_view(read_verified_dataset(dataset_path, dataset), spec.target)
+    return replace(plan, dataset=view.dataset.manifest, frame=view.dataset.frame)
 
 
-def train_model(plan: AnalysisPlan) -> TrainResult:
-    """Fit and score the configured classifier; model, metadata and ``metrics.json`` go to ``<models>/<dataset>/``."""
+def train_model(plan: AnalysisPlan) -> TrainResult | None:
+    """Fit and score the configured estimator of the target (a classifier or a regressor, by the target's type);
+    model, metadata and ``metrics.json`` go to ``<models>/<dataset>/``. ``None``: no target, no model."""
     spec = plan.spec
-    return train_classifier(
+    if plan.task is None:
+        return None
+    return train_estimator(
         plan.dataset_path,
         plan.layout.model_dir(spec.name),
         seed=spec.seed,
@@ -190,24 +217,44 @@ def train_model(plan: AnalysisPlan) -> TrainResult:
     )
 
 
-def draw_figures(plan: AnalysisPlan, trained: TrainResult) -> FigureSet:
-    """The dataset's feature distributions and the model's confusion matrix and importances, as PNG files."""
+def draw_figures(plan: AnalysisPlan, trained: TrainResult | None) -> FigureSet:
+    """The dataset's feature distributions (and, without a classifier, its correlations), then the model's
+    confusion matrix or predicted-vs-actual values and its importances, as PNG files."""
+    held_out = trained.held_out if trained is not None else None
     return plot_dataset_figures(
-        plan.dataset_path, plan.layout.figures_dir, trained.model_path, verified=plan.verified_dataset
+        plan.dataset_path,
+        plan.layout.figures_dir,
+        trained.model_path if trained is not None else None,
+        verified=plan.verified_dataset,
+        held_out=(held_out.actual, held_out.predicted) if held_out is not None else None,
     )
 
 
-def _report_figures(figures: FigureSet) -> list[ReportFigure]:
-    drawn = [ReportFigure("Feature distributions by class", figures.feature_distributions)]
+def _report_figures(figures: FigureSet, task: ModelTask | None) -> list[ReportFigure]:
+    by_class = " by class" if task == "classification" else ""
+    drawn = [ReportFigure(f"Feature distributions{by_class}", figures.feature_distributions)]
+    if figures.correlation is not None:
+        drawn.append(ReportFigure("Correlation of the numeric columns", figures.correlation))
     if figures.confusion_matrix is not None:
         drawn.append(ReportFigure("Confusion matrix (held-out split)", figures.confusion_matrix, from_model=True))
+    if figures.predicted_vs_actual is not None:
+        drawn.append(ReportFigure("Predicted vs actual (held-out split)", figures.predicted_vs_actual, from_model=True))
     if figures.feature_importance is not None:
         drawn.append(ReportFigure("Feature importance", figures.feature_importance, from_model=True))
     return drawn
 
 
+def _scores(record: AnalysisRecord) -> str:
+    metrics = record.metrics
+    if metrics is None:
+        return "no model (no target)"
+    if isinstance(metrics, RegressionMetrics):
+        return f"{record.recipe.model_kind} R² {metrics.r2:.3f}, MAE {metrics.mae:.4g}, RMSE {metrics.rmse:.4g}"
+    return f"{record.recipe.model_kind} accuracy {metrics.accuracy:.3f}, macro F1 {metrics.f1_macro:.3f}"
+
+
 def write_report(
-    plan: AnalysisPlan, trained: TrainResult, figures: FigureSet, run_ids: RunIds | None = None
+    plan: AnalysisPlan, trained: TrainResult | None, figures: FigureSet, run_ids: RunIds | None = None
 ) -> AnalysisOutcome:
     """Write report.md and report.html (figures embedded, lineage to the dataset and raw sources; when, by which
     version and in which flow run), then the analysis record that makes the next run with the same inputs a
@@ -217,34 +264,27 @@ def write_report(
         dataset=plan.dataset,
         frame=plan.verified_dataset.frame,
         sources=plan.recipe.sources,
-        figures=_report_figures(figures),
-        model=trained.metadata,
+        figures=_report_figures(figures, plan.task),
+        model=trained.metadata if trained is not None else None,
         title=f"Analysis report: {plan.dataset.dataset_name}",
         provenance=ReportProvenance(datetime.now(UTC), __version__, (run_ids or RunIds()).flow_run_id),
     )
     data_dir = plan.layout.data_dir
     record = AnalysisRecord(
         recipe=plan.recipe,
-        model_sha256=trained.model_sha256,
-        metrics=trained.metrics,
+        model_sha256=trained.model_sha256 if trained is not None else None,
+        metrics=trained.metrics if trained is not None else None,
         outputs=AnalysisOutputs(
-            model=OutputRef.of(trained.model_path, data_dir, sha256=trained.model_sha256),
-            model_metadata=OutputRef.of(trained.metadata_path, data_dir),
-            metrics=OutputRef.of(trained.metrics_path, data_dir),
+            model=OutputRef.of(trained.model_path, data_dir, sha256=trained.model_sha256) if trained else None,
+            model_metadata=OutputRef.of(trained.metadata_path, data_dir) if trained else None,
+            metrics=OutputRef.of(trained.metrics_path, data_dir) if trained else None,
             figures=tuple(OutputRef.of(path, data_dir) for path in figures.all()),
             report_markdown=OutputRef.of(report.markdown_path, data_dir),
             report_html=OutputRef.of(report.html_path, data_dir),
         ),
     )
     atomic_write_bytes(plan.record_path, record.to_json_bytes())
-    logger.info(
-        "Analysed %s: %s accuracy %.3f, macro F1 %.3f; report %s",
-        plan.spec.name,
-        plan.spec.model,
-        record.metrics.accuracy,
-        record.metrics.f1_macro,
-        report.html_path,
-    )
+    logger.info("Analysed %s: %s; report %s", plan.spec.name, _scores(record), report.html_path)
     return _outcome(plan, record, "analysed")
 
 
@@ -258,20 +298,26 @@ def unchanged_outcome(plan: AnalysisPlan) -> AnalysisOutcome:
 
 def _outcome(plan: AnalysisPlan, record: AnalysisRecord, status: AnalysisStatus) -> AnalysisOutcome:
     data_dir, outputs, metrics = plan.layout.data_dir, record.outputs, record.metrics
+    regression = metrics if isinstance(metrics, RegressionMetrics) else None
+    classification = metrics if metrics is not None and regression is None else None
     return AnalysisOutcome(
         category=plan.layout.category,
         name=plan.spec.name,
         status=status,
         dataset_sha256=record.recipe.dataset_sha256,
         sources=record.recipe.sources,
+        task=None if metrics is None else "regression" if regression is not None else "classification",
         model_kind=record.recipe.model_kind,
-        model_path=str(outputs.model.resolve(data_dir)),
+        model_path=str(outputs.model.resolve(data_dir)) if outputs.model else None,
         model_sha256=record.model_sha256,
-        metrics_path=str(outputs.metrics.resolve(data_dir)),
-        accuracy=metrics.accuracy,
-        f1_macro=metrics.f1_macro,
-        n_train=metrics.n_train,
-        n_test=metrics.n_test,
+        metrics_path=str(outputs.metrics.resolve(data_dir)) if outputs.metrics else None,
+        accuracy=getattr(classification, "accuracy", None),
+        f1_macro=getattr(classification, "f1_macro", None),
+        r2=regression.r2 if regression else None,
+        mae=regression.mae if regression else None,
+        rmse=regression.rmse if regression else None,
+        n_train=metrics.n_train if metrics else None,
+        n_test=metrics.n_test if metrics else None,
         figures=tuple(str(ref.resolve(data_dir)) for ref in outputs.figures),
         report_markdown=str(outputs.report_markdown.resolve(data_dir)),
         report_html=str(outputs.report_html.resolve(data_dir)),
@@ -279,7 +325,8 @@ def _outcome(plan: AnalysisPlan, record: AnalysisRecord, status: AnalysisStatus)
 
 
 def analyse_dataset(spec: AnalysedDataset, layout: AnalysisLayout, run_ids: RunIds | None = None) -> AnalysisOutcome:
-    """Plan, then (unless the plan is up to date) train, draw and report: the outcome of one dataset.
+    """Plan, then (unless the plan is up to date) train (when there is a target), draw and report: the outcome of
+    one dataset.
     ``run_ids`` name the Prefect run in the report."""
     plan = plan_analysis(spec, layout)
     if plan.up_to_date:

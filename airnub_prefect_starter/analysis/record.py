@@ -14,7 +14,7 @@ from typing import Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from airnub_prefect_starter.common.utils import sha256_file
-from airnub_prefect_starter.data_science.modeling.metadata import ClassificationMetrics, ModelKind
+from airnub_prefect_starter.data_science.modeling.metadata import ModelKind, ModelMetrics
 
 __all__ = [
     "ANALYSIS_RECORD_SCHEMA_VERSION",
@@ -71,8 +71,10 @@ class AnalysisRecipe(_Model):
     dataset_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     input_sha256s: tuple[str, ...]
     sources: tuple[tuple[str, str], ...] = Field(description="(raw sha256, source URL) pairs, sorted.")
-    model_kind: ModelKind
-    target: str | None = Field(default=None, description="The analysis' own target column, if it names one.")
+    model_kind: ModelKind | None = Field(description="The estimator; ``None`` when there is no target (no model).")
+    target: str | None = Field(
+        default=None, description="The column the model predicts: the analysis' own target, else the schema's."
+    )
     seed: int
     test_size: float
     models_dir: str = Field(description="Relative to the data dir when inside it, as every folder here.")
@@ -81,24 +83,28 @@ class AnalysisRecipe(_Model):
 
 
 class AnalysisOutputs(_Model):
-    model: OutputRef
-    model_metadata: OutputRef
-    metrics: OutputRef
+    """Every file of an analysis; the model's three are ``None`` when there is no model."""
+
+    model: OutputRef | None
+    model_metadata: OutputRef | None
+    metrics: OutputRef | None
     figures: tuple[OutputRef, ...]
     report_markdown: OutputRef
     report_html: OutputRef
 
     def all(self) -> tuple[OutputRef, ...]:
-        return (self.model, self.model_metadata, self.metrics, *self.figures, self.report_markdown, self.report_html)
+        files = (self.model, self.model_metadata, self.metrics, *self.figures, self.report_markdown, self.report_html)
+        return tuple(ref for ref in files if ref is not None)
 
 
 class AnalysisRecord(_Model):
-    """The record of one analysis (no timestamps: the same inputs give the same bytes)."""
+    """The record of one analysis (no timestamps: the same inputs give the same bytes); ``model_sha256`` and
+    ``metrics`` are ``None`` when there is no model."""
 
     schema_version: Literal[1] = ANALYSIS_RECORD_SCHEMA_VERSION
     recipe: AnalysisRecipe
-    model_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    metrics: ClassificationMetrics
+    model_sha256: str | None = Field(pattern=r"^[0-9a-f]{64}$")
+    metrics: ModelMetrics | None
     outputs: AnalysisOutputs
 
     def up_to_date(self, recipe: AnalysisRecipe, data_dir: Path) -> bool:

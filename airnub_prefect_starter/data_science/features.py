@@ -1,5 +1,5 @@
-"""Feature matrix / target extraction, the classifier's view of a dataset's target, and a deterministic stratified
-train/test split."""
+"""Feature matrix / target extraction, the model's view of a dataset's target (classes for a classifier, values
+for a regressor, none for a descriptive report) and a deterministic train/test split."""
 
 from __future__ import annotations
 
@@ -9,22 +9,34 @@ import pandas as pd
 
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.data_science.dataset_store import VerifiedDataset
+from airnub_prefect_starter.data_science.modeling.metadata import ModelTask
 from airnub_prefect_starter.data_science.schemas import ColumnSpec, TableSchema
 
 __all__ = [
     "FeaturesTarget",
+    "ModelView",
     "TrainTestFrames",
     "classification_view",
+    "model_task",
+    "model_view",
+    "regression_view",
     "split_features_target",
     "train_test_split_frame",
 ]
 
 
 class FeaturesTarget(NamedTuple):
-    """``X`` (float64 feature columns in schema order) and ``y`` (the integer target)."""
+    """``X`` (float64 feature columns in schema order) and ``y`` (int64 class labels, or float64 values)."""
 
     features: pd.DataFrame
     target: pd.Series
+
+
+class ModelView(NamedTuple):
+    """The dataset as the model sees it, and which model that is (``None``: no target, statistics only)."""
+
+    task: ModelTask | None
+    dataset: VerifiedDataset
 
 
 class TrainTestFrames(NamedTuple):
@@ -35,18 +47,73 @@ class TrainTestFrames(NamedTuple):
 
 
 def split_features_target(df: pd.DataFrame, schema: TableSchema) -> FeaturesTarget:
-    """The schema's numeric feature columns and its int target of ``df``; :class:`ConfigError` naming a missing
-    column, a schema without a target or a target that is not an int (class labels 0, 1, ...)."""
+    """The schema's numeric feature columns and its target of ``df``: int class labels 0, 1, ... or float values;
+    :class:`ConfigError` naming a missing column, a schema without a target or a target of another type."""
     target_spec = schema.require_target()
-    if target_spec.type != "int":
-        raise ConfigError(f"schema: target column '{target_spec.name}' is {target_spec.type}; a model needs int labels")
+    if target_spec.type not in ("int", "float"):
+        raise ConfigError(
+            f"schema: target column '{target_spec.name}' is {target_spec.type}; a model needs int labels or float "
+            "values"
+        )
     wanted = [*schema.feature_names, target_spec.name]
     missing = [name for name in wanted if name not in df.columns]
     if missing:
         raise ConfigError(f"dataset: missing columns {missing}")
     features = df.loc[:, list(schema.feature_names)].astype("float64")
-    target = df[target_spec.name].astype("int64")
+    target = df[target_spec.name].astype("int64" if target_spec.type == "int" else "float64")
     return FeaturesTarget(features, target)
+
+
+def model_task(schema: TableSchema, target: str | None = None, *, dataset: str = "dataset") -> ModelTask | None:
+    """Which model ``target`` (default: the schema's) calls for: none without a target, a regression for a float
+    target, a classification for an int, str, category or bool one. :class:`ConfigError` names ``dataset`` and the
+    column when the target is not a column or is a date or datetime."""
+    column = target or schema.target
+    if column is None:
+        return None
+    if column not in schema.column_names:
+        raise ConfigError(f"dataset '{dataset}': target '{column}' is not a column ({', '.join(schema.column_names)})")
+    kind = schema.column(column).type
+    if kind in ("date", "datetime"):
+        raise ConfigError(
+            f"dataset '{dataset}': target '{column}' is {kind}; a model predicts an int, str, category or bool "
+            "target (classification) or a float target (regression)"
+        )
+    return "regression" if kind == "float" else "classification"
+
+
+def model_view(dataset: VerifiedDataset, target: str | None = None) -> ModelView:
+    """The dataset as its model sees it (:func:`classification_view` or :func:`regression_view`), or as it is
+    when there is no target (default: the schema's) to predict."""
+    task = model_task(dataset.manifest.table_schema, target, dataset=dataset.manifest.dataset_name)
+    if task is None:
+        return ModelView(None, dataset)
+    if task == "regression":
+        return ModelView(task, regression_view(dataset, target))
+    return ModelView(task, classification_view(dataset, target))
+
+
+def regression_view(dataset: VerifiedDataset, target: str | None = None) -> VerifiedDataset:
+    """The dataset as a regressor sees it: the float column ``target`` (default: the schema's) as the schema's
+    target, rows with an empty target left out. :class:`ConfigError` names the dataset and the column when the
+    target is not a float, takes fewer than two distinct values, or there is no numeric feature to learn from."""
+    manifest, frame = dataset.manifest, dataset.frame
+    schema, name = manifest.table_schema, manifest.dataset_name
+    column = target or schema.target
+    if model_task(schema, column, dataset=name) != "regression":
+        kind = schema.column(column).type if column else "missing"
+        raise ConfigError(f"dataset '{name}': target '{column}' is {kind}; a regression needs a float target")
+    assert column is not None  # a regression has a target
+    kept = frame[frame[column].notna()].reset_index(drop=True)
+    chosen = TableSchema.model_validate({**schema.model_dump(), "target": column, "target_labels": None})
+    if not chosen.feature_names:
+        raise ConfigError(f"dataset '{name}': no int, float or bool column besides the target '{column}' to learn from")
+    if kept[column].nunique() < 2:
+        raise ConfigError(
+            f"dataset '{name}': target '{column}' has {kept[column].nunique()} distinct value(s); a regression "
+            "needs it to vary"
+        )
+    return VerifiedDataset(manifest if chosen == schema else manifest.model_copy(update={"table_schema": chosen}), kept)
 
 
 def _declares_classes(schema: TableSchema) -> bool:
@@ -61,7 +128,7 @@ def classification_view(dataset: VerifiedDataset, target: str | None = None) -> 
     other int, str, category or bool target is encoded: its distinct values, sorted, become classes 0, 1, ...,
     named by the value, and the schema says so (an int target with ``target_labels``). Rows with an empty target
     are left out. :class:`ConfigError` names the dataset and the column when there is no target, the target is a
-    float (a regression), it has fewer than two classes, or there is no numeric feature to learn from."""
+    float (:func:`regression_view`), it has fewer than two classes, or there is no numeric feature to learn from."""
     manifest, frame = dataset.manifest, dataset.frame
     schema, name = manifest.table_schema, manifest.dataset_name
     column = target or schema.target
@@ -76,7 +143,7 @@ def classification_view(dataset: VerifiedDataset, target: str | None = None) -> 
     if spec.type in ("float", "date", "datetime"):
         raise ConfigError(
             f"dataset '{name}': target '{column}' is {spec.type}; a classifier needs an int, str, category or bool "
-            "target (regression is not supported yet)"
+            "target (a float target is a regression)"
         )
     kept = frame[frame[column].notna()].reset_index(drop=True)
     labels = schema.target_labels if column == schema.target else None
@@ -99,22 +166,25 @@ def classification_view(dataset: VerifiedDataset, target: str | None = None) -> 
 
 
 def train_test_split_frame(
-    df: pd.DataFrame, test_size: float, seed: int, *, stratify_by: str = "target"
+    df: pd.DataFrame, test_size: float, seed: int, *, stratify_by: str | None = "target"
 ) -> TrainTestFrames:
-    """Split ``df`` stratified on ``stratify_by``; the same frame, size and seed always give the same rows.
+    """Split ``df`` stratified on ``stratify_by`` (``None``: a plain shuffled split, as a regression's); the same
+    frame, size and seed always give the same rows.
 
     Raises :class:`ConfigError` when ``test_size`` is not in (0, 1) or a class is too small to appear on both
     sides.
     """
     if not 0.0 < test_size < 1.0:
         raise ConfigError(f"test_size: {test_size} must be between 0 and 1 (exclusive)")
-    if stratify_by not in df.columns:
+    if stratify_by is not None and stratify_by not in df.columns:
         raise ConfigError(f"stratify_by: no column {stratify_by!r} (have: {list(df.columns)})")
     # Imported here: scikit-learn takes seconds to import and prediction/plotting never split.
     from sklearn.model_selection import train_test_split
 
     try:
-        train, test = train_test_split(df, test_size=test_size, random_state=seed, stratify=df[stratify_by])
+        strata = df[stratify_by] if stratify_by is not None else None
+        train, test = train_test_split(df, test_size=test_size, random_state=seed, stratify=strata)
     except ValueError as exc:  # a class with one member, or too few rows for the requested test size
-        raise ConfigError(f"test_size {test_size} with {len(df)} rows cannot be stratified: {exc}") from exc
+        how = "stratified" if stratify_by is not None else "split"
+        raise ConfigError(f"test_size {test_size} with {len(df)} rows cannot be {how}: {exc}") from exc
     return TrainTestFrames(train.reset_index(drop=True), test.reset_index(drop=True))

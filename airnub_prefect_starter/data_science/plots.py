@@ -28,19 +28,25 @@ from airnub_prefect_starter.data_science.dataset_store import (
     atomic_write_bytes,
     read_verified_dataset,
 )
-from airnub_prefect_starter.data_science.modeling.metadata import load_model_metadata
-from airnub_prefect_starter.data_science.schemas import TableSchema
+from airnub_prefect_starter.data_science.modeling.metadata import RegressionMetrics, load_model_metadata
+from airnub_prefect_starter.data_science.schemas import NUMERIC_TYPES, TableSchema
 
 __all__ = [
+    "MAX_PLOTTED_COLUMNS",
     "FigureSet",
     "app",
     "plot_confusion_matrix",
+    "plot_correlation",
     "plot_dataset_figures",
     "plot_feature_distributions",
     "plot_feature_importance",
+    "plot_predicted_vs_actual",
 ]
 
 _DPI = 100
+
+#: Histograms and correlation heatmaps show the first this many numeric columns, in schema order.
+MAX_PLOTTED_COLUMNS = 32
 
 
 def _save(figure: Figure, out_path: Path) -> Path:
@@ -61,18 +67,20 @@ def plot_feature_distributions(
     columns: int = 4,
     dataset: str | None = None,
 ) -> Path:
-    """One histogram per feature, classes overlaid on shared bins; returns ``out_path``. The title names
-    ``dataset`` (default: the file's stem)."""
+    """One histogram per feature (the first :data:`MAX_PLOTTED_COLUMNS`), the classes of an int target overlaid
+    on shared bins; returns ``out_path``. The title names ``dataset`` (default: the file's stem)."""
     title = dataset or out_path.stem
-    features = [name for name in schema.feature_names if name in df.columns]
-    if not features or df.empty:
+    available = [name for name in schema.feature_names if name in df.columns]
+    if not available or df.empty:
         raise ConfigError(f"plot_feature_distributions: no rows or no numeric features of '{title}' in the frame")
+    features = available[:MAX_PLOTTED_COLUMNS]
     ncols = min(columns, len(features))
     nrows = math.ceil(len(features) / ncols)
     figure = Figure(figsize=(3.6 * ncols, 2.6 * nrows + 0.6), layout="constrained")
     axes = figure.subplots(nrows, ncols, squeeze=False)
     target = schema.target
-    labels = df[target].to_numpy() if target is not None and target in df.columns else None
+    classes = target is not None and target in df.columns and schema.column(target).type == "int"
+    labels = df[target].to_numpy() if classes and target is not None else None
     for index, name in enumerate(features):
         ax = axes[index // ncols][index % ncols]
         values = df[name].to_numpy(dtype="float64")
@@ -88,7 +96,51 @@ def plot_feature_distributions(
         axes[index // ncols][index % ncols].set_visible(False)
     if labels is not None:
         figure.legend(*axes[0][0].get_legend_handles_labels(), loc="outside upper right", fontsize=8)
-    figure.suptitle(f"{title}: feature distributions by class ({len(df)} rows)")
+    shown = f"; the first {len(features)} of {len(available)}" if len(features) < len(available) else ""
+    by_class = " by class" if labels is not None else ""
+    figure.suptitle(f"{title}: feature distributions{by_class} ({len(df)} rows{shown})")
+    return _save(figure, out_path)
+
+
+def plot_correlation(df: pd.DataFrame, columns: Sequence[str], out_path: Path, *, title: str) -> Path:
+    """Pearson correlations of ``columns`` (the first :data:`MAX_PLOTTED_COLUMNS`, at least two; pairs of rows
+    with both values), annotated when there are few; returns ``out_path``."""
+    shown = [c for c in columns if c in df.columns][:MAX_PLOTTED_COLUMNS]
+    if len(shown) < 2:
+        raise ConfigError(f"plot_correlation: '{title}' needs two numeric columns, got {shown}")
+    matrix = df[shown].astype("float64").corr().to_numpy()
+    size = max(4.5, 1.5 + 0.45 * len(shown))
+    figure = Figure(figsize=(size + 1.2, size), layout="constrained")
+    ax = figure.subplots()
+    image = ax.imshow(np.nan_to_num(matrix), cmap="RdBu_r", vmin=-1.0, vmax=1.0)
+    if len(shown) <= 12:
+        for (row, col), value in np.ndenumerate(matrix):
+            text = "-" if math.isnan(value) else f"{value:.2f}"
+            colour = "white" if abs(value) > 0.6 else "black"
+            ax.text(col, row, text, ha="center", va="center", fontsize=7, color=colour)
+    ax.set_xticks(range(len(shown)), labels=shown, rotation=45, ha="right", fontsize=7)
+    ax.set_yticks(range(len(shown)), labels=shown, fontsize=7)
+    ax.set_title(title, fontsize=10)
+    figure.colorbar(image, ax=ax)
+    return _save(figure, out_path)
+
+
+def plot_predicted_vs_actual(
+    actual: Sequence[float], predicted: Sequence[float], out_path: Path, *, title: str = "Predicted vs actual"
+) -> Path:
+    """A regressor's held-out predictions against the true values, with the diagonal of perfect predictions;
+    returns ``out_path``."""
+    if len(actual) != len(predicted) or not actual:
+        raise ConfigError(f"plot_predicted_vs_actual: {len(actual)} actual and {len(predicted)} predicted values")
+    low, high = min(*actual, *predicted), max(*actual, *predicted)
+    figure = Figure(figsize=(5.5, 5.0), layout="constrained")
+    ax = figure.subplots()
+    ax.plot([low, high], [low, high], color="grey", linewidth=1, linestyle="--", label="perfect prediction")
+    ax.scatter(actual, predicted, s=14, alpha=0.7, color="tab:blue", label="held-out row")
+    ax.set_xlabel("actual")
+    ax.set_ylabel("predicted")
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title(title, fontsize=10)
     return _save(figure, out_path)
 
 
@@ -141,43 +193,69 @@ class FigureSet:
     feature_distributions: Path
     confusion_matrix: Path | None = None
     feature_importance: Path | None = None
+    correlation: Path | None = None
+    predicted_vs_actual: Path | None = None
 
     def all(self) -> tuple[Path, ...]:
-        paths = (self.feature_distributions, self.confusion_matrix, self.feature_importance)
+        paths = (
+            self.feature_distributions,
+            self.correlation,
+            self.confusion_matrix,
+            self.predicted_vs_actual,
+            self.feature_importance,
+        )
         return tuple(p for p in paths if p is not None)
 
 
 def plot_dataset_figures(
-    dataset_path: Path, out_dir: Path, model_path: Path | None = None, *, verified: VerifiedDataset | None = None
+    dataset_path: Path,
+    out_dir: Path,
+    model_path: Path | None = None,
+    *,
+    verified: VerifiedDataset | None = None,
+    held_out: tuple[Sequence[float], Sequence[float]] | None = None,
 ) -> FigureSet:
-    """Feature distributions of a dataset, plus confusion matrix and importances of a saved model. The dataset
-    is verified against its manifest unless the caller passes it, already verified and read, as ``verified``."""
+    """Feature distributions of a dataset and, unless a classifier is given, the correlations of its int and
+    float columns (two or more); then a saved classifier's confusion matrix, or a regressor's held-out
+    ``(actual, predicted)`` values, and the model's importances. The dataset is verified against its manifest
+    unless the caller passes it, already verified and read, as ``verified``."""
     if verified is None:
         verified = read_verified_dataset(dataset_path)
-    manifest = verified.manifest
+    manifest, name = verified.manifest, verified.manifest.dataset_name
+    schema = manifest.table_schema
     distributions = plot_feature_distributions(
-        verified.frame,
-        manifest.table_schema,
-        out_dir / f"{manifest.dataset_name}_feature_distributions.png",
-        dataset=manifest.dataset_name,
+        verified.frame, schema, out_dir / f"{name}_feature_distributions.png", dataset=name
     )
-    if model_path is None:
-        return FigureSet(distributions)
-    metadata = load_model_metadata(model_path)
+    metadata = load_model_metadata(model_path) if model_path is not None else None
+    numeric = [c.name for c in schema.columns if c.type in NUMERIC_TYPES]
+    correlation = None
+    if (metadata is None or metadata.task == "regression") and len(numeric) >= 2:
+        correlation = plot_correlation(
+            verified.frame, numeric, out_dir / f"{name}_correlation.png", title=f"{name}: correlation (Pearson)"
+        )
+    if metadata is None or model_path is None:
+        return FigureSet(distributions, correlation=correlation)
     stem = model_path.stem
-    metrics = metadata.metrics
-    return FigureSet(
-        distributions,
-        plot_confusion_matrix(
-            metrics.confusion_matrix,
-            metrics.labels,
-            out_dir / f"{stem}_confusion_matrix.png",
-            title=f"{stem}\nheld-out confusion matrix (n={metrics.n_test})",
-        ),
-        plot_feature_importance(
-            metadata.feature_importances, out_dir / f"{stem}_feature_importance.png", title=f"{stem}: importance"
-        ),
+    importance = plot_feature_importance(
+        metadata.feature_importances, out_dir / f"{stem}_feature_importance.png", title=f"{stem}: importance"
     )
+    metrics = metadata.metrics
+    if isinstance(metrics, RegressionMetrics):
+        scatter = None
+        if held_out is not None:
+            scatter = plot_predicted_vs_actual(
+                *held_out,
+                out_dir / f"{stem}_predicted_vs_actual.png",
+                title=f"{stem}\nheld-out predictions of {schema.target} (n={metrics.n_test}, R² {metrics.r2:.3f})",
+            )
+        return FigureSet(distributions, None, importance, correlation, scatter)
+    confusion = plot_confusion_matrix(
+        metrics.confusion_matrix,
+        metrics.labels,
+        out_dir / f"{stem}_confusion_matrix.png",
+        title=f"{stem}\nheld-out confusion matrix (n={metrics.n_test})",
+    )
+    return FigureSet(distributions, confusion, importance)
 
 
 app = typer.Typer(add_completion=False, help="Draw the dataset's and the model's figures as PNG files.")

@@ -29,6 +29,12 @@ from airnub_prefect_starter.data_science.report_rendering import (
     to_html,
     to_markdown,
 )
+from airnub_prefect_starter.data_science.report_sections import (
+    metric_names,
+    metric_sections,
+    no_model_section,
+    statistics_sections,
+)
 
 __all__ = ["LineageEntry", "Report", "ReportFigure", "ReportProvenance", "build_report"]
 
@@ -78,58 +84,6 @@ class Report:
     rewritten: bool
 
 
-def _number(value: float) -> str:
-    return f"{value:.4g}"
-
-
-def _metric_tables(model: ModelMetadata) -> list[Block]:
-    metrics = model.metrics
-    scores = Table(
-        ("metric", "value"),
-        (
-            ("accuracy", f"{metrics.accuracy:.4f}"),
-            ("macro F1", f"{metrics.f1_macro:.4f}"),
-            ("train / test rows", f"{metrics.n_train} / {metrics.n_test}"),
-            ("model", f"{model.model_kind} ({model.model_file})"),
-        ),
-    )
-    per_class = Table(
-        ("class", "precision", "recall", "F1", "support"),
-        tuple(
-            (name, f"{s.precision:.4f}", f"{s.recall:.4f}", f"{s.f1:.4f}", str(s.support))
-            for name, s in metrics.per_class.items()
-        ),
-    )
-    confusion = Table(
-        ("true \\ predicted", *metrics.labels),
-        tuple((label, *map(str, row)) for label, row in zip(metrics.labels, metrics.confusion_matrix, strict=True)),
-    )
-    return [
-        Heading(2, "Metrics (held-out split)"),
-        scores,
-        Heading(3, "Per class"),
-        per_class,
-        Heading(3, "Confusion matrix"),
-        confusion,
-    ]
-
-
-def _statistics_tables(dataset: DatasetManifest, frame: pd.DataFrame) -> list[Block]:
-    schema = dataset.table_schema
-    features = [name for name in schema.feature_names if name in frame.columns]
-    described = frame[features].describe().T
-    stats = Table(
-        ("feature", *map(str, described.columns)),
-        tuple((str(name), *(_number(float(v)) for v in row)) for name, row in described.iterrows()),
-    )
-    blocks: list[Block] = [Heading(2, "Descriptive statistics"), stats]
-    if schema.target is not None and schema.target in frame.columns:
-        counts = frame[schema.target].value_counts().sort_index()
-        balance = tuple((schema.label_name(int(k)), str(int(v))) for k, v in counts.items())
-        blocks += [Heading(3, "Class balance"), Table(("class", "rows"), balance)]
-    return blocks
-
-
 def _inputs(dataset: DatasetManifest, sources: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     urls: dict[str, list[str]] = {}
     for sha256, url in sources:
@@ -160,7 +114,7 @@ def _lineage(
     ]
     entries.append(entry("table: descriptive statistics", None))
     if model is not None:
-        for metric in ("accuracy", "macro F1", "per-class precision/recall/F1", "confusion matrix"):
+        for metric in metric_names(model):
             entries.append(entry(f"metric: {metric}", model.model_sha256))
     return tuple(entries)
 
@@ -234,9 +188,8 @@ def build_report(
             f"{len(dataset.input_sha256s)} raw input(s)."
         ),
     ]
-    if model is not None:
-        blocks += _metric_tables(model)
-    blocks += _statistics_tables(dataset, frame)
+    blocks += metric_sections(model) if model is not None else no_model_section()
+    blocks += statistics_sections(dataset, frame)
     if figures:
         blocks.append(Heading(2, "Figures"))
         for figure in figures:

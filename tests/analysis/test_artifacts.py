@@ -35,7 +35,10 @@ def test_analysis_markdown_has_metrics_lineage_and_failures() -> None:
     markdown = analysis_summary_markdown(result)
 
     assert markdown.startswith("# Project Alpha: analysis\n\n1 analysed, 0 unchanged, 1 failed.\n")
-    assert "| iris | analysed | random_forest | 0.9737 | 0.9733 | 112 / 38 | /d/reports/iris/report.html |" in markdown
+    assert (
+        "| iris | analysed | random_forest | 0.9737 | 0.9733 |  |  |  | 112 / 38 | /d/reports/iris/report.html |"
+        in markdown
+    )
     assert f"| iris | {DATASET} | {MODEL} | {RAW} | http://h/iris.csv |" in markdown
     assert f"| iris | {DATASET} | {MODEL} | {RAW} | http://mirror/a\\|b.csv |" in markdown  # pipes escaped
     assert "- **classification_reports / wine**: dataset 'wine': missing" in markdown
@@ -44,6 +47,31 @@ def test_analysis_markdown_has_metrics_lineage_and_failures() -> None:
     assert report_link(analysed, served) == "https://reports.example.org/alpha/reports/iris/report.html"
     assert report_link(analysed, no_base) is None and report_link(failed, served) is None
     assert "| reports/iris/report.html |" in analysis_summary_markdown(result, Path("/d"))
+
+
+def test_analysis_markdown_shows_a_regression_s_errors_and_says_no_model_without_a_target() -> None:
+    regression = AnalysisOutcome(
+        "order_report",
+        "orders",
+        "analysed",
+        dataset_sha256=DATASET,
+        task="regression",
+        model_kind="linear_regression",
+        r2=0.91234,
+        mae=3.14159,
+        rmse=4.5,
+        n_train=45,
+        n_test=15,
+        report_html="/d/reports/orders/report.html",
+    )
+    statistics = AnalysisOutcome("order_stats", "visits", "unchanged", dataset_sha256=DATASET, report_html="/r.html")
+    result = ANALYSIS.result("Shop", {"order_report": [regression], "order_stats": [statistics]})
+
+    markdown = analysis_summary_markdown(result)
+
+    assert "| orders | analysed | linear_regression |  |  | 0.9123 | 3.142 | 4.5 | 45 / 15 | " in markdown
+    assert "| visits | unchanged | none (statistics only) |  |  |  |  |  |  | /r.html |" in markdown
+    assert f"| visits | {DATASET} |  | (unknown) | (unknown) |" in markdown  # no model sha256 in its lineage
 
 
 def test_analysis_publishes_the_report_then_a_link_per_html_report_under_the_base_url() -> None:

@@ -19,6 +19,9 @@ from airnub_prefect_starter.data_science.dataset_store import (
 )
 from airnub_prefect_starter.data_science.features import (
     classification_view,
+    model_task,
+    model_view,
+    regression_view,
     split_features_target,
     train_test_split_frame,
 )
@@ -142,8 +145,57 @@ def test_classification_view_refuses_a_float_target_and_a_single_class(tmp_path:
     single = _dataset_from_csv(tmp_path / "b", b"x,kind\n1,a\n2,a\n3,a\n", "single")
 
     with pytest.raises(
-        ConfigError, match=r"dataset 'floats': target 'y' is float; .* \(regression is not supported yet\)"
+        ConfigError, match=r"dataset 'floats': target 'y' is float; .* \(a float target is a regression\)"
     ):
         classification_view(floats, "y")
     with pytest.raises(ConfigError, match=r"dataset 'single': target 'kind' has 1 class\(es\); a classifier needs two"):
         classification_view(single, "kind")
+
+
+#: 40 orders: amount = 3 * items + 0.5 * distance (a float target), a channel and a date with a gap.
+ORDERS = b"items,distance,amount,channel,ordered_on\n" + b"".join(
+    f"{i % 7 + 1},{(i * 13) % 17}.5,{3 * (i % 7 + 1) + 0.5 * ((i * 13) % 17 + 0.5):.2f},"
+    f"{('web', 'shop')[i % 2]},{'' if i == 5 else f'2024-01-{i % 28 + 1:02d}'}\n".encode()
+    for i in range(40)
+)
+
+
+def test_model_task_follows_the_target_type(tmp_path: Path) -> None:
+    schema = _dataset_from_csv(tmp_path, ORDERS, "orders").manifest.table_schema
+
+    assert schema.column("amount").type == "float" and schema.target is None
+    assert model_task(schema) is None
+    assert model_task(schema, "amount") == "regression"
+    assert (model_task(schema, "channel"), model_task(schema, "items")) == ("classification", "classification")
+    with pytest.raises(ConfigError, match=r"dataset 'orders': target 'ordered_on' is date; a model predicts"):
+        model_task(schema, "ordered_on", dataset="orders")
+    with pytest.raises(ConfigError, match=r"dataset 'orders': target 'price' is not a column \(items, distance"):
+        model_task(schema, "price", dataset="orders")
+
+
+def test_regression_view_keeps_float_values_and_splits_without_strata(tmp_path: Path) -> None:
+    dataset = _dataset_from_csv(tmp_path, ORDERS, "orders")
+
+    task, view = model_view(dataset, "amount")
+
+    schema = view.manifest.table_schema
+    assert task == "regression" and (schema.target, schema.target_labels) == ("amount", None)
+    assert schema.feature_names == ("items", "distance")
+    features, target = split_features_target(view.frame, schema)
+    assert str(target.dtype) == "float64" and (len(target), target.min()) == (40, 3.25)
+    split = train_test_split_frame(view.frame, 0.25, seed=1, stratify_by=None)
+    assert (len(split.train), len(split.test)) == (30, 10)
+    assert model_view(dataset) == (None, dataset)  # no target: the dataset as it is
+
+
+def test_regression_view_errors_name_dataset_and_column(tmp_path: Path) -> None:
+    constant = _dataset_from_csv(tmp_path / "a", b"x,y\n1,2.5\n2,2.5\n3,2.5\n", "constant")
+    lonely = _dataset_from_csv(tmp_path / "b", b"name,y\na,1.5\nb,2.5\n", "lonely")
+    orders = _dataset_from_csv(tmp_path / "c", ORDERS, "orders")
+
+    with pytest.raises(ConfigError, match=r"dataset 'constant': target 'y' has 1 distinct value\(s\); a regression"):
+        regression_view(constant, "y")
+    with pytest.raises(ConfigError, match=r"dataset 'lonely': no int, float or bool column besides the target 'y'"):
+        regression_view(lonely, "y")
+    with pytest.raises(ConfigError, match=r"dataset 'orders': target 'channel' is category; a regression"):
+        regression_view(orders, "channel")

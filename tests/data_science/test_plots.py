@@ -10,7 +10,7 @@ from PIL import Image
 
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.data_science.dataset_store import WrittenDataset, read_dataset
-from airnub_prefect_starter.data_science.modeling.train import train_classifier
+from airnub_prefect_starter.data_science.modeling.train import train_estimator
 from airnub_prefect_starter.data_science.plots import (
     plot_confusion_matrix,
     plot_dataset_figures,
@@ -77,7 +77,7 @@ def test_plots_are_reproducible_and_not_rewritten(iris_dataset: WrittenDataset, 
 
 
 def test_plot_dataset_figures_draws_dataset_and_model_figures(iris_dataset: WrittenDataset, tmp_path: Path) -> None:
-    trained = train_classifier(iris_dataset.parquet_path, tmp_path / "models")
+    trained = train_estimator(iris_dataset.parquet_path, tmp_path / "models")
 
     figures = plot_dataset_figures(iris_dataset.parquet_path, tmp_path / "figures", trained.model_path)
 

@@ -12,7 +12,8 @@ import pytest
 
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.data_science.dataset_store import WrittenDataset, read_dataset, write_dataset
-from airnub_prefect_starter.data_science.modeling.train import TrainResult, train_classifier
+from airnub_prefect_starter.data_science.modeling.metadata import ClassificationMetrics
+from airnub_prefect_starter.data_science.modeling.train import TrainResult, train_estimator
 from airnub_prefect_starter.data_science.plots import plot_dataset_figures
 from airnub_prefect_starter.data_science.reporting import Report, ReportFigure, build_report
 from tests.support.demo_recipes import parse_demo
@@ -33,7 +34,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, sklearn_csv: Callable[[st
     base = tmp_path_factory.mktemp("pipeline")
     table = parse_demo(sklearn_csv("iris"), "iris")
     dataset = write_dataset(table, base / "processed", "iris", list(table.input_sha256s))
-    trained = train_classifier(dataset.parquet_path, base / "models")
+    trained = train_estimator(dataset.parquet_path, base / "models")
     drawn = plot_dataset_figures(dataset.parquet_path, base / "reports" / "figures", trained.model_path)
     assert drawn.confusion_matrix is not None and drawn.feature_importance is not None
     figures = [
@@ -91,9 +92,10 @@ def test_build_report_has_metrics_and_statistics(
 
     page = report.html_path.read_text(encoding="utf-8")
     markdown = report.markdown_path.read_text(encoding="utf-8")
+    assert isinstance(trained.metrics, ClassificationMetrics)
     accuracy = f"{trained.metrics.accuracy:.4f}"
     assert f"<td>accuracy</td><td>{accuracy}</td>" in page and f"| accuracy | {accuracy} |" in markdown
-    assert "<th>mean</th>" in page and "| sepal_length_cm | 150 | 5.843 |" in markdown
+    assert "<th>mean</th>" in page and "| sepal_length_cm | 150 | 0 | 5.843 |" in markdown
     assert "| setosa | 50 |" in markdown
     links = re.findall(r"!\[([^\]]*)\]\(([^)]+)\)", markdown)
     assert [title for title, _ in links] == [

@@ -105,7 +105,7 @@ def test_predict_script_exits_1_below_accuracy_floor(
     monkeypatch.setenv("AIRNUB_DATA_DIR", str(tmp_path / "data"))
     table = parse_demo(sklearn_csv("iris"), "iris")
     dataset = write_dataset(table, tmp_path / "processed", "iris", list(table.input_sha256s)).parquet_path
-    model = train.train_classifier(dataset, tmp_path / "models").model_path
+    model = train.train_estimator(dataset, tmp_path / "models").model_path
 
     result = runner.invoke(predict.app, ["--model", str(model), "--dataset", str(dataset), "--min-accuracy", "1.01"])
 

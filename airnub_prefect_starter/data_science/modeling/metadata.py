@@ -5,6 +5,9 @@
     <stem>.joblib               the fitted estimator (a pickle: load it only after checking its sha256)
     <stem>.metadata.json        ModelMetadata: model sha256, dataset sha256, raw input sha256s, params, metrics
     metrics.json                MetricsFile: the latest evaluation in the folder, with the same identifiers
+
+A classifier's metrics are :class:`ClassificationMetrics`, a regressor's :class:`RegressionMetrics`; the type of
+the metrics says which task a model solves (:attr:`ModelMetadata.task`).
 """
 
 from __future__ import annotations
@@ -25,13 +28,25 @@ __all__ = [
     "MetricsFile",
     "ModelKind",
     "ModelMetadata",
+    "ModelMetrics",
+    "ModelTask",
+    "RegressionMetrics",
+    "TASK_MODELS",
     "load_model_metadata",
     "model_metadata_path",
 ]
 
 MODEL_METADATA_SCHEMA_VERSION: Final = 1
 
-ModelKind = Literal["random_forest", "logistic_regression"]
+#: ``random_forest`` fits either task; ``logistic_regression`` only classifies, ``linear_regression`` only regresses.
+ModelKind = Literal["random_forest", "logistic_regression", "linear_regression"]
+#: What a model predicts: classes of an int, str, category or bool target, or the values of a float target.
+ModelTask = Literal["classification", "regression"]
+#: The estimators that fit each task.
+TASK_MODELS: Final[dict[ModelTask, tuple[ModelKind, ...]]] = {
+    "classification": ("random_forest", "logistic_regression"),
+    "regression": ("random_forest", "linear_regression"),
+}
 ParamValue = str | int | float | bool | None
 
 
@@ -60,6 +75,23 @@ class ClassificationMetrics(BaseModel):
     n_test: int
 
 
+class RegressionMetrics(BaseModel):
+    """Held-out evaluation of a regressor: R² (1 is perfect, 0 is the mean's score, below 0 worse than the mean),
+    mean absolute error and root mean squared error (in the target's unit)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    r2: float
+    mae: float = Field(ge=0.0)
+    rmse: float = Field(ge=0.0)
+    n_train: int
+    n_test: int
+
+
+#: Either evaluation; the two share no required field name, so a stored file parses as exactly one of them.
+ModelMetrics = ClassificationMetrics | RegressionMetrics
+
+
 class _Identified(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
 
@@ -74,7 +106,7 @@ class MetricsFile(_Identified):
     """``metrics.json``: the evaluation and the identities of the model and data it was computed on."""
 
     schema_version: Literal[1] = MODEL_METADATA_SCHEMA_VERSION
-    metrics: ClassificationMetrics
+    metrics: ModelMetrics
 
 
 class ModelMetadata(_Identified):
@@ -84,12 +116,16 @@ class ModelMetadata(_Identified):
     model_kind: ModelKind
     table_schema: TableSchema
     params: dict[str, ParamValue]
-    metrics: ClassificationMetrics
+    metrics: ModelMetrics
     feature_importances: dict[str, float] = Field(description="Per feature, in schema order; sums to 1.")
     sklearn_version: str
     python_version: str
     tool_version: str
     created_at: datetime
+
+    @property
+    def task(self) -> ModelTask:
+        return "regression" if isinstance(self.metrics, RegressionMetrics) else "classification"
 
     def same_content(self, other: ModelMetadata) -> bool:
         return self.model_dump(exclude={"created_at"}) == other.model_dump(exclude={"created_at"})

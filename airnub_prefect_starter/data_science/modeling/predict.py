@@ -40,7 +40,8 @@ def load_model(model_path: Path) -> tuple[Any, ModelMetadata]:
 
 
 def predict(model_path: Path, dataset_path: Path) -> pd.DataFrame:
-    """One row per dataset row: ``prediction`` and ``prediction_name``, plus ``target`` and ``correct`` if known."""
+    """One row per dataset row: a classifier's ``prediction`` and ``prediction_name``, plus ``target`` and
+    ``correct`` if known; a regressor's ``prediction``, plus ``target`` and ``error`` (prediction - target)."""
     estimator, metadata = load_model(model_path)
     schema = metadata.table_schema
     frame = read_dataset(dataset_path)
@@ -48,6 +49,15 @@ def predict(model_path: Path, dataset_path: Path) -> pd.DataFrame:
     if missing:
         raise ConfigError(f"{dataset_path}: missing feature columns {missing} of its schema")
     features = frame.loc[:, list(schema.feature_names)].astype("float64")
+    known = schema.target is not None and schema.target in frame.columns
+    if metadata.task == "regression":
+        values = np.asarray(estimator.predict(features), dtype="float64")
+        regressed = pd.DataFrame({"prediction": values})
+        if known:
+            regressed["target"] = frame[schema.require_target().name].to_numpy(dtype="float64")
+            regressed["error"] = regressed["prediction"] - regressed["target"]
+        logger.info("predicted %d rows of %s with %s", len(regressed), dataset_path.name, model_path.name)
+        return regressed
     predicted = np.asarray(estimator.predict(features), dtype="int64")
     result = pd.DataFrame(
         {
@@ -55,8 +65,8 @@ def predict(model_path: Path, dataset_path: Path) -> pd.DataFrame:
             "prediction_name": pd.Series([schema.label_name(int(p)) for p in predicted], dtype="str"),
         }
     )
-    if schema.target is not None and schema.target in frame.columns:
-        result["target"] = frame[schema.target].to_numpy(dtype="int64")
+    if known:
+        result["target"] = frame[schema.require_target().name].to_numpy(dtype="int64")
         result["correct"] = result["prediction"] == result["target"]
     logger.info("predicted %d rows of %s with %s", len(result), dataset_path.name, model_path.name)
     return result
@@ -65,7 +75,7 @@ def predict(model_path: Path, dataset_path: Path) -> pd.DataFrame:
 def accuracy(predictions: pd.DataFrame) -> float:
     """Share of correct rows in a :func:`predict` result; :class:`ConfigError` when it has no ``target``."""
     if "correct" not in predictions.columns:
-        raise ConfigError("predictions: no target column, accuracy is undefined")
+        raise ConfigError("predictions: no class labels to compare (unlabelled, or a regression): no accuracy")
     if predictions.empty:
         raise ConfigError("predictions: no rows, accuracy is undefined")
     return float(predictions["correct"].mean())
@@ -90,6 +100,13 @@ def main(
     except AirnubError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    if "error" in predictions.columns:
+        mae = float(predictions["error"].abs().mean()) if len(predictions) else float("nan")
+        typer.echo(f"{len(predictions)} rows predicted (a regression: MAE {mae:.4g}, no accuracy)")
+        if min_accuracy is not None:
+            typer.echo(f"error: --min-accuracy does not apply to the regressor {model.name}", err=True)
+            raise typer.Exit(2)
+        return
     if score is None:
         typer.echo(f"{len(predictions)} rows predicted (unlabelled, no accuracy)")
         return

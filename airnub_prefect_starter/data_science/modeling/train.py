@@ -1,4 +1,8 @@
-"""Train a scikit-learn classifier on a dataset, evaluate it on a held-out split, save model + metadata.
+"""Train a scikit-learn model on a dataset, evaluate it on a held-out split, save model + metadata.
+
+The target's type picks the task: int class labels (see
+:func:`~airnub_prefect_starter.data_science.features.classification_view`) a classifier scored by accuracy and
+macro F1 on a stratified split; float values a regressor scored by R², MAE and RMSE on a shuffled split.
 
 Run as a script::
 
@@ -14,17 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import joblib
 import numpy as np
 import sklearn
 import typer
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from airnub_prefect_starter import __version__
 from airnub_prefect_starter.common.utils import generate_sha256_hash
@@ -36,22 +35,32 @@ from airnub_prefect_starter.data_science.dataset_store import (
     read_verified_dataset,
 )
 from airnub_prefect_starter.data_science.features import split_features_target, train_test_split_frame
+from airnub_prefect_starter.data_science.modeling.estimators import build_estimator, feature_importances
+from airnub_prefect_starter.data_science.modeling.evaluation import evaluate, evaluate_regression
 from airnub_prefect_starter.data_science.modeling.metadata import (
     ClassificationMetrics,
-    ClassScore,
     MetricsFile,
     ModelKind,
     ModelMetadata,
+    ModelMetrics,
+    ModelTask,
+    RegressionMetrics,
     load_model_metadata,
     model_metadata_path,
 )
-from airnub_prefect_starter.data_science.schemas import TableSchema
 
-__all__ = ["TrainResult", "app", "build_estimator", "evaluate", "train_classifier"]
+__all__ = ["HeldOut", "TrainResult", "app", "train_estimator"]
 
 logger = logging.getLogger(__name__)
 
-ParamValue = str | int | float | bool | None
+
+@dataclass(frozen=True)
+class HeldOut:
+    """A regressor's held-out targets and its predictions of them, in split order (for the predicted-vs-actual
+    figure; not saved: the model and the split reproduce them)."""
+
+    actual: tuple[float, ...]
+    predicted: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -63,59 +72,19 @@ class TrainResult:
     metrics_path: Path
     metadata: ModelMetadata
     rewritten: bool
+    held_out: HeldOut | None = None
 
     @property
-    def metrics(self) -> ClassificationMetrics:
+    def metrics(self) -> ModelMetrics:
         return self.metadata.metrics
+
+    @property
+    def task(self) -> ModelTask:
+        return self.metadata.task
 
     @property
     def model_sha256(self) -> str:
         return self.metadata.model_sha256
-
-
-def build_estimator(model: ModelKind, seed: int) -> tuple[Any, dict[str, ParamValue]]:
-    """A fresh, seeded estimator and the hyper-parameters worth recording."""
-    if model not in ("random_forest", "logistic_regression"):
-        raise ConfigError(f"model: {model!r} is not random_forest or logistic_regression")
-    if model == "random_forest":
-        params: dict[str, ParamValue] = {"n_estimators": 200, "max_depth": None, "random_state": seed, "n_jobs": 1}
-        return RandomForestClassifier(**params), params
-    params = {"C": 1.0, "max_iter": 1000, "random_state": seed, "scaler": "standard"}
-    estimator = Pipeline(
-        [("scale", StandardScaler()), ("classify", LogisticRegression(C=1.0, max_iter=1000, random_state=seed))]
-    )
-    return estimator, params
-
-
-def evaluate(y_true: Any, y_pred: Any, schema: TableSchema, *, n_train: int) -> ClassificationMetrics:
-    """Accuracy, macro F1, per-class precision/recall/F1 and the confusion matrix over every declared label."""
-    labels = list(range(len(schema.target_names)))
-    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0.0)
-    per_class = {
-        schema.target_names[i]: ClassScore(
-            precision=float(precision[i]), recall=float(recall[i]), f1=float(f1[i]), support=int(support[i])
-        )
-        for i in labels
-    }
-    matrix = confusion_matrix(y_true, y_pred, labels=labels)
-    return ClassificationMetrics(
-        accuracy=float(accuracy_score(y_true, y_pred)),
-        f1_macro=float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0.0)),
-        labels=schema.target_names,
-        per_class=per_class,
-        confusion_matrix=tuple(tuple(int(v) for v in row) for row in matrix),
-        n_train=n_train,
-        n_test=len(y_true),
-    )
-
-
-def _importances(estimator: Any, feature_names: tuple[str, ...]) -> dict[str, float]:
-    if hasattr(estimator, "feature_importances_"):
-        raw = np.asarray(estimator.feature_importances_, dtype="float64")
-    else:  # a linear model: mean absolute (standardised) coefficient per feature
-        raw = np.abs(np.asarray(estimator[-1].coef_, dtype="float64")).mean(axis=0)
-    total = float(raw.sum()) or 1.0
-    return {name: round(float(value) / total, 12) for name, value in zip(feature_names, raw, strict=True)}
 
 
 def _previous_metadata(model_path: Path) -> ModelMetadata | None:
@@ -125,7 +94,13 @@ def _previous_metadata(model_path: Path) -> ModelMetadata | None:
         return None
 
 
-def train_classifier(
+def _summary(metrics: ModelMetrics) -> str:
+    if isinstance(metrics, RegressionMetrics):
+        return f"R² {metrics.r2:.4f}, MAE {metrics.mae:.4g}, RMSE {metrics.rmse:.4g}"
+    return f"accuracy {metrics.accuracy:.4f}, macro F1 {metrics.f1_macro:.4f}"
+
+
+def train_estimator(
     dataset_path: Path,
     model_dir: Path,
     *,
@@ -134,7 +109,8 @@ def train_classifier(
     model: ModelKind = "random_forest",
     verified: VerifiedDataset | None = None,
 ) -> TrainResult:
-    """Fit ``model`` on a stratified train split of the dataset, score it on the rest, save it in ``model_dir``.
+    """Fit ``model`` on a train split of the dataset, score it on the rest, save it in ``model_dir``: a classifier
+    of an int target on a stratified split, a regressor of a float target on a shuffled one.
 
     The dataset's manifest must sit beside it and match its hash (:class:`IntegrityError` otherwise); the
     metadata carries the dataset sha256 and the raw input sha256s from that manifest. A caller that has
@@ -145,20 +121,24 @@ def train_classifier(
         verified = read_verified_dataset(dataset_path)
     manifest = verified.manifest
     schema = manifest.table_schema
-    split = train_test_split_frame(verified.frame, test_size, seed, stratify_by=schema.require_target().name)
+    target = schema.require_target()
+    task: ModelTask = "regression" if target.type == "float" else "classification"
+    estimator, params = build_estimator(model, seed, task)
+    strata = target.name if task == "classification" else None
+    split = train_test_split_frame(verified.frame, test_size, seed, stratify_by=strata)
     x_train, y_train = split_features_target(split.train, schema)
     x_test, y_test = split_features_target(split.test, schema)
 
-    estimator, params = build_estimator(model, seed)
     estimator.fit(x_train, y_train)
-    metrics = evaluate(y_test.to_numpy(), estimator.predict(x_test), schema, n_train=len(x_train))
-    logger.info(
-        "trained %s on %s: accuracy %.3f, macro F1 %.3f",
-        model,
-        manifest.dataset_name,
-        metrics.accuracy,
-        metrics.f1_macro,
-    )
+    predicted = estimator.predict(x_test)
+    held_out: HeldOut | None = None
+    metrics: ClassificationMetrics | RegressionMetrics
+    if task == "regression":
+        metrics = evaluate_regression(y_test.to_numpy(), predicted, n_train=len(x_train))
+        held_out = HeldOut(tuple(map(float, y_test)), tuple(float(v) for v in np.asarray(predicted)))
+    else:
+        metrics = evaluate(y_test.to_numpy(), predicted, schema, n_train=len(x_train))
+    logger.info("trained %s on %s: %s", model, manifest.dataset_name, _summary(metrics))
 
     model_dir.mkdir(parents=True, exist_ok=True)
     model_path = model_dir / f"{manifest.dataset_name}_{model}.joblib"
@@ -176,7 +156,7 @@ def train_classifier(
         table_schema=schema,
         params={"model": model, "seed": seed, "test_size": test_size, **params},
         metrics=metrics,
-        feature_importances=_importances(estimator, schema.feature_names),
+        feature_importances=feature_importances(estimator, schema.feature_names),
         sklearn_version=sklearn.__version__,
         python_version=platform.python_version(),
         tool_version=__version__,
@@ -204,15 +184,17 @@ def train_classifier(
         metrics_path=metrics_path,
         metadata=metadata,
         rewritten=model_written or metadata_written or metrics_written,
+        held_out=held_out,
     )
 
 
 class _ModelChoice(StrEnum):
     random_forest = "random_forest"
     logistic_regression = "logistic_regression"
+    linear_regression = "linear_regression"
 
 
-app = typer.Typer(add_completion=False, help="Train a classifier on a dataset and save model, metadata, metrics.")
+app = typer.Typer(add_completion=False, help="Train a model of a dataset's target and save model, metadata, metrics.")
 
 
 @app.command()
@@ -221,11 +203,11 @@ def main(
     model_dir: Annotated[Path | None, typer.Option(help="Default: <data dir>/models.")] = None,
     model: Annotated[_ModelChoice, typer.Option(help="Estimator to fit.")] = _ModelChoice.random_forest,
     seed: Annotated[int, typer.Option(help="Seed for the split and the estimator.")] = 42,
-    test_size: Annotated[float, typer.Option(help="Held-out fraction, stratified.")] = 0.25,
+    test_size: Annotated[float, typer.Option(help="Held-out fraction (stratified for a classifier).")] = 0.25,
 ) -> None:
     """Train MODEL on DATASET and print its held-out scores."""
     try:
-        result = train_classifier(
+        result = train_estimator(
             dataset,
             model_dir if model_dir is not None else data_paths().models,
             seed=seed,
@@ -235,8 +217,7 @@ def main(
     except AirnubError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    metrics = result.metrics
-    typer.echo(f"{result.model_path}: accuracy {metrics.accuracy:.4f}, macro F1 {metrics.f1_macro:.4f}")
+    typer.echo(f"{result.model_path}: {_summary(result.metrics)}")
 
 
 if __name__ == "__main__":

@@ -12,12 +12,12 @@ import pytest
 from airnub_prefect_starter.core.errors import ConfigError, IntegrityError
 from airnub_prefect_starter.data_science.dataset_store import WrittenDataset, read_dataset
 from airnub_prefect_starter.data_science.modeling.predict import accuracy, load_model, predict
-from airnub_prefect_starter.data_science.modeling.train import TrainResult, train_classifier
+from airnub_prefect_starter.data_science.modeling.train import TrainResult, train_estimator
 
 
 @pytest.fixture
 def trained(iris_dataset: WrittenDataset, tmp_path: Path) -> TrainResult:
-    return train_classifier(iris_dataset.parquet_path, tmp_path / "models")
+    return train_estimator(iris_dataset.parquet_path, tmp_path / "models")
 
 
 def test_predict_labels_every_row_and_scores_high(trained: TrainResult, iris_dataset: WrittenDataset) -> None:
@@ -37,7 +37,7 @@ def test_predict_unlabelled_dataset_has_no_accuracy(trained: TrainResult, iris_d
     predictions = predict(trained.model_path, unlabelled)
 
     assert list(predictions.columns) == ["prediction", "prediction_name"] and len(predictions) == 150
-    with pytest.raises(ConfigError, match="no target column"):
+    with pytest.raises(ConfigError, match="no class labels to compare"):
         accuracy(predictions)
 
 
