@@ -2,8 +2,9 @@
 
 Objects are written into ``<base>/.tmp/`` first and published by renaming a complete directory (object and
 manifest, both fsynced) into place, so a reader sees either nothing or a whole object. A :class:`PublishGroup`
-does the same for many objects with one ``syncfs(2)`` before their renames instead of ``fsync``s per object. Two writers racing on
-the same content: the first rename wins; the loser verifies the winner's object and discards its own copy.
+does the same for many objects with one ``syncfs(2)`` before their renames instead of ``fsync``s per object.
+Two writers racing on the same content: the first rename wins; the loser verifies the winner's object and
+discards its own copy.
 A damaged object (wrong size, or a folder without exactly one object file) is moved aside into
 ``<base>/.quarantine/`` (never deleted) when a verified copy replaces it.
 """
