@@ -116,14 +116,20 @@ def category(
         str | None, typer.Option("--dataset", help="Analysis: the processed dataset to analyse.")
     ] = None,
     target: Annotated[
-        str | None, typer.Option("--target", help="Analysis: the column to predict (default: the schema's target).")
+        str | None,
+        typer.Option(
+            "--target",
+            help="Analysis: the column to predict; a float column by a regression, others by a classifier "
+            "(default: the schema's target; neither: statistics and figures only).",
+        ),
     ] = None,
     dry_run: DryRun = False,
     project_dir: ProjectDir = Path("."),
 ) -> None:
     """A category flow and task wrapper wired into the stage, its config section and a test. Processing
     (--kind tabular) declares a dataset named like the category, its schema inferred from the input's newest stored
-    object; analysis (--kind report) reports on a declared dataset with a classifier for its target."""
+    object; analysis (--kind report) reports on a declared dataset: statistics, figures and, given a target, a
+    classifier or a regression of it."""
     if fmt is not None and fmt not in FORMATS:
         fail(f"--format {fmt}: must be one of {', '.join(FORMATS)}")
     chosen = kind or STAGE_KINDS.get(stage, ("downloads",))[0]

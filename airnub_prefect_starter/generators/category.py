@@ -184,7 +184,8 @@ def plan_category(
         analysed = analysed_input(plan, dept, later.dataset, later.target)
         context = {"dataset": analysed.dataset, "processing_category": analysed.processing_category}
         _plan_code(plan, names, context)
-        _plan_section(plan, names, render("category/section_report.yaml.j2", target=analysed.target, **context))
+        section = render("category/section_report.yaml.j2", target=analysed.target, task=analysed.task, **context)
+        _plan_section(plan, names, section)
     else:
         _plan_code(plan, names)
         _plan_config_section(plan, names, urls)

@@ -4,7 +4,8 @@
   objects; its format, reader options and schema inferred from the newest object stored for that input
   (:mod:`~airnub_prefect_starter.data_science.schema_inference`), found through the manifest index;
 * ``--kind report`` (analysis): one processed dataset, declared in the department's processing config, with the
-  target column a classifier predicts.
+  target column its model predicts (a classifier for an int, str, category or bool column, a regression for a
+  float one), or without a target: statistics and figures only.
 
 Both read the department's config files as the plan sees them, and refuse with a one-line :class:`ConfigError`
 naming the category, dataset or column that is missing.
@@ -21,6 +22,7 @@ from airnub_prefect_starter.common.utils import generate_sha256_hash
 from airnub_prefect_starter.core.errors import ConfigError, RawInputNotFoundError
 from airnub_prefect_starter.core.store.index import open_index
 from airnub_prefect_starter.core.store.lineage import select_raw_inputs
+from airnub_prefect_starter.data_science.modeling.metadata import ModelTask
 from airnub_prefect_starter.data_science.recipes import RawFormat
 from airnub_prefect_starter.data_science.schema_inference import InferredSchema, format_for, infer_schema
 from airnub_prefect_starter.generators.naming import DepartmentNames
@@ -110,40 +112,42 @@ def dataset_input(plan: Plan, dept: DepartmentNames, reference: str, fmt: RawFor
 
 @dataclass(frozen=True)
 class AnalysedInput:
-    """A processed dataset an analysis category reads, the processing category declaring it, and its target."""
+    """A processed dataset an analysis category reads, the processing category declaring it, and its target (with
+    the model it calls for), if any."""
 
     dataset: str
     processing_category: str
-    target: str
+    target: str | None
+    task: ModelTask | None
 
 
 def analysed_input(plan: Plan, dept: DepartmentNames, dataset: str, target: str | None) -> AnalysedInput:
     """``dataset`` as the department's processing config declares it, with ``target`` (else the schema's own
-    target) checked to be one of its columns that a classifier can predict."""
+    target, else none) checked to be one of its columns that a model can predict."""
     for category, section in _stage_document(plan, dept, "processing").items():
         declared = section.get("datasets") if isinstance(section, dict) else None
         for spec in declared if isinstance(declared, list) else []:
             if isinstance(spec, dict) and spec.get("name") == dataset:
-                return AnalysedInput(dataset, str(category), _target(dataset, spec, target))
+                chosen, task = _target(dataset, spec, target)
+                return AnalysedInput(dataset, str(category), chosen, task)
     raise ConfigError(
         f"--dataset {dataset}: not declared in the processing config of {dept.id} (add a processing category first: "
         f"airnub new category {dept.id} processing {dataset} --kind tabular --input <ingestion category>)"
     )
 
 
-def _target(dataset: str, spec: dict[str, Any], target: str | None) -> str:
+def _target(dataset: str, spec: dict[str, Any], target: str | None) -> tuple[str | None, ModelTask | None]:
+    """The target and its model: none without a target, a regression of a float, a classifier of the rest."""
     schema = spec.get("schema") or {}
     columns = {str(c.get("name")): str(c.get("type")) for c in schema.get("columns") or [] if isinstance(c, dict)}
     chosen = target or schema.get("target")
     if chosen is None:
-        raise ConfigError(
-            f"--dataset {dataset}: its schema declares no target; give --target COLUMN (one of {', '.join(columns)})"
-        )
+        return None, None
     if chosen not in columns:
         raise ConfigError(f"dataset {dataset}: target '{chosen}' is not a column (columns: {', '.join(columns)})")
-    if columns[chosen] in ("float", "date", "datetime"):
+    if columns[chosen] in ("date", "datetime"):
         raise ConfigError(
-            f"dataset {dataset}: target '{chosen}' is {columns[chosen]}; a report's classifier predicts an int, "
-            "str, category or bool column (regression is not supported yet)"
+            f"dataset {dataset}: target '{chosen}' is {columns[chosen]}; a report's model predicts an int, str, "
+            "category or bool column (a classifier) or a float column (a regression)"
         )
-    return str(chosen)
+    return str(chosen), "regression" if columns[chosen] == "float" else "classification"

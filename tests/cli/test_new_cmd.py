@@ -364,3 +364,67 @@ def test_new_wiring_follows_a_hand_edited_manifest_and_later_categories_keep_it(
     assert {action for action, _ in file_lines(again)} == {"unchanged"}
     assert added.exit_code == 0, added.stderr
     assert "    tables: TabularFilesConfig | None = None\n" in (flows / "config_models_dept_beta.py").read_text()
+
+
+ROWS_DECLARATION = """
+rows_section:
+  datasets:
+    - name: rows
+      input: {data_source_name: beta_files, name: files}
+      format: csv
+      schema:
+        columns:
+          - {name: items, type: int}
+          - {name: amount, type: float}
+          - {name: channel, type: category}
+          - {name: ordered_on, type: date}
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "section"),
+    [
+        (
+            (),
+            "    - name: rows  # declared by processing category rows_section\n    # no target: descriptive statistics",
+        ),
+        (
+            ("--target", "amount"),
+            "      target: amount  # a float column: a regression of it on the int, float and bool columns\n"
+            "      model: random_forest  # or linear_regression\n",
+        ),
+        (("--target", "channel"), "      target: channel  # the column a classifier predicts"),
+    ],
+    ids=["no-target", "float-target", "category-target"],
+)
+def test_new_report_category_analyses_without_a_target_or_regresses_a_float_one(
+    new: Callable[..., Result], project: Path, target: tuple[str, ...], section: str
+) -> None:
+    assert new("department", "beta").exit_code == 0
+    processing = project / "configs" / "variables" / "dept_beta" / "processing_config_dept_beta.yaml"
+    processing.write_text(processing.read_text(encoding="utf-8") + ROWS_DECLARATION, encoding="utf-8")
+
+    result = new("category", "beta", "analysis", "summary", "--kind", "report", "--dataset", "rows", *target)
+
+    assert result.exit_code == 0, result.stderr
+    analysis = (project / "configs" / "variables" / "dept_beta" / "analysis_config_dept_beta.yaml").read_text()
+    assert section in analysis
+    [declared] = yaml.safe_load(analysis)["summary"]["datasets"]
+    assert declared.get("target") == (target[1] if target else None)
+
+
+def test_new_report_category_refuses_a_date_target_naming_dataset_and_column(
+    new: Callable[..., Result], project: Path
+) -> None:
+    assert new("department", "beta").exit_code == 0
+    processing = project / "configs" / "variables" / "dept_beta" / "processing_config_dept_beta.yaml"
+    processing.write_text(processing.read_text(encoding="utf-8") + ROWS_DECLARATION, encoding="utf-8")
+
+    result = new(
+        "category", "beta", "analysis", "summary", "--kind", "report", "--dataset", "rows", "--target", "ordered_on"
+    )
+
+    assert result.exit_code == 2
+    assert "dataset rows: target 'ordered_on' is date; a report's model predicts an int, str, category or bool" in (
+        result.stderr
+    )
