@@ -3,11 +3,13 @@ it from the source URLs) and collect the temp debris of killed runs."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ParamSpec
 
 import typer
 from rich.markup import escape
@@ -15,7 +17,7 @@ from rich.table import Table
 
 from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_USAGE, fail, out, print_json
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.errors import StorageError
+from airnub_prefect_starter.core.errors import AirnubError
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.cas import MANIFEST_SUFFIX
 from airnub_prefect_starter.core.store.gc import DEFAULT_TTL_S, collect_temp_debris
@@ -27,6 +29,20 @@ __all__ = ["app", "existing_index"]
 
 app = typer.Typer(help="Query the manifest index and verify the store.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+P = ParamSpec("P")
+
+
+def _one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
+    """``command`` with a store or index failure (e.g. an unreachable PostgreSQL index) as one line, exit 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except AirnubError as exc:
+            fail(str(exc), EXIT_FAILED)
+
+    return wrapper
 
 
 def existing_index() -> ManifestIndex:
@@ -44,6 +60,7 @@ def existing_index() -> ManifestIndex:
 
 
 @app.command("list")
+@_one_line_errors
 def list_objects(
     source: Annotated[str | None, typer.Option("--source", help="Only this data_source_name.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
@@ -70,6 +87,7 @@ def list_objects(
 
 
 @app.command("show")
+@_one_line_errors
 def show(
     sha256: Annotated[str, typer.Argument(help="A sha256 or a unique prefix (at least 6 characters).")],
     source: Annotated[str | None, typer.Option("--source", help="Only the copy in this data_source_name.")] = None,
@@ -98,6 +116,7 @@ def show(
 
 
 @app.command("verify")
+@_one_line_errors
 def verify(
     repair: Annotated[
         bool,
@@ -162,6 +181,7 @@ def _seconds(value: str) -> float:
 
 
 @app.command("gc")
+@_one_line_errors
 def gc(
     older_than: Annotated[
         str,
@@ -169,7 +189,8 @@ def gc(
             "--older-than",
             metavar="DURATION",
             help="Remove temp entries idle for longer than this (90s, 30m, 1h, 2d; 0 = all). A running download "
-            "keeps its entry fresh, so keep this above the longest write stall.",
+            "keeps its entry fresh (a batch touches what it has staged every minute), so keep this above the "
+            "longest write stall.",
         ),
     ] = f"{DEFAULT_TTL_S / 3600:g}h",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed; remove nothing.")] = False,
@@ -185,10 +206,7 @@ def gc(
     Stored objects and the quarantine are never touched; symlinks are never followed."""
     ttl = _seconds(older_than)
     bases = sorted({*existing_index().storage_bases(), *(p.expanduser().resolve() for p in stores or [])})
-    try:
-        report = collect_temp_debris(bases, older_than_s=ttl, dry_run=dry_run)
-    except StorageError as exc:
-        fail(str(exc), EXIT_FAILED)
+    report = collect_temp_debris(bases, older_than_s=ttl, dry_run=dry_run)
     if as_json:
         print_json(
             {

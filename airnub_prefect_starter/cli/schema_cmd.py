@@ -73,7 +73,7 @@ def infer(
         chosen = FORMATS[fmt] if fmt is not None else format_for(filename)
         options = ReaderOptions(encoding=encoding, delimiter=delimiter)
         text = infer_schema(data, chosen, options, where=where, target=target).to_yaml(source=where)
-    except RawDataError as exc:
+    except (RawDataError, StorageError) as exc:  # the data is there but cannot be read (or no longer hashes)
         fail(str(exc), EXIT_FAILED)
     except AirnubError as exc:
         fail(str(exc))

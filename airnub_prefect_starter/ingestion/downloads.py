@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -156,7 +156,8 @@ def core_download_hash_store_and_manifest(
     """Fetch ``item.url`` into the store (see the module docstring). ``credentials`` go to the URL's origin only
     and into no manifest, index row or message. Raises a ``DownloadError`` subclass, ``StorageError`` or
     ``ManifestIndexError`` on failure; never returns a failure."""
-    request = _Request(kind, headers or {}, credentials, validate, Deadline(ctx.policy.total_deadline_s))
+    # one budget for every attempt, started by the first request (not while the item waits for a host slot)
+    request = _Request(kind, headers or {}, credentials, validate, Deadline(ctx.policy.total_deadline_s, started=False))
     return retry_transient(lambda: _attempt(item, ctx, request), ctx.policy, deadline=request.deadline)
 
 
@@ -202,6 +203,12 @@ def _previous_object(item: SourceItem, ctx: IngestContext) -> tuple[StoredObject
     return previous, conditional
 
 
+@contextlib.contextmanager
+def _started(deadline: Deadline) -> Iterator[None]:
+    deadline.start()
+    yield
+
+
 def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestResult:
     shown = redact_url(item.url)
     kind, validate, deadline = request.kind, request.validate, request.deadline
@@ -215,6 +222,7 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
     with contextlib.ExitStack() as temp:
         with (
             ctx.host_slot(item.url),
+            _started(deadline),
             open_response(
                 ctx.client,
                 item.url,

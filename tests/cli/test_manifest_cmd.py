@@ -212,3 +212,18 @@ def test_manifest_verify_of_a_copied_data_dir_reports_the_copys_damage_only(
     assert in_copy.exit_code == 1
     assert [(p["kind"], p["path"]) for p in json.loads(in_copy.stdout)["problems"]] == [("corrupt", str(copied))]
     assert in_original.exit_code == 0 and stored[0].path.read_bytes() == b"one"
+
+
+@pytest.mark.parametrize("command", [["verify"], ["gc"], ["list"]])
+def test_manifest_commands_say_in_one_line_that_the_index_is_unreachable(
+    airnub: Callable[..., Result], data_dir: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("AIRNUB_INDEX_URL", "postgresql+psycopg://postgres@127.0.0.1:9/airnub?connect_timeout=2")
+
+    result = airnub("manifest", *command)
+
+    assert result.exit_code == 1
+    assert [line for line in result.stderr.splitlines() if line.strip()] == [
+        line for line in result.stderr.splitlines() if line.startswith("error: ") and "127.0.0.1" in line
+    ]
+    assert "Traceback" not in result.stderr

@@ -25,12 +25,20 @@ _ACTIVE: ContextVar[Deadline | None] = ContextVar("airnub_http_deadline", defaul
 class Deadline:
     """A wall-clock budget for one item, across all hops, reads and retries."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, *, started: bool = True) -> None:
         self.seconds = seconds
-        self._ends_at = time.monotonic() + seconds
+        self._ends_at: float | None = None
+        if started:
+            self.start()
+
+    def start(self) -> None:
+        """Start the clock (once; later calls change nothing): an item queued for a free per-host slot has not
+        started yet."""
+        if self._ends_at is None:
+            self._ends_at = time.monotonic() + self.seconds
 
     def remaining(self) -> float:
-        return self._ends_at - time.monotonic()
+        return self.seconds if self._ends_at is None else self._ends_at - time.monotonic()
 
     def expired(self) -> bool:
         return self.remaining() <= 0

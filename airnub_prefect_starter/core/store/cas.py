@@ -20,6 +20,7 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -304,25 +305,27 @@ def _load_syncfs() -> Callable[[int], int] | None:
 _SYNCFS = _load_syncfs()
 
 
-def _sync_filesystem(directory: Path, files: Iterable[Path]) -> None:
+def _sync_filesystem(directory: Path, files: Iterable[Path], folders: Iterable[Path] = ()) -> None:
     """Make everything written under ``directory`` durable: one ``syncfs(2)`` of its filesystem, or, where there
-    is none, an ``fsync`` of each of ``files`` and of their folders."""
-    if _SYNCFS is not None:
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            if _SYNCFS(fd) != 0:
-                error = ctypes.get_errno()
-                raise StorageError(f"syncfs of {directory} failed: {os.strerror(error)}")
-        finally:
-            os.close(fd)
-        return
-    folders = set()
-    for path in files:
-        with path.open("rb") as handle:
-            os.fsync(handle.fileno())
-        folders.add(path.parent)
-    for folder in folders:
-        _fsync_dir(folder)
+    is none, an ``fsync`` of each of ``files``, of their folders and of ``folders``. Raises :class:`StorageError`."""
+    try:
+        if _SYNCFS is not None:
+            fd = os.open(directory, os.O_RDONLY)
+            try:
+                if _SYNCFS(fd) != 0:
+                    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+            finally:
+                os.close(fd)
+            return
+        to_sync = set(folders)
+        for path in files:
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+            to_sync.add(path.parent)
+        for folder in to_sync:
+            _fsync_dir(folder)
+    except OSError as exc:
+        raise StorageError(f"cannot make {directory} durable: {exc}") from exc
 
 
 class PublishGroup:
@@ -332,20 +335,31 @@ class PublishGroup:
     renamed into place before its bytes are on disk, so a crash at any point leaves whole objects or temp debris.
     Measured for 1000 objects of 100 KiB: 1.2-1.4 s with four ``fsync``s per object, 0.45-0.9 s this way."""
 
+    #: Staged folders wait for the commit untouched; they are touched this often so that ``manifest gc``, which
+    #: removes temp entries idle for longer than its TTL (an hour by default), never takes them for debris.
+    TOUCH_EVERY_S = 60.0
+
     def __init__(self, store: ContentAddressedStore) -> None:
         self.store = store
         self._staged: list[tuple[Path, StoredObject]] = []
+        self._touched_at = time.monotonic()
 
     def add(self, staging: Path, wanted: StoredObject) -> None:
         self._staged.append((staging, wanted))
+        if time.monotonic() - self._touched_at > self.TOUCH_EVERY_S:
+            for folder, staged in self._staged:
+                with contextlib.suppress(OSError):  # a folder gc took anyway fails its rename at commit, loudly
+                    os.utime(folder / _manifest(staged))
+            self._touched_at = time.monotonic()
 
     def __len__(self) -> int:
         return len(self._staged)
 
     def commit(self) -> list[tuple[StoredObject, bool]]:
         """Publish every staged object; for each, in order, the object and whether this group created it
-        (``False``: the same content was published first, by another writer or earlier in this group). A failure
-        to make them durable raises :class:`StorageError` with nothing renamed into place."""
+        (``False``: the same content was published first, by another writer or earlier in this group). Raises
+        :class:`StorageError` when the staged bytes cannot be made durable (then nothing was renamed into place)
+        or a rename or its durability fails (then the objects already in place are whole, but not recorded)."""
         staged, self._staged = self._staged, []
         if not staged:
             return []
@@ -355,7 +369,7 @@ class PublishGroup:
                 [p for staging, wanted in staged for p in (staging / wanted.filename, staging / _manifest(wanted))],
             )
             results = [self._rename(staging, wanted) for staging, wanted in staged]
-            _sync_filesystem(self.store.base, [])
+            _sync_filesystem(self.store.base, [], folders={wanted.directory.parent for _staging, wanted in staged})
             return results
         finally:
             for staging, _wanted in staged:

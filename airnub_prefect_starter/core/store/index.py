@@ -106,10 +106,7 @@ schema_info = sa.Table("airnub_schema", _metadata, sa.Column("version", sa.Integ
 
 #: A URL's state with the file name and size of the object it points at (outer join: the row may be missing).
 _STATES_WITH_FILENAME = sa.select(url_states, cas_objects.c.filename, cas_objects.c.size_bytes).outerjoin(
-    cas_objects,
-    sa.and_(
-        cas_objects.c.data_source_name == url_states.c.data_source_name, cas_objects.c.sha256 == url_states.c.sha256
-    ),
+    cas_objects, _URL_CURRENT_OBJECT
 )
 
 
@@ -206,7 +203,7 @@ def _create_engine(url: str) -> Engine:
     try:
         engine = sa.create_engine(url, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise ManifestIndexError(f"cannot open manifest index {redact_url(url)}: {exc}") from exc
+        raise ManifestIndexError(f"cannot open manifest index {redact_url(url)}: {_reason(exc)}") from exc
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_on_connect)
         sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
@@ -234,6 +231,13 @@ def _switch_to_wal(cursor: Any) -> None:
             if "locked" not in str(exc) or attempt == 99:
                 raise
             time.sleep(0.02 + random.random() * 0.05)
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of the driver's own message (SQLAlchemy adds the statement and a link on more lines)."""
+    origin = getattr(exc, "orig", None) or exc
+    lines = str(origin).strip().splitlines()
+    return f"{type(origin).__name__}: {lines[0] if lines else ''}"
 
 
 def default_root(url: str) -> Path | None:
@@ -277,7 +281,7 @@ class ManifestIndex:
             with self._engine.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise ManifestIndexError(f"manifest index {redact_url(self.url)}: {type(exc).__name__}: {exc}") from exc
+            raise ManifestIndexError(f"manifest index {redact_url(self.url)}: {_reason(exc)}") from exc
 
     # -- reads -------------------------------------------------------------------------------------------
     def url_state(self, data_source_name: str, url: str) -> UrlState | None:

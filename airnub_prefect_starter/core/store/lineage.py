@@ -1,7 +1,7 @@
 """Raw inputs of the later stages, found through the manifest index (never by guessing paths in the store).
 
 :func:`select_raw_inputs` picks the objects a processing dataset is built from (the current object of every
-matching URL, or every object they ever served); :func:`select_raw_input` the one a URL changed last;
+matching URL, the one that changed last first, or every object they ever served);
 :func:`source_urls` traces raw sha256s back to every URL that served them (the lineage a report prints);
 :func:`find_stored_object` finds one object by its sha256 (or a prefix) or by the URL that serves it.
 """
@@ -22,7 +22,6 @@ __all__ = [
     "RawInput",
     "RawInputQuery",
     "find_stored_object",
-    "select_raw_input",
     "select_raw_inputs",
     "source_urls",
 ]
@@ -31,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 
 class RawInputQuery(Protocol):
-    """What :func:`select_raw_input` needs of a dataset's input selector (the processing config's)."""
+    """What :func:`select_raw_inputs` needs of a dataset's input selector (the processing config's)."""
 
     @property
     def data_source_name(self) -> str: ...
@@ -51,26 +50,6 @@ class RawInput:
     filename: str
     path: Path
     urls: tuple[str, ...]
-
-
-def select_raw_input(index: ManifestIndex, selector: RawInputQuery) -> RawInput:
-    """The current object of the URLs in ``selector.data_source_name`` whose stored file name and/or ingested
-    item name match; when several URLs match, the one whose content changed last.
-
-    Raises :class:`RawInputNotFoundError` (naming what is there) when nothing matches."""
-    current = index.current_objects(selector.data_source_name)
-    matches = [
-        c
-        for c in current
-        if (selector.filename is None or c.indexed.filename == selector.filename)
-        and (selector.name is None or c.name == selector.name)
-    ]
-    if not matches:
-        raise RawInputNotFoundError(selector.describe(), (f"{c.indexed.filename} ({c.name})" for c in current))
-    chosen = matches[0].indexed  # current_objects lists the most recently changed first
-    if len({m.indexed.sha256 for m in matches}) > 1:
-        logger.info("%s: %d URLs match; using %s, changed last", selector.describe(), len(matches), matches[0].url)
-    return _raw_input(index, chosen)
 
 
 def _raw_input(index: ManifestIndex, chosen: IndexedObject) -> RawInput:

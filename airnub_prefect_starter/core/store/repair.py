@@ -84,7 +84,10 @@ def _old_manifest(path: Path, obj: IndexedObject) -> bytes | None:
     """The object's manifest bytes if they parse and describe ``obj``, else ``None``."""
     if path.is_symlink() or not path.is_file():
         return None
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError:  # unreadable: as good as missing, the repair writes a new one
+        return None
     try:
         manifest = ObjectManifest.model_validate_json(data)
     except ValidationError:
@@ -105,9 +108,12 @@ def _repair_one(obj: IndexedObject, urls: list[str], policy: HttpPolicy, client:
         if REDACTED in url:
             reasons.append(f"{url}: its secrets were redacted in the index, it cannot be fetched again")
             continue
+        deadline = Deadline(policy.total_deadline_s)  # one budget per URL, its retries and their waits included
         try:
             quarantined = retry_transient(
-                functools.partial(_fetch_and_replace, obj, url, store, old_manifest, policy, client), policy
+                functools.partial(_fetch_and_replace, obj, url, store, old_manifest, policy, client, deadline),
+                policy,
+                deadline=deadline,
             )
         except (DownloadError, StorageError) as exc:
             reasons.append(str(exc))
@@ -126,11 +132,11 @@ def _fetch_and_replace(
     old_manifest: bytes | None,
     policy: HttpPolicy,
     client: httpx.Client,
+    deadline: Deadline,
 ) -> Path | None:
     """Download ``url``; if it hashes to the object's sha256, quarantine the damaged folder and publish the good
     copy. Returns where the damaged folder went (``None``: it was gone). Raises a :class:`DownloadError` when
     the URL fails or now serves other content."""
-    deadline = Deadline(policy.total_deadline_s)
     headers = {"Accept-Encoding": "identity"}
     with open_response(client, url, policy, deadline, headers) as fetched, store.temp_file() as (temp_path, sink):
         body = stream_body(fetched, sink, policy, deadline, url)

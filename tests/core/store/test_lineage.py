@@ -11,7 +11,7 @@ import pytest
 
 from airnub_prefect_starter.core.errors import RawInputNotFoundError
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
-from airnub_prefect_starter.core.store.lineage import select_raw_input, select_raw_inputs, source_urls
+from airnub_prefect_starter.core.store.lineage import select_raw_inputs, source_urls
 from airnub_prefect_starter.processing.config import RawInputSelector
 
 V1, V2, OTHER = "1" * 64, "2" * 64, "3" * 64
@@ -52,56 +52,56 @@ def selector(**fields: str) -> RawInputSelector:
     return RawInputSelector.model_validate({"data_source_name": "files", **fields})
 
 
-def test_select_raw_input_by_filename_returns_store_path_and_every_url(index: ManifestIndex) -> None:
+def test_select_latest_raw_input_by_filename_returns_store_path_and_every_url(index: ManifestIndex) -> None:
     fetch = Fetches(index)
     fetch(V1, "http://h/iris.csv", "iris")
     fetch(V1, "http://mirror/iris.csv", "iris_mirror")
     fetch(OTHER, "http://h/wine.csv", "wine", filename="wine.csv")
 
-    raw = select_raw_input(index, selector(filename="iris.csv"))
+    raw = select_raw_inputs(index, selector(filename="iris.csv"), "latest")[0]
 
     assert (raw.data_source_name, raw.sha256, raw.filename) == ("files", V1, "iris.csv")
     assert raw.path == Path("/store/files") / V1 / "iris.csv"
     assert raw.urls == ("http://h/iris.csv", "http://mirror/iris.csv")
 
 
-def test_select_raw_input_by_item_name(index: ManifestIndex) -> None:
+def test_select_latest_raw_input_by_item_name(index: ManifestIndex) -> None:
     fetch = Fetches(index)
     fetch(V1, "http://h/api/records", "wine_records", filename="records")
     fetch(OTHER, "http://h/api/datasets", "catalog", filename="datasets")
 
-    assert select_raw_input(index, selector(name="wine_records")).sha256 == V1
-    assert select_raw_input(index, selector(name="catalog", filename="datasets")).sha256 == OTHER
+    assert select_raw_inputs(index, selector(name="wine_records"), "latest")[0].sha256 == V1
+    assert select_raw_inputs(index, selector(name="catalog", filename="datasets"), "latest")[0].sha256 == OTHER
 
 
-def test_select_raw_input_follows_the_urls_current_content(index: ManifestIndex) -> None:
+def test_select_latest_raw_input_follows_the_urls_current_content(index: ManifestIndex) -> None:
     fetch = Fetches(index)
     fetch(V1, "http://h/iris.csv", "iris")
     fetch(V2, "http://h/iris.csv", "iris")
-    assert select_raw_input(index, selector(filename="iris.csv")).sha256 == V2
+    assert select_raw_inputs(index, selector(filename="iris.csv"), "latest")[0].sha256 == V2
 
     fetch(V1, "http://h/iris.csv", "iris")  # the source went back to its first content (already stored)
 
-    assert select_raw_input(index, selector(filename="iris.csv")).sha256 == V1
+    assert select_raw_inputs(index, selector(filename="iris.csv"), "latest")[0].sha256 == V1
 
 
-def test_select_raw_input_prefers_the_url_that_changed_last(index: ManifestIndex) -> None:
+def test_select_latest_raw_input_prefers_the_url_that_changed_last(index: ManifestIndex) -> None:
     fetch = Fetches(index)
     fetch(V1, "http://h/2025/iris.csv", "iris_2025")
     fetch(V2, "http://h/2026/iris.csv", "iris_2026")
 
-    assert select_raw_input(index, selector(filename="iris.csv")).sha256 == V2
+    assert select_raw_inputs(index, selector(filename="iris.csv"), "latest")[0].sha256 == V2
 
 
-def test_select_raw_input_names_what_the_source_holds_when_nothing_matches(index: ManifestIndex) -> None:
+def test_select_latest_raw_input_names_what_the_source_holds_when_nothing_matches(index: ManifestIndex) -> None:
     Fetches(index)(V1, "http://h/iris.csv", "iris")
 
     with pytest.raises(
         RawInputNotFoundError, match=r"matches files\[filename='wine.csv'\]; current objects there: iris"
     ):
-        select_raw_input(index, selector(filename="wine.csv"))
+        select_raw_inputs(index, selector(filename="wine.csv"), "latest")[0]
     with pytest.raises(RawInputNotFoundError, match=r"the data source has no objects \(run ingestion\)"):
-        select_raw_input(index, RawInputSelector(data_source_name="empty", filename="iris.csv"))
+        select_raw_inputs(index, RawInputSelector(data_source_name="empty", filename="iris.csv"), "latest")
 
 
 def test_raw_input_not_found_error_round_trips_through_pickle() -> None:
