@@ -80,7 +80,8 @@ def test_shipped_processing_and_analysis_configs_validate_and_fit_a_variable() -
         (
             AnalysisStageConfig,
             {"classification_reports": {"datasets": [{"name": "iris", "model": "svm"}]}},
-            "classification_reports.datasets[0].model: Input should be 'random_forest', 'logistic_regression' or 'linear_regression'",
+            "classification_reports.datasets[0].model: Input should be 'random_forest', 'logistic_regression' or "
+            "'linear_regression'",
         ),
         (
             AnalysisStageConfig,
