@@ -17,11 +17,10 @@ from tests.support.project_copy import copy_project, run_python
 pytestmark = pytest.mark.slow
 
 SENTINELS = ("UserS3ntinel", "QueryS3ntinel", "BlockS3ntinel")
-# One process (one Prefect API started for it): the Secret block is saved, then `airnub run` runs.
-SAVE_BLOCK_THEN_AIRNUB = (
-    "from prefect.blocks.system import Secret; Secret(value='BlockS3ntinel').save('leak-token', overwrite=True); "
-    "from airnub_prefect_starter.cli.main import app; app()"
+SAVE_BLOCK = (
+    "from prefect.blocks.system import Secret; Secret(value='BlockS3ntinel').save('leak-token', overwrite=True)"
 )
+AIRNUB = "from airnub_prefect_starter.cli.main import app; app()"
 
 
 def _config(path: Path, server: LoopbackHTTPServer) -> Path:
@@ -49,14 +48,23 @@ def _config(path: Path, server: LoopbackHTTPServer) -> Path:
 
 
 def _run(tmp_path: Path, server: LoopbackHTTPServer, **env: str) -> str:
-    """Save the Secret block, then `airnub run -v` with the config; the whole output."""
+    """Save the Secret block, then `airnub run -v` with the config; the whole output of both."""
     root = copy_project(tmp_path / "project")
     config = _config(tmp_path / "ingestion.json", server)
-    env = {"AIRNUB_DATA_DIR": str(tmp_path / "data"), **env}
+    env = {
+        "AIRNUB_DATA_DIR": str(tmp_path / "data"),
+        # as the CLI sets them for itself: the block is saved by plain Python, on a fresh database
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        **env,
+    }
+    saved = run_python(root, "-c", SAVE_BLOCK, drop_env=("PREFECT_",), **env)
+    assert saved.returncode == 0, saved.stderr[-2000:]
     ran = run_python(
         root,
         "-c",
-        SAVE_BLOCK_THEN_AIRNUB,
+        AIRNUB,
         "run",
         "project_alpha",
         "ingestion",
@@ -69,7 +77,7 @@ def _run(tmp_path: Path, server: LoopbackHTTPServer, **env: str) -> str:
     assert ran.returncode == 1, ran.stderr[-3000:]  # gone.csv failed, the rest went on
     assert server.request_headers["/api.json"][0]["Authorization"] == "Bearer BlockS3ntinel"  # it was really sent
     assert "gone.csv?password=REDACTED: HTTP 404" in ran.stdout + ran.stderr
-    return ran.stdout + ran.stderr
+    return saved.stdout + saved.stderr + ran.stdout + ran.stderr
 
 
 def _hits(blobs: dict[str, bytes]) -> dict[str, list[str]]:
