@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from airnub_prefect_starter.core.http.fetch import build_http_client
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore
@@ -19,18 +16,6 @@ from tests.support.http_server import LoopbackHTTPServer, sha256_hex
 from tests.support.stored_objects import LOOPBACK_POLICY, ingest_bodies
 
 BODIES = {"flip.csv": b"a,b\n1,2\n" * 50, "gone.csv": b"c,d\n3,4\n" * 50, "fine.csv": b"e\n5\n" * 50}
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def index(index_url: str, data: Path) -> Iterator[ManifestIndex]:
-    opened = ManifestIndex(index_url, root=data)
-    yield opened
-    opened.close()
 
 
 def repair(index: ManifestIndex) -> list[RepairOutcome]:

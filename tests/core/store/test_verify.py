@@ -5,27 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from airnub_prefect_starter.core.store.index import ManifestIndex
 from airnub_prefect_starter.core.store.verify import PROBLEM_KINDS, verify_store
 from tests.support.http_server import LoopbackHTTPServer
 from tests.support.stored_objects import ingest_bodies
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def index(index_url: str, data: Path) -> Iterator[ManifestIndex]:
-    opened = ManifestIndex(index_url, root=data)
-    yield opened
-    opened.close()
 
 
 def snapshot(root: Path) -> dict[str, bytes | str]:
