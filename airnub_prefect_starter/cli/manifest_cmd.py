@@ -56,7 +56,7 @@ def existing_index() -> ManifestIndex:
             "`make demo`, or point AIRNUB_DATA_DIR / AIRNUB_INDEX_URL at an existing one)",
             EXIT_USAGE,
         )
-    return open_index(url, settings.resolved_data_dir)
+    return open_index(url, settings.index_root)
 
 
 @app.command("list")
@@ -205,7 +205,7 @@ def gc(
     """Remove what killed runs left in each store's temp area (<store>/.tmp) and report entries and bytes freed.
     Stored objects and the quarantine are never touched; symlinks are never followed."""
     ttl = _seconds(older_than)
-    bases = sorted({*existing_index().storage_bases(), *(p.expanduser().resolve() for p in stores or [])})
+    bases = sorted({*map(Path, existing_index().storage_bases()), *(p.expanduser().resolve() for p in stores or [])})
     report = collect_temp_debris(bases, older_than_s=ttl, dry_run=dry_run)
     if as_json:
         print_json(

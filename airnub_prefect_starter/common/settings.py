@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from airnub_prefect_starter.common.locations import default_work_dir, is_object_url, join_location
 
 __all__ = ["AirnubSettings", "load_settings"]
 
@@ -16,7 +19,22 @@ class AirnubSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="AIRNUB_", env_file=".env", extra="ignore", frozen=True)
 
-    data_dir: Path = Field(default=Path("data"), description="Root for the CAS, index and data-science outputs.")
+    data_dir: str = Field(
+        default="data",
+        description="Root for the CAS, index and data-science outputs: a local folder or an object-storage URL "
+        "s3://bucket/prefix (endpoint and credentials from the AWS_* variables or storage_credentials_block).",
+    )
+    work_dir: Path | None = Field(
+        default=None,
+        description="With data_dir on object storage: the local working copy processing and analysis compute in "
+        "(and the default SQLite index lives in); default: a folder per data_dir URL under the temp dir.",
+    )
+    storage_credentials_block: str | None = Field(
+        default=None,
+        description="Prefect Secret block holding object-storage credentials as JSON (access_key_id, "
+        "secret_access_key, optional session_token, endpoint_url, region); flow runs read it and it wins over the "
+        "AWS_* variables.",
+    )
     index_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the manifest index; default: SQLite file <data_dir>/manifest_index.sqlite3.",
@@ -46,15 +64,47 @@ class AirnubSettings(BaseSettings):
         "default: the checkout the flows package was installed from (editable install).",
     )
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _path_as_text(cls, value: object) -> object:
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
+
+    @property
+    def data_url(self) -> str | None:
+        """The data dir's ``s3://`` URL when it is on object storage, else ``None``."""
+        return self.data_dir.rstrip("/") if is_object_url(self.data_dir) else None
+
     @property
     def resolved_data_dir(self) -> Path:
-        return self.data_dir.expanduser().resolve()
+        """The local data dir; with the data dir on object storage, its local working copy."""
+        if self.data_url is not None:
+            return (self.work_dir or default_work_dir(self.data_url)).expanduser().resolve()
+        return Path(self.data_dir).expanduser().resolve()
+
+    @property
+    def data_root(self) -> str:
+        """Where the data lives, as written in the index and shown to users: the URL or the local folder."""
+        return self.data_url or str(self.resolved_data_dir)
+
+    @property
+    def index_root(self) -> Path | str:
+        """What the index records storage bases against (see ``open_index``): the data dir's URL or folder."""
+        return self.data_url or self.resolved_data_dir
 
     def data_path(self, base: str | Path) -> Path:
-        """``base`` (``~`` expanded) if absolute, else under the resolved data dir: the one rule by which every
-        stage places its configured folders, so a relative base means the same place in ingestion and analysis."""
+        """``base`` (``~`` expanded) if absolute, else under the resolved (local) data dir: the one rule by which
+        every stage places its configured folders, so a relative base means the same place in every stage."""
         path = Path(base).expanduser()
         return path if path.is_absolute() else self.resolved_data_dir / path
+
+    def storage_location(self, base: str | Path) -> str:
+        """Where a configured storage base lives: an ``s3://`` base as it is, an absolute path as it is, a relative
+        one under the data dir (on object storage when the data dir is)."""
+        if is_object_url(base):
+            return str(base).rstrip("/")
+        if self.data_url is not None and not Path(base).expanduser().is_absolute():
+            return join_location(self.data_url, Path(base).as_posix())
+        return str(self.data_path(base))
 
     @property
     def resolved_index_url(self) -> str:

@@ -82,8 +82,32 @@ DatasetName = Annotated[
         description="Dataset name: file stem of <name>.parquet, lower-case letters, digits, '_', '.', '-'.",
     ),
 ]
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def _storage_base(value: str) -> str:
+    """A local path, or ``s3://bucket[/prefix]`` with a valid bucket name and no credentials in it."""
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        return value
+    if scheme != "s3":
+        raise ValueError(f"{scheme}:// is not a storage this project writes to: use a path or s3://bucket/prefix")
+    bucket = rest.partition("/")[0]
+    if "@" in bucket or ":" in bucket:
+        raise ValueError("credentials do not belong in a storage URL: use the AWS_* variables or a Secret block")
+    if not _BUCKET.fullmatch(bucket):
+        raise ValueError(f"{bucket!r} is not an S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
+    return value.rstrip("/")
+
+
 StorageBase = Annotated[
-    str, Field(min_length=1, description="Store root: absolute, or relative to the data dir (AIRNUB_DATA_DIR).")
+    str,
+    Field(
+        min_length=1,
+        description="Store root: an absolute path, a path relative to the data dir (AIRNUB_DATA_DIR), or an "
+        "object-storage URL s3://bucket/prefix.",
+    ),
+    AfterValidator(_storage_base),
 ]
 
 

@@ -87,5 +87,5 @@ def data_paths(data_dir: Path | None = None) -> DataPaths:
     """
     if data_dir is None:
         settings = load_settings()
-        data_dir = settings.data_dir if "data_dir" in settings.model_fields_set else PROJECT_ROOT / "data"
+        data_dir = settings.resolved_data_dir if "data_dir" in settings.model_fields_set else PROJECT_ROOT / "data"
     return DataPaths.under(data_dir.expanduser().resolve())

@@ -92,7 +92,7 @@ def dataset_input(plan: Plan, dept: DepartmentNames, reference: str, fmt: RawFor
     if index_url.startswith("sqlite:///") and not Path(index_url.removeprefix("sqlite:///")).expanduser().is_file():
         raise ConfigError(f"--input {reference}: nothing stored yet (run `airnub run {dept.id} ingestion` first)")
     try:
-        [newest, *_] = select_raw_inputs(open_index(index_url, settings.resolved_data_dir), selector, "latest")
+        [newest, *_] = select_raw_inputs(open_index(index_url, settings.index_root), selector, "latest")
     except RawInputNotFoundError as exc:
         raise ConfigError(f"--input {reference}: {exc} (run `airnub run {dept.id} ingestion` first)") from None
     where = f"object {newest.sha256[:12]} ({newest.filename})"

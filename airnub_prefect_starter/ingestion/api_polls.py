@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import ResponseContentError
@@ -63,10 +63,9 @@ def extract_value(document: Any, extract_key: str | None, url: str) -> Any:
     return value
 
 
-def _load_json(path: Path, url: str, content_type: str | None) -> Any:
+def _load_json(stream: BinaryIO, url: str, content_type: str | None) -> Any:
     try:
-        with path.open("rb") as handle:
-            return json.load(handle)
+        return json.load(stream)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ResponseContentError(
             url, f"response is not JSON (Content-Type {content_type or 'missing'}): {exc}"
@@ -88,9 +87,10 @@ def core_poll_api_and_store(
     shown = redact_url(item.url)
 
     def validate(path: Path, fetched: FetchedResponse) -> Mapping[str, str | int | None]:
-        value = extract_value(
-            _load_json(path, shown, fetched.response.headers.get("content-type")), item.extract_key, shown
-        )
+        with path.open("rb") as handle:
+            value = extract_value(
+                _load_json(handle, shown, fetched.response.headers.get("content-type")), item.extract_key, shown
+            )
         kind, count = _describe(value)
         return {"extract_key": item.extract_key, "extracted_type": kind, "extracted_count": count}
 
@@ -102,6 +102,7 @@ def core_poll_api_and_store(
         credentials=credentials,
         validate=validate,
     )
-    value = extract_value(_load_json(ingest.path, shown, ingest.content_type), item.extract_key, shown)
+    with ctx.store.open_stored(ingest.location) as stream:
+        value = extract_value(_load_json(stream, shown, ingest.content_type), item.extract_key, shown)
     kind, count = _describe(value)
     return ApiPollResult(ingest=ingest, extract_key=item.extract_key, extracted_type=kind, extracted_count=count)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from airnub_prefect_starter.common.locations import join_location
 from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import (
@@ -40,6 +41,7 @@ from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials, S
 from airnub_prefect_starter.core.http.fetch import build_http_client
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import politeness_for_run
+from airnub_prefect_starter.core.store.backends import open_store
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore, PublishGroup, StoredObject
 from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, UnchangedMark, open_index
 from airnub_prefect_starter.core.store.manifest import RunIds
@@ -69,27 +71,29 @@ class BatchRuntime:
 
     category: str
     data_source_name: str
-    store_base: Path
+    #: The store's location: a local folder or an ``s3://`` URL.
+    store_base: str
     index_url: str
     policy: HttpPolicy
     run_ids: RunIds = field(default_factory=RunIds)
     #: Names the category run: its batches share one robots.txt cache per process (see core.http.politeness).
     run_key: str = field(default_factory=lambda: uuid.uuid4().hex)
-    #: The data dir, which a PostgreSQL index records storage bases against (see ``open_index``).
-    data_dir: Path | None = None
+    #: What the index records storage bases against (see ``open_index``): the data dir's folder or URL.
+    data_dir: Path | str | None = None
 
     @classmethod
     def for_category(
         cls, category: str, data_source_name: str, storage_base: str, policy: HttpPolicy, settings: AirnubSettings
     ) -> BatchRuntime:
-        """Resolve ``storage_base`` against the data dir (unless absolute) and take the index URL from settings."""
+        """Resolve ``storage_base`` against the data dir (unless absolute or a URL) and take the index URL from
+        settings."""
         return cls(
             category,
             data_source_name,
-            settings.data_path(storage_base),
+            settings.storage_location(storage_base),
             settings.resolved_index_url,
             policy,
-            data_dir=settings.resolved_data_dir,
+            data_dir=settings.index_root,
         )
 
 
@@ -135,7 +139,7 @@ def _outcome_from_result(category: str, result: IngestResult, **extra: Any) -> I
         status=result.status.value,
         sha256=result.sha256,
         size_bytes=result.size_bytes,
-        path=str(result.path),
+        path=result.location,
         data_source_name=result.data_source_name,
         **extra,
     )
@@ -205,10 +209,11 @@ def ingest_batch(
     index = open_index(runtime.index_url, runtime.data_dir)
     unchanged: list[UnchangedMark] = []
     fetched: list[FetchRecord] = []
-    store = ContentAddressedStore(runtime.store_base)
-    # Files are committed together at the end of the batch (one syncfs); pages and API responses are read back as
-    # soon as they are stored, so they are published one by one.
-    group = PublishGroup(store) if operation == "download" else None
+    store = open_store(runtime.store_base)
+    # Files on disk are committed together at the end of the batch (one syncfs); pages and API responses are read
+    # back as soon as they are stored, and every PUT to object storage is durable when it returns, so those are
+    # published one by one.
+    group = PublishGroup(store) if operation == "download" and isinstance(store, ContentAddressedStore) else None
     ctx = IngestContext(
         store=store,
         index=index,
@@ -275,7 +280,7 @@ def _commit_group(
             continue
         # the same content was published first: this item points at that object, in the outcome and the index
         loser = final[number]
-        final[number] = dataclasses.replace(loser, status="duplicate", path=str(stored.path))
+        final[number] = dataclasses.replace(loser, status="duplicate", path=stored.location)
         records = [_pointing_at(record, stored, loser.path) for record in records]
     return final, records
 
@@ -284,7 +289,7 @@ def _pointing_at(record: FetchRecord, stored: StoredObject, staged_path: str | N
     """``record`` pointing at ``stored`` when it was made for the copy staged at ``staged_path``."""
     if (
         record.obj.sha256 != stored.sha256
-        or str(Path(record.obj.storage_base) / record.obj.relative_path) != staged_path
+        or join_location(record.obj.storage_base, record.obj.relative_path) != staged_path
     ):
         return record
     obj = dataclasses.replace(record.obj, relative_path=stored.relative_path, filename=stored.filename)

@@ -30,8 +30,9 @@ from typing import Protocol
 import httpx
 
 from airnub_prefect_starter import __version__
+from airnub_prefect_starter.common.locations import is_object_url
 from airnub_prefect_starter.common.utils import redact_url
-from airnub_prefect_starter.core.errors import IntegrityError, PermanentDownloadError
+from airnub_prefect_starter.core.errors import IntegrityError, PermanentDownloadError, StorageError
 from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials
 from airnub_prefect_starter.core.http.fetch import (
     Deadline,
@@ -43,7 +44,8 @@ from airnub_prefect_starter.core.http.fetch import (
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import Politeness
 from airnub_prefect_starter.core.http.retry import retry_transient
-from airnub_prefect_starter.core.store.cas import ContentAddressedStore, PublishGroup, StoredObject, object_filename
+from airnub_prefect_starter.core.store.backends import CasStore, StoredRef
+from airnub_prefect_starter.core.store.cas import PublishGroup, object_filename
 from airnub_prefect_starter.core.store.index import (
     FetchRecord,
     IndexedObject,
@@ -96,7 +98,7 @@ class IngestStatus(StrEnum):
 class IngestContext:
     """Everything one category run shares across its downloads."""
 
-    store: ContentAddressedStore
+    store: CasStore
     index: ManifestIndex
     policy: HttpPolicy
     client: httpx.Client
@@ -139,9 +141,25 @@ class IngestResult:
     data_source_name: str
     sha256: str
     size_bytes: int
-    path: Path
-    manifest_path: Path
+    #: Where the object and its manifest are: a local path or an ``s3://`` URL.
+    location: str
+    manifest_location: str
     content_type: str | None
+
+    @property
+    def path(self) -> Path:
+        """The object's local path (a store on disk only)."""
+        return _local(self.location)
+
+    @property
+    def manifest_path(self) -> Path:
+        return _local(self.manifest_location)
+
+
+def _local(location: str) -> Path:
+    if is_object_url(location):
+        raise StorageError(f"{location} is in object storage, not on a local disk")
+    return Path(location)
 
 
 def core_download_hash_store_and_manifest(
@@ -172,7 +190,7 @@ class _Request:
     deadline: Deadline
 
 
-def _previous_object(item: SourceItem, ctx: IngestContext) -> tuple[StoredObject | None, dict[str, str]]:
+def _previous_object(item: SourceItem, ctx: IngestContext) -> tuple[StoredRef | None, dict[str, str]]:
     """This URL's last object if it is still on disk, and the conditional headers it allows."""
     if ctx.known_states is not None:
         state = ctx.known_states.get(item.url)
@@ -190,7 +208,7 @@ def _previous_object(item: SourceItem, ctx: IngestContext) -> tuple[StoredObject
     if state.size_bytes is not None and previous.size_bytes != state.size_bytes:  # one stat, no hashing
         logger.warning(
             "Fetching again to heal the stored copy: %s has %d bytes, the index says %d",
-            previous.path,
+            previous.location,
             previous.size_bytes,
             state.size_bytes,
         )
@@ -316,7 +334,7 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
     return _result(item, stored, status, response)
 
 
-def _result(item: SourceItem, stored: StoredObject, status: IngestStatus, response: httpx.Response) -> IngestResult:
+def _result(item: SourceItem, stored: StoredRef, status: IngestStatus, response: httpx.Response) -> IngestResult:
     return IngestResult(
         name=item.name,
         url=redact_url(item.url),
@@ -324,7 +342,7 @@ def _result(item: SourceItem, stored: StoredObject, status: IngestStatus, respon
         data_source_name=stored.data_source_name,
         sha256=stored.sha256,
         size_bytes=stored.size_bytes,
-        path=stored.path,
-        manifest_path=stored.manifest_path,
+        location=stored.location,
+        manifest_location=stored.manifest_location,
         content_type=response.headers.get("content-type"),
     )

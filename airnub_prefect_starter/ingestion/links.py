@@ -4,14 +4,15 @@ dedupe, and stop at a link limit. Input size is bounded by the caller (the page 
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-__all__ = ["ExtractedLink", "LinkExtraction", "extract_links", "extract_links_from_file", "links_matching"]
+__all__ = ["ExtractedLink", "LinkExtraction", "extract_links", "extract_links_from_stream", "links_matching"]
 
 _WEB_SCHEMES = frozenset({"http", "https"})
 _WHITESPACE = re.compile(r"\s+")
@@ -92,12 +93,15 @@ def extract_links(html: str, page_url: str, max_links: int = 1000) -> LinkExtrac
     return _parse((html[i : i + _CHUNK_CHARS] for i in range(0, len(html), _CHUNK_CHARS)), page_url, max_links)
 
 
-def extract_links_from_file(
-    path: Path, page_url: str, max_links: int = 1000, encoding: str = "utf-8"
+def extract_links_from_stream(
+    stream: BinaryIO, page_url: str, max_links: int = 1000, encoding: str = "utf-8"
 ) -> LinkExtraction:
     """:func:`extract_links` over a stored page, read in chunks (undecodable bytes replaced)."""
-    with path.open(encoding=encoding, errors="replace") as handle:
-        return _parse(iter(lambda: handle.read(_CHUNK_CHARS), ""), page_url, max_links)
+    text = io.TextIOWrapper(stream, encoding=encoding, errors="replace")
+    try:
+        return _parse(iter(lambda: text.read(_CHUNK_CHARS), ""), page_url, max_links)
+    finally:
+        text.detach()
 
 
 def _parse(chunks: Iterable[str], page_url: str, max_links: int) -> LinkExtraction:

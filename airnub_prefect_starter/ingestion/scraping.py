@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -15,7 +16,7 @@ from airnub_prefect_starter.ingestion.downloads import (
     SourceItem,
     core_download_hash_store_and_manifest,
 )
-from airnub_prefect_starter.ingestion.links import ExtractedLink, extract_links_from_file, links_matching
+from airnub_prefect_starter.ingestion.links import ExtractedLink, extract_links_from_stream, links_matching
 
 __all__ = ["PageScrapeResult", "core_scrape_page_links", "files_to_follow"]
 
@@ -47,9 +48,11 @@ def core_scrape_page_links(
         item, ctx, kind="web_page", headers={"Accept": "text/html"}, credentials=credentials
     )
     try:
-        extraction = extract_links_from_file(page.path, item.url, max_links, encoding=_charset(page.content_type))
+        codecs.lookup(encoding := _charset(page.content_type))
     except LookupError:  # unknown charset label: fall back to UTF-8 with replacement
-        extraction = extract_links_from_file(page.path, item.url, max_links)
+        encoding = "utf-8"
+    with ctx.store.open_stored(page.location) as stream:
+        extraction = extract_links_from_stream(stream, item.url, max_links, encoding=encoding)
     return PageScrapeResult(
         page=page, links=extraction.links, truncated=extraction.truncated, malformed=extraction.malformed
     )

@@ -25,3 +25,25 @@ def test_data_path_keeps_an_absolute_base_and_expands_the_home_dir(
 
     assert settings.data_path(tmp_path / "elsewhere") == tmp_path / "elsewhere"
     assert settings.data_path("~/models") == tmp_path / "home" / "models"
+
+
+def test_a_data_dir_on_object_storage_keeps_a_local_working_copy_and_places_bases_in_the_bucket(
+    tmp_path: Path,
+) -> None:
+    settings = AirnubSettings(data_dir="s3://bucket/team/", work_dir=tmp_path / "work")
+
+    assert settings.data_url == "s3://bucket/team"
+    assert settings.resolved_data_dir == (tmp_path / "work").resolve()
+    assert settings.storage_location("project_alpha/downloads") == "s3://bucket/team/project_alpha/downloads"
+    assert settings.storage_location("s3://other/raw/") == "s3://other/raw"
+    assert settings.storage_location(str(tmp_path / "abs")) == str(tmp_path / "abs")
+    assert settings.index_root == "s3://bucket/team"
+    assert settings.resolved_index_url == f"sqlite:///{(tmp_path / 'work').resolve() / 'manifest_index.sqlite3'}"
+
+
+def test_a_local_data_dir_places_bases_under_it(tmp_path: Path) -> None:
+    settings = AirnubSettings(data_dir=tmp_path / "data")
+
+    assert settings.data_url is None
+    assert settings.storage_location("raw") == str((tmp_path / "data" / "raw").resolve())
+    assert settings.index_root == (tmp_path / "data").resolve()

@@ -81,6 +81,14 @@ class StoredObject:
     def relative_path(self) -> str:
         return f"{self.data_source_name}/{self.sha256}/{self.filename}"
 
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @property
+    def manifest_location(self) -> str:
+        return str(self.manifest_path)
+
 
 def object_filename(name: str) -> str:
     """``name`` as an object's file name in the store: a name ending like the store's own manifests
@@ -114,6 +122,9 @@ class ContentAddressedStore:
     def __repr__(self) -> str:
         return f"ContentAddressedStore({str(self.base)!r})"
 
+    def check(self) -> None:
+        """Nothing to ask before writing: the folders are made on first write (errors then name the path)."""
+
     def object_dir(self, data_source_name: str, sha256: str) -> Path:
         validate_data_source_name(data_source_name)
         if not _SHA256.fullmatch(sha256):
@@ -141,6 +152,15 @@ class ContentAddressedStore:
             raise IntegrityError(f"{directory}: expected one object file, found {len(payloads)}")
         payload = payloads[0]
         return StoredObject(self.base, data_source_name, sha256, payload.name, payload.stat().st_size)
+
+    @contextlib.contextmanager
+    def open_stored(self, location: str) -> Iterator[BinaryIO]:
+        """Read a stored object (its :attr:`StoredObject.location`)."""
+        path = Path(location)
+        if not path.resolve().is_relative_to(self.base):
+            raise StorageError(f"{location} is not in the store {self.base}")
+        with path.open("rb") as handle:
+            yield handle
 
     @contextlib.contextmanager
     def temp_file(self) -> Iterator[tuple[Path, BinaryIO]]:

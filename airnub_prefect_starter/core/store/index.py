@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from airnub_prefect_starter.common.locations import is_object_url, join_location
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import ManifestIndexError
 
@@ -256,9 +257,13 @@ class ManifestIndex:
     given the data dir by readers and writers that want the same portability. Absolute bases are always read
     as they are (rows written before paths were relative, or stores outside the root)."""
 
-    def __init__(self, url: str, root: Path | None = None) -> None:
+    def __init__(self, url: str, root: Path | str | None = None) -> None:
         self.url = url
-        self.root = root.expanduser().resolve() if root is not None else default_root(url)
+        self.root: Path | str | None
+        if isinstance(root, str):  # a data dir on object storage: its URL
+            self.root = root.rstrip("/")
+        else:
+            self.root = root.expanduser().resolve() if root is not None else default_root(url)
         if default_root(url) is not None:
             Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
         self._engine = _create_engine(url)
@@ -394,7 +399,7 @@ class ManifestIndex:
                 for row in conn.execute(query).mappings()
             ]
 
-    def storage_bases(self) -> list[Path]:
+    def storage_bases(self) -> list[str]:
         """Every store the index has objects in (resolved), sorted."""
         query = sa.select(cas_objects.c.storage_base).distinct()
         with self._transaction() as conn:
@@ -410,17 +415,24 @@ class ManifestIndex:
     # -- paths -------------------------------------------------------------------------------------------
     def _stored_base(self, storage_base: str) -> str:
         """``storage_base`` as written to the index: relative to the root (POSIX form) when under it."""
+        if isinstance(self.root, str):
+            if storage_base.rstrip("/") == self.root:
+                return "."
+            return storage_base.removeprefix(self.root + "/")
+        if is_object_url(storage_base):
+            return storage_base
         base = Path(storage_base)
         if self.root is not None and base.is_absolute() and base.is_relative_to(self.root):
             return base.relative_to(self.root).as_posix() or "."
         return storage_base
 
-    def _resolve_base(self, stored: str) -> Path:
-        """A stored base as a path: absolute as it is, relative against the root (or the working directory)."""
-        base = Path(stored)
-        if base.is_absolute() or self.root is None:
-            return base
-        return self.root / PurePosixPath(stored)
+    def _resolve_base(self, stored: str) -> str:
+        """A stored base as a location: a URL or absolute path as it is, relative against the root."""
+        if is_object_url(stored) or Path(stored).is_absolute() or self.root is None:
+            return stored
+        if isinstance(self.root, str):
+            return self.root if stored == "." else join_location(self.root, stored)
+        return str(self.root / PurePosixPath(stored))
 
     def _object_values(self, obj: IndexedObject) -> dict[str, Any]:
         return {
@@ -440,7 +452,7 @@ class ManifestIndex:
         return IndexedObject(
             data_source_name=row["data_source_name"],
             sha256=row["sha256"],
-            storage_base=str(self._resolve_base(row["storage_base"])),
+            storage_base=self._resolve_base(row["storage_base"]),
             relative_path=row["relative_path"],
             filename=row["filename"],
             size_bytes=int(row["size_bytes"]),
@@ -584,7 +596,10 @@ def _state_from_row(row: sa.RowMapping) -> UrlState:
 
 
 @functools.lru_cache(maxsize=8)
-def open_index(index_url: str, data_dir: Path | None = None) -> ManifestIndex:
-    """The index at ``index_url``, its storage bases recorded against the SQLite file's folder or, for another
-    database, against ``data_dir``: every writer and reader of one index passes the same data dir."""
+def open_index(index_url: str, data_dir: Path | str | None = None) -> ManifestIndex:
+    """The index at ``index_url``, its storage bases recorded against the data dir's URL when it is on object
+    storage, else the SQLite file's folder or, for another database, ``data_dir``: every writer and reader of one
+    index passes the same data dir."""
+    if isinstance(data_dir, str):
+        return ManifestIndex(index_url, data_dir)
     return ManifestIndex(index_url, default_root(index_url) or data_dir)

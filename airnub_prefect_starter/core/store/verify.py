@@ -67,7 +67,7 @@ def verify_store(index: ManifestIndex) -> VerificationReport:
         problems.extend(_check_object(obj))
     known = {(o.data_source_name, o.sha256) for o in objects}
     for base in index.storage_bases():
-        problems.extend(_walk_store(base, known))
+        problems.extend(_walk_store(Path(base), known))
     return VerificationReport(checked=len(objects), problems=problems)
 
 

@@ -163,7 +163,7 @@ def test_index_stores_a_base_under_its_root_relative_and_reads_it_back_resolved(
         assert raw == "cas"
         assert read.storage_base == str(tmp_path / "cas")
         assert read_elsewhere.storage_base == str(tmp_path / "moved" / "cas")
-        assert index.storage_bases() == [tmp_path / "cas"]
+        assert index.storage_bases() == [str(tmp_path / "cas")]
     finally:
         index.close()
 
