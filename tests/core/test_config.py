@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from airnub_prefect_starter.core.config import (
     MAX_CONFIG_BYTES,
     ConfigModel,
+    StorageBase,
     TaskRunnerConfig,
     load_yaml_file,
     parse_config,
@@ -118,3 +120,28 @@ def test_an_unknown_key_at_any_depth_names_the_closest_known_one(
         parse_config(model, data, "f.yaml")
 
     assert expected in str(raised.value)
+
+
+class _Stored(ConfigModel):
+    base: StorageBase
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("downloads", "downloads"), ("/srv/store", "/srv/store"), ("s3://my-bucket/raw/", "s3://my-bucket/raw")],
+)
+def test_a_storage_base_is_a_path_or_an_s3_url(value: str, expected: str) -> None:
+    assert _Stored(base=value).base == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("gs://bucket/raw", "gs:// is not a storage this project writes to"),
+        ("s3://key:secret@bucket/raw", "credentials do not belong in a storage URL"),
+        ("s3://B!/raw", "is not an S3 bucket name"),
+    ],
+)
+def test_a_storage_base_refuses_other_schemes_credentials_and_bad_buckets(value: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        _Stored(base=value)
