@@ -161,21 +161,37 @@ class S3ContentAddressedStore:
         if "/" in filename or filename in {"", ".", ".."}:
             raise StorageError(f"unsafe file name {filename!r}")
         wanted = RemoteObject(self.base, data_source_name, sha256, filename, size_bytes)
-        try:
-            existing = self.find(data_source_name, sha256)
-            if existing is not None:
-                return self._existing(existing, size_bytes, manifest_json), False
-        except IntegrityError:
-            if not heal:
-                raise
-            self.quarantine(data_source_name, sha256)
-        if not self.bucket.put_file(folder + filename, source, create_only=True):
-            winner = self.find(data_source_name, sha256)
+        for attempt in range(2):
+            if not self.bucket.put_file(wanted.key, source, create_only=True):  # 412: this key is taken
+                winner = self.find(data_source_name, sha256)
+            else:
+                winner = self._first_in_folder(folder, wanted)
+                if winner is None:
+                    self.bucket.put_bytes(wanted.manifest_key, manifest_json, create_only=True)
+                    return wanted, True
             if winner is None:  # pragma: no cover - created and removed between the PUT and the look-up
                 raise StorageError(f"cannot publish {wanted.location}: it vanished after a 412")
-            return self._existing(winner, size_bytes, manifest_json), False
-        self.bucket.put_bytes(wanted.manifest_key, manifest_json, create_only=True)
-        return wanted, True
+            try:
+                return self._existing(winner, size_bytes, manifest_json), False
+            except IntegrityError:
+                if not heal or attempt:
+                    raise
+                self.quarantine(data_source_name, sha256)  # then publish again, into the emptied folder
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _first_in_folder(self, folder: str, mine: RemoteObject) -> RemoteObject | None:
+        """After a successful create: ``None`` if ``mine`` is the folder's only object; else the object that was
+        there first (oldest, then the smallest key: every racer picks the same one), ours removed when it lost.
+        Two writers of the same content under different file names would otherwise both create their key."""
+        payloads = [k for k in self.bucket.list(folder) if not k.key.endswith(MANIFEST_SUFFIX)]
+        if [k.key for k in payloads] in ([], [mine.key]):
+            return None
+        first = min(payloads, key=lambda k: (k.last_modified, k.key))
+        if first.key == mine.key:
+            return None
+        self.bucket.delete(mine.key)
+        name = first.key.removeprefix(folder)
+        return RemoteObject(self.base, mine.data_source_name, mine.sha256, name, first.size_bytes)
 
     def _existing(self, existing: RemoteObject, size_bytes: int, manifest_json: bytes) -> RemoteObject:
         if existing.size_bytes != size_bytes:

@@ -125,3 +125,27 @@ def test_a_bad_bucket_credentials_or_endpoint_fail_in_one_line(
         bucket.check()
     assert "\n" not in str(raised.value)
     assert s3_server.secret_key not in str(raised.value)
+
+
+def test_the_same_content_under_two_names_keeps_the_first_object_only(s3_base: str, tmp_path: Path) -> None:
+    store = S3ContentAddressedStore(s3_base)
+    body = b"same bytes, two names\n"
+    digest = hashlib.sha256(body).hexdigest()
+    source = tmp_path / "body"
+    results = []
+    for name in ("first.csv", "second.csv"):
+        source.write_bytes(body)
+        stored, created = store.publish(
+            source,
+            data_source_name="alpha",
+            sha256=digest,
+            size_bytes=len(body),
+            filename=name,
+            manifest_json=b"{}\n",
+        )
+        results.append((stored.filename, created))
+    assert results == [("first.csv", True), ("first.csv", False)]
+    assert sorted(i.key for i in store.object_keys("alpha", digest)) == [
+        f"alpha/{digest}/first.csv",
+        f"alpha/{digest}/first.csv.manifest.json",
+    ]
