@@ -5,7 +5,9 @@ A body is streamed into a local staging file while it is hashed (bounded memory;
 and pages read it there, as on disk), then published:
 
 1. the object, with a create-only PUT (``If-None-Match: *``): a racing writer of the same content gets 412 and
-   reports ``duplicate``; a large body goes up as a multipart upload, which appears atomically when completed;
+   reports ``duplicate``; a large body goes up as a multipart upload, which appears atomically when completed.
+   One LIST of the folder then settles the rarer race of the same content under two file names: the object that
+   was there first stays, the later one is deleted by its writer, which reports ``duplicate``;
 2. then the manifest, create-only too. A reader therefore never sees part of an object (S3 writes are atomic per
    key) nor a manifest without its object (the object is written first). A crash between the two leaves an object
    without a manifest: ``manifest verify`` reports it and the next publish of that content writes the manifest.
