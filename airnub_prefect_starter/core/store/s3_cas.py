@@ -4,10 +4,11 @@
 A body is streamed into a local staging file while it is hashed (bounded memory; the validators of API responses
 and pages read it there, as on disk), then published:
 
-1. the object, with a create-only PUT (``If-None-Match: *``): a racing writer of the same content gets 412 and
-   reports ``duplicate``; a large body goes up as a multipart upload, which appears atomically when completed.
-   One LIST of the folder then settles the rarer race of the same content under two file names: the object that
-   was there first stays, the later one is deleted by its writer, which reports ``duplicate``;
+1. the object, unless its folder holds one already (one LIST: the same content stored under another file name
+   is a ``duplicate`` too), with a create-only PUT (``If-None-Match: *``): a racing writer of the same content
+   gets 412 and reports ``duplicate``; a large body goes up as a multipart upload, which appears atomically when
+   completed. (Two writers racing with the same content under two different file names would both create their
+   key: ``manifest verify`` reports such a folder as malformed and the next publish with ``heal`` settles it.)
 2. then the manifest, create-only too. A reader therefore never sees part of an object (S3 writes are atomic per
    key) nor a manifest without its object (the object is written first). A crash between the two leaves an object
    without a manifest: ``manifest verify`` reports it and the next publish of that content writes the manifest.
@@ -163,37 +164,21 @@ class S3ContentAddressedStore:
         if "/" in filename or filename in {"", ".", ".."}:
             raise StorageError(f"unsafe file name {filename!r}")
         wanted = RemoteObject(self.base, data_source_name, sha256, filename, size_bytes)
-        for attempt in range(2):
-            if not self.bucket.put_file(wanted.key, source, create_only=True):  # 412: this key is taken
-                winner = self.find(data_source_name, sha256)
-            else:
-                winner = self._first_in_folder(folder, wanted)
-                if winner is None:
-                    self.bucket.put_bytes(wanted.manifest_key, manifest_json, create_only=True)
-                    return wanted, True
+        try:
+            existing = self.find(data_source_name, sha256)
+            if existing is not None:
+                return self._existing(existing, size_bytes, manifest_json), False
+        except IntegrityError:
+            if not heal:
+                raise
+            self.quarantine(data_source_name, sha256)
+        if not self.bucket.put_file(folder + filename, source, create_only=True):
+            winner = self.find(data_source_name, sha256)
             if winner is None:  # pragma: no cover - created and removed between the PUT and the look-up
                 raise StorageError(f"cannot publish {wanted.location}: it vanished after a 412")
-            try:
-                return self._existing(winner, size_bytes, manifest_json), False
-            except IntegrityError:
-                if not heal or attempt:
-                    raise
-                self.quarantine(data_source_name, sha256)  # then publish again, into the emptied folder
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _first_in_folder(self, folder: str, mine: RemoteObject) -> RemoteObject | None:
-        """After a successful create: ``None`` if ``mine`` is the folder's only object; else the object that was
-        there first (oldest, then the smallest key: every racer picks the same one), ours removed when it lost.
-        Two writers of the same content under different file names would otherwise both create their key."""
-        payloads = [k for k in self.bucket.list(folder) if not k.key.endswith(MANIFEST_SUFFIX)]
-        if [k.key for k in payloads] in ([], [mine.key]):
-            return None
-        first = min(payloads, key=lambda k: (k.last_modified, k.key))
-        if first.key == mine.key:
-            return None
-        self.bucket.delete(mine.key)
-        name = first.key.removeprefix(folder)
-        return RemoteObject(self.base, mine.data_source_name, mine.sha256, name, first.size_bytes)
+            return self._existing(winner, size_bytes, manifest_json), False
+        self.bucket.put_bytes(wanted.manifest_key, manifest_json, create_only=True)
+        return wanted, True
 
     def _existing(self, existing: RemoteObject, size_bytes: int, manifest_json: bytes) -> RemoteObject:
         if existing.size_bytes != size_bytes:

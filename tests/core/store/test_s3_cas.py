@@ -127,7 +127,7 @@ def test_a_bad_bucket_credentials_or_endpoint_fail_in_one_line(
     assert s3_server.secret_key not in str(raised.value)
 
 
-def test_the_same_content_under_two_names_keeps_the_first_object_only(s3_base: str, tmp_path: Path) -> None:
+def test_the_same_content_under_a_second_name_is_a_duplicate_of_the_first(s3_base: str, tmp_path: Path) -> None:
     store = S3ContentAddressedStore(s3_base)
     body = b"same bytes, two names\n"
     digest = hashlib.sha256(body).hexdigest()
