@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -173,18 +173,39 @@ class Bucket:
         finally:
             partial.unlink(missing_ok=True)
 
-    def put_bytes(self, key: str, data: bytes, *, create_only: bool = False) -> bool:
-        """Write ``data`` at ``key`` in one PUT; with ``create_only`` (``If-None-Match: *``) an existing object
-        is left as it is and ``False`` returned."""
+    def metadata(self, key: str) -> dict[str, str] | None:
+        """The object's user metadata (``x-amz-meta-*``, written with ``metadata=`` by the puts), from one HEAD;
+        ``None`` when there is no such object."""
         try:
-            obstore.put(self._store, key, data, mode="create" if create_only else "overwrite")
+            found = obstore.get(self._store, key, options={"head": True})
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # noqa: BLE001
+            raise self._error(key, exc) from exc
+        return {str(name): str(value) for name, value in found.attributes.items()}
+
+    def put_bytes(
+        self, key: str, data: bytes, *, create_only: bool = False, metadata: Mapping[str, str] | None = None
+    ) -> bool:
+        """Write ``data`` at ``key`` in one PUT; with ``create_only`` (``If-None-Match: *``) an existing object
+        is left as it is and ``False`` returned. ``metadata`` is stored with the object (see :meth:`metadata`)."""
+        try:
+            obstore.put(
+                self._store,
+                key,
+                data,
+                mode="create" if create_only else "overwrite",
+                attributes=dict(metadata) if metadata else None,
+            )
         except AlreadyExistsError:
             return False
         except Exception as exc:  # noqa: BLE001
             raise self._error(key, exc) from exc
         return True
 
-    def put_file(self, key: str, source: Path, *, create_only: bool = False) -> bool:
+    def put_file(
+        self, key: str, source: Path, *, create_only: bool = False, metadata: Mapping[str, str] | None = None
+    ) -> bool:
         """Upload the file ``source`` to ``key``: one (conditional) PUT up to :data:`SINGLE_PUT_MAX`, else a
         multipart upload with bounded memory. S3 has no create-only multipart completion that every service
         honours, so a large ``create_only`` upload first asks whether the key exists; two writers racing past that
@@ -192,7 +213,7 @@ class Bucket:
         object, whole (a completed multipart upload appears atomically)."""
         size = source.stat().st_size
         if size <= SINGLE_PUT_MAX:
-            return self.put_bytes(key, source.read_bytes(), create_only=create_only)
+            return self.put_bytes(key, source.read_bytes(), create_only=create_only, metadata=metadata)
         if create_only and self.head(key) is not None:
             return False
         try:
@@ -201,6 +222,7 @@ class Bucket:
                     self._store,
                     key,
                     handle,
+                    attributes=dict(metadata) if metadata else None,
                     use_multipart=True,
                     chunk_size=PART_SIZE,
                     max_concurrency=UPLOAD_CONCURRENCY,
