@@ -1,5 +1,7 @@
 """``airnub manifest list/show/verify/gc``: query the manifest index, check the store against it (and repair
-it from the source URLs) and collect the temp debris of killed runs."""
+it from the source URLs) and collect the temp debris of killed runs. Stores on disk and on object storage
+(``s3://`` storage bases, reached with the standard ``AWS_*`` variables) are handled alike; paths are printed
+as locations (an ``s3://`` URL for an object in object storage)."""
 
 from __future__ import annotations
 
@@ -16,14 +18,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_USAGE, fail, out, print_json
+from airnub_prefect_starter.common.locations import is_object_url
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.errors import AirnubError
 from airnub_prefect_starter.core.http.policy import HttpPolicy
-from airnub_prefect_starter.core.store.cas import MANIFEST_SUFFIX
 from airnub_prefect_starter.core.store.gc import DEFAULT_TTL_S, collect_temp_debris
-from airnub_prefect_starter.core.store.index import ManifestIndex, open_index
+from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex, open_index
 from airnub_prefect_starter.core.store.repair import repair_objects, repairable
-from airnub_prefect_starter.core.store.verify import PROBLEM_KINDS, verify_store
+from airnub_prefect_starter.core.store.verify import PROBLEM_KINDS, object_location, stored_manifest, verify_store
 
 __all__ = ["app", "existing_index"]
 
@@ -107,12 +109,23 @@ def show(
         fail(f"{len(contents)} different objects match '{sha256}': {', '.join(contents)}; give more characters")
     objects = []
     for obj in matches:
-        path = Path(obj.storage_base) / obj.relative_path
-        manifest_path = path.with_name(path.name + MANIFEST_SUFFIX)
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else None
         sources = [asdict(s) for s in index.sources_of(obj.data_source_name, obj.sha256)]
-        objects.append({"object": asdict(obj), "path": str(path), "manifest": manifest, "sources": sources})
+        objects.append(
+            {"object": asdict(obj), "path": object_location(obj), "manifest": _manifest(obj), "sources": sources}
+        )
     print_json({"sha256": contents[0], "objects": objects})
+
+
+def _manifest(obj: IndexedObject) -> object:
+    """The object's manifest as JSON, read from its store (disk or object storage); ``None`` when it is gone or
+    is not JSON (``manifest verify`` says which)."""
+    data = stored_manifest(obj)
+    if data is None:
+        return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
 
 
 @app.command("verify")
@@ -132,7 +145,8 @@ def verify(
     as_json: JsonFlag = False,
 ) -> None:
     """Re-hash every indexed object and check its manifest and folder; report corrupt, missing, orphaned,
-    malformed, mismatched, stray, symlinked objects and temp debris. Exit 1 if any (left unrepaired)."""
+    malformed, mismatched, stray, symlinked objects and temp debris. Exit 1 if any (left unrepaired). A store on
+    object storage is checked through its keys, the same kinds reported (no symlinks there)."""
     index = existing_index()
     report = verify_store(index)
     repairs = []
@@ -195,17 +209,23 @@ def gc(
     ] = f"{DEFAULT_TTL_S / 3600:g}h",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed; remove nothing.")] = False,
     stores: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Option(
-            "--store", metavar="PATH", help="Also clean this store (a storage base), beyond those the index knows."
+            "--store",
+            metavar="LOCATION",
+            help="Also clean this store (a storage base: a folder or s3://bucket/prefix), beyond those the index "
+            "knows.",
         ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Remove what killed runs left in each store's temp area (<store>/.tmp) and report entries and bytes freed.
-    Stored objects and the quarantine are never touched; symlinks are never followed."""
+    Stored objects and the quarantine are never touched; symlinks are never followed. For a store on object
+    storage: the local staging files of its killed uploads ($TMPDIR/airnub-staging) and any <store>/.tmp/ keys;
+    the parts of abandoned multipart uploads are not keys: a bucket lifecycle rule (AbortIncompleteMultipartUpload)
+    removes those."""
     ttl = _seconds(older_than)
-    bases = sorted({*map(Path, existing_index().storage_bases()), *(p.expanduser().resolve() for p in stores or [])})
+    bases = sorted({*existing_index().storage_bases(), *map(_store_base, stores or [])})
     report = collect_temp_debris(bases, older_than_s=ttl, dry_run=dry_run)
     if as_json:
         print_json(
@@ -224,3 +244,8 @@ def gc(
         f"{verb} {len(report.removed)} temp entries ({report.freed_bytes:,} bytes) from {len(bases)} stores; "
         f"kept {len(report.kept)} younger than {older_than}"
     )
+
+
+def _store_base(value: str) -> str:
+    """A ``--store`` value as a storage base: an ``s3://`` URL as it is, a folder made absolute."""
+    return value.rstrip("/") if is_object_url(value) else str(Path(value).expanduser().resolve())

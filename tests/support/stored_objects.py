@@ -1,4 +1,5 @@
-"""Fill a store through the real download path: each body served by a loopback server, then ingested."""
+"""Fill a store through the real download path: each body served by a loopback server, then ingested into a
+store on disk or on object storage (an ``s3://`` base)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from airnub_prefect_starter.core.http.fetch import build_http_client
 from airnub_prefect_starter.core.http.policy import HttpPolicy
-from airnub_prefect_starter.core.store.cas import ContentAddressedStore
+from airnub_prefect_starter.core.store.backends import open_store
 from airnub_prefect_starter.core.store.index import ManifestIndex
 from airnub_prefect_starter.ingestion.config import FileToAcquire
 from airnub_prefect_starter.ingestion.downloads import (
@@ -24,7 +25,7 @@ LOOPBACK_POLICY = HttpPolicy(allow_private_networks=True, retries=0)
 
 def ingest_bodies(
     server: LoopbackHTTPServer,
-    store_base: Path,
+    store_base: Path | str,
     index: ManifestIndex,
     bodies: Mapping[str, bytes],
     source: str = "src",
@@ -32,7 +33,7 @@ def ingest_bodies(
     """Serve each body at ``/<name>`` (with an ETag, so a re-run asks conditionally) and ingest it."""
     results = {}
     with build_http_client(LOOPBACK_POLICY) as client:
-        ctx = IngestContext(ContentAddressedStore(store_base), index, LOOPBACK_POLICY, client, source)
+        ctx = IngestContext(open_store(store_base), index, LOOPBACK_POLICY, client, source)
         for name, body in bodies.items():
             url = server.serve(f"/{name}", body=body, etag=f'"{name}-{len(body)}"')
             results[name] = core_download_hash_store_and_manifest(FileToAcquire(name=name, url=url), ctx)

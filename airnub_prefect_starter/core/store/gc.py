@@ -1,8 +1,19 @@
-"""Collect what killed runs leave in a store's temp area (``<base>/.tmp``): partial downloads and staging folders.
+"""Collect what killed runs leave behind: partial downloads and staging folders in a store's temp area.
 
-A write in progress keeps touching its entry (each chunk written moves its mtime), so only entries untouched
-for longer than a time-to-live are removed: a running writer is never hit. Nothing is followed through a
-symlink: a link in the temp area is removed as a link, and a temp area that is itself a symlink is refused.
+On disk that is ``<base>/.tmp``. A write in progress keeps touching its entry (each chunk written moves its mtime),
+so only entries untouched for longer than a time-to-live are removed: a running writer is never hit. Nothing is
+followed through a symlink: a link in the temp area is removed as a link, and a temp area that is itself a
+symlink is refused.
+
+On object storage (an ``s3://`` base) the store itself has no temp keys in normal use: an object goes straight to
+its final key with a create-only PUT, and a large one as a multipart upload that appears only when completed. The
+parts of an upload a killed run abandoned are not keys at all and this module cannot see them: a bucket lifecycle
+rule ``AbortIncompleteMultipartUpload`` (e.g. after one day) is what cleans them. What a killed run does leave is
+its body's local staging file on the machine that ran it (``S3ContentAddressedStore.staging_dir``, by default
+``$TMPDIR/airnub-staging``); those are collected here with the same time-to-live. A staging file is not touched
+while it is uploaded, so keep the time-to-live above the longest upload. Keys under ``<base>/.tmp/`` (none of
+ours; another or a future writer may leave some) are collected too, their idle time taken from their
+``last_modified``, every key under one top-level name as one entry.
 """
 
 from __future__ import annotations
@@ -11,24 +22,37 @@ import os
 import shutil
 import stat
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from airnub_prefect_starter.common.locations import is_object_url
 from airnub_prefect_starter.core.errors import StorageError
 from airnub_prefect_starter.core.store.cas import TEMP_DIR_NAME
+from airnub_prefect_starter.core.store.object_store import Bucket
+from airnub_prefect_starter.core.store.s3_cas import S3ContentAddressedStore
 
-__all__ = ["DEFAULT_TTL_S", "GcReport", "TempEntry", "collect_temp_debris"]
+__all__ = ["DEFAULT_TTL_S", "GcReport", "RemoteTempEntry", "TempEntry", "collect_temp_debris", "remote_temp_entries"]
 
 DEFAULT_TTL_S = 3600.0
 
 
 @dataclass(frozen=True)
 class TempEntry:
-    """One entry of a temp area: its size (regular files inside it, links not followed) and idle time."""
+    """One entry of a temp area: its size (regular files inside it, links not followed) and idle time. ``path`` is
+    a local path, or the ``s3://`` location of an entry under an object-storage store's ``.tmp/``."""
 
-    path: Path
+    path: Path | str
     size_bytes: int
     idle_s: float
+
+
+@dataclass(frozen=True)
+class RemoteTempEntry:
+    """An entry under an object-storage store's ``.tmp/``: every key under one top-level name."""
+
+    entry: TempEntry
+    keys: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -45,31 +69,79 @@ class GcReport:
 
 
 def collect_temp_debris(
-    bases: list[Path], *, older_than_s: float = DEFAULT_TTL_S, dry_run: bool = False, now: float | None = None
+    bases: Sequence[str | Path],
+    *,
+    older_than_s: float = DEFAULT_TTL_S,
+    dry_run: bool = False,
+    now: float | None = None,
+    staging_dir: Path | None = None,
 ) -> GcReport:
     """Remove entries of each store's temp area idle for more than ``older_than_s`` seconds (an entry's idle
-    time is measured from the newest mtime inside it). Raises :class:`StorageError` naming the path when a
-    temp area is a symlink or an entry cannot be removed."""
+    time is measured from the newest mtime inside it). For every ``s3://`` base: its ``.tmp/`` keys, and once the
+    local staging dir of object-storage stores (``staging_dir``, default ``$TMPDIR/airnub-staging``). Raises
+    :class:`StorageError` naming the path or URL when a temp area is a symlink, an entry cannot be removed or a
+    bucket cannot be listed."""
     now = time.time() if now is None else now
-    removed: list[TempEntry] = []
-    kept: list[TempEntry] = []
+    report = GcReport(dry_run=dry_run)
+    staging_dirs: dict[Path, None] = {}
     for base in bases:
-        temp_dir = base / TEMP_DIR_NAME
-        if temp_dir.is_symlink():
-            raise StorageError(f"{temp_dir} is a symlink: refusing to clean through it (remove it)")
-        if not temp_dir.is_dir():
+        if is_object_url(base):
+            store = S3ContentAddressedStore(str(base), staging_dir=staging_dir)
+            _collect_remote(store.bucket, report, older_than_s, now)
+            staging_dirs[store.staging_dir] = None
+        else:
+            _collect_local(Path(base) / TEMP_DIR_NAME, report, older_than_s, now)
+    for folder in staging_dirs:
+        _collect_local(folder, report, older_than_s, now)
+    return report
+
+
+def remote_temp_entries(bucket: Bucket, now: float | None = None) -> list[RemoteTempEntry]:
+    """The entries under ``<bucket prefix>/.tmp/``: keys grouped by their first name after ``.tmp/``, each
+    entry's size the sum of its keys' and its idle time measured from the newest ``last_modified``."""
+    now = time.time() if now is None else now
+    grouped: dict[str, list[tuple[str, int, float]]] = {}
+    for info in bucket.list(f"{TEMP_DIR_NAME}/"):
+        name = info.key.removeprefix(f"{TEMP_DIR_NAME}/").split("/", 1)[0]
+        grouped.setdefault(name, []).append((info.key, info.size_bytes, info.last_modified.timestamp()))
+    entries = []
+    for name, keys in sorted(grouped.items()):
+        newest = max(modified for _key, _size, modified in keys)
+        entry = TempEntry(
+            path=bucket.location(f"{TEMP_DIR_NAME}/{name}"),
+            size_bytes=sum(size for _key, size, _modified in keys),
+            idle_s=max(now - newest, 0.0),
+        )
+        entries.append(RemoteTempEntry(entry, tuple(key for key, _size, _modified in keys)))
+    return entries
+
+
+def _collect_remote(bucket: Bucket, report: GcReport, older_than_s: float, now: float) -> None:
+    for remote in remote_temp_entries(bucket, now):
+        if remote.entry.idle_s < older_than_s:
+            report.kept.append(remote.entry)
             continue
-        for path in sorted(temp_dir.iterdir()):
-            entry = _measure(path, now)
-            if entry is None:  # a writer finished with it meanwhile
-                continue
-            if entry.idle_s < older_than_s:
-                kept.append(entry)
-                continue
-            if not dry_run:
-                _remove(path)
-            removed.append(entry)
-    return GcReport(dry_run=dry_run, removed=removed, kept=kept)
+        if not report.dry_run:
+            for key in remote.keys:
+                bucket.delete(key)
+        report.removed.append(remote.entry)
+
+
+def _collect_local(temp_dir: Path, report: GcReport, older_than_s: float, now: float) -> None:
+    if temp_dir.is_symlink():
+        raise StorageError(f"{temp_dir} is a symlink: refusing to clean through it (remove it)")
+    if not temp_dir.is_dir():
+        return
+    for path in sorted(temp_dir.iterdir()):
+        entry = _measure(path, now)
+        if entry is None:  # a writer finished with it meanwhile
+            continue
+        if entry.idle_s < older_than_s:
+            report.kept.append(entry)
+            continue
+        if not report.dry_run:
+            _remove(path)
+        report.removed.append(entry)
 
 
 def _measure(path: Path, now: float) -> TempEntry | None:
