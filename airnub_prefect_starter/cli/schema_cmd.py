@@ -10,12 +10,14 @@ import typer
 
 from airnub_prefect_starter.cli.manifest_cmd import existing_index
 from airnub_prefect_starter.cli.output import EXIT_FAILED, err, fail
+from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.common.utils import generate_sha256_hash
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError, RawDataError, StorageError
-from airnub_prefect_starter.core.store.lineage import find_stored_object
+from airnub_prefect_starter.core.store.lineage import find_stored_object, read_raw_input
 from airnub_prefect_starter.data_science.dataset_store import atomic_write_bytes
 from airnub_prefect_starter.data_science.recipes import RawFormat, ReaderOptions
 from airnub_prefect_starter.data_science.schema_inference import format_for, infer_schema
+from airnub_prefect_starter.tasks.secrets import storage_credentials
 
 __all__ = ["app"]
 
@@ -38,11 +40,11 @@ def _read(source: str) -> tuple[bytes, str, str]:
     found = find_stored_object(existing_index(), source)
     where = f"object {found.sha256[:12]} ({found.filename})"
     try:
-        data = found.path.read_bytes()
-    except OSError as exc:
-        raise StorageError(f"{where}: cannot read {found.path}: {exc.strerror or exc}") from exc
+        data = read_raw_input(found, storage_credentials(load_settings()) if found.on_object_storage else None)
+    except StorageError as exc:
+        raise StorageError(f"{where}: {exc}") from exc
     if generate_sha256_hash(data) != found.sha256:
-        raise StorageError(f"{where}: {found.path} no longer hashes to its sha256 (run `airnub manifest verify`)")
+        raise StorageError(f"{where}: {found.location} no longer hashes to its sha256 (run `airnub manifest verify`)")
     return data, found.filename, where
 
 

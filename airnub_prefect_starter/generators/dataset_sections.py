@@ -21,7 +21,7 @@ from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.common.utils import generate_sha256_hash
 from airnub_prefect_starter.core.errors import ConfigError, RawInputNotFoundError
 from airnub_prefect_starter.core.store.index import open_index
-from airnub_prefect_starter.core.store.lineage import select_raw_inputs
+from airnub_prefect_starter.core.store.lineage import read_raw_input, select_raw_inputs
 from airnub_prefect_starter.data_science.modeling.metadata import ModelTask
 from airnub_prefect_starter.data_science.recipes import RawFormat
 from airnub_prefect_starter.data_science.schema_inference import InferredSchema, format_for, infer_schema
@@ -96,9 +96,9 @@ def dataset_input(plan: Plan, dept: DepartmentNames, reference: str, fmt: RawFor
     except RawInputNotFoundError as exc:
         raise ConfigError(f"--input {reference}: {exc} (run `airnub run {dept.id} ingestion` first)") from None
     where = f"object {newest.sha256[:12]} ({newest.filename})"
-    data = newest.path.read_bytes()
+    data = read_raw_input(newest)  # on object storage: with the AWS variables
     if generate_sha256_hash(data) != newest.sha256:
-        raise ConfigError(f"{where}: {newest.path} no longer hashes to its sha256 (run `airnub manifest verify`)")
+        raise ConfigError(f"{where}: {newest.location} no longer hashes to its sha256 (run `airnub manifest verify`)")
     chosen = fmt or format_for(newest.filename)
     inferred = infer_schema(data, chosen, where=where)
     sample = None

@@ -4,7 +4,8 @@
 when the dataset on disk was built from exactly those inputs with the same recipe (format, reader options, schema)
 and still matches its manifest. Otherwise it reads the raw objects against the declared schema (bad rows to
 quarantine) and writes the dataset
-with :func:`~airnub_prefect_starter.data_science.dataset_store.write_dataset` (deterministic bytes).
+with :func:`~airnub_prefect_starter.data_science.dataset_store.write_dataset` (deterministic bytes). Raw objects on
+object storage are read from local copies in the runtime's ``raw_cache_dir``, fetched once and verified.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.common.utils import sha256_file
 from airnub_prefect_starter.core.errors import ConfigError, StorageError
 from airnub_prefect_starter.core.store.index import open_index
-from airnub_prefect_starter.core.store.lineage import RawInput, select_raw_inputs
+from airnub_prefect_starter.core.store.lineage import RawInput, local_raw_file, select_raw_inputs
+from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.data_science.dataset_processing import RawObject, parse_objects
 from airnub_prefect_starter.data_science.dataset_store import (
     DatasetManifest,
@@ -33,6 +35,9 @@ __all__ = ["DatasetSpec", "ProcessingRuntime", "build_dataset", "up_to_date_mani
 
 logger = logging.getLogger(__name__)
 
+#: The folder of the data dir's working copy holding fetched raw objects (hidden: never synchronised).
+RAW_CACHE_DIR_NAME = ".raw-cache"
+
 
 @dataclass(frozen=True)
 class ProcessingRuntime:
@@ -41,12 +46,30 @@ class ProcessingRuntime:
     category: str
     output_dir: Path
     index_url: str
-    #: The data dir, which a PostgreSQL index records storage bases against (see ``open_index``).
-    data_dir: Path | None = None
+    #: What the index records storage bases against (see ``open_index``): the data dir's folder or URL.
+    data_dir: Path | str | None = None
+    #: Where raw objects on object storage are fetched to (``<data_source_name>/<sha256>/<filename>``).
+    raw_cache_dir: Path | None = None
+    #: Object-storage credentials (a Secret block's); ``None``: the AWS variables.
+    credentials: S3Credentials | None = None
 
     @classmethod
-    def for_category(cls, category: str, output_base: str, settings: AirnubSettings) -> ProcessingRuntime:
-        return cls(category, settings.data_path(output_base), settings.resolved_index_url, settings.resolved_data_dir)
+    def for_category(
+        cls, category: str, output_base: str, settings: AirnubSettings, credentials: S3Credentials | None = None
+    ) -> ProcessingRuntime:
+        return cls(
+            category,
+            settings.data_path(output_base),
+            settings.resolved_index_url,
+            settings.index_root,
+            raw_cache_dir=settings.resolved_data_dir / RAW_CACHE_DIR_NAME,
+            credentials=credentials,
+        )
+
+    def raw_file(self, raw: RawInput) -> Path:
+        """The raw input as a local file (see :func:`local_raw_file`)."""
+        cache_dir = self.raw_cache_dir or self.output_dir.parent / RAW_CACHE_DIR_NAME
+        return local_raw_file(raw, cache_dir, self.credentials)
 
 
 def up_to_date_manifest(parquet_path: Path, input_sha256s: Sequence[str], recipe_sha256: str) -> DatasetManifest | None:
@@ -100,7 +123,8 @@ def build_dataset(spec: DatasetSpec, runtime: ProcessingRuntime) -> DatasetOutco
     if current is not None:
         logger.info("Dataset %s unchanged: raw inputs %s already processed", spec.name, [s[:12] for s in sha256s])
         return _outcome(runtime.category, "unchanged", current, parquet_path, raws)
-    table = parse_objects([RawObject(raw.path, raw.sha256, raw.filename) for raw in raws], spec, dataset=spec.name)
+    objects = [RawObject(runtime.raw_file(raw), raw.sha256, raw.filename) for raw in raws]
+    table = parse_objects(objects, spec, dataset=spec.name)
     written = write_dataset(table, runtime.output_dir, spec.name, sha256s, recipe_sha256=recipe_sha256)
     manifest = written.manifest
     logger.info(

@@ -4,10 +4,13 @@
 matching URL, the one that changed last first, or every object they ever served);
 :func:`source_urls` traces raw sha256s back to every URL that served them (the lineage a report prints);
 :func:`find_stored_object` finds one object by its sha256 (or a prefix) or by the URL that serves it.
+:func:`local_raw_file` gives a raw input as a local file (an object on object storage fetched into a cache once,
+verified); :func:`read_raw_input` its bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Iterable
@@ -15,13 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from airnub_prefect_starter.core.errors import ConfigError, RawInputNotFoundError
+from airnub_prefect_starter.common.locations import is_object_url, join_location
+from airnub_prefect_starter.common.utils import sha256_file
+from airnub_prefect_starter.core.errors import ConfigError, IntegrityError, RawInputNotFoundError, StorageError
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
+from airnub_prefect_starter.core.store.object_store import Bucket, S3Credentials
 
 __all__ = [
     "RawInput",
     "RawInputQuery",
     "find_stored_object",
+    "local_raw_file",
+    "read_raw_input",
     "select_raw_inputs",
     "source_urls",
 ]
@@ -43,24 +51,80 @@ class RawInputQuery(Protocol):
 
 @dataclass(frozen=True)
 class RawInput:
-    """One stored raw object: where it is and every URL that served it (redacted)."""
+    """One stored raw object: where it is (a local path or an ``s3://`` URL) and every URL that served it
+    (redacted)."""
 
     data_source_name: str
     sha256: str
     filename: str
-    path: Path
+    location: str
     urls: tuple[str, ...]
+
+    @property
+    def on_object_storage(self) -> bool:
+        return is_object_url(self.location)
 
 
 def _raw_input(index: ManifestIndex, chosen: IndexedObject) -> RawInput:
     urls = tuple(s.url for s in index.sources_of(chosen.data_source_name, chosen.sha256))
+    if is_object_url(chosen.storage_base):
+        location = join_location(chosen.storage_base, chosen.relative_path)
+    else:
+        location = str(Path(chosen.storage_base) / chosen.relative_path)
     return RawInput(
         data_source_name=chosen.data_source_name,
         sha256=chosen.sha256,
         filename=chosen.filename,
-        path=Path(chosen.storage_base) / chosen.relative_path,
+        location=location,
         urls=urls,
     )
+
+
+def _object(raw: RawInput, credentials: S3Credentials | None) -> tuple[Bucket, str]:
+    folder, _, name = raw.location.rpartition("/")
+    return Bucket(folder, credentials), name
+
+
+def read_raw_input(raw: RawInput, credentials: S3Credentials | None = None) -> bytes:
+    """The raw object's bytes, from its file or its bucket (not checked against its sha256: callers do that)."""
+    if raw.on_object_storage:
+        bucket, key = _object(raw, credentials)
+        return bucket.read_bytes(key)
+    try:
+        return Path(raw.location).read_bytes()
+    except OSError as exc:
+        raise StorageError(f"{raw.location}: cannot read: {exc.strerror or exc}") from exc
+
+
+def local_raw_file(raw: RawInput, cache_dir: Path, credentials: S3Credentials | None = None) -> Path:
+    """The raw object as a local file: its own path in a local store; for an object on object storage, the copy
+    at ``<cache_dir>/<data_source_name>/<sha256>/<filename>``, fetched (streamed, hashed on the way, renamed into
+    place when it matches the sha256) unless a copy with that sha256 is already there.
+
+    :class:`IntegrityError` when the fetched bytes do not hash to the sha256 (nothing is left in the cache)."""
+    if not raw.on_object_storage:
+        return Path(raw.location)
+    target = cache_dir / raw.data_source_name / raw.sha256 / raw.filename
+    if target.is_file() and sha256_file(target) == raw.sha256:
+        return target
+    bucket, key = _object(raw, credentials)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.part")
+    digest = hashlib.sha256()
+    try:
+        with partial.open("wb") as handle:
+            for chunk in bucket.iter_chunks(key):
+                digest.update(chunk)
+                handle.write(chunk)
+        if digest.hexdigest() != raw.sha256:
+            raise IntegrityError(f"{raw.location}: sha256 {digest.hexdigest()} differs from the index's {raw.sha256}")
+        partial.replace(target)
+    except OSError as exc:
+        raise StorageError(f"{raw.location}: cannot write {target}: {exc.strerror or exc}") from exc
+    finally:
+        partial.unlink(missing_ok=True)
+    logger.debug("fetched %s into %s", raw.location, target)
+    return target
 
 
 def select_raw_inputs(

@@ -61,7 +61,7 @@ def test_select_latest_raw_input_by_filename_returns_store_path_and_every_url(in
     raw = select_raw_inputs(index, selector(filename="iris.csv"), "latest")[0]
 
     assert (raw.data_source_name, raw.sha256, raw.filename) == ("files", V1, "iris.csv")
-    assert raw.path == Path("/store/files") / V1 / "iris.csv"
+    assert raw.location == str(Path("/store/files") / V1 / "iris.csv")
     assert raw.urls == ("http://h/iris.csv", "http://mirror/iris.csv")
 
 
