@@ -1,5 +1,6 @@
 """``airnub demo``: Project Alpha end to end against the bundled offline source, nothing else running:
-ingestion -> processing -> analysis, each stage timed, then where everything is."""
+ingestion -> processing -> analysis, each stage timed, then where everything is (``s3://`` URLs with the data dir
+on object storage)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import typer
 
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
 from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_OK, err, fail, live_progress, out, print_stage
-from airnub_prefect_starter.common.settings import load_settings
+from airnub_prefect_starter.common.settings import AirnubSettings, load_settings
 from airnub_prefect_starter.core.errors import AirnubError, StageFailedError
 from airnub_prefect_starter.ingestion.outcome import ItemOutcome
 from airnub_prefect_starter.processing.outcome import DatasetOutcome
@@ -62,11 +63,14 @@ def demo(
     from airnub_prefect_starter.cli.stage_invocation import describe_prefect_api
     from airnub_prefect_starter.cli.variables_cmd import load_all_config_files, sync_variables
     from airnub_prefect_starter.demo.server import DemoSource, demo_port_from_env
+    from airnub_prefect_starter.tasks.object_storage import check_object_storage
+    from airnub_prefect_starter.tasks.secrets import storage_credentials
 
     settings = load_settings()
     data_dir = settings.resolved_data_dir
     try:
         files = load_all_config_files()
+        check_object_storage(settings, storage_credentials(settings))  # one line, before anything starts
         source = DemoSource(port if port is not None else demo_port_from_env()).start()
     except (AirnubError, OSError) as exc:
         fail(str(exc))
@@ -77,6 +81,8 @@ def demo(
         synced = sync_variables(demo_files, dry_run=False, overwrite=True, show_diff=False)
         out.print("Prefect Variables: " + ", ".join(f"{name} ({status})" for name, status in synced.items()))
         result, seconds = _run_stage("ingestion")
+    except AirnubError as exc:
+        fail(str(exc), EXIT_FAILED)
     finally:
         source.stop()
     print_stage(result, f"{result.department}: ingestion ({seconds:.1f} s)", data_dir)
@@ -87,7 +93,7 @@ def demo(
         print_stage(analysis, f"{analysis.department}: analysis ({analysis_s:.1f} s)", data_dir)
     except AirnubError as exc:
         fail(str(exc), EXIT_FAILED)
-    _print_locations(settings.resolved_data_dir, settings.resolved_index_url, result, processing, analysis)
+    _print_locations(settings, result, processing, analysis)
     out.print(
         f"Stage wall times: ingestion {seconds:.1f} s, processing {processing_s:.1f} s, analysis {analysis_s:.1f} s"
     )
@@ -96,27 +102,35 @@ def demo(
 
 
 def _print_locations(
-    data_dir: Any,
-    index_url: str,
+    settings: AirnubSettings,
     result: StageResult[ItemOutcome],
     processing: StageResult[DatasetOutcome],
     analysis: StageResult[AnalysisOutcome],
 ) -> None:
+    """Where everything is: on object storage, the ``s3://`` URLs (outputs were computed in the working copy and
+    pushed there)."""
+
+    def shown(path: str | None) -> str:
+        return settings.location_of(path) if path else ""
+
     stores = sorted({os.path.dirname(os.path.dirname(os.path.dirname(o.path))) for o in result.outcomes if o.path})
-    out.print(f"[bold]Data dir[/]        {data_dir}")
+    copy = f"  (working copy: {settings.resolved_data_dir})" if settings.data_url else ""
+    out.print(f"[bold]Data dir[/]        {settings.data_root}{copy}")
     for store in stores:
         out.print(f"[bold]CAS[/]             {store}  (<data_source>/<sha256>/<file> + .manifest.json)")
-    out.print(f"[bold]Manifest index[/]  {index_url}")
+    out.print(f"[bold]Manifest index[/]  {settings.resolved_index_url}")
     for d in processing.outcomes:
         if d.path:
-            out.print(f"[bold]Dataset[/]         {d.path}  ({d.rows_out} rows, {d.rows_quarantined} quarantined)")
+            out.print(
+                f"[bold]Dataset[/]         {shown(d.path)}  ({d.rows_out} rows, {d.rows_quarantined} quarantined)"
+            )
     analysed = [o for o in analysis.outcomes if not o.failed]
     for o in analysed:
-        out.print(f"[bold]Model[/]           {o.model_path}  (metrics: {o.metrics_path})")
-    for folder in sorted({os.path.dirname(f) for o in analysed for f in o.figures}):
+        out.print(f"[bold]Model[/]           {shown(o.model_path)}  (metrics: {shown(o.metrics_path)})")
+    for folder in sorted({os.path.dirname(shown(f)) for o in analysed for f in o.figures}):
         out.print(f"[bold]Figures[/]         {folder}")
     for o in analysed:
-        out.print(f"[bold]Report[/]          {o.report_html}  (Markdown: {o.report_markdown})")
+        out.print(f"[bold]Report[/]          {shown(o.report_html)}  (Markdown: {shown(o.report_markdown)})")
     out.print(
         "Run it again: unchanged sources cost one conditional request each, and processing and analysis find "
         "nothing new to do. Inspect: `airnub manifest list`."

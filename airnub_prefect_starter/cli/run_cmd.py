@@ -22,7 +22,7 @@ from airnub_prefect_starter.cli.output import (
 )
 from airnub_prefect_starter.cli.stage_request import check_stage_request
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.errors import AirnubError, ConfigError, StageFailedError
+from airnub_prefect_starter.core.errors import AirnubError, ConfigError, StageFailedError, StorageError
 from airnub_prefect_starter.stages.results import StageResult
 
 __all__ = ["run"]
@@ -40,7 +40,8 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON summary on stdout.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's INFO logs on the console.")] = False,
 ) -> None:
-    """Run a stage flow. Exit 0 when every item succeeded, 1 when some failed, 2 on bad config or usage."""
+    """Run a stage flow. Exit 0 when every item succeeded, 1 when some failed, 2 on bad config or usage, or when
+    object storage cannot be reached at the start (no such bucket, credentials refused, endpoint down)."""
     try:
         check_stage_request(department, stage, category)  # typos fail here, before Prefect is even imported
     except ConfigError as exc:
@@ -55,7 +56,7 @@ def run(
         with live_progress(enabled=not as_json and err.is_terminal):
             result = run_stage(department, stage, stage_config, category)
         code = EXIT_OK
-    except ConfigError as exc:
+    except (ConfigError, StorageError) as exc:  # a StorageError here is the startup check's: stages fail items
         _fail_usage(exc, as_json)
     except StageFailedError as exc:
         result, code = exc.result, EXIT_FAILED
@@ -68,7 +69,7 @@ def run(
     raise typer.Exit(code)
 
 
-def _fail_usage(error: ConfigError, as_json: bool) -> NoReturn:
+def _fail_usage(error: ConfigError | StorageError, as_json: bool) -> NoReturn:
     if as_json:
         print_json({"error": str(error), "items": [], "counts": {}})
     fail(str(error), EXIT_USAGE)

@@ -10,11 +10,14 @@ from prefect.client.schemas.objects import State
 from pydantic import BaseModel
 
 from airnub_prefect_starter.cli.stage_request import stage_module
+from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.config import load_yaml_file, parse_config
 from airnub_prefect_starter.core.departments import department_id
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.registry.config_files import stage_config_model
 from airnub_prefect_starter.tasks import prefect_compat
+from airnub_prefect_starter.tasks.object_storage import check_object_storage
+from airnub_prefect_starter.tasks.secrets import storage_credentials
 from airnub_prefect_starter.tasks.stage_runner import load_stage_config
 
 __all__ = [
@@ -61,8 +64,11 @@ def run_stage(department: str, stage: str, config: BaseModel | None, categories:
     """Run the stage flow; return its result, or raise the error that failed it (typed when it is ours)."""
     prefect_compat.install()  # the CLI is an entry point: sub-flow runs end when their body ends
     flow = resolve_stage_flow(department, stage)
-    if config is None:  # a missing or invalid Variable is one line here, not a traceback from inside a flow run
-        load_stage_config(stage_config_model(stage, department), department, stage, None)
+    # A missing or invalid Variable, or object storage that cannot be reached (StorageError), is one line here,
+    # not a traceback from inside a flow run.
+    checked = config or load_stage_config(stage_config_model(stage, department), department, stage, None)
+    settings = load_settings()
+    check_object_storage(settings, storage_credentials(settings), checked)
     parameters: dict[str, Any] = {"config": config}
     if categories:
         parameters["categories"] = categories

@@ -11,7 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from airnub_prefect_starter.common.locations import default_work_dir, is_object_url, join_location
 
-__all__ = ["AirnubSettings", "load_settings"]
+__all__ = ["OBJECT_COPIES_DIR_NAME", "AirnubSettings", "load_settings"]
+
+#: The folder of the local data dir holding working copies of ``s3://`` bases outside the data dir's URL.
+OBJECT_COPIES_DIR_NAME = ".objects"
 
 
 class AirnubSettings(BaseSettings):
@@ -93,9 +96,29 @@ class AirnubSettings(BaseSettings):
 
     def data_path(self, base: str | Path) -> Path:
         """``base`` (``~`` expanded) if absolute, else under the resolved (local) data dir: the one rule by which
-        every stage places its configured folders, so a relative base means the same place in every stage."""
+        every stage places its configured folders, so a relative base means the same place in every stage. An
+        ``s3://`` base: its local working copy (under the data dir's when it lies under the data dir's URL, else
+        in ``<data dir>/.objects/<bucket>/<prefix>``)."""
+        if is_object_url(base):
+            url = str(base).rstrip("/")
+            if self.data_url is not None and (url + "/").startswith(self.data_url + "/"):
+                return self.resolved_data_dir.joinpath(*url.removeprefix(self.data_url).split("/"))
+            return self.resolved_data_dir.joinpath(OBJECT_COPIES_DIR_NAME, *url.removeprefix("s3://").split("/"))
         path = Path(base).expanduser()
         return path if path.is_absolute() else self.resolved_data_dir / path
+
+    def location_of(self, path: str | Path) -> str:
+        """Where a file of the local data dir lives for users: with the data dir (or the base) on object storage,
+        its ``s3://`` URL (the inverse of :meth:`data_path`); otherwise the path as it is."""
+        local = Path(path)
+        if not local.is_relative_to(self.resolved_data_dir):
+            return str(path)
+        parts = local.relative_to(self.resolved_data_dir).parts
+        if parts[:1] == (OBJECT_COPIES_DIR_NAME,) and len(parts) > 1:
+            return "s3://" + "/".join(parts[1:])
+        if self.data_url is not None:
+            return join_location(self.data_url, *parts)
+        return str(path)
 
     def storage_location(self, base: str | Path) -> str:
         """Where a configured storage base lives: an ``s3://`` base as it is, an absolute path as it is, a relative

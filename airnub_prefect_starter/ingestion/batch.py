@@ -45,6 +45,7 @@ from airnub_prefect_starter.core.store.backends import open_store
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore, PublishGroup, StoredObject
 from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, UnchangedMark, open_index
 from airnub_prefect_starter.core.store.manifest import RunIds
+from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.ingestion.api_polls import core_poll_api_and_store
 from airnub_prefect_starter.ingestion.downloads import (
     IngestContext,
@@ -80,6 +81,8 @@ class BatchRuntime:
     run_key: str = field(default_factory=lambda: uuid.uuid4().hex)
     #: What the index records storage bases against (see ``open_index``): the data dir's folder or URL.
     data_dir: Path | str | None = None
+    #: Object-storage credentials (a Secret block's, read at the flow's edge); ``None``: the AWS variables.
+    credentials: S3Credentials | None = None
 
     @classmethod
     def for_category(
@@ -209,7 +212,7 @@ def ingest_batch(
     index = open_index(runtime.index_url, runtime.data_dir)
     unchanged: list[UnchangedMark] = []
     fetched: list[FetchRecord] = []
-    store = open_store(runtime.store_base)
+    store = open_store(runtime.store_base, runtime.credentials)
     # Files on disk are committed together at the end of the batch (one syncfs); pages and API responses are read
     # back as soon as they are stored, and every PUT to object storage is durable when it returns, so those are
     # published one by one.

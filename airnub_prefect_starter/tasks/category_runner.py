@@ -5,10 +5,16 @@ run); processing and analysis categories run one task per dataset (:func:`proces
 :func:`analyse_category`). All of them end in :func:`finish_category`: every failure logged, the stage's category
 artifacts published, and the flow Failed (with every outcome attached) when any item failed, so the behaviour
 users rely on is written once.
+
+Object storage is reached with the credentials of ``AIRNUB_STORAGE_CREDENTIALS_BLOCK`` (read here, at the edge) or
+the AWS variables. Processing and analysis compute in the data dir's local working copy when their folders are on
+object storage: each category run pulls them before its tasks and pushes its outputs after them
+(:func:`~airnub_prefect_starter.tasks.object_storage.working_copy`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from uuid import UUID
@@ -20,6 +26,7 @@ from prefect.futures import PrefectFuture, as_completed
 
 from airnub_prefect_starter.analysis.contract import ANALYSIS
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
+from airnub_prefect_starter.common.locations import is_object_url
 from airnub_prefect_starter.common.progress import ProgressEvent, report_progress
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.departments import display_name
@@ -35,8 +42,9 @@ from airnub_prefect_starter.stages.contract import StageContract, category_scope
 from airnub_prefect_starter.stages.outcomes import Outcome
 from airnub_prefect_starter.stages.results import OutcomeT
 from airnub_prefect_starter.tasks.artifacts import publish_artifacts
+from airnub_prefect_starter.tasks.object_storage import working_copy
 from airnub_prefect_starter.tasks.run_context import bridge_core_logging
-from airnub_prefect_starter.tasks.secrets import flow_settings
+from airnub_prefect_starter.tasks.secrets import flow_settings, storage_credentials
 from airnub_prefect_starter.tasks.task_runners import runner_workers
 
 if TYPE_CHECKING:  # the later stages' runtimes need the `ds` extra: ingestion flows must import without it
@@ -123,6 +131,8 @@ def run_batches(
     if not items:
         logger.info("%s: nothing to do", scope)
         return []
+    if runtime.credentials is None and is_object_url(runtime.store_base):
+        runtime = dataclasses.replace(runtime, credentials=storage_credentials(flow_settings()))
     context = FlowRunContext.get()
     workers = runner_workers(context.task_runner if context else None) or INGESTION.default_concurrency
     batches = split_batches(items, batch_size_for(len(items), workers, batch_size))
@@ -187,8 +197,11 @@ def process_category(
     """The whole body of a processing category flow: one ``build_task`` per dataset into ``output_base``."""
     from airnub_prefect_starter.processing.datasets import ProcessingRuntime
 
-    runtime = ProcessingRuntime.for_category(category, output_base, flow_settings())
-    return _run_per_item(PROCESSING, build_task, specs, runtime, department_id=department_id, category=category)
+    settings = flow_settings()
+    credentials = storage_credentials(settings)
+    runtime = ProcessingRuntime.for_category(category, output_base, settings, credentials)
+    with working_copy(settings, credentials, outputs=[output_base], log=get_run_logger()):
+        return _run_per_item(PROCESSING, build_task, specs, runtime, department_id=department_id, category=category)
 
 
 def analyse_category(
@@ -205,15 +218,23 @@ def analyse_category(
     """The whole body of an analysis category flow: one ``analyse_task`` per dataset, outputs under the bases."""
     from airnub_prefect_starter.analysis.pipeline import AnalysisLayout
 
+    settings = flow_settings()
     layout = AnalysisLayout.resolve(
         category,
-        flow_settings(),
+        settings,
         datasets_base=datasets_base,
         models_base=models_base,
         reports_base=reports_base,
         figures_base=figures_base,
     )
-    return _run_per_item(ANALYSIS, analyse_task, specs, layout, department_id=department_id, category=category)
+    with working_copy(
+        settings,
+        storage_credentials(settings),
+        inputs=[datasets_base],
+        outputs=[models_base, reports_base, figures_base],
+        log=get_run_logger(),
+    ):
+        return _run_per_item(ANALYSIS, analyse_task, specs, layout, department_id=department_id, category=category)
 
 
 def finish_category(

@@ -3,7 +3,10 @@
 :func:`run_stage` checks the requested categories, sets up one task runner for the whole stage run (bounded
 threads, or one Dask cluster shared by every category), runs each configured category flow even after a
 failure, emits the stage's event, publishes its artifacts and ends the run Failed if anything failed. Everything
-stage-specific comes from the stage's :class:`~airnub_prefect_starter.stages.contract.StageContract`.
+stage-specific comes from the stage's :class:`~airnub_prefect_starter.stages.contract.StageContract`. A run that
+uses object storage starts by asking each bucket prefix it will use one LIST
+(:func:`~airnub_prefect_starter.tasks.object_storage.check_object_storage`): a missing bucket, refused credentials
+or an endpoint that does not answer fail it there, in one line, before anything is fetched.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from airnub_prefect_starter.stages.contract import StageContract, check_categori
 from airnub_prefect_starter.stages.results import OutcomeT, StageResult
 from airnub_prefect_starter.tasks.artifacts import publish_artifacts
 from airnub_prefect_starter.tasks.events import emit_stage_event
+from airnub_prefect_starter.tasks.object_storage import check_object_storage
+from airnub_prefect_starter.tasks.secrets import flow_settings, storage_credentials
 from airnub_prefect_starter.tasks.task_runners import build_task_runner, stage_dask_cluster
 
 __all__ = ["StageConfig", "load_stage_config", "run_categories", "run_category_flow", "run_stage"]
@@ -127,6 +132,9 @@ def run_stage(
     :class:`~airnub_prefect_starter.core.errors.StageFailedError` (carrying the result) when an item failed or a
     category stopped."""
     check_categories(categories, list(category_flows))
+    settings = flow_settings()
+    config_model = stage_config if isinstance(stage_config, BaseModel) else None
+    check_object_storage(settings, storage_credentials(settings), config_model)
     logger = get_run_logger()
     department = display_name(department_id, load_settings().config_dir)
     if not category_flows:

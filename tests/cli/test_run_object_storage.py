@@ -1,0 +1,140 @@
+"""``airnub run`` with object storage (SeaweedFS on loopback): a bucket that does not exist, refused credentials or
+an endpoint that does not answer stop the run at the start in one line, before anything is downloaded; credentials
+from a Prefect Secret block win over the AWS variables and carry a run from ingestion through processing."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from prefect.blocks.system import Secret
+
+from airnub_prefect_starter.core.store.object_store import Bucket, S3Credentials
+from tests.cli.test_run_cmd import write_config
+from tests.cli.test_run_data_stages_cmd import processing_config, write_yaml
+from tests.support.http_server import LoopbackHTTPServer, sha256_hex
+from tests.support.raw_inputs import FLOWERS_CSV
+from tests.support.s3_server import S3Server
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def save_block(name: str, value: dict[str, Any]) -> None:
+    Secret(value=value).save(name, overwrite=True)  # type: ignore[call-arg]
+
+
+def error_lines(result: Result) -> list[str]:
+    """What stderr shows besides the line naming the Prefect API."""
+    return [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("Prefect API:")]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("bucket", "no such bucket (or key) (HTTP 404)"),
+        ("secret", "access denied: the credentials were refused (HTTP 403)"),
+        ("endpoint", "the endpoint does not answer (connection failed)"),
+        ("block", "access denied: the credentials were refused (HTTP 403)"),
+    ],
+)
+def test_object_storage_that_cannot_be_used_stops_the_run_before_any_download_in_one_line(
+    change: str,
+    reason: str,
+    airnub: Callable[..., Result],
+    s3_server: S3Server,
+    s3_base: str,
+    http_server: LoopbackHTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = http_server.serve("/a.csv", body=b"a\n1\n")
+    config = write_config(tmp_path / "c.yaml", http_server, url)
+    data_url, endpoint = s3_base, s3_server.endpoint
+    if change == "bucket":
+        data_url = "s3://no-such-bucket-here/data"
+    elif change == "secret":
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret-0123")
+    elif change == "endpoint":
+        endpoint = f"http://127.0.0.1:{closed_port()}"
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    else:  # the block wins over the (right) AWS variables
+        save_block("storage-wrong", {"access_key_id": s3_server.access_key, "secret_access_key": "wrong-0123456789"})
+        monkeypatch.setenv("AIRNUB_STORAGE_CREDENTIALS_BLOCK", "storage-wrong")
+    monkeypatch.setenv("AIRNUB_DATA_DIR", data_url)
+    monkeypatch.setenv("AIRNUB_WORK_DIR", str(tmp_path / "work"))
+
+    result = airnub("run", "project_alpha", "ingestion", "--config", str(config))
+
+    assert result.exit_code == 2
+    assert error_lines(result) == [f"error: {data_url}: {reason} (endpoint {endpoint})"]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "wrong-0123456789" not in result.stderr + result.stdout
+    assert http_server.request_paths == {}  # nothing downloaded
+    if change != "bucket":
+        assert list(Bucket(s3_base, S3Credentials(**_keys(s3_server))).list()) == []
+
+
+def _keys(server: S3Server) -> dict[str, str]:
+    return {
+        "access_key_id": server.access_key,
+        "secret_access_key": server.secret_key,
+        "endpoint_url": server.endpoint,
+        "region": "us-east-1",
+    }
+
+
+def test_a_storage_credentials_block_that_is_missing_is_a_usage_error(
+    airnub: Callable[..., Result], s3_base: str, http_server: LoopbackHTTPServer, tmp_path: Path, monkeypatch: Any
+) -> None:
+    config = write_config(tmp_path / "c.yaml", http_server, http_server.serve("/a.csv", body=b"a\n"))
+    monkeypatch.setenv("AIRNUB_DATA_DIR", s3_base)
+    monkeypatch.setenv("AIRNUB_STORAGE_CREDENTIALS_BLOCK", "no-such-block")
+
+    result = airnub("run", "project_alpha", "ingestion", "--config", str(config))
+
+    assert result.exit_code == 2
+    assert error_lines(result) == [
+        "error: AIRNUB_STORAGE_CREDENTIALS_BLOCK: Secret block 'no-such-block' was not found "
+        "(see `airnub blocks setup`)"
+    ]
+    assert http_server.request_paths == {}
+
+
+def test_credentials_from_a_secret_block_alone_carry_ingestion_and_processing_on_object_storage(
+    airnub: Callable[..., Result],
+    s3_server: S3Server,
+    s3_base: str,
+    http_server: LoopbackHTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_REGION"):
+        monkeypatch.delenv(name)
+    save_block("storage-right", _keys(s3_server))
+    monkeypatch.setenv("AIRNUB_STORAGE_CREDENTIALS_BLOCK", "storage-right")
+    monkeypatch.setenv("AIRNUB_DATA_DIR", s3_base)
+    monkeypatch.setenv("AIRNUB_WORK_DIR", str(tmp_path / "work"))
+    ingestion = write_config(tmp_path / "i.yaml", http_server, http_server.serve("/flowers.csv", body=FLOWERS_CSV))
+    processing = write_yaml(tmp_path / "p.yaml", processing_config(("flowers", "flowers.csv")))
+
+    ingested = airnub("run", "project_alpha", "ingestion", "--config", str(ingestion), "--json")
+    processed = airnub("run", "project_alpha", "processing", "--config", str(processing), "--json")
+
+    assert ingested.exit_code == 0, ingested.stderr
+    assert processed.exit_code == 0, processed.stderr
+    assert json.loads(processed.stdout)["counts"] == {"built": 1, "unchanged": 0, "failed": 0, "total": 1}
+    keys = sorted(info.key for info in Bucket(s3_base, S3Credentials(**_keys(s3_server))).list())
+    digest = sha256_hex(FLOWERS_CSV)
+    assert f"downloads/cli_files/{digest}/flowers.csv" in keys
+    assert {"processed/flowers.parquet", "processed/flowers.dataset.json", "processed/flowers.quarantine.csv"} <= {
+        *keys
+    }
