@@ -26,9 +26,9 @@ app = typer.Typer(help="Prefect blocks the flows need.", no_args_is_help=True)
 def setup(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be created; change nothing.")] = False,
 ) -> None:
-    """For every Secret block an `auth:` section of the configs names (and AIRNUB_INDEX_URL_SECRET_BLOCK): take its
-    value from AIRNUB_SECRET_<NAME> if set (create or update), else create a placeholder block if none exists
-    (flows refuse to use it)."""
+    """For every Secret block an `auth:` section of the configs names (and AIRNUB_INDEX_URL_SECRET_BLOCK,
+    AIRNUB_STORAGE_CREDENTIALS_BLOCK): take its value from AIRNUB_SECRET_<NAME> if set (create or update), else
+    create a placeholder block if none exists (flows refuse to use it)."""
     from prefect.blocks.system import Secret
 
     try:
@@ -36,8 +36,9 @@ def setup(
     except ConfigError as exc:
         err.print(f"[red]invalid[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
-    index_block = load_settings().index_url_secret_block
-    names = sorted(referenced_secret_blocks(f.model for f in files) | ({index_block} if index_block else set()))
+    settings = load_settings()
+    own = {name for name in (settings.index_url_secret_block, settings.storage_credentials_block) if name}
+    names = sorted(referenced_secret_blocks(f.model for f in files) | own)
     if not names:
         out.print("no Secret blocks are referenced by the configs")
     for name in names:

@@ -40,8 +40,8 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON summary on stdout.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's INFO logs on the console.")] = False,
 ) -> None:
-    """Run a stage flow. Exit 0 when every item succeeded, 1 when some failed, 2 on bad config or usage, or when
-    object storage cannot be reached at the start (no such bucket, credentials refused, endpoint down)."""
+    """Run a stage flow. Exit 0 when every item succeeded, 1 when some failed, 2 on bad config or usage (object
+    storage that cannot be used included: no such bucket, credentials refused, endpoint down)."""
     try:
         check_stage_request(department, stage, category)  # typos fail here, before Prefect is even imported
     except ConfigError as exc:

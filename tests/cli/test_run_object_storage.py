@@ -1,6 +1,7 @@
 """``airnub run`` with object storage (SeaweedFS on loopback): a bucket that does not exist, refused credentials or
 an endpoint that does not answer stop the run at the start in one line, before anything is downloaded; credentials
-from a Prefect Secret block win over the AWS variables and carry a run from ingestion through processing."""
+from a Prefect Secret block (set up by `airnub blocks setup`) win over the AWS variables and carry a run from
+ingestion through processing."""
 
 from __future__ import annotations
 
@@ -119,8 +120,9 @@ def test_credentials_from_a_secret_block_alone_carry_ingestion_and_processing_on
 ) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_REGION"):
         monkeypatch.delenv(name)
-    save_block("storage-right", _keys(s3_server))
     monkeypatch.setenv("AIRNUB_STORAGE_CREDENTIALS_BLOCK", "storage-right")
+    monkeypatch.setenv("AIRNUB_SECRET_STORAGE_RIGHT", json.dumps(_keys(s3_server)))
+    setup = airnub("blocks", "setup")  # the block, from the environment, as JSON text
     monkeypatch.setenv("AIRNUB_DATA_DIR", s3_base)
     monkeypatch.setenv("AIRNUB_WORK_DIR", str(tmp_path / "work"))
     ingestion = write_config(tmp_path / "i.yaml", http_server, http_server.serve("/flowers.csv", body=FLOWERS_CSV))
@@ -129,6 +131,8 @@ def test_credentials_from_a_secret_block_alone_carry_ingestion_and_processing_on
     ingested = airnub("run", "project_alpha", "ingestion", "--config", str(ingestion), "--json")
     processed = airnub("run", "project_alpha", "processing", "--config", str(processing), "--json")
 
+    assert "storage-right (from AIRNUB_SECRET_STORAGE_RIGHT)" in setup.stdout
+    assert s3_server.secret_key not in setup.stdout + ingested.stdout + ingested.stderr + processed.stderr
     assert ingested.exit_code == 0, ingested.stderr
     assert processed.exit_code == 0, processed.stderr
     assert json.loads(processed.stdout)["counts"] == {"built": 1, "unchanged": 0, "failed": 0, "total": 1}
