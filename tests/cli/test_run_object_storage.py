@@ -30,7 +30,7 @@ def closed_port() -> int:
 
 
 def save_block(name: str, value: dict[str, Any]) -> None:
-    Secret(value=value).save(name, overwrite=True)  # type: ignore[call-arg]
+    Secret(value=value).save(name, overwrite=True)
 
 
 def error_lines(result: Result) -> list[str]:
@@ -94,10 +94,15 @@ def _keys(server: S3Server) -> dict[str, str]:
 
 
 def test_a_storage_credentials_block_that_is_missing_is_a_usage_error(
-    airnub: Callable[..., Result], s3_base: str, http_server: LoopbackHTTPServer, tmp_path: Path, monkeypatch: Any
+    airnub: Callable[..., Result],
+    s3_base: str,
+    http_server: LoopbackHTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     config = write_config(tmp_path / "c.yaml", http_server, http_server.serve("/a.csv", body=b"a\n"))
     monkeypatch.setenv("AIRNUB_DATA_DIR", s3_base)
+    monkeypatch.setenv("AIRNUB_WORK_DIR", str(tmp_path / "work"))
     monkeypatch.setenv("AIRNUB_STORAGE_CREDENTIALS_BLOCK", "no-such-block")
 
     result = airnub("run", "project_alpha", "ingestion", "--config", str(config))
