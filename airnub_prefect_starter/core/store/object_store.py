@@ -94,6 +94,12 @@ class Bucket:
         client_options: dict[str, Any] = {"allow_http": True} if (endpoint or "").startswith("http://") else {}
         if endpoint and "aws_endpoint" not in config:
             config["aws_endpoint"] = endpoint
+        if endpoint and not (config.get("aws_access_key_id") or os.environ.get("AWS_ACCESS_KEY_ID")):
+            # without keys the AWS client asks the EC2 instance metadata service, which only AWS itself answers
+            raise StorageError(
+                f"{self.url}: no credentials for {endpoint}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+                "name a Secret block in AIRNUB_STORAGE_CREDENTIALS_BLOCK"
+            )
         try:
             self._store = S3Store(
                 bucket,

@@ -149,3 +149,13 @@ def test_the_same_content_under_a_second_name_is_a_duplicate_of_the_first(s3_bas
         f"alpha/{digest}/first.csv",
         f"alpha/{digest}/first.csv.manifest.json",
     ]
+
+
+def test_a_custom_endpoint_without_keys_is_refused_before_any_request(
+    s3_server: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)
+    with pytest.raises(StorageError, match="no credentials for http://127.0.0.1"):
+        Bucket(s3_server.url("p"))
