@@ -38,6 +38,7 @@ __all__ = [
     "PublishGroup",
     "StoredObject",
     "object_filename",
+    "temp_file_in",
     "validate_data_source_name",
 ]
 
@@ -88,6 +89,25 @@ class StoredObject:
     @property
     def manifest_location(self) -> str:
         return str(self.manifest_path)
+
+
+@contextlib.contextmanager
+def temp_file_in(directory: Path) -> Iterator[tuple[Path, BinaryIO]]:
+    """A new file in ``directory`` (made when missing), removed when the block exits. A ``directory`` that is a
+    symlink (planted to redirect writes outside the store) is refused with :class:`StorageError`."""
+    if directory.is_symlink():
+        raise StorageError(f"{directory} is a symlink: refusing to write through it (remove it)")
+    try:
+        fd, name = tempfile.mkstemp(dir=directory, prefix="part-")
+    except FileNotFoundError:  # first write, or the temp area was removed: a mkdir only when needed
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=directory, prefix="part-")
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield path, handle
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def object_filename(name: str) -> str:
@@ -162,23 +182,9 @@ class ContentAddressedStore:
         with path.open("rb") as handle:
             yield handle
 
-    @contextlib.contextmanager
-    def temp_file(self) -> Iterator[tuple[Path, BinaryIO]]:
-        """A new file in the store's temp area, removed when the block exits (published or not). A temp area that
-        is a symlink (planted to redirect writes outside the store) is refused with :class:`StorageError`."""
-        if self.temp_dir.is_symlink():
-            raise StorageError(f"{self.temp_dir} is a symlink: refusing to write through it (remove it)")
-        try:
-            fd, name = tempfile.mkstemp(dir=self.temp_dir, prefix="part-")
-        except FileNotFoundError:  # first write, or the temp area was removed: a mkdir only when needed
-            self.temp_dir.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(dir=self.temp_dir, prefix="part-")
-        path = Path(name)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                yield path, handle
-        finally:
-            path.unlink(missing_ok=True)
+    def temp_file(self) -> contextlib.AbstractContextManager[tuple[Path, BinaryIO]]:
+        """A new file in the store's temp area, removed when the block exits (published or not)."""
+        return temp_file_in(self.temp_dir)
 
     def publish(
         self,

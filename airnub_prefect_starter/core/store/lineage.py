@@ -10,7 +10,6 @@ verified); :func:`read_raw_input` its bytes.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import Iterable
@@ -20,7 +19,7 @@ from typing import Literal, Protocol
 
 from airnub_prefect_starter.common.locations import is_object_url, join_location
 from airnub_prefect_starter.common.utils import sha256_file
-from airnub_prefect_starter.core.errors import ConfigError, IntegrityError, RawInputNotFoundError, StorageError
+from airnub_prefect_starter.core.errors import ConfigError, RawInputNotFoundError, StorageError
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
 from airnub_prefect_starter.core.store.object_store import Bucket, S3Credentials
 
@@ -108,21 +107,7 @@ def local_raw_file(raw: RawInput, cache_dir: Path, credentials: S3Credentials | 
     if target.is_file() and sha256_file(target) == raw.sha256:
         return target
     bucket, key = _object(raw, credentials)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.part")
-    digest = hashlib.sha256()
-    try:
-        with partial.open("wb") as handle:
-            for chunk in bucket.iter_chunks(key):
-                digest.update(chunk)
-                handle.write(chunk)
-        if digest.hexdigest() != raw.sha256:
-            raise IntegrityError(f"{raw.location}: sha256 {digest.hexdigest()} differs from the index's {raw.sha256}")
-        partial.replace(target)
-    except OSError as exc:
-        raise StorageError(f"{raw.location}: cannot write {target}: {exc.strerror or exc}") from exc
-    finally:
-        partial.unlink(missing_ok=True)
+    bucket.download(key, target, expect_sha256=raw.sha256)
     logger.debug("fetched %s into %s", raw.location, target)
     return target
 

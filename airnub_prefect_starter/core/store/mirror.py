@@ -14,7 +14,6 @@ since: a file another writer added in the meantime is left alone. The last write
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -96,24 +95,6 @@ def _remote_sha256(bucket: Bucket, key: str) -> str | None:
     return (bucket.metadata(key) or {}).get(SHA256_METADATA)
 
 
-def _download(bucket: Bucket, key: str, target: Path) -> str:
-    """Stream the object into ``target`` (beside it, then renamed), hashing it on the way; its SHA-256."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.part")
-    digest = hashlib.sha256()
-    try:
-        with partial.open("wb") as handle:
-            for chunk in bucket.iter_chunks(key):
-                digest.update(chunk)
-                handle.write(chunk)
-        partial.replace(target)
-    except OSError as exc:
-        raise StorageError(f"{bucket.location(key)}: cannot write {target}: {exc.strerror or exc}") from exc
-    finally:
-        partial.unlink(missing_ok=True)
-    return digest.hexdigest()
-
-
 def pull(bucket: Bucket, prefix: str, local_dir: Path) -> SyncResult:
     """Bring every object under ``prefix`` into ``local_dir`` (same relative names) unless the file there already
     has its size and SHA-256. Local files the bucket does not have are left as they are."""
@@ -126,7 +107,7 @@ def pull(bucket: Bucket, prefix: str, local_dir: Path) -> SyncResult:
             local_sha256 = sha256_file(target)
             if _remote_sha256(bucket, info.key) == local_sha256:
                 return relative, local_sha256, False
-        return relative, _download(bucket, info.key, target), True
+        return relative, bucket.download(info.key, target), True
 
     objects = [i for i in bucket.list(folder) if i.key.startswith(folder) and not _skipped(i.key.removeprefix(folder))]
     done = _each(one, objects)

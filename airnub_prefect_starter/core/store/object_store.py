@@ -15,6 +15,7 @@ line naming the URL and the HTTP status, never the credentials.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -28,7 +29,7 @@ from obstore.exceptions import AlreadyExistsError
 from obstore.store import S3Store
 
 from airnub_prefect_starter.common.locations import is_object_url, join_location
-from airnub_prefect_starter.core.errors import StorageError
+from airnub_prefect_starter.core.errors import IntegrityError, StorageError
 
 __all__ = ["Bucket", "ObjectInfo", "S3Credentials", "open_bucket"]
 
@@ -167,17 +168,28 @@ class Bucket:
         except Exception as exc:  # noqa: BLE001
             raise self._error(key, exc) from exc
 
-    def download(self, key: str, target: Path) -> None:
-        """Stream the object into ``target`` (written beside it, then renamed: never half a file)."""
+    def download(self, key: str, target: Path, *, expect_sha256: str | None = None) -> str:
+        """Stream the object into ``target`` (written beside it, then renamed: never half a file), hashing it on
+        the way; its SHA-256. With ``expect_sha256`` a body that hashes otherwise raises :class:`IntegrityError`
+        and ``target`` is left as it was."""
         partial = target.with_name(f".{target.name}.part")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             with partial.open("wb") as handle:
                 for chunk in self.iter_chunks(key):
+                    digest.update(chunk)
                     handle.write(chunk)
+            if expect_sha256 is not None and digest.hexdigest() != expect_sha256:
+                raise IntegrityError(
+                    f"{self.location(key)}: sha256 {digest.hexdigest()} differs from the expected {expect_sha256}"
+                )
             partial.replace(target)
+        except OSError as exc:
+            raise StorageError(f"{self.location(key)}: cannot write {target}: {exc.strerror or exc}") from exc
         finally:
             partial.unlink(missing_ok=True)
+        return digest.hexdigest()
 
     def metadata(self, key: str) -> dict[str, str] | None:
         """The object's user metadata (``x-amz-meta-*``, written with ``metadata=`` by the puts), from one HEAD;

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import tempfile
 import uuid
@@ -36,6 +35,7 @@ from airnub_prefect_starter.core.store.cas import (
     MANIFEST_SUFFIX,
     QUARANTINE_DIR_NAME,
     TEMP_DIR_NAME,
+    temp_file_in,
     validate_data_source_name,
 )
 from airnub_prefect_starter.core.store.object_store import Bucket, ObjectInfo, S3Credentials
@@ -131,17 +131,9 @@ class S3ContentAddressedStore:
             raise StorageError(f"{location} is not in the store {self.base}")
         yield io.BytesIO(self.bucket.read_bytes(location.removeprefix(self.base + "/")))
 
-    @contextlib.contextmanager
-    def temp_file(self) -> Iterator[tuple[Path, BinaryIO]]:
+    def temp_file(self) -> contextlib.AbstractContextManager[tuple[Path, BinaryIO]]:
         """A local staging file for one body, removed when the block exits (published or not)."""
-        self.staging_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self.staging_dir, prefix="part-")
-        path = Path(name)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                yield path, handle
-        finally:
-            path.unlink(missing_ok=True)
+        return temp_file_in(self.staging_dir)
 
     def publish(
         self,
