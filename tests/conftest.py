@@ -20,7 +20,7 @@ from airnub_prefect_starter.core.store.index import ManifestIndex
 from airnub_prefect_starter.ingestion.downloads import IngestContext
 from tests.support.http_server import LoopbackHTTPServer
 
-pytest_plugins = ["tests.support.datasets", "tests.support.s3_server"]
+pytest_plugins = ["tests.support.datasets", "tests.support.exclusive", "tests.support.s3_server"]
 
 POSTGRES_ENV = "AIRNUB_TEST_POSTGRES_URL"
 

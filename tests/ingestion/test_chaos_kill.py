@@ -92,6 +92,7 @@ def chaos_index_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.exclusive  # 20 kills within a 40 s budget
 def test_ingestion_killed_at_random_points_leaves_a_store_a_rerun_and_gc_make_whole(
     http_server: LoopbackHTTPServer, chaos_index_url: str, tmp_path: Path
 ) -> None:

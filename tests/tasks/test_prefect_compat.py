@@ -53,6 +53,7 @@ def test_importing_tasks_does_not_install_the_fix() -> None:
     assert shown.stdout.strip() == "False"
 
 
+@pytest.mark.exclusive  # compares durations of sub-flow runs
 @pytest.mark.usefixtures("fix_restored_afterwards")
 def test_sub_flows_end_sooner_with_the_fix_than_without_it() -> None:
     prefect_compat.install()
