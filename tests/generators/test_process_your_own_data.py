@@ -104,7 +104,10 @@ def test_the_walkthrough_turns_a_served_csv_into_a_dataset_and_a_report(
     assert url in report  # lineage back to the source URL
 
     generated = [f"flows/dept_{DEPT}/{stage}" for stage in ("processing", "analysis")]
-    tests = run_python(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(f"tests/{g}" for g in generated))
+    # In one process (-n 0): three tests do not pay for the start of two xdist workers, each with its own harness.
+    tests = run_python(
+        project, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", *(f"tests/{g}" for g in generated)
+    )
     lint = run_python(project, "-m", "ruff", "check", "--no-cache", *generated, *(f"tests/{g}" for g in generated))
     formatting = run_python(project, "-m", "ruff", "format", "--check", "--no-cache", *generated)
     assert tests.returncode == 0 and re.search(r"\b3 passed\b", tests.stdout), tests.stdout[-3000:]
