@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow
 AIRNUB = "from airnub_prefect_starter.cli.main import app; app()"
 
 
+@pytest.mark.exclusive  # a fresh Prefect database migrates within the CLI's 90 s server-start budget
 def test_a_bare_airnub_run_uses_the_projects_prefect_home_and_says_so(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
     home = tmp_path / "home"
