@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpcore
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -22,12 +22,16 @@ from airnub_prefect_starter.core.config import reject_moved_key
 from airnub_prefect_starter.core.errors import PolicyViolationError, TransientDownloadError
 from airnub_prefect_starter.core.http.deadline import bounded_timeout
 
+if TYPE_CHECKING:
+    import httpx
+
 __all__ = [
     "BlockedAddressError",
     "PolicyNetworkBackend",
     "HttpOverrides",
     "HttpPolicy",
     "check_url_allowed",
+    "checked_url",
     "is_forbidden_address",
 ]
 
@@ -221,34 +225,40 @@ def check_url_allowed(url: str, policy: HttpPolicy, *, resolve: bool = True) -> 
     recover). Clients whose connections :class:`PolicyNetworkBackend` vets pass ``resolve=False``: the address
     actually dialled is checked there, and a lookup per request (each file, each redirect hop) is saved.
     """
+    checked_url(url, policy, resolve=resolve)
+
+
+def checked_url(url: str, policy: HttpPolicy, *, resolve: bool = True) -> httpx.URL:
+    """``url`` parsed as httpx sends it, once :func:`check_url_allowed`'s checks pass: the request is built from
+    this, so the URL is parsed once per request (about 30 µs each time)."""
     import httpx  # local: keeps this module importable in tools that only need the models
 
-    shown = redact_url(url)
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
-        raise PolicyViolationError(shown, f"invalid URL ({exc})") from exc
+        raise PolicyViolationError(redact_url(url), f"invalid URL ({exc})") from exc
     if parsed.scheme not in _ALLOWED_SCHEMES:
-        raise PolicyViolationError(shown, f"scheme '{parsed.scheme}' is not allowed (http and https only)")
+        raise PolicyViolationError(redact_url(url), f"scheme '{parsed.scheme}' is not allowed (http and https only)")
     host = parsed.host
     if not host:
-        raise PolicyViolationError(shown, "URL has no host")
+        raise PolicyViolationError(redact_url(url), "URL has no host")
     if policy.allowed_hosts and not _host_allowed(host, policy.allowed_hosts):
-        raise PolicyViolationError(shown, f"host '{host}' is not in allowed_hosts")
+        raise PolicyViolationError(redact_url(url), f"host '{host}' is not in allowed_hosts")
     if policy.allow_private_networks or not resolve:
-        return
+        return parsed
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         addresses = _resolve(host, port)
     except (socket.gaierror, UnicodeError) as exc:
-        raise TransientDownloadError(shown, f"cannot resolve host '{host}' ({exc})") from exc
+        raise TransientDownloadError(redact_url(url), f"cannot resolve host '{host}' ({exc})") from exc
     for address in addresses:
         if is_forbidden_address(address):
             raise PolicyViolationError(
-                shown,
+                redact_url(url),
                 f"host '{host}' resolves to {address}, a private/loopback/link-local address "
                 "(set http.allow_private_networks: true to allow)",
             )
+    return parsed
 
 
 #: Bytes asked of the socket per read. httpcore asks for 64 KiB; at that size h11's per-event overhead, not the
