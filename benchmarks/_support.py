@@ -52,10 +52,12 @@ class ChildRun:
     peak_rss_mb: float
     returncode: int
     stdout: str
+    #: CPU time of the child itself (user + system): steadier than wall time on a shared machine.
+    cpu_seconds: float = 0.0
 
 
 def run_child(command: Sequence[str], env: dict[str, str] | None = None) -> ChildRun:
-    """Run ``command`` to completion: its wall time and its own peak RSS (``wait4`` rusage, Linux KiB)."""
+    """Run ``command`` to completion: its wall time, its own CPU time and peak RSS (``wait4`` rusage, Linux KiB)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         process = subprocess.Popen(command, env=env, stdout=out, stderr=err, text=True)
@@ -66,4 +68,4 @@ def run_child(command: Sequence[str], env: dict[str, str] | None = None) -> Chil
         err.seek(0)
         if code:
             sys.stderr.write(err.read()[-3000:])
-        return ChildRun(seconds, usage.ru_maxrss / 1024, code, out.read())
+        return ChildRun(seconds, usage.ru_maxrss / 1024, code, out.read(), usage.ru_utime + usage.ru_stime)

@@ -11,7 +11,9 @@ sequential over one keep-alive connection for a plain loopback server, and ``cur
 long before each response, as a server far away does.
 
 A real `prefect server start` (SQLite, temporary PREFECT_HOME) runs for the whole benchmark. "Flow" is the parent
-flow run's time as recorded by the Prefect API; "wall" is the whole `airnub run` process.
+flow run's time as recorded by the Prefect API; "wall" is the whole `airnub run` process; "CPU" is that process's
+own CPU time (user + system; the Prefect server's is not in it), which a busy shared machine disturbs far less than
+wall time.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 
 import httpx
 import yaml
-from _support import free_port, run_child, static_server
+from _support import ChildRun, free_port, run_child, static_server
 
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.ingestion.contract import INGESTION
@@ -93,16 +95,16 @@ def parallelism(args: argparse.Namespace) -> int:
     return min(per_host, args.max_concurrency or INGESTION.default_concurrency)
 
 
-def curl_seconds(work: Path, urls: list[str], parallel: int | None) -> float:
+def run_curl(work: Path, urls: list[str], parallel: int | None) -> ChildRun:
     config, out = work / "curl.cfg", work / "curl-out"
     out.mkdir()
     config.write_text("".join(f'url = "{u}"\noutput = "{out}/{i}"\n' for i, u in enumerate(urls)))
     command = ["curl", "-sS", "-K", str(config)]
     if parallel:
         command[1:1] = ["--parallel", "--parallel-max", str(parallel)]
-    seconds = run_child(command).seconds
+    run = run_child(command)
     shutil.rmtree(out)
-    return seconds
+    return run
 
 
 def main() -> None:
@@ -134,7 +136,9 @@ def main() -> None:
                 configs = {n: write_config(work / f"ingestion-{n}.yaml", urls[:n], args) for n in (1, args.files)}
                 for attempt in range(args.repeat):
                     for n in (1, args.files):
-                        record(f"curl {n}", curl_seconds(work, urls[:n], parallel))
+                        curl = run_curl(work, urls[:n], parallel)
+                        record(f"curl {n}", curl.seconds)
+                        record(f"curl cpu {n}", curl.cpu_seconds)
                         env = {
                             **os.environ,
                             "PREFECT_API_URL": api,
@@ -148,6 +152,7 @@ def main() -> None:
                             counts = json.loads(run.stdout)["counts"]
                             assert counts[expected] == n, (label, n, counts)
                             record(f"{label} wall {n}", run.seconds)
+                            record(f"{label} cpu {n}", run.cpu_seconds)
                             record(f"{label} flow {n}", latest_flow_seconds(api))
                             record("peak rss", run.peak_rss_mb)
                         shutil.rmtree(work / f"data-{n}-{attempt}")
@@ -174,13 +179,15 @@ def report(args: argparse.Namespace, parallel: int | None, measured: dict[str, l
     baseline = f"curl --parallel --parallel-max {parallel}" if parallel else "curl, one process, keep-alive"
     curl = marginal("curl")
     print(
-        f"{baseline:<38}: {curl:6.2f} s marginal ({median(f'curl {n}'):.2f} s for {n}, {median('curl 1'):.2f} s for 1)"
+        f"{baseline:<38}: {curl:6.2f} s marginal, {marginal('curl cpu'):6.2f} s marginal CPU "
+        f"({median(f'curl {n}'):.2f} s for {n}, {median('curl 1'):.2f} s for 1)"
     )
     for label, name in (("first", "airnub run, first run"), ("rerun", "airnub run, unchanged re-run")):
-        wall, flow = marginal(f"{label} wall"), marginal(f"{label} flow")
+        wall, flow, cpu = marginal(f"{label} wall"), marginal(f"{label} flow"), marginal(f"{label} cpu")
         print(
-            f"{name:<38}: {wall:6.2f} s marginal wall ({wall / curl:4.1f}x curl), {flow:6.2f} s marginal flow time "
-            f"({median(f'{label} wall {n}'):.2f} s wall for {n}, {median(f'{label} wall 1'):.2f} s for 1)"
+            f"{name:<38}: {wall:6.2f} s marginal wall ({wall / curl:4.1f}x curl), {flow:6.2f} s marginal flow time, "
+            f"{cpu:6.2f} s marginal CPU ({median(f'{label} wall {n}'):.2f} s wall for {n}, "
+            f"{median(f'{label} wall 1'):.2f} s for 1)"
         )
     print(f"peak RSS of airnub run: {max(measured['peak rss']):.0f} MB")
 
