@@ -17,7 +17,6 @@ from airnub_prefect_starter.core.store.lineage import find_stored_object, read_r
 from airnub_prefect_starter.data_science.dataset_store import atomic_write_bytes
 from airnub_prefect_starter.data_science.recipes import RawFormat, ReaderOptions
 from airnub_prefect_starter.data_science.schema_inference import format_for, infer_schema
-from airnub_prefect_starter.tasks.secrets import storage_credentials
 
 __all__ = ["app"]
 
@@ -40,6 +39,8 @@ def _read(source: str) -> tuple[bytes, str, str]:
     found = find_stored_object(existing_index(), source)
     where = f"object {found.sha256[:12]} ({found.filename})"
     try:
+        from airnub_prefect_starter.tasks.secrets import storage_credentials  # Prefect after PREFECT_HOME is set
+
         data = read_raw_input(found, storage_credentials(load_settings()) if found.on_object_storage else None)
     except StorageError as exc:
         raise StorageError(f"{where}: {exc}") from exc

@@ -16,8 +16,6 @@ from airnub_prefect_starter.core.departments import department_id
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.registry.config_files import stage_config_model
 from airnub_prefect_starter.tasks import prefect_compat
-from airnub_prefect_starter.tasks.object_storage import check_object_storage
-from airnub_prefect_starter.tasks.secrets import storage_credentials
 from airnub_prefect_starter.tasks.stage_runner import load_stage_config
 
 __all__ = [
@@ -68,6 +66,10 @@ def run_stage(department: str, stage: str, config: BaseModel | None, categories:
     # not a traceback from inside a flow run.
     checked = config or load_stage_config(stage_config_model(stage, department), department, stage, None)
     settings = load_settings()
+    # Imported here: tasks import Prefect, whose settings must be read after the CLI chose PREFECT_HOME.
+    from airnub_prefect_starter.tasks.object_storage import check_object_storage
+    from airnub_prefect_starter.tasks.secrets import storage_credentials
+
     check_object_storage(settings, storage_credentials(settings), checked)
     parameters: dict[str, Any] = {"config": config}
     if categories:
