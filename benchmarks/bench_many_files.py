@@ -10,6 +10,10 @@ sequential over one keep-alive connection for a plain loopback server, and ``cur
 (P = airnub's default downloads in flight against one host) with ``--origin-delay-ms``, a server that waits that
 long before each response, as a server far away does.
 
+Every run writes into a new folder and nothing is deleted before the end: ext4 checks recently freed inodes when it
+allocates new ones, so removing a round's few thousand files just before the next round would bill that check
+(15 % of the next run's CPU here) to the next run instead of to the benchmark's cleanup.
+
 A real `prefect server start` (SQLite, temporary PREFECT_HOME) runs for the whole benchmark. "Flow" is the parent
 flow run's time as recorded by the Prefect API; "wall" is the whole `airnub run` process; "CPU" is that process's
 own CPU time (user + system; the Prefect server's is not in it), which a busy shared machine disturbs far less than
@@ -95,16 +99,15 @@ def parallelism(args: argparse.Namespace) -> int:
     return min(per_host, args.max_concurrency or INGESTION.default_concurrency)
 
 
-def run_curl(work: Path, urls: list[str], parallel: int | None) -> ChildRun:
-    config, out = work / "curl.cfg", work / "curl-out"
+def run_curl(out: Path, urls: list[str], parallel: int | None) -> ChildRun:
+    """curl fetching ``urls`` into the new folder ``out``."""
     out.mkdir()
+    config = out / "curl.cfg"
     config.write_text("".join(f'url = "{u}"\noutput = "{out}/{i}"\n' for i, u in enumerate(urls)))
     command = ["curl", "-sS", "-K", str(config)]
     if parallel:
         command[1:1] = ["--parallel", "--parallel-max", str(parallel)]
-    run = run_child(command)
-    shutil.rmtree(out)
-    return run
+    return run_child(command)
 
 
 def main() -> None:
@@ -136,7 +139,7 @@ def main() -> None:
                 configs = {n: write_config(work / f"ingestion-{n}.yaml", urls[:n], args) for n in (1, args.files)}
                 for attempt in range(args.repeat):
                     for n in (1, args.files):
-                        curl = run_curl(work, urls[:n], parallel)
+                        curl = run_curl(work / f"curl-{n}-{attempt}", urls[:n], parallel)
                         record(f"curl {n}", curl.seconds)
                         record(f"curl cpu {n}", curl.cpu_seconds)
                         env = {
@@ -155,7 +158,6 @@ def main() -> None:
                             record(f"{label} cpu {n}", run.cpu_seconds)
                             record(f"{label} flow {n}", latest_flow_seconds(api))
                             record("peak rss", run.peak_rss_mb)
-                        shutil.rmtree(work / f"data-{n}-{attempt}")
         finally:
             server.terminate()
             server.wait(timeout=30)
