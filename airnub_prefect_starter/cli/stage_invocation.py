@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any, cast
 
@@ -74,6 +75,10 @@ def run_stage(department: str, stage: str, config: BaseModel | None, categories:
     parameters: dict[str, Any] = {"config": config}
     if categories:
         parameters["categories"] = categories
+    # Everything alive now (Prefect, the flows, the config) lives until the command ends: moved out of the cyclic
+    # collector's sight, a full collection no longer walks a million import-time objects (0.1-0.2 s each, several
+    # per run of 1000 files) to find the run's own garbage.
+    gc.freeze()
     state = cast(State[Any], flow(**parameters, return_state=True))
     if state.is_completed():
         return state.result()

@@ -15,6 +15,7 @@ object storage: each category run pulls them before its tasks and pushes its out
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from uuid import UUID
@@ -84,6 +85,10 @@ class DirectIngestionConfig(Protocol):
     def http(self) -> HttpOverrides | None: ...
 
 
+#: The least time between two updates of a category's progress artifact (the last one is always sent).
+PROGRESS_INTERVAL_S = 1.0
+
+
 def _report(scope: str, done: int, total: int, outcome: Outcome) -> None:
     """Tell in-process listeners (the CLI's live display) that one more item is done."""
     report_progress(ProgressEvent(scope, done, total, outcome.name, outcome.status))
@@ -148,11 +153,15 @@ def run_batches(
     )
     results: dict[int, list[ItemOutcome]] = {}
     done = 0
+    shown_at = time.monotonic()
     for future in as_completed(list(futures)):
         outcomes = future.result()  # a batch task only raises for bugs or infrastructure: let it fail the flow
         results[futures[future]] = outcomes
         done += len(outcomes)
-        update_progress_artifact(progress_id, 100.0 * done / len(items))
+        # each update is an API call from this thread, which also hands out the batches: at most one a second
+        if done == len(items) or time.monotonic() - shown_at >= PROGRESS_INTERVAL_S:
+            update_progress_artifact(progress_id, 100.0 * done / len(items))
+            shown_at = time.monotonic()
         for outcome in outcomes:
             _report(scope, done, len(items), outcome)
     return [outcome for number in sorted(results) for outcome in results[number]]
