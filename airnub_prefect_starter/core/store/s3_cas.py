@@ -115,13 +115,21 @@ class S3ContentAddressedStore:
             found = self.bucket.head(folder + filename)
             if found is not None:
                 return RemoteObject(self.base, data_source_name, sha256, filename, found.size_bytes)
-        payloads = [k for k in self.bucket.list(folder) if not k.key.endswith(MANIFEST_SUFFIX)]
+        return self._look_up(data_source_name, sha256)[0]
+
+    def _look_up(self, data_source_name: str, sha256: str) -> tuple[RemoteObject | None, bool]:
+        """One LIST of the object's folder: the stored object (``None`` if absent) and whether its manifest is
+        there too; a folder without exactly one object is corrupt."""
+        folder = self._folder(data_source_name, sha256)
+        keys = {info.key: info for info in self.bucket.list(folder)}
+        payloads = [info for key, info in keys.items() if not key.endswith(MANIFEST_SUFFIX)]
         if not payloads:
-            return None
+            return None, False
         if len(payloads) != 1 or "/" in payloads[0].key.removeprefix(folder):
             raise IntegrityError(f"{join_location(self.base, folder)}: expected one object, found {len(payloads)}")
         payload = payloads[0]
-        return RemoteObject(self.base, data_source_name, sha256, payload.key.removeprefix(folder), payload.size_bytes)
+        found = RemoteObject(self.base, data_source_name, sha256, payload.key.removeprefix(folder), payload.size_bytes)
+        return found, found.manifest_key in keys
 
     @contextlib.contextmanager
     def open_stored(self, location: str) -> Iterator[BinaryIO]:
@@ -157,28 +165,30 @@ class S3ContentAddressedStore:
             raise StorageError(f"unsafe file name {filename!r}")
         wanted = RemoteObject(self.base, data_source_name, sha256, filename, size_bytes)
         try:
-            existing = self.find(data_source_name, sha256)
+            existing, has_manifest = self._look_up(data_source_name, sha256)
             if existing is not None:
-                return self._existing(existing, size_bytes, manifest_json), False
+                return self._existing(existing, has_manifest, size_bytes, manifest_json), False
         except IntegrityError:
             if not heal:
                 raise
             self.quarantine(data_source_name, sha256)
         if not self.bucket.put_file(folder + filename, source, create_only=True):
-            winner = self.find(data_source_name, sha256)
+            winner, has_manifest = self._look_up(data_source_name, sha256)
             if winner is None:  # pragma: no cover - created and removed between the PUT and the look-up
                 raise StorageError(f"cannot publish {wanted.location}: it vanished after a 412")
-            return self._existing(winner, size_bytes, manifest_json), False
+            return self._existing(winner, has_manifest, size_bytes, manifest_json), False
         self.bucket.put_bytes(wanted.manifest_key, manifest_json, create_only=True)
         return wanted, True
 
-    def _existing(self, existing: RemoteObject, size_bytes: int, manifest_json: bytes) -> RemoteObject:
+    def _existing(
+        self, existing: RemoteObject, has_manifest: bool, size_bytes: int, manifest_json: bytes
+    ) -> RemoteObject:
         if existing.size_bytes != size_bytes:
             raise IntegrityError(
                 f"{existing.location}: stored object has {existing.size_bytes} bytes, its hash promises {size_bytes}"
             )
-        # heal a manifest a crash left unwritten (create-only: an existing one is kept)
-        self.bucket.put_bytes(existing.manifest_key, manifest_json, create_only=True)
+        if not has_manifest:  # heal a manifest a crash left unwritten (create-only: a racing writer's is kept)
+            self.bucket.put_bytes(existing.manifest_key, manifest_json, create_only=True)
         return existing
 
     def quarantine(self, data_source_name: str, sha256: str) -> str | None:
