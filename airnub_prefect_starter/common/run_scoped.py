@@ -22,11 +22,15 @@ V = TypeVar("V")
 
 
 class RunScoped(Generic[K, V]):
-    """One value per key (a run), created on first use by ``create(key)``; thread-safe."""
+    """One value per key (a run), created on first use by ``create(key)``; thread-safe. A forgotten value is
+    handed to ``forget`` (to release what it holds)."""
 
-    def __init__(self, create: Callable[[K], V], max_runs: int = MAX_RUNS) -> None:
+    def __init__(
+        self, create: Callable[[K], V], max_runs: int = MAX_RUNS, forget: Callable[[V], object] | None = None
+    ) -> None:
         self._create = create
         self._max_runs = max_runs
+        self._forget = forget
         self._values: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -37,7 +41,9 @@ class RunScoped(Generic[K, V]):
             if found is None:
                 found = self._values[key] = self._create(key)
                 while len(self._values) > self._max_runs:
-                    self._values.popitem(last=False)
+                    _, oldest = self._values.popitem(last=False)
+                    if self._forget is not None:
+                        self._forget(oldest)
             else:
                 self._values.move_to_end(key)
             return found

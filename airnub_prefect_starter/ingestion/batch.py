@@ -121,9 +121,10 @@ def split_batches(items: Sequence[Any], batch_size: int) -> list[list[Any]]:
 
 
 #: The manifest index of each category run in this process, opened by its first batch: the run's batches share one
-#: engine (its connections and compiled statements) instead of each opening it and checking its tables again.
+#: engine (its connections and compiled statements) instead of each opening it and checking its tables again. A
+#: process runs few category runs at a time; an older run's engine is disposed (its pooled connections closed).
 _run_indexes: RunScoped[tuple[str, str, Path | str | None], ManifestIndex] = RunScoped(
-    lambda key: open_index(key[1], key[2])
+    lambda key: open_index(key[1], key[2]), max_runs=4, forget=ManifestIndex.close
 )
 
 _host_limits: dict[tuple[str, int], threading.BoundedSemaphore] = {}
