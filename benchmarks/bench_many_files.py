@@ -12,7 +12,7 @@ long before each response, as a server far away does.
 
 Every run writes into a new folder and nothing is deleted before the end: ext4 checks recently freed inodes when it
 allocates new ones, so removing a round's few thousand files just before the next round would bill that check
-(15 % of the next run's CPU here) to the next run instead of to the benchmark's cleanup.
+(about 14 % of the next run's CPU here) to the next run instead of to the benchmark's cleanup.
 
 A real `prefect server start` (SQLite, temporary PREFECT_HOME) runs for the whole benchmark. "Flow" is the parent
 flow run's time as recorded by the Prefect API; "wall" is the whole `airnub run` process; "CPU" is that process's
