@@ -69,11 +69,13 @@ def test_the_checks_catch_a_back_arrow_a_cycle_and_prefect_in_a_pure_layer(tmp_p
 
 
 def test_ingestion_flows_import_without_the_data_science_stack() -> None:
-    """Ingestion needs no `ds` extra: importing its flows (and the one category runner) loads none of it."""
+    """Ingestion needs no `ds` extra: importing its flows (and the one category runner) loads none of it, nor does
+    the CLI (the commands that need it import it when they run)."""
     code = (
         "import sys\n"
         "import flows.dept_project_alpha.ingestion_flow_dept_project_alpha\n"
         "import airnub_prefect_starter.tasks.category_runner\n"
+        "import airnub_prefect_starter.cli.main\n"  # a second of imports every `airnub` command would pay
         "print(sorted(m for m in ('pandas', 'sklearn', 'matplotlib', 'pyarrow') if m in sys.modules))"
     )
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)

@@ -14,9 +14,7 @@ from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.common.utils import generate_sha256_hash
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError, RawDataError, StorageError
 from airnub_prefect_starter.core.store.lineage import find_stored_object, read_raw_input
-from airnub_prefect_starter.data_science.dataset_store import atomic_write_bytes
 from airnub_prefect_starter.data_science.recipes import RawFormat, ReaderOptions
-from airnub_prefect_starter.data_science.schema_inference import format_for, infer_schema
 
 __all__ = ["app"]
 
@@ -71,6 +69,11 @@ def infer(
         fail(f"--format {fmt}: must be one of {', '.join(FORMATS)}")
     if output is not None and output.exists() and not force:
         fail(f"{output}: exists (it may hold a schema you locked); pass --force to replace it")
+    # imported here: the readers and the dataset store need pandas and pyarrow, a second of imports that every
+    # other command (and `airnub run` above all) skips
+    from airnub_prefect_starter.data_science.dataset_store import atomic_write_bytes
+    from airnub_prefect_starter.data_science.schema_inference import format_for, infer_schema
+
     try:
         data, filename, where = _read(source)
         chosen = FORMATS[fmt] if fmt is not None else format_for(filename)

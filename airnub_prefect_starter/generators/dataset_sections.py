@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.common.utils import generate_sha256_hash
@@ -24,11 +24,13 @@ from airnub_prefect_starter.core.store.index import open_index
 from airnub_prefect_starter.core.store.lineage import read_raw_input, select_raw_inputs
 from airnub_prefect_starter.data_science.modeling.metadata import ModelTask
 from airnub_prefect_starter.data_science.recipes import RawFormat
-from airnub_prefect_starter.data_science.schema_inference import InferredSchema, format_for, infer_schema
 from airnub_prefect_starter.generators.naming import DepartmentNames
 from airnub_prefect_starter.generators.plan import Plan
 from airnub_prefect_starter.generators.yaml_edits import YamlDocument
 from airnub_prefect_starter.processing.config import RawInputSelector
+
+if TYPE_CHECKING:  # the readers need pandas and pyarrow: imported when a schema is inferred, not with the CLI
+    from airnub_prefect_starter.data_science.schema_inference import InferredSchema
 
 __all__ = ["AnalysedInput", "DatasetInput", "analysed_input", "dataset_input"]
 
@@ -99,6 +101,8 @@ def dataset_input(plan: Plan, dept: DepartmentNames, reference: str, fmt: RawFor
     data = read_raw_input(newest)  # on object storage: with the AWS variables
     if generate_sha256_hash(data) != newest.sha256:
         raise ConfigError(f"{where}: {newest.location} no longer hashes to its sha256 (run `airnub manifest verify`)")
+    from airnub_prefect_starter.data_science.schema_inference import format_for, infer_schema
+
     chosen = fmt or format_for(newest.filename)
     inferred = infer_schema(data, chosen, where=where)
     sample = None
