@@ -12,7 +12,7 @@ from airnub_prefect_starter.cli.manifest_cmd import existing_index
 from airnub_prefect_starter.cli.output import EXIT_FAILED, err, fail
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.common.utils import generate_sha256_hash
-from airnub_prefect_starter.core.errors import AirnubError, ConfigError, RawDataError, StorageError
+from airnub_prefect_starter.core.errors import DS_EXTRA_HINT, AirnubError, ConfigError, RawDataError, StorageError
 from airnub_prefect_starter.core.store.lineage import find_stored_object, read_raw_input
 from airnub_prefect_starter.data_science.recipes import RawFormat, ReaderOptions
 
@@ -71,8 +71,11 @@ def infer(
         fail(f"{output}: exists (it may hold a schema you locked); pass --force to replace it")
     # imported here: the readers and the dataset store need pandas and pyarrow, a second of imports that every
     # other command (and `airnub run` above all) skips
-    from airnub_prefect_starter.data_science.dataset_store import atomic_write_bytes
-    from airnub_prefect_starter.data_science.schema_inference import format_for, infer_schema
+    try:
+        from airnub_prefect_starter.data_science.dataset_store import atomic_write_bytes
+        from airnub_prefect_starter.data_science.schema_inference import format_for, infer_schema
+    except ImportError as exc:
+        fail(f"schema infer reads data with {exc.name}, which is not installed: {DS_EXTRA_HINT}")
 
     try:
         data, filename, where = _read(source)

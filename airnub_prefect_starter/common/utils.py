@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import unicodedata
@@ -106,7 +105,6 @@ def url_carries_secret(url: str) -> bool:
     return any(value and _SECRET_QUERY_KEY.search(key) for key, value in parse_qsl(parts.query, keep_blank_values=True))
 
 
-@functools.lru_cache(maxsize=4096)  # an item's URL is shown in its outcome, its manifest, its index rows and logs
 def redact_url(url: str) -> str:
     """``url`` without credentials, fragment, or the values of query keys that look secret.
 

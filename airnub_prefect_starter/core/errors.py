@@ -36,6 +36,7 @@ __all__ = [
     "AirnubError",
     "CategoryFailedError",
     "ConfigError",
+    "DS_EXTRA_HINT",
     "DeadlineExceededError",
     "DemoDataError",
     "DownloadError",
@@ -52,6 +53,10 @@ __all__ = [
     "StorageError",
     "TransientDownloadError",
 ]
+
+
+#: The end of every message about a missing data-science package (pandas, pyarrow, scikit-learn, matplotlib).
+DS_EXTRA_HINT = "install the 'ds' extra: pip install 'airnub-prefect-starter[ds]'"
 
 
 class AirnubError(Exception):

@@ -28,7 +28,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from airnub_prefect_starter.core.errors import DemoDataError
+from airnub_prefect_starter.core.errors import DS_EXTRA_HINT, DemoDataError
 
 __all__ = [
     "ABOUT_PAGE_PATH",
@@ -130,8 +130,7 @@ def sklearn_data_file(filename: str) -> Traversable:
     spec = importlib.util.find_spec("sklearn")
     if spec is None:
         raise DemoDataError(
-            "scikit-learn is not installed; the demo source serves its bundled datasets "
-            "(install the 'ds' extra: pip install 'airnub-prefect-starter[ds]')"
+            f"scikit-learn is not installed; the demo source serves its bundled datasets ({DS_EXTRA_HINT})"
         )
     for location in spec.submodule_search_locations or ():
         candidate = Path(location) / "datasets" / "data" / filename

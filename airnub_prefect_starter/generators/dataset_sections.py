@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.common.utils import generate_sha256_hash
-from airnub_prefect_starter.core.errors import ConfigError, RawInputNotFoundError
+from airnub_prefect_starter.core.errors import DS_EXTRA_HINT, ConfigError, RawInputNotFoundError
 from airnub_prefect_starter.core.store.index import open_index
 from airnub_prefect_starter.core.store.lineage import read_raw_input, select_raw_inputs
 from airnub_prefect_starter.data_science.modeling.metadata import ModelTask
@@ -101,7 +101,10 @@ def dataset_input(plan: Plan, dept: DepartmentNames, reference: str, fmt: RawFor
     data = read_raw_input(newest)  # on object storage: with the AWS variables
     if generate_sha256_hash(data) != newest.sha256:
         raise ConfigError(f"{where}: {newest.location} no longer hashes to its sha256 (run `airnub manifest verify`)")
-    from airnub_prefect_starter.data_science.schema_inference import format_for, infer_schema
+    try:
+        from airnub_prefect_starter.data_science.schema_inference import format_for, infer_schema
+    except ImportError as exc:
+        raise ConfigError(f"--input {reference}: inferring a schema needs {exc.name}: {DS_EXTRA_HINT}") from None
 
     chosen = fmt or format_for(newest.filename)
     inferred = infer_schema(data, chosen, where=where)

@@ -28,7 +28,6 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from airnub_prefect_starter.common.locations import join_location
-from airnub_prefect_starter.common.run_scoped import RunScoped
 from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import (
@@ -120,13 +119,6 @@ def split_batches(items: Sequence[Any], batch_size: int) -> list[list[Any]]:
     return [list(items[i : i + batch_size]) for i in range(0, len(items), batch_size)]
 
 
-#: The manifest index of each category run in this process, opened by its first batch: the run's batches share one
-#: engine (its connections and compiled statements) instead of each opening it and checking its tables again. A
-#: process runs few category runs at a time; an older run's engine is disposed (its pooled connections closed).
-_run_indexes: RunScoped[tuple[str, str, Path | str | None], ManifestIndex] = RunScoped(
-    lambda key: open_index(key[1], key[2]), max_runs=4, forget=ManifestIndex.close
-)
-
 _host_limits: dict[tuple[str, int], threading.BoundedSemaphore] = {}
 _host_limits_lock = threading.Lock()
 
@@ -217,7 +209,7 @@ def ingest_batch(
     failure (an :class:`AirnubError`), which becomes a ``failed`` outcome. Other exceptions are bugs and
     propagate."""
     started = time.perf_counter()
-    index = _run_indexes.get((runtime.run_key, runtime.index_url, runtime.data_dir))
+    index = open_index(runtime.index_url, runtime.data_dir)
     unchanged: list[UnchangedMark] = []
     fetched: list[FetchRecord] = []
     store = open_store(runtime.store_base, runtime.credentials)

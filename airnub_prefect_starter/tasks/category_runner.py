@@ -153,17 +153,19 @@ def run_batches(
     )
     results: dict[int, list[ItemOutcome]] = {}
     done = 0
-    shown_at = time.monotonic()
+    shown, last_update_at = 0, time.monotonic()
     for future in as_completed(list(futures)):
         outcomes = future.result()  # a batch task only raises for bugs or infrastructure: let it fail the flow
         results[futures[future]] = outcomes
         done += len(outcomes)
         # each update is an API call from this thread, which also hands out the batches: at most one a second
-        if done == len(items) or time.monotonic() - shown_at >= PROGRESS_INTERVAL_S:
+        if time.monotonic() - last_update_at >= PROGRESS_INTERVAL_S:
             update_progress_artifact(progress_id, 100.0 * done / len(items))
-            shown_at = time.monotonic()
+            shown, last_update_at = done, time.monotonic()
         for outcome in outcomes:
             _report(scope, done, len(items), outcome)
+    if shown != done:
+        update_progress_artifact(progress_id, 100.0 * done / len(items))
     return [outcome for number in sorted(results) for outcome in results[number]]
 
 

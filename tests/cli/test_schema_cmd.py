@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -67,3 +69,20 @@ def test_schema_infer_exit_codes_name_what_is_wrong(
     assert no_format.exit_code == 2 and "0.bin: cannot tell its format" in no_format.stderr
     assert unreadable.exit_code == 1 and "empty.csv: empty file (0 bytes)" in unreadable.stderr
     assert missing_file.exit_code == 2 and "nope.csv: no such file" in missing_file.stderr
+
+
+def test_schema_infer_without_the_data_stack_says_which_extra_to_install(tmp_path: Path) -> None:
+    """The CLI imports pandas only in the commands that read data: without it, `schema infer` is one line."""
+    data = tmp_path / "rows.csv"
+    data.write_text("a,b\n1,x\n", encoding="utf-8")
+    code = (
+        "import sys\n"
+        "sys.modules['pandas'] = None  # as if the 'ds' extra were not installed\n"
+        "from airnub_prefect_starter.cli.main import app\n"
+        f"app(['schema', 'infer', {str(data)!r}])\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+    assert shown.returncode == 2, shown.stderr
+    assert "Traceback" not in shown.stderr
+    assert "schema infer reads data with pandas, which is not installed: install the 'ds' extra" in shown.stderr

@@ -68,6 +68,22 @@ def test_a_key_given_twice_is_refused_naming_the_key_and_both_lines(tmp_path: Pa
     assert str(raised.value) == f"{path}: line 4: invalid YAML (duplicate key 'http' (first on line 1))"
 
 
+def test_a_key_given_twice_on_one_line_is_refused_too(tmp_path: Path) -> None:
+    path = tmp_path / "dup.yaml"
+    path.write_text("http: {retries: 1, retries: 2}\n", encoding="utf-8")
+
+    with pytest.raises(ConfigError, match=r"line 1: invalid YAML \(duplicate key 'retries' \(first on line 1\)\)"):
+        load_yaml_file(path)
+
+
+def test_a_tab_used_for_indenting_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "tab.yaml"
+    path.write_text("http:\n\tretries: 1\n", encoding="utf-8")
+
+    with pytest.raises(ConfigError, match=r"tab\.yaml: line 2: invalid YAML \(.*a tab, and YAML indents with spaces"):
+        load_yaml_file(path)
+
+
 def test_a_file_that_is_not_utf8_is_one_line_naming_where(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes("a: 1\nname: caf\u00e9\n".encode("latin-1"))

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from airnub_prefect_starter.core.errors import ManifestIndexError
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.index import FetchRecord, IndexedObject, ManifestIndex, UnchangedMark
-from airnub_prefect_starter.ingestion import batch as batch_module
 from airnub_prefect_starter.ingestion.batch import (
     BatchRuntime,
     _record_batch,
@@ -185,24 +184,3 @@ def test_a_batch_commits_its_files_together_and_reports_same_content_once_as_sto
     row = index.get_object("src", outcomes[0].sha256 or "")
     assert row is not None and row.filename == "a.csv"
     assert [p.name for p in (tmp_path / "cas" / ".tmp").iterdir()] == []
-
-
-def test_the_batches_of_one_run_open_its_index_once(
-    http_server: LoopbackHTTPServer, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    opened: list[str] = []
-
-    def counting_open_index(url: str, data_dir: Path | str | None = None) -> ManifestIndex:
-        opened.append(url)
-        return ManifestIndex(url, data_dir)
-
-    monkeypatch.setattr(batch_module, "open_index", counting_open_index)
-    items = [FileToAcquire(name=f"f{i}", url=http_server.serve(f"/f{i}.csv", body=b"%d" % i)) for i in range(6)]
-    one_run, another_run = runtime(tmp_path, sqlite_url), runtime(tmp_path, sqlite_url)
-
-    for batch in split_batches(items, 2):
-        assert {o.status for o in ingest_batch("download", batch, one_run)} == {"stored"}
-    assert {o.status for o in ingest_batch("download", items, another_run)} == {"unchanged"}
-
-    assert opened == [sqlite_url, sqlite_url]  # once per run, not once per batch
-    assert len(ManifestIndex(sqlite_url).url_states("src", [i.url for i in items])) == 6

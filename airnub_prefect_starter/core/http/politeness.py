@@ -15,10 +15,10 @@ runs, like the ``per_host_limit`` slots.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 
 import httpx
 
-from airnub_prefect_starter.common.run_scoped import RunScoped
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import RobotsDisallowedError
 from airnub_prefect_starter.core.http.deadline import Deadline
@@ -27,6 +27,9 @@ from airnub_prefect_starter.core.http.rate import HostPacer, shared_pacer
 from airnub_prefect_starter.core.http.robots import RobotsRules, fetch_robots, origin_key, product_token
 
 __all__ = ["Politeness", "politeness_for_run"]
+
+#: Runs whose state a process keeps (a worker runs many flows over its life; old runs are forgotten first).
+_MAX_RUNS = 32
 
 
 class Politeness:
@@ -82,9 +85,19 @@ class Politeness:
             raise deadline.error(redact_url(url), "before the host's next request slot (per_host_rate, Crawl-delay)")
 
 
-_runs: RunScoped[tuple[str, HttpPolicy], Politeness] = RunScoped(lambda key: Politeness(key[1]))
+_runs: OrderedDict[tuple[str, HttpPolicy], Politeness] = OrderedDict()
+_runs_lock = threading.Lock()
 
 
 def politeness_for_run(run_key: str, policy: HttpPolicy) -> Politeness:
     """The :class:`Politeness` of run ``run_key`` under ``policy`` in this process, created on first use."""
-    return _runs.get((run_key, policy))
+    with _runs_lock:
+        key = (run_key, policy)
+        found = _runs.get(key)
+        if found is None:
+            found = _runs[key] = Politeness(policy)
+            while len(_runs) > _MAX_RUNS:
+                _runs.popitem(last=False)
+        else:
+            _runs.move_to_end(key)
+        return found

@@ -110,16 +110,15 @@ class S3ContentAddressedStore:
     def find(self, data_source_name: str, sha256: str, filename: str | None = None) -> RemoteObject | None:
         """The stored object with this hash, or ``None``; a folder without exactly one object is corrupt.
         With ``filename`` (the index knows it) one HEAD answers when the object is there."""
-        folder = self._folder(data_source_name, sha256)
         if filename and "/" not in filename:
-            found = self.bucket.head(folder + filename)
+            found = self.bucket.head(self._folder(data_source_name, sha256) + filename)
             if found is not None:
                 return RemoteObject(self.base, data_source_name, sha256, filename, found.size_bytes)
-        return self._look_up(data_source_name, sha256)[0]
+        return self._list_folder(data_source_name, sha256)[0]
 
-    def _look_up(self, data_source_name: str, sha256: str) -> tuple[RemoteObject | None, bool]:
-        """One LIST of the object's folder: the stored object (``None`` if absent) and whether its manifest is
-        there too; a folder without exactly one object is corrupt."""
+    def _list_folder(self, data_source_name: str, sha256: str) -> tuple[RemoteObject | None, bool]:
+        """What one LIST of the object's folder shows: the stored object (or ``None``) and whether its manifest
+        is there too."""
         folder = self._folder(data_source_name, sha256)
         keys = {info.key: info for info in self.bucket.list(folder)}
         payloads = [info for key, info in keys.items() if not key.endswith(MANIFEST_SUFFIX)]
@@ -165,7 +164,7 @@ class S3ContentAddressedStore:
             raise StorageError(f"unsafe file name {filename!r}")
         wanted = RemoteObject(self.base, data_source_name, sha256, filename, size_bytes)
         try:
-            existing, has_manifest = self._look_up(data_source_name, sha256)
+            existing, has_manifest = self._list_folder(data_source_name, sha256)
             if existing is not None:
                 return self._existing(existing, has_manifest, size_bytes, manifest_json), False
         except IntegrityError:
@@ -173,7 +172,7 @@ class S3ContentAddressedStore:
                 raise
             self.quarantine(data_source_name, sha256)
         if not self.bucket.put_file(folder + filename, source, create_only=True):
-            winner, has_manifest = self._look_up(data_source_name, sha256)
+            winner, has_manifest = self._list_folder(data_source_name, sha256)
             if winner is None:  # pragma: no cover - created and removed between the PUT and the look-up
                 raise StorageError(f"cannot publish {wanted.location}: it vanished after a 412")
             return self._existing(winner, has_manifest, size_bytes, manifest_json), False

@@ -74,6 +74,25 @@ def test_a_missing_manifest_is_written_by_the_next_publish(s3_base: str, tmp_pat
     assert store.bucket.read_bytes(f"alpha/{digest}/data.csv.manifest.json") == b'{"m": 1}\n'
 
 
+def test_a_duplicate_with_its_manifest_in_place_writes_nothing(
+    s3_base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = S3ContentAddressedStore(s3_base)
+    body = b"stored once, with its manifest"
+    _publish(store, body, tmp_path)
+    writes: list[str] = []
+    for method in ("put_bytes", "put_file"):
+        real = getattr(store.bucket, method)
+        monkeypatch.setattr(
+            store.bucket, method, lambda key, *a, _real=real, **k: writes.append(key) or _real(key, *a, **k)
+        )
+
+    _, created = _publish(store, body, tmp_path)
+
+    assert not created
+    assert writes == []  # one LIST told both that the object and its manifest are there
+
+
 def test_a_damaged_object_raises_or_is_quarantined_and_healed(s3_base: str, tmp_path: Path) -> None:
     store = S3ContentAddressedStore(s3_base)
     body = b"the good copy\n" * 10
