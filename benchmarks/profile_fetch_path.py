@@ -35,7 +35,6 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,16 +45,9 @@ from airnub_prefect_starter.core.http.deadline import Deadline
 from airnub_prefect_starter.core.http.fetch import build_http_client, open_response, stream_body
 from airnub_prefect_starter.core.http.policy import HttpPolicy, PolicyNetworkBackend
 from airnub_prefect_starter.ingestion.batch import BatchRuntime, ingest_batch
+from airnub_prefect_starter.ingestion.config import FileToAcquire
 
 BLOCK = 100  # requests per timed block
-
-
-@dataclass(frozen=True)
-class Item:
-    name: str
-    url: str
-    link_title: str | None = None
-    source_page_url: str | None = None
 
 
 def socket_layer(base: str, sink: Any) -> Callable[[str], None]:
@@ -263,7 +255,7 @@ def _run_batch(root: Path, base: str, urls: Sequence[str], profile: cProfile.Pro
     root.mkdir(parents=True, exist_ok=True)
     policy = HttpPolicy(allow_private_networks=True)
     runtime = BatchRuntime("files", "bench", str(root / "cas"), f"sqlite:///{root / 'index.db'}", policy)
-    items = [Item(f"f{i}", url) for i, url in enumerate(urls)]
+    items = [FileToAcquire(name=f"f{i}", url=url) for i, url in enumerate(urls)]
     if profile is None:
         outcomes = ingest_batch("download", items, runtime)
     else:

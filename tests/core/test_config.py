@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -50,38 +51,29 @@ def test_the_old_http_concurrency_key_names_its_new_place() -> None:
     )
 
 
-def test_yaml_syntax_errors_name_the_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: 1\nb: [\n", r"line 3: invalid YAML"),
+        (
+            "http:\n  retries: 1\nbatch_size: 5\nhttp:\n  retries: 2\n",
+            r"line 4: invalid YAML \(duplicate key 'http' \(first on line 1\)\)$",
+        ),
+        ("http: {retries: 1, retries: 2}\n", r"line 1: invalid YAML \(duplicate key 'retries' \(first on line 1\)\)$"),
+        ("http:\n\tretries: 1\n", r"line 2: invalid YAML \(.*a tab, and YAML indents with spaces only\)$"),
+    ],
+    ids=["syntax error", "key given twice", "key given twice on one line", "tab indenting"],
+)
+def test_a_yaml_problem_is_one_line_naming_the_file_and_line(tmp_path: Path, text: str, expected: str) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text("a: 1\nb: [\n", encoding="utf-8")
-
-    with pytest.raises(ConfigError, match=r"bad\.yaml: line 3: invalid YAML"):
-        load_yaml_file(path)
-
-
-def test_a_key_given_twice_is_refused_naming_the_key_and_both_lines(tmp_path: Path) -> None:
-    path = tmp_path / "dup.yaml"
-    path.write_text("http:\n  retries: 1\nbatch_size: 5\nhttp:\n  retries: 2\n", encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
 
     with pytest.raises(ConfigError) as raised:
         load_yaml_file(path)
 
-    assert str(raised.value) == f"{path}: line 4: invalid YAML (duplicate key 'http' (first on line 1))"
-
-
-def test_a_key_given_twice_on_one_line_is_refused_too(tmp_path: Path) -> None:
-    path = tmp_path / "dup.yaml"
-    path.write_text("http: {retries: 1, retries: 2}\n", encoding="utf-8")
-
-    with pytest.raises(ConfigError, match=r"line 1: invalid YAML \(duplicate key 'retries' \(first on line 1\)\)"):
-        load_yaml_file(path)
-
-
-def test_a_tab_used_for_indenting_is_named_as_such(tmp_path: Path) -> None:
-    path = tmp_path / "tab.yaml"
-    path.write_text("http:\n\tretries: 1\n", encoding="utf-8")
-
-    with pytest.raises(ConfigError, match=r"tab\.yaml: line 2: invalid YAML \(.*a tab, and YAML indents with spaces"):
-        load_yaml_file(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message
+    assert re.search(expected, message), message
 
 
 def test_a_file_that_is_not_utf8_is_one_line_naming_where(tmp_path: Path) -> None:

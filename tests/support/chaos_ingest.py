@@ -11,22 +11,14 @@ from __future__ import annotations
 
 import random
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from airnub_prefect_starter.core.http.fetch import build_http_client
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore, PublishGroup
 from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, UnchangedMark
+from airnub_prefect_starter.ingestion.config import FileToAcquire
 from airnub_prefect_starter.ingestion.downloads import IngestContext, core_download_hash_store_and_manifest
-
-
-@dataclass(frozen=True)
-class Item:
-    name: str
-    url: str
-    link_title: str | None = None
-    source_page_url: str | None = None
 
 
 def main(store_base: str, index_url: str, root: str, seed: str, *urls: str) -> None:
@@ -53,7 +45,7 @@ def main(store_base: str, index_url: str, root: str, seed: str, *urls: str) -> N
         sys.stdin.readline()
         for start in range(0, len(order), 10):
             for url in order[start : start + 10]:
-                core_download_hash_store_and_manifest(Item(url.rsplit("/", 1)[-1], url), ctx)
+                core_download_hash_store_and_manifest(FileToAcquire(name=url.rsplit("/", 1)[-1], url=url), ctx)
             group.commit()
             index.record_fetches(fetched)
             index.touch_unchanged_many("chaos", unchanged)

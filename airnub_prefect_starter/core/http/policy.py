@@ -2,7 +2,7 @@
 
 :class:`HttpPolicy` is the complete, validated policy. :class:`HttpOverrides` is the partial form found in
 YAML (``http:`` at the top of a stage config and inside a category); :meth:`HttpPolicy.merged` applies them.
-:func:`check_url_allowed` checks a URL before a request (scheme, host list, resolved addresses), and
+:func:`checked_url` checks a URL before a request (scheme, host list, resolved addresses), and
 :class:`PolicyNetworkBackend` checks the address actually connected to, so DNS rebinding between the two
 checks cannot reach a private address.
 """
@@ -30,7 +30,6 @@ __all__ = [
     "PolicyNetworkBackend",
     "HttpOverrides",
     "HttpPolicy",
-    "check_url_allowed",
     "checked_url",
     "is_forbidden_address",
 ]
@@ -217,20 +216,15 @@ def _host_allowed(host: str, allowed_hosts: tuple[str, ...]) -> bool:
     return False
 
 
-def check_url_allowed(url: str, policy: HttpPolicy, *, resolve: bool = True) -> None:
-    """Raise :class:`PolicyViolationError` unless ``url`` may be fetched under ``policy``.
+def checked_url(url: str, policy: HttpPolicy, *, resolve: bool = True) -> httpx.URL:
+    """``url`` parsed as httpx sends it, once it may be fetched under ``policy``; else
+    :class:`PolicyViolationError`. The request is built from the result, so a URL is parsed once per request.
 
     Checks the scheme, the host list and, unless private networks are allowed and if ``resolve``, every address
     the host resolves to. A name that does not resolve raises :class:`TransientDownloadError` (DNS can
     recover). Clients whose connections :class:`PolicyNetworkBackend` vets pass ``resolve=False``: the address
     actually dialled is checked there, and a lookup per request (each file, each redirect hop) is saved.
     """
-    checked_url(url, policy, resolve=resolve)
-
-
-def checked_url(url: str, policy: HttpPolicy, *, resolve: bool = True) -> httpx.URL:
-    """``url`` parsed as httpx sends it, once :func:`check_url_allowed`'s checks pass: the request is built from
-    this, so the URL is parsed once per request (about 30 µs each time)."""
     import httpx  # local: keeps this module importable in tools that only need the models
 
     try:

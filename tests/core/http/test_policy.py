@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airnub_prefect_starter.core.errors import PolicyViolationError
-from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy, check_url_allowed, is_forbidden_address
+from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy, checked_url, is_forbidden_address
 
 
 @pytest.mark.parametrize(
@@ -23,22 +23,22 @@ from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy, c
 )
 def test_check_url_refuses_private_addresses_by_default(url: str) -> None:
     with pytest.raises(PolicyViolationError, match="private/loopback/link-local"):
-        check_url_allowed(url, HttpPolicy())
+        checked_url(url, HttpPolicy())
 
 
 @pytest.mark.parametrize("url", ["ftp://example.org/x", "file:///etc/passwd", "javascript:alert(1)"])
 def test_check_url_refuses_non_http_schemes(url: str) -> None:
     with pytest.raises(PolicyViolationError, match="not allowed|no host|invalid URL"):
-        check_url_allowed(url, HttpPolicy(allow_private_networks=True))
+        checked_url(url, HttpPolicy(allow_private_networks=True))
 
 
 def test_check_url_enforces_allowed_hosts() -> None:
     policy = HttpPolicy(allow_private_networks=True, allowed_hosts=(".example.org", "127.0.0.1"))
 
-    check_url_allowed("http://data.example.org/x", policy)
-    check_url_allowed("http://127.0.0.1/x", policy)
+    checked_url("http://data.example.org/x", policy)
+    checked_url("http://127.0.0.1/x", policy)
     with pytest.raises(PolicyViolationError, match="not in allowed_hosts"):
-        check_url_allowed("http://evil.org/x", policy)
+        checked_url("http://evil.org/x", policy)
 
 
 def test_is_forbidden_address_allows_public_addresses() -> None:
