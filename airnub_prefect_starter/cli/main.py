@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from airnub_prefect_starter import __version__
 from airnub_prefect_starter.cli import blocks_cmd, config_cmd, manifest_cmd, new_cmd, schema_cmd, variables_cmd
 from airnub_prefect_starter.cli.demo_cmd import demo
+from airnub_prefect_starter.cli.output import EXIT_USAGE, fail
 from airnub_prefect_starter.cli.run_cmd import run
+from airnub_prefect_starter.common.settings import load_settings
 
-__all__ = ["app", "default_prefect_home", "find_project_root"]
+__all__ = ["app", "bypass_proxy_for_loopback", "default_prefect_home", "find_project_root", "settings_problem"]
 
 app = typer.Typer(
     name="airnub",
@@ -63,6 +66,32 @@ def default_prefect_home(cwd: Path, environ: Mapping[str, str], user_home: Path)
     return project / ".prefect"
 
 
+#: Where no proxy can help: this machine. Prefect's local API, the demo source and loopback test servers.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+def bypass_proxy_for_loopback(environ: MutableMapping[str, str]) -> None:
+    """With a proxy set in ``environ``, add the loopback hosts to ``NO_PROXY`` and ``no_proxy``: the CLI's own
+    local Prefect API (and any server on this machine) is never asked through a proxy, which cannot reach it."""
+    if not any(environ.get(name) for name in _PROXY_VARIABLES):
+        return
+    for name in ("NO_PROXY", "no_proxy"):
+        present = [host.strip() for host in environ.get(name, "").split(",") if host.strip()]
+        missing = [host for host in LOOPBACK_HOSTS if host not in present]
+        if missing:
+            environ[name] = ",".join([*present, *missing])
+
+
+def settings_problem(error: ValidationError) -> str:
+    """One line naming each ``AIRNUB_*`` variable whose value is refused, and why."""
+    problems = []
+    for item in error.errors(include_url=False):
+        field = str(item["loc"][0]) if item["loc"] else "settings"
+        problems.append(f"AIRNUB_{field.upper()}: {item['msg'].removeprefix('Value error, ')}")
+    return "; ".join(problems)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(__version__)
@@ -72,15 +101,24 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="Data root (CAS, index, datasets); sets AIRNUB_DATA_DIR.")
+        str | None,
+        typer.Option(
+            "--data-dir",
+            help="Data root (CAS, index, datasets): a folder or s3://bucket/prefix; sets AIRNUB_DATA_DIR.",
+        ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """Offline-friendly Prefect defaults; each can be overridden from the environment."""
-    if data_dir is not None:
-        os.environ["AIRNUB_DATA_DIR"] = str(data_dir)
+    if data_dir is not None:  # text, not a Path: a Path turns s3://bucket into the local folder s3:/bucket
+        os.environ["AIRNUB_DATA_DIR"] = data_dir
+    try:  # a value no command could use is one line here, not a traceback from the first command that reads it
+        load_settings()
+    except ValidationError as exc:
+        fail(settings_problem(exc), EXIT_USAGE)
+    bypass_proxy_for_loopback(os.environ)
     # Inside a project checkout, the same Prefect home as `make demo` (unless a home or an API is chosen already):
     # a bare `airnub run` then finds the Variables `make demo` set, instead of migrating a fresh ~/.prefect.
     home = default_prefect_home(Path.cwd(), os.environ, Path.home())

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from airnub_prefect_starter.common.locations import default_work_dir, is_object_url, join_location
+from airnub_prefect_starter.common.locations import checked_location, default_work_dir, is_object_url, join_location
 
 __all__ = ["OBJECT_COPIES_DIR_NAME", "AirnubSettings", "load_settings"]
 
@@ -70,7 +70,9 @@ class AirnubSettings(BaseSettings):
     @field_validator("data_dir", mode="before")
     @classmethod
     def _path_as_text(cls, value: object) -> object:
-        return os.fspath(value) if isinstance(value, os.PathLike) else value
+        """A path as text; a URL other than ``s3://`` refused (it would become a local folder named after it)."""
+        text = os.fspath(value) if isinstance(value, os.PathLike) else value
+        return checked_location(text) if isinstance(text, str) else text
 
     @property
     def data_url(self) -> str | None:

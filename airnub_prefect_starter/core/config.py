@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar, get_args
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
 
+from airnub_prefect_starter.common.locations import checked_location
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import ConfigError
 
@@ -82,24 +83,6 @@ DatasetName = Annotated[
         description="Dataset name: file stem of <name>.parquet, lower-case letters, digits, '_', '.', '-'.",
     ),
 ]
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-
-
-def _storage_base(value: str) -> str:
-    """A local path, or ``s3://bucket[/prefix]`` with a valid bucket name and no credentials in it."""
-    scheme, sep, rest = value.partition("://")
-    if not sep:
-        return value
-    if scheme != "s3":
-        raise ValueError(f"{scheme}:// is not a storage this project writes to: use a path or s3://bucket/prefix")
-    bucket = rest.partition("/")[0]
-    if "@" in bucket or ":" in bucket:
-        raise ValueError("credentials do not belong in a storage URL: use the AWS_* variables or a Secret block")
-    if not _BUCKET.fullmatch(bucket):
-        raise ValueError(f"{bucket!r} is not an S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
-    return value.rstrip("/")
-
-
 StorageBase = Annotated[
     str,
     Field(
@@ -107,7 +90,7 @@ StorageBase = Annotated[
         description="Store root: an absolute path, a path relative to the data dir (AIRNUB_DATA_DIR), or an "
         "object-storage URL s3://bucket/prefix.",
     ),
-    AfterValidator(_storage_base),
+    AfterValidator(checked_location),
 ]
 
 

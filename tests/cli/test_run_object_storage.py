@@ -147,3 +147,64 @@ def test_credentials_from_a_secret_block_alone_carry_ingestion_and_processing_on
     assert {"processed/flowers.parquet", "processed/flowers.dataset.json", "processed/flowers.quarantine.csv"} <= {
         *keys
     }
+
+
+def test_data_dir_option_with_an_s3_url_stores_in_the_bucket_and_nothing_locally(
+    airnub: Callable[..., Result],
+    s3_server: S3Server,
+    s3_base: str,
+    http_server: LoopbackHTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = write_config(tmp_path / "c.yaml", http_server, http_server.serve("/flowers.csv", body=FLOWERS_CSV))
+    monkeypatch.setenv("AIRNUB_WORK_DIR", str(tmp_path / "work"))
+    monkeypatch.setenv("AIRNUB_DATA_DIR", "unused")  # the option sets it for the process: restored after the test
+    monkeypatch.chdir(tmp_path)
+
+    result = airnub("--data-dir", s3_base, "run", "project_alpha", "ingestion", "--config", str(config), "--json")
+    listed = airnub("--data-dir", s3_base, "manifest", "list", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    assert [item["status"] for item in json.loads(result.stdout)["items"]] == ["stored"]
+    keys = {info.key for info in Bucket(s3_base, S3Credentials(**_keys(s3_server))).list()}
+    assert f"downloads/cli_files/{sha256_hex(FLOWERS_CSV)}/flowers.csv" in keys
+    assert not (tmp_path / "s3:").exists()  # the option once collapsed s3:// into a local folder s3:/
+    assert listed.exit_code == 0, listed.stderr
+    assert sha256_hex(FLOWERS_CSV) in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("data_dir", "problem"),
+    [
+        ("gs://bucket/x", "gs:// is not a storage this project writes to: use a path or s3://bucket/prefix"),
+        ("az://container/x", "az:// is not a storage this project writes to: use a path or s3://bucket/prefix"),
+        ("s3a://bucket/x", "s3a:// is not a storage this project writes to: use a path or s3://bucket/prefix"),
+        ("s3:/bucket/x", "'s3:/bucket/x' looks like a URL with a '/' lost after 's3:' (write s3://...)"),
+        ("s3://Bad_Bucket/x", "'Bad_Bucket' is not an S3 bucket name (3-63 of a-z, 0-9, '.', '-')"),
+    ],
+)
+@pytest.mark.parametrize("given", ["option", "environment"])
+def test_a_data_dir_on_storage_this_project_cannot_write_is_refused_before_anything_runs(
+    data_dir: str,
+    problem: str,
+    given: str,
+    airnub: Callable[..., Result],
+    http_server: LoopbackHTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = write_config(tmp_path / "c.yaml", http_server, http_server.serve("/a.csv", body=b"a\n1\n"))
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "project_alpha", "ingestion", "--config", str(config)]
+    monkeypatch.setenv("AIRNUB_DATA_DIR", data_dir)  # also restores it after the option set it for the process
+    if given == "option":
+        monkeypatch.delenv("AIRNUB_DATA_DIR")
+        args = ["--data-dir", data_dir, *args]
+
+    result = airnub(*args)
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: AIRNUB_DATA_DIR: {problem}"
+    assert http_server.request_paths == {}
+    assert list(tmp_path.iterdir()) == [tmp_path / "c.yaml"]  # no local folder named after the URL
