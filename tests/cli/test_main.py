@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from airnub_prefect_starter.cli.main import default_prefect_home, find_project_root
+from airnub_prefect_starter.cli.main import bypass_proxy_for_loopback, default_prefect_home, find_project_root
 
 
 @pytest.fixture
@@ -40,3 +40,22 @@ def test_an_active_profile_with_an_api_url_keeps_the_users_home(project: Path, t
     assert default_prefect_home(project, {}, tmp_path / "user") is None
     profiles.write_text('active = "local"\n[profiles.local]\nPREFECT_LOGGING_LEVEL = "DEBUG"\n')
     assert default_prefect_home(project, {}, tmp_path / "user") == project / ".prefect"
+
+
+@pytest.mark.parametrize("proxy", ["HTTP_PROXY", "https_proxy", "ALL_PROXY"])
+def test_with_a_proxy_set_loopback_hosts_are_added_to_no_proxy_once(proxy: str) -> None:
+    environ = {proxy: "http://proxy.example:3128", "NO_PROXY": "internal.example"}
+
+    bypass_proxy_for_loopback(environ)
+    bypass_proxy_for_loopback(environ)
+
+    assert environ["NO_PROXY"] == "internal.example,127.0.0.1,localhost,::1"
+    assert environ["no_proxy"] == "127.0.0.1,localhost,::1"
+
+
+def test_without_a_proxy_no_proxy_is_left_alone() -> None:
+    environ = {"NO_PROXY": "x"}
+
+    bypass_proxy_for_loopback(environ)
+
+    assert environ == {"NO_PROXY": "x"}

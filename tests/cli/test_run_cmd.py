@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import Result
 
@@ -100,3 +102,23 @@ def test_typos_fail_fast_naming_the_closest_category_or_department(
     assert "department 'project_alpah': unknown (did you mean 'project_alpha'?) (known: project_alpha" in (
         department.stderr
     )
+
+
+def test_run_with_a_proxy_in_the_environment_reaches_the_local_prefect_api_and_sources_directly(
+    airnub: Callable[..., Result],
+    http_server: LoopbackHTTPServer,
+    tmp_path: Path,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket() as probe:  # a proxy that is not there: anything sent through it fails
+        probe.bind(("127.0.0.1", 0))
+        dead_proxy = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, dead_proxy if name.endswith("PROXY") and "NO" not in name else "")
+    config = write_config(tmp_path / "c.yaml", http_server, http_server.serve("/a.csv", body=b"a\n1\n"))
+
+    result = airnub("run", "project_alpha", "ingestion", "--config", str(config), "--json")
+
+    assert result.exit_code == 0, result.stderr
+    assert [item["status"] for item in json.loads(result.stdout)["items"]] == ["stored"]
