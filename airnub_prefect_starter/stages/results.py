@@ -30,6 +30,11 @@ class StageResult(Generic[OutcomeT]):
         return [o for outcomes in self.by_category.values() for o in outcomes]
 
     @property
+    def empty_categories(self) -> list[str]:
+        """The categories that ran with nothing to do: their config lists no items."""
+        return [name for name, outcomes in self.by_category.items() if not outcomes]
+
+    @property
     def failed(self) -> bool:
         return bool(self.crashed) or any(o.failed for o in self.outcomes)
 
@@ -45,16 +50,22 @@ class StageResult(Generic[OutcomeT]):
         return ", ".join(f"{counts[s]} {s}" for s in self.statuses)
 
     def summary_line(self) -> str:
-        """:meth:`counts_line`, then every category that stopped: ``1 built, 0 unchanged, 0 failed; category
-        api_records stopped: KeyError: 'x'``."""
-        return self.counts_line() + "".join(f"; category {n} stopped: {e}" for n, e in self.crashed.items())
+        """:meth:`counts_line`, then every category that stopped and every one with no items: ``1 built,
+        0 unchanged, 0 failed; category api_records stopped: KeyError: 'x'; category extra_files: no items``."""
+        return (
+            self.counts_line()
+            + "".join(f"; category {n} stopped: {e}" for n, e in self.crashed.items())
+            + "".join(f"; category {n}: no items in its config" for n in self.empty_categories)
+        )
 
     def as_summary(self) -> dict[str, Any]:
-        """The CLI's ``--json`` object: ``{"department", "stage", "items": [...], "counts": {...}, "crashed"}``."""
+        """The CLI's ``--json`` object: ``{"department", "stage", "items": [...], "counts": {...}, "crashed",
+        "empty"}`` (``empty``: the categories whose config lists no items)."""
         return {
             "department": self.department,
             "stage": self.stage,
             "items": [o.as_summary() for o in self.outcomes],
             "counts": self.counts(),
             "crashed": dict(self.crashed),
+            "empty": self.empty_categories,
         }

@@ -122,3 +122,18 @@ def test_run_with_a_proxy_in_the_environment_reaches_the_local_prefect_api_and_s
 
     assert result.exit_code == 0, result.stderr
     assert [item["status"] for item in json.loads(result.stdout)["items"]] == ["stored"]
+
+
+def test_run_of_a_category_with_no_items_says_so_in_json_and_in_the_table(
+    airnub: Callable[..., Result], http_server: LoopbackHTTPServer, tmp_path: Path, data_dir: Path
+) -> None:
+    config = write_config(tmp_path / "c.yaml", http_server)  # files_to_acquire: []
+
+    as_json = airnub("run", "project_alpha", "ingestion", "--config", str(config), "--json")
+    shown = airnub("run", "project_alpha", "ingestion", "--config", str(config))
+
+    assert as_json.exit_code == 0, as_json.stderr
+    summary = json.loads(as_json.stdout)
+    assert (summary["counts"]["total"], summary["empty"]) == (0, ["scheduled_file_downloads"])
+    assert shown.exit_code == 0, shown.stderr
+    assert "category scheduled_file_downloads: no items in its config" in shown.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -88,10 +89,28 @@ def test_a_file_that_is_not_utf8_is_one_line_naming_where(tmp_path: Path) -> Non
 
 def test_a_config_over_the_size_cap_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
     path = tmp_path / "huge.yaml"
-    path.write_text("x: [" + "1, " * (MAX_CONFIG_BYTES // 3 + 1) + "1]\n", encoding="utf-8")
+    with path.open("wb") as handle:  # sparse: the size is what counts
+        handle.truncate(MAX_CONFIG_BYTES + 1)
 
-    with pytest.raises(ConfigError, match=r"huge\.yaml: [\d,]+ bytes, over the 1,048,576-byte limit of a config file"):
+    with pytest.raises(ConfigError, match=r"huge\.yaml: [\d,]+ bytes, over the 16,777,216-byte limit of a config file"):
         load_yaml_file(path)
+
+
+def test_a_config_that_is_a_device_is_refused_without_reading_it() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_yaml_file(Path("/dev/zero"))  # read whole, it never ends
+
+    assert str(raised.value) == "/dev/zero: not a regular file (a config is read from a file)"
+
+
+def test_a_config_that_is_a_fifo_is_refused_without_opening_it(tmp_path: Path) -> None:
+    path = tmp_path / "config.fifo"
+    os.mkfifo(path)  # opening it for reading would wait for a writer forever
+
+    with pytest.raises(ConfigError) as raised:
+        load_yaml_file(path)
+
+    assert str(raised.value) == f"{path}: not a regular file (a config is read from a file)"
 
 
 @pytest.mark.parametrize(
