@@ -17,6 +17,7 @@ from airnub_prefect_starter.core.departments import department_id
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.registry.config_files import stage_config_model
 from airnub_prefect_starter.tasks import prefect_compat
+from airnub_prefect_starter.tasks.config_reference import by_reference, file_reference
 from airnub_prefect_starter.tasks.stage_runner import load_stage_config
 
 __all__ = [
@@ -55,8 +56,10 @@ def describe_prefect_api() -> str:
 def load_config_file(path: Path, stage: str, department: str | None = None) -> BaseModel:
     """Read and validate a stage config file given with ``--config`` (any file name), with the department's
     own stage model when it has one. The flow gets the model, not the raw mapping: Prefect records parameters
-    through their JSON form, in which every URL has its credentials and secret query values redacted."""
-    return parse_config(stage_config_model(stage, department), load_yaml_file(path), str(path))
+    through their JSON form, in which every URL has its credentials and secret query values redacted, and a large
+    config as a reference to ``path`` (Prefect's server refuses parameters over 512 KiB)."""
+    model = parse_config(stage_config_model(stage, department), load_yaml_file(path), str(path))
+    return by_reference(model, file_reference(path))
 
 
 def run_stage(department: str, stage: str, config: BaseModel | None, categories: list[str] | None) -> Any:

@@ -229,7 +229,9 @@ def load_yaml_file(path: Path) -> Any:
         if not stat.S_ISREG(found.st_mode):  # a FIFO would block the open, /dev/zero never end
             raise ConfigError(f"{path}: not a regular file (a config is read from a file)")
         if found.st_size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{path}: {found.st_size:,} bytes, over the {MAX_CONFIG_BYTES:,}-byte limit of a config file")
+            raise ConfigError(
+                f"{path}: {found.st_size:,} bytes, over the {MAX_CONFIG_BYTES:,}-byte limit of a config file"
+            )
         with path.open("rb") as handle:  # read no more than the limit, should the file grow meanwhile
             data = handle.read(MAX_CONFIG_BYTES + 1)
         if len(data) > MAX_CONFIG_BYTES:

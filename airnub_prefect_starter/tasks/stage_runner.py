@@ -27,6 +27,12 @@ from airnub_prefect_starter.core.errors import CategoryFailedError, ConfigError
 from airnub_prefect_starter.stages.contract import StageContract, check_categories
 from airnub_prefect_starter.stages.results import OutcomeT, StageResult
 from airnub_prefect_starter.tasks.artifacts import publish_artifacts
+from airnub_prefect_starter.tasks.config_reference import (
+    ConfigReference,
+    by_reference,
+    resolve_reference,
+    section_by_reference,
+)
 from airnub_prefect_starter.tasks.events import emit_stage_event
 from airnub_prefect_starter.tasks.object_storage import check_object_storage
 from airnub_prefect_starter.tasks.secrets import flow_settings, storage_credentials
@@ -47,12 +53,17 @@ class StageConfig(Protocol):
 
 
 def load_stage_config(model: type[M], department: str, stage: str, config: M | Mapping[str, Any] | None) -> M:
-    """``config`` if it is already a ``model``; else validate it if given, else the stage's Prefect Variable (a
-    missing Variable is a ConfigError)."""
+    """``config`` if it is already a ``model``; else validate it if given (a recorded reference to a config file:
+    that file's config), else the stage's Prefect Variable (a missing Variable is a ConfigError)."""
     if isinstance(config, model):
         return config
     if config is not None:
-        return parse_config(model, dict(config), f"{stage} config parameter")
+        given = dict(config)
+        referenced = resolve_reference(given)
+        if referenced is not None:  # recorded by reference again, as when the run was started
+            parsed = parse_config(model, referenced, str(given["config_file"]))
+            return by_reference(parsed, ConfigReference.model_validate(given))
+        return parse_config(model, given, f"{stage} config parameter")
     name = stage_variable_name(department, stage)
     value = Variable.get(name, default=None)
     if value is None:
@@ -110,9 +121,8 @@ def run_categories(
         category_flow = category_flows[category]
         if task_runner is not None:
             category_flow = category_flow.with_options(task_runner=task_runner)
-        outcomes, error = run_category_flow(
-            category, category_flow, config=getattr(stage_config, category), **parameters
-        )
+        section = section_by_reference(stage_config, getattr(stage_config, category), category)
+        outcomes, error = run_category_flow(category, category_flow, config=section, **parameters)
         if error:  # stopped before producing outcomes: one row in the summary, as stopped
             crashed[category] = error
         else:
