@@ -12,6 +12,7 @@ from airnub_prefect_starter.stages.artifacts import (
     artifact_key,
     counts_by_category_markdown,
     format_size,
+    listed_outcomes,
 )
 from airnub_prefect_starter.stages.results import StageResult
 
@@ -35,12 +36,15 @@ def outcome_table(outcomes: Sequence[ItemOutcome]) -> list[dict[str, str]]:
 
 
 def category_artifacts(category: str, result: StageResult[ItemOutcome]) -> list[Artifact]:
-    """One table artifact per category run, its counts in the description."""
+    """One table artifact per category run (at most ``MAX_LISTED_OUTCOMES`` rows, failures first), its
+    counts in the description."""
+    listed, left_out = listed_outcomes(result.outcomes)
     return [
         TableArtifact(
             key=artifact_key(result.department, category),
-            rows=outcome_table(result.outcomes),
-            description=f"{result.department}: {category}: {result.counts_line()}",
+            rows=outcome_table(listed),
+            description=f"{result.department}: {category}: {result.counts_line()}"
+            + (f" ({left_out})" if left_out else ""),
         )
     ]
 

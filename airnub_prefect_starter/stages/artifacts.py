@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from airnub_prefect_starter.stages.results import StageResult
+from airnub_prefect_starter.stages.results import OutcomeT, StageResult
 
 __all__ = [
     "Artifact",
+    "MAX_LISTED_OUTCOMES",
     "LinkArtifact",
     "MarkdownArtifact",
     "TableArtifact",
@@ -26,6 +27,7 @@ __all__ = [
     "format_count",
     "format_score",
     "format_size",
+    "listed_outcomes",
     "markdown_cell",
     "under_data_dir",
 ]
@@ -96,9 +98,27 @@ def under_data_dir(path: str, data_dir: Path | None) -> str:
     return Path(path).relative_to(data_dir).as_posix()
 
 
+#: The most outcomes one artifact lists (failures first). Prefect drops an event over 1.5 MB (the artifact's
+#: included), and its UI does not page a table: 20,000 rows made a 7 MB artifact. ``--json`` lists every outcome.
+MAX_LISTED_OUTCOMES = 1000
+
+
+def listed_outcomes(outcomes: Sequence[OutcomeT]) -> tuple[list[OutcomeT], str]:
+    """At most :data:`MAX_LISTED_OUTCOMES` of ``outcomes``, failures first, each group in its order; and a note
+    saying how many are left out (empty when none is)."""
+    if len(outcomes) <= MAX_LISTED_OUTCOMES:
+        return list(outcomes), ""
+    chosen = sorted(outcomes, key=lambda o: not o.failed)[:MAX_LISTED_OUTCOMES]
+    return chosen, (
+        f"{MAX_LISTED_OUTCOMES:,} of {len(outcomes):,} listed (failures first); "
+        "`airnub run ... --json` and `airnub manifest list` show all"
+    )
+
+
 def failures_markdown(result: StageResult[Any]) -> list[str]:
-    """A ``## Failures`` section (every failed outcome, then every category that stopped), or nothing."""
-    failed = [o for o in result.outcomes if o.failed]
+    """A ``## Failures`` section (failed outcomes, at most :data:`MAX_LISTED_OUTCOMES`, then every category that
+    stopped), or nothing."""
+    failed, left_out = listed_outcomes([o for o in result.outcomes if o.failed])
     if not failed and not result.crashed:
         return []
     return [
@@ -109,6 +129,7 @@ def failures_markdown(result: StageResult[Any]) -> list[str]:
             f"- **{markdown_cell(o.category)} / {markdown_cell(o.name)}**: {markdown_cell(o.error or '')}"
             for o in failed
         ),
+        *([f"- ... {left_out}"] if left_out else []),
         *(
             f"- **{markdown_cell(category)}** (category stopped): {markdown_cell(error)}"
             for category, error in result.crashed.items()

@@ -6,7 +6,7 @@ from airnub_prefect_starter.core.errors import PermanentDownloadError
 from airnub_prefect_starter.ingestion.artifacts import category_artifacts, stage_artifacts
 from airnub_prefect_starter.ingestion.contract import INGESTION
 from airnub_prefect_starter.ingestion.outcome import ItemOutcome
-from airnub_prefect_starter.stages.artifacts import MarkdownArtifact, TableArtifact
+from airnub_prefect_starter.stages.artifacts import MAX_LISTED_OUTCOMES, MarkdownArtifact, TableArtifact
 
 
 def test_a_category_run_publishes_one_table_with_its_counts() -> None:
@@ -48,3 +48,27 @@ def test_a_stage_run_publishes_its_counts_summary() -> None:
 
     assert isinstance(summary, MarkdownArtifact) and summary.key == "project-alpha-ingestion-summary"
     assert summary.markdown.startswith("# Project Alpha: ingestion\n")
+
+
+def test_a_category_run_of_many_items_lists_failures_first_up_to_the_cap_and_says_how_many_are_left_out() -> None:
+    count = MAX_LISTED_OUTCOMES + 500
+    stored = [ItemOutcome("files", f"f{i}", f"http://h/f{i}", "stored", sha256="a" * 64) for i in range(count)]
+    failed = [
+        ItemOutcome.failure(
+            "files", f"bad{i}", PermanentDownloadError(f"http://h/bad{i}", "HTTP 404"), url=f"http://h/bad{i}"
+        )
+        for i in range(3)
+    ]
+    result = INGESTION.result("Project Alpha", {"files": [*stored, *failed]})
+
+    (table,) = category_artifacts("files", result)
+    (summary,) = stage_artifacts(result)
+
+    assert len(table.rows) == MAX_LISTED_OUTCOMES
+    assert [row["name"] for row in table.rows[:4]] == ["bad0", "bad1", "bad2", "f0"]
+    assert table.description.endswith(
+        f"({MAX_LISTED_OUTCOMES:,} of {count + 3:,} listed (failures first); "
+        "`airnub run ... --json` and `airnub manifest list` show all)"
+    )
+    assert summary.markdown.count("HTTP 404") == 3 and "listed" not in summary.markdown
+    assert len(table.rows[0]) == 7 and len(str(table.rows)) < 1_500_000  # under Prefect's event size limit
