@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated
-from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 
@@ -113,10 +113,12 @@ class Credentials:
         return urlunsplit(parts._replace(query=urlencode([*kept, *self.query.items()])))
 
     def scrub(self, text: str) -> str:
-        """``text`` with every secret value (as sent, or URL-encoded) replaced by ``REDACTED``."""
-        for secret in sorted({*self.headers.values(), *self.query.values()}, key=len, reverse=True):
-            if secret:
-                text = text.replace(secret, REDACTED).replace(quote_plus(secret), REDACTED)
+        """``text`` with every secret value (as sent, or URL-encoded as a query or a path encodes it) replaced by
+        ``REDACTED``."""
+        secrets = {*self.headers.values(), *self.query.values()} - {""}
+        forms = {form for s in secrets for form in (s, quote_plus(s), quote(s, safe=""), quote(s))}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, REDACTED)
         return text
 
 

@@ -216,9 +216,11 @@ def _host_allowed(host: str, allowed_hosts: tuple[str, ...]) -> bool:
     return False
 
 
-def checked_url(url: str, policy: HttpPolicy, *, resolve: bool = True) -> httpx.URL:
+def checked_url(url: str, policy: HttpPolicy, *, resolve: bool = True, shown: str | None = None) -> httpx.URL:
     """``url`` parsed as httpx sends it, once it may be fetched under ``policy``; else
-    :class:`PolicyViolationError`. The request is built from the result, so a URL is parsed once per request.
+    :class:`PolicyViolationError`, naming ``shown`` (default: ``url`` redacted; pass the URL as reported when
+    ``url`` carries secret query values). The request is built from the result, so a URL is parsed once per
+    request.
 
     Checks the scheme, the host list and, unless private networks are allowed and if ``resolve``, every address
     the host resolves to. A name that does not resolve raises :class:`TransientDownloadError` (DNS can
@@ -227,28 +229,29 @@ def checked_url(url: str, policy: HttpPolicy, *, resolve: bool = True) -> httpx.
     """
     import httpx  # local: keeps this module importable in tools that only need the models
 
+    named = redact_url(url if shown is None else shown)
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
-        raise PolicyViolationError(redact_url(url), f"invalid URL ({exc})") from exc
+        raise PolicyViolationError(named, f"invalid URL ({exc})") from exc
     if parsed.scheme not in _ALLOWED_SCHEMES:
-        raise PolicyViolationError(redact_url(url), f"scheme '{parsed.scheme}' is not allowed (http and https only)")
+        raise PolicyViolationError(named, f"scheme '{parsed.scheme}' is not allowed (http and https only)")
     host = parsed.host
     if not host:
-        raise PolicyViolationError(redact_url(url), "URL has no host")
+        raise PolicyViolationError(named, "URL has no host")
     if policy.allowed_hosts and not _host_allowed(host, policy.allowed_hosts):
-        raise PolicyViolationError(redact_url(url), f"host '{host}' is not in allowed_hosts")
+        raise PolicyViolationError(named, f"host '{host}' is not in allowed_hosts")
     if policy.allow_private_networks or not resolve:
         return parsed
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         addresses = _resolve(host, port)
     except (socket.gaierror, UnicodeError) as exc:
-        raise TransientDownloadError(redact_url(url), f"cannot resolve host '{host}' ({exc})") from exc
+        raise TransientDownloadError(named, f"cannot resolve host '{host}' ({exc})") from exc
     for address in addresses:
         if is_forbidden_address(address):
             raise PolicyViolationError(
-                redact_url(url),
+                named,
                 f"host '{host}' resolves to {address}, a private/loopback/link-local address "
                 "(set http.allow_private_networks: true to allow)",
             )
