@@ -33,7 +33,7 @@ from airnub_prefect_starter.core.errors import (
     PolicyViolationError,
     TransientDownloadError,
 )
-from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials
+from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials, origin_of
 from airnub_prefect_starter.core.http.deadline import Deadline
 from airnub_prefect_starter.core.http.policy import (
     BlockedAddressError,
@@ -212,7 +212,7 @@ def _follow(
     current, reported = credentials.request_url(url), url
     visited = {current}
     request_headers = {**(headers or {}), **credentials.headers}
-    origin = _origin(url)
+    origin = origin_of(url)
     for hop in range(policy.max_redirects + 1):
         # Without proxies the client's backend vets every address it dials; with them, check the target here.
         parsed = checked_url(current, policy, resolve=policy.trust_env, shown=reported)
@@ -245,7 +245,7 @@ def _follow(
                     )
                 visited.add(target)
                 current, reported = target, scrubbed_target
-                if _origin(target) != origin:  # credentials never follow a redirect to another origin (as curl)
+                if origin_of(target) != origin:  # credentials never follow a redirect to another origin (as curl)
                     request_headers = {
                         k: v
                         for k, v in request_headers.items()
@@ -362,13 +362,6 @@ def _timeouts(policy: HttpPolicy, deadline: Deadline) -> httpx.Timeout:
 
 #: Request headers that carry credentials: dropped as soon as a redirect leaves the first URL's origin.
 _CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """Scheme, host and port (the default one made explicit) of ``url``."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
 
 
 def _release(response: httpx.Response) -> None:

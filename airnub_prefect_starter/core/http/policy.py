@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import httpcore
@@ -31,6 +32,7 @@ __all__ = [
     "HttpOverrides",
     "HttpPolicy",
     "checked_url",
+    "host_matches",
     "is_forbidden_address",
 ]
 
@@ -207,7 +209,9 @@ def _resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def _host_allowed(host: str, allowed_hosts: tuple[str, ...]) -> bool:
+def host_matches(host: str, allowed_hosts: Iterable[str]) -> bool:
+    """Whether ``host`` is one of ``allowed_hosts``, or a subdomain of one written ``.example.org``
+    (case-insensitive, a trailing dot ignored)."""
     host = host.lower().rstrip(".")
     for allowed in allowed_hosts:
         allowed = allowed.lower().rstrip(".")
@@ -239,7 +243,7 @@ def checked_url(url: str, policy: HttpPolicy, *, resolve: bool = True, shown: st
     host = parsed.host
     if not host:
         raise PolicyViolationError(named, "URL has no host")
-    if policy.allowed_hosts and not _host_allowed(host, policy.allowed_hosts):
+    if policy.allowed_hosts and not host_matches(host, policy.allowed_hosts):
         raise PolicyViolationError(named, f"host '{host}' is not in allowed_hosts")
     if policy.allow_private_networks or not resolve:
         return parsed
