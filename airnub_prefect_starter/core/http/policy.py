@@ -39,6 +39,18 @@ __all__ = [
 _ALLOWED_SCHEMES = frozenset({"http", "https"})
 # Cloud metadata endpoints that are not covered by the private/link-local ranges.
 _METADATA_ADDRESSES = frozenset({ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")})
+# Special-purpose ranges that ipaddress does not flag (or flags only in some Python versions): no public source
+# lives there, and some reach a local network.
+_SPECIAL_NETWORKS = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "100.64.0.0/10",  # shared address space, carrier-grade NAT (RFC 6598)
+        "192.88.99.0/24",  # 6to4 relay anycast, deprecated (RFC 7526)
+        "fec0::/10",  # site-local, deprecated (RFC 3879)
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215)
+        "3fff::/20",  # documentation (RFC 9637)
+    )
+)
 
 # name -> (default, description, constraints). One table feeds both the full policy and its YAML overrides.
 _POLICY_SPEC: dict[str, tuple[Any, str, dict[str, Any]]] = {
@@ -187,8 +199,9 @@ def _wrapped_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
 
 
 def is_forbidden_address(address: str) -> bool:
-    """True for loopback, private, link-local, multicast, reserved, unspecified and metadata addresses, also when
-    wrapped in IPv6 (IPv4-mapped, 6to4, NAT64, Teredo)."""
+    """True for loopback, private, link-local, site-local, multicast, reserved, unspecified, metadata and other
+    special-purpose addresses (shared, documentation, deprecated relay), also when wrapped in IPv6 (IPv4-mapped,
+    6to4, NAT64, Teredo)."""
     ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address):
         ip = _wrapped_ipv4(ip) or ip
@@ -200,7 +213,7 @@ def is_forbidden_address(address: str) -> bool:
         or ip.is_reserved
         or ip.is_unspecified
         or ip in _METADATA_ADDRESSES
-        or (isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10"))
+        or any(ip in network for network in _SPECIAL_NETWORKS)
     )
 
 
