@@ -85,7 +85,8 @@ _POLICY_SPEC: dict[str, tuple[Any, str, dict[str, Any]]] = {
     "respect_robots_txt": (
         True,
         "Fetch each host's robots.txt once per run, refuse the URLs it disallows for the User-Agent's product "
-        "token and honour its Crawl-delay (at most 60 s); an unreachable one (5xx) disallows the host.",
+        "token and honour its Crawl-delay (at most 60 s, and at most total_deadline_s / (2 * per_host_limit), "
+        "so requests still go out within the deadline); an unreachable one (5xx) disallows the host.",
         {},
     ),
     "trust_env": (False, "Honour HTTP(S)_PROXY, SSL_CERT_FILE and .netrc from the environment.", {}),
