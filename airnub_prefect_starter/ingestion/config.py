@@ -6,9 +6,10 @@ Every model is frozen with ``extra="forbid"`` and every field has a description 
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from airnub_prefect_starter.core.config import (
     ConfigModel,
@@ -87,14 +88,43 @@ class PageToScrape(_UnlinkedSource):
     )
 
 
+_HOST = re.compile(r"\.?[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
+
+
+def _host_name(value: str) -> str:
+    if not _HOST.fullmatch(value):
+        raise ValueError(f"'{value}' is not a host: write 'files.example.org', or '.example.org' for its subdomains")
+    return value
+
+
+AuthHost = Annotated[
+    str,
+    AfterValidator(_host_name),
+    Field(description="A host name or address ('files.example.org'), or '.example.org' for its subdomains."),
+]
+
+
 class LinkFollowing(ConfigModel):
-    """Which extracted links to download as files."""
+    """Which extracted links to download as files, and which of them get ``auth``."""
 
     patterns: list[Regex] = Field(min_length=1, description="Regular expressions; a link is followed if any matches.")
     max_files_per_page: int = Field(default=100, ge=1, le=10000, description="Cap on followed links per page.")
     auth: SourceAuth | None = Field(
-        default=None, description="Credentials from Secret blocks for the followed files, sent to their origin only."
+        default=None,
+        description="Credentials from Secret blocks for the followed files on the scraped page's own origin "
+        "(scheme, host and port) and on auth_hosts. A link to any other origin is still downloaded, without them.",
     )
+    auth_hosts: list[AuthHost] = Field(
+        default_factory=list,
+        description="Further hosts whose followed files get auth: a host name, or '.example.org' for its "
+        "subdomains; any port, but never over http from an https page. Empty (the default): the page's origin only.",
+    )
+
+    @model_validator(mode="after")
+    def _auth_hosts_need_auth(self) -> LinkFollowing:
+        if self.auth_hosts and self.auth is None:
+            raise ValueError("auth_hosts is set but auth is not: name the credentials to send to those hosts")
+        return self
 
 
 class ScheduledFileDownloadsConfig(ConfigModel):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from airnub_prefect_starter.common.utils import sanitize_filename
-from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials
+from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials, credentials_may_go_to
 from airnub_prefect_starter.ingestion.config import FileToAcquire, LinkFollowing
 from airnub_prefect_starter.ingestion.downloads import (
     IngestContext,
@@ -63,7 +63,8 @@ def files_to_follow(
 ) -> list[FileToAcquire]:
     """Files to download from scraped ``(page_url, links)``: links matching ``follow.patterns``, at most
     ``follow.max_files_per_page`` per page, each URL once (skipping ``already``), recording the page and the
-    anchor text."""
+    anchor text. ``follow.auth`` goes with a link on the page's own origin or on ``follow.auth_hosts`` only: a
+    page may link anywhere, and its site's credentials must not go with it."""
     seen = set(already)
     files: list[FileToAcquire] = []
     for page_url, links in pages:
@@ -78,7 +79,7 @@ def files_to_follow(
                     url=link.url,
                     link_title=link.title or None,
                     source_page_url=page_url,
-                    auth=follow.auth,
+                    auth=follow.auth if credentials_may_go_to(link.url, page_url, follow.auth_hosts) else None,
                 )
             )
     return files

@@ -131,6 +131,39 @@ def test_every_source_kind_authenticates_from_secret_blocks_and_records_no_secre
         assert secret not in recorded, secret
 
 
+@pytest.mark.parametrize(("auth_hosts", "to_localhost"), [([], None), (["localhost"], "Bearer f0llow-token")])
+def test_follow_links_auth_goes_to_the_pages_origin_and_auth_hosts_only(
+    http_server: LoopbackHTTPServer, data_dir: Path, auth_hosts: list[str], to_localhost: str | None
+) -> None:
+    Secret(value="f0llow-token").save("followed-token", overwrite=True)
+    elsewhere = http_server.url("/elsewhere.bin").replace("127.0.0.1", "localhost")  # same server, another origin
+    page = f'<a href="/here.bin">here</a> <a href="{elsewhere}">elsewhere</a>'.encode()
+    page_url = http_server.serve("/index.html", body=page, headers={"Content-Type": "text/html"})
+    config = {
+        "http": {"allow_private_networks": True, "retries": 0},
+        "web_page_link_scraping": {
+            "data_source_name": "linked",
+            "local_manifests_storage_base": "pages",
+            "pages_to_scrape": [{"name": "index", "url": page_url}],
+            "follow_links": {
+                "patterns": [r"\.bin$"],
+                "auth": {"bearer_secret_block": "followed-token"},
+                "auth_hosts": auth_hosts,
+            },
+        },
+    }
+    http_server.serve("/here.bin", body=b"here")
+    http_server.serve("/elsewhere.bin", body=b"elsewhere")
+
+    state = ingestion_flow_dept_project_alpha(config=config, return_state=True)
+
+    assert state.is_completed(), state.message
+    assert http_server.request_headers["/here.bin"][0]["Authorization"] == "Bearer f0llow-token"
+    assert http_server.request_headers["/elsewhere.bin"][0]["Host"].startswith("localhost:")  # downloaded anyway
+    assert http_server.request_headers["/elsewhere.bin"][0].get("Authorization") == to_localhost
+    assert "Authorization" not in http_server.request_headers["/index.html"][0]
+
+
 def test_auth_secret_block_has_moved(http_server: LoopbackHTTPServer, data_dir: Path) -> None:
     old = api_config(http_server, "poll-token")
     old["public_api_data"]["apis_to_poll"][0] = {

@@ -1,6 +1,7 @@
 """No secret reaches Prefect's database, the data dir or the output: a run with a secret in a URL's userinfo, in
-a secret query value and in a Secret block, then a search of everything it left behind (0 hits), on Prefect's
-SQLite database (the default) and on a Prefect server's PostgreSQL tables."""
+a secret query value, in a Secret block sent as a Bearer token and in one sent as a query value under a key that
+does not look secret (on downloads whose server loops a redirect), then a search of everything it left behind
+(0 hits), on Prefect's SQLite database (the default) and on a Prefect server's PostgreSQL tables."""
 
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ from tests.support.project_copy import copy_project, run_python
 
 pytestmark = pytest.mark.slow
 
-SENTINELS = ("UserS3ntinel", "QueryS3ntinel", "BlockS3ntinel")
+SENTINELS = ("UserS3ntinel", "QueryS3ntinel", "BlockS3ntinel", "LoopS3ntinel")
 SAVE_BLOCK = (
-    "from prefect.blocks.system import Secret; Secret(value='BlockS3ntinel').save('leak-token', overwrite=True)"
+    "from prefect.blocks.system import Secret; Secret(value='BlockS3ntinel').save('leak-token', overwrite=True); "
+    "Secret(value='LoopS3ntinel').save('leak-query', overwrite=True)"
 )
+#: Redirect loops (an empty Location, one to a fragment) on downloads sending the 'leak-query' block as ``x``.
+LOOPS = {"/loop-empty": "", "/loop-fragment": "#x"}
 AIRNUB = "from airnub_prefect_starter.cli.main import app; app()"
 
 
@@ -34,6 +38,10 @@ def _config(path: Path, server: LoopbackHTTPServer) -> Path:
             "files_to_acquire": [
                 {"name": "ok", "url": f"{userinfo}/ok.csv?token=QueryS3ntinel&page=1"},
                 {"name": "gone", "url": f"{base}/gone.csv?password=QueryS3ntinel"},  # fails: its error is recorded
+                *(
+                    {"name": loop.strip("/"), "url": f"{base}{loop}?page=1", "auth": {"query": {"x": "leak-query"}}}
+                    for loop in LOOPS
+                ),
             ],
         },
         "public_api_data": {
@@ -42,6 +50,8 @@ def _config(path: Path, server: LoopbackHTTPServer) -> Path:
         },
     }
     server.serve("/ok.csv", body=b"a\n1\n")
+    for loop, location in LOOPS.items():
+        server.serve(loop, status=302, headers={"Location": location})
     server.serve("/api.json", body=b'{"items": [1, 2]}', headers={"Content-Type": "application/json"})
     path.write_text(json.dumps(config), encoding="utf-8")
     return path
@@ -77,6 +87,9 @@ def _run(tmp_path: Path, server: LoopbackHTTPServer, **env: str) -> str:
     assert ran.returncode == 1, ran.stderr[-3000:]  # gone.csv failed, the rest went on
     assert server.request_headers["/api.json"][0]["Authorization"] == "Bearer BlockS3ntinel"  # it was really sent
     assert "gone.csv?password=REDACTED: HTTP 404" in ran.stdout + ran.stderr
+    for path in LOOPS:
+        assert server.request_paths[path][0] == f"{path}?page=1&x=LoopS3ntinel"  # the value was really sent
+        assert f"{path}?page=1: redirect loop at hop" in ran.stdout + ran.stderr
     return saved.stdout + saved.stderr + ran.stdout + ran.stderr
 
 

@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated
-from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 
 from airnub_prefect_starter.core.config import ConfigModel
 from airnub_prefect_starter.core.errors import ConfigError
+from airnub_prefect_starter.core.http.policy import host_matches
 
-__all__ = ["NO_CREDENTIALS", "SECRET_PLACEHOLDER", "BasicAuth", "Credentials", "SecretBlockName", "SourceAuth"]
+__all__ = [
+    "NO_CREDENTIALS",
+    "SECRET_PLACEHOLDER",
+    "BasicAuth",
+    "Credentials",
+    "SecretBlockName",
+    "SourceAuth",
+    "credentials_may_go_to",
+    "origin_of",
+]
 
 #: Value of a Secret block created before its real value was known; a request refuses to send it.
 SECRET_PLACEHOLDER = "REPLACE_ME"
@@ -113,11 +123,31 @@ class Credentials:
         return urlunsplit(parts._replace(query=urlencode([*kept, *self.query.items()])))
 
     def scrub(self, text: str) -> str:
-        """``text`` with every secret value (as sent, or URL-encoded) replaced by ``REDACTED``."""
-        for secret in sorted({*self.headers.values(), *self.query.values()}, key=len, reverse=True):
-            if secret:
-                text = text.replace(secret, REDACTED).replace(quote_plus(secret), REDACTED)
+        """``text`` with every secret value (as sent, or URL-encoded as a query or a path encodes it) replaced by
+        ``REDACTED``."""
+        secrets = {*self.headers.values(), *self.query.values()} - {""}
+        forms = {form for s in secrets for form in (s, quote_plus(s), quote(s, safe=""), quote(s))}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, REDACTED)
         return text
 
 
 NO_CREDENTIALS = Credentials()
+
+
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port (the default one made explicit) of ``url``."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
+
+
+def credentials_may_go_to(url: str, origin_url: str, hosts: Iterable[str] = ()) -> bool:
+    """Whether credentials configured for ``origin_url``'s site may be sent to ``url``: it has the same origin
+    (scheme, host, port), or its host is one of ``hosts`` (see :func:`host_matches`) on any port, without going
+    from https down to http."""
+    if origin_of(url) == origin_of(origin_url):
+        return True
+    scheme, host, _ = origin_of(url)
+    downgrade = scheme != "https" and origin_of(origin_url)[0] == "https"
+    return bool(host) and not downgrade and host_matches(host, hosts)

@@ -28,11 +28,12 @@ import httpx
 
 from airnub_prefect_starter.common.utils import redact_url, sanitize_filename
 from airnub_prefect_starter.core.errors import (
+    DownloadError,
     PermanentDownloadError,
     PolicyViolationError,
     TransientDownloadError,
 )
-from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials
+from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials, origin_of
 from airnub_prefect_starter.core.http.deadline import Deadline
 from airnub_prefect_starter.core.http.policy import (
     BlockedAddressError,
@@ -181,16 +182,40 @@ def open_response(
     pacing: it may wait, or raise to refuse the URL).
 
     A 304 is yielded as is (the caller asked conditionally); other non-2xx statuses raise
-    :class:`TransientDownloadError` or :class:`PermanentDownloadError`. Errors name ``url`` redacted.
+    :class:`TransientDownloadError` or :class:`PermanentDownloadError`. Errors name ``url`` redacted, redirect
+    hops as reported (``credentials`` scrubbed, then redacted). No :class:`DownloadError` leaving this block,
+    the caller's own included, carries a value of ``credentials``: one that would is replaced by a scrubbed copy.
     """
+    try:
+        with _follow(client, url, policy, deadline, headers, before_request, credentials) as fetched:
+            yield fetched
+    except DownloadError as exc:
+        scrubbed = _scrubbed(exc, credentials)
+        if scrubbed is exc:
+            raise
+        raise scrubbed from None  # the chained errors held a secret too: a traceback must not show them
+
+
+@contextmanager
+def _follow(
+    client: httpx.Client,
+    url: str,
+    policy: HttpPolicy,
+    deadline: Deadline,
+    headers: Mapping[str, str] | None,
+    before_request: Callable[[str], None] | None,
+    credentials: Credentials,
+) -> Iterator[FetchedResponse]:
+    """:func:`open_response`'s redirect loop. ``current`` is the URL requested (secret query values included),
+    ``reported`` the same URL without them: every message and callback gets ``reported``, never ``current``."""
     shown = redact_url(url)
-    current, reported = credentials.request_url(url), url  # requested (secret query included), and shown
+    current, reported = credentials.request_url(url), url
     visited = {current}
     request_headers = {**(headers or {}), **credentials.headers}
-    origin = _origin(url)
+    origin = origin_of(url)
     for hop in range(policy.max_redirects + 1):
         # Without proxies the client's backend vets every address it dials; with them, check the target here.
-        parsed = checked_url(current, policy, resolve=policy.trust_env)
+        parsed = checked_url(current, policy, resolve=policy.trust_env, shown=reported)
         if before_request is not None:
             before_request(reported)
         deadline.check(shown, 0)
@@ -205,16 +230,22 @@ def open_response(
                 try:
                     target = str(parsed.join(response.headers["location"]))
                 except httpx.InvalidURL as exc:
-                    raise PermanentDownloadError(shown, f"redirect to an invalid URL at hop {hop + 1} ({exc})") from exc
+                    problem = credentials.scrub(str(exc))
+                    raise PermanentDownloadError(
+                        shown, f"redirect to an invalid URL at hop {hop + 1} ({problem})"
+                    ) from exc
+                scrubbed_target = credentials.scrub(target)
                 if target in visited:
-                    raise PermanentDownloadError(shown, f"redirect loop at hop {hop + 1} ({redact_url(target)})")
+                    raise PermanentDownloadError(
+                        shown, f"redirect loop at hop {hop + 1} ({redact_url(scrubbed_target)})"
+                    )
                 if urlsplit(target).scheme not in ("http", "https"):
                     raise PolicyViolationError(
                         shown, f"redirect to scheme '{urlsplit(target).scheme}' refused (http and https only)"
                     )
                 visited.add(target)
-                current, reported = target, credentials.scrub(target)
-                if _origin(target) != origin:  # credentials never follow a redirect to another origin (as curl)
+                current, reported = target, scrubbed_target
+                if origin_of(target) != origin:  # credentials never follow a redirect to another origin (as curl)
                     request_headers = {
                         k: v
                         for k, v in request_headers.items()
@@ -228,6 +259,20 @@ def open_response(
         finally:
             _release(response)
     raise PermanentDownloadError(shown, f"more than {policy.max_redirects} redirects")
+
+
+def _scrubbed(error: DownloadError, credentials: Credentials) -> DownloadError:
+    """``error`` itself when neither it nor an error chained to it shows a value of ``credentials``; else a copy
+    of the same type with the values replaced (and no chain)."""
+    text, seen = "", set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:  # the chain a traceback shows
+        seen.add(id(current))
+        text += f"{current}\n{getattr(current, 'url', '')}\n{getattr(current, 'reason', '')}\n"
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    if credentials.scrub(text) == text:
+        return error
+    return type(error)(credentials.scrub(error.url), credentials.scrub(error.reason), retry_after_s=error.retry_after_s)
 
 
 def _send(client: httpx.Client, url: httpx.URL, headers: Mapping[str, str], timeout: httpx.Timeout) -> httpx.Response:
@@ -317,13 +362,6 @@ def _timeouts(policy: HttpPolicy, deadline: Deadline) -> httpx.Timeout:
 
 #: Request headers that carry credentials: dropped as soon as a redirect leaves the first URL's origin.
 _CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """Scheme, host and port (the default one made explicit) of ``url``."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
 
 
 def _release(response: httpx.Response) -> None:

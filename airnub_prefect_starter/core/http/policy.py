@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import httpcore
@@ -31,12 +32,25 @@ __all__ = [
     "HttpOverrides",
     "HttpPolicy",
     "checked_url",
+    "host_matches",
     "is_forbidden_address",
 ]
 
 _ALLOWED_SCHEMES = frozenset({"http", "https"})
 # Cloud metadata endpoints that are not covered by the private/link-local ranges.
 _METADATA_ADDRESSES = frozenset({ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")})
+# Special-purpose ranges that ipaddress does not flag (or flags only in some Python versions): no public source
+# lives there, and some reach a local network.
+_SPECIAL_NETWORKS = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "100.64.0.0/10",  # shared address space, carrier-grade NAT (RFC 6598)
+        "192.88.99.0/24",  # 6to4 relay anycast, deprecated (RFC 7526)
+        "fec0::/10",  # site-local, deprecated (RFC 3879)
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215)
+        "3fff::/20",  # documentation (RFC 9637)
+    )
+)
 
 # name -> (default, description, constraints). One table feeds both the full policy and its YAML overrides.
 _POLICY_SPEC: dict[str, tuple[Any, str, dict[str, Any]]] = {
@@ -71,7 +85,8 @@ _POLICY_SPEC: dict[str, tuple[Any, str, dict[str, Any]]] = {
     "respect_robots_txt": (
         True,
         "Fetch each host's robots.txt once per run, refuse the URLs it disallows for the User-Agent's product "
-        "token and honour its Crawl-delay (at most 60 s); an unreachable one (5xx) disallows the host.",
+        "token and honour its Crawl-delay (at most 60 s, and at most total_deadline_s / (2 * per_host_limit), "
+        "so requests still go out within the deadline); an unreachable one (5xx) disallows the host.",
         {},
     ),
     "trust_env": (False, "Honour HTTP(S)_PROXY, SSL_CERT_FILE and .netrc from the environment.", {}),
@@ -185,8 +200,9 @@ def _wrapped_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
 
 
 def is_forbidden_address(address: str) -> bool:
-    """True for loopback, private, link-local, multicast, reserved, unspecified and metadata addresses, also when
-    wrapped in IPv6 (IPv4-mapped, 6to4, NAT64, Teredo)."""
+    """True for loopback, private, link-local, site-local, multicast, reserved, unspecified, metadata and other
+    special-purpose addresses (shared, documentation, deprecated relay), also when wrapped in IPv6 (IPv4-mapped,
+    6to4, NAT64, Teredo)."""
     ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address):
         ip = _wrapped_ipv4(ip) or ip
@@ -198,7 +214,7 @@ def is_forbidden_address(address: str) -> bool:
         or ip.is_reserved
         or ip.is_unspecified
         or ip in _METADATA_ADDRESSES
-        or (isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10"))
+        or any(ip in network for network in _SPECIAL_NETWORKS)
     )
 
 
@@ -207,7 +223,9 @@ def _resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def _host_allowed(host: str, allowed_hosts: tuple[str, ...]) -> bool:
+def host_matches(host: str, allowed_hosts: Iterable[str]) -> bool:
+    """Whether ``host`` is one of ``allowed_hosts``, or a subdomain of one written ``.example.org``
+    (case-insensitive, a trailing dot ignored)."""
     host = host.lower().rstrip(".")
     for allowed in allowed_hosts:
         allowed = allowed.lower().rstrip(".")
@@ -216,9 +234,11 @@ def _host_allowed(host: str, allowed_hosts: tuple[str, ...]) -> bool:
     return False
 
 
-def checked_url(url: str, policy: HttpPolicy, *, resolve: bool = True) -> httpx.URL:
+def checked_url(url: str, policy: HttpPolicy, *, resolve: bool = True, shown: str | None = None) -> httpx.URL:
     """``url`` parsed as httpx sends it, once it may be fetched under ``policy``; else
-    :class:`PolicyViolationError`. The request is built from the result, so a URL is parsed once per request.
+    :class:`PolicyViolationError`, naming ``shown`` (default: ``url`` redacted; pass the URL as reported when
+    ``url`` carries secret query values). The request is built from the result, so a URL is parsed once per
+    request.
 
     Checks the scheme, the host list and, unless private networks are allowed and if ``resolve``, every address
     the host resolves to. A name that does not resolve raises :class:`TransientDownloadError` (DNS can
@@ -227,28 +247,29 @@ def checked_url(url: str, policy: HttpPolicy, *, resolve: bool = True) -> httpx.
     """
     import httpx  # local: keeps this module importable in tools that only need the models
 
+    named = redact_url(url if shown is None else shown)
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
-        raise PolicyViolationError(redact_url(url), f"invalid URL ({exc})") from exc
+        raise PolicyViolationError(named, f"invalid URL ({exc})") from exc
     if parsed.scheme not in _ALLOWED_SCHEMES:
-        raise PolicyViolationError(redact_url(url), f"scheme '{parsed.scheme}' is not allowed (http and https only)")
+        raise PolicyViolationError(named, f"scheme '{parsed.scheme}' is not allowed (http and https only)")
     host = parsed.host
     if not host:
-        raise PolicyViolationError(redact_url(url), "URL has no host")
-    if policy.allowed_hosts and not _host_allowed(host, policy.allowed_hosts):
-        raise PolicyViolationError(redact_url(url), f"host '{host}' is not in allowed_hosts")
+        raise PolicyViolationError(named, "URL has no host")
+    if policy.allowed_hosts and not host_matches(host, policy.allowed_hosts):
+        raise PolicyViolationError(named, f"host '{host}' is not in allowed_hosts")
     if policy.allow_private_networks or not resolve:
         return parsed
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         addresses = _resolve(host, port)
     except (socket.gaierror, UnicodeError) as exc:
-        raise TransientDownloadError(redact_url(url), f"cannot resolve host '{host}' ({exc})") from exc
+        raise TransientDownloadError(named, f"cannot resolve host '{host}' ({exc})") from exc
     for address in addresses:
         if is_forbidden_address(address):
             raise PolicyViolationError(
-                redact_url(url),
+                named,
                 f"host '{host}' resolves to {address}, a private/loopback/link-local address "
                 "(set http.allow_private_networks: true to allow)",
             )

@@ -4,7 +4,9 @@
 ``open_response(before_request=...)``): it refuses a URL its host's robots.txt disallows
 (:class:`~airnub_prefect_starter.core.errors.RobotsDisallowedError`), then waits for the host's next request slot.
 The slot interval is the larger of ``1 / http.per_host_rate`` and the robots.txt ``Crawl-delay`` for our product
-token (at most 60 s); robots.txt requests are paced too.
+token; robots.txt requests are paced too. The Crawl-delay honoured is at most 60 s, and at most
+:func:`crawl_delay_cap`: a longer one would leave the items queued for the host (``per_host_limit`` of them) no
+slot within their ``total_deadline_s``, and block the host entirely (a warning names the host and both values).
 
 A run's batches may run in threads of one process: :func:`politeness_for_run` hands them one shared, thread-safe
 object, so each host's robots.txt is fetched once per run and process (a Dask worker process fetches its own).
@@ -14,6 +16,7 @@ runs, like the ``per_host_limit`` slots.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 
@@ -26,7 +29,9 @@ from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.rate import HostPacer, shared_pacer
 from airnub_prefect_starter.core.http.robots import RobotsRules, fetch_robots, origin_key, product_token
 
-__all__ = ["Politeness", "politeness_for_run"]
+__all__ = ["Politeness", "crawl_delay_cap", "politeness_for_run"]
+
+logger = logging.getLogger(__name__)
 
 #: Runs whose state a process keeps (a worker runs many flows over its life; old runs are forgotten first).
 _MAX_RUNS = 32
@@ -43,6 +48,8 @@ class Politeness:
         self._lock = threading.Lock()
         self._rules: dict[str, RobotsRules] = {}
         self._fetch_locks: dict[str, threading.Lock] = {}
+        self._crawl_delay_cap = crawl_delay_cap(policy)
+        self._capped: set[str] = set()  # origins whose Crawl-delay was capped (warned once per run)
 
     def before_request(self, client: httpx.Client, url: str, deadline: Deadline) -> None:
         """Raise :class:`RobotsDisallowedError` if robots.txt refuses ``url``; else wait for the host's slot
@@ -58,8 +65,28 @@ class Politeness:
                 )
             if not rules.allows(url, self.agent):
                 raise RobotsDisallowedError(redact_url(url), "disallowed by robots.txt")
-            crawl_delay = rules.crawl_delay(self.agent)
+            crawl_delay = self._honoured(url, rules.crawl_delay(self.agent))
         self._pace(url, max(self._rate_interval, crawl_delay or 0.0), deadline)
+
+    def _honoured(self, url: str, crawl_delay: float | None) -> float | None:
+        """``crawl_delay`` capped to :func:`crawl_delay_cap`, warning once per origin when it is."""
+        if crawl_delay is None or crawl_delay <= self._crawl_delay_cap:
+            return crawl_delay
+        origin = origin_key(url)
+        with self._lock:
+            first = origin not in self._capped
+            self._capped.add(origin)
+        if first:
+            logger.warning(
+                "robots.txt of %s asks for a Crawl-delay of %g s, but http.total_deadline_s is %g s (with "
+                "per_host_limit %d items waiting for the host): honouring %g s so requests can go out in time",
+                origin,
+                crawl_delay,
+                self.policy.total_deadline_s,
+                self.policy.per_host_limit,
+                self._crawl_delay_cap,
+            )
+        return self._crawl_delay_cap
 
     def rules(self, client: httpx.Client, url: str) -> RobotsRules:
         """The robots.txt verdict of ``url``'s origin, fetched by the first thread to ask (the others wait)."""
@@ -83,6 +110,13 @@ class Politeness:
     def _pace(self, url: str, interval_s: float, deadline: Deadline) -> None:
         if self._pacer.wait(origin_key(url), interval_s, budget_s=deadline.remaining()) is None:
             raise deadline.error(redact_url(url), "before the host's next request slot (per_host_rate, Crawl-delay)")
+
+
+def crawl_delay_cap(policy: HttpPolicy) -> float:
+    """The longest Crawl-delay honoured under ``policy``: ``total_deadline_s / (2 * per_host_limit)``. Up to
+    ``per_host_limit`` items hold a slot for the host and wait their turn, one interval apart; with this cap the
+    last of them still starts its request with half of its deadline left."""
+    return policy.total_deadline_s / (2 * policy.per_host_limit)
 
 
 _runs: OrderedDict[tuple[str, HttpPolicy], Politeness] = OrderedDict()

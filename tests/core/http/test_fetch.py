@@ -10,7 +10,8 @@ import httpx
 import pytest
 from httpx._transports.default import map_httpcore_exceptions
 
-from airnub_prefect_starter.core.errors import PermanentDownloadError
+from airnub_prefect_starter.core.errors import DownloadError, PermanentDownloadError, PolicyViolationError
+from airnub_prefect_starter.core.http.auth import Credentials
 from airnub_prefect_starter.core.http.deadline import Deadline
 from airnub_prefect_starter.core.http.fetch import FetchClient, _as_httpx_error, build_http_client, open_response
 from airnub_prefect_starter.core.http.policy import HttpPolicy
@@ -106,6 +107,67 @@ def test_a_redirect_to_an_invalid_url_is_permanent(http_server: LoopbackHTTPServ
 
     with pytest.raises(PermanentDownloadError, match="redirect to an invalid URL"):
         _get(client, url)
+
+
+#: A secret query value under a key that does not look secret: only the credentials know to hide it.
+SECRET_QUERY = Credentials(query={"x": "QueryS3cret"}, headers={"X-Key": "HeaderS3cret"})
+
+
+def _chain(error: BaseException | None) -> str:
+    """The text of ``error`` and of every exception chained to it, as a traceback shows them."""
+    text = ""
+    while error is not None:
+        text += f"{type(error).__name__}: {error}\n"
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return text
+
+
+def _failure(client: httpx.Client, url: str, policy: HttpPolicy = POLICY) -> DownloadError:
+    deadline = Deadline(10)
+    with pytest.raises(DownloadError) as raised, open_response(client, url, policy, deadline, credentials=SECRET_QUERY):
+        pass
+    return raised.value
+
+
+@pytest.mark.parametrize("location", ["", "#x"])
+def test_open_response_redirect_loop_names_no_secret_query_value(
+    http_server: LoopbackHTTPServer, client: FetchClient, location: str
+) -> None:
+    url = http_server.serve("/data", Route(status=302, headers={"Location": location}))
+
+    error = _failure(client, url + "?page=1")
+
+    assert isinstance(error, PermanentDownloadError) and "redirect loop at hop" in str(error)
+    assert http_server.request_paths["/data"][0] == "/data?page=1&x=QueryS3cret"  # it was really sent
+    assert "S3cret" not in _chain(error) + error.url + error.reason
+    assert str(error).endswith(f"({url}?page=1&x=REDACTED)")
+
+
+def test_open_response_refused_hop_names_no_secret_a_server_echoed(
+    http_server: LoopbackHTTPServer, client: FetchClient
+) -> None:
+    echoed = http_server.url("/next/?x=QueryS3cret").replace("127.0.0.1", "localhost")  # a trailing-slash redirect
+    url = http_server.redirect("/next", echoed)
+    policy = POLICY.model_copy(update={"allowed_hosts": ("127.0.0.1",)})
+
+    error = _failure(client, url, policy)
+
+    assert isinstance(error, PolicyViolationError) and "host 'localhost' is not in allowed_hosts" in str(error)
+    assert "S3cret" not in _chain(error) + error.url + error.reason
+
+
+def test_open_response_scrubs_credentials_from_any_download_error_leaving_it(
+    http_server: LoopbackHTTPServer, client: FetchClient
+) -> None:
+    url = http_server.serve("/data", body=b"d")
+
+    with pytest.raises(PermanentDownloadError) as raised:  # noqa: PT012 - the error comes from the caller's block
+        with open_response(client, url, POLICY, Deadline(10), credentials=SECRET_QUERY) as fetched:
+            raise PermanentDownloadError(fetched.final_url + "?x=QueryS3cret", "bad HeaderS3cret body")
+
+    assert str(raised.value) == f"{url}?x=REDACTED: bad REDACTED body"
+    assert (raised.value.url, raised.value.reason) == (f"{url}?x=REDACTED", "bad REDACTED body")
+    assert "S3cret" not in _chain(raised.value)
 
 
 @pytest.mark.parametrize(

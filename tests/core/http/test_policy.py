@@ -71,3 +71,23 @@ def test_policy_merge_applies_overrides_in_order() -> None:
 )
 def test_ipv6_forms_that_wrap_an_ipv4_address_are_judged_as_that_address(address: str, forbidden: bool) -> None:
     assert is_forbidden_address(address) is forbidden
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "fec0::1",  # site-local (deprecated, RFC 3879)
+        "feff:ffff::1",  # the end of fec0::/10
+        "3fff::1",  # documentation (RFC 9637)
+        "64:ff9b:1::a",  # local-use NAT64 (RFC 8215)
+        "192.88.99.1",  # 6to4 relay anycast (deprecated, RFC 7526)
+        "100.64.0.1",  # shared address space (carrier-grade NAT)
+    ],
+)
+def test_is_forbidden_address_refuses_special_ranges_ipaddress_does_not_flag(address: str) -> None:
+    assert is_forbidden_address(address)
+
+
+def test_check_url_refuses_a_site_local_ipv6_address() -> None:
+    with pytest.raises(PolicyViolationError, match=r"resolves to fec0::1, a private/loopback/link-local address"):
+        checked_url("http://[fec0::1]/x", HttpPolicy())

@@ -109,3 +109,53 @@ def test_one_politeness_per_run_and_policy() -> None:
     assert politeness_for_run("run-1", POLICY) is politeness_for_run("run-1", POLICY)
     assert politeness_for_run("run-1", POLICY) is not politeness_for_run("run-2", POLICY)
     assert politeness_for_run("run-1", strict) is not politeness_for_run("run-1", POLICY)
+
+
+class _FakeTime:
+    """A clock that moves only when something sleeps: pacing decisions without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_politeness_caps_a_crawl_delay_at_or_past_the_deadline_when_it_would_block_the_host(
+    http_server: LoopbackHTTPServer, client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    http_server.serve("/robots.txt", body=b"User-agent: *\nCrawl-delay: 30\n")
+    policy = POLICY.model_copy(update={"total_deadline_s": 20.0, "per_host_limit": 2})  # cap: 20 / (2 * 2) = 5 s
+    fake = _FakeTime()
+    polite = Politeness(policy, HostPacer(clock=fake.clock, sleep=fake.sleep))
+
+    for path in ("/a", "/b", "/c"):
+        polite.before_request(client, http_server.url(path), Deadline(policy.total_deadline_s))
+
+    assert fake.sleeps == [5.0, 5.0, 5.0]  # after the robots.txt request, one capped interval apart
+    warnings = [r.getMessage() for r in caplog.records if r.name.endswith("politeness")]
+    assert warnings == [
+        f"robots.txt of http://127.0.0.1:{http_server.port} asks for a Crawl-delay of 30 s, but "
+        "http.total_deadline_s is 20 s (with per_host_limit 2 items waiting for the host): honouring 5 s so "
+        "requests can go out in time"
+    ]
+
+
+def test_politeness_honours_a_crawl_delay_within_the_cap_as_is(
+    http_server: LoopbackHTTPServer, client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    http_server.serve("/robots.txt", body=b"User-agent: *\nCrawl-delay: 4\n")
+    policy = POLICY.model_copy(update={"total_deadline_s": 20.0, "per_host_limit": 2})
+    fake = _FakeTime()
+    polite = Politeness(policy, HostPacer(clock=fake.clock, sleep=fake.sleep))
+
+    for path in ("/a", "/b"):
+        polite.before_request(client, http_server.url(path), Deadline(policy.total_deadline_s))
+
+    assert fake.sleeps == [4.0, 4.0]
+    assert not [r for r in caplog.records if r.name.endswith("politeness")]
