@@ -25,7 +25,8 @@ from tests.support.stored_objects import ingest_bodies
 
 FILES = 40
 MIN_KILLS = 20
-KILL_BUDGET_S = 40.0
+#: Children started at the most: a bound on the loop, not on time (a busy machine only makes it take longer).
+MAX_ROUNDS = 200
 
 
 def bodies(rng: random.Random) -> dict[str, bytes]:
@@ -44,7 +45,7 @@ def serve(server: LoopbackHTTPServer, files: dict[str, bytes]) -> list[str]:
 
 def kill_runs(store: Path, index_url: str, root: Path, urls: list[str], rng: random.Random) -> tuple[int, int]:
     """Run ingestion children one after another and SIGKILL each at a random point of its run, until
-    ``MIN_KILLS`` kills (or the time budget). The next child is started (imports, index open)
+    ``MIN_KILLS`` kills (or ``MAX_ROUNDS`` children). The next child is started (imports, index open)
     while the current one runs, and waits for a line on stdin to begin. Returns (kills, runs that finished)."""
 
     def start() -> subprocess.Popen[str]:
@@ -58,10 +59,9 @@ def kill_runs(store: Path, index_url: str, root: Path, urls: list[str], rng: ran
         )
 
     kills = finished = 0
-    began = time.monotonic()
     spare = start()
     try:
-        while kills < MIN_KILLS and time.monotonic() - began < KILL_BUDGET_S:
+        while kills < MIN_KILLS and kills + finished < MAX_ROUNDS:
             current = spare
             assert current.stdout is not None and current.stdin is not None
             assert current.stdout.readline() == "ready\n", "the child died before it was ready"
@@ -92,7 +92,7 @@ def chaos_index_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.exclusive  # 20 kills within a 40 s budget
+@pytest.mark.exclusive  # it races processes: 20 kills at random points
 def test_ingestion_killed_at_random_points_leaves_a_store_a_rerun_and_gc_make_whole(
     http_server: LoopbackHTTPServer, chaos_index_url: str, tmp_path: Path
 ) -> None:
@@ -148,4 +148,3 @@ def test_ingestion_killed_at_random_points_leaves_a_store_a_rerun_and_gc_make_wh
         f"{len(after_kills.of_kind('orphaned'))} orphans adopted, {len(debris.removed)} temp entries removed "
         f"({debris.freed_bytes} bytes), statuses {sorted(s.value for s in statuses)}, {elapsed:.1f} s"
     )
-    assert elapsed < 60
