@@ -142,13 +142,24 @@ def verify(
     allow_private_networks: Annotated[
         bool, typer.Option("--allow-private-networks", help="With --repair: let source URLs reach private addresses.")
     ] = False,
+    older_than: Annotated[
+        str,
+        typer.Option(
+            "--older-than",
+            metavar="DURATION",
+            help="Report a temp entry as debris once idle for longer than this (90s, 30m, 1h, 2d; 0 = all): the "
+            "same age 'manifest gc' removes by, so a running write's staging is not reported.",
+        ),
+    ] = f"{DEFAULT_TTL_S / 3600:g}h",
     as_json: JsonFlag = False,
 ) -> None:
     """Re-hash every indexed object and check its manifest and folder; report corrupt, missing, orphaned,
-    malformed, mismatched, stray, symlinked objects and temp debris. Exit 1 if any (left unrepaired). A store on
-    object storage is checked through its keys, the same kinds reported (no symlinks there)."""
+    malformed, mismatched, stray, symlinked objects and temp debris (temp entries idle for longer than
+    --older-than). Exit 1 if any (left unrepaired). A store on object storage is checked through its keys, the
+    same kinds reported (no symlinks there)."""
+    debris_older_than_s = _seconds(older_than)
     index = existing_index()
-    report = verify_store(index)
+    report = verify_store(index, debris_older_than_s=debris_older_than_s)
     repairs = []
     if repair:
         policy = HttpPolicy(allow_private_networks=allow_private_networks)

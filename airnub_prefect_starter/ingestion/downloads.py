@@ -320,6 +320,7 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
             last_modified=last_modified,
             link_title=item.link_title,
             source_page_url=item.source_page_url,
+            filename=filename,
         )
     )
     status = IngestStatus.STORED if created else IngestStatus.DUPLICATE

@@ -33,10 +33,15 @@ __all__ = [
 
 class RawInputSelector(ConfigModel):
     """Which raw objects of the manifest index a dataset is built from: those served by the URLs in
-    ``data_source_name`` whose stored file name and/or ingested item name match."""
+    ``data_source_name`` whose file name (as that URL named it) and/or ingested item name match."""
 
     data_source_name: DataSourceName
-    filename: str | None = Field(default=None, min_length=1, description="Stored file name, e.g. 'iris.csv'.")
+    filename: str | None = Field(
+        default=None,
+        min_length=1,
+        description="File name a URL gave the object (Content-Disposition or the URL's last path segment), e.g. "
+        "'iris.csv'; the same bytes from several URLs match under each URL's name.",
+    )
     name: str | None = Field(
         default=None, min_length=1, description="Item name the object was ingested under, e.g. 'wine_records'."
     )

@@ -124,6 +124,8 @@ def test_manifest_verify_reports_manifest_stray_symlink_and_debris_kinds(
     linked.path.unlink()
     linked.path.symlink_to(crowded.path)
     (data_dir / "cas" / ".tmp" / "part-killed").write_bytes(b"half")
+    two_hours_ago = time.time() - 7200
+    os.utime(data_dir / "cas" / ".tmp" / "part-killed", (two_hours_ago, two_hours_ago))
 
     result = airnub("manifest", "verify")
 
@@ -131,6 +133,24 @@ def test_manifest_verify_reports_manifest_stray_symlink_and_debris_kinds(
     assert "checked 3 objects: 0 corrupt, 0 missing, 0 orphaned, 1 malformed, 0 mismatched, 1 stray, " in result.stdout
     assert "1 symlinked, 1 debris" in result.stdout
     assert (data_dir / "cas" / ".tmp" / "part-killed").read_bytes() == b"half" and linked.path.is_symlink()
+
+
+def test_manifest_verify_during_a_run_does_not_report_its_staging_as_debris(
+    airnub: Callable[..., Result], http_server: LoopbackHTTPServer, data_dir: Path
+) -> None:
+    ingest(http_server, data_dir, b"content")
+    temp = data_dir / "cas" / ".tmp"
+    (temp / "part-running").write_bytes(b"a download being written")
+
+    during = airnub("manifest", "verify", "--json")
+    strict = airnub("manifest", "verify", "--older-than", "0", "--json")
+
+    assert during.exit_code == 0, during.stdout
+    assert json.loads(during.stdout)["problems"] == []
+    assert strict.exit_code == 1
+    assert [(p["kind"], p["path"]) for p in json.loads(strict.stdout)["problems"]] == [
+        ("debris", str(temp / "part-running"))
+    ]
 
 
 def test_manifest_verify_repair_refetches_and_keeps_the_bad_copy_aside(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.errors import IntegrityError, RawInputNotFoundError, SchemaMismatchError
 from airnub_prefect_starter.processing.config import DatasetSpec
 from airnub_prefect_starter.processing.datasets import (
@@ -16,7 +17,8 @@ from airnub_prefect_starter.processing.datasets import (
     up_to_date_manifest,
 )
 from tests.support.demo_recipes import demo_dataset, iris_records_dataset
-from tests.support.raw_inputs import FLOWERS_CSV, FLOWERS_JSON, publish_raw
+from tests.support.http_server import LoopbackHTTPServer, sha256_hex
+from tests.support.raw_inputs import FLOWERS_CSV, FLOWERS_JSON, ingest_raw, publish_raw
 
 StoreRaw = Callable[[str, bytes], Path]
 
@@ -157,3 +159,32 @@ def test_build_dataset_reads_the_newest_object_of_every_url_or_all_versions(
 def test_build_dataset_names_the_selector_when_nothing_is_stored(runtime: ProcessingRuntime) -> None:
     with pytest.raises(RawInputNotFoundError, match=r"files\[filename='flowers.csv'\]"):
         build_dataset(csv_spec(), runtime)
+
+
+def test_build_dataset_finds_identical_bytes_under_each_url_s_own_file_name(
+    http_server: LoopbackHTTPServer, data_dir: Path, tmp_path: Path
+) -> None:
+    names = ["a.csv", "b.csv", "c.csv"]
+    ingested = [
+        ingest_raw(http_server, f"/{name}", FLOWERS_CSV, data_source_name="files", name=name.removesuffix(".csv"))
+        for name in names
+    ]
+    settings = load_settings()
+    runtime = ProcessingRuntime("tabular_files", tmp_path / "processed", settings.resolved_index_url, data_dir)
+
+    outcomes = [
+        build_dataset(
+            DatasetSpec.model_validate(
+                demo_dataset("iris", name=f"flowers_{name[0]}", input={"data_source_name": "files", "filename": name})
+            ),
+            runtime,
+        )
+        for name in names
+    ]
+
+    assert [r.status.value for r in ingested] == ["stored", "duplicate", "duplicate"]  # one object in the store
+    assert [(o.status, o.rows_out) for o in outcomes] == [("built", 6)] * 3
+    for outcome in outcomes:
+        [raw] = outcome.inputs
+        assert raw.sha256 == sha256_hex(FLOWERS_CSV)
+        assert raw.urls == tuple(http_server.url(f"/{name}") for name in names)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from airnub_prefect_starter.core.errors import IntegrityError, StorageError
+from airnub_prefect_starter.core.store.os_errors import storage_error
 
 __all__ = [
     "MANIFEST_SUFFIX",
@@ -93,21 +94,41 @@ class StoredObject:
 
 @contextlib.contextmanager
 def temp_file_in(directory: Path) -> Iterator[tuple[Path, BinaryIO]]:
-    """A new file in ``directory`` (made when missing), removed when the block exits. A ``directory`` that is a
-    symlink (planted to redirect writes outside the store) is refused with :class:`StorageError`."""
+    """A new file in ``directory`` (made when missing), removed when the block exits; the handle's ``name`` is its
+    path. A ``directory`` that is a symlink (planted to redirect writes outside the store) is refused, and a folder
+    or file that cannot be made or written (disk full, read-only, not a folder) raises :class:`StorageError`
+    naming the path and the OS reason."""
     if directory.is_symlink():
         raise StorageError(f"{directory} is a symlink: refusing to write through it (remove it)")
     try:
-        fd, name = tempfile.mkstemp(dir=directory, prefix="part-")
-    except FileNotFoundError:  # first write, or the temp area was removed: a mkdir only when needed
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=directory, prefix="part-")
+        try:
+            fd, name = tempfile.mkstemp(dir=directory, prefix="part-")
+        except FileNotFoundError:  # first write, or the temp area was removed: a mkdir only when needed
+            directory.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=directory, prefix="part-")
+    except OSError as exc:
+        raise storage_error("cannot create a temp file in", directory, exc) from exc
     path = Path(name)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            yield path, handle
+        try:
+            handle = open(path, "wb")  # by name, so that errors writing to it name the file (not its fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        raise storage_error("cannot open", path, exc) from exc
+    try:
+        yield path, handle
+        try:
+            handle.close()  # flushes what is buffered: a full disk can show here first
+        except OSError as exc:
+            raise storage_error("cannot write", path, exc) from exc
     finally:
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the block failed: its own error is the one to report
+            handle.close()
+        with contextlib.suppress(OSError):  # left behind, it is temp debris for ``manifest gc``
+            path.unlink(missing_ok=True)
 
 
 def object_filename(name: str) -> str:
@@ -167,11 +188,14 @@ class ContentAddressedStore:
                     return StoredObject(self.base, data_source_name, sha256, filename, found.st_size)
         if not directory.is_dir():
             return None
-        payloads = [p for p in directory.iterdir() if not p.name.endswith(MANIFEST_SUFFIX)]
-        if len(payloads) != 1:
-            raise IntegrityError(f"{directory}: expected one object file, found {len(payloads)}")
-        payload = payloads[0]
-        return StoredObject(self.base, data_source_name, sha256, payload.name, payload.stat().st_size)
+        try:
+            payloads = [p for p in directory.iterdir() if not p.name.endswith(MANIFEST_SUFFIX)]
+            if len(payloads) != 1:
+                raise IntegrityError(f"{directory}: expected one object file, found {len(payloads)}")
+            payload = payloads[0]
+            return StoredObject(self.base, data_source_name, sha256, payload.name, payload.stat().st_size)
+        except OSError as exc:
+            raise storage_error("cannot read", exc.filename or directory, exc) from exc
 
     @contextlib.contextmanager
     def open_stored(self, location: str) -> Iterator[BinaryIO]:
@@ -179,7 +203,11 @@ class ContentAddressedStore:
         path = Path(location)
         if not path.resolve().is_relative_to(self.base):
             raise StorageError(f"{location} is not in the store {self.base}")
-        with path.open("rb") as handle:
+        try:
+            handle = path.open("rb")
+        except OSError as exc:
+            raise storage_error("cannot read", path, exc) from exc
+        with handle:
             yield handle
 
     def temp_file(self) -> contextlib.AbstractContextManager[tuple[Path, BinaryIO]]:
@@ -227,22 +255,28 @@ class ContentAddressedStore:
                     return self._verified(existing, size_bytes), False
             self.quarantine(data_source_name, sha256)
         staging = self.temp_dir / f"stage-{uuid.uuid4().hex}"
-        staging.mkdir(parents=True)
+        try:
+            staging.mkdir(parents=True)
+        except OSError as exc:
+            raise storage_error("cannot make the staging folder", staging, exc) from exc
         if group is not None:
             try:
-                os.replace(source, staging / filename)
-                (staging / f"{filename}{MANIFEST_SUFFIX}").write_bytes(manifest_json)
-            except OSError as exc:
+                _move_into(source, staging / filename)
+                _write_unsynced(staging / f"{filename}{MANIFEST_SUFFIX}", manifest_json)
+            except StorageError:
                 shutil.rmtree(staging, ignore_errors=True)
-                raise StorageError(f"cannot stage {final_dir}: {exc}") from exc
+                raise
             group.add(staging, wanted)
             return wanted, True
         try:
-            os.replace(source, staging / filename)
+            _move_into(source, staging / filename)
             _write_synced(staging / f"{filename}{MANIFEST_SUFFIX}", manifest_json)
-            with (staging / filename).open("rb") as handle:
-                os.fsync(handle.fileno())
-            _fsync_dir(staging)
+            try:
+                with (staging / filename).open("rb") as handle:
+                    os.fsync(handle.fileno())
+                _fsync_dir(staging)
+            except OSError as exc:
+                raise storage_error("cannot make durable", staging / filename, exc) from exc
             try:
                 try:
                     os.rename(staging, final_dir)
@@ -251,12 +285,15 @@ class ContentAddressedStore:
                     os.rename(staging, final_dir)
             except OSError as exc:
                 if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                    raise StorageError(f"cannot publish {final_dir}: {exc}") from exc
+                    raise storage_error("cannot publish", final_dir, exc) from exc
                 winner = self.find(data_source_name, sha256)
                 if winner is None:  # pragma: no cover - the directory vanished between rename and look-up
-                    raise StorageError(f"cannot publish {final_dir}: {exc}") from exc
+                    raise storage_error("cannot publish", final_dir, exc) from exc
                 return self._verified(winner, size_bytes), False
-            _fsync_dir(final_dir.parent)
+            try:
+                _fsync_dir(final_dir.parent)
+            except OSError as exc:
+                raise storage_error("cannot make durable", final_dir.parent, exc) from exc
             return wanted, True
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -269,13 +306,16 @@ class ContentAddressedStore:
             raise StorageError(f"{directory} is a symlink: refusing to move it (remove it)")
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         target = self.quarantine_dir / data_source_name / f"{sha256}.{stamp}.{uuid.uuid4().hex[:8]}"
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise storage_error("cannot make the quarantine folder", target.parent, exc) from exc
         try:
             os.rename(directory, target)
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StorageError(f"cannot move {directory} to {target}: {exc}") from exc
+            raise storage_error(f"cannot move {directory} to", target, exc) from exc
         return target
 
     @staticmethod
@@ -309,10 +349,27 @@ class ContentAddressedStore:
 
 
 def _write_synced(path: Path, data: bytes) -> None:
-    with path.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with path.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise storage_error("cannot write", path, exc) from exc
+
+
+def _move_into(source: Path, target: Path) -> None:
+    try:
+        os.replace(source, target)
+    except OSError as exc:
+        raise storage_error(f"cannot move {source} to", target, exc) from exc
+
+
+def _write_unsynced(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise storage_error("cannot write", path, exc) from exc
 
 
 def _load_syncfs() -> Callable[[int], int] | None:
@@ -351,7 +408,7 @@ def _sync_filesystem(directory: Path, files: Iterable[Path], folders: Iterable[P
         for folder in to_sync:
             _fsync_dir(folder)
     except OSError as exc:
-        raise StorageError(f"cannot make {directory} durable: {exc}") from exc
+        raise storage_error("cannot make durable", exc.filename or directory, exc) from exc
 
 
 class PublishGroup:
@@ -411,10 +468,10 @@ class PublishGroup:
                 os.rename(staging, final_dir)
         except OSError as exc:
             if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                raise StorageError(f"cannot publish {final_dir}: {exc}") from exc
+                raise storage_error("cannot publish", final_dir, exc) from exc
             winner = self.store.find(wanted.data_source_name, wanted.sha256)
             if winner is None:  # pragma: no cover - the directory vanished between rename and look-up
-                raise StorageError(f"cannot publish {final_dir}: {exc}") from exc
+                raise storage_error("cannot publish", final_dir, exc) from exc
             return ContentAddressedStore._verified(winner, wanted.size_bytes), False
         return wanted, True
 

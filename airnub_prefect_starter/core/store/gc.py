@@ -32,8 +32,19 @@ from airnub_prefect_starter.core.store.cas import TEMP_DIR_NAME
 from airnub_prefect_starter.core.store.object_store import Bucket
 from airnub_prefect_starter.core.store.s3_cas import S3ContentAddressedStore
 
-__all__ = ["DEFAULT_TTL_S", "GcReport", "RemoteTempEntry", "TempEntry", "collect_temp_debris", "remote_temp_entries"]
+__all__ = [
+    "DEFAULT_TTL_S",
+    "GcReport",
+    "RemoteTempEntry",
+    "TempEntry",
+    "collect_temp_debris",
+    "is_abandoned",
+    "local_temp_entries",
+    "remote_temp_entries",
+]
 
+#: How long a temp entry must have been idle to count as abandoned: ``manifest gc`` removes such entries and
+#: ``manifest verify`` reports them as debris; a younger one may belong to a running write and is left alone.
 DEFAULT_TTL_S = 3600.0
 
 
@@ -66,6 +77,12 @@ class GcReport:
     @property
     def freed_bytes(self) -> int:
         return sum(entry.size_bytes for entry in self.removed)
+
+
+def is_abandoned(entry: TempEntry, older_than_s: float = DEFAULT_TTL_S) -> bool:
+    """Whether a temp entry counts as debris: idle (nothing in it written) for ``older_than_s`` seconds or more.
+    The one notion of "aged" that ``manifest gc`` removes by and ``manifest verify`` reports by."""
+    return entry.idle_s >= older_than_s
 
 
 def collect_temp_debris(
@@ -118,7 +135,7 @@ def remote_temp_entries(bucket: Bucket, now: float | None = None) -> list[Remote
 
 def _collect_remote(bucket: Bucket, report: GcReport, older_than_s: float, now: float) -> None:
     for remote in remote_temp_entries(bucket, now):
-        if remote.entry.idle_s < older_than_s:
+        if not is_abandoned(remote.entry, older_than_s):
             report.kept.append(remote.entry)
             continue
         if not report.dry_run:
@@ -127,20 +144,27 @@ def _collect_remote(bucket: Bucket, report: GcReport, older_than_s: float, now: 
         report.removed.append(remote.entry)
 
 
+def local_temp_entries(temp_dir: Path, now: float | None = None) -> list[TempEntry]:
+    """The entries of the local temp area ``temp_dir`` (none when it does not exist), each measured from the
+    newest mtime inside it; an entry a writer removes meanwhile is left out. Raises :class:`StorageError` when
+    ``temp_dir`` is a symlink (never followed)."""
+    if temp_dir.is_symlink():
+        raise StorageError(f"{temp_dir} is a symlink: refusing to look through it (remove it)")
+    if not temp_dir.is_dir():
+        return []
+    now = time.time() if now is None else now
+    return [entry for path in sorted(temp_dir.iterdir()) if (entry := _measure(path, now)) is not None]
+
+
 def _collect_local(temp_dir: Path, report: GcReport, older_than_s: float, now: float) -> None:
     if temp_dir.is_symlink():
         raise StorageError(f"{temp_dir} is a symlink: refusing to clean through it (remove it)")
-    if not temp_dir.is_dir():
-        return
-    for path in sorted(temp_dir.iterdir()):
-        entry = _measure(path, now)
-        if entry is None:  # a writer finished with it meanwhile
-            continue
-        if entry.idle_s < older_than_s:
+    for entry in local_temp_entries(temp_dir, now):
+        if not is_abandoned(entry, older_than_s):
             report.kept.append(entry)
             continue
         if not report.dry_run:
-            _remove(path)
+            _remove(Path(entry.path))
         report.removed.append(entry)
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import BinaryIO, Final
 
-from airnub_prefect_starter.core.errors import StorageError
+from airnub_prefect_starter.core.store.os_errors import storage_error
 
 __all__ = ["HashingWriter"]
 
@@ -117,7 +117,10 @@ class HashingWriter:
         """Wait for every queued chunk to be hashed and written, flush, and return the hex SHA-256."""
         self._stop_helpers(abandon=False)
         self._raise_helper_failure()
-        self._sink.flush()
+        try:
+            self._sink.flush()
+        except OSError as exc:
+            raise storage_error("cannot write the download to", self._sink.name, exc) from exc
         return self._digest.hexdigest()
 
     def _write_to_sink(self, chunk: bytes) -> None:
@@ -129,7 +132,7 @@ class HashingWriter:
                 _start_writeback(self._fd, self._hinted, self._written - self._hinted)
                 self._hinted = self._written
         except OSError as exc:
-            raise StorageError(f"cannot write the download to {self._sink.name}: {exc}") from exc
+            raise storage_error("cannot write the download to", self._sink.name, exc) from exc
 
     def _stop_helpers(self, *, abandon: bool) -> None:
         for helper in self._helpers:

@@ -6,10 +6,13 @@ instead of failing on lock upgrades) or PostgreSQL (by URL). Three tables:
 * ``cas_objects``     one row per (data source, sha256): where the object lives (``storage_base`` relative to the
                       index's root when the store lies under it, so a data dir copied or moved with its index
                       describes itself; rows written with an absolute base are read as they are)
-* ``object_sources``  one row per (data source, sha256, URL): every URL that served that content
+* ``object_sources``  one row per (data source, sha256, URL): every URL that served that content, with the file
+                      name that URL gave it (identical bytes from several URLs are one object, named after the
+                      first; a dataset selecting its input by file name finds it under each URL's own name)
 * ``url_states``      one row per (data source, URL): latest sha256, ETag and Last-Modified, for conditional GET
 
-All writes are ``INSERT ... ON CONFLICT``, so processes racing on the same content leave one row.
+All writes are ``INSERT ... ON CONFLICT``, so processes racing on the same content leave one row. An index made by an
+earlier version is brought up to date when opened (columns added, see :data:`SCHEMA_VERSION`).
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ __all__ = [
     "url_key",
 ]
 
-SCHEMA_VERSION = 1
+#: 2: ``object_sources.filename`` (the URL's own file name; rows written before it hold NULL, read as the object's).
+SCHEMA_VERSION = 2
 _metadata = sa.MetaData()
 
 cas_objects = sa.Table(
@@ -76,6 +80,7 @@ object_sources = sa.Table(
     sa.Column("url_key", sa.String(64), nullable=False),
     sa.Column("url", sa.Text, nullable=False),
     sa.Column("name", sa.Text, nullable=False),
+    sa.Column("filename", sa.Text),
     sa.Column("link_title", sa.Text),
     sa.Column("source_page_url", sa.Text),
     sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
@@ -132,11 +137,15 @@ class IndexedObject:
 
 @dataclass(frozen=True)
 class ObjectSource:
+    """A URL that served an object: ``filename`` is the name that URL gave it (Content-Disposition or the URL's
+    last path segment), which may differ from the stored object's (named after the first URL)."""
+
     url: str
     name: str
     link_title: str | None
     source_page_url: str | None
     first_seen_at: datetime
+    filename: str
 
 
 @dataclass(frozen=True)
@@ -150,7 +159,8 @@ class UnchangedMark:
 
 @dataclass(frozen=True)
 class FetchRecord:
-    """One download to record: ``url`` served ``obj`` with these validators (``now`` defaults to write time)."""
+    """One download to record: ``url`` served ``obj`` with these validators (``now`` defaults to write time).
+    ``filename``: the name this URL gave the content (default: the stored object's)."""
 
     obj: IndexedObject
     url: str
@@ -160,6 +170,7 @@ class FetchRecord:
     link_title: str | None = None
     source_page_url: str | None = None
     now: datetime | None = None
+    filename: str | None = None
 
 
 @dataclass(frozen=True)
@@ -179,12 +190,14 @@ class UrlState:
 
 @dataclass(frozen=True)
 class CurrentObject:
-    """The object a URL serves now: its latest content, the (redacted) URL and the item name it was fetched as."""
+    """The object a URL serves now: its latest content, the (redacted) URL, the item name it was fetched as and
+    the file name that URL gave it (``filename``; the stored object may be named after another URL)."""
 
     indexed: IndexedObject
     url: str
     name: str | None
     changed_at: datetime
+    filename: str
 
 
 def _aware(value: datetime) -> datetime:
@@ -272,6 +285,7 @@ class ManifestIndex:
             if self._engine.dialect.name == "postgresql":  # serialise concurrent CREATE TABLE across processes
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(7210331)"))
             _metadata.create_all(conn, checkfirst=True)
+            _add_missing_columns(conn)
             conn.execute(self._insert(schema_info).values(version=SCHEMA_VERSION).on_conflict_do_nothing())
 
     def __repr__(self) -> str:
@@ -348,7 +362,14 @@ class ManifestIndex:
 
     def sources_of(self, data_source_name: str, sha256: str) -> list[ObjectSource]:
         query = (
-            sa.select(object_sources)
+            sa.select(object_sources, cas_objects.c.filename.label("object_filename"))
+            .outerjoin(
+                cas_objects,
+                sa.and_(
+                    cas_objects.c.data_source_name == object_sources.c.data_source_name,
+                    cas_objects.c.sha256 == object_sources.c.sha256,
+                ),
+            )
             .where(object_sources.c.data_source_name == data_source_name, object_sources.c.sha256 == sha256)
             .order_by(object_sources.c.first_seen_at, object_sources.c.id)
         )
@@ -360,6 +381,7 @@ class ManifestIndex:
                     link_title=row["link_title"],
                     source_page_url=row["source_page_url"],
                     first_seen_at=_aware(row["first_seen_at"]),
+                    filename=row["filename"] or row["object_filename"],
                 )
                 for row in conn.execute(query).mappings()
             ]
@@ -374,6 +396,7 @@ class ManifestIndex:
                 url_states.c.url.label("current_url"),
                 url_states.c.changed_at.label("current_changed_at"),
                 named.c.name.label("current_name"),
+                named.c.filename.label("current_filename"),
             )
             .select_from(url_states)
             .join(cas_objects, _URL_CURRENT_OBJECT)
@@ -395,6 +418,7 @@ class ManifestIndex:
                     url=row["current_url"],
                     name=row["current_name"],
                     changed_at=_aware(row["current_changed_at"]),
+                    filename=row["current_filename"] or row["filename"],
                 )
                 for row in conn.execute(query).mappings()
             ]
@@ -474,8 +498,10 @@ class ManifestIndex:
         link_title: str | None = None,
         source_page_url: str | None = None,
         now: datetime | None = None,
+        filename: str | None = None,
     ) -> bool:
-        """Record that ``url`` served ``obj`` (one transaction). Returns True if the object row is new."""
+        """Record that ``url`` served ``obj`` (one transaction), under ``filename`` (the name this URL gave it;
+        default the object's). Returns True if the object row is new."""
         with self._transaction() as conn:
             created = conn.execute(
                 self._insert(cas_objects)
@@ -484,7 +510,7 @@ class ManifestIndex:
                 .returning(cas_objects.c.id)
             ).first()
             self._write_sources_and_states(
-                conn, [FetchRecord(obj, url, name, etag, last_modified, link_title, source_page_url, now)]
+                conn, [FetchRecord(obj, url, name, etag, last_modified, link_title, source_page_url, now, filename)]
             )
         return created is not None
 
@@ -513,6 +539,7 @@ class ManifestIndex:
                     "url_key": key,
                     "url": shown,
                     "name": record.name,
+                    "filename": record.filename or record.obj.filename,
                     "link_title": record.link_title,
                     "source_page_url": redact_url(record.source_page_url) if record.source_page_url else None,
                     "first_seen_at": now,
@@ -581,6 +608,19 @@ class ManifestIndex:
         rows = [{"key": url_key(m.url), "new_etag": m.etag, "new_last_modified": m.last_modified} for m in marks]
         with self._transaction() as conn:
             conn.execute(statement, rows)
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Bring a table made by an earlier version up to date: add each nullable column it lacks (schema 2:
+    ``object_sources.filename``). Runs in the opening transaction (serialised: SQLite's ``BEGIN IMMEDIATE``,
+    PostgreSQL's advisory lock), so two processes opening an old index add a column once."""
+    inspector = sa.inspect(conn)
+    for table in (object_sources,):
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
 
 
 def _state_from_row(row: sa.RowMapping) -> UrlState:

@@ -117,29 +117,31 @@ def select_raw_inputs(
 ) -> list[RawInput]:
     """The objects of ``selector.data_source_name`` matching its file name and/or item name, newest first, each once.
 
-    ``latest``: the current object of every matching URL (the most recently changed first). ``all``: every object
-    a matching URL ever served (the most recently stored first). Raises :class:`RawInputNotFoundError` (naming what
-    is there) when nothing matches."""
+    A file name matches per URL: the name a URL gave the content (Content-Disposition or its last path segment),
+    so the same bytes served by several URLs under several names are found under each of them, though the store
+    keeps one object named after the first. ``latest``: the current object of every matching URL (the most
+    recently changed first). ``all``: every object a matching URL ever served (the most recently stored first).
+    Raises :class:`RawInputNotFoundError` (naming what is there) when nothing matches."""
     current = index.current_objects(selector.data_source_name)
     if versions == "latest":
         matches = [
             c.indexed
             for c in current
-            if (selector.filename is None or c.indexed.filename == selector.filename)
+            if (selector.filename is None or c.filename == selector.filename)
             and (selector.name is None or c.name == selector.name)
         ]
     else:
         matches = [
             obj
             for obj in reversed(index.list_objects(selector.data_source_name))
-            if (selector.filename is None or obj.filename == selector.filename)
-            and (
-                selector.name is None
-                or any(s.name == selector.name for s in index.sources_of(obj.data_source_name, obj.sha256))
+            if any(
+                (selector.filename is None or s.filename == selector.filename)
+                and (selector.name is None or s.name == selector.name)
+                for s in index.sources_of(obj.data_source_name, obj.sha256)
             )
         ]
     if not matches:
-        raise RawInputNotFoundError(selector.describe(), (f"{c.indexed.filename} ({c.name})" for c in current))
+        raise RawInputNotFoundError(selector.describe(), (f"{c.filename} ({c.name})" for c in current))
     ordered: dict[str, IndexedObject] = {}
     for obj in matches:  # an object served by two URLs counts once, at its newest position
         ordered.setdefault(obj.sha256, obj)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,6 +30,7 @@ from obstore.store import S3Store
 
 from airnub_prefect_starter.common.locations import is_object_url, join_location
 from airnub_prefect_starter.core.errors import IntegrityError, StorageError
+from airnub_prefect_starter.core.store.os_errors import storage_error
 
 __all__ = ["Bucket", "ObjectInfo", "S3Credentials", "open_bucket"]
 
@@ -158,7 +159,7 @@ class Bucket:
         except Exception as exc:  # noqa: BLE001
             raise self._error(key, exc) from exc
 
-    def iter_chunks(self, key: str) -> Iterator[bytes]:
+    def iter_chunks(self, key: str) -> Generator[bytes]:
         """The object's bytes in chunks of about a MiB (bounded memory whatever its size)."""
         try:
             for chunk in obstore.get(self._store, key).stream(min_chunk_size=READ_CHUNK):
@@ -186,7 +187,7 @@ class Bucket:
                 )
             partial.replace(target)
         except OSError as exc:
-            raise StorageError(f"{self.location(key)}: cannot write {target}: {exc.strerror or exc}") from exc
+            raise storage_error(f"{self.location(key)}: cannot write", exc.filename or target, exc) from exc
         finally:
             partial.unlink(missing_ok=True)
         return digest.hexdigest()
@@ -229,13 +230,21 @@ class Bucket:
         honours, so a large ``create_only`` upload first asks whether the key exists; two writers racing past that
         question both upload the same bytes (the key is content-addressed) and the last completion stays: still one
         object, whole (a completed multipart upload appears atomically)."""
-        size = source.stat().st_size
-        if size <= SINGLE_PUT_MAX:
-            return self.put_bytes(key, source.read_bytes(), create_only=create_only, metadata=metadata)
+        try:
+            size = source.stat().st_size
+            small = source.read_bytes() if size <= SINGLE_PUT_MAX else None
+        except OSError as exc:
+            raise storage_error(f"{self.location(key)}: cannot read", source, exc) from exc
+        if small is not None:
+            return self.put_bytes(key, small, create_only=create_only, metadata=metadata)
         if create_only and self.head(key) is not None:
             return False
         try:
-            with source.open("rb") as handle:
+            handle = source.open("rb")
+        except OSError as exc:
+            raise storage_error(f"{self.location(key)}: cannot read", source, exc) from exc
+        try:
+            with handle:
                 obstore.put(
                     self._store,
                     key,

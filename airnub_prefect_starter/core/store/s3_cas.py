@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 from airnub_prefect_starter.common.locations import join_location
 from airnub_prefect_starter.core.errors import IntegrityError, StorageError
@@ -38,7 +38,7 @@ from airnub_prefect_starter.core.store.cas import (
     temp_file_in,
     validate_data_source_name,
 )
-from airnub_prefect_starter.core.store.object_store import Bucket, ObjectInfo, S3Credentials
+from airnub_prefect_starter.core.store.object_store import READ_CHUNK, Bucket, ObjectInfo, S3Credentials
 
 __all__ = ["RemoteObject", "S3ContentAddressedStore", "default_staging_dir"]
 
@@ -79,6 +79,28 @@ class RemoteObject:
     @property
     def manifest_location(self) -> str:
         return join_location(self.base, self.manifest_key)
+
+
+class _ChunkReader(io.RawIOBase):
+    """A read-only raw stream over an iterator of byte chunks (no seeking), for :class:`io.BufferedReader`."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = memoryview(chunk)
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 class S3ContentAddressedStore:
@@ -132,11 +154,16 @@ class S3ContentAddressedStore:
 
     @contextlib.contextmanager
     def open_stored(self, location: str) -> Iterator[BinaryIO]:
-        """Read a stored object (its :attr:`RemoteObject.location`), fetched whole: pages and API responses are
-        bounded by the HTTP policy's ``max_bytes``."""
+        """Read a stored object (its :attr:`RemoteObject.location`) as a stream: one GET whose body arrives in
+        chunks of about a MiB as the reader asks for them, so memory does not grow with the object's size. A failed
+        read raises :class:`StorageError` naming the location."""
         if not location.startswith(self.base + "/"):
             raise StorageError(f"{location} is not in the store {self.base}")
-        yield io.BytesIO(self.bucket.read_bytes(location.removeprefix(self.base + "/")))
+        chunks = self.bucket.iter_chunks(location.removeprefix(self.base + "/"))
+        try:
+            yield cast("BinaryIO", io.BufferedReader(_ChunkReader(chunks), buffer_size=READ_CHUNK))
+        finally:
+            chunks.close()  # ends the GET when the reader stopped early
 
     def temp_file(self) -> contextlib.AbstractContextManager[tuple[Path, BinaryIO]]:
         """A local staging file for one body, removed when the block exits (published or not)."""

@@ -10,6 +10,9 @@ does not know; an object whose listed size is right is then re-hashed as a strea
 its manifest read. The kinds reported are the same, with two that cannot arise there: ``symlinked`` (object
 storage has no links) and, for the machine-local staging files of uploads, ``debris`` (they belong to no store:
 ``manifest gc`` collects them). Keys under the store's ``.tmp/`` (none of ours; another writer's) are ``debris``.
+
+Temp entries count as ``debris`` only once abandoned: idle for the same time-to-live ``manifest gc`` removes them
+after (an hour by default). A run in progress keeps its staging fresh, so verifying during a run reports none of it.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from airnub_prefect_starter.common.locations import is_object_url, join_location
 from airnub_prefect_starter.common.utils import sha256_file, sha256_stream
 from airnub_prefect_starter.core.errors import StorageError
 from airnub_prefect_starter.core.store.cas import MANIFEST_SUFFIX, TEMP_DIR_NAME
-from airnub_prefect_starter.core.store.gc import remote_temp_entries
+from airnub_prefect_starter.core.store.gc import DEFAULT_TTL_S, is_abandoned, local_temp_entries, remote_temp_entries
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
 from airnub_prefect_starter.core.store.manifest import ObjectManifest
 from airnub_prefect_starter.core.store.object_store import Bucket, ObjectInfo
@@ -78,10 +81,15 @@ class VerificationReport:
         return not self.problems
 
 
-def verify_store(index: ManifestIndex) -> VerificationReport:
+def verify_store(
+    index: ManifestIndex, *, debris_older_than_s: float = DEFAULT_TTL_S, now: float | None = None
+) -> VerificationReport:
     """Check every object the index lists, then walk each store the index knows for orphaned object folders
-    and temp debris. Hashing streams; an object whose size is already wrong is not hashed. Raises
-    :class:`StorageError` (one line, naming the URL) when an object-storage store cannot be listed or read."""
+    and temp debris. Hashing streams; an object whose size is already wrong is not hashed. A temp entry is debris
+    only once abandoned (idle for ``debris_older_than_s``, the age ``manifest gc`` removes by): a running write's
+    staging is not a problem. Raises :class:`StorageError` (one line, naming the URL) when an object-storage store
+    cannot be listed or read."""
+    aged = _Aged(debris_older_than_s, time.time() if now is None else now)
     problems: list[StoreProblem] = []
     objects = index.list_objects()
     remote: dict[str, list[IndexedObject]] = {}
@@ -93,9 +101,9 @@ def verify_store(index: ManifestIndex) -> VerificationReport:
     known = {(o.data_source_name, o.sha256) for o in objects}
     for base in sorted({*index.storage_bases(), *remote}):
         if is_object_url(base):
-            problems.extend(_verify_remote_store(base, remote.get(base, []), known))
+            problems.extend(_verify_remote_store(base, remote.get(base, []), known, aged))
         else:
-            problems.extend(_walk_store(Path(base), known))
+            problems.extend(_walk_store(Path(base), known, aged))
     return VerificationReport(checked=len(objects), problems=problems)
 
 
@@ -211,7 +219,15 @@ def _compare_manifest(obj: IndexedObject, data: bytes, location: str, problem: _
     return [problem("mismatched", location, "manifest says " + ", ".join(differing))] if differing else []
 
 
-def _walk_store(base: Path, known: set[tuple[str, str]]) -> list[StoreProblem]:
+@dataclass(frozen=True)
+class _Aged:
+    """When a temp entry is abandoned debris: idle for ``older_than_s`` at ``now``."""
+
+    older_than_s: float
+    now: float
+
+
+def _walk_store(base: Path, known: set[tuple[str, str]], aged: _Aged) -> list[StoreProblem]:
     """Orphaned and symlinked object folders under ``base``, and its temp debris; never through a symlink."""
     problems: list[StoreProblem] = []
     if not base.is_dir():
@@ -237,19 +253,18 @@ def _walk_store(base: Path, known: set[tuple[str, str]]) -> list[StoreProblem]:
     temp_dir = base / TEMP_DIR_NAME
     if temp_dir.is_symlink():
         problems.append(StoreProblem("symlinked", "", "", str(temp_dir), "temp area is a symlink (not followed)"))
-    elif temp_dir.is_dir():
-        now = time.time()
-        for entry in sorted(temp_dir.iterdir()):
-            found = _lstat(entry)
-            if found is None:  # a running writer finished with it meanwhile
-                continue
-            age = now - found.st_mtime
-            problems.append(StoreProblem("debris", "", "", str(entry), f"left in the temp area {age:.0f} s ago"))
+    else:
+        for entry in local_temp_entries(temp_dir, aged.now):
+            if is_abandoned(entry, aged.older_than_s):
+                detail = f"left in the temp area, idle for {entry.idle_s:.0f} s"
+                problems.append(StoreProblem("debris", "", "", str(entry.path), detail))
     return problems
 
 
 # -- object storage ------------------------------------------------------------------------------------------
-def _verify_remote_store(base: str, objects: list[IndexedObject], known: set[tuple[str, str]]) -> list[StoreProblem]:
+def _verify_remote_store(
+    base: str, objects: list[IndexedObject], known: set[tuple[str, str]], aged: _Aged
+) -> list[StoreProblem]:
     """The indexed ``objects`` of the object-storage store at ``base``, its orphaned object folders and its
     ``.tmp/`` keys. One listing of the store (every key, its size) answers which keys each folder holds; there
     are no symlinks on object storage, so ``symlinked`` cannot arise."""
@@ -262,10 +277,11 @@ def _verify_remote_store(base: str, objects: list[IndexedObject], known: set[tup
         if (source, sha256) not in known:
             location = join_location(store.base, source, sha256)
             problems.append(StoreProblem("orphaned", source, sha256, location, "not in the index"))
-    now = time.time()
-    for remote in remote_temp_entries(store.bucket, now):
+    for remote in remote_temp_entries(store.bucket, aged.now):
         entry = remote.entry
-        detail = f"left under .tmp/ {entry.idle_s:.0f} s ago ({len(remote.keys)} keys)"
+        if not is_abandoned(entry, aged.older_than_s):
+            continue
+        detail = f"left under .tmp/, idle for {entry.idle_s:.0f} s ({len(remote.keys)} keys)"
         problems.append(StoreProblem("debris", "", "", str(entry.path), detail))
     return problems
 

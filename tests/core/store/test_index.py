@@ -189,3 +189,33 @@ def test_index_reads_rows_written_with_absolute_bases_as_they_are(index_url: str
         }
     finally:
         index.close()
+
+
+def test_index_opened_on_a_schema_1_index_adds_the_per_url_file_name_and_keeps_its_rows(index_url: str) -> None:
+    old = ManifestIndex(index_url)
+    old.record_fetch(obj(), url="http://h/f.csv", name="f", etag=None, last_modified=None)
+    old.close()
+    engine = sa.create_engine(index_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:  # back to what version 1 made: no object_sources.filename
+        conn.execute(sa.text("ALTER TABLE object_sources DROP COLUMN filename"))
+        conn.execute(sa.text("DELETE FROM airnub_schema"))
+        conn.execute(sa.text("INSERT INTO airnub_schema (version) VALUES (1)"))
+    engine.dispose()
+
+    index = ManifestIndex(index_url)
+    try:
+        index.record_fetch(obj(), url="http://h/copy.csv", name="copy", etag=None, last_modified=None, filename="g.csv")
+        sources = [(s.url, s.filename) for s in index.sources_of("src", SHA)]
+        current = sorted((c.url, c.filename) for c in index.current_objects("src"))
+        ManifestIndex(index_url).close()  # a second opening finds nothing left to add
+    finally:
+        index.close()
+
+    assert sources == [("http://h/f.csv", "f.csv"), ("http://h/copy.csv", "g.csv")]
+    assert current == [("http://h/copy.csv", "g.csv"), ("http://h/f.csv", "f.csv")]
+    engine = sa.create_engine(index_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("object_sources")}
+        versions = sorted(conn.execute(sa.text("SELECT version FROM airnub_schema")).scalars())
+    engine.dispose()
+    assert "filename" in columns and versions == [1, 2]

@@ -136,3 +136,31 @@ def test_select_raw_inputs_latest_is_every_urls_current_object_and_all_is_every_
     assert [raw.sha256 for raw in every] == [OTHER, V2, V1]
     with pytest.raises(RawInputNotFoundError, match="wine.csv"):
         select_raw_inputs(index, selector(filename="wine.csv"), "all")
+
+
+def test_select_by_filename_matches_the_name_each_url_gave_identical_bytes(index: ManifestIndex) -> None:
+    first = IndexedObject(
+        data_source_name="files",
+        sha256=V1,
+        storage_base="/store",
+        relative_path=f"files/{V1}/iris.csv",
+        filename="iris.csv",
+        size_bytes=1,
+        content_type=None,
+        kind="file",
+        first_source_url="http://h/iris.csv",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    for day, (url, name, filename) in enumerate(
+        [("http://h/iris.csv", "iris", "iris.csv"), ("http://h/download?id=7", "flowers", "flowers.csv")], start=1
+    ):  # the second URL named the same bytes flowers.csv (its Content-Disposition); the object keeps iris.csv
+        now = datetime(2026, 1, day, tzinfo=UTC)
+        index.record_fetch(first, url=url, name=name, etag=None, last_modified=None, now=now, filename=filename)
+
+    for versions in ("latest", "all"):
+        [by_second] = select_raw_inputs(index, selector(filename="flowers.csv"), versions)  # type: ignore[arg-type]
+        [by_first] = select_raw_inputs(index, selector(filename="iris.csv"), versions)  # type: ignore[arg-type]
+        assert by_second.sha256 == by_first.sha256 == V1
+        assert by_second.location == str(Path("/store/files") / V1 / "iris.csv")
+        with pytest.raises(RawInputNotFoundError, match=r"flowers.csv \(flowers\), iris.csv \(iris\)"):
+            select_raw_inputs(index, selector(filename="flowers.csv", name="iris"), versions)  # type: ignore[arg-type]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -178,3 +180,57 @@ def test_a_custom_endpoint_without_keys_is_refused_before_any_request(
     monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)
     with pytest.raises(StorageError, match="no credentials for http://127.0.0.1"):
         Bucket(s3_server.url("p"))
+
+
+def test_open_stored_streams_an_object_without_holding_it_whole(s3_base: str) -> None:
+    store = S3ContentAddressedStore(s3_base)
+    body = os.urandom(32 * 1024 * 1024)
+    digest = hashlib.sha256(body).hexdigest()
+    store.bucket.put_bytes(f"alpha/{digest}/big.bin", body)
+    location = f"{s3_base}/alpha/{digest}/big.bin"
+    del body
+
+    tracemalloc.start()
+    try:
+        read, size = hashlib.sha256(), 0
+        with store.open_stored(location) as stream:
+            while piece := stream.read(64 * 1024):
+                read.update(piece)
+                size += len(piece)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert (read.hexdigest(), size) == (digest, 32 * 1024 * 1024)
+    assert peak < 8 * 1024 * 1024, f"peak {peak:,} bytes reading a 32 MiB object"
+
+
+def test_open_stored_of_a_missing_object_is_a_storage_error_naming_it(s3_base: str) -> None:
+    store = S3ContentAddressedStore(s3_base)
+    location = f"{s3_base}/alpha/{'0' * 64}/gone.bin"
+
+    with pytest.raises(StorageError, match=rf"^{location}: no such object$"), store.open_stored(location) as stream:
+        stream.read()
+
+
+def test_a_staging_dir_that_cannot_be_made_is_a_storage_error_naming_it(s3_base: str, tmp_path: Path) -> None:
+    (tmp_path / "file").write_bytes(b"")
+    store = S3ContentAddressedStore(s3_base, staging_dir=tmp_path / "file" / "staging")
+
+    with pytest.raises(StorageError, match=r"^cannot create a temp file in .*/file/staging: ENOTDIR"):  # noqa: PT012
+        with store.temp_file() as (_path, handle):
+            handle.write(b"never")
+
+
+def test_publish_of_a_staged_file_that_is_gone_is_a_storage_error_naming_it(s3_base: str, tmp_path: Path) -> None:
+    store = S3ContentAddressedStore(s3_base)
+
+    with pytest.raises(StorageError, match=rf"cannot read {tmp_path}/gone: ENOENT \(No such file or directory\)$"):
+        store.publish(
+            tmp_path / "gone",
+            data_source_name="alpha",
+            sha256="c" * 64,
+            size_bytes=3,
+            filename="gone.csv",
+            manifest_json=b"{}",
+        )

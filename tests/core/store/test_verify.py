@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 from airnub_prefect_starter.core.store.index import ManifestIndex
@@ -36,6 +37,29 @@ def test_verify_passes_a_clean_store(http_server: LoopbackHTTPServer, index: Man
     assert (report.checked, report.problems, report.ok) == (2, [], True)
 
 
+def test_verify_reports_temp_entries_as_debris_only_once_abandoned(
+    http_server: LoopbackHTTPServer, index: ManifestIndex, data: Path
+) -> None:
+    ingest_bodies(http_server, data / "cas", index, {"a": b"alpha"})
+    temp = data / "cas" / ".tmp"
+    temp.mkdir(exist_ok=True)
+    (temp / "part-running").write_bytes(b"a download being written")
+    (temp / "stage-running").mkdir()
+    (temp / "stage-running" / "f.bin").write_bytes(b"staged a moment ago")
+    (temp / "part-killed").write_bytes(b"half a download")
+    two_hours_ago = time.time() - 7200
+    for path in (temp / "part-killed", temp / "stage-running"):  # a staging folder made long ago, written now
+        os.utime(path, (two_hours_ago, two_hours_ago))
+
+    report = verify_store(index)
+    strict = verify_store(index, debris_older_than_s=0)
+
+    assert [(p.kind, p.path) for p in report.problems] == [("debris", str(temp / "part-killed"))]
+    assert report.problems[0].detail.startswith("left in the temp area, idle for 720")
+    strictly = sorted(Path(p.path).name for p in strict.of_kind("debris"))
+    assert strictly == ["part-killed", "part-running", "stage-running"]
+
+
 def test_verify_reports_each_kind_of_damage_distinctly_and_changes_nothing(
     http_server: LoopbackHTTPServer, index: ManifestIndex, data: Path, tmp_path: Path
 ) -> None:
@@ -58,6 +82,8 @@ def test_verify_reports_each_kind_of_damage_distinctly_and_changes_nothing(
     (orphan / "x").write_bytes(b"copied in by hand")
     (data / "cas" / ".tmp").mkdir(exist_ok=True)
     (data / "cas" / ".tmp" / "part-killed").write_bytes(b"half a download")
+    two_hours_ago = time.time() - 7200
+    os.utime(data / "cas" / ".tmp" / "part-killed", (two_hours_ago, two_hours_ago))
     before = snapshot(data / "cas")
 
     report = verify_store(index)
