@@ -1,7 +1,8 @@
 """``airnub run`` against hostile inputs: one bad item fails alone, with its error, and its category goes on.
 
-Each case puts the hostile item between two good ones of the same category: the run must end with one outcome
-per item (the hostile one ``failed``, the others ``stored``), exit code 1, and no crashed category.
+Each case puts the hostile item between good ones of the same category: the run must end with one outcome per
+item (the hostile one ``failed`` unless it can be read safely, the others ``stored`` or ``built``), and no crashed
+category.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import pytest
 import yaml
 from click.testing import Result
 
+from airnub_prefect_starter.data_science import readers
+from tests.support.demo_recipes import demo_dataset
 from tests.support.http_server import LoopbackHTTPServer
+from tests.support.raw_inputs import FLOWERS_CSV, ingest_raw
 
 GOOD_JSON = b'{"records": [{"id": 1}]}'
 GOOD_PAGE = b'<html><body><a href="/files/a.csv">a</a></body></html>'
@@ -106,3 +110,78 @@ def test_run_scrape_keeps_every_page_when_one_page_is_hostile(
     else:
         assert (hostile["status"], summary["exit_code"]) == ("failed", 1)
         assert hostile["error"].startswith(f"{urls[1]}: {expected}")
+
+
+def test_run_processing_fails_only_the_datasets_whose_input_is_hostile_or_whose_code_raises(
+    airnub: Callable[..., Result],
+    http_server: LoopbackHTTPServer,
+    tmp_path: Path,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ingest_raw(http_server, "/flowers.csv", FLOWERS_CSV, data_source_name="cli_files", name="flowers")
+    deep = ingest_raw(
+        http_server, "/deep.json", b"[" * 200_000 + b"]" * 200_000, data_source_name="cli_files", name="d"
+    )
+    ingest_raw(http_server, "/rows.jsonl", b'{"x": 1}\n', data_source_name="cli_files", name="rows")
+
+    def buggy_reader(*args: object) -> object:  # stands for a bug in the code that reads one format
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(readers, "_read_jsonl", buggy_reader)
+    schema = {"columns": [{"name": "x", "type": "int"}]}
+    config = {
+        "tabular_files": {
+            "datasets": [
+                demo_dataset(
+                    "iris", name="flowers", input={"data_source_name": "cli_files", "filename": "flowers.csv"}
+                ),
+                {
+                    "name": "deep",
+                    "input": {"data_source_name": "cli_files", "filename": "deep.json"},
+                    "format": "json",
+                    "schema": schema,
+                },  # fmt: skip
+                {
+                    "name": "rows",
+                    "input": {"data_source_name": "cli_files", "filename": "rows.jsonl"},
+                    "format": "jsonl",
+                    "schema": schema,
+                },  # fmt: skip
+            ]
+        }
+    }
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(config))
+
+    result = airnub("run", "project_alpha", "processing", "--config", str(path), "--json")
+
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
+    assert summary.get("crashed", {}) == {}
+    assert [(i["name"], i["status"]) for i in summary["items"]] == [
+        ("flowers", "built"),
+        ("deep", "failed"),
+        ("rows", "failed"),
+    ]
+    assert summary["items"][1]["error"] == (
+        f"dataset deep: object {deep.sha256[:12]} (deep.json): not valid JSON: arrays or objects nested too deeply "
+        "to read"
+    )
+    assert summary["items"][2]["error"] == "unexpected ZeroDivisionError: division by zero"
+
+
+def test_run_processing_refuses_a_bytes_codec_as_reader_encoding_at_config_load(
+    airnub: Callable[..., Result], tmp_path: Path, data_dir: Path
+) -> None:
+    dataset = demo_dataset("iris", input={"data_source_name": "cli_files", "filename": "iris.csv"})
+    dataset["reader"] = {**dataset.get("reader", {}), "encoding": "zlib"}
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump({"tabular_files": {"datasets": [dataset]}}))
+
+    result = airnub("run", "project_alpha", "processing", "--config", str(path), "--json")
+
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"] == (
+        f"{path}: tabular_files.datasets[0].reader.encoding: 'zlib' is not a text encoding (it is a bytes codec)"
+    )
