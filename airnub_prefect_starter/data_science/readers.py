@@ -29,6 +29,8 @@ from airnub_prefect_starter.data_science.tables import QuarantinedRow, RawRows
 __all__ = ["decode_text", "read_raw_rows"]
 
 _PREVIEW = 200
+#: Rows decoded from Parquet at a time.
+_PARQUET_BATCH_ROWS = 64 * 1024
 
 
 def decode_text(data: bytes, encoding: str, where: str) -> str:
@@ -175,14 +177,18 @@ def _read_jsonl(text: str, sha256: str) -> RawRows:
 
 
 def _read_parquet(data: bytes, sha256: str, where: str) -> RawRows:
+    """The rows of a Parquet file, decoded one record batch at a time: besides the rows themselves, memory holds
+    one batch of Arrow data and its Python values, however many rows the file has (a small file of millions of
+    repeated values decompresses to far more than its size)."""
+    rows: list[tuple[object, ...]] = []
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        parquet = pq.ParquetFile(pa.BufferReader(data))
+        columns = tuple(parquet.schema_arrow.names)
+        for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS):
+            rows.extend(zip(*(column.to_pylist() for column in batch.columns), strict=True))
     except (OSError, pa.ArrowException) as exc:
         raise RawDataError(f"{where}: not a readable Parquet file: {exc}") from None
-    columns = tuple(table.column_names)
-    values = [table.column(name).to_pylist() for name in columns]
-    rows = tuple(zip(*values, strict=True)) if values else ()
-    return RawRows(sha256, columns, rows, tuple(range(table.num_rows)), (), "record")
+    return RawRows(sha256, columns, tuple(rows), range(len(rows)), (), "record")
 
 
 def read_raw_rows(
