@@ -16,6 +16,7 @@ import codecs
 import csv
 import io
 import json
+import sys
 from typing import Literal
 
 import pyarrow as pa
@@ -28,21 +29,27 @@ from airnub_prefect_starter.data_science.tables import QuarantinedRow, RawRows
 __all__ = ["decode_text", "read_raw_rows"]
 
 _PREVIEW = 200
+#: Rows decoded from Parquet at a time.
+_PARQUET_BATCH_ROWS = 64 * 1024
 
 
 def decode_text(data: bytes, encoding: str, where: str) -> str:
     """``data`` decoded strictly; :class:`RawDataError` naming the first undecodable byte and its offset."""
     try:
-        codec = codecs.lookup(encoding).name
+        info = codecs.lookup(encoding)
     except LookupError:
         raise RawDataError(f"{where}: reader.encoding {encoding!r} is not a known encoding") from None
+    if not info._is_text_encoding:  # zlib, rot13, base64: codecs, but not text encodings
+        raise RawDataError(f"{where}: reader.encoding {encoding!r} is not a text encoding")
     try:
-        return data.decode("utf-8-sig" if codec == "utf-8" else codec)
+        return data.decode("utf-8-sig" if info.name == "utf-8" else info.name)
     except UnicodeDecodeError as exc:
         byte = data[exc.start : exc.start + 1].hex()
         raise RawDataError(
             f"{where}: byte {exc.start} (0x{byte}) is not valid {encoding}; set reader.encoding to the file's encoding"
         ) from None
+    except UnicodeError as exc:  # a codec refusing the whole input (``undefined``, UTF-16 without a byte order mark)
+        raise RawDataError(f"{where}: cannot be read as {encoding}: {exc}") from None
 
 
 def _null(value: str, options: ReaderOptions) -> str | None:
@@ -126,10 +133,24 @@ def _from_records(
     return RawRows(sha256, columns, rows, tuple(loc for loc, _ in objects), tuple(rejected), kind)
 
 
+def _parse_json(text: str) -> object:
+    """``text`` as JSON; a :class:`ValueError` (a :class:`json.JSONDecodeError` when it is not JSON) also for JSON
+    no parser should be asked to build: nested deeper than the interpreter's recursion limit, or an integer of more
+    digits than ``int`` converts."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise ValueError("arrays or objects nested too deeply to read") from None
+    except ValueError:  # int(): more digits than sys.get_int_max_str_digits()
+        raise ValueError(f"a number has too many digits (over {sys.get_int_max_str_digits()})") from None
+
+
 def _read_json(text: str, options: ReaderOptions, sha256: str, where: str) -> RawRows:
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
+        document = _parse_json(text)
+    except ValueError as exc:
         raise RawDataError(f"{where}: not valid JSON: {exc}") from None
     key = options.records_key
     if key is not None:
@@ -148,21 +169,26 @@ def _read_jsonl(text: str, sha256: str) -> RawRows:
         if not line.strip():
             continue
         try:
-            records.append((number, json.loads(line)))
-        except json.JSONDecodeError as exc:
-            rejected.append(_rejected(sha256, number, "malformed", line, f"not valid JSON: {exc.msg}"))
+            records.append((number, _parse_json(line)))
+        except ValueError as exc:
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            rejected.append(_rejected(sha256, number, "malformed", line, f"not valid JSON: {reason}"))
     return _from_records(records, sha256, "line", rejected)
 
 
 def _read_parquet(data: bytes, sha256: str, where: str) -> RawRows:
+    """The rows of a Parquet file, decoded one record batch at a time: besides the rows themselves, memory holds
+    one batch of Arrow data and its Python values, however many rows the file has (a small file of millions of
+    repeated values decompresses to far more than its size)."""
+    rows: list[tuple[object, ...]] = []
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        parquet = pq.ParquetFile(pa.BufferReader(data))
+        columns = tuple(parquet.schema_arrow.names)
+        for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS):
+            rows.extend(zip(*(column.to_pylist() for column in batch.columns), strict=True))
     except (OSError, pa.ArrowException) as exc:
         raise RawDataError(f"{where}: not a readable Parquet file: {exc}") from None
-    columns = tuple(table.column_names)
-    values = [table.column(name).to_pylist() for name in columns]
-    rows = tuple(zip(*values, strict=True)) if values else ()
-    return RawRows(sha256, columns, rows, tuple(range(table.num_rows)), (), "record")
+    return RawRows(sha256, columns, tuple(rows), range(len(rows)), (), "record")
 
 
 def read_raw_rows(

@@ -5,9 +5,10 @@ flows that only validate configs) never imports pandas or pyarrow.
 
 from __future__ import annotations
 
+import codecs
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from airnub_prefect_starter.common.utils import generate_sha256_hash
 from airnub_prefect_starter.data_science.schemas import TableSchema
@@ -50,6 +51,23 @@ class ReaderOptions(BaseModel):
     records_key: str | None = Field(
         default=None, min_length=1, description="json: the top-level key holding the records (default: the array)."
     )
+
+    @field_validator("encoding")
+    @classmethod
+    def _text_encoding(cls, encoding: str) -> str:
+        """A text encoding Python can decode with: not an unknown name, not a bytes codec (``zlib``, ``rot13``,
+        ``base64``), not ``undefined``."""
+        try:
+            info = codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(f"{encoding!r} is not a known encoding") from None
+        if not info._is_text_encoding:
+            raise ValueError(f"{encoding!r} is not a text encoding (it is a bytes codec)")
+        try:
+            info.decode(b"")
+        except UnicodeError:
+            raise ValueError(f"{encoding!r} cannot decode text") from None
+        return encoding
 
 
 class DatasetRecipe(BaseModel):

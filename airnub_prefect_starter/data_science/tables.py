@@ -9,6 +9,7 @@ Readers (:mod:`~airnub_prefect_starter.data_science.readers`) produce raw rows, 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -58,7 +59,8 @@ class RawRows:
     object_sha256: str
     columns: tuple[str, ...]
     rows: tuple[tuple[object, ...], ...]
-    locations: tuple[int, ...]
+    #: Where each row starts (a ``range`` when rows are numbered from 0, as for Parquet).
+    locations: Sequence[int]
     rejected: tuple[QuarantinedRow, ...]
     location_kind: LocationKind
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ class ApiItem(Protocol):
     def link_title(self) -> str | None: ...
     @property
     def source_page_url(self) -> str | None: ...
+    @property
+    def max_json_bytes(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -63,13 +66,46 @@ def extract_value(document: Any, extract_key: str | None, url: str) -> Any:
     return value
 
 
-def _load_json(stream: BinaryIO, url: str, content_type: str | None) -> Any:
+def _parse_json(stream: BinaryIO, url: str, content_type: str | None) -> Any:
+    """The body parsed as JSON (UTF-8, -16 or -32, as RFC 8259 allows); a body that is not JSON, or that no parser
+    should be asked to build (nested deeper than the interpreter's recursion limit, an integer of more digits than
+    ``int`` converts), is a :class:`ResponseContentError`. The bytes are let go before the document is built."""
+    shown_type = f"Content-Type {content_type or 'missing'}"
+    raw = stream.read()
     try:
-        return json.load(stream)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise ResponseContentError(url, f"response is not JSON ({shown_type}): {exc}") from None
+    del raw
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResponseContentError(url, f"response is not JSON ({shown_type}): {exc}") from None
+    except RecursionError:
         raise ResponseContentError(
-            url, f"response is not JSON (Content-Type {content_type or 'missing'}): {exc}"
-        ) from exc
+            url, f"response is not JSON this parser accepts ({shown_type}): arrays or objects nested too deeply"
+        ) from None
+    except ValueError:  # int(): more digits than sys.get_int_max_str_digits()
+        raise ResponseContentError(
+            url,
+            f"response is not JSON this parser accepts ({shown_type}): a number has too many digits "
+            f"(over {sys.get_int_max_str_digits()})",
+        ) from None
+
+
+def _refuse_oversize(size: int, item: ApiItem, url: str) -> None:
+    """Refuse, before it is read, a body larger than ``item.max_json_bytes`` (parsed JSON takes several times its
+    size in memory)."""
+    if size > item.max_json_bytes:
+        raise ResponseContentError(
+            url, f"response is {size} bytes, over max_json_bytes {item.max_json_bytes}: too large to parse as JSON"
+        )
+
+
+def _summarise(stream: BinaryIO, item: ApiItem, url: str, content_type: str | None) -> tuple[str, int | None]:
+    """The JSON type of the value at ``item.extract_key`` and, for an array or object, its length; the body is
+    parsed once and the document dropped as soon as it is summarised."""
+    return _describe(extract_value(_parse_json(stream, url, content_type), item.extract_key, url))
 
 
 def _describe(value: Any) -> tuple[str, int | None]:
@@ -85,13 +121,13 @@ def core_poll_api_and_store(
     store the raw bytes through :func:`core_download_hash_store_and_manifest` with kind ``api_response``.
     ``credentials`` go to the API's origin only (never logged, never in the manifest)."""
     shown = redact_url(item.url)
+    summary: list[tuple[str, int | None]] = []  # filled by ``validate`` when a body came: it is parsed there only
 
     def validate(path: Path, fetched: FetchedResponse) -> Mapping[str, str | int | None]:
+        _refuse_oversize(path.stat().st_size, item, shown)
         with path.open("rb") as handle:
-            value = extract_value(
-                _load_json(handle, shown, fetched.response.headers.get("content-type")), item.extract_key, shown
-            )
-        kind, count = _describe(value)
+            kind, count = _summarise(handle, item, shown, fetched.response.headers.get("content-type"))
+        summary.append((kind, count))
         return {"extract_key": item.extract_key, "extracted_type": kind, "extracted_count": count}
 
     ingest = core_download_hash_store_and_manifest(
@@ -102,7 +138,10 @@ def core_poll_api_and_store(
         credentials=credentials,
         validate=validate,
     )
-    with ctx.store.open_stored(ingest.location) as stream:
-        value = extract_value(_load_json(stream, shown, ingest.content_type), item.extract_key, shown)
-    kind, count = _describe(value)
+    if summary:
+        kind, count = summary[-1]
+    else:  # HTTP 304: the stored copy is summarised instead
+        _refuse_oversize(ingest.size_bytes, item, shown)
+        with ctx.store.open_stored(ingest.location) as stream:
+            kind, count = _summarise(stream, item, shown, ingest.content_type)
     return ApiPollResult(ingest=ingest, extract_key=item.extract_key, extracted_type=kind, extracted_count=count)

@@ -18,6 +18,7 @@ import logging
 import math
 import threading
 import time
+import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -54,6 +55,7 @@ from airnub_prefect_starter.ingestion.downloads import (
 )
 from airnub_prefect_starter.ingestion.outcome import ITEM_STATUSES, ItemOutcome
 from airnub_prefect_starter.ingestion.scraping import core_scrape_page_links
+from airnub_prefect_starter.stages.outcomes import unexpected_error_text
 
 __all__ = [
     "BatchRuntime",
@@ -154,9 +156,8 @@ def _credentials(item: Any, secrets: Mapping[str, str]) -> Credentials:
 
 
 def _run_one(
-    operation: Operation, item: Any, ctx: IngestContext, category: str, max_links: int, secrets: Mapping[str, str]
+    operation: Operation, item: Any, ctx: IngestContext, category: str, max_links: int, credentials: Credentials
 ) -> ItemOutcome:
-    credentials = _credentials(item, secrets)
     if operation == "download":
         return _outcome_from_result(category, core_download_hash_store_and_manifest(item, ctx, credentials=credentials))
     if operation == "poll_api":
@@ -183,17 +184,37 @@ def _ingest_one(
     max_links: int,
     secrets: Mapping[str, str],
 ) -> ItemOutcome:
+    """The item's outcome: any exception it raises (ours, or a library's on hostile input) becomes its ``failed``
+    outcome, with the error's type and a message scrubbed of secrets, so the batch goes on. Exceptions that are
+    not errors (``KeyboardInterrupt``, ``SystemExit``) propagate."""
+    credentials = NO_CREDENTIALS
+    shown = redact_url(item.url)
     try:
-        return _run_one(operation, item, ctx, runtime.category, max_links, secrets)
+        credentials = _credentials(item, secrets)
+        return _run_one(operation, item, ctx, runtime.category, max_links, credentials)
     except AirnubError as exc:
-        return ItemOutcome.failure(
-            runtime.category,
-            item.name,
-            exc,
-            url=exc.url if isinstance(exc, DownloadError) else redact_url(item.url),
-            transient=isinstance(exc, TransientDownloadError),
-            data_source_name=runtime.data_source_name,
-        )
+        error: Exception = exc
+        message = str(exc)
+    except Exception as exc:  # a bug, or a library failing on hostile input: this item fails, the others go on
+        error, message = exc, f"{shown}: {unexpected_error_text(exc)}"
+        scrubbed = _scrub("".join(traceback.format_exception(exc)), item.url, shown, credentials, secrets)
+        logger.error("%s: %s failed with an unexpected error (a bug):\n%s", runtime.category, item.name, scrubbed)
+    return ItemOutcome.failure(
+        runtime.category,
+        item.name,
+        error,
+        message=_scrub(message, item.url, shown, credentials, secrets),
+        url=error.url if isinstance(error, DownloadError) else shown,
+        transient=isinstance(error, TransientDownloadError),
+        data_source_name=runtime.data_source_name,
+    )
+
+
+def _scrub(text: str, url: str, shown: str, credentials: Credentials, secrets: Mapping[str, str]) -> str:
+    """``text`` with the item's raw URL redacted and every secret value it could know (its credentials, every
+    Secret block loaded for the batch) replaced."""
+    every_secret = Credentials(headers=credentials.headers, query={**credentials.query, **secrets})
+    return every_secret.scrub(text.replace(url, shown) if url != shown else text)
 
 
 def ingest_batch(
@@ -206,8 +227,8 @@ def ingest_batch(
     on_item: Callable[[ItemOutcome], None] | None = None,
 ) -> list[ItemOutcome]:
     """Ingest ``items`` one after another (each holding a per-host slot); never raises for an item's own
-    failure (an :class:`AirnubError`), which becomes a ``failed`` outcome. Other exceptions are bugs and
-    propagate."""
+    failure (any exception an item raises becomes its ``failed`` outcome); failures of the batch itself (the
+    index cannot be written) propagate."""
     started = time.perf_counter()
     index = open_index(runtime.index_url, runtime.data_dir)
     unchanged: list[UnchangedMark] = []

@@ -24,6 +24,7 @@ from airnub_prefect_starter.core.http.auth import SourceAuth
 from airnub_prefect_starter.core.http.policy import HttpOverrides
 
 __all__ = [
+    "DEFAULT_MAX_JSON_BYTES",
     "ApiToPoll",
     "FileToAcquire",
     "IngestionStageBase",
@@ -34,6 +35,9 @@ __all__ = [
     "ScheduledFileDownloadsConfig",
     "WebPageLinkScrapingConfig",
 ]
+
+#: The default ``max_json_bytes`` of an API poll: 100 MiB of JSON parses into roughly 0.5 to 1 GB of Python objects.
+DEFAULT_MAX_JSON_BYTES = 100 * 1024**2
 
 
 class FileToAcquire(ConfigModel):
@@ -67,6 +71,12 @@ class ApiToPoll(_UnlinkedSource):
     url: HttpUrl = Field(description="http(s) URL answering with JSON.")
     extract_key: str | None = Field(
         default=None, description="Dotted path that must exist in the response (e.g. 'data.items'); summarised."
+    )
+    max_json_bytes: int = Field(
+        default=DEFAULT_MAX_JSON_BYTES,
+        gt=0,
+        description="Largest response parsed as JSON (parsing takes several times the size in memory); a larger "
+        "one fails the item.",
     )
     auth: SourceAuth | None = Field(
         default=None, description="Credentials from Secret blocks, sent to this URL's origin only."

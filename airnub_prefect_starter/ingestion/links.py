@@ -49,12 +49,26 @@ class _LinkParser(HTMLParser):
         values = dict(attrs)
         if tag == "base" and not self._seen_base and values.get("href"):
             self._seen_base = True  # only the first <base href> counts (HTML spec)
-            self.base_url = urljoin(self.base_url, (values["href"] or "").strip())
+            try:
+                base = urljoin(self.base_url, (values["href"] or "").strip())
+                urlsplit(base).port  # noqa: B018 - raises ValueError on a port out of range
+            except ValueError:  # e.g. "http://[::1": the page's own URL stays the base (HTML spec's fallback)
+                self.malformed += 1
+            else:
+                self.base_url = base
         elif tag == "a":
             self._finish_anchor()
             href = (values.get("href") or "").strip()
             self._open_href = href or None
             self._text = []
+
+    def parse_marked_section(self, i: int, report: bool = True) -> int:
+        """``<![CDATA[...]]>`` and the like as before; any other ``<![`` (``<![ foo ]>``), which the standard
+        library's parser refuses with an AssertionError, is a bogus comment, as the HTML spec reads it."""
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            return self.parse_bogus_comment(i, report)
 
     def handle_data(self, data: str) -> None:
         if self._open_href is not None and sum(map(len, self._text)) < _MAX_TITLE_CHARS:

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from airnub_prefect_starter.common.utils import sanitize_filename
+from airnub_prefect_starter.common.utils import redact_url, sanitize_filename
+from airnub_prefect_starter.core.errors import ResponseContentError
 from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials, credentials_may_go_to
 from airnub_prefect_starter.ingestion.config import FileToAcquire, LinkFollowing
 from airnub_prefect_starter.ingestion.downloads import (
@@ -29,11 +30,25 @@ class PageScrapeResult:
     malformed: int = 0  # links skipped as invalid URLs
 
 
+#: Decoded by every text codec that can read a page with replacement (UTF-16 and -32 need their byte order mark).
+_CODEC_PROBE = b"\xff\xfe\x00\x00<\x00\x00\x00"
+
+
 def _charset(content_type: str | None) -> str:
+    """The ``charset`` of ``content_type`` when it names a text encoding that can decode a page with replacement;
+    otherwise (absent, unknown, a bytes-to-bytes codec such as ``zlib`` or ``rot13``, ``undefined``) UTF-8."""
     for part in (content_type or "").split(";")[1:]:
         key, _, value = part.strip().partition("=")
         if key.lower() == "charset" and value:
-            return value.strip("\"'")
+            label = value.strip("\"'")
+            try:
+                info = codecs.lookup(label)
+                if not info._is_text_encoding:  # zlib, rot13, base64...: codecs, but not text encodings
+                    return "utf-8"
+                info.incrementaldecoder(errors="replace").decode(_CODEC_PROBE, final=True)
+            except (LookupError, UnicodeError, ValueError, TypeError):  # unknown label, or a codec that cannot
+                return "utf-8"
+            return label
     return "utf-8"
 
 
@@ -47,12 +62,14 @@ def core_scrape_page_links(
     page = core_download_hash_store_and_manifest(
         item, ctx, kind="web_page", headers={"Accept": "text/html"}, credentials=credentials
     )
+    encoding = _charset(page.content_type)
     try:
-        codecs.lookup(encoding := _charset(page.content_type))
-    except LookupError:  # unknown charset label: fall back to UTF-8 with replacement
-        encoding = "utf-8"
-    with ctx.store.open_stored(page.location) as stream:
-        extraction = extract_links_from_stream(stream, item.url, max_links, encoding=encoding)
+        with ctx.store.open_stored(page.location) as stream:
+            extraction = extract_links_from_stream(stream, item.url, max_links, encoding=encoding)
+    except UnicodeError as exc:  # e.g. charset=utf-16 on a page without a byte order mark
+        raise ResponseContentError(
+            redact_url(item.url), f"page cannot be read as {encoding} (its Content-Type charset): {exc}"
+        ) from None
     return PageScrapeResult(
         page=page, links=extraction.links, truncated=extraction.truncated, malformed=extraction.malformed
     )

@@ -14,7 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Self
 
-__all__ = ["Outcome", "failure_summary"]
+__all__ = ["Outcome", "failure_summary", "unexpected_error_text"]
+
+#: The longest message of an unexpected error kept in an outcome (its first line only).
+_UNEXPECTED_MESSAGE_CHARS = 300
 
 
 class Outcome:
@@ -30,11 +33,15 @@ class Outcome:
     NAME_COLUMN: ClassVar[str] = "name"
 
     @classmethod
-    def failure(cls, category: str, name: str, error: BaseException, **fields: Any) -> Self:
-        """A ``failed`` outcome naming the error's type and message; ``fields`` fills the outcome's own fields."""
+    def failure(
+        cls, category: str, name: str, error: BaseException, *, message: str | None = None, **fields: Any
+    ) -> Self:
+        """A ``failed`` outcome naming the error's type and its message (or ``message``, e.g. a scrubbed one);
+        ``fields`` fills the outcome's own fields."""
         build: Callable[..., Self] = cls  # the dataclass's __init__: the mixin itself declares no fields
+        text = str(error) if message is None else message
         return build(
-            category=category, name=name, status="failed", error_type=type(error).__name__, error=str(error), **fields
+            category=category, name=name, status="failed", error_type=type(error).__name__, error=text, **fields
         )
 
     @property
@@ -79,3 +86,13 @@ def failure_summary(outcomes: Sequence[Outcome], noun: str, limit: int, *, with_
     shown = "; ".join(f"{label(o)}: {o.error}" for o in failed[:limit])
     more = f" (+{len(failed) - limit} more)" if len(failed) > limit else ""
     return f"{len(failed)} of {len(outcomes)} {noun} failed: {shown}{more}"
+
+
+def unexpected_error_text(error: BaseException) -> str:
+    """One line for an error no code raised on purpose (a bug, or a library failing on hostile input):
+    ``unexpected RecursionError: maximum recursion depth exceeded``, its message cut to its first line."""
+    lines = str(error).strip().splitlines()
+    first = lines[0] if lines else ""
+    if len(first) > _UNEXPECTED_MESSAGE_CHARS:
+        first = first[:_UNEXPECTED_MESSAGE_CHARS] + "..."
+    return f"unexpected {type(error).__name__}" + (f": {first}" if first else "")

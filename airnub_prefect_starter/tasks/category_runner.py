@@ -40,7 +40,7 @@ from airnub_prefect_starter.processing.contract import PROCESSING
 from airnub_prefect_starter.processing.outcome import DatasetOutcome
 from airnub_prefect_starter.stages.artifacts import artifact_key
 from airnub_prefect_starter.stages.contract import StageContract, category_scope
-from airnub_prefect_starter.stages.outcomes import Outcome
+from airnub_prefect_starter.stages.outcomes import Outcome, unexpected_error_text
 from airnub_prefect_starter.stages.results import OutcomeT
 from airnub_prefect_starter.tasks.artifacts import publish_artifacts
 from airnub_prefect_starter.tasks.object_storage import working_copy
@@ -179,9 +179,11 @@ def _run_per_item(
     category: str,
 ) -> list[OutcomeT]:
     """One ``item_task`` per spec (bounded by the flow's task runner), collected in config order: a spec whose
-    task failed with one of our errors becomes a ``failed`` outcome and the others go on; any other exception
-    is a bug and fails the flow. Ends with :func:`finish_category`."""
+    task failed with any error becomes a ``failed`` outcome naming the error's type, and the others go on (an
+    error that is not one of ours is a bug, logged with its traceback); an exception that is not an error
+    (``KeyboardInterrupt``, ``SystemExit``) fails the flow. Ends with :func:`finish_category`."""
     bridge_core_logging()
+    logger = get_run_logger()
     department = display_name(department_id, load_settings().config_dir)
     scope = category_scope(department, contract.name, category)
     submitted = [(spec.name, item_task.submit(spec, runtime)) for spec in specs]
@@ -190,6 +192,9 @@ def _run_per_item(
         result: Any = future.result(raise_on_failure=False)
         if isinstance(result, AirnubError):
             result = contract.outcome.failure(category, name, result)
+        elif isinstance(result, Exception):  # a bug, or a library failing on hostile input: this item fails
+            logger.error("%s failed with an unexpected error (a bug)", name, exc_info=result)
+            result = contract.outcome.failure(category, name, result, message=unexpected_error_text(result))
         elif isinstance(result, BaseException):
             raise result
         outcomes.append(result)

@@ -3,7 +3,10 @@ check and value; schema evolution and bad files each end in a defined, named out
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,6 +24,8 @@ from airnub_prefect_starter.data_science.dataset_processing import (
     recipe_from_config,
 )
 from airnub_prefect_starter.data_science.dataset_store import read_dataset, write_dataset
+from airnub_prefect_starter.data_science.readers import decode_text, read_raw_rows
+from airnub_prefect_starter.data_science.recipes import ReaderOptions
 from tests.support.demo_recipes import DEMO_PROCESSING_CONFIG, demo_recipe, parse_demo, raw_object
 
 MALFORMED_IRIS = """\
@@ -337,3 +342,66 @@ def test_recipe_from_config_reads_the_demo_declaration_and_names_unknown_dataset
 
     with pytest.raises(ConfigError, match="no dataset named 'digits'"):
         recipe_from_config(DEMO_PROCESSING_CONFIG, "digits")
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"[" * 200_000 + b"]" * 200_000, "arrays or objects nested too deeply to read"),
+        (b'[{"x": ' + b"7" * 100_000 + b"}]", "a number has too many digits (over 4300)"),
+    ],
+    ids=["nested_200000_deep", "integer_of_100000_digits"],
+)
+def test_json_that_no_parser_should_build_is_a_raw_data_error(tmp_path: Path, body: bytes, problem: str) -> None:
+    obj = write(tmp_path, "a.json", body)
+    schema = {"columns": [{"name": "x", "type": "int"}]}
+
+    with pytest.raises(RawDataError) as raised:
+        parse_objects([obj], recipe({"format": "json", "schema": schema}), dataset="a")
+
+    assert str(raised.value) == f"dataset a: object {obj.sha256[:12]} (a.json): not valid JSON: {problem}"
+
+
+def test_jsonl_lines_that_no_parser_should_build_are_quarantined(tmp_path: Path) -> None:
+    deep = b"[" * 200_000 + b"]" * 200_000
+    body = b'{"x": 1}\n' + deep + b'\n{"x": ' + b"7" * 100_000 + b'}\n{"x": 2}\n'
+    schema = {"columns": [{"name": "x", "type": "int"}]}
+
+    table = parse_objects(
+        [write(tmp_path, "a.jsonl", body)], recipe({"format": "jsonl", "schema": schema}), dataset="a"
+    )
+
+    assert table.frame["x"].tolist() == [1, 2]
+    assert [(q.location, q.check, q.reason) for q in table.quarantine] == [
+        (2, "malformed", "not valid JSON: arrays or objects nested too deeply to read"),
+        (3, "malformed", "not valid JSON: a number has too many digits (over 4300)"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "problem"),
+    [("zlib", "reader.encoding 'zlib' is not a text encoding"), ("undefined", "cannot be read as undefined: ")],
+)
+def test_decode_text_refuses_an_encoding_that_cannot_decode_text(encoding: str, problem: str) -> None:
+    with pytest.raises(RawDataError, match=rf"^dataset a: object x: {re.escape(problem)}"):
+        decode_text(b"x,y\n1,2\n", encoding, "dataset a: object x")
+
+
+def test_parquet_rows_are_read_in_batches_in_order_with_memory_per_row_near_the_rows_own() -> None:
+    rows = 3 * 64 * 1024 + 5  # four record batches
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"f": pa.array([i * 0.5 for i in range(rows)]), "s": pa.array(["a"] * rows)}), buffer)
+    data = buffer.getvalue()
+
+    tracemalloc.start()
+    try:
+        raw = read_raw_rows(data, "parquet", ReaderOptions(), positional=(), sha256="x", where="dataset a")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert raw.columns == ("f", "s") and len(raw.rows) == rows and list(raw.locations) == list(range(rows))
+    assert raw.rows[0] == (0.0, "a") and raw.rows[-1] == ((rows - 1) * 0.5, "a")
+    # a row holds a 2-tuple (56 bytes), its float (24) and a pointer to it (8): 88 bytes; converting whole columns
+    # and numbering rows in a tuple cost about 145 bytes a row at the peak
+    assert peak / rows < 110

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from airnub_prefect_starter.core.errors import ResponseContentError
+from airnub_prefect_starter.ingestion import api_polls
 from airnub_prefect_starter.ingestion.api_polls import core_poll_api_and_store
 from airnub_prefect_starter.ingestion.config import ApiToPoll
 from airnub_prefect_starter.ingestion.downloads import IngestStatus
@@ -68,3 +69,61 @@ def test_api_poll_dedupes_identical_responses(http_server: LoopbackHTTPServer, i
         IngestStatus.UNCHANGED,
     ]
     assert ingest_env.index.count_rows()["cas_objects"] == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"[" * 200_000 + b"]" * 200_000, "arrays or objects nested too deeply"),
+        (b'{"n": ' + b"7" * 100_000 + b"}", "a number has too many digits (over 4300)"),
+    ],
+    ids=["nested_200000_deep", "integer_of_100000_digits"],
+)
+def test_api_poll_refuses_json_the_parser_cannot_build_and_stores_nothing(
+    body: bytes, reason: str, http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    url = http_server.serve("/api/hostile", body=body, headers={"Content-Type": "application/json"})
+
+    with pytest.raises(ResponseContentError) as caught:
+        core_poll_api_and_store(ApiToPoll(name="hostile", url=url), ingest_env.ctx())
+
+    assert str(caught.value) == (
+        f"{url}: response is not JSON this parser accepts (Content-Type application/json): {reason}"
+    )
+    assert ingest_env.objects() == [] and ingest_env.temp_files() == []
+
+
+def test_api_poll_refuses_a_response_over_max_json_bytes_before_parsing_it(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = http_server.serve("/api/items", body=PAYLOAD)
+    parsed: list[str] = []
+    monkeypatch.setattr(api_polls.json, "loads", lambda text: parsed.append(text))
+
+    with pytest.raises(ResponseContentError) as caught:
+        core_poll_api_and_store(ApiToPoll(name="items", url=url, max_json_bytes=len(PAYLOAD) - 1), ingest_env.ctx())
+
+    assert str(caught.value) == (
+        f"{url}: response is {len(PAYLOAD)} bytes, over max_json_bytes {len(PAYLOAD) - 1}: too large to parse as JSON"
+    )
+    assert parsed == [] and ingest_env.objects() == []
+
+
+def test_api_poll_parses_a_response_once_and_a_304_once_from_the_store(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = http_server.serve("/api/items", body=PAYLOAD, etag='"v1"')
+    parsed: list[str] = []
+    real_loads = json.loads
+    monkeypatch.setattr(api_polls.json, "loads", lambda text: parsed.append(text) or real_loads(text))
+    item = ApiToPoll(name="items", url=url, extract_key="data.items")
+    ctx = ingest_env.ctx()
+
+    first = core_poll_api_and_store(item, ctx)
+    assert len(parsed) == 1
+    again = core_poll_api_and_store(item, ctx)
+
+    assert [r.ingest.status for r in (first, again)] == [IngestStatus.STORED, IngestStatus.UNCHANGED]
+    assert http_server.request_headers["/api/items"][1]["If-None-Match"] == '"v1"'
+    assert [(r.extracted_type, r.extracted_count) for r in (first, again)] == [("array", 3), ("array", 3)]
+    assert len(parsed) == 2

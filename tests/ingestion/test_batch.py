@@ -6,13 +6,16 @@ import pickle
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from airnub_prefect_starter.core.errors import ManifestIndexError
+from airnub_prefect_starter.core.http.auth import SourceAuth
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.index import FetchRecord, IndexedObject, ManifestIndex, UnchangedMark
+from airnub_prefect_starter.ingestion import batch
 from airnub_prefect_starter.ingestion.batch import (
     BatchRuntime,
     _record_batch,
@@ -184,3 +187,54 @@ def test_a_batch_commits_its_files_together_and_reports_same_content_once_as_sto
     row = index.get_object("src", outcomes[0].sha256 or "")
     assert row is not None and row.filename == "a.csv"
     assert [p.name for p in (tmp_path / "cas" / ".tmp").iterdir()] == []
+
+
+def test_ingest_batch_fails_only_the_item_whose_code_raises_an_unexpected_error_and_scrubs_its_message(
+    http_server: LoopbackHTTPServer, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    secret = "s3cr3t-query-value"
+    buggy = FileToAcquire(
+        name="buggy",
+        url=http_server.url("/buggy.csv?token=raw-token-in-config"),
+        auth=SourceAuth(query={"x": "query-block"}),
+    )
+    items = [
+        FileToAcquire(name="a", url=http_server.serve("/a.csv", body=b"a")),
+        buggy,
+        FileToAcquire(name="b", url=http_server.serve("/b.csv", body=b"b")),
+    ]
+    real = batch.core_download_hash_store_and_manifest
+
+    def download(item: Any, ctx: Any, **kwargs: Any) -> Any:
+        if item.name == "buggy":
+            raise RecursionError(f"maximum recursion depth exceeded at {item.url}&x={secret}\nsecond line")
+        return real(item, ctx, **kwargs)
+
+    monkeypatch.setattr(batch, "core_download_hash_store_and_manifest", download)
+
+    outcomes = ingest_batch(
+        "download", items, runtime(tmp_path, sqlite_url), secrets={"query-block": secret, "other-block": "unused"}
+    )
+
+    assert [(o.name, o.status) for o in outcomes] == [("a", "stored"), ("buggy", "failed"), ("b", "stored")]
+    failed = outcomes[1]
+    shown = http_server.url("/buggy.csv?token=REDACTED")
+    assert failed.error_type == "RecursionError" and failed.url == shown
+    assert failed.error == f"{shown}: unexpected RecursionError: maximum recursion depth exceeded at {shown}&x=REDACTED"
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "buggy failed with an unexpected error" in logged and "Traceback" in logged
+    assert secret not in logged and "raw-token-in-config" not in logged
+
+
+def test_ingest_batch_lets_a_keyboard_interrupt_through(
+    http_server: LoopbackHTTPServer, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(item: Any, ctx: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "core_download_hash_store_and_manifest", interrupted)
+
+    with pytest.raises(KeyboardInterrupt):
+        ingest_batch(
+            "download", [FileToAcquire(name="a", url=http_server.url("/a.csv"))], runtime(tmp_path, sqlite_url)
+        )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 
-from airnub_prefect_starter.core.errors import PermanentDownloadError
+from airnub_prefect_starter.core.errors import PermanentDownloadError, ResponseContentError
 from airnub_prefect_starter.ingestion.config import PageToScrape
 from airnub_prefect_starter.ingestion.links import extract_links, links_matching
 from airnub_prefect_starter.ingestion.scraping import core_scrape_page_links
@@ -88,3 +89,56 @@ def test_malformed_links_are_skipped_and_counted_and_the_rest_of_the_page_is_kep
 
     assert [link.url for link in extraction.links] == ["http://site.test/data/good.csv"]
     assert extraction.malformed == 3
+
+
+def test_extract_links_keeps_the_page_url_as_base_when_base_href_is_not_a_valid_url() -> None:
+    html = '<base href="http://[::1"><base href="http://cdn.test/"><a href="x.csv">x</a>'
+
+    extraction = extract_links(html, "http://site.test/p/index.html")
+
+    assert [link.url for link in extraction.links] == ["http://site.test/p/x.csv"]
+    assert extraction.malformed == 1
+
+
+def test_extract_links_reads_an_unknown_marked_section_as_a_comment() -> None:
+    html = '<![ foo ]><a href="/a.csv">a</a><![CDATA[<a href="/hidden.csv">h</a>]]><![if x]><a href="/b.csv">b</a>'
+
+    extraction = extract_links(html, "http://site.test/")
+
+    assert [link.url for link in extraction.links] == ["http://site.test/a.csv", "http://site.test/b.csv"]
+
+
+@pytest.mark.parametrize("charset", ["zlib", "rot13", "base64", "undefined", "idna", "no-such-charset"])
+def test_scrape_reads_a_page_as_utf8_when_its_charset_is_not_a_usable_text_encoding(
+    charset: str, http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    body = '<a href="/files/caf\u00e9.csv">caf\u00e9</a>'.encode()
+    url = http_server.serve("/p.html", body=body, headers={"Content-Type": f"text/html; charset={charset}"})
+
+    result = core_scrape_page_links(PageToScrape(name="p", url=url), ingest_env.ctx())
+
+    assert [(link.url, link.title) for link in result.links] == [(http_server.url("/files/caf\u00e9.csv"), "caf\u00e9")]
+
+
+def test_scrape_reads_a_page_in_its_declared_text_charset(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    body = '<a href="/b.csv">caf\u00e9</a>'.encode("utf-16")
+    url = http_server.serve("/p.html", body=body, headers={"Content-Type": "text/html; charset=UTF-16"})
+
+    result = core_scrape_page_links(PageToScrape(name="p", url=url), ingest_env.ctx())
+
+    assert [(link.url, link.title) for link in result.links] == [(http_server.url("/b.csv"), "caf\u00e9")]
+
+
+def test_scrape_fails_naming_the_url_when_the_page_cannot_be_read_in_its_charset(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    url = http_server.serve(
+        "/p.html", body=b"<html>no byte order mark</html>", headers={"Content-Type": "text/html; charset=utf-16"}
+    )
+
+    with pytest.raises(
+        ResponseContentError, match=rf"^{re.escape(url)}: page cannot be read as utf-16 \(its Content-Type charset\): "
+    ):
+        core_scrape_page_links(PageToScrape(name="p", url=url), ingest_env.ctx())

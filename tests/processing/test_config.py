@@ -78,6 +78,26 @@ def test_shipped_processing_and_analysis_configs_validate_and_fit_a_variable() -
             "tabular_files.datasets[0].name: String should match pattern",
         ),
         (
+            ProcessingStageConfig,
+            {"tabular_files": {"datasets": [dataset(reader={"encoding": "zlib"})]}},
+            "tabular_files.datasets[0].reader.encoding: 'zlib' is not a text encoding (it is a bytes codec)",
+        ),
+        (
+            ProcessingStageConfig,
+            {"tabular_files": {"datasets": [dataset(reader={"encoding": "rot13"})]}},
+            "tabular_files.datasets[0].reader.encoding: 'rot13' is not a text encoding",
+        ),
+        (
+            ProcessingStageConfig,
+            {"tabular_files": {"datasets": [dataset(reader={"encoding": "undefined"})]}},
+            "tabular_files.datasets[0].reader.encoding: 'undefined' cannot decode text",
+        ),
+        (
+            ProcessingStageConfig,
+            {"tabular_files": {"datasets": [dataset(reader={"encoding": "klingon"})]}},
+            "tabular_files.datasets[0].reader.encoding: 'klingon' is not a known encoding",
+        ),
+        (
             AnalysisStageConfig,
             {"classification_reports": {"datasets": [{"name": "iris", "model": "svm"}]}},
             "classification_reports.datasets[0].model: Input should be 'random_forest', 'logistic_regression' or "
@@ -97,6 +117,10 @@ def test_shipped_processing_and_analysis_configs_validate_and_fit_a_variable() -
         "duplicate-name",
         "moved-concurrency",
         "bad-name",
+        "encoding-zlib",
+        "encoding-rot13",
+        "encoding-undefined",
+        "encoding-unknown",
         "model",
         "twice",
     ],

@@ -6,7 +6,7 @@ from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.ingestion.outcome import ItemOutcome
 from airnub_prefect_starter.processing.outcome import DatasetOutcome
-from airnub_prefect_starter.stages.outcomes import failure_summary
+from airnub_prefect_starter.stages.outcomes import failure_summary, unexpected_error_text
 
 
 def test_failure_names_the_error_type_and_message() -> None:
@@ -49,3 +49,9 @@ def test_failure_summary_names_at_most_the_limit_with_or_without_the_category() 
 
     assert failure_summary(outcomes, "datasets", 2) == "4 of 5 datasets failed: d0: e0; d1: e1 (+2 more)"
     assert failure_summary(outcomes[:1], "datasets", 2, with_category=True) == "1 of 1 datasets failed: c/d0: e0"
+
+
+def test_unexpected_error_text_names_the_type_and_keeps_one_bounded_line() -> None:
+    assert unexpected_error_text(RecursionError("too deep\nsecond line")) == "unexpected RecursionError: too deep"
+    assert unexpected_error_text(AssertionError()) == "unexpected AssertionError"
+    assert unexpected_error_text(ValueError("x" * 1000)) == "unexpected ValueError: " + "x" * 300 + "..."
