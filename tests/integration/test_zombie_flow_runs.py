@@ -165,7 +165,8 @@ def _heartbeats(topology: Topology, run: FlowRun) -> int:
             EventFilter(
                 event=EventNameFilter(name=["prefect.flow-run.heartbeat"]),
                 resource=EventResourceFilter(id=[f"prefect.flow-run.{run.id}"]),
-            )
+            ),
+            limit=10,
         ).events
     return len(events)
 
@@ -182,17 +183,17 @@ def _state_names(topology: Topology, run: FlowRun) -> list[str]:
 def test_killed_run_ends_crashed_and_the_run_queued_behind_it_starts(topology: Topology, tmp_path: Path) -> None:
     started = time.monotonic()
     project = _probe_project(tmp_path / "project")
-    topology.run(["prefect", "work-pool", "create", POOL, "--type", "process"])
-    topology.run_in(project, ["prefect", "--no-prompt", "deploy", "--all"])
-    script_env = {**topology.env}
-    assert _run_script("--within", str(TEST_WITHIN_S), env=script_env).stdout.startswith("created automation")
-    again = _run_script("--within", str(TEST_WITHIN_S), env=script_env)  # idempotent: one automation
-    assert again.stdout.startswith("updated automation"), again.stdout + again.stderr
+    setup_automation = ["python", str(SCRIPT), "--within", str(TEST_WITHIN_S)]
+    created = topology.run_at_once([["prefect", "work-pool", "create", POOL, "--type", "process"], setup_automation])
+    assert created[1].startswith("created automation"), created[1]
     worker = ["prefect", "worker", "start", "--pool", POOL, "--limit", "1"]
     worker_env = {"PREFECT_WORKER_QUERY_SECONDS": "1"}
     topology.start("worker-1", [*worker, "--name", "zombie-worker-1"], env=worker_env)
+    topology.run_in(project, ["prefect", "--no-prompt", "deploy", "--all"])  # while the worker starts
     deployment_run = ["prefect", "deployment", "run", f"{PROBE}/{PROBE}", "--params"]
-    topology.run([*deployment_run, json.dumps({"seconds": 3600})])
+    # Running the script again updates the one automation.
+    updated = topology.run_at_once([[*deployment_run, json.dumps({"seconds": 3600})], setup_automation])
+    assert updated[1].startswith("updated automation"), updated[1]
 
     def running() -> FlowRun | None:
         runs = _runs(topology)
@@ -230,3 +231,10 @@ def test_killed_run_ends_crashed_and_the_run_queued_behind_it_starts(topology: T
     assert first.end_time is not None and second.start_time is not None
     assert first.end_time <= second.start_time
     topology.timings["test"] = time.monotonic() - started
+
+
+def test_deployment_docs_show_how_to_create_the_zombie_automation() -> None:
+    docs = (REPO_ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+
+    assert "python scripts/setup_zombie_automation.py" in docs
+    assert f"`{HEARTBEAT}`" in docs
