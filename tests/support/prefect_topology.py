@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
@@ -90,6 +90,22 @@ class Topology:
         self.timings[" + ".join(shlex.join(argv[:4]) for argv in commands)] = time.monotonic() - started
         return outputs
 
+    def run_in(self, directory: Path, argv: Sequence[str], *, timeout: float = 120) -> str:
+        """Run a command from ``directory`` (a project of its own: ``prefect deploy`` reads its prefect.yaml)."""
+        child = subprocess.run(
+            self._argv(argv),
+            cwd=directory,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+        )
+        output = child.stdout.decode(errors="replace")
+        if child.returncode != 0:
+            raise AssertionError(f"{shlex.join(argv)} exited {child.returncode}:\n{output}")
+        return output
+
     def start(self, name: str, argv: Sequence[str], *, env: Mapping[str, str] | None = None) -> None:
         with (self.workdir / f"{name}.log").open("wb") as log:
             process = subprocess.Popen(
@@ -114,6 +130,20 @@ class Topology:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=timeout)
 
+    def kill(self, name: str) -> list[int]:
+        """SIGKILL a long-running process with its process group and its children, at once, as when the machine
+        under them is lost: a process worker starts each flow run in a session of its own, which its group does
+        not reach. Returns the children's pids (only children of this topology's own process are signalled)."""
+        index = next(i for i, (n, _) in enumerate(self.processes) if n == name)
+        _, process = self.processes.pop(index)
+        children = _children(process.pid)
+        os.killpg(process.pid, signal.SIGKILL)
+        for pid in children:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        return children
+
     def stop_all(self) -> None:
         while self.processes:
             self.stop(self.processes[-1][0])
@@ -125,6 +155,19 @@ class Topology:
 
     def logs(self) -> str:
         return "\n".join(self.log(name) for name, _ in self.processes)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
 
 
 def _free_port() -> int:
