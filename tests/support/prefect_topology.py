@@ -1,8 +1,9 @@
 """A Prefect production topology on this machine, for the integration test and the worker benchmark: a Prefect
 server on a fresh PostgreSQL database, CLI commands run from the repository root, long-running workers.
 
-Only the processes started here are ever signalled. Each long-running process gets its own process group, so a
-worker that does not stop on SIGTERM is killed together with the flow runs it started, and nothing else.
+Only the processes started here are ever signalled. Each long-running process gets its own process group, killed
+when it does not stop on SIGTERM. A process worker starts each flow run in a session of its own, which that group
+does not reach: :meth:`Topology.kill` also kills the process's children, as losing the machine would.
 """
 
 from __future__ import annotations
