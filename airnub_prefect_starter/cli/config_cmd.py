@@ -10,10 +10,16 @@ import typer
 from rich.markup import escape
 
 from airnub_prefect_starter.cli.output import EXIT_USAGE, err, fail, out
+from airnub_prefect_starter.cli.stage_request import known_departments
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.departments import load_department_mapping
+from airnub_prefect_starter.core.config import did_you_mean
+from airnub_prefect_starter.core.departments import check_stage, department_id, load_department_mapping
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.registry.config_files import discover_config_files, load_stage_config_file
+from airnub_prefect_starter.registry.config_files import (
+    discover_config_files,
+    load_any_stage_config_file,
+    load_stage_config_file,
+)
 from airnub_prefect_starter.registry.schemas import SCHEMA_DIR_NAME, write_schema_files
 
 __all__ = ["app"]
@@ -26,9 +32,34 @@ def validate(
     files: Annotated[
         list[Path] | None, typer.Argument(help="Files to check (default: every file under configs/variables/).")
     ] = None,
+    department: Annotated[
+        str | None,
+        typer.Option(
+            "--department",
+            help="Validate FILES with this department's models, as `airnub run DEPT STAGE --config FILE` does.",
+        ),
+    ] = None,
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            "--stage",
+            help="The stage of FILES (default: the one their $schema line or <stage>_config_dept_<id> names).",
+        ),
+    ] = None,
 ) -> None:
-    """Validate stage configs (and the department mapping). Exit 2 if any file is invalid or none is found."""
+    """Validate stage configs (and the department mapping). A file under configs/variables/ is checked as
+    `airnub variables sync` will store it; any other file (or any file, with --department or --stage) as
+    `airnub run --config` reads it. Exit 2 if any file is invalid or none is found."""
     config_dir = load_settings().config_dir
+    if not files and (department is not None or stage is not None):
+        fail("--department and --stage apply to the FILES given: name the files to validate")
+    if department is not None:
+        _check_department(department)
+    if stage is not None:
+        try:
+            check_stage(stage)
+        except ConfigError as exc:
+            fail(str(exc))
     paths = files or discover_config_files(config_dir)
     problems = 0
     if not files:
@@ -37,22 +68,41 @@ def validate(
         except ConfigError as exc:
             problems += 1
             err.print(f"[red]invalid[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    variables = (config_dir / "variables").resolve()
     for path in paths:
         try:
-            loaded = load_stage_config_file(path)
+            if department is None and stage is None and path.resolve().is_relative_to(variables):
+                loaded = load_stage_config_file(path)
+                shown = f"Variable {loaded.variable_name} ({loaded.json_chars} chars)"
+            else:
+                checked = load_any_stage_config_file(path, stage, department)
+                shown = f"{checked.stage} config " + (
+                    f"of dept_{checked.department}"
+                    if checked.department
+                    else "(the project's model; --department picks a department's own)"
+                )
         except ConfigError as exc:
             problems += 1
             err.print(f"[red]invalid[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         else:
-            out.print(
-                f"[green]ok[/] {path} -> Variable {loaded.variable_name} ({loaded.json_chars} chars)", highlight=False
-            )
+            out.print(f"[green]ok[/] {escape(str(path))} -> {escape(shown)}", highlight=False)
     if not paths:
         err.print(
             f"nothing to validate: no config files under {config_dir / 'variables'} (run it from the project root)"
         )
     if problems or not paths:
         raise typer.Exit(EXIT_USAGE)
+
+
+def _check_department(department: str) -> None:
+    """A department that exists (``flows/dept_<id>/``), else one line naming the closest; exit 2."""
+    try:
+        key = department_id(department)
+    except ConfigError as exc:
+        fail(f"--department: {exc}")
+    known = known_departments()
+    if key not in known:
+        fail(f"--department {department}: unknown{did_you_mean(key, known)} (known: {', '.join(known) or 'none'})")
 
 
 @app.command("schema")

@@ -10,6 +10,7 @@ import time
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
 from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_OK, err, fail, live_progress, out, print_stage
@@ -118,7 +119,7 @@ def _print_locations(
     out.print(f"[bold]Data dir[/]        {settings.data_root}{copy}")
     for store in stores:
         out.print(f"[bold]CAS[/]             {store}  (<data_source>/<sha256>/<file> + .manifest.json)")
-    out.print(f"[bold]Manifest index[/]  {settings.resolved_index_url}")
+    out.print(f"[bold]Manifest index[/]  {escape(settings.index_shown)}")
     for d in processing.outcomes:
         if d.path:
             out.print(

@@ -59,9 +59,11 @@ def _profile_sets_api(environ: Mapping[str, str], user_home: Path) -> bool:
 
 def default_prefect_home(cwd: Path, environ: Mapping[str, str], user_home: Path) -> Path | None:
     """The project's ``.prefect`` (the one `make demo` uses) when ``cwd`` is in a project checkout and the user
-    chose no Prefect home, API or API-setting profile; else ``None`` (leave Prefect's own choice)."""
+    chose no Prefect home or profile; else ``None`` (leave Prefect's own choice). ``PREFECT_API_URL`` alone picks
+    the server, not the home: local state (results of failed runs, the local storage) still stays in the project,
+    not in ``~/.prefect``. A profile that sets the API keeps the user's home, where the profile lives."""
     project = find_project_root(cwd)
-    if project is None or {"PREFECT_HOME", "PREFECT_API_URL"} & set(environ) or _profile_sets_api(environ, user_home):
+    if project is None or "PREFECT_HOME" in environ or _profile_sets_api(environ, user_home):
         return None
     return project / ".prefect"
 

@@ -20,7 +20,7 @@ from rich.table import Table
 from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_USAGE, fail, out, print_json
 from airnub_prefect_starter.common.locations import is_object_url
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.errors import AirnubError
+from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.gc import DEFAULT_TTL_S, collect_temp_debris
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex, open_index
@@ -49,8 +49,17 @@ def _one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
 
 def existing_index() -> ManifestIndex:
     """The manifest index to read; a SQLite index that does not exist is exit 2, and is not created (these
-    commands only read). Relative storage bases resolve against the SQLite file's folder, or the data dir."""
+    commands only read). Relative storage bases resolve against the SQLite file's folder, or the data dir. The
+    index the flows use: ``AIRNUB_INDEX_URL``, else the URL in the Secret block
+    ``AIRNUB_INDEX_URL_SECRET_BLOCK`` names, else (data dir on disk) the SQLite file in the data dir."""
     settings = load_settings()
+    if not settings.index_url and settings.index_url_secret_block:
+        from airnub_prefect_starter.tasks.secrets import flow_settings  # imports Prefect: only when needed
+
+        try:
+            settings = flow_settings()
+        except ConfigError as exc:
+            fail(str(exc), EXIT_USAGE)
     url = settings.resolved_index_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).expanduser().is_file():
         fail(

@@ -6,15 +6,25 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from airnub_prefect_starter.common.locations import checked_location, default_work_dir, is_object_url, join_location
+from airnub_prefect_starter.common.utils import redact_url, url_carries_secret
 
-__all__ = ["OBJECT_COPIES_DIR_NAME", "AirnubSettings", "load_settings"]
+__all__ = ["INDEX_URL_REQUIRED", "OBJECT_COPIES_DIR_NAME", "AirnubSettings", "load_settings"]
 
 #: The folder of the local data dir holding working copies of ``s3://`` bases outside the data dir's URL.
 OBJECT_COPIES_DIR_NAME = ".objects"
+
+#: Why a data dir on object storage needs AIRNUB_INDEX_URL: no local default outlives the machine it ran on.
+INDEX_URL_REQUIRED = (
+    "required with the data dir on object storage ({data_url}), where no local index outlives this machine or its "
+    "temp folder: set it, e.g. to postgresql+psycopg://user@host/airnub, or to "
+    "sqlite:////path/on/a/durable/disk.sqlite3 for one machine (or name a Secret block holding it in "
+    "AIRNUB_INDEX_URL_SECRET_BLOCK)"
+)
 
 
 class AirnubSettings(BaseSettings):
@@ -29,8 +39,8 @@ class AirnubSettings(BaseSettings):
     )
     work_dir: Path | None = Field(
         default=None,
-        description="With data_dir on object storage: the local working copy processing and analysis compute in "
-        "(and the default SQLite index lives in); default: a folder per data_dir URL under the temp dir.",
+        description="With data_dir on object storage: the local working copy processing and analysis compute in; "
+        "default: a folder per data_dir URL under the temp dir.",
     )
     storage_credentials_block: str | None = Field(
         default=None,
@@ -40,7 +50,9 @@ class AirnubSettings(BaseSettings):
     )
     index_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of the manifest index; default: SQLite file <data_dir>/manifest_index.sqlite3.",
+        description="SQLAlchemy URL of the manifest index; default: SQLite file <data_dir>/manifest_index.sqlite3 "
+        "for a local data_dir. Required (or index_url_secret_block) with data_dir on object storage: e.g. "
+        "postgresql+psycopg://user@host/airnub, or sqlite:////path/on/a/durable/disk.sqlite3 for one machine.",
     )
     index_url_secret_block: str | None = Field(
         default=None,
@@ -73,6 +85,16 @@ class AirnubSettings(BaseSettings):
         """A path as text; a URL other than ``s3://`` refused (it would become a local folder named after it)."""
         text = os.fspath(value) if isinstance(value, os.PathLike) else value
         return checked_location(text) if isinstance(text, str) else text
+
+    @model_validator(mode="after")
+    def _durable_index(self) -> AirnubSettings:
+        """A data dir on object storage names its index: a SQLite file in its working copy (a temp folder by
+        default) would lose the provenance of the whole bucket with the machine or a temp clean-up."""
+        if self.data_url is not None and not (self.index_url or self.index_url_secret_block):
+            problem = PydanticCustomError("index_url_required", INDEX_URL_REQUIRED, {"data_url": self.data_url})
+            details = InitErrorDetails(type=problem, loc=("index_url",), input=None)
+            raise ValidationError.from_exception_data(type(self).__name__, [details])
+        return self
 
     @property
     def data_url(self) -> str | None:
@@ -133,9 +155,23 @@ class AirnubSettings(BaseSettings):
 
     @property
     def resolved_index_url(self) -> str:
+        """The index URL: ``index_url``, else (data dir on disk) the SQLite file in the data dir. With the data dir
+        on object storage and the URL in a Secret block not read yet (see ``tasks.secrets.flow_settings``), a
+        ``ValueError``: there is no local default to fall back on."""
         if self.index_url:
             return self.index_url
+        if self.data_url is not None:
+            raise ValueError("AIRNUB_INDEX_URL: " + INDEX_URL_REQUIRED.format(data_url=self.data_url))
         return f"sqlite:///{self.resolved_data_dir / 'manifest_index.sqlite3'}"
+
+    @property
+    def index_shown(self) -> str:
+        """Where the index is, for users: its URL without a password, or the Secret block holding the URL."""
+        if self.index_url:
+            return redact_url(self.index_url) if url_carries_secret(self.index_url) else self.index_url
+        if self.index_url_secret_block:
+            return f"the URL in Secret block '{self.index_url_secret_block}'"
+        return self.resolved_index_url
 
 
 def load_settings(**overrides: object) -> AirnubSettings:

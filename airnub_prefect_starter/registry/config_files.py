@@ -1,7 +1,9 @@
 """Stage config files under ``configs/variables/``: discovery, validation, and their Prefect Variable form.
 
 A file ``configs/variables/dept_<id>/<stage>_config_dept_<id>.yaml`` becomes the Variable
-``dept_<id>_<stage>_config`` holding the file's data as JSON (validated, at most 5000 characters).
+``dept_<id>_<stage>_config`` holding the file's data as JSON (validated, at most 5000 characters). Any other file
+validates as a ``--config`` file (:func:`load_any_stage_config_file`): its stage given, or named by its editor
+header ``# yaml-language-server: $schema=.../<stage>_config.schema.json``.
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ from pydantic import BaseModel
 
 from airnub_prefect_starter.common.utils import redact_url, url_carries_secret
 from airnub_prefect_starter.core.config import load_yaml_file, parse_config
-from airnub_prefect_starter.core.departments import STAGES, stage_variable_name
+from airnub_prefect_starter.core.departments import STAGES, check_stage, department_id, stage_variable_name
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.registry.models import STAGE_CONFIG_MODELS, department_stage_models
 
 __all__ = [
     "MAX_VARIABLE_CHARS",
+    "AnyStageConfigFile",
     "StageConfigFile",
     "discover_config_files",
+    "load_any_stage_config_file",
     "load_stage_config_file",
+    "schema_line_stage",
     "stage_config_model",
     "variable_json",
 ]
@@ -33,6 +38,8 @@ __all__ = [
 MAX_VARIABLE_CHARS = 5000
 _VARIABLE_NAME = re.compile(r"^[a-z0-9_-]{1,255}$")
 _FILE_NAME = re.compile(r"^(?P<stage>[a-z]+)_config_dept_(?P<department>[a-z][a-z0-9_]*)\.ya?ml$")
+_SCHEMA_LINE = re.compile(r"#\s*yaml-language-server:\s*\$schema=\S*?(?P<stage>[a-z]+)_config\.schema\.json\s*")
+_HEADER_LINES = 20
 
 
 def stage_config_model(stage: str, department: str | None = None) -> type[BaseModel]:
@@ -109,3 +116,52 @@ def load_stage_config_file(path: Path) -> StageConfigFile:
             "limit of a Prefect Variable (move long lists to a file passed with --config)"
         )
     return loaded
+
+
+@dataclass(frozen=True)
+class AnyStageConfigFile:
+    """A stage config file of any name, validated as ``airnub run --config`` validates it."""
+
+    path: Path
+    stage: str
+    department: str | None  # None: the project's stage model validated it
+    model: BaseModel
+
+
+def schema_line_stage(path: Path) -> str | None:
+    """The stage the file's editor header names (``# yaml-language-server: $schema=.../<stage>_config.schema.json``
+    among its leading comment lines), or ``None``. Call it after :func:`load_yaml_file` accepted the file."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for _, line in zip(range(_HEADER_LINES), handle, strict=False):
+            if not line.startswith("#"):
+                break
+            match = _SCHEMA_LINE.fullmatch(line.rstrip("\n"))
+            if match is not None and match["stage"] in STAGES:
+                return match["stage"]
+    return None
+
+
+def load_any_stage_config_file(
+    path: Path, stage: str | None = None, department: str | None = None
+) -> AnyStageConfigFile:
+    """Validate ``path`` with the model ``airnub run DEPT STAGE --config path`` uses. The stage: ``stage``, else
+    the one its ``$schema`` header line names, else the one its name ``<stage>_config_dept_<id>.yaml`` names; the
+    department: ``department``, else the one its name names, else none (the project's stage model). A header
+    naming another stage than ``stage`` is refused: one of the two is a mistake."""
+    data = load_yaml_file(path)
+    from_header = schema_line_stage(path)
+    named = _FILE_NAME.fullmatch(path.name)
+    from_name = named["stage"] if named is not None and named["stage"] in STAGES else None
+    if stage is not None:
+        check_stage(stage)
+        if from_header is not None and from_header != stage:
+            raise ConfigError(f"{path}: --stage {stage}, but its $schema line names the {from_header} config schema")
+    chosen = stage or from_header or from_name
+    if chosen is None:
+        raise ConfigError(
+            f"{path}: no stage given: pass --stage ({', '.join(STAGES)}), or start the file with its schema line "
+            "(# yaml-language-server: $schema=.../<stage>_config.schema.json)"
+        )
+    key = department_id(department) if department is not None else (named["department"] if named else None)
+    model = parse_config(stage_config_model(chosen, key), data, str(path))
+    return AnyStageConfigFile(path, chosen, key, model)

@@ -21,6 +21,8 @@ def test_demo_on_object_storage_writes_every_output_to_the_bucket_and_a_second_r
     work = tmp_path / "work"
     monkeypatch.setenv("AIRNUB_DATA_DIR", s3_base)
     monkeypatch.setenv("AIRNUB_WORK_DIR", str(work))
+    index = tmp_path / "manifest_index.sqlite3"  # a durable index, kept apart from the working copy
+    monkeypatch.setenv("AIRNUB_INDEX_URL", f"sqlite:///{index}")
     port = free_port()
 
     first = airnub("demo", "--port", port)
@@ -50,6 +52,7 @@ def test_demo_on_object_storage_writes_every_output_to_the_bucket_and_a_second_r
     ]
     for shown in (
         f"Data dir        {s3_base}  (working copy: {work})",
+        f"Manifest index  sqlite:///{index}",
         f"Dataset         {s3_base}/processed/iris.parquet  (150 rows, 0 quarantined)",
         f"Model           {s3_base}/models/wine/wine_logistic_regression.joblib",
         f"Figures         {s3_base}/reports/figures",

@@ -24,12 +24,17 @@ def test_inside_a_checkout_the_projects_prefect_home_is_the_default(project: Pat
 
 
 @pytest.mark.parametrize(
-    "environ", [{"PREFECT_HOME": "/h"}, {"PREFECT_API_URL": "http://a/api"}, {"PREFECT_PROFILE": "work"}]
+    "environ", [{"PREFECT_HOME": "/h"}, {"PREFECT_PROFILE": "work"}, {"PREFECT_PROFILES_PATH": "/p/profiles.toml"}]
 )
-def test_a_home_an_api_or_a_profile_chosen_by_the_user_wins(
-    project: Path, tmp_path: Path, environ: dict[str, str]
-) -> None:
+def test_a_home_or_a_profile_chosen_by_the_user_wins(project: Path, tmp_path: Path, environ: dict[str, str]) -> None:
     assert default_prefect_home(project, environ, tmp_path / "user") is None
+
+
+def test_default_prefect_home_stays_in_the_project_when_only_an_api_url_is_set(project: Path, tmp_path: Path) -> None:
+    environ = {"PREFECT_API_URL": "http://prefect.example/api"}
+
+    assert default_prefect_home(project / "docs", environ, tmp_path / "user") == project / ".prefect"
+    assert default_prefect_home(project, {**environ, "PREFECT_HOME": "/h"}, tmp_path / "user") is None
 
 
 def test_an_active_profile_with_an_api_url_keeps_the_users_home(project: Path, tmp_path: Path) -> None:

@@ -23,11 +23,11 @@ from tests.support.stored_objects import ingest_bodies
 
 @pytest.fixture
 def s3_data_dir(s3_base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """AIRNUB_DATA_DIR in object storage (the SQLite index in a local work dir) and this test's own $TMPDIR, so
-    the upload staging dir that gc cleans is not shared with other tests."""
+    """AIRNUB_DATA_DIR in object storage (a SQLite index on local disk) and this test's own $TMPDIR, so the upload
+    staging dir that gc cleans is not shared with other tests."""
     monkeypatch.setenv("AIRNUB_DATA_DIR", s3_base)
     monkeypatch.setenv("AIRNUB_WORK_DIR", str(tmp_path / "work"))
-    monkeypatch.delenv("AIRNUB_INDEX_URL", raising=False)
+    monkeypatch.setenv("AIRNUB_INDEX_URL", f"sqlite:///{tmp_path / 'manifest_index.sqlite3'}")
     temp = tmp_path / "tmpdir"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))

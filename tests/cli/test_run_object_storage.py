@@ -33,6 +33,12 @@ def save_block(name: str, value: dict[str, Any]) -> None:
     Secret(value=value).save(name, overwrite=True)
 
 
+@pytest.fixture(autouse=True)
+def durable_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data dir on object storage names its index."""
+    monkeypatch.setenv("AIRNUB_INDEX_URL", f"sqlite:///{tmp_path / 'manifest_index.sqlite3'}")
+
+
 def error_lines(result: Result) -> list[str]:
     """What stderr shows besides the line naming the Prefect API."""
     return [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("Prefect API:")]

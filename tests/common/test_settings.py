@@ -30,7 +30,8 @@ def test_data_path_keeps_an_absolute_base_and_expands_the_home_dir(
 def test_a_data_dir_on_object_storage_keeps_a_local_working_copy_and_places_bases_in_the_bucket(
     tmp_path: Path,
 ) -> None:
-    settings = AirnubSettings(data_dir="s3://bucket/team/", work_dir=tmp_path / "work")
+    index_url = f"sqlite:///{tmp_path / 'durable' / 'manifest_index.sqlite3'}"
+    settings = AirnubSettings(data_dir="s3://bucket/team/", work_dir=tmp_path / "work", index_url=index_url)
 
     assert settings.data_url == "s3://bucket/team"
     assert settings.resolved_data_dir == (tmp_path / "work").resolve()
@@ -38,7 +39,7 @@ def test_a_data_dir_on_object_storage_keeps_a_local_working_copy_and_places_base
     assert settings.storage_location("s3://other/raw/") == "s3://other/raw"
     assert settings.storage_location(str(tmp_path / "abs")) == str(tmp_path / "abs")
     assert settings.index_root == "s3://bucket/team"
-    assert settings.resolved_index_url == f"sqlite:///{(tmp_path / 'work').resolve() / 'manifest_index.sqlite3'}"
+    assert settings.resolved_index_url == index_url
 
 
 def test_a_local_data_dir_places_bases_under_it(tmp_path: Path) -> None:

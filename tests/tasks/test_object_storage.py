@@ -14,6 +14,9 @@ from airnub_prefect_starter.tasks.object_storage import MirroredFolder, mirrored
 from flows.dept_project_alpha.ingestion_flow_dept_project_alpha import ingestion_flow_dept_project_alpha
 from tests.support.http_server import LoopbackHTTPServer
 
+#: A data dir on object storage names its index (these tests never open it).
+INDEX_URL = "postgresql+psycopg://user@db.example/airnub"
+
 
 class Section(ConfigModel):
     enabled: bool = True
@@ -33,7 +36,7 @@ def test_the_run_checks_the_data_dir_and_every_enabled_s3_base_once(tmp_path: Pa
         off=Section(enabled=False, base="s3://bucket-c/unused"),
     )
 
-    on_s3 = object_storage_urls(load_settings(data_dir="s3://bucket-a/data"), config)
+    on_s3 = object_storage_urls(load_settings(data_dir="s3://bucket-a/data", index_url=INDEX_URL), config)
     local = object_storage_urls(load_settings(data_dir=tmp_path), Stage(on=Section(base="raw")))
 
     assert on_s3 == ["s3://bucket-a/data", "s3://bucket-b/raw"]
@@ -41,7 +44,7 @@ def test_the_run_checks_the_data_dir_and_every_enabled_s3_base_once(tmp_path: Pa
 
 
 def test_a_category_mirrors_its_folders_on_object_storage_once_each(tmp_path: Path) -> None:
-    settings = load_settings(data_dir="s3://bucket-a/data", work_dir=tmp_path / "work")
+    settings = load_settings(data_dir="s3://bucket-a/data", index_url=INDEX_URL, work_dir=tmp_path / "work")
     work = (tmp_path / "work").resolve()
 
     folders = mirrored_folders(
@@ -62,7 +65,7 @@ def test_a_category_mirrors_its_folders_on_object_storage_once_each(tmp_path: Pa
 
 
 def test_a_working_copy_path_maps_back_to_its_url(tmp_path: Path) -> None:
-    settings = load_settings(data_dir="s3://bucket-a/data", work_dir=tmp_path)
+    settings = load_settings(data_dir="s3://bucket-a/data", index_url=INDEX_URL, work_dir=tmp_path)
     local = load_settings(data_dir=tmp_path)
 
     assert settings.location_of(settings.data_path("processed") / "iris.parquet") == (
