@@ -41,15 +41,21 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's INFO logs on the console.")] = False,
 ) -> None:
     """Run a stage flow. Exit 0 when every item succeeded, 1 when some failed, 2 on bad config or usage (object
-    storage that cannot be used included: no such bucket, credentials refused, endpoint down)."""
+    storage that cannot be used included: no such bucket, credentials refused, endpoint down; and a Prefect API
+    set with PREFECT_API_URL that does not answer)."""
     try:
         check_stage_request(department, stage, category)  # typos fail here, before Prefect is even imported
     except ConfigError as exc:
         _fail_usage(exc, as_json)
     if not verbose:  # as `airnub demo`: progress bars and the result, Prefect's warnings and errors only
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    from airnub_prefect_starter.cli.prefect_api import PrefectApiUnreachableError, require_prefect_api
     from airnub_prefect_starter.cli.stage_invocation import describe_prefect_api, load_config_file, run_stage
 
+    try:
+        require_prefect_api()  # a configured API that is down: one line, before any work
+    except PrefectApiUnreachableError as exc:
+        _fail_usage(exc, as_json)
     try:
         stage_config = load_config_file(config, stage, department) if config else None
         err.print(describe_prefect_api(), highlight=False, markup=False, soft_wrap=True)
@@ -69,7 +75,7 @@ def run(
     raise typer.Exit(code)
 
 
-def _fail_usage(error: ConfigError | StorageError, as_json: bool) -> NoReturn:
+def _fail_usage(error: AirnubError, as_json: bool) -> NoReturn:
     if as_json:
         print_json({"error": str(error), "items": [], "counts": {}})
     fail(str(error), EXIT_USAGE)
