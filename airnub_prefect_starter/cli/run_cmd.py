@@ -67,12 +67,36 @@ def run(
     except StageFailedError as exc:
         result, code = exc.result, EXIT_FAILED
         err.print(f"[bold red]failed:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        _hint_demo_source(result)
     except AirnubError as exc:
         if as_json:
             print_json({"error": str(exc), "items": [], "counts": {}})
         fail(str(exc), EXIT_FAILED)
     _report(result, as_json)
     raise typer.Exit(code)
+
+
+def _hint_demo_source(result: object) -> None:
+    """One line on stderr when items failed because the demo source (which `airnub demo` stops when it ends) is not
+    listening: how to start it."""
+    from airnub_prefect_starter.demo.server import DEMO_HOST, demo_port_from_env
+
+    try:
+        base = f"http://{DEMO_HOST}:{demo_port_from_env()}"
+    except ConfigError:
+        return
+    outcomes = getattr(result, "outcomes", [])
+    if any(
+        getattr(o, "error_type", None) == "HostUnreachableError" and str(getattr(o, "url", "")).startswith(base + "/")
+        for o in outcomes
+    ):
+        err.print(
+            f"hint: the demo source at {base} is not running (`airnub demo` stops it when it ends): start it in "
+            "another terminal with `python -m airnub_prefect_starter.demo` and run this again",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _fail_usage(error: AirnubError, as_json: bool) -> NoReturn:
