@@ -61,6 +61,7 @@ def demo(
     """Start the demo source on 127.0.0.1, sync the Variables, run Project Alpha, and show where it all is."""
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    from airnub_prefect_starter.cli.prefect_api import require_prefect_api
     from airnub_prefect_starter.cli.stage_invocation import describe_prefect_api
     from airnub_prefect_starter.cli.variables_cmd import load_all_config_files, sync_variables
     from airnub_prefect_starter.demo.server import DemoSource, demo_port_from_env
@@ -71,6 +72,7 @@ def demo(
     data_dir = settings.resolved_data_dir
     try:
         files = load_all_config_files()
+        require_prefect_api()  # a configured API that is down: one line, before the source starts
         check_object_storage(settings, storage_credentials(settings))  # one line, before anything starts
         source = DemoSource(port if port is not None else demo_port_from_env()).start()
     except (AirnubError, OSError) as exc:

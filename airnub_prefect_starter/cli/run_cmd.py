@@ -41,15 +41,21 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's INFO logs on the console.")] = False,
 ) -> None:
     """Run a stage flow. Exit 0 when every item succeeded, 1 when some failed, 2 on bad config or usage (object
-    storage that cannot be used included: no such bucket, credentials refused, endpoint down)."""
+    storage that cannot be used included: no such bucket, credentials refused, endpoint down; and a Prefect API
+    set with PREFECT_API_URL that does not answer)."""
     try:
         check_stage_request(department, stage, category)  # typos fail here, before Prefect is even imported
     except ConfigError as exc:
         _fail_usage(exc, as_json)
     if not verbose:  # as `airnub demo`: progress bars and the result, Prefect's warnings and errors only
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    from airnub_prefect_starter.cli.prefect_api import PrefectApiUnreachableError, require_prefect_api
     from airnub_prefect_starter.cli.stage_invocation import describe_prefect_api, load_config_file, run_stage
 
+    try:
+        require_prefect_api()  # a configured API that is down: one line, before any work
+    except PrefectApiUnreachableError as exc:
+        _fail_usage(exc, as_json)
     try:
         stage_config = load_config_file(config, stage, department) if config else None
         err.print(describe_prefect_api(), highlight=False, markup=False, soft_wrap=True)
@@ -61,6 +67,7 @@ def run(
     except StageFailedError as exc:
         result, code = exc.result, EXIT_FAILED
         err.print(f"[bold red]failed:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        _hint_demo_source(result)
     except AirnubError as exc:
         if as_json:
             print_json({"error": str(exc), "items": [], "counts": {}})
@@ -69,7 +76,30 @@ def run(
     raise typer.Exit(code)
 
 
-def _fail_usage(error: ConfigError | StorageError, as_json: bool) -> NoReturn:
+def _hint_demo_source(result: object) -> None:
+    """One line on stderr when items failed because the demo source (which `airnub demo` stops when it ends) is not
+    listening: how to start it."""
+    from airnub_prefect_starter.demo.server import DEMO_HOST, demo_port_from_env
+
+    try:
+        base = f"http://{DEMO_HOST}:{demo_port_from_env()}"
+    except ConfigError:
+        return
+    outcomes = getattr(result, "outcomes", [])
+    if any(
+        getattr(o, "error_type", None) == "HostUnreachableError" and str(getattr(o, "url", "")).startswith(base + "/")
+        for o in outcomes
+    ):
+        err.print(
+            f"hint: the demo source at {base} is not running (`airnub demo` stops it when it ends): start it in "
+            "another terminal with `python -m airnub_prefect_starter.demo` and run this again",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def _fail_usage(error: AirnubError, as_json: bool) -> NoReturn:
     if as_json:
         print_json({"error": str(error), "items": [], "counts": {}})
     fail(str(error), EXIT_USAGE)

@@ -68,13 +68,19 @@ def run_stage(department: str, stage: str, config: BaseModel | None, categories:
     flow = resolve_stage_flow(department, stage)
     # A missing or invalid Variable, or object storage that cannot be reached (StorageError), is one line here,
     # not a traceback from inside a flow run.
-    checked = config or load_stage_config(stage_config_model(stage, department), department, stage, None)
     settings = load_settings()
     # Imported here: tasks import Prefect, whose settings must be read after the CLI chose PREFECT_HOME.
     from airnub_prefect_starter.tasks.object_storage import check_object_storage
     from airnub_prefect_starter.tasks.secrets import storage_credentials
 
-    check_object_storage(settings, storage_credentials(settings), checked)
+    # Credentials from the environment: the data dir (and a given config's buckets) are checked before Prefect's API
+    # is first asked, which starts a local one (15-19 s). Credentials from a Secret block need that API first.
+    early = not settings.storage_credentials_block
+    if early:
+        check_object_storage(settings, None, config)
+    checked = config or load_stage_config(stage_config_model(stage, department), department, stage, None)
+    if not early or config is None:  # the buckets the Variable's config names (the data dir's asked again: a LIST)
+        check_object_storage(settings, None if early else storage_credentials(settings), checked)
     parameters: dict[str, Any] = {"config": config}
     if categories:
         parameters["categories"] = categories

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_USAGE, err, out
+from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_USAGE, err, fail, out
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.registry.config_files import StageConfigFile, discover_config_files, load_stage_config_file
@@ -63,13 +63,20 @@ def sync(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace Variables whose value differs.")] = False,
 ) -> None:
     """Validate every YAML under configs/variables/ (exit 2, nothing set, if any is invalid), then set the
-    Variables and show what changed. Exit 1 when a Variable differs from its file and --overwrite is not given."""
+    Variables and show what changed. Exit 1 when a Variable differs from its file and --overwrite is not given; exit 2
+    when a Prefect API set with PREFECT_API_URL does not answer."""
     try:
         files = load_all_config_files()
     except ConfigError as exc:
         for line in str(exc).splitlines():
             err.print(f"[red]invalid[/] {line}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
+    from airnub_prefect_starter.cli.prefect_api import PrefectApiUnreachableError, require_prefect_api
+
+    try:
+        require_prefect_api()  # a configured API that is down: one line, not a traceback from the first Variable
+    except PrefectApiUnreachableError as exc:
+        fail(str(exc), EXIT_USAGE)
     outcome = sync_variables(files, dry_run=dry_run, overwrite=overwrite)
     verb = "would be" if dry_run else "is"
     for name, status in outcome.items():

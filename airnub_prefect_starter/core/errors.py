@@ -6,6 +6,7 @@
     ├── ConfigError                   a YAML/Variable/settings value is invalid (names file, key path, problem)
     ├── DownloadError                 fetching a URL failed (message names the redacted URL)
     │   ├── TransientDownloadError    worth retrying: connect error, timeout, 408/429/5xx, truncated body
+    │   │   └── HostUnreachableError  the host could not be reached for its robots.txt: not retried in this run
     │   └── PermanentDownloadError    retrying cannot help: 4xx, too large, bad response
     │       ├── PolicyViolationError  the URL or a redirect hop breaks the HTTP policy (scheme, private address)
     │       │   └── RobotsDisallowedError  the host's robots.txt disallows the URL (or could not be read: 5xx)
@@ -40,6 +41,7 @@ __all__ = [
     "DeadlineExceededError",
     "DemoDataError",
     "DownloadError",
+    "HostUnreachableError",
     "IntegrityError",
     "ManifestIndexError",
     "PermanentDownloadError",
@@ -90,6 +92,12 @@ class DownloadError(AirnubError):
 
 class TransientDownloadError(DownloadError):
     """A failure that may succeed on retry (connect error, timeout, 408/429/5xx, truncated body)."""
+
+
+class HostUnreachableError(TransientDownloadError):
+    """The URL's host could not be reached (connection refused, DNS failure, connect timeout) when its robots.txt
+    was asked, retries spent: every URL of that host fails at once with this cause for the rest of the run, and is
+    not retried again in it (the next run tries again)."""
 
 
 class PermanentDownloadError(DownloadError):

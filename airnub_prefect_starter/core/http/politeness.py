@@ -2,7 +2,9 @@
 
 :meth:`Politeness.before_request` runs before every request of an item (each redirect hop too, through
 ``open_response(before_request=...)``): it refuses a URL its host's robots.txt disallows
-(:class:`~airnub_prefect_starter.core.errors.RobotsDisallowedError`), then waits for the host's next request slot.
+(:class:`~airnub_prefect_starter.core.errors.RobotsDisallowedError`), or a URL whose host could not be connected to
+for its robots.txt (:class:`~airnub_prefect_starter.core.errors.HostUnreachableError`, the network error: at once,
+for the rest of the run), then waits for the host's next request slot.
 The slot interval is the larger of ``1 / http.per_host_rate`` and the robots.txt ``Crawl-delay`` for our product
 token; robots.txt requests are paced too. The Crawl-delay honoured is at most 60 s, and at most
 :func:`crawl_delay_cap`: a longer one would leave the items queued for the host (``per_host_limit`` of them) no
@@ -23,7 +25,7 @@ from collections import OrderedDict
 import httpx
 
 from airnub_prefect_starter.common.utils import redact_url
-from airnub_prefect_starter.core.errors import RobotsDisallowedError
+from airnub_prefect_starter.core.errors import HostUnreachableError, RobotsDisallowedError
 from airnub_prefect_starter.core.http.deadline import Deadline
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.rate import HostPacer, shared_pacer
@@ -52,11 +54,14 @@ class Politeness:
         self._capped: set[str] = set()  # origins whose Crawl-delay was capped (warned once per run)
 
     def before_request(self, client: httpx.Client, url: str, deadline: Deadline) -> None:
-        """Raise :class:`RobotsDisallowedError` if robots.txt refuses ``url``; else wait for the host's slot
+        """Raise :class:`HostUnreachableError` if ``url``'s host could not be connected to for its robots.txt, and
+        :class:`RobotsDisallowedError` if robots.txt refuses ``url``; else wait for the host's slot
         (raising the deadline's error at once if the slot comes after it)."""
         crawl_delay = None
         if self.policy.respect_robots_txt:
             rules = self.rules(client, url)
+            if rules.cannot_connect is not None:  # the host is down, not a robots.txt decision
+                raise HostUnreachableError(redact_url(url), f"cannot connect ({rules.cannot_connect})")
             if rules.unreachable is not None:
                 raise RobotsDisallowedError(
                     redact_url(url),

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from airnub_prefect_starter.core.errors import TransientDownloadError
+from airnub_prefect_starter.core.errors import HostUnreachableError, TransientDownloadError
 from airnub_prefect_starter.core.http.deadline import Deadline
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 
@@ -39,14 +39,15 @@ def retry_transient(
 ) -> T:
     """Call ``attempt`` until it returns, retrying :class:`TransientDownloadError` up to ``policy.retries`` times.
 
-    Any other exception, and the last transient one, propagates unchanged. With a ``deadline`` (the one the
+    Any other exception, the last transient one and a :class:`HostUnreachableError` (the host was already found
+    unreachable, retries spent, for this run) propagate unchanged. With a ``deadline`` (the one the
     attempts fetch under), a wait that would end past it is not started: :class:`DeadlineExceededError` instead.
     """
     for number in range(policy.retries + 1):
         try:
             return attempt()
         except TransientDownloadError as exc:
-            if number >= policy.retries:
+            if number >= policy.retries or isinstance(exc, HostUnreachableError):
                 raise
             delay = backoff_delay(number, policy, exc.retry_after_s)
             if deadline is not None and delay >= deadline.remaining():

@@ -6,9 +6,12 @@ means follows RFC 9309 section 2.3.1, as Google's crawler does:
 
 - 2xx: the rules in its first :data:`ROBOTS_MAX_BYTES` bytes (the RFC asks parsers for at least 500 KiB);
 - 4xx (404, 403, 401...), a redirect loop or a refused redirect: the file is *unavailable*: everything allowed;
-- 5xx, 408, 429, a timeout or a network error once retries are spent: the file is *unreachable*: the whole host
-  is disallowed (a site that is down may be down because it is overloaded; RFC 9309: "MUST assume complete
-  disallow"). The verdict is kept for the run; the next run asks again.
+- 5xx, 408, 429, a read timeout or a broken connection once retries are spent: the file is *unreachable*: the
+  whole host is disallowed (a site that is down may be down because it is overloaded; RFC 9309: "MUST assume
+  complete disallow"). The verdict is kept for the run; the next run asks again.
+- no connection at all once retries are spent (connection refused, DNS failure, connect timeout): the host itself
+  is unreachable, and that, not a robots.txt decision, is the cause every URL of the host fails with for the run
+  (``cannot_connect``: :class:`~airnub_prefect_starter.core.errors.HostUnreachableError`).
 
 Groups are matched against the *product token* of the User-Agent (``my-bot`` of ``my-bot/1.2 (+https://...)``).
 """
@@ -16,6 +19,7 @@ Groups are matched against the *product token* of the User-Agent (``my-bot`` of 
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -54,11 +58,14 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 @dataclass(frozen=True)
 class RobotsRules:
     """What one host's robots.txt says. No ``parser`` means no rules (everything allowed), unless
-    ``unreachable`` holds why the file could not be read, in which case everything is disallowed."""
+    ``unreachable`` holds why the file could not be read, in which case everything is disallowed.
+    ``cannot_connect`` holds the network error when the host itself could not be reached (then ``unreachable``
+    holds it too)."""
 
     robots_url: str
     parser: Protego | None = None
     unreachable: str | None = None
+    cannot_connect: str | None = None
 
     def allows(self, url: str, agent: str) -> bool:
         if self.unreachable is not None:
@@ -110,6 +117,10 @@ def fetch_robots(
         logger.info("No robots.txt rules for %s (%s): everything allowed", shown, exc.reason)
         return RobotsRules(shown)
     except DownloadError as exc:  # transient once retries are spent, or out of time
+        network_error = _connect_failure(exc)
+        if network_error is not None:
+            logger.warning("Cannot connect to %s, every URL of the host fails for this run: %s", shown, network_error)
+            return RobotsRules(shown, unreachable=network_error, cannot_connect=network_error)
         logger.warning("robots.txt unreachable, %s disallowed for this run: %s", shown, exc)
         return RobotsRules(shown, unreachable=exc.reason)
     if body is None:
@@ -117,6 +128,23 @@ def fetch_robots(
     parser = Protego.parse(body.decode("utf-8-sig", errors="replace"))
     logger.debug("robots.txt of %s: %d bytes", shown, len(body))
     return RobotsRules(shown, parser=parser)
+
+
+#: Errors that mean no connection was made at all: the host is unreachable, its robots.txt never answered.
+_CONNECT_FAILURES = (httpx.ConnectError, httpx.ConnectTimeout, socket.gaierror)
+
+
+def _connect_failure(error: BaseException) -> str | None:
+    """``"ConnectError: [Errno 111] Connection refused"`` when ``error`` (or what caused it: the last attempt's
+    error behind a deadline) is a failure to connect to the host; ``None`` for any answer or a broken one."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, _CONNECT_FAILURES):
+            if isinstance(seen, socket.gaierror) and isinstance(error, DownloadError):
+                return error.reason  # "cannot resolve host 'x' (...)", from the address check
+            return f"{type(seen).__name__}: {seen}"
+        seen = seen.__cause__
+    return None
 
 
 def _read(

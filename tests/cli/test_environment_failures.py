@@ -1,0 +1,83 @@
+"""Environment failures through the CLI as a user meets them, in a fresh process: one line on stderr naming what is
+wrong and what to do, exit 2, before any work starts."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.support.project_copy import REPO_ROOT, run_python
+from tests.support.s3_server import S3Server
+
+pytestmark = pytest.mark.slow
+
+AIRNUB = "from airnub_prefect_starter.cli.main import app; app()"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("run", "project_alpha", "ingestion", "--category", "public_api_data"),
+        ("run", "project_alpha", "ingestion", "--json"),
+        ("demo", "--port", "0"),
+        ("variables", "sync"),
+    ],
+    ids=["run", "run-json", "demo", "variables-sync"],
+)
+def test_cli_reports_a_prefect_api_that_does_not_answer_in_one_line_when_it_is_stopped(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    api_url = f"http://127.0.0.1:{closed_port()}/api"
+    data = tmp_path / "data"
+
+    result = run_python(
+        REPO_ROOT,
+        "-c",
+        AIRNUB,
+        *command,
+        PREFECT_API_URL=api_url,
+        PREFECT_HOME=str(tmp_path / "prefect-home"),
+        AIRNUB_DATA_DIR=str(data),
+    )
+
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert result.stderr.splitlines() == [
+        f"error: Prefect API {api_url} does not answer (connection refused): start it with `prefect server start`, "
+        "or unset PREFECT_API_URL to use a local one"
+    ]
+    assert not data.exists()  # nothing was started or written
+
+
+def test_cli_run_reports_a_missing_bucket_before_a_local_prefect_api_is_started(
+    tmp_path: Path, s3_server: S3Server, s3_env: dict[str, str]
+) -> None:
+    home = tmp_path / "prefect-home"
+    data_url = f"s3://airnub-no-such-bucket-{uuid.uuid4().hex[:8]}/data"
+
+    result = run_python(
+        REPO_ROOT,
+        "-c",
+        AIRNUB,
+        "run",
+        "project_alpha",
+        "ingestion",
+        drop_env=("PREFECT_API_URL",),
+        PREFECT_HOME=str(home),
+        AIRNUB_DATA_DIR=data_url,
+    )
+
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
+        f"error: {data_url}: no such bucket (or key) (HTTP 404) (endpoint {s3_server.endpoint})"
+    ]
+    assert not (home / "prefect.db").exists()  # no local Prefect API was started
