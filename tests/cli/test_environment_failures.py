@@ -73,6 +73,7 @@ def test_cli_run_reports_a_missing_bucket_before_a_local_prefect_api_is_started(
         drop_env=("PREFECT_API_URL",),
         PREFECT_HOME=str(home),
         AIRNUB_DATA_DIR=data_url,
+        AIRNUB_INDEX_URL=f"sqlite:///{tmp_path / 'index.sqlite3'}",
     )
 
     assert result.returncode == 2, result.stderr[-3000:]
