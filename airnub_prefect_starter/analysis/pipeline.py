@@ -1,6 +1,7 @@
 """The analysis stage's unit of work: :func:`analyse_dataset` analyses one processed dataset in four steps::
 
-    plan_analysis   raw sources from the index, up to date with its record? dataset hash verified (rows read)
+    plan_analysis   raw sources from the index, up to date with its record (by hashes and parameters, not by
+                    URLs)? dataset hash verified (rows read)
     train_model     the target's model fitted on a split and scored on the held-out rest (model/ + metrics):
                     a classifier (int, str, category, bool target), a regression (float target) or none (no target)
     draw_figures    feature distributions; correlations (no classifier); confusion matrix or predicted vs actual,
@@ -37,8 +38,7 @@ from airnub_prefect_starter.analysis.record import (
 )
 from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.core.store.index import open_index
-from airnub_prefect_starter.core.store.lineage import source_urls
+from airnub_prefect_starter.core.store.index import ManifestIndex, open_index
 from airnub_prefect_starter.core.store.manifest import RunIds
 from airnub_prefect_starter.data_science.dataset_store import (
     DatasetManifest,
@@ -158,17 +158,34 @@ def _model_kind(spec: AnalysedDataset, dataset: DatasetManifest, task: ModelTask
     return spec.model
 
 
+def _first_source_urls(index: ManifestIndex, sha256s: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``(sha256, url)`` once per raw sha256 the index knows, sorted: the first URL that served it, in any data
+    source. The index keeps every URL (``airnub manifest show <sha256>``); a report lists each raw input once, so
+    the same bytes fetched from a new URL (a demo on another port) add no row."""
+    pairs = []
+    for sha256 in sorted(set(sha256s)):
+        sources = [
+            source
+            for indexed in index.find_objects(sha256)
+            if indexed.sha256 == sha256
+            for source in index.sources_of(indexed.data_source_name, sha256)
+        ]
+        if sources:
+            pairs.append((sha256, min(sources, key=lambda s: (s.first_seen_at, s.url)).url))
+    return tuple(pairs)
+
+
 def _recipe(
     spec: AnalysedDataset, layout: AnalysisLayout, dataset: DatasetManifest, task: ModelTask | None
 ) -> AnalysisRecipe:
-    """What the outputs are a function of: the dataset by hash, its raw sources (through the index), the target
-    it predicts (the analysis' own, else the schema's: changing either analyses again), the parameters and the
-    output folders."""
+    """What the outputs are a function of: the dataset by hash, its raw inputs by hash (and, for the report, the
+    first URL of each, through the index: not compared), the target it predicts (the analysis' own, else the
+    schema's: changing either analyses again), the parameters and the output folders."""
     return AnalysisRecipe(
         dataset_name=dataset.dataset_name,
         dataset_sha256=dataset.sha256,
         input_sha256s=dataset.input_sha256s,
-        sources=tuple(source_urls(open_index(layout.index_url, layout.data_dir), dataset.input_sha256s)),
+        sources=_first_source_urls(open_index(layout.index_url, layout.data_dir), dataset.input_sha256s),
         model_kind=_model_kind(spec, dataset, task),
         target=spec.target or dataset.table_schema.target,
         seed=spec.seed,

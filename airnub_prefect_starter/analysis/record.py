@@ -1,8 +1,10 @@
 """``<reports>/<dataset>/analysis.json``: what one analysis was computed from and every file it produced.
 
-The record is how the analysis stage stays incremental: when the dataset hash, the raw inputs' sources, the model
+The record is how the analysis stage stays incremental: when the dataset hash, its raw inputs' sha256s, the model
 parameters and the output folders equal the record's *recipe*, and every output file still hashes to its record,
-there is nothing to do. Paths inside the data dir are stored relative to it, so a moved data dir stays valid.
+there is nothing to do. The URLs that served the raw inputs are provenance, not identity: the same bytes fetched
+from another URL (a source that moved, a demo on another port) analyse nothing again. Paths inside the data dir
+are stored relative to it, so a moved data dir stays valid.
 """
 
 from __future__ import annotations
@@ -65,12 +67,14 @@ class OutputRef(_Model):
 
 
 class AnalysisRecipe(_Model):
-    """Everything the outputs are a function of; any change means analysing again."""
+    """Everything the outputs are a function of; any change but ``sources`` means analysing again."""
 
     dataset_name: str
     dataset_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     input_sha256s: tuple[str, ...]
-    sources: tuple[tuple[str, str], ...] = Field(description="(raw sha256, source URL) pairs, sorted.")
+    sources: tuple[tuple[str, str], ...] = Field(
+        description="(raw sha256, source URL) pairs, sorted, for the report: provenance, not compared."
+    )
     model_kind: ModelKind | None = Field(description="The estimator; ``None`` when there is no target (no model).")
     target: str | None = Field(
         default=None, description="The column the model predicts: the analysis' own target, else the schema's."
@@ -80,6 +84,10 @@ class AnalysisRecipe(_Model):
     models_dir: str = Field(description="Relative to the data dir when inside it, as every folder here.")
     figures_dir: str
     reports_dir: str
+
+    def same_inputs(self, other: AnalysisRecipe) -> bool:
+        """True when both recipes make the same outputs: equal in everything but the source URLs."""
+        return self.model_dump(exclude={"sources"}) == other.model_dump(exclude={"sources"})
 
 
 class AnalysisOutputs(_Model):
@@ -108,8 +116,9 @@ class AnalysisRecord(_Model):
     outputs: AnalysisOutputs
 
     def up_to_date(self, recipe: AnalysisRecipe, data_dir: Path) -> bool:
-        """True when ``recipe`` is this record's and every output file is still there with its hash."""
-        return self.recipe == recipe and all(ref.intact(data_dir) for ref in self.outputs.all())
+        """True when ``recipe`` makes this record's outputs (source URLs aside) and every output file is still
+        there with its hash."""
+        return self.recipe.same_inputs(recipe) and all(ref.intact(data_dir) for ref in self.outputs.all())
 
     def to_json_bytes(self) -> bytes:
         return self.model_dump_json(indent=2).encode("utf-8") + b"\n"

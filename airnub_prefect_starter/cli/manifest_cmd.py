@@ -15,9 +15,17 @@ from typing import Annotated, ParamSpec
 
 import typer
 from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
-from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_USAGE, fail, out, print_json
+from airnub_prefect_starter.cli.output import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    aligned_lines,
+    fail,
+    fitted_table,
+    out,
+    print_json,
+)
 from airnub_prefect_starter.common.locations import is_object_url
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
@@ -82,19 +90,24 @@ def list_objects(
     if as_json:
         print_json([asdict(o) for o in objects])
         return
-    table = Table(title=f"{len(objects)} objects")
-    for column in ("data source", "sha256", "file", "size", "kind", "stored at"):
-        table.add_column(column, overflow="fold")
-    for o in objects:
-        table.add_row(
-            escape(o.data_source_name),
+    header = ("data source", "sha256", "file", "size", "kind", "stored at")
+    rows = [
+        (
+            o.data_source_name,
             o.sha256[:16],
-            escape(o.filename),
+            o.filename,
             f"{o.size_bytes:,}",
             o.kind,
             f"{o.created_at:%Y-%m-%d %H:%M:%S}",
         )
-    out.print(table)
+        for o in objects
+    ]
+    if not out.is_terminal:  # piped: one line per object, columns aligned, nothing cut (--json has every field)
+        for line in aligned_lines(header, rows):
+            out.print(line, highlight=False, markup=False, soft_wrap=True)
+        return
+    cells = [[Text(cell) for cell in row] for row in rows]  # Text, never markup: file names are shown as they are
+    out.print(fitted_table(header, cells, out.width, shorten=(0, 4, 1, 2), title=f"{len(objects)} objects"))
 
 
 @app.command("show")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -25,8 +26,11 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "aligned_lines",
+    "column_widths",
     "err",
     "fail",
+    "fitted_table",
     "live_progress",
     "out",
     "print_json",
@@ -72,21 +76,118 @@ def readable_path(text: str, data_dir: Path | None) -> str:
     return _SHA256_SEGMENT.sub(r"\1…", under_data_dir(text, data_dir))
 
 
-#: Below this many columns (80 when piped) a stage result is a listing, one line per outcome, not a table.
+#: Below this many columns a stage result is a listing, one line per outcome, not a table; piped, always a listing.
 TABLE_MIN_WIDTH = 120
 
+#: A column shortened to fit the console keeps at least this many characters (its last one an ellipsis).
+_SHORTEST_CUT = 10
 
-def stage_table(result: StageResult[Any], title: str, data_dir: Path | None = None) -> Table:
-    """One row per outcome of a stage run (the outcome's own columns, status coloured, paths relative to
-    ``data_dir``); the counts and any stopped categories in the caption."""
-    table = Table(title=title, caption=result.summary_line())
-    rows = [{k: readable_path(v, data_dir) for k, v in o.display_row().items()} for o in result.outcomes]
-    for column in rows[0] if rows else ("category", "name", "status"):
-        table.add_column(column, overflow="fold")
-    for row in rows:  # cells are Text, never markup: an item named "[bold]" is shown as it is
-        style = _STATUS_STYLE.get(row["status"], "")
-        table.add_row(*(Text(text, style=style if column == "status" else "") for column, text in row.items()))
+
+def column_widths(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    width: int | None,
+    *,
+    shorten: Sequence[int] = (),
+    tail: int | None = None,
+    loose: Sequence[tuple[int, int]] = (),
+) -> list[int]:
+    """The width of each column of a boxed table of ``rows`` on a console ``width`` wide (``None``: unlimited):
+    every cell whole, when the columns fit; when they do not, the columns ``shorten`` lose characters first, in
+    that order, down to a few; then the column ``tail`` is narrowed. A ``loose`` ``(row, column)`` cell (an error
+    message in the path column) claims no width of its own: it gets what is left."""
+    skip = set(loose)
+    widths = [
+        max([cell_len(name), *(cell_len(row[i]) for r, row in enumerate(rows) if (r, i) not in skip)])
+        for i, name in enumerate(header)
+    ]
+    if width is None:
+        return [max([w, *(cell_len(row[i]) for row in rows)]) for i, w in enumerate(widths)]
+    available = width - (3 * len(header) + 1)  # a box edge, and a separator and one space each side per column
+    excess = sum(widths) - available
+    for i in shorten:
+        cut = max(0, min(excess, widths[i] - _SHORTEST_CUT))
+        widths[i] -= cut
+        excess -= cut
+    if tail is not None:
+        longest = max([widths[tail], *(cell_len(rows[r][c]) for r, c in skip if c == tail)])
+        widths[tail] = max(_SHORTEST_CUT, min(longest, widths[tail] - excess))
+    return widths
+
+
+def aligned_lines(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """``header`` and ``rows`` as plain text, one line each, columns two spaces apart and padded to align, nothing
+    cut (for a pipe: ``grep``, ``awk`` and ``sort`` read one row per line)."""
+    widths = column_widths(header, rows, None)
+    return [
+        "  ".join(cell.ljust(widths[i]) if i < len(widths) - 1 else cell for i, cell in enumerate(line)).rstrip()
+        for line in (header, *rows)
+    ]
+
+
+def _tail(text: Text, width: int) -> Text:
+    """``text`` cut to its last ``width - 1`` characters after an ellipsis (a path keeps its file name)."""
+    if cell_len(text.plain) <= width:
+        return text
+    return Text("…" + text.plain[-(width - 1) :], style=text.style)
+
+
+def fitted_table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[Text]],
+    width: int | None,
+    *,
+    shorten: Sequence[int] = (),
+    tail: int | None = None,
+    loose: Sequence[tuple[int, int]] = (),
+    **table_options: Any,
+) -> Table:
+    """A table of ``rows`` sized by :func:`column_widths`, one line per row: a ``shorten`` column is cut at its
+    end with an ellipsis, the ``tail`` column (a path) at its start, keeping the file name; only a ``loose`` cell
+    (an error message) longer than its column folds onto more lines. Any other column is shown whole."""
+    plain = [[cell.plain for cell in row] for row in rows]
+    widths = column_widths(header, plain, width, shorten=shorten, tail=tail, loose=loose)
+    skip = set(loose)
+    if tail is not None:
+        rows = [
+            [_tail(cell, widths[i]) if i == tail and (r, i) not in skip else cell for i, cell in enumerate(row)]
+            for r, row in enumerate(rows)
+        ]
+    table = Table(**table_options)
+    for i, (name, column_width) in enumerate(zip(header, widths, strict=True)):
+        cut = i in shorten
+        folds = any(cell_len(plain[r][c]) > column_width for r, c in skip if c == i)
+        table.add_column(
+            name,
+            max_width=column_width,
+            min_width=None if cut else column_width,
+            no_wrap=not folds,
+            overflow="ellipsis" if cut else "fold",
+        )
+    for row in rows:
+        table.add_row(*row)
     return table
+
+
+def stage_table(result: StageResult[Any], title: str, data_dir: Path | None = None, width: int | None = None) -> Table:
+    """One row per outcome of a stage run (the outcome's own columns, status coloured, paths relative to
+    ``data_dir``); the counts and any stopped categories in the caption. Each outcome is one line on a console
+    ``width`` wide: the category, then the name, are cut short first, then the path at its start (keeping the file
+    name); the status never is; only an error message folds, within the width the paths leave it."""
+    rows = [{k: readable_path(v, data_dir) for k, v in o.display_row().items()} for o in result.outcomes]
+    header = list(rows[0]) if rows else ["category", "name", "status"]
+    cells = [  # Text, never markup: an item named "[bold]" is shown as it is
+        [
+            Text(text, style=_STATUS_STYLE.get(row["status"], "") if column == "status" else "")
+            for column, text in row.items()
+        ]
+        for row in rows
+    ]
+    last = len(header) - 1
+    loose = [(r, last) for r, outcome in enumerate(result.outcomes) if outcome.failed]
+    return fitted_table(
+        header, cells, width, shorten=(0, 1), tail=last, loose=loose, title=title, caption=result.summary_line()
+    )
 
 
 def stage_listing(result: StageResult[Any], title: str, data_dir: Path | None = None) -> list[str]:
@@ -104,9 +205,10 @@ def stage_listing(result: StageResult[Any], title: str, data_dir: Path | None = 
 
 
 def print_stage(result: StageResult[Any], title: str, data_dir: Path | None = None) -> None:
-    """A stage result on stdout: a table on a wide console, a listing (one line per outcome) otherwise."""
-    if out.width >= TABLE_MIN_WIDTH:
-        out.print(stage_table(result, title, data_dir))
+    """A stage result on stdout: a table on a wide terminal, a listing (one line per outcome) when narrow or
+    piped."""
+    if out.is_terminal and out.width >= TABLE_MIN_WIDTH:
+        out.print(stage_table(result, title, data_dir, out.width))
         return
     for line in stage_listing(result, title, data_dir):
         out.print(line, highlight=False, markup=False, soft_wrap=True)

@@ -92,10 +92,11 @@ def _inputs(dataset: DatasetManifest, sources: Sequence[tuple[str, str]]) -> tup
     if unknown:
         logger.warning("report: sources %s are not inputs of dataset %s; ignored", unknown, dataset.dataset_name)
     pairs: list[tuple[str, str]] = []
-    for sha256 in dataset.input_sha256s:
+    for sha256 in dataset.input_sha256s:  # each raw input once, however many URLs served it
         if sha256 not in urls:
             logger.warning("report: no source URL for input %s of %s", sha256, dataset.dataset_name)
-        pairs += [(sha256, url) for url in sorted(urls.get(sha256, ["(source unknown)"]))]
+        first, *more = urls.get(sha256, ["(source unknown)"])
+        pairs.append((sha256, f"{first} (and {len(more)} more)" if more else first))
     return tuple(pairs)
 
 
@@ -140,6 +141,7 @@ def _lineage_blocks(lineage: tuple[LineageEntry, ...], inputs: tuple[tuple[str, 
         Paragraph("Every figure and metric above, with the data it was computed from."),
         Table(("artifacts", "dataset", "dataset sha256", "model sha256", "raw input sha256"), rows),
         Heading(3, "Raw inputs"),
+        Paragraph("Each raw input once, with the first URL that served it (`airnub manifest show` lists them all)."),
         Table(("raw input sha256", "source URL"), inputs),
     ]
 
@@ -167,7 +169,8 @@ def build_report(
 ) -> Report:
     """Write ``out_dir/report.md`` and ``out_dir/report.html`` for ``dataset`` (and ``model``'s evaluation).
 
-    ``sources`` are ``(raw sha256, source URL)`` pairs from the ingestion manifests; ``provenance`` adds a last
+    ``sources`` are ``(raw sha256, source URL)`` pairs from the ingestion manifests (the lineage lists each raw
+    input once, with its first URL here and how many more there are); ``provenance`` adds a last
     line saying when, by which version and in which flow run the report was written. Raises
     :class:`ConfigError` when ``model`` was trained on another dataset than ``dataset``.
     """

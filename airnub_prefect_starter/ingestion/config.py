@@ -118,7 +118,15 @@ class LinkFollowing(ConfigModel):
     """Which extracted links to download as files, and which of them get ``auth``."""
 
     patterns: list[Regex] = Field(min_length=1, description="Regular expressions; a link is followed if any matches.")
-    max_files_per_page: int = Field(default=100, ge=1, le=10000, description="Cap on followed links per page.")
+    same_host: bool = Field(
+        default=False,
+        description="Follow only links on the scraped page's host (any scheme or port; 'localhost' and "
+        "'127.0.0.1' are different hosts). Off (the default): a link matching patterns is followed on any host; "
+        "generated scrape categories turn it on.",
+    )
+    max_files_per_page: int = Field(
+        default=100, ge=1, le=10000, description="Cap on followed links per page (after patterns and same_host)."
+    )
     auth: SourceAuth | None = Field(
         default=None,
         description="Credentials from Secret blocks for the followed files on the scraped page's own origin "

@@ -78,14 +78,19 @@ def core_scrape_page_links(
 def files_to_follow(
     pages: Iterable[tuple[str, Iterable[ExtractedLink]]], follow: LinkFollowing, already: Iterable[str] = ()
 ) -> list[FileToAcquire]:
-    """Files to download from scraped ``(page_url, links)``: links matching ``follow.patterns``, at most
-    ``follow.max_files_per_page`` per page, each URL once (skipping ``already``), recording the page and the
-    anchor text. ``follow.auth`` goes with a link on the page's own origin or on ``follow.auth_hosts`` only: a
-    page may link anywhere, and its site's credentials must not go with it."""
+    """Files to download from scraped ``(page_url, links)``: links matching ``follow.patterns`` (and, with
+    ``follow.same_host``, on the page's host), at most ``follow.max_files_per_page`` per page, each URL once
+    (skipping ``already``), recording the page and the anchor text. ``follow.auth`` goes with a link on the page's
+    own origin or on ``follow.auth_hosts`` only: a page may link anywhere, and its site's credentials must not go
+    with it."""
     seen = set(already)
     files: list[FileToAcquire] = []
     for page_url, links in pages:
-        for link in links_matching(links, follow.patterns)[: follow.max_files_per_page]:
+        matching = links_matching(links, follow.patterns)
+        if follow.same_host:
+            page_host = _host(page_url)
+            matching = [link for link in matching if _host(link.url) == page_host]
+        for link in matching[: follow.max_files_per_page]:
             if link.url in seen:
                 continue
             seen.add(link.url)
@@ -100,3 +105,8 @@ def files_to_follow(
                 )
             )
     return files
+
+
+def _host(url: str) -> str:
+    """The host of ``url`` as compared by ``same_host``: lower case, without a trailing dot."""
+    return (urlsplit(url).hostname or "").rstrip(".")

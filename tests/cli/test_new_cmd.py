@@ -10,6 +10,7 @@ import pytest
 import yaml
 from click.testing import Result
 
+from airnub_prefect_starter.ingestion.config import WebPageLinkScrapingConfig
 from tests.support.project_copy import copy_project, tree_fingerprint
 
 PREFECT_YAML = """\
@@ -175,6 +176,17 @@ def test_new_category_wires_the_flow_model_and_config_section(new: Callable[...,
     }
     test_module = project / "tests/flows/dept_beta/ingestion/reports/test_download_reports_flow_dept_beta.py"
     assert "def test_downloads_land_in_the_cas_then_come_back_unchanged(" in test_module.read_text()
+
+
+def test_new_category_scrape_follows_links_on_the_pages_host_only(new: Callable[..., Result], project: Path) -> None:
+    assert new("department", "beta").exit_code == 0
+
+    result = new("category", "beta", "ingestion", "pages", "--kind", "scrape")
+
+    assert result.exit_code == 0, result.stderr
+    config_file = project / "configs" / "variables" / "dept_beta" / "ingestion_config_dept_beta.yaml"
+    section = WebPageLinkScrapingConfig.model_validate(yaml.safe_load(config_file.read_text())["pages"])
+    assert section.follow_links is not None and section.follow_links.same_host is True
 
 
 def test_new_category_twice_reports_everything_unchanged(new: Callable[..., Result], project: Path) -> None:

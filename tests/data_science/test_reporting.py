@@ -172,3 +172,24 @@ def test_build_report_refuses_model_of_another_dataset(
             sources=[],
             model=other,
         )
+
+
+def test_build_report_lists_each_raw_input_once_when_several_urls_served_it(
+    iris_dataset: WrittenDataset, trained: TrainResult, figures: list[ReportFigure], tmp_path: Path
+) -> None:
+    raw_sha = iris_dataset.manifest.input_sha256s[0]
+    ports = [SOURCE_URL.replace("8765", port) for port in ("8765", "41001", "41002")]  # a source on three ports
+
+    report = build_report(
+        tmp_path / "reports",
+        dataset=iris_dataset.manifest,
+        frame=read_dataset(iris_dataset.parquet_path),
+        sources=[(raw_sha, url) for url in ports],
+        figures=figures,
+        model=trained.metadata,
+    )
+
+    markdown = report.markdown_path.read_text(encoding="utf-8")
+    raw_inputs = markdown.split("### Raw inputs", 1)[1]
+    assert re.findall(rf"^\| {raw_sha} \| (.*) \|$", raw_inputs, flags=re.MULTILINE) == [f"{SOURCE_URL} (and 2 more)"]
+    assert all(e.inputs == ((raw_sha, f"{SOURCE_URL} (and 2 more)"),) for e in report.lineage)

@@ -173,12 +173,12 @@ def test_deployment_entrypoint_loads_its_stage_flow(deployment: dict[str, Any]) 
     assert deployment["tags"] == [dept, stage]
 
 
-def test_ingestion_has_an_active_daily_schedule_that_parses() -> None:
+def test_ingestion_has_a_paused_daily_schedule_that_parses() -> None:
     (schedule,) = _by_name()["project_alpha-ingestion"]["schedules"]
 
     RawScheduleConfig.model_validate(schedule)
     cron = CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])
-    assert cron.cron == "0 6 * * *" and schedule["active"] is True
+    assert cron.cron == "0 6 * * *" and schedule["active"] is False
     assert all("schedules" not in d for d in _deployments() if not d["name"].endswith("-ingestion"))
 
 
