@@ -198,7 +198,9 @@ def test_setup_scripts_wrap_the_cli(config_dir: Path) -> None:
         timeout=120,
     )
 
-    assert variables.returncode == 0, variables.stderr
+    # 1: a Variable differs from its file (the session's server is shared: a demo test may have set them for
+    # another port); the wrapper ran the CLI either way
+    assert variables.returncode in (0, 1), variables.stderr
     assert "dept_project_alpha_ingestion_config" in variables.stdout
     assert blocks.returncode == 0, blocks.stderr
     assert "no Secret blocks are referenced" in blocks.stdout
