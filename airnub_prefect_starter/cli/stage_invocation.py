@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from airnub_prefect_starter.cli.stage_request import stage_module
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.config import load_yaml_file, parse_config
+from airnub_prefect_starter.core.config import parse_config, parse_yaml, read_config_bytes
 from airnub_prefect_starter.core.departments import department_id
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.registry.config_files import stage_config_model
@@ -58,8 +58,9 @@ def load_config_file(path: Path, stage: str, department: str | None = None) -> B
     own stage model when it has one. The flow gets the model, not the raw mapping: Prefect records parameters
     through their JSON form, in which every URL has its credentials and secret query values redacted, and a large
     config as a reference to ``path`` (Prefect's server refuses parameters over 512 KiB)."""
-    model = parse_config(stage_config_model(stage, department), load_yaml_file(path), str(path))
-    return by_reference(model, file_reference(path))
+    data = read_config_bytes(path)  # parsed and referenced: the same bytes
+    model = parse_config(stage_config_model(stage, department), parse_yaml(data, path), str(path))
+    return by_reference(model, file_reference(path, data))
 
 
 def run_stage(department: str, stage: str, config: BaseModel | None, categories: list[str] | None) -> Any:

@@ -33,6 +33,8 @@ __all__ = [
     "did_you_mean",
     "format_validation_error",
     "load_yaml_file",
+    "parse_yaml",
+    "read_config_bytes",
     "parse_config",
     "reject_moved_key",
 ]
@@ -224,9 +226,15 @@ class _UniqueKeyLoader(_SafeLoader):  # type: ignore[misc]  # a safe loader, C o
 def load_yaml_file(path: Path) -> Any:
     """Parse a YAML config file. Every problem is a one-line :class:`ConfigError` naming the file: unreadable,
     over :data:`MAX_CONFIG_BYTES`, not UTF-8, invalid YAML or a duplicate key (with the line)."""
+    return parse_yaml(read_config_bytes(path), path)
+
+
+def read_config_bytes(path: Path) -> bytes:
+    """The bytes of the config file at ``path``: a :class:`ConfigError` when it is not a regular file (a FIFO
+    would block the open, ``/dev/zero`` never end), is over :data:`MAX_CONFIG_BYTES`, or cannot be read."""
     try:
         found = path.stat()
-        if not stat.S_ISREG(found.st_mode):  # a FIFO would block the open, /dev/zero never end
+        if not stat.S_ISREG(found.st_mode):
             raise ConfigError(f"{path}: not a regular file (a config is read from a file)")
         if found.st_size > MAX_CONFIG_BYTES:
             raise ConfigError(
@@ -238,6 +246,12 @@ def load_yaml_file(path: Path) -> Any:
             raise ConfigError(f"{path}: over the {MAX_CONFIG_BYTES:,}-byte limit of a config file")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+    return data
+
+
+def parse_yaml(data: bytes, path: Path) -> Any:
+    """``data`` (read from ``path``) parsed as YAML: a one-line :class:`ConfigError` naming ``path`` when it is not
+    UTF-8, not valid YAML or gives a key twice."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -27,7 +27,7 @@ from pydantic import (
     model_serializer,
 )
 
-from airnub_prefect_starter.core.config import ConfigModel, load_yaml_file
+from airnub_prefect_starter.core.config import ConfigModel, parse_yaml, read_config_bytes
 from airnub_prefect_starter.core.errors import ConfigError
 
 __all__ = [
@@ -55,9 +55,9 @@ class ConfigReference(ConfigModel):
     section: str | None = None
 
 
-def file_reference(path: Path) -> ConfigReference:
-    """A reference to the config file at ``path`` as it is now."""
-    return ConfigReference(config_file=str(path.resolve()), sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+def file_reference(path: Path, data: bytes) -> ConfigReference:
+    """A reference to the config file at ``path`` whose bytes (the ones parsed) are ``data``."""
+    return ConfigReference(config_file=str(path.resolve()), sha256=hashlib.sha256(data).hexdigest())
 
 
 def by_reference(model: M, reference: ConfigReference) -> M:
@@ -100,13 +100,10 @@ def resolve_reference(data: Any) -> Any | None:
     if reference.section is not None:
         raise ConfigError(f"{reference.config_file}: a category's section is not a stage config")
     path = Path(reference.config_file)
-    try:
-        found = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config this run was started with ({exc.strerror})") from exc
-    if found != reference.sha256:
+    data = read_config_bytes(path)  # hashed and parsed: the same bytes
+    if hashlib.sha256(data).hexdigest() != reference.sha256:
         raise ConfigError(f"{path}: changed since this run was started with it (sha256 {reference.sha256[:12]}...)")
-    return load_yaml_file(path)
+    return parse_yaml(data, path)
 
 
 @functools.cache

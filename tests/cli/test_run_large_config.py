@@ -90,7 +90,7 @@ def test_a_recorded_reference_to_a_config_file_that_changed_is_refused(
     http_server: LoopbackHTTPServer, tmp_path: Path
 ) -> None:
     config = write_large_config(tmp_path / "large.yaml", http_server)
-    recorded = file_reference(config).model_dump(mode="json")
+    recorded = file_reference(config, config.read_bytes()).model_dump(mode="json")
     config.write_text(config.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
 
     with pytest.raises(ConfigError, match=r"large\.yaml: changed since this run was started with it"):
