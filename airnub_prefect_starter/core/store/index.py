@@ -556,9 +556,12 @@ class ManifestIndex:
                 "checked_at": now,
                 "changed_at": now,
             }
+        # A row is kept as first recorded; only a file name it lacks (written before schema 2) is filled in.
+        sources_statement = self._insert(object_sources)
         conn.execute(
-            self._insert(object_sources).on_conflict_do_nothing(
-                index_elements=["data_source_name", "sha256", "url_key"]
+            sources_statement.on_conflict_do_update(
+                index_elements=["data_source_name", "sha256", "url_key"],
+                set_={"filename": sa.func.coalesce(object_sources.c.filename, sources_statement.excluded.filename)},
             ),
             sources,
         )
