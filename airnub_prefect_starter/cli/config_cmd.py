@@ -10,10 +10,9 @@ import typer
 from rich.markup import escape
 
 from airnub_prefect_starter.cli.output import EXIT_USAGE, err, fail, out
-from airnub_prefect_starter.cli.stage_request import known_departments
+from airnub_prefect_starter.cli.stage_request import known_department
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.config import did_you_mean
-from airnub_prefect_starter.core.departments import check_stage, department_id, load_department_mapping
+from airnub_prefect_starter.core.departments import check_stage, load_department_mapping
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.registry.config_files import (
     discover_config_files,
@@ -97,12 +96,9 @@ def validate(
 def _check_department(department: str) -> None:
     """A department that exists (``flows/dept_<id>/``), else one line naming the closest; exit 2."""
     try:
-        key = department_id(department)
+        known_department(department)
     except ConfigError as exc:
         fail(f"--department: {exc}")
-    known = known_departments()
-    if key not in known:
-        fail(f"--department {department}: unknown{did_you_mean(key, known)} (known: {', '.join(known) or 'none'})")
 
 
 @app.command("schema")

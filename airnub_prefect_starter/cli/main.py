@@ -44,9 +44,16 @@ def find_project_root(start: Path) -> Path | None:
     return None
 
 
+#: Profile settings about reaching a Prefect API (its URL, key, basic auth, TLS, headers): a profile holding any of
+#: them is the user's way to the server, and must not be left behind with the home it lives in.
+_API_SETTING_PREFIXES = ("PREFECT_API_", "PREFECT_CLIENT_", "PREFECT_CLOUD_")
+
+
 def _profile_sets_api(environ: Mapping[str, str], user_home: Path) -> bool:
-    """Whether the user chose a Prefect API through a profile (``prefect config set PREFECT_API_URL=...``,
-    ``prefect cloud login``): then their Prefect home stays theirs."""
+    """Whether the user chose a Prefect profile (``PREFECT_PROFILE``, ``PREFECT_PROFILES_PATH``) or their active
+    profile holds API settings (``prefect config set PREFECT_API_URL=...``, ``PREFECT_API_KEY``,
+    ``PREFECT_API_AUTH_STRING``, ``prefect cloud login``), with or without the URL: then their Prefect home stays
+    theirs (the profiles live in it)."""
     if {"PREFECT_PROFILE", "PREFECT_PROFILES_PATH"} & set(environ):
         return True
     try:
@@ -54,14 +61,17 @@ def _profile_sets_api(environ: Mapping[str, str], user_home: Path) -> bool:
     except (OSError, tomllib.TOMLDecodeError):
         return False
     active = profiles.get("profiles", {}).get(profiles.get("active", "ephemeral"), {})
-    return isinstance(active, dict) and bool(active.get("PREFECT_API_URL"))
+    return isinstance(active, dict) and any(
+        str(key).startswith(_API_SETTING_PREFIXES) and value not in (None, "") for key, value in active.items()
+    )
 
 
 def default_prefect_home(cwd: Path, environ: Mapping[str, str], user_home: Path) -> Path | None:
     """The project's ``.prefect`` (the one `make demo` uses) when ``cwd`` is in a project checkout and the user
     chose no Prefect home or profile; else ``None`` (leave Prefect's own choice). ``PREFECT_API_URL`` alone picks
     the server, not the home: local state (results of failed runs, the local storage) still stays in the project,
-    not in ``~/.prefect``. A profile that sets the API keeps the user's home, where the profile lives."""
+    not in ``~/.prefect``. An active profile holding API settings (the URL, or only a key, basic auth or TLS
+    settings used with ``PREFECT_API_URL``) keeps the user's home, where the profile lives."""
     project = find_project_root(cwd)
     if project is None or "PREFECT_HOME" in environ or _profile_sets_api(environ, user_home):
         return None
@@ -121,8 +131,9 @@ def main(
     except ValidationError as exc:
         fail(settings_problem(exc), EXIT_USAGE)
     bypass_proxy_for_loopback(os.environ)
-    # Inside a project checkout, the same Prefect home as `make demo` (unless a home or an API is chosen already):
-    # a bare `airnub run` then finds the Variables `make demo` set, instead of migrating a fresh ~/.prefect.
+    # Inside a project checkout, the same Prefect home as `make demo` (unless the user chose a home or a profile, or
+    # their active profile holds API settings; PREFECT_API_URL alone picks the server, not the home): a bare
+    # `airnub run` then finds the Variables `make demo` set, instead of migrating a fresh ~/.prefect.
     home = default_prefect_home(Path.cwd(), os.environ, Path.home())
     if home is not None:
         os.environ["PREFECT_HOME"] = str(home)

@@ -26,8 +26,9 @@ from airnub_prefect_starter.cli.output import (
     out,
     print_json,
 )
+from airnub_prefect_starter.cli.prefect_api import PrefectApiUnreachableError, require_prefect_api
 from airnub_prefect_starter.common.locations import is_object_url
-from airnub_prefect_starter.common.settings import load_settings
+from airnub_prefect_starter.common.settings import AirnubSettings, load_settings
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.gc import DEFAULT_TTL_S, collect_temp_debris
@@ -35,7 +36,7 @@ from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
 from airnub_prefect_starter.core.store.repair import repair_objects, repairable
 from airnub_prefect_starter.core.store.verify import PROBLEM_KINDS, object_location, stored_manifest, verify_store
 
-__all__ = ["app", "existing_index"]
+__all__ = ["app", "existing_index", "index_settings"]
 
 app = typer.Typer(help="Query the manifest index and verify the store.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
@@ -55,19 +56,29 @@ def _one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
     return wrapper
 
 
-def existing_index() -> ManifestIndex:
-    """The manifest index to read; a SQLite index that does not exist is exit 2, and is not created (these
-    commands only read). Relative storage bases resolve against the SQLite file's folder, or the data dir. The
-    index the flows use: ``AIRNUB_INDEX_URL``, else the URL in the Secret block
-    ``AIRNUB_INDEX_URL_SECRET_BLOCK`` names, else (data dir on disk) the SQLite file in the data dir."""
+def index_settings() -> AirnubSettings:
+    """The settings with the index the flows use: ``AIRNUB_INDEX_URL``, else the URL in the Secret block
+    ``AIRNUB_INDEX_URL_SECRET_BLOCK`` names, else (data dir on disk) the SQLite file in the data dir; their
+    ``resolved_index_url`` then raises nothing (settings with the data dir on object storage name an index URL or a
+    block). Before a block is read, a configured Prefect API must answer (:class:`PrefectApiUnreachableError`); a
+    missing block is a :class:`ConfigError`."""
     settings = load_settings()
     if not settings.index_url and settings.index_url_secret_block:
         from airnub_prefect_starter.tasks.secrets import flow_settings  # imports Prefect: only when needed
 
-        try:
-            settings = flow_settings()
-        except ConfigError as exc:
-            fail(str(exc), EXIT_USAGE)
+        require_prefect_api()
+        settings = flow_settings()
+    return settings
+
+
+def existing_index() -> ManifestIndex:
+    """The manifest index to read (see :func:`index_settings`); a SQLite index that does not exist is exit 2, and
+    is not created (these commands only read), as are a missing Secret block and a Prefect API that does not
+    answer. Relative storage bases resolve against the SQLite file's folder, or the data dir."""
+    try:
+        settings = index_settings()
+    except (ConfigError, PrefectApiUnreachableError) as exc:
+        fail(str(exc), EXIT_USAGE)
     url = settings.resolved_index_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).expanduser().is_file():
         fail(

@@ -13,7 +13,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from airnub_prefect_starter.cli.manifest_cmd import index_settings
 from airnub_prefect_starter.cli.output import EXIT_USAGE, err, fail, out
+from airnub_prefect_starter.cli.prefect_api import PrefectApiUnreachableError
 from airnub_prefect_starter.cli.schema_cmd import FORMATS
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.errors import ConfigError
@@ -133,7 +135,15 @@ def category(
     if fmt is not None and fmt not in FORMATS:
         fail(f"--format {fmt}: must be one of {', '.join(FORMATS)}")
     chosen = kind or STAGE_KINDS.get(stage, ("downloads",))[0]
-    later = LaterStageOptions(input=input_ref, format=FORMATS[fmt] if fmt else None, dataset=dataset, target=target)
+    index_url = None
+    if chosen == "tabular" and input_ref is not None:  # the index the input is stored in, as the flows find it
+        try:
+            index_url = index_settings().resolved_index_url
+        except (ConfigError, PrefectApiUnreachableError) as exc:
+            fail(str(exc))
+    later = LaterStageOptions(
+        input=input_ref, format=FORMATS[fmt] if fmt else None, dataset=dataset, target=target, index_url=index_url
+    )
     plan = _execute(
         project_dir,
         dry_run,

@@ -15,7 +15,7 @@ from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.generators.manifest import read_manifest
 from airnub_prefect_starter.stages.contract import check_categories
 
-__all__ = ["check_stage_request", "known_departments", "stage_module"]
+__all__ = ["check_stage_request", "known_department", "known_departments", "stage_module"]
 
 
 def known_departments() -> list[str]:
@@ -27,7 +27,7 @@ def known_departments() -> list[str]:
     )
 
 
-def _known_department(department: str) -> str:
+def known_department(department: str) -> str:
     """The department id, if ``flows/dept_<id>/`` exists; else a :class:`ConfigError` naming the closest."""
     key = department_id(department)
     known = known_departments()
@@ -40,7 +40,7 @@ def _known_department(department: str) -> str:
 
 def stage_module(department: str, stage: str) -> ModuleType:
     """The module of the department's parent flow for ``stage``."""
-    key = _known_department(department)
+    key = known_department(department)
     check_stage(stage)
     module_name = f"flows.dept_{key}.{stage}_flow_dept_{key}"
     try:
@@ -55,7 +55,7 @@ def check_stage_request(department: str, stage: str, categories: Sequence[str] |
     """Department, stage and categories exist (else one :class:`ConfigError` naming the closest), checked before
     any Prefect API is started: a typo costs a second, not a server start and a Failed flow run. Categories are
     read from the department manifest when it has one (no flow is imported then)."""
-    key = _known_department(department)
+    key = known_department(department)
     check_stage(stage)
     if not categories:
         return

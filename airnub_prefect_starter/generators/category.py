@@ -66,6 +66,7 @@ class LaterStageOptions:
     format: RawFormat | None = None
     dataset: str | None = None
     target: str | None = None
+    index_url: str | None = None  # where ``input`` is stored: the CLI resolves it (default: the environment's)
 
 
 def _seed_items(urls: Sequence[str]) -> list[dict[str, str]]:
@@ -176,7 +177,7 @@ def plan_category(
     )
     if chosen == "tabular":
         assert later.input is not None
-        found = dataset_input(plan, dept, later.input, later.format)
+        found = dataset_input(plan, dept, later.input, later.format, later.index_url)
         _plan_code(plan, names, _tabular_context(names, found))
         _plan_section(plan, names, _tabular_section(names, found))
     elif chosen == "report":

@@ -79,9 +79,13 @@ def _item_name(category: str, section: Any, item: str | None) -> str:
     return names[0]
 
 
-def dataset_input(plan: Plan, dept: DepartmentNames, reference: str, fmt: RawFormat | None) -> DatasetInput:
+def dataset_input(
+    plan: Plan, dept: DepartmentNames, reference: str, fmt: RawFormat | None, index_url: str | None = None
+) -> DatasetInput:
     """The input ``reference`` (``CATEGORY`` or ``CATEGORY.ITEM`` of the department's ingestion stage) names, and
-    the declaration inferred from the newest object stored for it (``fmt``: the format, else from its name)."""
+    the declaration inferred from the newest object stored for it (``fmt``: the format, else from its name), found
+    in the index at ``index_url`` (the CLI resolves it, from a Secret block if need be; default: the environment's
+    ``AIRNUB_INDEX_URL`` or the data dir's SQLite file)."""
     category, _, item = reference.partition(".")
     section = _stage_document(plan, dept, "ingestion").get(category)
     if not isinstance(section, dict) or "data_source_name" not in section:
@@ -90,7 +94,11 @@ def dataset_input(plan: Plan, dept: DepartmentNames, reference: str, fmt: RawFor
         data_source_name=str(section["data_source_name"]), name=_item_name(category, section, item or None)
     )
     settings = load_settings()
-    index_url = settings.resolved_index_url
+    if index_url is None:
+        try:
+            index_url = settings.resolved_index_url
+        except ValueError as exc:  # data dir on object storage, the URL in a Secret block the CLI did not read
+            raise ConfigError(f"--input {reference}: {exc}") from None
     if index_url.startswith("sqlite:///") and not Path(index_url.removeprefix("sqlite:///")).expanduser().is_file():
         raise ConfigError(f"--input {reference}: nothing stored yet (run `airnub run {dept.id} ingestion` first)")
     try:

@@ -81,7 +81,8 @@ def test_config_validate_gives_the_verdict_of_run_config_for_an_invalid_file(
         ),
         (
             ["--department", "project_alpah", "{plain}"],
-            "error: --department project_alpah: unknown (did you mean 'project_alpha'?) (known: project_alpha)",
+            "error: --department: department 'project_alpah': unknown (did you mean 'project_alpha'?) "
+            "(known: project_alpha)",
         ),
         (
             ["--stage", "ingestion"],

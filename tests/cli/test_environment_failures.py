@@ -57,6 +57,33 @@ def test_cli_reports_a_prefect_api_that_does_not_answer_in_one_line_when_it_is_s
     assert not data.exists()  # nothing was started or written
 
 
+@pytest.mark.parametrize("command", [("manifest", "list"), ("manifest", "verify")], ids=["list", "verify"])
+def test_cli_manifest_reports_a_prefect_api_that_does_not_answer_before_reading_the_index_url_secret_block(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    api_url = f"http://127.0.0.1:{closed_port()}/api"
+    data = tmp_path / "data"
+
+    result = run_python(
+        REPO_ROOT,
+        "-c",
+        AIRNUB,
+        *command,
+        drop_env=("AIRNUB_INDEX_URL",),
+        PREFECT_API_URL=api_url,
+        PREFECT_HOME=str(tmp_path / "prefect-home"),
+        AIRNUB_DATA_DIR=str(data),
+        AIRNUB_INDEX_URL_SECRET_BLOCK="index-url",
+    )
+
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert result.stderr.splitlines() == [
+        f"error: Prefect API {api_url} does not answer (connection refused): start it with `prefect server start`, "
+        "or unset PREFECT_API_URL to use a local one"
+    ]
+    assert not data.exists()
+
+
 def test_cli_run_reports_a_missing_bucket_before_a_local_prefect_api_is_started(
     tmp_path: Path, s3_server: S3Server, s3_env: dict[str, str]
 ) -> None:

@@ -47,6 +47,26 @@ def test_an_active_profile_with_an_api_url_keeps_the_users_home(project: Path, t
     assert default_prefect_home(project, {}, tmp_path / "user") == project / ".prefect"
 
 
+@pytest.mark.parametrize(
+    "setting",
+    [
+        'PREFECT_API_KEY = "pnu_secret"',
+        'PREFECT_API_AUTH_STRING = "admin:pass"',
+        'PREFECT_API_SSL_CERT_FILE = "/etc/ssl/prefect.pem"',
+        'PREFECT_CLIENT_CUSTOM_HEADERS = \'{"X-Proxy-Token": "t"}\'',
+    ],
+)
+def test_default_prefect_home_keeps_the_users_home_when_their_profile_holds_api_settings_without_the_url(
+    project: Path, tmp_path: Path, setting: str
+) -> None:
+    profiles = tmp_path / "user" / ".prefect" / "profiles.toml"
+    profiles.parent.mkdir(parents=True)
+    profiles.write_text(f'active = "self-hosted"\n[profiles.self-hosted]\n{setting}\n')
+    environ = {"PREFECT_API_URL": "http://prefect.example/api"}
+
+    assert default_prefect_home(project, environ, tmp_path / "user") is None
+
+
 @pytest.mark.parametrize("proxy", ["HTTP_PROXY", "https_proxy", "ALL_PROXY"])
 def test_with_a_proxy_set_loopback_hosts_are_added_to_no_proxy_once(proxy: str) -> None:
     environ = {proxy: "http://proxy.example:3128", "NO_PROXY": "internal.example"}

@@ -246,6 +246,35 @@ def test_new_category_of_the_later_stages_names_what_it_reads(
     assert tree_fingerprint(project) == before
 
 
+@pytest.mark.parametrize("block_holds_url", [True, False], ids=["block-names-an-empty-index", "no-such-block"])
+def test_new_category_input_reads_the_index_url_from_the_secret_block_when_the_data_dir_is_on_object_storage(
+    new: Callable[..., Result], project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block_holds_url: bool
+) -> None:
+    from prefect.blocks.system import Secret
+
+    assert new("department", "beta").exit_code == 0
+    assert new("category", "beta", "ingestion", "files", "--url", "http://127.0.0.1:9/a.csv").exit_code == 0
+    before = tree_fingerprint(project)
+    block = f"new-cmd-index-{block_holds_url}".lower()
+    if block_holds_url:
+        Secret(value=f"sqlite:///{tmp_path / 'durable' / 'index.sqlite3'}").save(block, overwrite=True)
+    monkeypatch.setenv("AIRNUB_DATA_DIR", "s3://airnub-test/data")
+    monkeypatch.setenv("AIRNUB_WORK_DIR", str(tmp_path / "work"))
+    monkeypatch.delenv("AIRNUB_INDEX_URL", raising=False)
+    monkeypatch.setenv("AIRNUB_INDEX_URL_SECRET_BLOCK", block)
+
+    result = new("category", "beta", "processing", "rows", "--input", "files")
+
+    assert result.exit_code == 2
+    expected = (
+        "error: --input files: nothing stored yet (run `airnub run beta ingestion` first)"
+        if block_holds_url
+        else f"error: AIRNUB_INDEX_URL_SECRET_BLOCK: Secret block '{block}' was not found (see `airnub blocks setup`)"
+    )
+    assert result.stderr.splitlines() == [expected]
+    assert tree_fingerprint(project) == before
+
+
 def test_new_category_adds_to_project_alpha_and_keeps_its_hand_written_categories(
     new: Callable[..., Result], project: Path
 ) -> None:

@@ -53,3 +53,18 @@ def test_airnub_with_a_prefect_home_chosen_by_the_user_keeps_it(
 
     assert result.exit_code == 2, result.stderr
     assert os.environ["PREFECT_HOME"] == str(tmp_path / "mine")
+
+
+def test_airnub_with_an_api_url_set_and_the_api_auth_in_the_users_profile_keeps_the_users_home(
+    checkout: Path, airnub: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    profiles = tmp_path / "user" / ".prefect" / "profiles.toml"
+    profiles.parent.mkdir(parents=True)
+    profiles.write_text('active = "server"\n[profiles.server]\nPREFECT_API_AUTH_STRING = "admin:pass"\n')
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+
+    result = airnub("manifest", "list")
+
+    assert result.exit_code == 2, result.stderr
+    assert "PREFECT_HOME" not in os.environ  # Prefect's own: ~/.prefect, with the profile holding the credentials
+    assert not (checkout / ".prefect").exists()

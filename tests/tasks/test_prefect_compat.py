@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -30,29 +31,43 @@ def parent_of_quick_subflows(count: int) -> list[int]:
     return [quick_subflow(number) for number in range(count)]
 
 
-class _ThreadRecordingHeartbeatJoins(threading.Thread):
-    """A thread that notes each wait for it when it runs Prefect's flow-run heartbeat loop."""
+@dataclass
+class HeartbeatThreads:
+    """What the flow runs did with their heartbeat threads: how many they started, and each wait for one (the
+    timeout it waited with)."""
 
-    joins: list[float | None]
+    starts: int = 0
+    joins: list[float | None] = field(default_factory=list)
+
+
+class _ThreadRecordingHeartbeats(threading.Thread):
+    """A thread that notes its start, and each wait for it, when it runs Prefect's flow-run heartbeat loop."""
+
+    seen: HeartbeatThreads
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         loop = next(iter(kwargs.get("args") or ()), None)
         self._runs_heartbeat = getattr(loop, "__name__", "") == "heartbeat_loop"
 
+    def start(self) -> None:
+        if self._runs_heartbeat:
+            self.seen.starts += 1
+        super().start()
+
     def join(self, timeout: float | None = None) -> None:
         if self._runs_heartbeat:
-            self.joins.append(timeout)
+            self.seen.joins.append(timeout)
         super().join(timeout)
 
 
 @pytest.fixture
-def heartbeat_joins(monkeypatch: pytest.MonkeyPatch) -> list[float | None]:
-    """Each wait of a flow run for its heartbeat thread, as the timeout it waited with."""
-    joins: list[float | None] = []
-    monkeypatch.setattr(_ThreadRecordingHeartbeatJoins, "joins", joins, raising=False)
-    monkeypatch.setattr(threading, "Thread", _ThreadRecordingHeartbeatJoins)
-    return joins
+def heartbeats(monkeypatch: pytest.MonkeyPatch) -> HeartbeatThreads:
+    """The flow runs' heartbeat threads, recorded while the test runs."""
+    seen = HeartbeatThreads()
+    monkeypatch.setattr(_ThreadRecordingHeartbeats, "seen", seen, raising=False)
+    monkeypatch.setattr(threading, "Thread", _ThreadRecordingHeartbeats)
+    return seen
 
 
 @pytest.fixture
@@ -79,18 +94,21 @@ def test_importing_tasks_does_not_install_the_fix() -> None:
 
 
 def test_sub_flow_runs_end_without_waiting_for_their_heartbeat_thread_with_the_fix(
-    heartbeat_joins: list[float | None],
+    heartbeats: HeartbeatThreads,
 ) -> None:
     prefect_compat.install()
 
     assert parent_of_quick_subflows(3) == [0, 1, 2]
 
-    assert heartbeat_joins == []
+    # The parent and its three sub-flows each started a heartbeat thread (the recording sees them: no wait below
+    # is missed unseen) and none was waited for.
+    assert heartbeats.starts == 4
+    assert heartbeats.joins == []
 
 
 @pytest.mark.usefixtures("fix_restored_afterwards")
 def test_sub_flow_runs_wait_for_their_heartbeat_thread_without_the_fix(
-    heartbeat_joins: list[float | None],
+    heartbeats: HeartbeatThreads,
 ) -> None:
     prefect_compat.uninstall()
     assert not prefect_compat.heartbeat_join_skipped()
@@ -99,4 +117,5 @@ def test_sub_flow_runs_wait_for_their_heartbeat_thread_without_the_fix(
 
     # One wait per flow run (the parent and its three sub-flows), each for a thread that sleeps in whole seconds:
     # what makes every sub-flow up to a second late (benchmarks/bench_heartbeat.py measures it).
-    assert len(heartbeat_joins) == 4, heartbeat_joins
+    assert heartbeats.starts == 4
+    assert len(heartbeats.joins) == 4, heartbeats.joins

@@ -361,6 +361,12 @@ class ManifestIndex:
             return [self._object_from_row(row) for row in conn.execute(query).mappings()]
 
     def sources_of(self, data_source_name: str, sha256: str) -> list[ObjectSource]:
+        """Every URL that served ``sha256`` in the data source, first seen first."""
+        return self.sources_in(data_source_name, sha256).get(sha256, [])
+
+    def sources_in(self, data_source_name: str, sha256: str | None = None) -> dict[str, list[ObjectSource]]:
+        """``{sha256: its sources, first seen first}`` for every object of the data source (or only ``sha256``),
+        in one query."""
         query = (
             sa.select(object_sources, cas_objects.c.filename.label("object_filename"))
             .outerjoin(
@@ -370,21 +376,25 @@ class ManifestIndex:
                     cas_objects.c.sha256 == object_sources.c.sha256,
                 ),
             )
-            .where(object_sources.c.data_source_name == data_source_name, object_sources.c.sha256 == sha256)
+            .where(object_sources.c.data_source_name == data_source_name)
             .order_by(object_sources.c.first_seen_at, object_sources.c.id)
         )
+        if sha256 is not None:
+            query = query.where(object_sources.c.sha256 == sha256)
+        found: dict[str, list[ObjectSource]] = {}
         with self._transaction() as conn:
-            return [
-                ObjectSource(
-                    url=row["url"],
-                    name=row["name"],
-                    link_title=row["link_title"],
-                    source_page_url=row["source_page_url"],
-                    first_seen_at=_aware(row["first_seen_at"]),
-                    filename=row["filename"] or row["object_filename"],
+            for row in conn.execute(query).mappings():
+                found.setdefault(row["sha256"], []).append(
+                    ObjectSource(
+                        url=row["url"],
+                        name=row["name"],
+                        link_title=row["link_title"],
+                        source_page_url=row["source_page_url"],
+                        first_seen_at=_aware(row["first_seen_at"]),
+                        filename=row["filename"] or row["object_filename"],
+                    )
                 )
-                for row in conn.execute(query).mappings()
-            ]
+        return found
 
     def current_objects(self, data_source_name: str) -> list[CurrentObject]:
         """Every URL's current object in a data source (older contents of a URL are left out), the most recently
@@ -556,9 +566,12 @@ class ManifestIndex:
                 "checked_at": now,
                 "changed_at": now,
             }
+        # A row is kept as first recorded; only a file name it lacks (written before schema 2) is filled in.
+        sources_statement = self._insert(object_sources)
         conn.execute(
-            self._insert(object_sources).on_conflict_do_nothing(
-                index_elements=["data_source_name", "sha256", "url_key"]
+            sources_statement.on_conflict_do_update(
+                index_elements=["data_source_name", "sha256", "url_key"],
+                set_={"filename": sa.func.coalesce(object_sources.c.filename, sources_statement.excluded.filename)},
             ),
             sources,
         )

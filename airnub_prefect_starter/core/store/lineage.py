@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -20,7 +20,7 @@ from typing import Literal, Protocol
 from airnub_prefect_starter.common.locations import is_object_url, join_location
 from airnub_prefect_starter.common.utils import sha256_file
 from airnub_prefect_starter.core.errors import ConfigError, RawInputNotFoundError, StorageError
-from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
+from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex, ObjectSource
 from airnub_prefect_starter.core.store.object_store import Bucket, S3Credentials
 
 __all__ = [
@@ -64,8 +64,8 @@ class RawInput:
         return is_object_url(self.location)
 
 
-def _raw_input(index: ManifestIndex, chosen: IndexedObject) -> RawInput:
-    urls = tuple(s.url for s in index.sources_of(chosen.data_source_name, chosen.sha256))
+def _raw_input(chosen: IndexedObject, sources: Sequence[ObjectSource]) -> RawInput:
+    urls = tuple(s.url for s in sources)
     if is_object_url(chosen.storage_base):
         location = join_location(chosen.storage_base, chosen.relative_path)
     else:
@@ -123,6 +123,7 @@ def select_raw_inputs(
     recently changed first). ``all``: every object a matching URL ever served (the most recently stored first).
     Raises :class:`RawInputNotFoundError` (naming what is there) when nothing matches."""
     current = index.current_objects(selector.data_source_name)
+    sources = index.sources_in(selector.data_source_name)  # one query, not one per object
     if versions == "latest":
         matches = [
             c.indexed
@@ -137,7 +138,7 @@ def select_raw_inputs(
             if any(
                 (selector.filename is None or s.filename == selector.filename)
                 and (selector.name is None or s.name == selector.name)
-                for s in index.sources_of(obj.data_source_name, obj.sha256)
+                for s in sources.get(obj.sha256, ())
             )
         ]
     if not matches:
@@ -145,7 +146,7 @@ def select_raw_inputs(
     ordered: dict[str, IndexedObject] = {}
     for obj in matches:  # an object served by two URLs counts once, at its newest position
         ordered.setdefault(obj.sha256, obj)
-    return [_raw_input(index, obj) for obj in ordered.values()]
+    return [_raw_input(obj, sources.get(obj.sha256, ())) for obj in ordered.values()]
 
 
 def source_urls(index: ManifestIndex, sha256s: Iterable[str]) -> list[tuple[str, str]]:
@@ -173,7 +174,7 @@ def find_stored_object(index: ManifestIndex, reference: str) -> RawInput:
         objects = index.url_objects(reference)
         if not objects:
             raise RawInputNotFoundError(f"URL {reference}", ())
-        return _raw_input(index, objects[0])
+        return _raw_input(objects[0], index.sources_of(objects[0].data_source_name, objects[0].sha256))
     if not _SHA256_PREFIX.fullmatch(reference):
         raise ConfigError(f"'{reference}': not a sha256 (6 to 64 hex digits), a URL or an existing file")
     found = {obj.sha256: obj for obj in index.find_objects(reference)}
@@ -182,4 +183,5 @@ def find_stored_object(index: ManifestIndex, reference: str) -> RawInput:
     if len(found) > 1:
         shown = ", ".join(sorted(sha[:12] for sha in found)[:5])
         raise ConfigError(f"sha256 prefix '{reference}' matches {len(found)} objects ({shown}); give more digits")
-    return _raw_input(index, next(iter(found.values())))
+    [chosen] = found.values()
+    return _raw_input(chosen, index.sources_of(chosen.data_source_name, chosen.sha256))

@@ -219,3 +219,46 @@ def test_index_opened_on_a_schema_1_index_adds_the_per_url_file_name_and_keeps_i
         versions = sorted(conn.execute(sa.text("SELECT version FROM airnub_schema")).scalars())
     engine.dispose()
     assert "filename" in columns and versions == [1, 2]
+
+
+def test_index_fills_the_file_name_of_a_schema_1_source_row_when_the_url_serves_the_same_bytes_again(
+    index_url: str,
+) -> None:
+    index = ManifestIndex(index_url)
+    try:
+        index.record_fetch(obj(), url="http://h/export?id=7", name="f", etag=None, last_modified=None)
+        engine = sa.create_engine(index_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as conn:  # as a row written before schema 2 reads after the upgrade
+            conn.execute(sa.text("UPDATE object_sources SET filename = NULL"))
+        engine.dispose()
+
+        index.record_fetch(
+            obj(), url="http://h/export?id=7", name="f", etag=None, last_modified=None, filename="report.csv"
+        )
+        filled = [(s.url, s.filename) for s in index.sources_of("src", SHA)]
+        index.record_fetch(
+            obj(), url="http://h/export?id=7", name="f", etag=None, last_modified=None, filename="other.csv"
+        )
+        kept = [(s.url, s.filename) for s in index.sources_of("src", SHA)]
+        rows = index.count_rows()
+    finally:
+        index.close()
+
+    assert filled == [("http://h/export?id=7", "report.csv")]
+    assert kept == filled  # a name once recorded stays: the first URL's name, as for rows written since schema 2
+    assert rows == {"cas_objects": 1, "object_sources": 1, "url_states": 1}
+
+
+def test_index_records_a_batch_fetching_one_url_twice_as_one_source_row(index_url: str) -> None:
+    index = ManifestIndex(index_url)
+    try:
+        twice = [
+            FetchRecord(obj(), "http://h/export?id=7", "f", None, None, filename=name)
+            for name in ("report.csv", "again.csv")
+        ]
+        index.record_fetches(twice)
+        sources = [(s.url, s.filename) for s in index.sources_of("src", SHA)]
+    finally:
+        index.close()
+
+    assert sources == [("http://h/export?id=7", "report.csv")]

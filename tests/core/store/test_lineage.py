@@ -6,8 +6,10 @@ import pickle
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import pytest
+import sqlalchemy as sa
 
 from airnub_prefect_starter.core.errors import RawInputNotFoundError
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
@@ -164,3 +166,30 @@ def test_select_by_filename_matches_the_name_each_url_gave_identical_bytes(index
         assert by_second.location == str(Path("/store/files") / V1 / "iris.csv")
         with pytest.raises(RawInputNotFoundError, match=r"flowers.csv \(flowers\), iris.csv \(iris\)"):
             select_raw_inputs(index, selector(filename="flowers.csv", name="iris"), versions)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("versions", ["all", "latest"])
+@pytest.mark.parametrize("fields", [{"filename": "iris.csv"}, {"name": "part"}], ids=["by-filename", "by-name"])
+def test_select_raw_inputs_makes_the_same_few_queries_for_3_objects_as_for_30(
+    index: ManifestIndex, versions: Literal["latest", "all"], fields: dict[str, str]
+) -> None:
+    def queries_for(objects: int) -> int:
+        fetch = Fetches(index)
+        for number in range(objects):
+            fetch(f"{objects:02d}{number:062d}", f"http://h/{objects}/{number}.csv", "part", source=f"n{objects}")
+        queries: list[str] = []
+        engine = index._engine
+
+        def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+            if statement.lstrip().upper().startswith("SELECT"):  # not SQLite's BEGIN per transaction
+                queries.append(statement)
+
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            found = select_raw_inputs(index, selector(**fields, data_source_name=f"n{objects}"), versions)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        assert len(found) == objects
+        return len(queries)
+
+    assert queries_for(30) == queries_for(3) <= 3
