@@ -196,7 +196,8 @@ def _ingest_one(
         error: Exception = exc
         message = str(exc)
     except Exception as exc:  # a bug, or a library failing on hostile input: this item fails, the others go on
-        error, message = exc, f"{shown}: {unexpected_error_text(exc)}"
+        scrub_all = functools.partial(_scrub, url=item.url, shown=shown, credentials=credentials, secrets=secrets)
+        error, message = exc, f"{shown}: {unexpected_error_text(exc, scrub_all)}"
         scrubbed = _scrub("".join(traceback.format_exception(exc)), item.url, shown, credentials, secrets)
         logger.error("%s: %s failed with an unexpected error (a bug):\n%s", runtime.category, item.name, scrubbed)
     return ItemOutcome.failure(
