@@ -214,7 +214,7 @@ def _ingest_one(
 def _scrub(text: str, url: str, shown: str, credentials: Credentials, secrets: Mapping[str, str]) -> str:
     """``text`` with the item's raw URL redacted and every secret value it could know (its credentials, every
     Secret block loaded for the batch) replaced."""
-    every_secret = Credentials(headers=credentials.headers, query={**credentials.query, **secrets})
+    every_secret = dataclasses.replace(credentials, query={**credentials.query, **secrets})
     return every_secret.scrub(text.replace(url, shown) if url != shown else text)
 
 

@@ -277,7 +277,7 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
             size_bytes=body.size_bytes,
             content_type=response.headers.get("content-type"),
             source_url=shown,
-            final_url=redact_url(fetched.final_url),
+            final_url=request.credentials.scrub(redact_url(fetched.final_url)),  # redacting re-encodes the query
             link_title=item.link_title,
             source_page_url=redact_url(item.source_page_url) if item.source_page_url else None,
             http_status=response.status_code,

@@ -237,7 +237,7 @@ def _follow(
                 scrubbed_target = credentials.scrub(target)
                 if target in visited:
                     raise PermanentDownloadError(
-                        shown, f"redirect loop at hop {hop + 1} ({redact_url(scrubbed_target)})"
+                        shown, f"redirect loop at hop {hop + 1} ({credentials.scrub(redact_url(scrubbed_target))})"
                     )
                 if urlsplit(target).scheme not in ("http", "https"):
                     raise PolicyViolationError(
