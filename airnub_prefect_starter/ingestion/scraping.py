@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from airnub_prefect_starter.common.utils import redact_url, sanitize_filename
 from airnub_prefect_starter.core.errors import ResponseContentError
-from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials, credentials_may_go_to
+from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials, SourceAuth, credentials_may_go_to
 from airnub_prefect_starter.ingestion.config import FileToAcquire, LinkFollowing
 from airnub_prefect_starter.ingestion.downloads import (
     IngestContext,
@@ -83,7 +83,7 @@ def files_to_follow(
     (skipping ``already``), recording the page and the anchor text. ``follow.auth`` goes with a link on the page's
     own origin or on ``follow.auth_hosts`` only: a page may link anywhere, and its site's credentials must not go
     with it."""
-    seen = set(already)
+    seen: dict[str, int | None] = dict.fromkeys(already)  # URL -> its place in ``files`` (None: skipped)
     files: list[FileToAcquire] = []
     for page_url, links in pages:
         matching = links_matching(links, follow.patterns)
@@ -91,20 +91,26 @@ def files_to_follow(
             page_host = _host(page_url)
             matching = [link for link in matching if _host(link.url) == page_host]
         for link in matching[: follow.max_files_per_page]:
-            if link.url in seen:
+            authed = follow.auth is not None and credentials_may_go_to(link.url, page_url, follow.auth_hosts)
+            if link.url in seen:  # listed before: taken from this page instead if only this one qualifies for auth
+                place = seen[link.url]
+                if place is not None and authed and files[place].auth is None:
+                    files[place] = _linked_file(link, page_url, follow.auth)
                 continue
-            seen.add(link.url)
-            segment = unquote(urlsplit(link.url).path.rsplit("/", 1)[-1])
-            files.append(
-                FileToAcquire(
-                    name=sanitize_filename(segment or link.title or "link", fallback="link"),
-                    url=link.url,
-                    link_title=link.title or None,
-                    source_page_url=page_url,
-                    auth=follow.auth if credentials_may_go_to(link.url, page_url, follow.auth_hosts) else None,
-                )
-            )
+            seen[link.url] = len(files)
+            files.append(_linked_file(link, page_url, follow.auth if authed else None))
     return files
+
+
+def _linked_file(link: ExtractedLink, page_url: str, auth: SourceAuth | None) -> FileToAcquire:
+    segment = unquote(urlsplit(link.url).path.rsplit("/", 1)[-1])
+    return FileToAcquire(
+        name=sanitize_filename(segment or link.title or "link", fallback="link"),
+        url=link.url,
+        link_title=link.title or None,
+        source_page_url=page_url,
+        auth=auth,
+    )
 
 
 def _host(url: str) -> str:

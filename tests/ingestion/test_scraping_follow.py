@@ -58,3 +58,21 @@ def test_link_following_refuses_auth_hosts_without_auth() -> None:
 def test_link_following_refuses_an_auth_host_that_is_not_a_host(host: str) -> None:
     with pytest.raises(ValidationError, match="auth_hosts.0"):
         LinkFollowing(patterns=["x"], auth=AUTH, auth_hosts=[host])
+
+
+@pytest.mark.parametrize("site_page_first", [True, False])
+def test_files_to_follow_sends_auth_with_a_link_two_pages_list_whatever_their_order(site_page_first: bool) -> None:
+    link = [ExtractedLink(url="https://site.example/x.bin", title="x")]
+    pages = [(PAGE, link), ("https://other.example/list/", link)]
+    follow = LinkFollowing(patterns=[r"\.bin$"], auth=AUTH)
+
+    files = files_to_follow(pages if site_page_first else pages[::-1], follow)
+
+    assert [(f.url, f.auth, f.source_page_url) for f in files] == [("https://site.example/x.bin", AUTH, PAGE)]
+
+
+def test_files_to_follow_skips_a_link_already_listed_even_when_a_page_qualifies_it_for_auth() -> None:
+    link = [ExtractedLink(url="https://site.example/x.bin", title="x")]
+    follow = LinkFollowing(patterns=[r"\.bin$"], auth=AUTH)
+
+    assert files_to_follow([(PAGE, link)], follow, already=["https://site.example/x.bin"]) == []
