@@ -146,6 +146,7 @@ def _outcome_from_result(category: str, result: IngestResult, **extra: Any) -> I
         size_bytes=result.size_bytes,
         path=result.location,
         data_source_name=result.data_source_name,
+        final_url=result.final_url,
         **extra,
     )
 
