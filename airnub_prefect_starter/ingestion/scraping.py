@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from airnub_prefect_starter.common.utils import redact_url, sanitize_filename
+from airnub_prefect_starter.common.utils import is_text_codec, redact_url, sanitize_filename
 from airnub_prefect_starter.core.errors import ResponseContentError
 from airnub_prefect_starter.core.http.auth import (
     NO_CREDENTIALS,
@@ -49,7 +49,7 @@ def _charset(content_type: str | None) -> str:
             label = value.strip("\"'")
             try:
                 info = codecs.lookup(label)
-                if not info._is_text_encoding:  # zlib, rot13, base64...: codecs, but not text encodings
+                if not is_text_codec(info):  # zlib, rot13, base64...: codecs, but not text encodings
                     return "utf-8"
                 info.incrementaldecoder(errors="replace").decode(_CODEC_PROBE, final=True)
             except (LookupError, UnicodeError, ValueError, TypeError):  # unknown label, or a codec that cannot
