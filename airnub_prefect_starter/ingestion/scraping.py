@@ -14,8 +14,8 @@ from airnub_prefect_starter.core.http.auth import (
     Credentials,
     SourceAuth,
     credentials_may_go_to,
-    origin_of,
 )
+from airnub_prefect_starter.core.http.policy import origin_of
 from airnub_prefect_starter.ingestion.config import FileToAcquire, LinkFollowing
 from airnub_prefect_starter.ingestion.downloads import (
     IngestContext,

@@ -97,3 +97,8 @@ def test_files_to_follow_keeps_the_configured_origin_for_auth_when_the_page_move
     files = files_to_follow([(PAGE, "https://moved.example/files/", links)], follow)
 
     assert {f.name: f.auth is not None for f in files} == {"a.bin": False, "b.bin": True}
+
+
+def test_link_following_refuses_an_auth_host_suffix_of_one_label() -> None:
+    with pytest.raises(ValidationError, match=r"auth_hosts\.0\n.*'\.com' matches every host under a top-level"):
+        LinkFollowing(patterns=["x"], auth=AUTH, auth_hosts=[".com"])

@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 
 from airnub_prefect_starter.core.config import ConfigModel
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.core.http.policy import host_matches
+from airnub_prefect_starter.core.http.policy import host_matches, origin_of
 
 __all__ = [
     "NO_CREDENTIALS",
@@ -29,7 +29,6 @@ __all__ = [
     "SecretBlockName",
     "SourceAuth",
     "credentials_may_go_to",
-    "origin_of",
 ]
 
 #: Value of a Secret block created before its real value was known; a request refuses to send it.
@@ -151,13 +150,6 @@ def _any_encoding(secret: str) -> str:
 
 
 NO_CREDENTIALS = Credentials()
-
-
-def origin_of(url: str) -> tuple[str, str, int | None]:
-    """Scheme, host and port (the default one made explicit) of ``url``."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
 
 
 def credentials_may_go_to(url: str, origin_url: str, hosts: Iterable[str] = ()) -> bool:

@@ -33,13 +33,14 @@ from airnub_prefect_starter.core.errors import (
     PolicyViolationError,
     TransientDownloadError,
 )
-from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials, origin_of
+from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials
 from airnub_prefect_starter.core.http.deadline import Deadline
 from airnub_prefect_starter.core.http.policy import (
     BlockedAddressError,
     HttpPolicy,
     PolicyNetworkBackend,
     checked_url,
+    origin_of,
 )
 from airnub_prefect_starter.core.store.hashing_writer import HashingWriter
 
