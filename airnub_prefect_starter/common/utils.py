@@ -1,17 +1,23 @@
-"""Small pure helpers: safe file names, streaming SHA-256, URL redaction."""
+"""Small pure helpers: safe file names, streaming SHA-256, URL redaction, bounded JSON, text codecs."""
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import json
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 __all__ = [
     "MAX_FILENAME_BYTES",
     "generate_sha256_hash",
+    "is_text_codec",
+    "load_json_bounded",
     "redact_url",
     "sanitize_filename",
     "sha256_file",
@@ -127,3 +133,23 @@ def redact_url(url: str) -> str:
             [(k, REDACTED if _SECRET_QUERY_KEY.search(k) else v) for k, v in pairs], quote_via=quote, safe="/"
         )
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def load_json_bounded(text: str) -> Any:
+    """``text`` parsed as JSON. A :class:`ValueError` (a :class:`json.JSONDecodeError` when it is not JSON) also
+    for JSON no parser should be asked to build: arrays or objects nested deeper than the interpreter's recursion
+    limit, or an integer of more digits than ``int`` converts; its message says which."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise ValueError("arrays or objects nested too deeply to read") from None
+    except ValueError:  # int(): more digits than sys.get_int_max_str_digits()
+        raise ValueError(f"a number has too many digits (over {sys.get_int_max_str_digits()})") from None
+
+
+def is_text_codec(info: codecs.CodecInfo) -> bool:
+    """Whether ``info`` is a text encoding (bytes to str), not a codec such as ``zlib``, ``base64`` or ``rot13``
+    (bytes to bytes, str to str). Python marks those only with a private attribute, read here and nowhere else."""
+    return bool(getattr(info, "_is_text_encoding", True))

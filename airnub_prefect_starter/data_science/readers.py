@@ -16,12 +16,12 @@ import codecs
 import csv
 import io
 import json
-import sys
 from typing import Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from airnub_prefect_starter.common.utils import is_text_codec, load_json_bounded
 from airnub_prefect_starter.core.errors import RawDataError, SchemaMismatchError
 from airnub_prefect_starter.data_science.recipes import RawFormat, ReaderOptions
 from airnub_prefect_starter.data_science.tables import QuarantinedRow, RawRows
@@ -39,7 +39,7 @@ def decode_text(data: bytes, encoding: str, where: str) -> str:
         info = codecs.lookup(encoding)
     except LookupError:
         raise RawDataError(f"{where}: reader.encoding {encoding!r} is not a known encoding") from None
-    if not info._is_text_encoding:  # zlib, rot13, base64: codecs, but not text encodings
+    if not is_text_codec(info):  # zlib, rot13, base64: codecs, but not text encodings (a direct caller's)
         raise RawDataError(f"{where}: reader.encoding {encoding!r} is not a text encoding")
     try:
         return data.decode("utf-8-sig" if info.name == "utf-8" else info.name)
@@ -133,23 +133,9 @@ def _from_records(
     return RawRows(sha256, columns, rows, tuple(loc for loc, _ in objects), tuple(rejected), kind)
 
 
-def _parse_json(text: str) -> object:
-    """``text`` as JSON; a :class:`ValueError` (a :class:`json.JSONDecodeError` when it is not JSON) also for JSON
-    no parser should be asked to build: nested deeper than the interpreter's recursion limit, or an integer of more
-    digits than ``int`` converts."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        raise
-    except RecursionError:
-        raise ValueError("arrays or objects nested too deeply to read") from None
-    except ValueError:  # int(): more digits than sys.get_int_max_str_digits()
-        raise ValueError(f"a number has too many digits (over {sys.get_int_max_str_digits()})") from None
-
-
 def _read_json(text: str, options: ReaderOptions, sha256: str, where: str) -> RawRows:
     try:
-        document = _parse_json(text)
+        document = load_json_bounded(text)
     except ValueError as exc:
         raise RawDataError(f"{where}: not valid JSON: {exc}") from None
     key = options.records_key
@@ -169,7 +155,7 @@ def _read_jsonl(text: str, sha256: str) -> RawRows:
         if not line.strip():
             continue
         try:
-            records.append((number, _parse_json(line)))
+            records.append((number, load_json_bounded(line)))
         except ValueError as exc:
             reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             rejected.append(_rejected(sha256, number, "malformed", line, f"not valid JSON: {reason}"))

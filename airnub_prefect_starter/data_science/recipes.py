@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from airnub_prefect_starter.common.utils import generate_sha256_hash
+from airnub_prefect_starter.common.utils import generate_sha256_hash, is_text_codec
 from airnub_prefect_starter.data_science.schemas import TableSchema
 
 __all__ = ["DatasetRecipe", "RawFormat", "ReaderOptions"]
@@ -61,7 +61,7 @@ class ReaderOptions(BaseModel):
             info = codecs.lookup(encoding)
         except LookupError:
             raise ValueError(f"{encoding!r} is not a known encoding") from None
-        if not info._is_text_encoding:
+        if not is_text_codec(info):
             raise ValueError(f"{encoding!r} is not a text encoding (it is a bytes codec)")
         try:
             info.decode(b"")

@@ -146,6 +146,7 @@ def _outcome_from_result(category: str, result: IngestResult, **extra: Any) -> I
         size_bytes=result.size_bytes,
         path=result.location,
         data_source_name=result.data_source_name,
+        final_url=result.final_url,
         **extra,
     )
 
@@ -196,7 +197,8 @@ def _ingest_one(
         error: Exception = exc
         message = str(exc)
     except Exception as exc:  # a bug, or a library failing on hostile input: this item fails, the others go on
-        error, message = exc, f"{shown}: {unexpected_error_text(exc)}"
+        scrub_all = functools.partial(_scrub, url=item.url, shown=shown, credentials=credentials, secrets=secrets)
+        error, message = exc, f"{shown}: {unexpected_error_text(exc, scrub_all)}"
         scrubbed = _scrub("".join(traceback.format_exception(exc)), item.url, shown, credentials, secrets)
         logger.error("%s: %s failed with an unexpected error (a bug):\n%s", runtime.category, item.name, scrubbed)
     return ItemOutcome.failure(
@@ -213,7 +215,7 @@ def _ingest_one(
 def _scrub(text: str, url: str, shown: str, credentials: Credentials, secrets: Mapping[str, str]) -> str:
     """``text`` with the item's raw URL redacted and every secret value it could know (its credentials, every
     Secret block loaded for the batch) replaced."""
-    every_secret = Credentials(headers=credentials.headers, query={**credentials.query, **secrets})
+    every_secret = dataclasses.replace(credentials, query={**credentials.query, **secrets})
     return every_secret.scrub(text.replace(url, shown) if url != shown else text)
 
 

@@ -6,10 +6,9 @@ Every model is frozen with ``extra="forbid"`` and every field has a description 
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from airnub_prefect_starter.core.config import (
     ConfigModel,
@@ -21,7 +20,7 @@ from airnub_prefect_starter.core.config import (
     reject_moved_key,
 )
 from airnub_prefect_starter.core.http.auth import SourceAuth
-from airnub_prefect_starter.core.http.policy import HttpOverrides
+from airnub_prefect_starter.core.http.policy import HostPattern, HttpOverrides
 
 __all__ = [
     "DEFAULT_MAX_JSON_BYTES",
@@ -98,22 +97,6 @@ class PageToScrape(_UnlinkedSource):
     )
 
 
-_HOST = re.compile(r"\.?[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
-
-
-def _host_name(value: str) -> str:
-    if not _HOST.fullmatch(value):
-        raise ValueError(f"'{value}' is not a host: write 'files.example.org', or '.example.org' for its subdomains")
-    return value
-
-
-AuthHost = Annotated[
-    str,
-    AfterValidator(_host_name),
-    Field(description="A host name or address ('files.example.org'), or '.example.org' for its subdomains."),
-]
-
-
 class LinkFollowing(ConfigModel):
     """Which extracted links to download as files, and which of them get ``auth``."""
 
@@ -132,7 +115,7 @@ class LinkFollowing(ConfigModel):
         description="Credentials from Secret blocks for the followed files on the scraped page's own origin "
         "(scheme, host and port) and on auth_hosts. A link to any other origin is still downloaded, without them.",
     )
-    auth_hosts: list[AuthHost] = Field(
+    auth_hosts: list[HostPattern] = Field(
         default_factory=list,
         description="Further hosts whose followed files get auth: a host name, or '.example.org' for its "
         "subdomains; any port, but never over http from an https page. Empty (the default): the page's origin only.",

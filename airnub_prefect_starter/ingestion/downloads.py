@@ -133,7 +133,7 @@ class IngestContext:
 
 @dataclass(frozen=True)
 class IngestResult:
-    """The outcome of one successful ingestion. ``url`` is redacted."""
+    """The outcome of one successful ingestion. ``url`` (as configured) and ``final_url`` are redacted."""
 
     name: str
     url: str
@@ -145,6 +145,8 @@ class IngestResult:
     location: str
     manifest_location: str
     content_type: str | None
+    #: The URL the body came from this time, after redirects (redacted, secrets scrubbed).
+    final_url: str
 
     @property
     def path(self) -> Path:
@@ -252,13 +254,14 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
             ) as fetched,
         ):
             response = fetched.response
+            final_url = request.credentials.scrub(redact_url(fetched.final_url))  # redacting re-encodes the query
             etag, last_modified = response.headers.get("etag"), response.headers.get("last-modified")
             if response.status_code == 304:
                 if previous is None:
                     raise PermanentDownloadError(shown, "HTTP 304 to an unconditional request")
                 ctx.mark_unchanged(item.url, etag, last_modified)
                 logger.debug("Unchanged (304): %s", shown)
-                return _result(item, previous, IngestStatus.UNCHANGED, response)
+                return _result(item, previous, IngestStatus.UNCHANGED, response, final_url)
             filename = object_filename(filename_from_response(response, fetched.final_url, fallback=item.name))
             temp_path, sink = temp.enter_context(ctx.store.temp_file())
             body = stream_body(fetched, sink, ctx.policy, deadline, shown)
@@ -267,7 +270,7 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
         if previous is not None and previous.sha256 == body.sha256:
             ctx.mark_unchanged(item.url, etag, last_modified)
             logger.debug("Unchanged (same sha256 %s): %s", body.sha256[:12], shown)
-            return _result(item, previous, IngestStatus.UNCHANGED, response)
+            return _result(item, previous, IngestStatus.UNCHANGED, response, final_url)
         manifest = ObjectManifest(
             kind=kind,
             data_source_name=ctx.data_source_name,
@@ -277,7 +280,7 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
             size_bytes=body.size_bytes,
             content_type=response.headers.get("content-type"),
             source_url=shown,
-            final_url=redact_url(fetched.final_url),
+            final_url=final_url,
             link_title=item.link_title,
             source_page_url=redact_url(item.source_page_url) if item.source_page_url else None,
             http_status=response.status_code,
@@ -332,13 +335,16 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
         stored.sha256[:12],
         shown,
     )
-    return _result(item, stored, status, response)
+    return _result(item, stored, status, response, final_url)
 
 
-def _result(item: SourceItem, stored: StoredRef, status: IngestStatus, response: httpx.Response) -> IngestResult:
+def _result(
+    item: SourceItem, stored: StoredRef, status: IngestStatus, response: httpx.Response, final_url: str
+) -> IngestResult:
     return IngestResult(
         name=item.name,
         url=redact_url(item.url),
+        final_url=final_url,
         status=status,
         data_source_name=stored.data_source_name,
         sha256=stored.sha256,

@@ -33,6 +33,8 @@ class ItemOutcome(Outcome):
     links_truncated: bool = False
     detail: str | None = None
     data_source_name: str | None = None
+    #: The URL the item's body came from, after redirects (redacted); None for a failed item.
+    final_url: str | None = None
 
     def as_summary(self) -> dict[str, Any]:
         """The ``--json`` item shape of the CLI contract. Its own, not :meth:`Outcome.as_summary`: ``url``

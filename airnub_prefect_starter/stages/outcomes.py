@@ -88,10 +88,11 @@ def failure_summary(outcomes: Sequence[Outcome], noun: str, limit: int, *, with_
     return f"{len(failed)} of {len(outcomes)} {noun} failed: {shown}{more}"
 
 
-def unexpected_error_text(error: BaseException) -> str:
+def unexpected_error_text(error: BaseException, scrub: Callable[[str], str] = lambda text: text) -> str:
     """One line for an error no code raised on purpose (a bug, or a library failing on hostile input):
-    ``unexpected RecursionError: maximum recursion depth exceeded``, its message cut to its first line."""
-    lines = str(error).strip().splitlines()
+    ``unexpected RecursionError: maximum recursion depth exceeded``, its message cut to its first line.
+    ``scrub`` is applied to the whole message before the cut (a secret straddling the cut is still replaced)."""
+    lines = scrub(str(error)).strip().splitlines()
     first = lines[0] if lines else ""
     if len(first) > _UNEXPECTED_MESSAGE_CHARS:
         first = first[:_UNEXPECTED_MESSAGE_CHARS] + "..."

@@ -23,6 +23,7 @@ from uuid import UUID
 from prefect import Task, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.context import FlowRunContext
+from prefect.exceptions import CancelledRun, CrashedRun, PausedRun, UnfinishedRun
 from prefect.futures import PrefectFuture, as_completed
 
 from airnub_prefect_starter.analysis.contract import ANALYSIS
@@ -169,6 +170,11 @@ def run_batches(
     return [outcome for number in sorted(results) for outcome in results[number]]
 
 
+#: What ``result(raise_on_failure=False)`` returns for a task run Prefect cancelled, crashed, paused or left
+#: unfinished: exceptions too, but not an error of the item's code.
+_RUN_STATE_ERRORS = (CancelledRun, CrashedRun, PausedRun, UnfinishedRun)
+
+
 def _run_per_item(
     contract: StageContract[OutcomeT],
     item_task: Task[[SpecT, RuntimeT], OutcomeT],
@@ -180,8 +186,9 @@ def _run_per_item(
 ) -> list[OutcomeT]:
     """One ``item_task`` per spec (bounded by the flow's task runner), collected in config order: a spec whose
     task failed with any error becomes a ``failed`` outcome naming the error's type, and the others go on (an
-    error that is not one of ours is a bug, logged with its traceback); an exception that is not an error
-    (``KeyboardInterrupt``, ``SystemExit``) fails the flow. Ends with :func:`finish_category`."""
+    error that is not one of ours is a bug, logged with its traceback); a task run Prefect cancelled or that
+    crashed, or an exception that is not an error (``KeyboardInterrupt``, ``SystemExit``), fails the flow.
+    Ends with :func:`finish_category`."""
     bridge_core_logging()
     logger = get_run_logger()
     department = display_name(department_id, load_settings().config_dir)
@@ -190,6 +197,8 @@ def _run_per_item(
     outcomes: list[OutcomeT] = []
     for name, future in submitted:
         result: Any = future.result(raise_on_failure=False)
+        if isinstance(result, _RUN_STATE_ERRORS):  # Prefect stopped the task run: no item failure, the flow ends
+            raise result
         if isinstance(result, AirnubError):
             result = contract.outcome.failure(category, name, result)
         elif isinstance(result, Exception):  # a bug, or a library failing on hostile input: this item fails

@@ -43,6 +43,10 @@ PAGE_CASES: dict[str, tuple[bytes, str, str]] = {
     ),
 }
 
+#: The link a hostile page still yields (its page's outcome, followed and downloaded): after a bogus marked
+#: section, and resolved against the page itself when its ``<base>`` is unusable.
+PAGE_LINKS = {"base_href_bad_ipv6": "/pages/x.csv", "bogus_marked_section": "/files/b.csv"}
+
 
 def _run(airnub: Callable[..., Result], tmp_path: Path, config: dict[str, Any], category: str) -> dict[str, Any]:
     path = tmp_path / "c.yaml"
@@ -91,20 +95,27 @@ def test_run_scrape_keeps_every_page_when_one_page_is_hostile(
         http_server.serve(f"/pages/{case}.html", body=body, headers={"Content-Type": content_type}),
         http_server.serve("/pages/last.html", body=GOOD_PAGE + b" ", headers={"Content-Type": "text/html"}),
     ]
+    for path in ("/files/a.csv", *PAGE_LINKS.values()):
+        http_server.serve(path, body=f"x,y\n1,{path}\n".encode())
     config = {
         "web_page_link_scraping": {
             "data_source_name": "hostile_pages",
             "local_manifests_storage_base": "pages",
             "pages_to_scrape": [{"name": f"page{i}", "url": url} for i, url in enumerate(urls)],
+            "follow_links": {"patterns": [r"\.csv$"]},
         }
     }
 
     summary = _run(airnub, tmp_path, config, "web_page_link_scraping")
 
     assert summary.get("crashed", {}) == {}
-    assert summary["counts"]["total"] == 3
-    first, hostile, last = summary["items"]
+    first, hostile, last, *linked = summary["items"]
     assert (first["status"], last["status"]) == ("stored", "stored")
+    expected_links = {
+        http_server.url("/files/a.csv"),
+        *([http_server.url(PAGE_LINKS[case])] if case in PAGE_LINKS else []),
+    }
+    assert {(item["url"], item["status"]) for item in linked} == {(url, "stored") for url in expected_links}
     if expected == "stored":
         assert (hostile["status"], summary["exit_code"]) == ("stored", 0), hostile
     else:

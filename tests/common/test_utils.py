@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,8 @@ import pytest
 from airnub_prefect_starter.common.utils import (
     MAX_FILENAME_BYTES,
     generate_sha256_hash,
+    is_text_codec,
+    load_json_bounded,
     redact_url,
     sanitize_filename,
     sha256_file,
@@ -73,3 +78,22 @@ def test_sha256_helpers_agree_with_hashlib(tmp_path: Path) -> None:
 )
 def test_redact_url_hides_credentials_and_secret_query_values(url: str, expected: str) -> None:
     assert redact_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("[" * 200_000 + "]" * 200_000, "arrays or objects nested too deeply to read"),
+        ('{"n": ' + "7" * 100_000 + "}", "a number has too many digits (over 4300)"),
+    ],
+)
+def test_load_json_bounded_refuses_json_no_parser_should_build_with_a_value_error(text: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(problem)) as raised:
+        load_json_bounded(text)
+
+    assert not isinstance(raised.value, json.JSONDecodeError)
+
+
+@pytest.mark.parametrize(("encoding", "text"), [("utf-8", True), ("latin-1", True), ("zlib", False), ("rot13", False)])
+def test_is_text_codec_tells_text_encodings_from_other_codecs(encoding: str, text: bool) -> None:
+    assert is_text_codec(codecs.lookup(encoding)) is text

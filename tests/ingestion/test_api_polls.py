@@ -74,7 +74,7 @@ def test_api_poll_dedupes_identical_responses(http_server: LoopbackHTTPServer, i
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        (b"[" * 200_000 + b"]" * 200_000, "arrays or objects nested too deeply"),
+        (b"[" * 200_000 + b"]" * 200_000, "arrays or objects nested too deeply to read"),
         (b'{"n": ' + b"7" * 100_000 + b"}", "a number has too many digits (over 4300)"),
     ],
     ids=["nested_200000_deep", "integer_of_100000_digits"],

@@ -226,6 +226,24 @@ def test_ingest_batch_fails_only_the_item_whose_code_raises_an_unexpected_error_
     assert secret not in logged and "raw-token-in-config" not in logged
 
 
+def test_ingest_batch_scrubs_a_secret_straddling_the_cut_of_an_unexpected_error_message(
+    http_server: LoopbackHTTPServer, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "s3cr3t-query-value"
+    item = FileToAcquire(name="buggy", url=http_server.url("/buggy.csv"), auth=SourceAuth(query={"x": "block"}))
+
+    def download(item: Any, ctx: Any, **kwargs: Any) -> Any:
+        raise ValueError("y" * 290 + secret)  # the 300-char cut falls inside the secret
+
+    monkeypatch.setattr(batch, "core_download_hash_store_and_manifest", download)
+
+    [failed] = ingest_batch("download", [item], runtime(tmp_path, sqlite_url), secrets={"block": secret})
+
+    assert failed.status == "failed" and failed.error is not None
+    assert secret[:10] not in failed.error
+    assert failed.error.startswith(f"{item.url}: unexpected ValueError: " + "y" * 290 + "REDACTED")
+
+
 def test_ingest_batch_lets_a_keyboard_interrupt_through(
     http_server: LoopbackHTTPServer, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

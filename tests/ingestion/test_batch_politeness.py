@@ -160,8 +160,8 @@ def test_a_crawl_delay_past_the_total_deadline_does_not_block_the_host(
     http_server.serve("/robots.txt", body=b"User-agent: *\nCrawl-delay: 10\n")
     items = files(http_server, "/a.csv", "/b.csv")
 
-    # the cap is 4 / (2 * 2) = 1 s: each item waits about that, then has 3 s for its request
-    outcomes = ingest_batch("download", items, runtime(tmp_path, sqlite_url, total_deadline_s=4, per_host_limit=2))
+    # the cap is 20 / (2 * 10) = 1 s: each item waits about that, then has 19 s for robots.txt and its request
+    outcomes = ingest_batch("download", items, runtime(tmp_path, sqlite_url, total_deadline_s=20, per_host_limit=10))
 
     assert [(o.name, o.status, o.error) for o in outcomes] == [("a.csv", "stored", None), ("b.csv", "stored", None)]
     assert http_server.hits["/a.csv"] == http_server.hits["/b.csv"] == 1

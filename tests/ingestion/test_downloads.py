@@ -16,7 +16,7 @@ from airnub_prefect_starter.core.errors import (
     PolicyViolationError,
     TransientDownloadError,
 )
-from airnub_prefect_starter.core.http.auth import Credentials
+from airnub_prefect_starter.core.http.auth import Credentials, SourceAuth
 from airnub_prefect_starter.core.store import hashing_writer
 from airnub_prefect_starter.core.store.hashing_writer import DEFAULT_OFFLOAD_AFTER, WRITEBACK_WINDOW
 from airnub_prefect_starter.ingestion.config import FileToAcquire
@@ -487,3 +487,35 @@ def test_secret_headers_and_query_values_go_to_the_sources_origin_only(
     recorded = result.manifest_path.read_text() + repr(ingest_env.index.get_object("test_source", result.sha256))
     assert "qv4lue" not in recorded and "k3y" not in recorded
     assert result.url == http_server.url("/start")
+
+
+def test_download_manifest_final_url_hides_a_secret_echoed_in_lowercase_percent_encoding(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    http_server.serve("/final", body=BODY)
+    http_server.redirect("/start", http_server.url("/final?x=a%2fb%2bc%3d"))  # same origin, the secret echoed
+    result = core_download_hash_store_and_manifest(
+        item(http_server.url("/start")), ingest_env.ctx(), credentials=Credentials(query={"access": "a/b+c="})
+    )
+
+    manifest = json.loads(result.manifest_path.read_text())
+    assert manifest["final_url"] == http_server.url("/final?x=REDACTED")
+    recorded = result.manifest_path.read_text() + repr(ingest_env.index.get_object("test_source", result.sha256))
+    assert "b%2Bc" not in recorded and "b%2bc" not in recorded
+
+
+def test_download_manifest_final_url_hides_a_bearer_token_echoed_under_a_plain_key(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    http_server.serve("/final", body=BODY)
+    http_server.redirect("/start", http_server.url("/final?x=t0ken-value"))
+    credentials = SourceAuth(bearer_secret_block="token").credentials({"token": "t0ken-value"}, "src")
+
+    result = core_download_hash_store_and_manifest(
+        item(http_server.url("/start")), ingest_env.ctx(), credentials=credentials
+    )
+
+    assert http_server.request_headers["/final"][0]["Authorization"] == "Bearer t0ken-value"
+    assert json.loads(result.manifest_path.read_text())["final_url"] == http_server.url("/final?x=REDACTED")
+    recorded = result.manifest_path.read_text() + repr(ingest_env.index.get_object("test_source", result.sha256))
+    assert "t0ken-value" not in recorded

@@ -8,9 +8,10 @@ import time
 import pytest
 
 from airnub_prefect_starter.core.errors import PermanentDownloadError, ResponseContentError
-from airnub_prefect_starter.ingestion.config import PageToScrape
+from airnub_prefect_starter.core.http.auth import SourceAuth
+from airnub_prefect_starter.ingestion.config import LinkFollowing, PageToScrape
 from airnub_prefect_starter.ingestion.links import extract_links, links_matching
-from airnub_prefect_starter.ingestion.scraping import core_scrape_page_links
+from airnub_prefect_starter.ingestion.scraping import core_scrape_page_links, files_to_follow
 from tests.conftest import IngestEnv
 from tests.support.http_server import LoopbackHTTPServer
 
@@ -142,3 +143,18 @@ def test_scrape_fails_naming_the_url_when_the_page_cannot_be_read_in_its_charset
         ResponseContentError, match=rf"^{re.escape(url)}: page cannot be read as utf-16 \(its Content-Type charset\): "
     ):
         core_scrape_page_links(PageToScrape(name="p", url=url), ingest_env.ctx())
+
+
+def test_scrape_resolves_links_against_the_page_it_was_redirected_to_and_gives_them_no_auth_of_the_first_origin(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv
+) -> None:
+    moved = http_server.url("/new/index.html").replace("127.0.0.1", "localhost")  # another origin
+    http_server.serve("/new/index.html", body=b'<a href="files/a.bin">A</a>', headers={"Content-Type": "text/html"})
+    url = http_server.redirect("/index.html", moved)
+    follow = LinkFollowing(patterns=[r"\.bin$"], auth=SourceAuth(bearer_secret_block="token"))
+
+    result = core_scrape_page_links(PageToScrape(name="p", url=url), ingest_env.ctx())
+    [file] = files_to_follow([(url, result.page.final_url, result.links)], follow)
+
+    assert result.page.final_url == moved
+    assert file.url == moved.replace("index.html", "files/a.bin") and file.auth is None

@@ -23,7 +23,7 @@ LINKS = [
 
 def _followed(**follow: object) -> list[str]:
     links = [ExtractedLink(url=u, title="") for u in LINKS]
-    return [f.name for f in files_to_follow([(PAGE, links)], LinkFollowing(patterns=[r"\.bin$"], **follow))]
+    return [f.name for f in files_to_follow([(PAGE, PAGE, links)], LinkFollowing(patterns=[r"\.bin$"], **follow))]
 
 
 def test_files_to_follow_follows_links_on_any_host_by_default() -> None:

@@ -13,13 +13,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 
 from airnub_prefect_starter.core.config import ConfigModel
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.core.http.policy import host_matches
+from airnub_prefect_starter.core.http.policy import host_matches, origin_of
 
 __all__ = [
     "NO_CREDENTIALS",
@@ -29,7 +29,6 @@ __all__ = [
     "SecretBlockName",
     "SourceAuth",
     "credentials_may_go_to",
-    "origin_of",
 ]
 
 #: Value of a Secret block created before its real value was known; a request refuses to send it.
@@ -99,12 +98,16 @@ class SourceAuth(ConfigModel):
             return found
 
         headers = {name: value(block) for name, block in self.headers.items()}
+        raw: set[str] = set()
         if self.bearer_secret_block:
+            raw.add(value(self.bearer_secret_block))
             headers["Authorization"] = f"Bearer {value(self.bearer_secret_block)}"
         if self.basic:
+            raw.add(value(self.basic.password_secret_block))
             pair = f"{self.basic.username}:{value(self.basic.password_secret_block)}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-        return Credentials(headers=headers, query={name: value(block) for name, block in self.query.items()})
+        query = {name: value(block) for name, block in self.query.items()}
+        return Credentials(headers=headers, query=query, raw_secrets=frozenset(raw))
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,9 @@ class Credentials:
 
     headers: Mapping[str, str] = field(default_factory=dict)
     query: Mapping[str, str] = field(default_factory=dict)
+    #: Secret values sent only inside a header value (a Bearer token, a basic-auth password): never sent on
+    #: their own, but a server may echo them, so :meth:`scrub` replaces them too.
+    raw_secrets: frozenset[str] = frozenset()
 
     def request_url(self, url: str) -> str:
         """``url`` with the secret query values added (replacing parameters of the same name)."""
@@ -123,23 +129,27 @@ class Credentials:
         return urlunsplit(parts._replace(query=urlencode([*kept, *self.query.items()])))
 
     def scrub(self, text: str) -> str:
-        """``text`` with every secret value (as sent, or URL-encoded as a query or a path encodes it) replaced by
-        ``REDACTED``."""
-        secrets = {*self.headers.values(), *self.query.values()} - {""}
-        forms = {form for s in secrets for form in (s, quote_plus(s), quote(s, safe=""), quote(s))}
-        for form in sorted(forms, key=len, reverse=True):
-            text = text.replace(form, REDACTED)
-        return text
+        """``text`` with every secret value (as sent, or percent-encoded in any way: any character escaped or
+        not, hex digits in either case, a space as ``+``) replaced by ``REDACTED``."""
+        secrets = {*self.headers.values(), *self.query.values(), *self.raw_secrets} - {""}
+        if not secrets:
+            return text
+        longest_first = sorted(secrets, key=len, reverse=True)
+        return re.sub("|".join(_any_encoding(s) for s in longest_first), REDACTED, text)
+
+
+def _any_encoding(secret: str) -> str:
+    """A pattern matching ``secret`` with each character as is or percent-encoded (UTF-8, hex in either case),
+    a space also as ``+``: every form quote/quote_plus give, and what a server echoing it may send."""
+    parts = []
+    for char in secret:
+        encoded = "".join(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))
+        forms = [re.escape(char), f"(?i:{re.escape(encoded)})", *([r"\+"] if char == " " else [])]
+        parts.append(f"(?:{'|'.join(forms)})")
+    return "".join(parts)
 
 
 NO_CREDENTIALS = Credentials()
-
-
-def origin_of(url: str) -> tuple[str, str, int | None]:
-    """Scheme, host and port (the default one made explicit) of ``url``."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
 
 
 def credentials_may_go_to(url: str, origin_url: str, hosts: Iterable[str] = ()) -> bool:

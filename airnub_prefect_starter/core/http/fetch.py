@@ -33,13 +33,14 @@ from airnub_prefect_starter.core.errors import (
     PolicyViolationError,
     TransientDownloadError,
 )
-from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials, origin_of
+from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials
 from airnub_prefect_starter.core.http.deadline import Deadline
 from airnub_prefect_starter.core.http.policy import (
     BlockedAddressError,
     HttpPolicy,
     PolicyNetworkBackend,
     checked_url,
+    origin_of,
 )
 from airnub_prefect_starter.core.store.hashing_writer import HashingWriter
 
@@ -237,7 +238,7 @@ def _follow(
                 scrubbed_target = credentials.scrub(target)
                 if target in visited:
                     raise PermanentDownloadError(
-                        shown, f"redirect loop at hop {hop + 1} ({redact_url(scrubbed_target)})"
+                        shown, f"redirect loop at hop {hop + 1} ({credentials.scrub(redact_url(scrubbed_target))})"
                     )
                 if urlsplit(target).scheme not in ("http", "https"):
                     raise PolicyViolationError(

@@ -10,12 +10,14 @@ checks cannot reach a private address.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
+from urllib.parse import urlsplit
 
 import httpcore
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from airnub_prefect_starter import __version__
 from airnub_prefect_starter.common.utils import redact_url
@@ -28,12 +30,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BlockedAddressError",
-    "PolicyNetworkBackend",
+    "HostPattern",
     "HttpOverrides",
     "HttpPolicy",
+    "Origin",
+    "PolicyNetworkBackend",
     "checked_url",
     "host_matches",
     "is_forbidden_address",
+    "origin_of",
 ]
 
 _ALLOWED_SCHEMES = frozenset({"http", "https"})
@@ -51,6 +56,26 @@ _SPECIAL_NETWORKS = tuple(
         "3fff::/20",  # documentation (RFC 9637)
     )
 )
+
+_HOST_PATTERN = re.compile(r"\.?[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
+
+
+def _host_pattern(value: str) -> str:
+    if not _HOST_PATTERN.fullmatch(value):
+        raise ValueError(f"'{value}' is not a host: write 'files.example.org', or '.example.org' for its subdomains")
+    label = value.strip(".")
+    if value.startswith(".") and "." not in label:
+        raise ValueError(f"'{value}' matches every host under a top-level domain: name one, e.g. '.example.{label}'")
+    return value
+
+
+#: A host (``files.example.org``, an address), or ``.example.org`` for its subdomains (see :func:`host_matches`);
+#: a single-label suffix (``.com``) is refused.
+HostPattern = Annotated[
+    str,
+    AfterValidator(_host_pattern),
+    Field(description="A host name or address ('files.example.org'), or '.example.org' for its subdomains."),
+]
 
 # name -> (default, description, constraints). One table feeds both the full policy and its YAML overrides.
 _POLICY_SPEC: dict[str, tuple[Any, str, dict[str, Any]]] = {
@@ -131,7 +156,7 @@ class HttpPolicy(BaseModel):
     per_host_rate: float | None = _policy_field("per_host_rate")
     respect_robots_txt: bool = _policy_field("respect_robots_txt")
     trust_env: bool = _policy_field("trust_env")
-    allowed_hosts: tuple[str, ...] = _policy_field("allowed_hosts")
+    allowed_hosts: tuple[HostPattern, ...] = _policy_field("allowed_hosts")
     user_agent: str = _policy_field("user_agent")
 
     def merged(self, *overrides: HttpOverrides | None) -> HttpPolicy:
@@ -161,7 +186,7 @@ class HttpOverrides(BaseModel):
     per_host_rate: float | None = _override_field("per_host_rate")
     respect_robots_txt: bool | None = _override_field("respect_robots_txt")
     trust_env: bool | None = _override_field("trust_env")
-    allowed_hosts: tuple[str, ...] | None = _override_field("allowed_hosts")
+    allowed_hosts: tuple[HostPattern, ...] | None = _override_field("allowed_hosts")
     user_agent: str | None = _override_field("user_agent")
 
     @model_validator(mode="before")
@@ -221,6 +246,25 @@ def is_forbidden_address(address: str) -> bool:
 def _resolve(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class Origin(NamedTuple):
+    """Scheme, host and port of a URL (lower case, the default port made explicit); shown as
+    ``scheme://host:port``."""
+
+    scheme: str
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+
+def origin_of(url: str) -> Origin:
+    """The :class:`Origin` of ``url``: credentials, robots.txt and pacing are per origin."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return Origin(scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme, 0))
 
 
 def host_matches(host: str, allowed_hosts: Iterable[str]) -> bool:

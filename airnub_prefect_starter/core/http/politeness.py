@@ -27,9 +27,9 @@ import httpx
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import HostUnreachableError, RobotsDisallowedError
 from airnub_prefect_starter.core.http.deadline import Deadline
-from airnub_prefect_starter.core.http.policy import HttpPolicy
+from airnub_prefect_starter.core.http.policy import HttpPolicy, origin_of
 from airnub_prefect_starter.core.http.rate import HostPacer, shared_pacer
-from airnub_prefect_starter.core.http.robots import RobotsRules, fetch_robots, origin_key, product_token
+from airnub_prefect_starter.core.http.robots import RobotsRules, fetch_robots, product_token
 
 __all__ = ["Politeness", "crawl_delay_cap", "politeness_for_run"]
 
@@ -77,7 +77,7 @@ class Politeness:
         """``crawl_delay`` capped to :func:`crawl_delay_cap`, warning once per origin when it is."""
         if crawl_delay is None or crawl_delay <= self._crawl_delay_cap:
             return crawl_delay
-        origin = origin_key(url)
+        origin = str(origin_of(url))
         with self._lock:
             first = origin not in self._capped
             self._capped.add(origin)
@@ -95,7 +95,7 @@ class Politeness:
 
     def rules(self, client: httpx.Client, url: str) -> RobotsRules:
         """The robots.txt verdict of ``url``'s origin, fetched by the first thread to ask (the others wait)."""
-        key = origin_key(url)
+        key = str(origin_of(url))
         with self._lock:
             known = self._rules.get(key)
             if known is not None:
@@ -113,7 +113,7 @@ class Politeness:
         return known
 
     def _pace(self, url: str, interval_s: float, deadline: Deadline) -> None:
-        if self._pacer.wait(origin_key(url), interval_s, budget_s=deadline.remaining()) is None:
+        if self._pacer.wait(str(origin_of(url)), interval_s, budget_s=deadline.remaining()) is None:
             raise deadline.error(redact_url(url), "before the host's next request slot (per_host_rate, Crawl-delay)")
 
 

@@ -39,7 +39,6 @@ __all__ = [
     "ROBOTS_MAX_BYTES",
     "RobotsRules",
     "fetch_robots",
-    "origin_key",
     "product_token",
     "robots_url",
 ]
@@ -52,7 +51,6 @@ ROBOTS_MAX_BYTES = 512 * 1024
 MAX_CRAWL_DELAY_S = 60.0
 #: Wall-clock limit for fetching one robots.txt, retries included (lower if ``total_deadline_s`` is).
 _ROBOTS_DEADLINE_S = 60.0
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -78,13 +76,6 @@ class RobotsRules:
             return None
         delay = self.parser.crawl_delay(agent)
         return None if delay is None or delay <= 0 else min(float(delay), MAX_CRAWL_DELAY_S)
-
-
-def origin_key(url: str) -> str:
-    """``scheme://host:port`` of ``url`` (default port made explicit): robots.txt and pacing are per origin."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return f"{scheme}://{(parts.hostname or '').lower()}:{parts.port or _DEFAULT_PORTS.get(scheme, 0)}"
 
 
 def robots_url(url: str) -> str:

@@ -110,11 +110,12 @@ def temp_file_in(directory: Path) -> Iterator[tuple[Path, BinaryIO]]:
         raise storage_error("cannot create a temp file in", directory, exc) from exc
     path = Path(name)
     try:
-        try:
-            handle = open(path, "wb")  # by name, so that errors writing to it name the file (not its fd)
-        finally:
-            os.close(fd)
+        # The fd mkstemp made, never the name reopened (a symlink swapped in would redirect the write); the name
+        # is the handle's ``name``, so that errors writing to it name the file (not its fd).
+        handle = open(path, "wb", opener=lambda _path, _flags: fd)
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.close(fd)
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
         raise storage_error("cannot open", path, exc) from exc

@@ -196,3 +196,19 @@ def test_pool_errors_become_the_httpx_errors_httpx_raises_for_them(error: type[E
     mapped = _as_httpx_error(error("boom"))
 
     assert type(mapped) is type(raised.value) and str(mapped) == "boom"
+
+
+def test_open_response_before_request_sees_no_secret_echoed_in_lowercase_percent_encoding(
+    http_server: LoopbackHTTPServer, client: FetchClient
+) -> None:
+    http_server.serve("/final", body=b"f")
+    url = http_server.redirect("/start", http_server.url("/final?x=a%2fb%2bc%3d"))
+    seen: list[str] = []
+
+    with open_response(
+        client, url, POLICY, Deadline(10), before_request=seen.append, credentials=Credentials(query={"k": "a/b+c="})
+    ) as fetched:
+        assert fetched.response.status_code == 200
+
+    assert seen == [url, http_server.url("/final?x=REDACTED")]
+    assert fetched.final_url == http_server.url("/final?x=REDACTED")

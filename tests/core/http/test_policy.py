@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from airnub_prefect_starter.core.errors import PolicyViolationError
-from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy, checked_url, is_forbidden_address
+from airnub_prefect_starter.core.config import parse_config
+from airnub_prefect_starter.core.errors import ConfigError, PolicyViolationError
+from airnub_prefect_starter.core.http.policy import (
+    HttpOverrides,
+    HttpPolicy,
+    checked_url,
+    is_forbidden_address,
+    origin_of,
+)
 
 
 @pytest.mark.parametrize(
@@ -91,3 +98,26 @@ def test_is_forbidden_address_refuses_special_ranges_ipaddress_does_not_flag(add
 def test_check_url_refuses_a_site_local_ipv6_address() -> None:
     with pytest.raises(PolicyViolationError, match=r"resolves to fec0::1, a private/loopback/link-local address"):
         checked_url("http://[fec0::1]/x", HttpPolicy())
+
+
+def test_origin_of_names_scheme_host_and_port_with_the_default_port_explicit() -> None:
+    assert origin_of("HTTPS://Example.org/a") == ("https", "example.org", 443)
+    assert str(origin_of("https://Example.org/a")) == "https://example.org:443"
+    assert str(origin_of("http://example.org:8080/a")) == "http://example.org:8080"
+
+
+@pytest.mark.parametrize("pattern", [".com", ".COM.", ".localhost", "https://example.org", "a b"])
+def test_http_allowed_hosts_refuses_a_single_label_suffix_or_a_non_host_in_one_config_error_line(
+    pattern: str,
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(HttpOverrides, {"allowed_hosts": ["example.org", pattern]}, "configs/x.yaml")
+
+    assert "\n" not in str(raised.value)
+    assert str(raised.value).startswith("configs/x.yaml: allowed_hosts[1]: ")
+    assert repr(pattern) in str(raised.value)
+
+
+@pytest.mark.parametrize("pattern", ["example.org", ".example.org", ".co.uk", "localhost", "127.0.0.1", "::1"])
+def test_http_allowed_hosts_accepts_hosts_and_domain_suffixes(pattern: str) -> None:
+    assert HttpPolicy(allowed_hosts=(pattern,)).allowed_hosts == (pattern,)

@@ -14,7 +14,6 @@ from airnub_prefect_starter.core.http.robots import (
     MAX_CRAWL_DELAY_S,
     ROBOTS_MAX_BYTES,
     fetch_robots,
-    origin_key,
     product_token,
     robots_url,
 )
@@ -121,7 +120,5 @@ def test_robots_reads_only_the_first_512_kib(http_server: LoopbackHTTPServer, cl
 
 def test_robots_helpers_name_the_origin_and_the_token() -> None:
     assert robots_url("https://user:pw@Example.org:8443/a/b?q=1") == "https://Example.org:8443/robots.txt"
-    assert origin_key("HTTPS://Example.org/a") == "https://example.org:443"
-    assert origin_key("http://example.org:8080/a") == "http://example.org:8080"
     assert product_token("my-bot/1.2 (+https://example.org/bot)") == "my-bot"
     assert product_token("airnub-prefect-starter") == "airnub-prefect-starter"

@@ -3,10 +3,13 @@ path and the errno, never a raw OSError, and nothing left in the temp area."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,3 +134,24 @@ def test_writes_past_the_file_size_limit_are_storage_errors_naming_the_file(tmp_
 def test_temp_file_in_names_the_path_of_its_handle(tmp_path: Path) -> None:
     with temp_file_in(tmp_path / "t") as (path, handle):
         assert handle.name == str(path)
+
+
+def test_temp_file_in_writes_to_the_file_it_made_when_a_symlink_is_swapped_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"keep me")
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp_then_swap(**kwargs: Any) -> tuple[int, str]:
+        fd, name = real_mkstemp(**kwargs)
+        os.unlink(name)  # what someone who can write to .tmp could do between mkstemp and the open
+        os.symlink(outside, name)
+        return fd, name
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp_then_swap)
+    with temp_file_in(tmp_path / "t") as (path, handle):
+        handle.write(b"store bytes")
+        assert handle.name == str(path)
+
+    assert outside.read_bytes() == b"keep me"

@@ -51,7 +51,7 @@ def scrape_web_page_links_flow_dept_project_alpha(
     )
     if config.follow_links is not None:
         scraped = [
-            (page.url, outcome.links)
+            (page.url, outcome.final_url or page.url, outcome.links)
             for page, outcome in zip(config.pages_to_scrape, outcomes, strict=True)
             if not outcome.failed
         ]
