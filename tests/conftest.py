@@ -19,6 +19,7 @@ from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.core.store.index import ManifestIndex
 from airnub_prefect_starter.ingestion.downloads import IngestContext
 from tests.support.http_server import LoopbackHTTPServer
+from tests.support.ports import free_port
 
 pytest_plugins = ["tests.support.datasets", "tests.support.exclusive", "tests.support.s3_server"]
 
@@ -35,10 +36,18 @@ os.environ.pop("PREFECT_API_URL", None)
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     """One Prefect test server (temporary SQLite) for the whole session: it takes 10-15 s to start."""
-    from prefect.testing.utilities import prefect_test_harness
+    from prefect.testing import utilities
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    # The harness takes its server's port from bind(0) and the server binds it seconds later: another process
+    # (a loopback test server, here or in a suite running beside this one) can be handed the same port meanwhile,
+    # and the harness then fails on that server's 404 to /api/health. Prefect offers no port option: its port
+    # finder is replaced, loudly if it is gone (a Prefect upgrade then shows it here).
+    if not callable(getattr(utilities, "_find_available_port", None)):
+        raise RuntimeError("prefect.testing.utilities._find_available_port is gone: choose the harness port anew")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(utilities, "_find_available_port", free_port)
+        with utilities.prefect_test_harness(server_startup_timeout=120):
+            yield
 
 
 @pytest.fixture

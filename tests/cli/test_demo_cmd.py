@@ -3,23 +3,18 @@ run changes nothing."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import Result
 
-
-def free_port() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return str(probe.getsockname()[1])
+from tests.support.ports import free_port
 
 
 def test_demo_runs_three_stages_and_a_second_run_does_no_work(
     airnub: Callable[..., Result], config_dir: Path, data_dir: Path
 ) -> None:
-    port = free_port()  # the same address both times, as for a user: URLs are the identity of a source
+    port = str(free_port())  # the same address both times, as for a user: URLs are the identity of a source
     first = airnub("demo", "--port", port)
     files = {p: p.stat().st_mtime_ns for p in data_dir.rglob("*") if p.is_file() and "sqlite3" not in p.name}
     second = airnub("demo", "--port", port)

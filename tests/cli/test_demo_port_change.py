@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import Result
 
-
-def free_port() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return str(probe.getsockname()[1])
+from tests.support.ports import free_port
 
 
 def raw_input_rows(report_md: Path) -> list[str]:
@@ -27,7 +22,7 @@ def raw_input_rows(report_md: Path) -> list[str]:
 def test_demo_on_another_port_leaves_processing_and_analysis_unchanged(
     airnub: Callable[..., Result], config_dir: Path, data_dir: Path
 ) -> None:
-    first = airnub("demo", "--port", free_port())
+    first = airnub("demo", "--port", str(free_port()))
     report = data_dir / "reports" / "iris" / "report.md"
     rows_before = raw_input_rows(report)
     outputs = {
@@ -36,7 +31,7 @@ def test_demo_on_another_port_leaves_processing_and_analysis_unchanged(
         if p.is_file() and p.parts[len(data_dir.parts)] in {"processed", "models", "reports"}
     }
 
-    second = airnub("demo", "--port", free_port())
+    second = airnub("demo", "--port", str(free_port()))
 
     assert first.exit_code == 0, first.stderr
     assert second.exit_code == 0, second.stderr

@@ -12,7 +12,7 @@ import pytest
 from click.testing import Result
 
 from airnub_prefect_starter.core.store.object_store import Bucket
-from tests.cli.test_demo_cmd import free_port
+from tests.support.ports import free_port
 
 
 def test_demo_on_object_storage_writes_every_output_to_the_bucket_and_a_second_run_changes_nothing(
@@ -23,7 +23,7 @@ def test_demo_on_object_storage_writes_every_output_to_the_bucket_and_a_second_r
     monkeypatch.setenv("AIRNUB_WORK_DIR", str(work))
     index = tmp_path / "manifest_index.sqlite3"  # a durable index, kept apart from the working copy
     monkeypatch.setenv("AIRNUB_INDEX_URL", f"sqlite:///{index}")
-    port = free_port()
+    port = str(free_port())
 
     first = airnub("demo", "--port", port)
     keys = sorted(info.key for info in Bucket(s3_base).list())

@@ -3,24 +3,18 @@ wrong and what to do, exit 2, before any work starts."""
 
 from __future__ import annotations
 
-import socket
 import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.support.ports import free_port
 from tests.support.project_copy import REPO_ROOT, run_python
 from tests.support.s3_server import S3Server
 
 pytestmark = pytest.mark.slow
 
 AIRNUB = "from airnub_prefect_starter.cli.main import app; app()"
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:  # a loopback port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.parametrize(
@@ -36,7 +30,7 @@ def closed_port() -> int:
 def test_cli_reports_a_prefect_api_that_does_not_answer_in_one_line_when_it_is_stopped(
     tmp_path: Path, command: tuple[str, ...]
 ) -> None:
-    api_url = f"http://127.0.0.1:{closed_port()}/api"
+    api_url = f"http://127.0.0.1:{free_port()}/api"
     data = tmp_path / "data"
 
     result = run_python(
@@ -61,7 +55,7 @@ def test_cli_reports_a_prefect_api_that_does_not_answer_in_one_line_when_it_is_s
 def test_cli_manifest_reports_a_prefect_api_that_does_not_answer_before_reading_the_index_url_secret_block(
     tmp_path: Path, command: tuple[str, ...]
 ) -> None:
-    api_url = f"http://127.0.0.1:{closed_port()}/api"
+    api_url = f"http://127.0.0.1:{free_port()}/api"
     data = tmp_path / "data"
 
     result = run_python(

@@ -13,8 +13,8 @@ from click.testing import Result
 
 from airnub_prefect_starter.core.store.index import ManifestIndex
 from tests.cli.test_run_cmd import write_config
-from tests.cli.test_run_object_storage import closed_port
 from tests.support.http_server import LoopbackHTTPServer
+from tests.support.ports import free_port
 from tests.support.stored_objects import ingest_bodies
 
 REFUSAL = (
@@ -31,7 +31,7 @@ def no_index_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     work = tmp_path / "work"
     monkeypatch.setenv("AIRNUB_DATA_DIR", "s3://airnub-test/data")
     monkeypatch.setenv("AIRNUB_WORK_DIR", str(work))
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     for name in ("AIRNUB_INDEX_URL", "AIRNUB_INDEX_URL_SECRET_BLOCK"):
         monkeypatch.delenv(name, raising=False)
     return work

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import yaml
 from click.testing import Result
 
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
+from tests.support.ports import free_port
 
 
 def write_config(path: Path, server: LoopbackHTTPServer, *urls: str) -> Path:
@@ -111,9 +111,7 @@ def test_run_with_a_proxy_in_the_environment_reaches_the_local_prefect_api_and_s
     data_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with socket.socket() as probe:  # a proxy that is not there: anything sent through it fails
-        probe.bind(("127.0.0.1", 0))
-        dead_proxy = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    dead_proxy = f"http://127.0.0.1:{free_port()}"  # a proxy that is not there: anything sent through it fails
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "no_proxy"):
         monkeypatch.setenv(name, dead_proxy if name.endswith("PROXY") and "NO" not in name else "")
     config = write_config(tmp_path / "c.yaml", http_server, http_server.serve("/a.csv", body=b"a\n1\n"))

@@ -6,7 +6,6 @@ ingestion through processing."""
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,9 @@ from airnub_prefect_starter.core.store.object_store import Bucket, S3Credentials
 from tests.cli.test_run_cmd import write_config
 from tests.cli.test_run_data_stages_cmd import processing_config, write_yaml
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
+from tests.support.ports import free_port
 from tests.support.raw_inputs import FLOWERS_CSV
 from tests.support.s3_server import S3Server
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def save_block(name: str, value: dict[str, Any]) -> None:
@@ -71,7 +65,7 @@ def test_object_storage_that_cannot_be_used_stops_the_run_before_any_download_in
     elif change == "secret":
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret-0123")
     elif change == "endpoint":
-        endpoint = f"http://127.0.0.1:{closed_port()}"
+        endpoint = f"http://127.0.0.1:{free_port()}"
         monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     else:  # the block wins over the (right) AWS variables
         save_block("storage-wrong", {"access_key_id": s3_server.access_key, "secret_access_key": "wrong-0123456789"})

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from typer.testing import CliRunner
 from airnub_prefect_starter.cli.demo_cmd import DEMO_DEPARTMENT, _rebased
 from airnub_prefect_starter.cli.main import app
 from airnub_prefect_starter.cli.variables_cmd import load_all_config_files, sync_variables
+from tests.support.ports import free_port
 from tests.support.project_copy import REPO_ROOT, project_env
 
 PAGE = REPO_ROOT / "docs" / "getting-started.md"
@@ -32,12 +32,6 @@ def next_section_commands() -> list[list[str]]:
     blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
     lines = [line.split("#", 1)[0].strip() for block in blocks for line in block.splitlines()]
     return [shlex.split(line) for line in lines if line]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def sync_demo_variables(port: int) -> None:

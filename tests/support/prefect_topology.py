@@ -12,7 +12,6 @@ import json
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterNam
 from prefect.client.schemas.objects import FlowRun
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from tests.support.ports import free_port
 from tests.support.project_copy import REPO_ROOT
 
 __all__ = [
@@ -171,12 +171,6 @@ def _children(pid: int) -> list[int]:
     return children
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def wait_for(check: Callable[[], T | None], *, timeout: float, what: str, diagnostics: Callable[[], str]) -> T:
     """Poll ``check`` every half second until it returns something other than ``None``."""
     deadline = time.monotonic() + timeout
@@ -230,7 +224,7 @@ def prefect_server(
     """``prefect server start`` on a fresh database (with pg_trgm), healthy; its :class:`Topology` has
     ``PREFECT_API_URL`` pointing at it and a fresh ``PREFECT_HOME``. On exit every process started through the
     topology is stopped (workers first), the database dropped, and the timings printed."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "AIRNUB_"))}
     env.update(
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pytest
 
 from airnub_prefect_starter.core.errors import StorageError
 from airnub_prefect_starter.core.store.object_store import Bucket, S3Credentials
+from tests.support.ports import free_port
 
 __all__ = ["S3Server", "start_s3_server"]
 
@@ -65,23 +65,6 @@ def _weed_binary() -> str:
     return found
 
 
-def _free_port_pair() -> int:
-    """A free port ``p`` whose gRPC twin ``p + 10000`` (SeaweedFS's convention) is free too."""
-    for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if port + 10000 > 65535:
-            continue
-        with socket.socket() as twin:
-            try:
-                twin.bind(("127.0.0.1", port + 10000))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port pair for SeaweedFS")
-
-
 def start_s3_server(directory: Path) -> S3Server:
     """Start ``weed mini`` in ``directory`` on free loopback ports and wait until its S3 endpoint answers."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -92,7 +75,7 @@ def start_s3_server(directory: Path) -> S3Server:
         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
     }
     config.write_text(json.dumps({"identities": [identity]}), encoding="utf-8")
-    ports = {name: _free_port_pair() for name in ("s3", "master", "volume", "filer", "admin")}
+    ports = {name: free_port(also=10000) for name in ("s3", "master", "volume", "filer", "admin")}
     command = [
         _weed_binary(),
         "mini",

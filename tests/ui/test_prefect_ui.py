@@ -16,7 +16,6 @@ import importlib.resources
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import httpx
 import pytest
 
 from airnub_prefect_starter.registry.config_files import load_stage_config_file
+from tests.support.ports import free_port
 from tests.support.project_copy import REPO_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -69,12 +69,6 @@ def _require_browser() -> Any:
             pytest.fail(f"browser test must run in CI: {message}")
         pytest.skip(message)
     return sync_api
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
@@ -123,7 +117,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture
 def prefect_server(tmp_path: Path) -> Iterator[PrefectServer]:
     """``prefect server start`` on a free loopback port with its own SQLite database, stopped afterwards."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "prefect-server.log"
     env = _clean_env(
@@ -181,7 +175,7 @@ def _run_demo(server: PrefectServer, tmp_path: Path) -> str:
     env.pop("AIRNUB_INDEX_URL", None)
     airnub = Path(sys.executable).with_name("airnub")
     result = subprocess.run(
-        [str(airnub), "demo", "--port", str(_free_port())],
+        [str(airnub), "demo", "--port", str(free_port())],
         cwd=tmp_path,
         env=env,
         capture_output=True,

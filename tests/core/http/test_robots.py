@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import httpx
@@ -18,6 +17,7 @@ from airnub_prefect_starter.core.http.robots import (
     robots_url,
 )
 from tests.support.http_server import LoopbackHTTPServer, Route
+from tests.support.ports import free_port
 
 AGENT = "airnub-prefect-starter"
 POLICY = HttpPolicy(allow_private_networks=True, retries=0, retry_delay_s=0)
@@ -88,9 +88,7 @@ def test_robots_5xx_then_success_is_retried_into_rules(http_server: LoopbackHTTP
 
 
 def test_robots_unreachable_host_disallows_it(client: httpx.Client) -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nothing listens on it
 
     rules = fetch_robots(client, f"http://127.0.0.1:{port}/x", POLICY)
 

@@ -4,7 +4,6 @@ per run: every URL of the host then fails at once with the same cause (RFC 9309 
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from airnub_prefect_starter.core.http.robots import fetch_robots
 from airnub_prefect_starter.ingestion.batch import BatchRuntime, ingest_batch
 from airnub_prefect_starter.ingestion.config import FileToAcquire
 from tests.support.http_server import LoopbackHTTPServer
+from tests.support.ports import free_port
 
 POLICY = HttpPolicy(allow_private_networks=True, retries=0, retry_delay_s=0)
 
@@ -34,9 +34,7 @@ def client() -> Iterator[httpx.Client]:
 @pytest.fixture
 def dead_origin() -> str:
     """``http://127.0.0.1:<port>`` where nothing listens."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def test_politeness_reports_a_refused_connection_as_the_network_error(client: httpx.Client, dead_origin: str) -> None:
