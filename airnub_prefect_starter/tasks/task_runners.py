@@ -55,8 +55,10 @@ def stage_dask_cluster(config: TaskRunnerConfig, threads_per_worker: int) -> Ite
     """The Dask scheduler address the category flows of one stage run share, or ``None`` for threads.
 
     ``kind: dask`` without ``address`` starts a ``LocalCluster`` on 127.0.0.1 (``n_workers`` processes with
-    ``threads_per_worker`` threads each, no dashboard) for the ``with`` block and closes it afterwards; with
-    ``address`` the existing scheduler is used and left running."""
+    ``threads_per_worker`` threads each) for the ``with`` block and closes it afterwards; with ``address`` the
+    existing scheduler is used and left running. The scheduler's HTTP server (dashboard, health) takes a port the
+    OS picks: Dask's default 8787 is one port for the whole machine, so a second stage run, or another project's
+    cluster, would find it taken."""
     if config.kind != "dask" or config.address:
         yield config.address
         return
@@ -70,9 +72,14 @@ def stage_dask_cluster(config: TaskRunnerConfig, threads_per_worker: int) -> Ite
         threads_per_worker=threads_per_worker,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",  # None still binds 8787 (the scheduler serves /health there, dashboard or not)
     ) as cluster:
         address = str(cluster.scheduler_address)
-        logger.info("Dask LocalCluster for this stage run at %s (%d workers)", address, config.n_workers)
+        logger.info(
+            "Dask LocalCluster for this stage run at %s (%d workers, dashboard %s)",
+            address,
+            config.n_workers,
+            cluster.dashboard_link,
+        )
         yield address
     logger.info("Dask LocalCluster at %s closed", address)

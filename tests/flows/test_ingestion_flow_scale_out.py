@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,7 +72,7 @@ def outcome_keys(result: StageResult) -> list[tuple[str, str | None, str]]:
 @pytest.fixture
 def dask_cluster() -> Iterator[distributed.LocalCluster]:
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address=None
+        n_workers=2, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address=":0"
     ) as cluster:
         yield cluster
 
@@ -108,11 +110,17 @@ def test_ingestion_dask_without_address_shares_one_local_cluster_per_stage_run(
 
     monkeypatch.setattr(distributed, "LocalCluster", RecordingLocalCluster)
 
-    result = run_completed(scale_out_config(http_server, {"kind": "dask", "n_workers": 1}))
+    with contextlib.ExitStack() as held:  # Dask's default port taken, as by another stage run's cluster
+        with contextlib.suppress(OSError):  # already taken by someone else: the same situation
+            listener = held.enter_context(socket.socket())
+            listener.bind(("127.0.0.1", 8787))
+            listener.listen()
+        result = run_completed(scale_out_config(http_server, {"kind": "dask", "n_workers": 1}))
 
     assert {o.category for o in result.outcomes} == {"scheduled_file_downloads", "public_api_data"}
     assert len(stored_objects(data_dir)) == 12 + 1
     assert len(started) == 1  # one cluster for both category flows, not one per category flow
     (cluster, kwargs) = started[0]
     assert kwargs["n_workers"] == 1 and kwargs["processes"] is True
+    assert kwargs["dashboard_address"] == ":0"  # not Dask's machine-wide 8787: two stage runs may overlap
     assert cluster.status.name == "closed"  # closed when the stage run ended
