@@ -30,6 +30,23 @@ AIRNUB = "from airnub_prefect_starter.cli.main import app; app()"
 def test_cli_reports_a_prefect_api_that_does_not_answer_in_one_line_when_it_is_stopped(
     tmp_path: Path, command: tuple[str, ...]
 ) -> None:
+    assert_dead_api_is_one_line(tmp_path, command)
+
+
+@pytest.mark.parametrize("command", [("manifest", "list"), ("manifest", "verify")], ids=["list", "verify"])
+def test_cli_manifest_reports_a_prefect_api_that_does_not_answer_before_reading_the_index_url_secret_block(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    assert_dead_api_is_one_line(
+        tmp_path, command, drop_env=("AIRNUB_INDEX_URL",), AIRNUB_INDEX_URL_SECRET_BLOCK="index-url"
+    )
+
+
+def assert_dead_api_is_one_line(
+    tmp_path: Path, command: tuple[str, ...], drop_env: tuple[str, ...] = (), **env: str
+) -> None:
+    """``airnub <command>`` with PREFECT_API_URL at a port nothing listens on: exactly the one-line error, exit 2,
+    nothing started or written."""
     api_url = f"http://127.0.0.1:{free_port()}/api"
     data = tmp_path / "data"
 
@@ -38,9 +55,11 @@ def test_cli_reports_a_prefect_api_that_does_not_answer_in_one_line_when_it_is_s
         "-c",
         AIRNUB,
         *command,
+        drop_env=drop_env,
         PREFECT_API_URL=api_url,
         PREFECT_HOME=str(tmp_path / "prefect-home"),
         AIRNUB_DATA_DIR=str(data),
+        **env,
     )
 
     assert result.returncode == 2, result.stderr[-3000:]
@@ -49,33 +68,6 @@ def test_cli_reports_a_prefect_api_that_does_not_answer_in_one_line_when_it_is_s
         "or unset PREFECT_API_URL to use a local one"
     ]
     assert not data.exists()  # nothing was started or written
-
-
-@pytest.mark.parametrize("command", [("manifest", "list"), ("manifest", "verify")], ids=["list", "verify"])
-def test_cli_manifest_reports_a_prefect_api_that_does_not_answer_before_reading_the_index_url_secret_block(
-    tmp_path: Path, command: tuple[str, ...]
-) -> None:
-    api_url = f"http://127.0.0.1:{free_port()}/api"
-    data = tmp_path / "data"
-
-    result = run_python(
-        REPO_ROOT,
-        "-c",
-        AIRNUB,
-        *command,
-        drop_env=("AIRNUB_INDEX_URL",),
-        PREFECT_API_URL=api_url,
-        PREFECT_HOME=str(tmp_path / "prefect-home"),
-        AIRNUB_DATA_DIR=str(data),
-        AIRNUB_INDEX_URL_SECRET_BLOCK="index-url",
-    )
-
-    assert result.returncode == 2, result.stderr[-3000:]
-    assert result.stderr.splitlines() == [
-        f"error: Prefect API {api_url} does not answer (connection refused): start it with `prefect server start`, "
-        "or unset PREFECT_API_URL to use a local one"
-    ]
-    assert not data.exists()
 
 
 def test_cli_run_reports_a_missing_bucket_before_a_local_prefect_api_is_started(

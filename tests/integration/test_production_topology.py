@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import shlex
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,6 @@ from tests.support.prefect_topology import (
     SERVER_START,
     Topology,
     api_client,
-    prefect_server,
     runs_of,
     wait_for,
 )
@@ -56,19 +55,6 @@ DOCUMENTED_COMMANDS = [SERVER_START, WORK_POOL_CREATE, VARIABLES_SYNC, DEPLOY_AL
 
 STORE_BASES = [f"project_alpha_demo_outputs/{name}" for name in ("downloads", "api", "pages")]
 RUNS_TIMEOUT_S = 180
-
-
-@pytest.fixture
-def topology(tmp_path: Path, postgres_server_url: str) -> Iterator[Topology]:
-    server_env = {
-        "PREFECT_UI_ENABLED": "false",
-        # The ingestion deployment's daily schedule is not under test: no scheduled runs.
-        "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
-        # A processing run queued behind the running one (concurrency limit 1) retries after 1 s, not 30 s.
-        "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "1",
-    }
-    with prefect_server(tmp_path, postgres_server_url, server_env=server_env) as topology:
-        yield topology
 
 
 def _ingestion_config(demo: DemoSource, extra_file: dict[str, str]) -> dict[str, Any]:

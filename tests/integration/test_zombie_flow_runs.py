@@ -18,7 +18,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -28,7 +27,7 @@ import yaml
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
 
-from tests.support.prefect_topology import REPO_ROOT, Topology, api_client, prefect_server, runs_of, wait_for
+from tests.support.prefect_topology import REPO_ROOT, Topology, api_client, runs_of, wait_for
 
 SCRIPT = REPO_ROOT / "scripts" / "setup_zombie_automation.py"
 PREFECT_YAML = REPO_ROOT / "prefect.yaml"
@@ -102,18 +101,6 @@ def test_setup_zombie_automation_refuses_a_window_under_prefects_minimum() -> No
 
     assert result.returncode == 2
     assert "--within 5: must be at least 10 seconds" in result.stderr
-
-
-@pytest.fixture
-def topology(tmp_path: Path, postgres_server_url: str) -> Iterator[Topology]:
-    server_env = {
-        "PREFECT_UI_ENABLED": "false",
-        "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
-        # The queued run retries for the slot every second, not every 30 s.
-        "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "1",
-    }
-    with prefect_server(tmp_path, postgres_server_url, server_env=server_env) as topology:
-        yield topology
 
 
 def _probe_project(directory: Path) -> Path:
