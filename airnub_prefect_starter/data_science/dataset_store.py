@@ -2,22 +2,23 @@
 
 Files written into ``out_dir`` for a dataset called ``<name>``::
 
-    <name>.parquet              rows sorted by every column, zstd, fixed row groups, no pandas index/metadata
+    <name>.parquet              rows in input order, zstd, row groups of 65,536 rows, no pandas index/metadata
     <name>.quarantine.csv       object,<line|record>,column,check,value,reason  (only while rows are quarantined)
     <name>.dataset.json         DatasetManifest: inputs, counts, schema, parquet sha256 (created_at not hashed)
 
-Same inputs give byte-identical files. Each file is written atomically (temp file in the same folder, fsync,
-``os.replace``) and only when its bytes change, so an unchanged dataset keeps its mtime.
+Same inputs give byte-identical files. Rows are written as they arrive (:class:`DatasetWriter`), so memory does
+not grow with the dataset. Each file is written atomically (temp file in the same folder, fsync, ``os.replace``)
+and only when its bytes change, so an unchanged dataset keeps its mtime.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import os
 import re
 import secrets
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +26,9 @@ from pathlib import Path
 from typing import Final, Literal
 
 import pandas as pd
+import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -33,16 +36,18 @@ from airnub_prefect_starter import __version__
 from airnub_prefect_starter.common.utils import generate_sha256_hash, sha256_file
 from airnub_prefect_starter.core.errors import ConfigError, IntegrityError, StorageError
 from airnub_prefect_starter.data_science.schemas import ColumnSpec, ColumnType, TableSchema
-from airnub_prefect_starter.data_science.tables import ParsedTable
+from airnub_prefect_starter.data_science.tables import LocationKind, ParsedTable, QuarantinedRow
 
 __all__ = [
     "DATASET_MANIFEST_SCHEMA_VERSION",
     "DatasetManifest",
+    "DatasetWriter",
     "OutputFile",
     "VerifiedDataset",
     "WrittenDataset",
     "atomic_write_bytes",
     "dataset_manifest_path",
+    "frame_to_arrow",
     "load_dataset_manifest",
     "read_dataset",
     "read_verified_dataset",
@@ -163,54 +168,183 @@ def atomic_write_bytes(path: Path, data: bytes) -> bool:
 
 
 def _arrow_column(spec: ColumnSpec, column: pd.Series) -> pa.Array:
-    if spec.type == "float":  # -0.0 folded into 0.0, NaN (an empty value) stored as null
-        return pa.array(column.to_numpy(dtype="float64") + 0.0, type=pa.float64(), from_pandas=True)
-    if spec.type == "category":
-        return pa.array(column.tolist(), type=pa.string()).dictionary_encode()
-    if spec.type in ("str", "date"):
-        return pa.array(column.tolist(), type=_ARROW_TYPES[spec.type])
+    if spec.type == "float":  # NaN (an empty value) stored as null
+        return pa.array(column.to_numpy(dtype="float64"), type=pa.float64(), from_pandas=True)
+    if spec.type in ("str", "category", "date"):
+        return pa.array(column.tolist(), type=pa.string() if spec.type == "category" else _ARROW_TYPES[spec.type])
     return pa.array(column, type=_ARROW_TYPES[spec.type], from_pandas=True)
 
 
-def _canonical_arrow(frame: pd.DataFrame, schema: TableSchema) -> pa.Table:
-    """Schema column order, rows sorted by every column (stable, empty values last), no index, no metadata."""
-    ordered = frame.loc[:, list(schema.column_names)]
-    if len(ordered):
-        ordered = ordered.sort_values(by=list(schema.column_names), kind="mergesort", ignore_index=True)
-    arrays = [_arrow_column(spec, ordered[spec.name]) for spec in schema.columns]
-    fields = [pa.field(s.name, arrays[i].type, nullable=s.nullable) for i, s in enumerate(schema.columns)]
-    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+def frame_to_arrow(frame: pd.DataFrame, schema: TableSchema) -> pa.Table:
+    """A frame of typed rows (as :class:`ParsedTable` holds them) as Arrow, in schema column order."""
+    arrays = [_arrow_column(spec, frame[spec.name]) for spec in schema.columns]
+    return pa.Table.from_arrays(arrays, names=list(schema.column_names))
 
 
-def _write_parquet(table: pa.Table, path: Path) -> tuple[bool, str, int]:
-    """Write ``table`` to ``path`` unless identical bytes are there; (written, sha256, size)."""
-    try:
-        with _temp_path(path.parent, path.name) as temp:
-            pq.write_table(
-                table,
-                temp,
-                compression="zstd",
-                row_group_size=_ROW_GROUP_SIZE,
-                use_dictionary=True,
+def _arrow_schema(schema: TableSchema) -> pa.Schema:
+    return pa.schema(
+        pa.field(
+            s.name,
+            pa.dictionary(pa.int32(), pa.string()) if s.type == "category" else _ARROW_TYPES[s.type],
+            nullable=s.nullable,
+        )  # fmt: skip
+        for s in schema.columns
+    )
+
+
+def _canonical(table: pa.Table, schema: TableSchema, target: pa.Schema) -> pa.Table:
+    """Exactly the dataset's Arrow types: -0.0 folded into 0.0, categories dictionary-encoded per row group."""
+    arrays = []
+    for spec, column in zip(schema.columns, table.columns, strict=True):
+        if spec.type == "category":
+            arrays.append(pc.cast(column, pa.string()).combine_chunks().dictionary_encode())
+        elif spec.type == "float":
+            arrays.append(pc.add(pc.cast(column, pa.float64()), 0.0).combine_chunks())
+        else:
+            arrays.append(pc.cast(column, _ARROW_TYPES[spec.type]).combine_chunks())
+    return pa.Table.from_arrays(arrays, schema=target)
+
+
+class DatasetWriter:
+    """Writes one dataset as its rows arrive, in bounded memory: Parquet row group by row group (a fixed number of
+    rows each, so the bytes do not depend on how the rows were batched) and the quarantine rows, both into temp
+    files beside the targets. :meth:`commit` puts them in place (each only if its bytes changed) and writes the
+    manifest; leaving the ``with`` block without a commit leaves the dataset's files as they were."""
+
+    def __init__(
+        self, out_dir: Path, dataset_name: str, schema: TableSchema, location_kind: LocationKind,
+        input_sha256s: Sequence[str],
+    ) -> None:  # fmt: skip
+        if not _NAME.match(dataset_name):
+            raise ConfigError(f"dataset_name: {dataset_name!r} must match {_NAME.pattern}")
+        bad = [h for h in input_sha256s if not _SHA256.match(h)]
+        if bad or not input_sha256s:
+            raise ConfigError(f"input_sha256s: need lowercase hex SHA-256 values, got {bad or 'none'}")
+        self.input_sha256s = tuple(dict.fromkeys(input_sha256s))
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"{out_dir}: cannot create: {exc.strerror or exc}") from exc
+        self.schema = schema
+        self.dataset_name = dataset_name
+        self.parquet_path = out_dir / f"{dataset_name}.parquet"
+        self.quarantine_path = out_dir / f"{dataset_name}.quarantine.csv"
+        self._arrow_schema = _arrow_schema(schema)
+        self._location_kind = location_kind
+        self._stack = contextlib.ExitStack()
+        self._parquet_temp = self._stack.enter_context(_temp_path(out_dir, self.parquet_path.name))
+        self._quarantine_temp = self._stack.enter_context(_temp_path(out_dir, self.quarantine_path.name))
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+        self.rows_out = 0
+        self.quarantine_counts: Counter[str] = Counter()
+        try:
+            self._parquet = pq.ParquetWriter(
+                self._parquet_temp, self._arrow_schema, compression="zstd", use_dictionary=True,
                 write_statistics=True,
+            )  # fmt: skip
+            self._quarantine_file = self._quarantine_temp.open("x", encoding="utf-8", newline="")
+        except (OSError, pa.ArrowException) as exc:
+            self._stack.close()
+            raise StorageError(f"{self.parquet_path}: cannot write: {exc}") from exc
+        self._stack.callback(self._quarantine_file.close)
+        self._quarantine = csv.writer(self._quarantine_file, lineterminator="\n")
+        self._quarantine.writerow(["object", location_kind, "column", "check", "value", "reason"])
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, pa.ArrowException):
+            self._parquet.close()
+        self._stack.close()
+
+    def write(self, rows: pa.Table, quarantine: Sequence[QuarantinedRow] = ()) -> None:
+        """Add typed rows (schema column order) and quarantined rows (in order)."""
+        try:
+            for q in quarantine:
+                self._quarantine.writerow([q.object_sha256, q.location, q.column, q.check, q.value, q.reason])
+                self.quarantine_counts[q.check] += 1
+            if rows.num_rows:
+                self._pending.append(rows)
+                self._pending_rows += rows.num_rows
+                self.rows_out += rows.num_rows
+                if self._pending_rows >= _ROW_GROUP_SIZE:
+                    self._flush(final=False)
+        except (OSError, pa.ArrowException) as exc:
+            raise StorageError(f"{self.parquet_path}: cannot write: {exc}") from exc
+
+    def _flush(self, final: bool) -> None:
+        table = pa.concat_tables(self._pending) if self._pending else self._arrow_schema.empty_table()
+        whole = table.num_rows if final else table.num_rows - table.num_rows % _ROW_GROUP_SIZE
+        for start in range(0, whole, _ROW_GROUP_SIZE):
+            group = table.slice(start, min(_ROW_GROUP_SIZE, whole - start))
+            self._parquet.write_table(
+                _canonical(group, self.schema, self._arrow_schema), row_group_size=_ROW_GROUP_SIZE
             )
-            _fsync(temp)
-            sha256, size = sha256_file(temp), temp.stat().st_size
-            if path.is_file() and sha256_file(path) == sha256:
-                return False, sha256, size
-            os.replace(temp, path)
-    except (OSError, pa.ArrowException) as exc:
-        raise StorageError(f"{path}: cannot write Parquet: {exc}") from exc
-    return True, sha256, size
+        rest = table.slice(whole)
+        self._pending = [rest] if rest.num_rows else []
+        self._pending_rows = rest.num_rows
 
-
-def _quarantine_csv(parsed: ParsedTable) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["object", parsed.location_kind, "column", "check", "value", "reason"])
-    for row in parsed.quarantine:
-        writer.writerow([row.object_sha256, row.location, row.column, row.check, row.value, row.reason])
-    return buffer.getvalue().encode("utf-8")
+    def commit(self, rows_in: int, *, recipe_sha256: str | None = None) -> WrittenDataset:
+        """Put the files in place (those whose bytes changed) and write the manifest (see the module doc)."""
+        parquet_path, quarantine_path = self.parquet_path, self.quarantine_path
+        try:
+            self._flush(final=True)
+            self._parquet.close()
+            self._quarantine_file.close()
+            _fsync(self._parquet_temp)
+            sha256, size = sha256_file(self._parquet_temp), self._parquet_temp.stat().st_size
+            rewritten = not (parquet_path.is_file() and sha256_file(parquet_path) == sha256)
+            if rewritten:
+                os.replace(self._parquet_temp, parquet_path)
+            quarantine_file: OutputFile | None = None
+            if self.quarantine_counts:
+                _fsync(self._quarantine_temp)
+                q_sha256 = sha256_file(self._quarantine_temp)
+                q_size = self._quarantine_temp.stat().st_size
+                if not (quarantine_path.is_file() and sha256_file(quarantine_path) == q_sha256):
+                    os.replace(self._quarantine_temp, quarantine_path)
+                quarantine_file = OutputFile(filename=quarantine_path.name, sha256=q_sha256, size_bytes=q_size)
+            else:  # a quarantine file left by an earlier, dirtier input would now be a lie
+                quarantine_path.unlink(missing_ok=True)
+        except (OSError, pa.ArrowException) as exc:
+            raise StorageError(f"{parquet_path}: cannot write: {exc}") from exc
+        finally:
+            self.close()
+        manifest = DatasetManifest(
+            dataset_name=self.dataset_name,
+            input_sha256s=self.input_sha256s,
+            recipe_sha256=recipe_sha256,
+            rows_in=rows_in,
+            rows_out=self.rows_out,
+            rows_quarantined=sum(self.quarantine_counts.values()),
+            quarantine_counts=dict(sorted(self.quarantine_counts.items())),
+            table_schema=self.schema,
+            parquet=OutputFile(filename=parquet_path.name, sha256=sha256, size_bytes=size),
+            quarantine=quarantine_file,
+            tool_version=__version__,
+            library_versions={"polars": pl.__version__, "pyarrow": pa.__version__},
+            created_at=datetime.now(UTC),
+        )
+        manifest_path = dataset_manifest_path(parquet_path)
+        existing = _existing_manifest(manifest_path)
+        manifest_updated = existing is None or not existing.same_content(manifest)
+        if existing is not None and not manifest_updated:
+            manifest = existing
+        else:
+            atomic_write_bytes(manifest_path, manifest.to_json_bytes())
+        return WrittenDataset(
+            manifest=manifest,
+            parquet_path=parquet_path,
+            manifest_path=manifest_path,
+            quarantine_path=quarantine_path if quarantine_file is not None else None,
+            rewritten=rewritten,
+            manifest_updated=manifest_updated,
+        )
 
 
 def _existing_manifest(path: Path) -> DatasetManifest | None:
@@ -228,60 +362,11 @@ def write_dataset(
     *,
     recipe_sha256: str | None = None,
 ) -> WrittenDataset:
-    """Write ``table`` as ``<dataset_name>.parquet`` plus its quarantine file and manifest (see module doc)."""
-    if not _NAME.match(dataset_name):
-        raise ConfigError(f"dataset_name: {dataset_name!r} must match {_NAME.pattern}")
-    bad = [h for h in input_sha256s if not _SHA256.match(h)]
-    if bad or not input_sha256s:
-        raise ConfigError(f"input_sha256s: need lowercase hex SHA-256 values, got {bad or 'none'}")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StorageError(f"{out_dir}: cannot create: {exc.strerror or exc}") from exc
-    parquet_path = out_dir / f"{dataset_name}.parquet"
-    rewritten, sha256, size = _write_parquet(_canonical_arrow(table.frame, table.schema), parquet_path)
-
-    quarantine_path = out_dir / f"{dataset_name}.quarantine.csv"
-    quarantine_file: OutputFile | None = None
-    if table.quarantine:
-        data = _quarantine_csv(table)
-        atomic_write_bytes(quarantine_path, data)
-        quarantine_file = OutputFile(
-            filename=quarantine_path.name, sha256=sha256_file(quarantine_path), size_bytes=len(data)
-        )
-    else:  # a quarantine file left by an earlier, dirtier input would now be a lie
-        quarantine_path.unlink(missing_ok=True)
-
-    manifest = DatasetManifest(
-        dataset_name=dataset_name,
-        input_sha256s=tuple(dict.fromkeys(input_sha256s)),
-        recipe_sha256=recipe_sha256,
-        rows_in=table.rows_in,
-        rows_out=table.rows_out,
-        rows_quarantined=table.rows_quarantined,
-        quarantine_counts=table.quarantine_counts(),
-        table_schema=table.schema,
-        parquet=OutputFile(filename=parquet_path.name, sha256=sha256, size_bytes=size),
-        quarantine=quarantine_file,
-        tool_version=__version__,
-        library_versions={"pandas": pd.__version__, "pyarrow": pa.__version__},
-        created_at=datetime.now(UTC),
-    )
-    manifest_path = dataset_manifest_path(parquet_path)
-    existing = _existing_manifest(manifest_path)
-    manifest_updated = existing is None or not existing.same_content(manifest)
-    if existing is not None and not manifest_updated:
-        manifest = existing
-    else:
-        atomic_write_bytes(manifest_path, manifest.to_json_bytes())
-    return WrittenDataset(
-        manifest=manifest,
-        parquet_path=parquet_path,
-        manifest_path=manifest_path,
-        quarantine_path=quarantine_path if quarantine_file is not None else None,
-        rewritten=rewritten,
-        manifest_updated=manifest_updated,
-    )
+    """Write a table held in memory as ``<dataset_name>.parquet`` plus its quarantine file and manifest (see the
+    module doc): the files :class:`DatasetWriter` writes from the same rows arriving in batches."""
+    with DatasetWriter(out_dir, dataset_name, table.schema, table.location_kind, input_sha256s) as writer:
+        writer.write(frame_to_arrow(table.frame, table.schema), table.quarantine)
+        return writer.commit(table.rows_in, recipe_sha256=recipe_sha256)
 
 
 def load_dataset_manifest(parquet_path: Path, *, verify: bool = True) -> DatasetManifest:

@@ -1,11 +1,16 @@
-"""Raw rows -> typed, checked rows: every value converted to its column's type and checked, bad rows quarantined.
+"""Raw batches -> typed, checked rows: whole columns converted to their type and checked, bad rows quarantined.
+
+Each column is converted by polars where the text has one plain form (``12``, ``1.5``, ``2024-05-01``); any other
+value (``+1_0``, ``٣``, ``2024-05-01T10:00+02:00``, ``nan``, a bad value) goes to :func:`convert_value`, the
+reference conversion one value at a time, so both paths give the same values and the same problems. Checks
+(``min``, ``max``, ``allowed``, ``regex``) run on whole typed columns.
 
 Column-level problems are errors naming the dataset, the object and the column (:class:`SchemaMismatchError`):
 a declared column the input lacks, an undeclared one when ``extra_columns: error``, and a column none of whose
 values has the declared type (the input's type changed). Row-level problems quarantine the row with its first
 failing column, check and value: an empty value in a non-nullable column (``missing``), a value of the wrong type
-(``type``), ``non_finite``, ``min``, ``max``, ``allowed``, ``regex``, and across all rows ``unique`` and
-``primary_key`` (the first occurrence is kept).
+(``type``), ``non_finite``, ``min``, ``max``, ``allowed``, ``regex``; ``unique`` and ``primary_key`` across all
+rows are :mod:`~airnub_prefect_starter.data_science.keys`'.
 """
 
 from __future__ import annotations
@@ -13,24 +18,50 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-import pandas as pd
+import numpy as np
+import polars as pl
 
 from airnub_prefect_starter.core.errors import SchemaMismatchError
+from airnub_prefect_starter.data_science.readers import RawBatch
 from airnub_prefect_starter.data_science.recipes import ReaderOptions
 from airnub_prefect_starter.data_science.schemas import ColumnSpec, ColumnType, TableSchema
-from airnub_prefect_starter.data_science.tables import QuarantineCheck, QuarantinedRow, RawRows
+from airnub_prefect_starter.data_science.tables import QuarantineCheck, QuarantinedRow
 
-__all__ = ["CheckedRows", "Problem", "check_rows", "convert_value", "enforce_keys", "to_frame"]
+__all__ = [
+    "POLARS_TYPES",
+    "BatchChecker",
+    "CheckedBatch",
+    "ColumnTally",
+    "Problem",
+    "convert_value",
+    "input_positions",
+    "preview",
+]
 
 logger = logging.getLogger(__name__)
 
+_INT64 = (-(2**63), 2**63 - 1)
+_PREVIEW = 200
+#: The dataset type of each column type.
+POLARS_TYPES: dict[ColumnType, pl.DataType] = {
+    "int": pl.Int64(),
+    "float": pl.Float64(),
+    "str": pl.String(),
+    "category": pl.String(),
+    "bool": pl.Boolean(),
+    "date": pl.Date(),
+    "datetime": pl.Datetime("us", "UTC"),
+}
+#: ISO 8601 forms polars reads exactly as ``datetime.fromisoformat`` does (others go to the reference).
+_ISO_FORMS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
+
+
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0"})
-_INT64 = (-(2**63), 2**63 - 1)
 _PREVIEW = 200
 
 
@@ -42,30 +73,21 @@ class Problem:
     text: str
 
 
-@dataclass(frozen=True)
-class CheckedRows:
-    """Rows that passed every per-row check (values typed, in schema column order), where each came from, and the
-    rows quarantined."""
-
-    rows: list[tuple[object, ...]]
-    origins: list[tuple[str, int]]
-    quarantine: list[QuarantinedRow]
-
-
 def _int(value: object, options: ReaderOptions) -> object:
     if isinstance(value, bool):
         return Problem("type", "not an int")
     if isinstance(value, int):
-        return value
+        return value if _INT64[0] <= value <= _INT64[1] else Problem("type", "not an int (out of the 64-bit range)")
     if isinstance(value, float):
-        return int(value) if value.is_integer() else Problem("type", "not an int")
+        return int(value) if value.is_integer() and abs(value) < 2**63 else Problem("type", "not an int")
     text = str(value).strip()
     if "_" in text:
         return Problem("type", "not an int")
     try:
-        return int(text)
+        number = int(text)
     except ValueError:
         return Problem("type", "not an int")
+    return number if _INT64[0] <= number <= _INT64[1] else Problem("type", "not an int (out of the 64-bit range)")
 
 
 def _float(value: object, options: ReaderOptions) -> object:
@@ -152,156 +174,343 @@ def convert_value(column_type: ColumnType, value: object, options: ReaderOptions
     return _CONVERT[column_type](value, options)
 
 
-def _check(spec: ColumnSpec, value: object) -> Problem | None:
-    checks = spec.checks
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if checks.min is not None and value < checks.min:
-            return Problem("min", f"below min {checks.min:g}")
-        if checks.max is not None and value > checks.max:
-            return Problem("max", f"above max {checks.max:g}")
-    if checks.allowed is not None:
-        accepted = {str(a) for a in checks.allowed} if spec.type in ("str", "category") else set(checks.allowed)
-        if value not in accepted:
-            return Problem("allowed", f"not allowed (allowed: {', '.join(map(str, checks.allowed))})")
-    if checks.regex is not None and not re.fullmatch(checks.regex, str(value)):
-        return Problem("regex", f"does not match {checks.regex!r}")
-    return None
-
-
-def _preview(value: object) -> str:
+def preview(value: object) -> str:
+    """A value as the quarantine file shows it (empty for null, cut at 200 characters)."""
     return ("" if value is None else str(value))[:_PREVIEW]
 
 
-def _positions(raw: RawRows, schema: TableSchema, where: str) -> list[int]:
-    """Where each schema column is in the input; :class:`SchemaMismatchError` for a missing or extra column."""
-    present = {name: i for i, name in enumerate(raw.columns)}
+def input_positions(columns: Sequence[str], schema: TableSchema, where: str) -> list[str]:
+    """The input column each schema column reads, in schema order; :class:`SchemaMismatchError` for a missing
+    column, or an extra one when ``extra_columns: error`` (an ignored extra column is logged)."""
+    present = set(columns)
     wanted = schema.input_names
     missing = [(column, source) for column, source in wanted.items() if source not in present]
     if missing:
         column, source = missing[0]
         named = f"'{column}'" if column == source else f"'{column}' (input name '{source}')"
-        have = ", ".join(raw.columns[:20]) or "none"
+        have = ", ".join(list(columns)[:20]) or "none"
         raise SchemaMismatchError(f"{where}: column {named} missing from the input (input columns: {have})")
-    extra = [name for name in raw.columns if name not in set(wanted.values())]
+    extra = [name for name in columns if name not in set(wanted.values())]
     if extra and schema.extra_columns == "error":
         raise SchemaMismatchError(f"{where}: column '{extra[0]}' is not in the schema (extra_columns: error)")
     if extra:
         logger.warning("%s: ignoring column(s) not in the schema: %s", where, ", ".join(extra))
-    return [present[wanted[name]] for name in schema.column_names]
+    return [wanted[name] for name in schema.column_names]
 
 
-def check_rows(raw: RawRows, schema: TableSchema, options: ReaderOptions, *, where: str) -> CheckedRows:
-    """Type and check every row of ``raw`` (not yet ``unique``/``primary_key``: see :func:`enforce_keys`)."""
-    positions = _positions(raw, schema, where)
-    specs = schema.columns
-    converters = [_CONVERT[spec.type] for spec in specs]
-    typed_ok = [0] * len(specs)
-    first_bad: list[object] = [None] * len(specs)
-    kept: list[tuple[object, ...]] = []
-    origins: list[tuple[str, int]] = []
-    quarantine = list(raw.rejected)
-    for location, values in zip(raw.locations, raw.rows, strict=True):
-        typed: list[object] = []
-        problems: list[tuple[int, Problem, object]] = []
-        for index, (spec, position, convert) in enumerate(zip(specs, positions, converters, strict=True)):
-            value = values[position]
-            converted = None if value is None else convert(value, options)
-            if isinstance(converted, Problem):
-                if converted.check == "type" and first_bad[index] is None:
-                    first_bad[index] = value
-                problems.append((index, converted, value))
-                continue
-            if converted is None:
-                if not spec.nullable:
-                    problems.append((index, Problem("missing", "empty value"), value))
-            else:
-                typed_ok[index] += 1
-                problem = _check(spec, converted)
-                if problem is not None:
-                    problems.append((index, problem, value))
-            typed.append(converted)
-        if problems:
-            reason = "; ".join(f"{specs[i].name}: {p.text}: {_preview(v)!r}" for i, p, v in problems)
-            index, problem, value = problems[0]
-            quarantine.append(
-                QuarantinedRow(raw.object_sha256, location, specs[index].name, problem.check, _preview(value), reason)
-            )
-        else:
-            kept.append(tuple(typed))
-            origins.append((raw.object_sha256, location))
-    for index, spec in enumerate(specs):
-        if first_bad[index] is not None and typed_ok[index] == 0:
-            raise SchemaMismatchError(
-                f"{where}: column '{spec.name}': no value is of type {spec.type} "
-                f"(first: {_preview(first_bad[index])!r}); did the input's type change?"
-            )
-    return CheckedRows(kept, origins, quarantine)
+@dataclass
+class ColumnTally:
+    """Per column of one object: how many values had the declared type and the first that did not (a column
+    with none of the type means the input changed: :meth:`raise_if_type_changed`)."""
+
+    typed: list[int]
+    first_bad: list[object] = field(default_factory=list)
+
+    @classmethod
+    def for_schema(cls, schema: TableSchema) -> ColumnTally:
+        return cls([0] * len(schema.columns), [None] * len(schema.columns))
+
+    def raise_if_type_changed(self, schema: TableSchema, where: str) -> None:
+        for index, spec in enumerate(schema.columns):
+            if self.first_bad[index] is not None and self.typed[index] == 0:
+                raise SchemaMismatchError(
+                    f"{where}: column '{spec.name}': no value is of type {spec.type} "
+                    f"(first: {preview(self.first_bad[index])!r}); did the input's type change?"
+                )
 
 
-def _duplicates(rows: Sequence[tuple[object, ...]], index: Sequence[int]) -> list[int]:
-    """Row numbers whose values at ``index`` already appeared in an earlier row (nulls never collide)."""
-    seen: set[tuple[object, ...]] = set()
-    repeated: list[int] = []
-    for number, row in enumerate(rows):
-        key = tuple(row[i] for i in index)
-        if any(v is None for v in key):
-            continue
-        if key in seen:
-            repeated.append(number)
-        seen.add(key)
-    return repeated
+@dataclass(frozen=True, eq=False)
+class CheckedBatch:
+    """The rows of a batch that passed every per-row check (typed, schema column order), the line or record each
+    came from, and the rows quarantined (sorted by where they start)."""
+
+    frame: pl.DataFrame
+    locations: np.ndarray
+    quarantine: list[QuarantinedRow]
+    #: Rows of the raw input this batch read (kept, quarantined and rejected by the reader).
+    rows_in: int
 
 
-def enforce_keys(checked: Iterable[CheckedRows], schema: TableSchema) -> CheckedRows:
-    """All objects' rows together (in the given order), with rows repeating an earlier row's primary key or
-    ``unique`` value quarantined."""
-    rows: list[tuple[object, ...]] = []
-    origins: list[tuple[str, int]] = []
-    quarantine: list[QuarantinedRow] = []
-    for part in checked:
-        rows.extend(part.rows)
-        origins.extend(part.origins)
-        quarantine.extend(part.quarantine)
-    names = schema.column_names
-    constraints: list[tuple[QuarantineCheck, list[int]]] = []
-    if schema.primary_key:
-        constraints.append(("primary_key", [names.index(n) for n in schema.primary_key]))
-    constraints.extend(("unique", [i]) for i, c in enumerate(schema.columns) if c.checks.unique)
-    dropped: set[int] = set()
-    for check, index in constraints:
-        for number in _duplicates(rows, index):
-            if number in dropped:
-                continue
-            dropped.add(number)
-            value = ", ".join(_preview(rows[number][i]) for i in index)
-            column = "+".join(names[i] for i in index)
-            obj, location = origins[number]
-            reason = f"{column}: {value!r} repeats an earlier row ({check})"
-            quarantine.append(QuarantinedRow(obj, location, column, check, value, reason))
-    if dropped:
-        rows = [r for n, r in enumerate(rows) if n not in dropped]
-        origins = [o for n, o in enumerate(origins) if n not in dropped]
-    return CheckedRows(rows, origins, quarantine)
-
-
-_PANDAS_DTYPES: dict[ColumnType, str] = {
-    "int": "Int64",
-    "float": "float64",
-    "bool": "boolean",
-    "str": "object",
-    "category": "object",
-    "date": "object",
-    "datetime": "datetime64[us, UTC]",
+#: Strict patterns of the formats polars parses leniently ("+2026-1-5" as a %Y-%m-%d date): a value polars reads
+#: under one of these and that matches it is read exactly as ``datetime.strptime``/``fromisoformat`` would.
+_CANONICAL = {
+    "%Y-%m-%d": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "%Y-%m-%dT%H:%M:%S": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$",
+    "%Y-%m-%d %H:%M:%S": r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$",
 }
 
 
-def to_frame(rows: Sequence[tuple[object, ...]], schema: TableSchema) -> pd.DataFrame:
-    """The typed rows as a frame in schema column order (nullable ints and bools; dates as ``datetime.date``)."""
-    columns: dict[str, pd.Series] = {}
-    for index, spec in enumerate(schema.columns):
-        values = [row[index] for row in rows]
-        dtype = _PANDAS_DTYPES[spec.type]
-        if spec.type == "float":
-            values = [math.nan if v is None else v for v in values]
-        columns[spec.name] = pd.Series(values, dtype=dtype)
-    return pd.DataFrame(columns)
+def _temporal(stripped: pl.Expr, kind: ColumnType, options: ReaderOptions, sample: str | None) -> pl.Expr:
+    """Dates and datetimes in their first declared format, exactly; null for any other value (the reference reads
+    those). ISO 8601 datetimes: the plain form the batch's first value has (``T`` or a space between date and
+    time; both read alike)."""
+    target: pl.Date | pl.Datetime = pl.Date() if kind == "date" else pl.Datetime("us")
+    if kind == "date":
+        fmt = options.date_formats[0]
+    elif options.datetime_formats[0] == "ISO8601":
+        fmt = _ISO_FORMS[1] if sample is not None and sample.strip()[10:11] == " " else _ISO_FORMS[0]
+    else:
+        fmt = options.datetime_formats[0]
+    if "%z" in fmt or "%Z" in fmt or not _polars_reads(fmt, target):
+        return pl.lit(None, dtype=target)
+    attempt = stripped.str.strptime(target, fmt, strict=False, cache=False)
+    canonical = _CANONICAL.get(fmt)
+    exact = stripped.str.contains(canonical) if canonical else attempt.dt.strftime(fmt) == stripped
+    value = pl.when(exact).then(attempt)
+    return value.dt.replace_time_zone("UTC") if kind == "datetime" else value
+
+
+def _polars_reads(fmt: str, target: pl.Date | pl.Datetime) -> bool:
+    try:
+        pl.Series(["x"]).str.strptime(target, fmt, strict=False)
+    except pl.exceptions.PolarsError:  # a directive polars does not know: the reference reads the column
+        return False
+    return True
+
+
+def _fast(
+    spec: ColumnSpec, source: pl.Expr, dtype: pl.DataType, options: ReaderOptions, sample: str | None = None
+) -> pl.Expr:
+    """The column converted without Python where that gives exactly :func:`convert_value`'s value; null where
+    the reference must decide (any other form, a bad value, NaN and infinities)."""
+    kind = spec.type
+    target = POLARS_TYPES[kind]
+    if dtype == pl.String:
+        if kind in ("str", "category"):
+            return source
+        stripped = source.str.strip_chars()
+        if kind == "int":
+            return stripped.cast(pl.Int64, strict=False)
+        if kind == "float":
+            if options.decimal != ".":
+                stripped = (
+                    pl.when(stripped.str.contains(".", literal=True))
+                    .then(None)
+                    .otherwise(stripped.str.replace_all(options.decimal, ".", literal=True))
+                )
+            number = stripped.cast(pl.Float64, strict=False)
+            return pl.when(number.is_finite()).then(number)
+        if kind == "bool":
+            lower = stripped.str.to_lowercase()
+            return pl.when(lower.is_in(list(_TRUE))).then(True).when(lower.is_in(list(_FALSE))).then(False)
+        return _temporal(stripped, kind, options, sample)
+    if kind == "int" and dtype.is_integer() and dtype != pl.UInt64:
+        return source.cast(pl.Int64)
+    if kind == "float" and (dtype.is_float() or (dtype.is_integer() and dtype != pl.UInt64)):
+        number = source.cast(pl.Float64)
+        return pl.when(number.is_finite()).then(number)
+    if (kind == "bool" and dtype == pl.Boolean) or (kind == "date" and dtype == pl.Date):
+        return source
+    if kind == "datetime" and isinstance(dtype, pl.Datetime):
+        zoned = source.dt.replace_time_zone("UTC") if dtype.time_zone is None else source.dt.convert_time_zone("UTC")
+        return zoned.cast(target)
+    return pl.lit(None, dtype=target)
+
+
+#: Problem codes of the whole-column checks, in the order a column reports them.
+_OK, _MISSING, _MIN, _MAX, _ALLOWED, _REGEX = range(6)
+
+
+def _problems(spec: ColumnSpec) -> dict[int, Problem]:
+    checks = spec.checks
+    problems = {_MISSING: Problem("missing", "empty value")}
+    if checks.min is not None:
+        problems[_MIN] = Problem("min", f"below min {checks.min:g}")
+    if checks.max is not None:
+        problems[_MAX] = Problem("max", f"above max {checks.max:g}")
+    if checks.allowed is not None:
+        problems[_ALLOWED] = Problem("allowed", f"not allowed (allowed: {', '.join(map(str, checks.allowed))})")
+    if checks.regex is not None:
+        problems[_REGEX] = Problem("regex", f"does not match {checks.regex!r}")
+    return problems
+
+
+def _accepted(spec: ColumnSpec) -> pl.Series:
+    """The ``allowed`` values as the column's type, by Python's equality (1 == 1.0 == True)."""
+    allowed = spec.checks.allowed or ()
+    if spec.type in ("str", "category"):
+        return pl.Series([str(a) for a in allowed], dtype=pl.String)
+    if spec.type == "bool":
+        return pl.Series([bool(a) for a in allowed if not isinstance(a, str) and a in (0, 1)], dtype=pl.Boolean)
+    return pl.Series([int(a) for a in allowed if not isinstance(a, str) and float(a).is_integer()], dtype=pl.Int64)
+
+
+def _rust_regex(pattern: str) -> bool:
+    try:
+        pl.Series([""]).str.contains(pattern)
+    except pl.exceptions.PolarsError:  # look-around, back-references: Python's ``re`` decides
+        return False
+    return True
+
+
+def _code(spec: ColumnSpec, typed: pl.Expr, python_regex: pl.Expr | None) -> pl.Expr:
+    """The column's first failing whole-column check as a code (``_OK`` when none)."""
+    checks = spec.checks
+    failing: list[tuple[pl.Expr, int]] = []
+    if not spec.nullable:
+        failing.append((typed.is_null(), _MISSING))
+    if checks.min is not None:
+        failing.append((typed < checks.min, _MIN))
+    if checks.max is not None:
+        failing.append((typed > checks.max, _MAX))
+    if checks.allowed is not None:
+        failing.append((~typed.is_in(_accepted(spec)), _ALLOWED))
+    if checks.regex is not None:
+        matches = typed.str.contains(f"^(?:{checks.regex})$") if python_regex is None else python_regex
+        failing.append((~matches, _REGEX))
+    first_failing = [pl.when(condition).then(pl.lit(code, dtype=pl.UInt8)) for condition, code in failing]
+    return pl.coalesce([*first_failing, pl.lit(_OK, dtype=pl.UInt8)])
+
+
+def _first_text(frame: pl.DataFrame, name: str) -> str | None:
+    values = frame.get_column(name).head(64).drop_nulls()
+    return str(values[0]) if len(values) else None
+
+
+class BatchChecker:
+    """Types and checks the batches of one dataset (see the module doc); built once per schema."""
+
+    def __init__(self, schema: TableSchema, options: ReaderOptions, *, text_nulls: bool) -> None:
+        self.schema = schema
+        self.options = options
+        #: csv/tsv: values that are a null value once stripped (``reader.null_values``) read as null
+        self._nulls = list(options.null_values) if text_nulls else None
+        self._problems = [_problems(spec) for spec in schema.columns]
+        self._python_regex = [
+            spec.checks.regex if spec.checks.regex is not None and not _rust_regex(spec.checks.regex) else None
+            for spec in schema.columns
+        ]
+
+    def _null(self, name: str, dtype: pl.DataType) -> pl.Expr:
+        """Whether the input value is empty: null, or for text a null value once stripped of spaces."""
+        column = pl.col(name)
+        if self._nulls is None or dtype != pl.String:
+            return column.is_null()
+        return column.is_null() | column.str.strip_chars().is_in(self._nulls)
+
+    def check(self, raw: RawBatch, sources: Sequence[str], tally: ColumnTally, *, sha256: str) -> CheckedBatch:
+        """Type and check every row of ``raw`` (``sources``: the input column of each schema column); not yet
+        ``unique``/``primary_key`` (see :mod:`~airnub_prefect_starter.data_science.keys`)."""
+        schema, frame = self.schema, raw.frame
+        names = schema.column_names
+        count = len(names)
+        # three steps over named columns, so that no expression is evaluated twice
+        fast: list[pl.Expr] = []
+        typed: list[pl.Expr] = []
+        codes: list[pl.Expr] = []
+        for i, (spec, src) in enumerate(zip(schema.columns, sources, strict=True)):
+            dtype = frame.schema[src]
+            fast.append(self._null(src, dtype).alias(f"_e{i}"))
+            sample = _first_text(frame, src) if spec.type == "datetime" and dtype == pl.String else None
+            fast.append(_fast(spec, pl.col(src), dtype, self.options, sample).alias(f"_f{i}"))
+            typed.append(pl.when(pl.col(f"_e{i}")).then(None).otherwise(pl.col(f"_f{i}")).alias(spec.name))
+            typed.append((~pl.col(f"_e{i}") & pl.col(f"_f{i}").is_null()).alias(f"_r{i}"))  # for the reference
+            later = pl.lit(True) if self._python_regex[i] else None  # Python's ``re`` checks those below
+            codes.append(_code(spec, pl.col(spec.name), later).alias(f"_c{i}"))
+        flags = [pl.col(f"_r{i}") for i in range(count)] + [pl.col(f"_c{i}") != _OK for i in range(count)]
+        checked = (
+            frame.lazy()
+            .select(fast)
+            .select(typed)
+            .with_columns(codes)
+            .with_columns(pl.any_horizontal(flags).alias("_bad"))
+            .collect()
+        )
+        bad = checked.get_column("_bad")
+        if not bad.any() and not any(self._python_regex):
+            for index, name in enumerate(names):
+                tally.typed[index] += checked.height - checked.get_column(name).null_count()
+            quarantine = sorted(raw.rejected, key=lambda q: q.location)
+            return CheckedBatch(checked.select(names), raw.locations, quarantine, raw.rows_in)
+        rows = checked.select(names)
+        reference: list[dict[int, Problem]] = [{} for _ in names]
+        patched = False
+        for index in range(count):
+            residue = checked.get_column(f"_r{index}")
+            if residue.any():
+                before = rows
+                rows = self._reference(index, frame, sources[index], residue, rows, reference[index], tally)
+                patched = patched or rows is not before
+        for index, name in enumerate(names):
+            tally.typed[index] += rows.height - rows.get_column(name).null_count()
+        if patched or any(self._python_regex):  # values the reference typed: check them too
+            found = rows.select(
+                _code(spec, pl.col(spec.name), self._regex_expr(i, rows)).alias(f"_c{i}")
+                for i, spec in enumerate(schema.columns)
+            )
+        else:
+            found = checked.select(f"_c{i}" for i in range(count))
+        bad_rows = found.select(pl.any_horizontal(pl.all() != _OK)).to_series().to_numpy().copy()
+        for problems in reference:
+            if problems:
+                bad_rows[list(problems)] = True
+        quarantine = list(raw.rejected)
+        locations = raw.locations
+        if bad_rows.any():
+            quarantine.extend(self._quarantined(raw, sources, found, reference, bad_rows, sha256))
+            keep = ~bad_rows
+            rows, locations = rows.filter(pl.Series(keep)), locations[keep]
+        quarantine.sort(key=lambda q: q.location)
+        return CheckedBatch(rows, locations, quarantine, raw.rows_in)
+
+    def _reference(
+        self, index: int, frame: pl.DataFrame, source: str, residue: pl.Series, typed: pl.DataFrame,
+        problems: dict[int, Problem], tally: ColumnTally,
+    ) -> pl.DataFrame:  # fmt: skip
+        """Convert the values polars left to :func:`convert_value`, one by one; the typed frame with its values."""
+        spec = self.schema.columns[index]
+        rows = np.flatnonzero(residue.to_numpy())
+        found_rows: list[int] = []
+        found: list[object] = []
+        for row, value in zip(rows.tolist(), frame.get_column(source).gather(rows).to_list(), strict=True):
+            result = convert_value(spec.type, value, self.options)
+            if isinstance(result, Problem):
+                problems[row] = result
+                if result.check == "type" and tally.first_bad[index] is None:
+                    tally.first_bad[index] = value
+            elif result is not None:
+                found_rows.append(row)
+                found.append(result)
+        if not found_rows:
+            return typed
+        column = typed.get_column(spec.name).scatter(found_rows, pl.Series(found, dtype=POLARS_TYPES[spec.type]))
+        return typed.with_columns(column)
+
+    def _regex_expr(self, index: int, typed: pl.DataFrame) -> pl.Expr | None:
+        pattern = self._python_regex[index]
+        if pattern is None:
+            return None
+        name = self.schema.columns[index].name
+        distinct = typed.get_column(name).drop_nulls().unique().to_list()
+        return pl.col(name).is_in(pl.Series([v for v in distinct if re.fullmatch(pattern, v)], dtype=pl.String))
+
+    def _quarantined(
+        self, raw: RawBatch, sources: Sequence[str], codes: pl.DataFrame, reference: list[dict[int, Problem]],
+        bad: np.ndarray, sha256: str,
+    ) -> list[QuarantinedRow]:  # fmt: skip
+        """One quarantine row per bad row: its first failing column, check and value, and every problem."""
+        columns = self.schema.columns
+        rows = np.flatnonzero(bad)
+        index = pl.Series(rows)
+        row_codes = codes[index].rows()
+        row_values = raw.frame.select(sources)[index].rows()
+        quarantined: list[QuarantinedRow] = []
+        for position, row in enumerate(rows.tolist()):
+            problems: list[tuple[int, Problem, str]] = []
+            for i in range(len(columns)):
+                problem = reference[i].get(row)
+                if problem is None and row_codes[position][i] != _OK:
+                    problem = self._problems[i][row_codes[position][i]]
+                if problem is not None:
+                    problems.append((i, problem, self._shown(row_values[position][i])))
+            reason = "; ".join(f"{columns[i].name}: {p.text}: {value!r}" for i, p, value in problems)
+            first, problem, value = problems[0]
+            location = int(raw.locations[row])
+            quarantined.append(QuarantinedRow(sha256, location, columns[first].name, problem.check, value, reason))
+        return quarantined
+
+    def _shown(self, value: object) -> str:
+        """The value as read (a null value of a text input, "NA" say, shows empty)."""
+        if self._nulls is not None and isinstance(value, str) and value.strip() in self._nulls:
+            return ""
+        return preview(value)

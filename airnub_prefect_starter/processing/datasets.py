@@ -2,9 +2,10 @@
 
 :func:`build_dataset` looks the raw inputs up in the manifest index, and does nothing at all (no parse, no write)
 when the dataset on disk was built from exactly those inputs with the same recipe (format, reader options, schema)
-and still matches its manifest. Otherwise it reads the raw objects against the declared schema (bad rows to
-quarantine) and writes the dataset
-with :func:`~airnub_prefect_starter.data_science.dataset_store.write_dataset` (deterministic bytes). Raw objects on
+and still matches its manifest. Otherwise it streams the raw objects through the declared schema (bad rows to
+quarantine) into the dataset with
+:func:`~airnub_prefect_starter.data_science.dataset_processing.build_dataset_files` (bounded memory,
+deterministic bytes). Raw objects on
 object storage are read from local copies in the runtime's ``raw_cache_dir``, fetched once and verified.
 """
 
@@ -21,12 +22,11 @@ from airnub_prefect_starter.core.errors import ConfigError, StorageError
 from airnub_prefect_starter.core.store.index import open_index
 from airnub_prefect_starter.core.store.lineage import RawInput, local_raw_file, select_raw_inputs
 from airnub_prefect_starter.core.store.object_store import S3Credentials
-from airnub_prefect_starter.data_science.dataset_processing import RawObject, parse_objects
+from airnub_prefect_starter.data_science.dataset_processing import RawObject, build_dataset_files
 from airnub_prefect_starter.data_science.dataset_store import (
     DatasetManifest,
     dataset_manifest_path,
     load_dataset_manifest,
-    write_dataset,
 )
 from airnub_prefect_starter.processing.config import DatasetSpec
 from airnub_prefect_starter.processing.outcome import DatasetOutcome, DatasetStatus, RawInputRef
@@ -124,8 +124,7 @@ def build_dataset(spec: DatasetSpec, runtime: ProcessingRuntime) -> DatasetOutco
         logger.info("Dataset %s unchanged: raw inputs %s already processed", spec.name, [s[:12] for s in sha256s])
         return _outcome(runtime.category, "unchanged", current, parquet_path, raws)
     objects = [RawObject(runtime.raw_file(raw), raw.sha256, raw.filename) for raw in raws]
-    table = parse_objects(objects, spec, dataset=spec.name)
-    written = write_dataset(table, runtime.output_dir, spec.name, sha256s, recipe_sha256=recipe_sha256)
+    written = build_dataset_files(objects, spec, runtime.output_dir, dataset=spec.name, recipe_sha256=recipe_sha256)
     manifest = written.manifest
     logger.info(
         "Built dataset %s: %d of %d rows kept, %d quarantined, sha256 %s",

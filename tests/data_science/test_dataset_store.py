@@ -48,14 +48,16 @@ def test_write_dataset_writes_parquet_and_manifest(iris_dataset: WrittenDataset)
     assert DatasetManifest.model_validate(on_disk) == manifest
 
 
-def test_write_dataset_parquet_has_sorted_rows_and_no_pandas_metadata(iris_dataset: WrittenDataset) -> None:
+def test_write_dataset_parquet_keeps_input_order_and_no_pandas_metadata(
+    iris_dataset: WrittenDataset, sklearn_csv: Callable[[str], Path]
+) -> None:
     parquet = pq.ParquetFile(iris_dataset.parquet_path)
     frame = read_dataset(iris_dataset.parquet_path)
 
     assert b"pandas" not in (parquet.schema_arrow.metadata or {})
     assert parquet.metadata.num_rows == 150 and parquet.metadata.row_group(0).column(0).compression == "ZSTD"
     assert list(frame.columns) == list(IRIS_SCHEMA.column_names)
-    assert frame.equals(frame.sort_values(list(IRIS_SCHEMA.column_names), ignore_index=True))
+    assert frame.equals(parse_demo(sklearn_csv("iris"), "iris").frame.astype(frame.dtypes.to_dict()))
 
 
 def test_write_dataset_twice_does_not_rewrite(iris_dataset: WrittenDataset, sklearn_csv: Callable[[str], Path]) -> None:
@@ -72,12 +74,13 @@ def test_write_dataset_twice_does_not_rewrite(iris_dataset: WrittenDataset, skle
     assert files_in(again.parquet_path.parent) == ["iris.dataset.json", "iris.parquet"]  # no temp files left
 
 
-def test_write_dataset_is_byte_identical_whatever_the_row_order(iris_dataset: WrittenDataset, tmp_path: Path) -> None:
-    shuffled = parse_demo(iris_dataset_source(tmp_path, reverse=True), "iris")
+def test_write_dataset_rows_in_another_order_are_another_dataset(iris_dataset: WrittenDataset, tmp_path: Path) -> None:
+    reordered = parse_demo(iris_dataset_source(tmp_path, reverse=True), "iris")
 
-    other = write_dataset(shuffled, tmp_path / "other", "iris", [iris_dataset.manifest.input_sha256s[0]])
+    other = write_dataset(reordered, tmp_path / "other", "iris", [iris_dataset.manifest.input_sha256s[0]])
 
-    assert other.parquet_path.read_bytes() == iris_dataset.parquet_path.read_bytes()
+    assert other.manifest.rows_out == 150 and other.manifest.sha256 != iris_dataset.manifest.sha256
+    assert read_dataset(other.parquet_path).equals(read_dataset(iris_dataset.parquet_path)[::-1].reset_index(drop=True))
 
 
 def iris_dataset_source(tmp_path: Path, *, reverse: bool) -> Path:
