@@ -14,11 +14,11 @@ import typer
 from rich.markup import escape
 
 from airnub_prefect_starter.cli.manifest_cmd import index_settings
-from airnub_prefect_starter.cli.output import EXIT_USAGE, err, fail, out
+from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_USAGE, err, fail, out
 from airnub_prefect_starter.cli.prefect_api import PrefectApiUnreachableError
 from airnub_prefect_starter.cli.schema_cmd import FORMATS
 from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.errors import ConfigError
+from airnub_prefect_starter.core.errors import ConfigError, RawDataError, StorageError
 from airnub_prefect_starter.generators import (
     Action,
     Plan,
@@ -56,6 +56,8 @@ def _execute(project_dir: Path, dry_run: bool, make_plan: Callable[[ProjectLayou
         plan = make_plan(layout)
     except ConfigError as exc:
         fail(str(exc))
+    except (RawDataError, StorageError) as exc:  # the input is stored but cannot be read (or no longer hashes)
+        fail(str(exc), EXIT_FAILED)
     if plan.conflicts:
         for conflict in plan.conflicts:
             err.print(f"[bold red]refused:[/] {escape(conflict)}", highlight=False, soft_wrap=True)
@@ -67,6 +69,8 @@ def _execute(project_dir: Path, dry_run: bool, make_plan: Callable[[ProjectLayou
         verb = f"{prefix}{change.action.value}" if writes_file else change.action.value
         note = f"  ({change.note})" if change.note else ""
         out.print(f"{verb:>14}  {layout.shown(change.path)}{note}", highlight=False, markup=False)
+    for note in plan.notes:
+        err.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
     writes = plan.writes
     if dry_run:
         out.print(f"dry run: {len(writes)} files would be written; nothing written", highlight=False)
@@ -114,6 +118,15 @@ def category(
     fmt: Annotated[
         str | None, typer.Option("--format", help=f"Processing: {', '.join(FORMATS)} (default: from the file name).")
     ] = None,
+    records_key: Annotated[
+        str | None,
+        typer.Option(
+            "--records-key",
+            metavar="KEY",
+            help="Processing: the top-level key of a json input holding the records, written as reader.records_key "
+            "(default: the array, else the only key holding a list of objects).",
+        ),
+    ] = None,
     dataset: Annotated[
         str | None, typer.Option("--dataset", help="Analysis: the processed dataset to analyse.")
     ] = None,
@@ -142,7 +155,12 @@ def category(
         except (ConfigError, PrefectApiUnreachableError) as exc:
             fail(str(exc))
     later = LaterStageOptions(
-        input=input_ref, format=FORMATS[fmt] if fmt else None, dataset=dataset, target=target, index_url=index_url
+        input=input_ref,
+        format=FORMATS[fmt] if fmt else None,
+        records_key=records_key or None,
+        dataset=dataset,
+        target=target,
+        index_url=index_url,
     )
     plan = _execute(
         project_dir,

@@ -58,13 +58,23 @@ def infer(
     ] = None,
     delimiter: Annotated[str | None, typer.Option("--delimiter", help="csv/tsv field separator.")] = None,
     encoding: Annotated[str, typer.Option("--encoding", help="Text encoding.")] = "utf-8",
+    records_key: Annotated[
+        str | None,
+        typer.Option(
+            "--records-key",
+            metavar="KEY",
+            help="json: the top-level key holding the records (default: the array, else the only key holding a list "
+            "of objects).",
+        ),
+    ] = None,
     target: Annotated[str | None, typer.Option("--target", help="Declare this column the target.")] = None,
     output: Annotated[Path | None, typer.Option("--output", help="Write the YAML to this file, not stdout.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --output file.")] = False,
 ) -> None:
     """Print the declaration of a dataset holding SOURCE's rows: format, reader options and schema (types and
-    nullability), with observed ranges and values as comments. Exit 1 when the data cannot be read, 2 on a usage
-    error."""
+    nullability), with observed ranges and values as comments, and the values of a column's type to be
+    quarantined. Exit 1 when the data cannot be read, 2 on a usage error (or a json object whose records key is
+    not given and not the only key holding a list of objects)."""
     if fmt is not None and fmt not in FORMATS:
         fail(f"--format {fmt}: must be one of {', '.join(FORMATS)}")
     if output is not None and output.exists() and not force:
@@ -80,12 +90,15 @@ def infer(
     try:
         data, filename, where = _read(source)
         chosen = FORMATS[fmt] if fmt is not None else format_for(filename)
-        options = ReaderOptions(encoding=encoding, delimiter=delimiter)
-        text = infer_schema(data, chosen, options, where=where, target=target).to_yaml(source=where)
+        options = ReaderOptions(encoding=encoding, delimiter=delimiter, records_key=records_key or None)
+        inferred = infer_schema(data, chosen, options, where=where, target=target)
+        text = inferred.to_yaml(source=where)
     except (RawDataError, StorageError) as exc:  # the data is there but cannot be read (or no longer hashes)
         fail(str(exc), EXIT_FAILED)
     except AirnubError as exc:
         fail(str(exc))
+    for note in inferred.notes:
+        err.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
     if output is None:
         typer.echo(text, nl=False)
         return

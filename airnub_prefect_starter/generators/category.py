@@ -60,10 +60,12 @@ ITEMS_KEYS = {
 
 @dataclass(frozen=True)
 class LaterStageOptions:
-    """What a processing (``--input``, ``--format``) or analysis (``--dataset``, ``--target``) category reads."""
+    """What a processing (``--input``, ``--format``, ``--records-key``) or analysis (``--dataset``, ``--target``)
+    category reads."""
 
     input: str | None = None
     format: RawFormat | None = None
+    records_key: str | None = None
     dataset: str | None = None
     target: str | None = None
     index_url: str | None = None  # where ``input`` is stored: the CLI resolves it (default: the environment's)
@@ -137,6 +139,8 @@ def plan_category(
     later = later or LaterStageOptions()
     if chosen == "tabular" and later.input is None:
         raise ConfigError("--kind tabular reads an ingestion category: give --input CATEGORY (or CATEGORY.ITEM)")
+    if chosen != "tabular" and later.records_key is not None:
+        raise ConfigError("--records-key names where a json input's records are: give it with --kind tabular")
     if chosen == "report" and later.dataset is None:
         raise ConfigError("--kind report analyses a processed dataset: give --dataset DATASET")
     package = layout.flows_dir / f"dept_{dept_id}"
@@ -177,7 +181,8 @@ def plan_category(
     )
     if chosen == "tabular":
         assert later.input is not None
-        found = dataset_input(plan, dept, later.input, later.format, later.index_url)
+        found = dataset_input(plan, dept, later.input, later.format, later.index_url, later.records_key)
+        plan.notes.extend(found.inferred.notes)
         _plan_code(plan, names, _tabular_context(names, found))
         _plan_section(plan, names, _tabular_section(names, found))
     elif chosen == "report":
@@ -203,8 +208,8 @@ def _tabular_context(names: CategoryNames, found: DatasetInput) -> dict[str, Any
         "data_source_name": found.selector.data_source_name,
         "item": found.selector.name,
         "format": found.inferred.format,
-        "rows": found.inferred.rows,
-        "rejected": found.inferred.rejected,
+        "rows_kept": found.inferred.rows_kept,
+        "quarantine": found.inferred.quarantine,
         "source": found.source,
         "sample_file": _sample_file(names, found),
         "sample": found.sample,

@@ -23,7 +23,7 @@ from airnub_prefect_starter.core.errors import DS_EXTRA_HINT, ConfigError, RawIn
 from airnub_prefect_starter.core.store.index import open_index
 from airnub_prefect_starter.core.store.lineage import read_raw_input, select_raw_inputs
 from airnub_prefect_starter.data_science.modeling.metadata import ModelTask
-from airnub_prefect_starter.data_science.recipes import RawFormat
+from airnub_prefect_starter.data_science.recipes import RawFormat, ReaderOptions
 from airnub_prefect_starter.generators.naming import DepartmentNames
 from airnub_prefect_starter.generators.plan import Plan
 from airnub_prefect_starter.generators.yaml_edits import YamlDocument
@@ -80,12 +80,18 @@ def _item_name(category: str, section: Any, item: str | None) -> str:
 
 
 def dataset_input(
-    plan: Plan, dept: DepartmentNames, reference: str, fmt: RawFormat | None, index_url: str | None = None
+    plan: Plan,
+    dept: DepartmentNames,
+    reference: str,
+    fmt: RawFormat | None,
+    index_url: str | None = None,
+    records_key: str | None = None,
 ) -> DatasetInput:
     """The input ``reference`` (``CATEGORY`` or ``CATEGORY.ITEM`` of the department's ingestion stage) names, and
-    the declaration inferred from the newest object stored for it (``fmt``: the format, else from its name), found
-    in the index at ``index_url`` (the CLI resolves it, from a Secret block if need be; default: the environment's
-    ``AIRNUB_INDEX_URL`` or the data dir's SQLite file)."""
+    the declaration inferred from the newest object stored for it (``fmt``: the format, else from its name;
+    ``records_key``: where a json object holds its records), found in the index at ``index_url`` (the CLI resolves
+    it, from a Secret block if need be; default: the environment's ``AIRNUB_INDEX_URL`` or the data dir's SQLite
+    file)."""
     category, _, item = reference.partition(".")
     section = _stage_document(plan, dept, "ingestion").get(category)
     if not isinstance(section, dict) or "data_source_name" not in section:
@@ -115,7 +121,7 @@ def dataset_input(
         raise ConfigError(f"--input {reference}: inferring a schema needs {exc.name}: {DS_EXTRA_HINT}") from None
 
     chosen = fmt or format_for(newest.filename)
-    inferred = infer_schema(data, chosen, where=where)
+    inferred = infer_schema(data, chosen, ReaderOptions(records_key=records_key), where=where)
     sample = None
     if chosen in _TEXT_FORMATS and len(data) <= MAX_SAMPLE_BYTES:
         try:

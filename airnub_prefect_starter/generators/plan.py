@@ -71,11 +71,13 @@ class Change:
 
 @dataclass
 class Plan:
-    """The changes of one command; ``conflicts`` non-empty means the command is refused."""
+    """The changes of one command; ``conflicts`` non-empty means the command is refused. ``notes``: what the
+    person running it should know about what was generated (one line each)."""
 
     layout: ProjectLayout
     changes: list[Change] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def current(self, path: Path) -> str | None:
         """The file's text as it will be after the changes planned so far (``None``: no such file)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,8 +12,16 @@ import pytest
 import yaml
 from click.testing import Result
 
-from airnub_prefect_starter.ingestion.config import WebPageLinkScrapingConfig
-from tests.support.project_copy import copy_project, tree_fingerprint
+from airnub_prefect_starter.common.settings import load_settings
+from airnub_prefect_starter.core.http.fetch import build_http_client
+from airnub_prefect_starter.core.http.policy import HttpPolicy
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore
+from airnub_prefect_starter.core.store.index import ManifestIndex
+from airnub_prefect_starter.demo.catalog import WINE_RECORDS_API_PATH, load_demo_catalog
+from airnub_prefect_starter.ingestion.config import FileToAcquire, WebPageLinkScrapingConfig
+from airnub_prefect_starter.ingestion.downloads import IngestContext, core_download_hash_store_and_manifest
+from tests.support.http_server import LoopbackHTTPServer
+from tests.support.project_copy import copy_project, run_python, tree_fingerprint
 
 PREFECT_YAML = """\
 # Deployments of the project.
@@ -469,3 +479,122 @@ def test_new_report_category_refuses_a_date_target_naming_dataset_and_column(
     assert "dataset rows: target 'ordered_on' is date; a report's model predicts an int, str, category or bool" in (
         result.stderr
     )
+
+
+def store_rows(http_server: LoopbackHTTPServer, data_dir: Path, body: bytes, filename: str) -> str:
+    """``body``, served as ``filename``, stored as `airnub run beta ingestion` stores it: the newest object of item
+    ``rows`` of ingestion category ``files`` (data source ``beta_files``). Returns its sha256."""
+    policy = HttpPolicy(allow_private_networks=True, retries=0)
+    settings = load_settings()
+    index = ManifestIndex(settings.resolved_index_url, root=settings.resolved_data_dir)
+    try:
+        with build_http_client(policy) as client:
+            ctx = IngestContext(ContentAddressedStore(data_dir / "cas"), index, policy, client, "beta_files")
+            item = FileToAcquire(name="rows", url=http_server.serve(f"/{filename}", body=body))
+            return core_download_hash_store_and_manifest(item, ctx).sha256
+    finally:
+        index.close()
+
+
+@pytest.fixture
+def beta_files(new: Callable[..., Result], project: Path, data_dir: Path) -> Path:
+    """Department beta with ingestion category ``files`` (item ``rows``); returns its processing config file."""
+    assert new("department", "beta").exit_code == 0
+    assert new("category", "beta", "ingestion", "files", "--url", "http://127.0.0.1:9/rows.csv").exit_code == 0
+    return project / "configs" / "variables" / "dept_beta" / "processing_config_dept_beta.yaml"
+
+
+def test_new_tabular_category_reads_the_records_under_the_only_key_holding_them_and_says_so(
+    new: Callable[..., Result], beta_files: Path, project: Path, http_server: LoopbackHTTPServer, data_dir: Path
+) -> None:
+    """The demo's own API shape: ``{"dataset": ..., "feature_names": [...], "records": [{...}, ...]}``."""
+    wine = load_demo_catalog()[WINE_RECORDS_API_PATH].body
+    store_rows(http_server, data_dir, wine, "records.json")
+
+    result = new("category", "beta", "processing", "wine", "--kind", "tabular", "--input", "files")
+
+    assert result.exit_code == 0, result.stderr
+    note = (
+        "records read from key 'records', the only top-level key holding a list of objects; reader.records_key names it"
+    )
+    assert result.stderr.splitlines() == [f"note: {note}"]
+    text = beta_files.read_text(encoding="utf-8")
+    assert f"    # {note[0].upper()}{note[1:]}.\n" in text
+    [declared] = yaml.safe_load(text)["wine"]["datasets"]
+    assert declared["format"] == "json" and declared["reader"] == {"records_key": "records"}
+    columns = {c["name"]: c["type"] for c in declared["schema"]["columns"]}
+    assert (len(columns), columns["target"], columns["proline"]) == (14, "int", "float")
+    generated = (project / "tests/flows/dept_beta/processing/wine/test_parse_wine_flow_dept_beta.py").read_text()
+    assert "EXPECTED_ROWS = 178\nEXPECTED_QUARANTINE: dict[str, int] = {}\n" in generated
+
+
+def test_new_tabular_category_refuses_a_json_object_with_several_record_lists_until_one_is_named(
+    new: Callable[..., Result], beta_files: Path, project: Path, http_server: LoopbackHTTPServer, data_dir: Path
+) -> None:
+    broken_sha256 = store_rows(http_server, data_dir, b'{"items": [{"id": 1}', "broken.json")
+    before = tree_fingerprint(project)
+    broken = new("category", "beta", "processing", "items", "--kind", "tabular", "--input", "files")
+    body = json.dumps({"page": 1, "items": [{"id": 1}, {"id": 2}], "errors": [{"code": "x"}]}).encode()
+    sha256 = store_rows(http_server, data_dir, body, "page.json")
+
+    refused = new("category", "beta", "processing", "items", "--kind", "tabular", "--input", "files")
+    untouched = tree_fingerprint(project)
+    named = new("category", "beta", "processing", "items", "--input", "files", "--records-key", "items")
+
+    assert broken.exit_code == 1
+    assert broken.stderr.splitlines() == [
+        f"error: object {broken_sha256[:12]} (broken.json): not valid JSON: Expecting ',' delimiter: line 1 column 21 "
+        "(char 20)"
+    ]
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines() == [
+        f"error: object {sha256[:12]} (page.json): 2 top-level keys hold a list of objects (items, errors): "
+        "choose one with --records-key KEY"
+    ]
+    assert untouched == before
+    assert named.exit_code == 0 and named.stderr == "", named.stderr
+    [declared] = yaml.safe_load(beta_files.read_text(encoding="utf-8"))["items"]["datasets"]
+    assert declared["reader"] == {"records_key": "items"}
+    assert declared["schema"]["columns"] == [{"name": "id", "type": "int"}]
+
+
+def test_the_generated_tabular_test_names_the_sample_rows_a_locked_check_quarantines(
+    new: Callable[..., Result], beta_files: Path, project: Path, http_server: LoopbackHTTPServer, data_dir: Path
+) -> None:
+    """120 orders, one with an impossible date: the date column stays a date (that row will be quarantined) and the
+    generated test expects it; a ``min`` locked on ``amount`` then quarantines three more rows of the sample, and
+    the generated test fails naming them and what to update."""
+    days = [f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}" for n in range(1, 121)]
+    days[59] = "2024-02-30"  # line 61
+    body = "order_id,amount,day\n" + "".join(f"{n},{5 + n}.5,{day}\n" for n, day in enumerate(days, 1))
+    store_rows(http_server, data_dir, body.encode(), "orders.csv")
+    generated = project / "tests/flows/dept_beta/processing/orders/test_parse_orders_flow_dept_beta.py"
+
+    result = new("category", "beta", "processing", "orders", "--kind", "tabular", "--input", "files")
+
+    assert result.exit_code == 0, result.stderr
+    config = beta_files.read_text(encoding="utf-8")
+    assert result.stderr.splitlines() == [
+        "note: 1 of 120 rows holds a value its column's type does not read: processing will quarantine it (see the "
+        "columns' comments)"
+    ]
+    day = "# 1 of 120 values is not a date (e.g. '2024-02-30'): that row will be quarantined; observed 2024-01-01 to"
+    assert re.search(r"- \{name: day, type: date\} +" + re.escape(day), config), config
+    assert 'EXPECTED_ROWS = 119\nEXPECTED_QUARANTINE: dict[str, int] = {\n    "type on day": 1,\n}\n' in (
+        generated.read_text(encoding="utf-8")
+    )
+    locked = config.replace("{name: amount, type: float}", "{name: amount, type: float, checks: {min: 9}}")
+    assert locked != config
+    beta_files.write_text(locked, encoding="utf-8")
+
+    # --noconftest: the suite's conftest would start a Prefect test server that this test of a config never uses
+    run = run_python(project, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "--noconftest", str(generated))
+
+    assert run.returncode == 1, run.stdout[-3000:]
+    assert re.search(r"\b1 failed, 1 passed\b", run.stdout), run.stdout[-3000:]
+    expected = (
+        "AssertionError: 3 rows of the sample are now quarantined by your checks (min on amount: lines 2, 3, 4): "
+        "update the sample at tests/flows/dept_beta/processing/orders/sample_orders.csv or the expected counts in "
+        "this test (EXPECTED_ROWS, EXPECTED_QUARANTINE)"
+    )
+    assert expected in run.stdout, run.stdout[-3000:]

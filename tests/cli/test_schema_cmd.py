@@ -1,16 +1,20 @@
-"""``airnub schema infer``: by sha256 prefix, by URL and by file; to stdout or to a file."""
+"""``airnub schema infer``: by sha256 prefix, by URL and by file; to stdout or to a file; json records under a
+key; columns typed despite a few bad values."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import Result
 
 from airnub_prefect_starter.data_science.recipes import DatasetRecipe
+from airnub_prefect_starter.demo.catalog import WINE_RECORDS_API_PATH, load_demo_catalog
 from tests.cli.test_manifest_cmd import ingest
 from tests.support.http_server import LoopbackHTTPServer
 
@@ -86,3 +90,80 @@ def test_schema_infer_without_the_data_stack_says_which_extra_to_install(tmp_pat
     assert shown.returncode == 2, shown.stderr
     assert "Traceback" not in shown.stderr
     assert "schema infer reads data with pandas, which is not installed: install the 'ds' extra" in shown.stderr
+
+
+def test_schema_infer_reads_the_records_under_the_only_key_holding_them_and_says_so(
+    airnub: Callable[..., Result], tmp_path: Path
+) -> None:
+    """The demo's own API shape: ``{"dataset": ..., "feature_names": [...], "records": [{...}, ...]}``."""
+    raw = tmp_path / "wine.json"
+    raw.write_bytes(load_demo_catalog()[WINE_RECORDS_API_PATH].body)
+
+    found = airnub("schema", "infer", str(raw))
+    named = airnub("schema", "infer", str(raw), "--records-key", "records")
+
+    note = (
+        "records read from key 'records', the only top-level key holding a list of objects; reader.records_key names it"
+    )
+    assert found.exit_code == 0 and found.stderr.splitlines() == [f"note: {note}"]
+    assert f"\n# {note[0].upper()}{note[1:]}.\n" in found.stdout
+    recipe = DatasetRecipe.model_validate(yaml.safe_load(found.stdout))
+    assert recipe.reader.records_key == "records" and len(recipe.table_schema.columns) == 14
+    assert named.exit_code == 0 and named.stderr == ""
+    assert named.stdout == found.stdout.replace(f"# {note[0].upper()}{note[1:]}.\n", "")
+
+
+@pytest.mark.parametrize(
+    ("document", "args", "message"),
+    [
+        (
+            {"page": 1, "items": [{"id": 1}], "errors": [{"code": "x"}]},
+            (),
+            "2 top-level keys hold a list of objects (items, errors): choose one with --records-key KEY",
+        ),
+        (
+            {"page": 1, "names": ["a", "b"]},
+            (),
+            "top level is an object and no key holds a list of objects (keys: page, names): name the key of the "
+            "records with --records-key KEY",
+        ),
+        (
+            {"items": [{"id": 1}], "total": 1},
+            ("--records-key", "total"),
+            "key 'total' does not hold a list of records (keys that do: items); fix --records-key",
+        ),
+        ([{"id": 1}], ("--records-key", "items"), "top level is an array, not an object: drop --records-key items"),
+    ],
+    ids=["several-keys", "no-key", "wrong-key", "array"],
+)
+def test_schema_infer_names_the_records_keys_of_a_json_object_in_one_line(
+    airnub: Callable[..., Result], tmp_path: Path, document: object, args: tuple[str, ...], message: str
+) -> None:
+    raw = tmp_path / "page.json"
+    raw.write_text(json.dumps(document), encoding="utf-8")
+
+    result = airnub("schema", "infer", str(raw), *args)
+
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [f"error: {raw}: {message}"]
+
+
+def test_schema_infer_types_a_column_despite_a_few_bad_values_and_names_them(
+    airnub: Callable[..., Result], tmp_path: Path
+) -> None:
+    days = [f"2024-01-{1 + n % 28:02d}" for n in range(300)]
+    days[10], days[200] = "2024-13-01", "n/a"
+    raw = tmp_path / "days.csv"
+    raw.write_text("n,day\n" + "".join(f"{n},{day}\n" for n, day in enumerate(days)), encoding="utf-8")
+
+    result = airnub("schema", "infer", str(raw))
+
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "note: 2 of 300 rows hold a value its column's type does not read: processing will quarantine them (see the "
+        "columns' comments)"
+    ]
+    assert (
+        "    - {name: day, type: date}  # 2 of 300 values are not a date (e.g. '2024-13-01', 'n/a'): those rows will "
+        "be quarantined; observed 2024-01-01 to 2024-01-28\n"
+    ) in result.stdout

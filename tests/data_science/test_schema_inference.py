@@ -1,5 +1,6 @@
 """Schema inference: real files through the processing readers; the YAML it renders is a declaration processing
-accepts, and it keeps every row it was inferred from."""
+accepts, which keeps every row it was inferred from but the few whose value is not of its column's type (and says
+which)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from airnub_prefect_starter.common.utils import generate_sha256_hash
 from airnub_prefect_starter.core.errors import ConfigError, RawDataError
 from airnub_prefect_starter.data_science.dataset_processing import RawObject, parse_objects
 from airnub_prefect_starter.data_science.recipes import DatasetRecipe, RawFormat, ReaderOptions
+from airnub_prefect_starter.data_science.sample_checks import quarantine_by_check
 from airnub_prefect_starter.data_science.schema_inference import format_for, infer_schema
 
 MIXED_CSV = (
@@ -159,3 +161,121 @@ def test_format_for_reads_the_extension_then_the_content_type() -> None:
     assert format_for("download", "application/json; charset=utf-8") == "json"
     with pytest.raises(ConfigError, match=r"^report.xlsx: cannot tell its format"):
         format_for("report.xlsx", "application/octet-stream")
+
+
+def dates_with(bad: dict[int, str], rows: int) -> bytes:
+    """A csv of ``rows`` rows (id, day, amount), the days at the given row numbers replaced."""
+    lines = ["id,day,amount"]
+    for n in range(rows):
+        lines.append(f"{n},{bad.get(n, f'2025-{1 + n % 12:02d}-{1 + n % 28:02d}')},{n * 1.5}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_few_bad_values_keep_the_column_type_and_processing_quarantines_exactly_their_rows(tmp_path: Path) -> None:
+    """29 bad dates of 5,000 (as an export with typos has them): a date column, not text, and the count, examples
+    and rows the YAML announces are the ones processing quarantines."""
+    bad = {n: ("2026-13-01", "n/a", "31/01/2025")[n % 3] for n in range(7, 5000, 173)}
+    data = dates_with(bad, 5000)
+
+    inferred = infer_schema(data, "csv", where="orders.csv")
+    text = inferred.to_yaml(source="orders.csv")
+
+    assert len(bad) == 29
+    assert [(c.name, c.type, c.nullable) for c in inferred.table_schema.columns] == [
+        ("id", "int", False),
+        ("day", "date", False),
+        ("amount", "float", False),
+    ]
+    assert (
+        "    - {name: day, type: date}      # 29 of 5,000 values are not a date (e.g. 'n/a', '2026-13-01', "
+        "'31/01/2025'): those rows will be quarantined; observed 2025-01-01 to 2025-12-28\n"
+    ) in text
+    assert "# 29 of 5,000 rows hold a value its column's type does not read: processing will quarantine them" in text
+    assert (inferred.rows_kept, inferred.quarantine) == (4971, {"type on day": 29})
+    path = tmp_path / "orders.csv"
+    path.write_bytes(data)
+    table = parse_objects([RawObject(path, generate_sha256_hash(data), path.name)], recipe_from(text), dataset="o")
+    assert (table.rows_out, quarantine_by_check(table)) == (inferred.rows_kept, inferred.quarantine)
+    assert sorted(row.location for row in table.quarantine) == [n + 2 for n in sorted(bad)]  # header is line 1
+
+
+@pytest.mark.parametrize(
+    ("rows", "bad", "expected"),
+    [
+        (99, {5: "n/a"}, "str"),  # too few values to tell a typo from text
+        (100, {5: "n/a"}, "date"),
+        (200, {5: "n/a", 6: "n/a"}, "date"),
+        (200, {5: "n/a", 6: "n/a", 7: "x"}, "str"),  # 1.5% are not dates
+    ],
+    ids=["99-values", "1-of-100", "2-of-200", "3-of-200"],
+)
+def test_bad_values_are_tolerated_only_in_a_column_with_enough_values(
+    rows: int, bad: dict[int, str], expected: str
+) -> None:
+    [_, day, _] = infer_schema(dates_with(bad, rows), "csv", where="d.csv").table_schema.columns
+
+    assert day.type == expected
+
+
+def test_the_type_with_the_fewest_bad_values_wins_so_a_few_decimals_make_a_float() -> None:
+    values = [str(n) for n in range(300)]
+    values[3], values[4], values[5] = "2.5", "n/a", "inf"
+    data = ("x\n" + "\n".join(values) + "\n").encode()
+
+    inferred = infer_schema(data, "csv", where="x.csv")
+
+    [column] = inferred.columns
+    assert (column.type, column.bad, column.bad_examples) == ("float", 2, ("'n/a'", "'inf'"))
+    assert inferred.quarantine == {"non_finite on x": 1, "type on x": 1}
+
+
+def test_a_row_with_several_bad_values_is_counted_once_under_its_first_column() -> None:
+    lines = ["a,b"] + [f"{n},{n}" for n in range(200)]
+    lines[5], lines[6] = "x,y", "1,z"
+    inferred = infer_schema(("\n".join(lines) + "\n").encode(), "csv", where="ab.csv")
+
+    assert [c.bad for c in inferred.columns] == [1, 2]
+    assert (inferred.rows_kept, inferred.quarantine) == (198, {"type on a": 1, "type on b": 1})
+
+
+def test_json_records_under_the_only_key_holding_them_are_read_and_noted() -> None:
+    document = {"source": "api", "columns": ["id", "x"], "records": [{"id": 1, "x": "a"}, {"id": 2, "x": "b"}]}
+    data = json.dumps(document).encode()
+
+    found = infer_schema(data, "json", where="api.json")
+    named = infer_schema(data, "json", ReaderOptions(records_key="records"), where="api.json")
+
+    assert found.reader.records_key == "records"
+    assert (found.found_records_key, found.rows) == ("records", 2)
+    assert found.notes == (
+        "records read from key 'records', the only top-level key holding a list of objects; reader.records_key "
+        "names it",
+    )
+    assert named.notes == () and named.table_schema == found.table_schema
+    assert 'reader: {records_key: "records"}' in found.to_yaml(source="api.json")
+
+
+def test_json_without_records_to_read_is_an_error_not_a_traceback() -> None:
+    with pytest.raises(RawDataError, match=r"^e.json: no records to infer columns from$"):
+        infer_schema(b"[]", "json", where="e.json")
+    with pytest.raises(RawDataError, match=r"^k.json: no records to infer columns from$"):
+        infer_schema(b'{"records": []}', "json", ReaderOptions(records_key="records"), where="k.json")
+    with pytest.raises(ConfigError, match=r"^k.json: top level is an object and no key holds a list of objects"):
+        infer_schema(b'{"records": []}', "json", where="k.json")
+    with pytest.raises(ConfigError, match=r"^r.csv: --records-key records reads a json object; this input is csv$"):
+        infer_schema(b"a\n1\n", "csv", ReaderOptions(records_key="records"), where="r.csv")
+
+
+def test_rows_with_a_nested_json_value_are_counted_among_those_processing_quarantines(tmp_path: Path) -> None:
+    records = [{"id": n, "label": f"label {n}"} for n in range(5)] + [{"id": 5, "label": {"nested": True}}]
+    data = json.dumps(records).encode()
+
+    inferred = infer_schema(data, "json", where="nested.json")
+
+    assert [(c.name, c.type, c.unreadable) for c in inferred.columns] == [("id", "int", 0), ("label", "str", 1)]
+    assert (inferred.rows_kept, inferred.quarantine) == (5, {"type on label": 1})
+    path = tmp_path / "nested.json"
+    path.write_bytes(data)
+    recipe = recipe_from(inferred.to_yaml(source="nested.json"))
+    table = parse_objects([RawObject(path, generate_sha256_hash(data), path.name)], recipe, dataset="nested")
+    assert (table.rows_out, quarantine_by_check(table)) == (inferred.rows_kept, inferred.quarantine)
