@@ -29,6 +29,7 @@ import pyarrow as pa
 import typer
 from pydantic import ValidationError
 
+from airnub_prefect_starter.common.prefetch import prefetch
 from airnub_prefect_starter.common.utils import sha256_file
 from airnub_prefect_starter.core.config import format_validation_error, load_yaml_file
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError, IntegrityError, RawDataError, StorageError
@@ -132,7 +133,7 @@ def _object_batches(
         tally = ColumnTally.for_schema(schema)
         rows_in = kept = 0
         first_rejected: QuarantinedRow | None = None
-        for raw in reader.batches(list(dict.fromkeys(inputs))):
+        for raw in prefetch(reader.batches(list(dict.fromkeys(inputs))), name="airnub-dataset-reader"):
             rows_in += raw.rows_in
             kept += raw.frame.height
             first_rejected = first_rejected or next(iter(raw.rejected), None)
@@ -181,11 +182,12 @@ def build_dataset_files(
     recipe_sha256: str | None = None,
 ) -> WrittenDataset:
     """Read, check and write the dataset batch by batch (memory does not grow with the inputs); the files are put
-    in place only once every object was read and verified."""
+    in place only once every object was read and verified. Reading and parsing, typing and checking, and writing
+    run as three overlapping stages (:func:`~airnub_prefect_starter.common.prefetch.prefetch`)."""
     sha256s = [obj.sha256 for obj in objects]
     with DatasetWriter(out_dir, dataset, recipe.table_schema, _location_kind(recipe), sha256s) as writer:
         rows_in = 0
-        for batch in iter_checked_batches(objects, recipe, dataset=dataset):
+        for batch in prefetch(iter_checked_batches(objects, recipe, dataset=dataset), name="airnub-dataset-checker"):
             rows_in += batch.rows_in
             writer.write(batch.frame.to_arrow(), batch.quarantine)
         written = writer.commit(rows_in, recipe_sha256=recipe_sha256)

@@ -2,9 +2,9 @@
 key of a row kept before it (earlier in the object, or in an earlier object) is quarantined; the first is kept.
 
 Keys already kept are held as sorted NumPy arrays (a few runs, merged as they grow, as a log-structured merge
-tree does): 8 bytes a row for a single int key, 16 for any other key (two independent 64-bit hashes of its
-values), so a dataset of 30 million rows holds at most about 480 MB of keys. Two different keys are taken for
-the same only if both hashes collide (odds about 1 in 10^19 for 30 million keys).
+tree does): 8 bytes a row for a single int key (its value: exact), 16 for any other key (two independent 64-bit
+hashes of its values), so a dataset of 30 million rows holds at most about 480 MB of keys. Two different keys
+are taken for the same only if both hashes collide (odds about 1 in 10^19 for 30 million keys).
 """
 
 from __future__ import annotations
@@ -24,28 +24,53 @@ _SEEDS = (0x5EED_0001, 0x5EED_0002)
 
 
 @dataclass
+class _Run:
+    """Keys sorted by their first value, with the second alongside (absent for int keys, which are exact)."""
+
+    first: np.ndarray
+    second: np.ndarray | None
+
+    @property
+    def size(self) -> int:
+        return int(self.first.size)
+
+
+@dataclass
 class _SeenKeys:
-    """Keys of the rows kept so far: sorted runs of (first, second) 64-bit values."""
+    """Keys of the rows kept so far, in sorted runs; runs of similar size are merged (a few runs at any time,
+    each key copied a logarithmic number of times). A batch is looked up only in the runs its key range
+    overlaps, so increasing keys (ids, times) cost one comparison of bounds."""
 
-    runs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    runs: list[_Run] = field(default_factory=list)
 
-    def contains(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    def contains(self, first: np.ndarray, second: np.ndarray | None) -> np.ndarray:
         found = np.zeros(first.size, dtype=bool)
-        for keys, seconds in self.runs:
-            at = np.minimum(np.searchsorted(keys, first), keys.size - 1)
-            found |= (keys[at] == first) & (seconds[at] == second)
+        if not first.size:
+            return found
+        low, high = first.min(), first.max()
+        for run in self.runs:
+            if run.first[0] > high or run.first[-1] < low:
+                continue
+            at = np.minimum(np.searchsorted(run.first, first), run.size - 1)
+            hit = run.first[at] == first
+            if run.second is not None and second is not None:
+                hit &= run.second[at] == second
+            found |= hit
         return found
 
-    def add(self, first: np.ndarray, second: np.ndarray) -> None:
+    def add(self, first: np.ndarray, second: np.ndarray | None) -> None:
         if not first.size:
             return
         order = np.argsort(first, kind="stable")
-        self.runs.append((first[order], second[order]))
-        while len(self.runs) > 1 and self.runs[-2][0].size <= 2 * self.runs[-1][0].size:
-            (a1, a2), (b1, b2) = self.runs.pop(), self.runs.pop()
-            merged1, merged2 = np.concatenate((b1, a1)), np.concatenate((b2, a2))
-            order = np.argsort(merged1, kind="stable")  # two sorted runs: a merge
-            self.runs.append((merged1[order], merged2[order]))
+        self.runs.append(_Run(first[order], None if second is None else second[order]))
+        while len(self.runs) > 1 and self.runs[-2].size <= 2 * self.runs[-1].size:
+            newer, older = self.runs.pop(), self.runs.pop()
+            merged = np.concatenate((older.first, newer.first))
+            order = np.argsort(merged, kind="stable")  # two sorted runs: a linear merge
+            seconds = None
+            if older.second is not None and newer.second is not None:
+                seconds = np.concatenate((older.second, newer.second))[order]
+            self.runs.append(_Run(merged[order], seconds))
 
 
 @dataclass(frozen=True)
@@ -54,10 +79,9 @@ class _Constraint:
     columns: tuple[str, ...]
     seen: _SeenKeys = field(default_factory=_SeenKeys)
 
-    def keys(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def keys(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
         if len(self.columns) == 1 and frame.schema[self.columns[0]] == pl.Int64:
-            values = frame.get_column(self.columns[0]).fill_null(0).to_numpy().view(np.uint64)
-            return values, np.zeros(values.size, dtype=np.uint64)
+            return frame.get_column(self.columns[0]).fill_null(0).to_numpy(), None
         key = pl.struct(self.columns)
         hashed = frame.select(key.hash(_SEEDS[0]).alias("a"), key.hash(_SEEDS[1]).alias("b"))
         return hashed.get_column("a").to_numpy(), hashed.get_column("b").to_numpy()
@@ -77,7 +101,7 @@ class KeyTracker:
         if not self._constraints or not batch.frame.height:
             return batch
         frame, locations, quarantine = batch.frame, batch.locations, list(batch.quarantine)
-        keys: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        keys: list[tuple[np.ndarray, np.ndarray | None, np.ndarray]] = []
         for constraint in self._constraints:
             columns = list(constraint.columns)
             first, second = constraint.keys(frame)
@@ -101,11 +125,11 @@ class KeyTracker:
                     )
                 keep = ~repeated
                 frame, locations = frame.filter(pl.Series(keep)), locations[keep]
-                keys = [(a[keep], b[keep], c[keep]) for a, b, c in keys]
-                first, second, complete = first[keep], second[keep], complete[keep]
+                keys = [(a[keep], None if b is None else b[keep], c[keep]) for a, b, c in keys]
+                first, second, complete = first[keep], None if second is None else second[keep], complete[keep]
             keys.append((first, second, complete))
         # a row dropped by a later constraint reserves no key of an earlier one
         for constraint, (first, second, complete) in zip(self._constraints, keys, strict=True):
-            constraint.seen.add(first[complete], second[complete])
+            constraint.seen.add(first[complete], None if second is None else second[complete])
         quarantine.sort(key=lambda q: q.location)
         return CheckedBatch(frame, locations, quarantine, batch.rows_in)

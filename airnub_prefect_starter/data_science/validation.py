@@ -381,12 +381,18 @@ class BatchChecker:
             for spec in schema.columns
         ]
 
-    def _null(self, name: str, dtype: pl.DataType) -> pl.Expr:
-        """Whether the input value is empty: null, or for text a null value once stripped of spaces."""
+    def _null(self, spec: ColumnSpec, name: str, dtype: pl.DataType) -> pl.Expr:
+        """Whether the input value is empty: null, or for text a null value once stripped of spaces (for a typed
+        column, a null value with spaces around it fails the fast conversion and the reference sees it)."""
         column = pl.col(name)
         if self._nulls is None or dtype != pl.String:
             return column.is_null()
-        return column.is_null() | column.str.strip_chars().is_in(self._nulls)
+        if spec.type in ("str", "category"):
+            return column.is_null() | column.str.strip_chars().is_in(self._nulls)
+        return column.is_null() | column.is_in(self._nulls)
+
+    def _is_null_text(self, value: object) -> bool:
+        return self._nulls is not None and isinstance(value, str) and value.strip() in self._nulls
 
     def check(self, raw: RawBatch, sources: Sequence[str], tally: ColumnTally, *, sha256: str) -> CheckedBatch:
         """Type and check every row of ``raw`` (``sources``: the input column of each schema column); not yet
@@ -400,7 +406,7 @@ class BatchChecker:
         codes: list[pl.Expr] = []
         for i, (spec, src) in enumerate(zip(schema.columns, sources, strict=True)):
             dtype = frame.schema[src]
-            fast.append(self._null(src, dtype).alias(f"_e{i}"))
+            fast.append(self._null(spec, src, dtype).alias(f"_e{i}"))
             sample = _first_text(frame, src) if spec.type == "datetime" and dtype == pl.String else None
             fast.append(_fast(spec, pl.col(src), dtype, self.options, sample).alias(f"_f{i}"))
             typed.append(pl.when(pl.col(f"_e{i}")).then(None).otherwise(pl.col(f"_f{i}")).alias(spec.name))
@@ -463,6 +469,8 @@ class BatchChecker:
         found_rows: list[int] = []
         found: list[object] = []
         for row, value in zip(rows.tolist(), frame.get_column(source).gather(rows).to_list(), strict=True):
+            if self._is_null_text(value):  # " NA ": empty, as ``missing`` already says where it must not be
+                continue
             result = convert_value(spec.type, value, self.options)
             if isinstance(result, Problem):
                 problems[row] = result
@@ -511,6 +519,4 @@ class BatchChecker:
 
     def _shown(self, value: object) -> str:
         """The value as read (a null value of a text input, "NA" say, shows empty)."""
-        if self._nulls is not None and isinstance(value, str) and value.strip() in self._nulls:
-            return ""
-        return preview(value)
+        return "" if self._is_null_text(value) else preview(value)
