@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 DATASET_MANIFEST_SCHEMA_VERSION: Final = 2
-_ROW_GROUP_SIZE = 65_536
+_ROW_GROUP_SIZE = 262_144
 #: Columns whose values repeat: dictionary-encoded in Parquet (numbers and times seldom gain from it).
 _DICTIONARY_TYPES = frozenset({"str", "category", "bool"})
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")

@@ -11,12 +11,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from airnub_prefect_starter.core.errors import ConfigError, IntegrityError, RawDataError, SchemaMismatchError
-from airnub_prefect_starter.data_science import readers
+from airnub_prefect_starter.data_science import readers, validation
 from airnub_prefect_starter.data_science.dataset_processing import (
     DatasetRecipe,
     RawObject,
@@ -26,6 +27,7 @@ from airnub_prefect_starter.data_science.dataset_processing import (
 )
 from airnub_prefect_starter.data_science.dataset_store import read_dataset, write_dataset
 from airnub_prefect_starter.data_science.readers import decode_text
+from airnub_prefect_starter.data_science.validation import POLARS_TYPES
 from tests.support.demo_recipes import DEMO_PROCESSING_CONFIG, demo_recipe, parse_demo, raw_object
 
 MALFORMED_IRIS = """\
@@ -470,3 +472,42 @@ def test_a_dataset_built_in_many_batches_is_the_dataset_built_in_one(
     assert many.quarantine_path is not None and one.quarantine_path is not None
     assert many.quarantine_path.read_bytes() == one.quarantine_path.read_bytes()
     assert pq.ParquetFile(one.parquet_path).metadata.num_row_groups == 1
+
+
+TRICKY = {
+    "int": ["7", " 7 ", "+7", "-0", "007", "1_0", "٣", "7.0", "1e3", "9223372036854775807", "9223372036854775808", "x"],
+    "float": ["1.5", " 1.5", "+1.5", ".5", "5.", "1e3", "1E-3", "nan", "NaN", "inf", "-Infinity", "1_0", "0x10", "1,5"],
+    "bool": ["true", "True", " yes ", "Y", "0", "1", "f", "no", "maybe", "2"],
+    "date": ["2024-01-02", " 2024-01-02 ", "2024-1-2", "+2024-01-02", "2024-02-30", "20240102", "2024-01-02T00:00"],
+    "datetime": [
+        "2024-01-02T03:04:05",
+        "2024-01-02 03:04:05",
+        " 2024-01-02T03:04:05",
+        "2024-01-02T03:04:05Z",
+        "2024-01-02T03:04:05+02:00",
+        "2024-01-02T03:04:05.250",
+        "2024-01-02",
+        "2024-01-02T3:04:05",
+        "+2024-01-02T03:04:05",
+        "2024-13-02T03:04:05",
+    ],
+}
+
+
+@pytest.mark.parametrize("column_type", sorted(TRICKY))
+def test_whole_column_conversion_equals_the_reference_value_by_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column_type: str
+) -> None:
+    """polars converts only what it converts exactly as :func:`convert_value` does; the rest goes to it."""
+    values = TRICKY[column_type]
+    obj = write(tmp_path, "x.csv", "n,x\n" + "".join(f'{i},"{v}"\n' for i, v in enumerate(values)))
+    declared = recipe({"format": "csv", "schema": {"columns": [
+        {"name": "n", "type": "int"}, {"name": "x", "type": column_type, "nullable": True}]}},
+        reader={"null_values": ["", "NA"]})  # fmt: skip
+
+    columnar = _outcome([obj], declared)
+    with monkeypatch.context() as patched:
+        patched.setattr(validation, "_fast", lambda spec, source, *args: pl.lit(None, dtype=POLARS_TYPES[spec.type]))
+        reference = _outcome([obj], declared)
+
+    assert columnar == reference
