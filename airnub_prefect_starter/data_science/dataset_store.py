@@ -2,7 +2,7 @@
 
 Files written into ``out_dir`` for a dataset called ``<name>``::
 
-    <name>.parquet              rows in input order, zstd, row groups of 65,536 rows, no pandas index/metadata
+    <name>.parquet              rows in input order, zstd, row groups of 262,144 rows, no pandas index/metadata
     <name>.quarantine.csv       object,<line|record>,column,check,value,reason  (only while rows are quarantined)
     <name>.dataset.json         DatasetManifest: inputs, counts, schema, parquet sha256 (created_at not hashed)
 
