@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _READ_BYTES = 1 << 20
+#: A dataset taking longer logs how far it got this often.
+_PROGRESS_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -187,9 +190,13 @@ def build_dataset_files(
     sha256s = [obj.sha256 for obj in objects]
     with DatasetWriter(out_dir, dataset, recipe.table_schema, _location_kind(recipe), sha256s) as writer:
         rows_in = 0
+        reported = time.monotonic()
         for batch in prefetch(iter_checked_batches(objects, recipe, dataset=dataset), name="airnub-dataset-checker"):
             rows_in += batch.rows_in
             writer.write(batch.frame.to_arrow(), batch.quarantine)
+            if time.monotonic() - reported >= _PROGRESS_SECONDS:
+                reported = time.monotonic()
+                logger.info("dataset %s: %s rows read, %s kept so far", dataset, f"{rows_in:,}", f"{writer.rows_out:,}")
         written = writer.commit(rows_in, recipe_sha256=recipe_sha256)
     manifest = written.manifest
     _log_quarantine(dataset, manifest.rows_quarantined, manifest.rows_in, manifest.quarantine_counts)

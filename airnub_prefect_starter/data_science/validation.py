@@ -283,8 +283,10 @@ def _fast(
         if kind == "float":
             text = source
             if options.decimal != ".":
-                text = pl.when(source.str.contains(".", literal=True)).then(None).otherwise(
-                    source.str.replace_all(options.decimal, ".", literal=True)
+                text = (
+                    pl.when(source.str.contains(".", literal=True))
+                    .then(None)
+                    .otherwise(source.str.replace_all(options.decimal, ".", literal=True))
                 )
             number = text.cast(pl.Float64, strict=False)
             return pl.when(number.is_finite()).then(number)
@@ -438,10 +440,10 @@ class BatchChecker:
         for index, name in enumerate(names):
             tally.typed[index] += rows.height - rows.get_column(name).null_count()
         if patched or any(self._python_regex):  # values the reference typed: check them too
-            found = rows.select(
+            found = rows.with_columns(
                 _code(spec, pl.col(spec.name), self._regex_expr(i, rows)).alias(f"_c{i}")
                 for i, spec in enumerate(schema.columns)
-            )
+            ).select(f"_c{i}" for i in range(count))
         else:
             found = checked.select(f"_c{i}" for i in range(count))
         bad_rows = found.select(pl.any_horizontal(pl.all() != _OK)).to_series().to_numpy().copy()

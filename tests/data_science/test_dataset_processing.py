@@ -511,3 +511,30 @@ def test_whole_column_conversion_equals_the_reference_value_by_value(
         reference = _outcome([obj], declared)
 
     assert columnar == reference
+
+
+def test_json_values_of_every_kind_convert_as_the_reference_converts_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = [
+        {"i": 1, "f": 1, "s": "a", "b": True, "d": "2024-01-02", "t": "2024-01-02T03:04:05"},
+        {"i": 2.0, "f": 2.5, "s": 3, "b": "yes", "d": "2024-1-2", "t": "2024-01-02T03:04:05+02:00"},
+        {"i": "3", "f": "nan", "s": 4.5, "b": 1, "d": None, "t": None},
+        {"i": True, "f": "inf", "s": None, "b": 2, "d": 5, "t": 7},
+        {"i": 2.5, "f": [1], "s": {"x": 1}, "b": None, "d": "x", "t": "x"},
+        {"i": 2**70, "f": 1e308, "s": True, "b": False, "d": "2024-01-03", "t": "2024-01-02 03:04:05"},
+    ]
+    columns = [("i", "int"), ("f", "float"), ("s", "str"), ("b", "bool"), ("d", "date"), ("t", "datetime")]
+    schema = {"columns": [{"name": n, "type": t, "nullable": True} for n, t in columns]}
+    objects = [write(tmp_path, f"x.{fmt}", body) for fmt, body in (
+        ("json", json.dumps(records)), ("jsonl", "".join(json.dumps(r) + "\n" for r in records)))]  # fmt: skip
+
+    for obj, fmt in zip(objects, ("json", "jsonl"), strict=True):
+        declared = recipe({"format": fmt, "schema": schema})
+        columnar = _outcome([obj], declared)
+        with monkeypatch.context() as patched:
+            patched.setattr(
+                validation, "_fast", lambda spec, source, *args: pl.lit(None, dtype=POLARS_TYPES[spec.type])
+            )
+            reference = _outcome([obj], declared)
+        assert columnar == reference
