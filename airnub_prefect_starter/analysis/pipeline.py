@@ -14,8 +14,8 @@ A plan that is up to date skips the other three: :func:`unchanged_outcome` repor
 that is not carries the dataset's profile
 (:func:`~airnub_prefect_starter.data_science.dataset_profile.profile_dataset`): the statistics of all its rows,
 computed by streaming scans, and a seeded sample of at most ``sample_rows`` rows with a target, the only rows held
-in memory. The dataset is hashed (in chunks) once per analysis before it is
-read, and the model, figures and report all describe exactly the bytes the record names.
+in memory. The dataset is hashed (in chunks) once per analysis before it is read, and the model, figures and
+report all describe exactly the bytes the record names.
 
 The category flow runs one task per dataset (``task_runner.max_concurrency`` of them at once; figures are drawn on
 ``Figure`` objects, never pyplot's global state, so datasets may run side by side).
@@ -237,7 +237,6 @@ def train_model(plan: AnalysisPlan) -> TrainResult | None:
         seed=spec.seed,
         test_size=spec.test_size,
         model=spec.model,
-        sample_rows=spec.sample_rows,
         sample=plan.dataset_profile.sample,
     )
 

@@ -211,7 +211,7 @@ def main(
     dataset: Annotated[Path, typer.Option(help="A <name>.parquet with its <name>.dataset.json beside it.")],
     model_dir: Annotated[Path | None, typer.Option(help="Default: <data dir>/models.")] = None,
     model: Annotated[_ModelChoice, typer.Option(help="Estimator to fit.")] = _ModelChoice.random_forest,
-    seed: Annotated[int, typer.Option(help="Seed for the split and the estimator.")] = 42,
+    seed: Annotated[int, typer.Option(help="Seed of the sample, the split and the estimator.")] = 42,
     test_size: Annotated[float, typer.Option(help="Held-out fraction (stratified for a classifier).")] = 0.25,
     sample_rows: Annotated[
         int, typer.Option(min=1, help="Rows the model sees at most (a seeded sample of a larger dataset).")
