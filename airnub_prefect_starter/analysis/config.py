@@ -27,8 +27,9 @@ class _Model(BaseModel):
 
 
 class AnalysedDataset(_Model):
-    """One processed dataset to analyse: descriptive statistics and figures, and, when it has a target, a model of
-    it scored on held-out rows (a classifier or a regression, chosen by the target's type), in an HTML report."""
+    """One processed dataset to analyse: descriptive statistics of all its rows and figures, and, when it has a
+    target, a model of it scored on held-out rows (a classifier or a regression, chosen by the target's type),
+    both on a seeded sample of at most ``sample_rows`` rows, in an HTML report."""
 
     name: DatasetName
     target: str | None = Field(
@@ -43,9 +44,16 @@ class AnalysedDataset(_Model):
         description="'random_forest' (classifier or regressor), 'logistic_regression' (classifier) or "
         "'linear_regression' (regressor).",
     )
-    seed: int = Field(default=42, ge=0, description="Seed of the held-out split and of the estimator.")
+    seed: int = Field(default=42, ge=0, description="Seed of the sample, of the held-out split and of the estimator.")
     test_size: float = Field(
         default=0.25, gt=0.0, lt=1.0, description="Held-out fraction of the rows (stratified for a classifier)."
+    )
+    sample_rows: int = Field(
+        default=200_000,
+        ge=1000,
+        description="Rows the model is trained and scored on and the figures are drawn from, at most: a larger "
+        "dataset gives a seeded sample of this many of its rows with a target (the same rows every run); "
+        "statistics always cover every row.",
     )
 
 

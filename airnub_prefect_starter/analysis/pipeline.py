@@ -1,16 +1,21 @@
 """The analysis stage's unit of work: :func:`analyse_dataset` analyses one processed dataset in four steps::
 
     plan_analysis   raw sources from the index, up to date with its record (by hashes and parameters, not by
-                    URLs)? dataset hash verified (rows read)
-    train_model     the target's model fitted on a split and scored on the held-out rest (model/ + metrics):
-                    a classifier (int, str, category, bool target), a regression (float target) or none (no target)
+                    URLs)? dataset hash verified (statistics of all rows and a seeded sample read)
+    train_model     the target's model fitted on a split of the sample and scored on the held-out rest (model/ +
+                    metrics): a classifier (int, str, category, bool target), a regression (float target) or none
+                    (no target)
     draw_figures    feature distributions; correlations (no classifier); confusion matrix or predicted vs actual,
-                    and feature importance (PNG under the figures dir)
-    write_report    report.md + self-contained report.html with statistics and lineage, then the analysis record
+                    and feature importance (PNG under the figures dir), from the sample
+    write_report    report.md + self-contained report.html with statistics, rows used and lineage, then the
+                    analysis record
 
 A plan that is up to date skips the other three: :func:`unchanged_outcome` reports the recorded results. A plan
-that is not carries the dataset's rows, parsed from the bytes it verified: the dataset is hashed and read once per
-analysis, and the model, figures and report all describe exactly the bytes the record names.
+that is not carries the dataset's profile
+(:func:`~airnub_prefect_starter.data_science.dataset_profile.profile_dataset`): the statistics of all its rows,
+computed by streaming scans, and a seeded sample of at most ``sample_rows`` rows with a target, the only rows held
+in memory. The dataset is hashed (in chunks) once per analysis before it is read, and the model, figures and
+report all describe exactly the bytes the record names.
 
 The category flow runs one task per dataset (``task_runner.max_concurrency`` of them at once; figures are drawn on
 ``Figure`` objects, never pyplot's global state, so datasets may run side by side).
@@ -22,8 +27,6 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pandas as pd
 
 from airnub_prefect_starter import __version__
 from airnub_prefect_starter.analysis.config import AnalysedDataset
@@ -40,12 +43,11 @@ from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.store.index import ManifestIndex, open_index
 from airnub_prefect_starter.core.store.manifest import RunIds
+from airnub_prefect_starter.data_science.dataset_profile import DatasetProfile, profile_dataset
 from airnub_prefect_starter.data_science.dataset_store import (
     DatasetManifest,
-    VerifiedDataset,
     atomic_write_bytes,
     load_dataset_manifest,
-    read_verified_dataset,
     verify_dataset,
 )
 from airnub_prefect_starter.data_science.features import model_task, model_view
@@ -114,10 +116,11 @@ class AnalysisLayout:
 
 @dataclass(frozen=True)
 class AnalysisPlan:
-    """One dataset to analyse: its verified manifest (once its rows are read, with the schema the model sees:
-    see :func:`plan_analysis`), its model's task (``None``: no target, no model), its raw sources and, when
-    nothing changed, its record; when something did, its rows (``frame``), read with the verification so that no
-    later step reads them again."""
+    """One dataset to analyse: its verified manifest (once it is profiled, with the schema the model sees: see
+    :func:`plan_analysis`), its model's task (``None``: no target, no model), its raw sources and, when nothing
+    changed, its record; when something did, its ``profile``, read with the verification so that no later step
+    reads the dataset again: statistics of all rows and the sample the model and figures see (its rows as the
+    model sees them)."""
 
     spec: AnalysedDataset
     layout: AnalysisLayout
@@ -125,7 +128,7 @@ class AnalysisPlan:
     dataset: DatasetManifest
     recipe: AnalysisRecipe
     record: AnalysisRecord | None
-    frame: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    profile: DatasetProfile | None = field(default=None, compare=False, repr=False)
     task: ModelTask | None = None
 
     @property
@@ -137,11 +140,11 @@ class AnalysisPlan:
         return self.layout.report_dir(self.spec.name) / RECORD_NAME
 
     @property
-    def verified_dataset(self) -> VerifiedDataset:
-        """Manifest and rows for the analysis steps; a plan that is up to date read no rows (nothing to do)."""
-        if self.frame is None:
+    def dataset_profile(self) -> DatasetProfile:
+        """Statistics and sample for the analysis steps; a plan that is up to date read no rows (nothing to do)."""
+        if self.profile is None:
             raise ValueError(f"{self.spec.name}: the plan is up to date; there is nothing to analyse")
-        return VerifiedDataset(self.dataset, self.frame)
+        return self.profile
 
 
 def _model_kind(spec: AnalysedDataset, dataset: DatasetManifest, task: ModelTask | None) -> ModelKind | None:
@@ -190,6 +193,7 @@ def _recipe(
         target=spec.target or dataset.table_schema.target,
         seed=spec.seed,
         test_size=spec.test_size,
+        sample_rows=spec.sample_rows,
         models_dir=data_relative(layout.model_dir(spec.name), layout.data_dir),
         figures_dir=data_relative(layout.figures_dir, layout.data_dir),
         reports_dir=data_relative(layout.report_dir(spec.name), layout.data_dir),
@@ -199,10 +203,12 @@ def _recipe(
 def plan_analysis(spec: AnalysedDataset, layout: AnalysisLayout) -> AnalysisPlan:
     """Trace the processed dataset's raw inputs to their URLs through the manifest index, compare with the last
     analysis record, and verify the dataset against its manifest, once: hashed alone when the record is up to
-    date, otherwise read whole, hashed and parsed from the same bytes for the steps that follow, with its target
-    as its model sees it (:func:`~airnub_prefect_starter.data_science.features.model_view`: classes, values, or
-    no target). :class:`ConfigError` when the dataset does not exist, its target cannot be predicted or the model
-    does not fit the target; :class:`IntegrityError` when the dataset no longer matches its manifest."""
+    date, otherwise hashed, then profiled for the steps that follow (statistics of every row and a seeded sample
+    of ``sample_rows``, with its target as its model sees it:
+    :func:`~airnub_prefect_starter.data_science.features.model_view`: classes, values, or no target).
+    :class:`ConfigError` when the dataset does not exist, its target cannot be predicted or the model does not
+    fit the target; :class:`IntegrityError` when the dataset no longer matches its manifest or is replaced while
+    it is read."""
     dataset_path = layout.datasets_dir / f"{spec.name}.parquet"
     if not dataset_path.is_file():
         raise ConfigError(f"dataset '{spec.name}': {dataset_path} does not exist (run the processing stage first)")
@@ -214,8 +220,9 @@ def plan_analysis(spec: AnalysedDataset, layout: AnalysisLayout) -> AnalysisPlan
     if record is not None and record.up_to_date(recipe, layout.data_dir):
         verify_dataset(dataset_path, dataset)
         return replace(plan, record=record)
-    view = model_view(read_verified_dataset(dataset_path, dataset), spec.target)
-    return replace(plan, dataset=view.dataset.manifest, frame=view.dataset.frame)
+    profile = profile_dataset(dataset_path, dataset, target=spec.target, sample_rows=spec.sample_rows, seed=spec.seed)
+    view = model_view(profile.sample.dataset, spec.target, classes=profile.class_values)
+    return replace(plan, dataset=view.dataset.manifest, profile=profile.with_sample(view.dataset))
 
 
 def train_model(plan: AnalysisPlan) -> TrainResult | None:
@@ -230,7 +237,7 @@ def train_model(plan: AnalysisPlan) -> TrainResult | None:
         seed=spec.seed,
         test_size=spec.test_size,
         model=spec.model,
-        verified=plan.verified_dataset,
+        sample=plan.dataset_profile.sample,
     )
 
 
@@ -242,7 +249,7 @@ def draw_figures(plan: AnalysisPlan, trained: TrainResult | None) -> FigureSet:
         plan.dataset_path,
         plan.layout.figures_dir,
         trained.model_path if trained is not None else None,
-        verified=plan.verified_dataset,
+        sample=plan.dataset_profile.sample,
         held_out=(held_out.actual, held_out.predicted) if held_out is not None else None,
     )
 
@@ -278,8 +285,7 @@ def write_report(
     no-op."""
     report = build_report(
         plan.layout.report_dir(plan.spec.name),
-        dataset=plan.dataset,
-        frame=plan.verified_dataset.frame,
+        profile=plan.dataset_profile,
         sources=plan.recipe.sources,
         figures=_report_figures(figures, plan.task),
         model=trained.metadata if trained is not None else None,

@@ -9,6 +9,7 @@ are stored relative to it, so a moved data dir stays valid.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Final, Literal
@@ -30,7 +31,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ANALYSIS_RECORD_SCHEMA_VERSION: Final = 1
+#: 2: the recipe has ``sample_rows`` (a record of version 1 is read as no record: the dataset is analysed again).
+ANALYSIS_RECORD_SCHEMA_VERSION: Final = 2
 
 
 def data_relative(path: Path, data_dir: Path) -> str:
@@ -81,6 +83,7 @@ class AnalysisRecipe(_Model):
     )
     seed: int
     test_size: float
+    sample_rows: int = Field(description="Rows the model and the figures see at most (a seeded sample).")
     models_dir: str = Field(description="Relative to the data dir when inside it, as every folder here.")
     figures_dir: str
     reports_dir: str
@@ -109,7 +112,7 @@ class AnalysisRecord(_Model):
     """The record of one analysis (no timestamps: the same inputs give the same bytes); ``model_sha256`` and
     ``metrics`` are ``None`` when there is no model."""
 
-    schema_version: Literal[1] = ANALYSIS_RECORD_SCHEMA_VERSION
+    schema_version: Literal[2] = ANALYSIS_RECORD_SCHEMA_VERSION
     recipe: AnalysisRecipe
     model_sha256: str | None = Field(pattern=r"^[0-9a-f]{64}$")
     metrics: ModelMetrics | None
@@ -124,12 +127,30 @@ class AnalysisRecord(_Model):
         return self.model_dump_json(indent=2).encode("utf-8") + b"\n"
 
 
-def load_analysis_record(path: Path) -> AnalysisRecord | None:
-    """The record at ``path``, or ``None`` when it is absent or unreadable (the analysis then runs again)."""
+def _older_version(data: bytes) -> int | None:
+    """The ``schema_version`` of a record written by an earlier version, else ``None``."""
     try:
-        return AnalysisRecord.model_validate_json(path.read_bytes())
+        version = json.loads(data).get("schema_version")
+    except (ValueError, AttributeError):
+        return None
+    return version if isinstance(version, int) and version < ANALYSIS_RECORD_SCHEMA_VERSION else None
+
+
+def load_analysis_record(path: Path) -> AnalysisRecord | None:
+    """The record at ``path``, or ``None`` when it is absent, of an earlier schema version or unreadable (the
+    analysis then runs again)."""
+    try:
+        data = path.read_bytes()
+        return AnalysisRecord.model_validate_json(data)
     except FileNotFoundError:
         return None
-    except (OSError, ValidationError) as exc:
+    except ValidationError as exc:
+        version = _older_version(data)
+        if version is not None:
+            logger.info("%s: analysis record of schema version %d; analysing again", path, version)
+        else:
+            logger.warning("%s: ignoring unreadable analysis record (%s)", path, exc)
+        return None
+    except OSError as exc:
         logger.warning("%s: ignoring unreadable analysis record (%s)", path, exc)
         return None

@@ -3,12 +3,14 @@ for a regressor, none for a descriptive report) and a deterministic train/test s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import pandas as pd
 
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.data_science.dataset_store import VerifiedDataset
+from airnub_prefect_starter.data_science.describe import value_text
 from airnub_prefect_starter.data_science.modeling.metadata import ModelTask
 from airnub_prefect_starter.data_science.schemas import ColumnSpec, TableSchema
 
@@ -16,6 +18,7 @@ __all__ = [
     "FeaturesTarget",
     "ModelView",
     "TrainTestFrames",
+    "class_names",
     "classification_view",
     "model_task",
     "model_view",
@@ -82,15 +85,18 @@ def model_task(schema: TableSchema, target: str | None = None, *, dataset: str =
     return "regression" if kind == "float" else "classification"
 
 
-def model_view(dataset: VerifiedDataset, target: str | None = None) -> ModelView:
-    """The dataset as its model sees it (:func:`classification_view` or :func:`regression_view`), or as it is
-    when there is no target (default: the schema's) to predict."""
+def model_view(
+    dataset: VerifiedDataset, target: str | None = None, *, classes: Sequence[object] | None = None
+) -> ModelView:
+    """The dataset as its model sees it (:func:`classification_view`, given the target's ``classes`` when the
+    rows are a sample of it, or :func:`regression_view`), or as it is when there is no target (default: the
+    schema's) to predict."""
     task = model_task(dataset.manifest.table_schema, target, dataset=dataset.manifest.dataset_name)
     if task is None:
         return ModelView(None, dataset)
     if task == "regression":
         return ModelView(task, regression_view(dataset, target))
-    return ModelView(task, classification_view(dataset, target))
+    return ModelView(task, classification_view(dataset, target, classes=classes))
 
 
 def regression_view(dataset: VerifiedDataset, target: str | None = None) -> VerifiedDataset:
@@ -107,7 +113,7 @@ def regression_view(dataset: VerifiedDataset, target: str | None = None) -> Veri
     kept = frame[frame[column].notna()].reset_index(drop=True)
     chosen = TableSchema.model_validate({**schema.model_dump(), "target": column, "target_labels": None})
     if not chosen.feature_names:
-        raise ConfigError(f"dataset '{name}': no int, float or bool column besides the target '{column}' to learn from")
+        raise ConfigError(_NO_FEATURE.format(name=name, column=column))
     if kept[column].nunique() < 2:
         raise ConfigError(
             f"dataset '{name}': target '{column}' has {kept[column].nunique()} distinct value(s); a regression "
@@ -116,19 +122,43 @@ def regression_view(dataset: VerifiedDataset, target: str | None = None) -> Veri
     return VerifiedDataset(manifest if chosen == schema else manifest.model_copy(update={"table_schema": chosen}), kept)
 
 
+_NO_FEATURE = (
+    "dataset '{name}': no int, float or bool column besides the target '{column}' to learn from (primary key and "
+    "unique columns are no features)"
+)
+
+
 def _declares_classes(schema: TableSchema) -> bool:
     target = schema.require_target()
     return target.type == "int" and (schema.target_labels is not None or bool(target.checks.allowed))
 
 
-def classification_view(dataset: VerifiedDataset, target: str | None = None) -> VerifiedDataset:
+def _targeting(schema: TableSchema, column: str) -> TableSchema:
+    """``schema`` with ``column`` as its target (its class names kept only when it already was the target)."""
+    labels = schema.target_labels if column == schema.target else None
+    return TableSchema.model_validate({**schema.model_dump(), "target": column, "target_labels": labels})
+
+
+def class_names(schema: TableSchema, column: str, values: Sequence[object]) -> tuple[str, ...]:
+    """What a classifier of ``column`` calls each of ``values``: the declared name of an int target's class
+    (``target_labels``, or the ``allowed`` int itself), else the value as text (``true``/``false``)."""
+    chosen = _targeting(schema, column)
+    if chosen.column(column).type == "int" and _declares_classes(chosen):
+        return tuple(chosen.label_name(int(v)) for v in values)  # type: ignore[call-overload]  # an int class
+    return tuple(value_text(v) for v in values)
+
+
+def classification_view(
+    dataset: VerifiedDataset, target: str | None = None, *, classes: Sequence[object] | None = None
+) -> VerifiedDataset:
     """The dataset as a classifier sees it: ``target`` (default: the schema's) as int class labels 0, 1, ...
 
     An int target whose schema names its classes (``target_labels``, or ``allowed`` ints) is taken as it is. Any
-    other int, str, category or bool target is encoded: its distinct values, sorted, become classes 0, 1, ...,
-    named by the value, and the schema says so (an int target with ``target_labels``). Rows with an empty target
-    are left out. :class:`ConfigError` names the dataset and the column when there is no target, the target is a
-    float (:func:`regression_view`), it has fewer than two classes, or there is no numeric feature to learn from."""
+    other int, str, category or bool target is encoded: its distinct values (``classes``, given when the rows are
+    a sample of a dataset with more values; else the rows'), sorted, become classes 0, 1, ..., named by the value,
+    and the schema says so (an int target with ``target_labels``). Rows with an empty target are left out.
+    :class:`ConfigError` names the dataset and the column when there is no target, the target is a float
+    (:func:`regression_view`), it has fewer than two classes, or there is no numeric feature to learn from."""
     manifest, frame = dataset.manifest, dataset.frame
     schema, name = manifest.table_schema, manifest.dataset_name
     column = target or schema.target
@@ -146,20 +176,19 @@ def classification_view(dataset: VerifiedDataset, target: str | None = None) -> 
             "target (a float target is a regression)"
         )
     kept = frame[frame[column].notna()].reset_index(drop=True)
-    labels = schema.target_labels if column == schema.target else None
-    chosen = TableSchema.model_validate({**schema.model_dump(), "target": column, "target_labels": labels})
+    chosen = _targeting(schema, column)
     if not chosen.feature_names:
-        raise ConfigError(f"dataset '{name}': no int, float or bool column besides the target '{column}' to learn from")
+        raise ConfigError(_NO_FEATURE.format(name=name, column=column))
     if _declares_classes(chosen):
         return VerifiedDataset(
             manifest if chosen == schema else manifest.model_copy(update={"table_schema": chosen}), kept
         )
-    values = sorted(kept[column].unique().tolist())
+    values = sorted(kept[column].unique().tolist() if classes is None else classes)
     if len(values) < 2:
         raise ConfigError(f"dataset '{name}': target '{column}' has {len(values)} class(es); a classifier needs two")
     codes = {value: code for code, value in enumerate(values)}
     encoded = kept.assign(**{column: kept[column].map(codes).astype("int64")})
-    names = tuple(str(v).lower() if isinstance(v, bool) else str(v) for v in values)
+    names = class_names(chosen, column, values)
     columns = [ColumnSpec(name=c.name, type="int") if c.name == column else c for c in chosen.columns]
     encoded_schema = TableSchema.model_validate({**chosen.model_dump(), "columns": columns, "target_labels": names})
     return VerifiedDataset(manifest.model_copy(update={"table_schema": encoded_schema}), encoded)

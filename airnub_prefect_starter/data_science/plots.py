@@ -1,7 +1,9 @@
 """Figures as PNG files, drawn on :class:`matplotlib.figure.Figure` objects (Agg canvas, no pyplot state).
 
-PNGs carry no software/date metadata, so the same data and library versions give the same bytes; files are
-written atomically and left untouched when their bytes would not change. Run as a script::
+Dataset figures are drawn from a seeded sample of the dataset (every row of a small one: see
+:func:`~airnub_prefect_starter.data_science.dataset_profile.draw_sample`), and say so in their titles. PNGs carry
+no software/date metadata, so the same data and library versions give the same bytes; files are written
+atomically and left untouched when their bytes would not change. Run as a script::
 
     python -m airnub_prefect_starter.data_science.plots --dataset data/processed/iris.parquet \\
         --model data/models/iris_random_forest.joblib
@@ -23,11 +25,13 @@ from matplotlib.figure import Figure
 
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.data_science.config_ds import data_paths
-from airnub_prefect_starter.data_science.dataset_store import (
-    VerifiedDataset,
-    atomic_write_bytes,
-    read_verified_dataset,
+from airnub_prefect_starter.data_science.dataset_profile import (
+    DEFAULT_SAMPLE_ROWS,
+    DatasetSample,
+    draw_sample,
+    scan_verified_dataset,
 )
+from airnub_prefect_starter.data_science.dataset_store import atomic_write_bytes
 from airnub_prefect_starter.data_science.modeling.metadata import RegressionMetrics, load_model_metadata
 from airnub_prefect_starter.data_science.schemas import NUMERIC_TYPES, TableSchema
 
@@ -35,6 +39,7 @@ __all__ = [
     "MAX_PLOTTED_COLUMNS",
     "FigureSet",
     "app",
+    "correlated_columns",
     "plot_confusion_matrix",
     "plot_correlation",
     "plot_dataset_figures",
@@ -66,9 +71,11 @@ def plot_feature_distributions(
     bins: int = 20,
     columns: int = 4,
     dataset: str | None = None,
+    population: int | None = None,
 ) -> Path:
     """One histogram per feature (the first :data:`MAX_PLOTTED_COLUMNS`), the classes of an int target overlaid
-    on shared bins; returns ``out_path``. The title names ``dataset`` (default: the file's stem)."""
+    on shared bins; returns ``out_path``. The title names ``dataset`` (default: the file's stem) and the rows
+    drawn: ``df``'s, of ``population`` when ``df`` is a sample of that many."""
     title = dataset or out_path.stem
     available = [name for name in schema.feature_names if name in df.columns]
     if not available or df.empty:
@@ -84,13 +91,18 @@ def plot_feature_distributions(
     for index, name in enumerate(features):
         ax = axes[index // ncols][index % ncols]
         values = df[name].to_numpy(dtype="float64")
-        edges = np.histogram_bin_edges(values, bins=bins)
+        present = ~np.isnan(values)  # an empty value has no place on the axis: counted in the title
+        values = values[present]
+        edges = np.histogram_bin_edges(values, bins=bins) if len(values) else np.linspace(0.0, 1.0, bins + 1)
         if labels is None:
             ax.hist(values, bins=edges, histtype="stepfilled", color="tab:blue")
         else:
             for label, label_name in enumerate(schema.target_names):
-                ax.hist(values[labels == label], bins=edges, histtype="stepfilled", alpha=0.45, label=label_name)
-        ax.set_title(name, fontsize=9)
+                ax.hist(
+                    values[labels[present] == label], bins=edges, histtype="stepfilled", alpha=0.45, label=label_name
+                )
+        empty = int(len(present) - present.sum())
+        ax.set_title(f"{name} ({empty:,} empty)" if empty else name, fontsize=9)
         ax.tick_params(labelsize=7)
     for index in range(len(features), nrows * ncols):
         axes[index // ncols][index % ncols].set_visible(False)
@@ -98,7 +110,8 @@ def plot_feature_distributions(
         figure.legend(*axes[0][0].get_legend_handles_labels(), loc="outside upper right", fontsize=8)
     shown = f"; the first {len(features)} of {len(available)}" if len(features) < len(available) else ""
     by_class = " by class" if labels is not None else ""
-    figure.suptitle(f"{title}: feature distributions{by_class} ({len(df)} rows{shown})")
+    rows = f"{len(df):,} of {population:,} rows, seeded sample" if population and population > len(df) else None
+    figure.suptitle(f"{title}: feature distributions{by_class} ({rows or f'{len(df):,} rows'}{shown})")
     return _save(figure, out_path)
 
 
@@ -186,6 +199,11 @@ def plot_feature_importance(
     return _save(figure, out_path)
 
 
+def correlated_columns(schema: TableSchema) -> tuple[str, ...]:
+    """The columns of a correlation heatmap: int and float columns but the identifiers (primary key, unique)."""
+    return tuple(c.name for c in schema.columns if c.type in NUMERIC_TYPES and c.name not in schema.identifiers)
+
+
 @dataclass(frozen=True)
 class FigureSet:
     """The figures drawn for one dataset (and, when a model was given, its evaluation)."""
@@ -212,26 +230,36 @@ def plot_dataset_figures(
     out_dir: Path,
     model_path: Path | None = None,
     *,
-    verified: VerifiedDataset | None = None,
+    sample: DatasetSample | None = None,
     held_out: tuple[Sequence[float], Sequence[float]] | None = None,
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
+    seed: int = 42,
 ) -> FigureSet:
-    """Feature distributions of a dataset and, unless a classifier is given, the correlations of its int and
-    float columns (two or more); then a saved classifier's confusion matrix, or a regressor's held-out
-    ``(actual, predicted)`` values, and the model's importances. The dataset is verified against its manifest
-    unless the caller passes it, already verified and read, as ``verified``."""
-    if verified is None:
-        verified = read_verified_dataset(dataset_path)
-    manifest, name = verified.manifest, verified.manifest.dataset_name
-    schema = manifest.table_schema
+    """Feature distributions of a dataset's sample and, unless a classifier is given, the correlations of its
+    int and float columns but identifiers (two or more); then a saved classifier's confusion matrix, or a
+    regressor's held-out ``(actual, predicted)`` values, and the model's importances. The dataset is verified
+    against its manifest and sampled (at most ``sample_rows`` rows, drawn with ``seed``) unless the caller
+    passes it, already verified and sampled, as ``sample``."""
+    if sample is None:
+        scan = scan_verified_dataset(dataset_path)
+        sample = draw_sample(scan, sample_rows, seed)
+        scan.confirm()
+    frame, manifest = sample.dataset.frame, sample.dataset.manifest
+    name, schema = manifest.dataset_name, manifest.table_schema
     distributions = plot_feature_distributions(
-        verified.frame, schema, out_dir / f"{name}_feature_distributions.png", dataset=name
+        frame,
+        schema,
+        out_dir / f"{name}_feature_distributions.png",
+        dataset=name,
+        population=sample.population,
     )
     metadata = load_model_metadata(model_path) if model_path is not None else None
-    numeric = [c.name for c in schema.columns if c.type in NUMERIC_TYPES]
+    numeric = correlated_columns(schema)
     correlation = None
     if (metadata is None or metadata.task == "regression") and len(numeric) >= 2:
+        sampled = f"; {sample.rows:,} of {sample.population:,} rows, seeded sample" if sample.sampled else ""
         correlation = plot_correlation(
-            verified.frame, numeric, out_dir / f"{name}_correlation.png", title=f"{name}: correlation (Pearson)"
+            frame, numeric, out_dir / f"{name}_correlation.png", title=f"{name}: correlation (Pearson{sampled})"
         )
     if metadata is None or model_path is None:
         return FigureSet(distributions, correlation=correlation)

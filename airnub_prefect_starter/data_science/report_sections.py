@@ -1,16 +1,15 @@
-"""The report's sections that describe data and models: the held-out metrics of a classifier or a regressor and
-the dataset's descriptive statistics, as blocks for :mod:`~airnub_prefect_starter.data_science.report_rendering`."""
+"""The report's sections that describe data and models: the rows each part describes, the held-out metrics of a
+classifier or a regressor and the dataset's descriptive statistics, as blocks for
+:mod:`~airnub_prefect_starter.data_science.report_rendering`."""
 
 from __future__ import annotations
 
-import pandas as pd
-
-from airnub_prefect_starter.data_science.dataset_store import DatasetManifest
-from airnub_prefect_starter.data_science.describe import describe_dataset
+from airnub_prefect_starter.data_science.dataset_profile import DatasetProfile
+from airnub_prefect_starter.data_science.describe import CategoricalSummary
 from airnub_prefect_starter.data_science.modeling.metadata import ModelMetadata, RegressionMetrics
 from airnub_prefect_starter.data_science.report_rendering import Block, Heading, Paragraph, Table
 
-__all__ = ["metric_names", "metric_sections", "no_model_section", "statistics_sections"]
+__all__ = ["metric_names", "metric_sections", "no_model_section", "rows_section", "statistics_sections"]
 
 
 def _number(value: float | None) -> str:
@@ -70,34 +69,49 @@ def no_model_section() -> list[Block]:
     ]
 
 
-def statistics_sections(dataset: DatasetManifest, frame: pd.DataFrame) -> list[Block]:
-    """Per column by type (numeric, categorical, dates), then an int target's class balance: a classifier's
-    target is counted by class, not summarised as numbers."""
-    schema = dataset.table_schema
-    target = schema.column(schema.target) if schema.target is not None and schema.target in frame.columns else None
-    classes = target is not None and target.type == "int"
-    described = describe_dataset(frame, schema, exclude=(target.name,) if target is not None and classes else ())
+def rows_section(profile: DatasetProfile, *, model: bool) -> list[Block]:
+    """Which rows each part of the report describes: the statistics all of them; the model (when there is one)
+    and the figures a seeded sample of those with a target, or all of them; and how many rows have no target."""
+    sample = profile.sample
+    sentences = [f"The statistics describe all {profile.rows:,} rows of the dataset."]
+    if profile.target is not None and profile.target_missing:
+        sentences.append(
+            f"{profile.target_missing:,} rows have no value of the target {profile.target}: the model and the "
+            "figures leave them out."
+        )
+    used = sample.describe("rows with a target" if profile.target_missing else "rows")
+    if model:
+        sentences.append(f"The model was trained and scored on {used}; the figures are drawn from the same rows.")
+    else:
+        sentences.append(f"The figures are drawn from {used}.")
+    return [Heading(2, "Rows"), Paragraph(" ".join(sentences))]
+
+
+def statistics_sections(profile: DatasetProfile) -> list[Block]:
+    """Per column by type (numeric, categorical, dates) over every row of the dataset, then a classifier's
+    target counted by class (not summarised with the other columns)."""
+    described = profile.description
+    classified = profile.target if profile.classes else None
+    numeric = [s for s in described.numeric if s.column != classified]
+    categorical = [s for s in described.categorical if s.column != classified]
     blocks: list[Block] = [Heading(2, "Descriptive statistics")]
-    if described.numeric:
+    if numeric:
         blocks.append(
             Table(
                 ("column", "count", "missing", "mean", "std", "min", "25%", "50%", "75%", "max"),
                 tuple(
                     (s.column, str(s.count), str(s.missing), *map(_number, (s.mean, s.std, s.min, s.q25)))
                     + tuple(map(_number, (s.median, s.q75, s.max)))
-                    for s in described.numeric
+                    for s in numeric
                 ),
             )
         )
-    if described.categorical:
+    if categorical:
         blocks += [
             Heading(3, "Categorical columns"),
             Table(
                 ("column", "count", "missing", "distinct", "most frequent values (rows)"),
-                tuple(
-                    (s.column, str(s.count), str(s.missing), str(s.distinct), "; ".join(f"{v} ({n})" for v, n in s.top))
-                    for s in described.categorical
-                ),
+                tuple((s.column, str(s.count), str(s.missing), *_distinct_and_top(s)) for s in categorical),
             ),
         ]
     if described.temporal:
@@ -111,8 +125,13 @@ def statistics_sections(dataset: DatasetManifest, frame: pd.DataFrame) -> list[B
                 ),
             ),
         ]
-    if target is not None and classes:
-        counts = frame[target.name].value_counts().sort_index()
-        balance = tuple((schema.label_name(int(k)), str(int(v))) for k, v in counts.items())
+    if profile.classes:
+        balance = tuple((c.name, str(c.rows)) for c in profile.classes)
         blocks += [Heading(3, "Class balance"), Table(("class", "rows"), balance)]
     return blocks
+
+
+def _distinct_and_top(summary: CategoricalSummary) -> tuple[str, str]:
+    if summary.approximate:
+        return f"about {summary.distinct:,}", "not counted: too many distinct values"
+    return str(summary.distinct), "; ".join(f"{v} ({n})" for v, n in summary.top)

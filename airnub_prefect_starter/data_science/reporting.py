@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import pandas as pd
-
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import ConfigError, StorageError
+from airnub_prefect_starter.data_science.dataset_profile import DatasetProfile
 from airnub_prefect_starter.data_science.dataset_store import DatasetManifest, atomic_write_bytes
 from airnub_prefect_starter.data_science.modeling.metadata import ModelMetadata
 from airnub_prefect_starter.data_science.report_rendering import (
@@ -33,6 +32,7 @@ from airnub_prefect_starter.data_science.report_sections import (
     metric_names,
     metric_sections,
     no_model_section,
+    rows_section,
     statistics_sections,
 )
 
@@ -159,21 +159,22 @@ def _read_png(figure: ReportFigure) -> bytes:
 def build_report(
     out_dir: Path,
     *,
-    dataset: DatasetManifest,
-    frame: pd.DataFrame,
+    profile: DatasetProfile,
     sources: Sequence[tuple[str, str]],
     figures: Sequence[ReportFigure] = (),
     model: ModelMetadata | None = None,
     title: str | None = None,
     provenance: ReportProvenance | None = None,
 ) -> Report:
-    """Write ``out_dir/report.md`` and ``out_dir/report.html`` for ``dataset`` (and ``model``'s evaluation).
+    """Write ``out_dir/report.md`` and ``out_dir/report.html`` for the profiled dataset (its statistics over all
+    rows, and which rows the model and figures saw) and ``model``'s evaluation.
 
     ``sources`` are ``(raw sha256, source URL)`` pairs from the ingestion manifests (the lineage lists each raw
     input once, with its first URL here and how many more there are); ``provenance`` adds a last
     line saying when, by which version and in which flow run the report was written. Raises
     :class:`ConfigError` when ``model`` was trained on another dataset than ``dataset``.
     """
+    dataset = profile.manifest
     if model is not None and model.dataset_sha256 != dataset.sha256:
         raise ConfigError(
             f"report: model {model.model_file} was trained on dataset sha256 {model.dataset_sha256}, "
@@ -191,8 +192,9 @@ def build_report(
             f"{len(dataset.input_sha256s)} raw input(s)."
         ),
     ]
+    blocks += rows_section(profile, model=model is not None)
     blocks += metric_sections(model) if model is not None else no_model_section()
-    blocks += statistics_sections(dataset, frame)
+    blocks += statistics_sections(profile)
     if figures:
         blocks.append(Heading(2, "Figures"))
         for figure in figures:

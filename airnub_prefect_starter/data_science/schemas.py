@@ -149,9 +149,17 @@ class TableSchema(_Model):
         return self.column(self.target)
 
     @property
+    def identifiers(self) -> tuple[str, ...]:
+        """Columns that name rows rather than measure them, in schema order: the primary key's and every column
+        declared ``unique``. Their values say which row it is, not what it is like: they are no model feature and
+        have no place among correlations."""
+        return tuple(c.name for c in self.columns if c.name in self.primary_key or c.checks.unique)
+
+    @property
     def features(self) -> tuple[ColumnSpec, ...]:
-        """Model inputs: every int, float and bool column but the target."""
-        return tuple(c for c in self.columns if c.name != self.target and c.type in (*NUMERIC_TYPES, "bool"))
+        """Model inputs: every int, float and bool column but the target and the :attr:`identifiers`."""
+        excluded = {*self.identifiers, self.target}
+        return tuple(c for c in self.columns if c.name not in excluded and c.type in (*NUMERIC_TYPES, "bool"))
 
     @property
     def feature_names(self) -> tuple[str, ...]:

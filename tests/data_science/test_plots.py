@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from matplotlib import image as mpimg
 from PIL import Image
@@ -12,11 +13,13 @@ from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.data_science.dataset_store import WrittenDataset, read_dataset
 from airnub_prefect_starter.data_science.modeling.train import train_estimator
 from airnub_prefect_starter.data_science.plots import (
+    correlated_columns,
     plot_confusion_matrix,
     plot_dataset_figures,
     plot_feature_distributions,
     plot_feature_importance,
 )
+from airnub_prefect_starter.data_science.schemas import TableSchema
 from tests.support.demo_recipes import IRIS_SCHEMA
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -88,3 +91,28 @@ def test_plot_dataset_figures_draws_dataset_and_model_figures(iris_dataset: Writ
     ]
     for path in figures.all():
         assert_valid_png(path)
+
+
+def test_the_correlation_heatmap_leaves_out_identifiers() -> None:
+    schema = TableSchema.model_validate(
+        {
+            "columns": [
+                {"name": "order_id", "type": "int"},
+                {"name": "items", "type": "int"},
+                {"name": "serial", "type": "int", "checks": {"unique": True}},
+                {"name": "amount", "type": "float"},
+                {"name": "channel", "type": "str"},
+            ],
+            "primary_key": ["order_id"],
+        }
+    )
+
+    assert correlated_columns(schema) == ("items", "amount")
+
+
+def test_feature_distributions_of_a_feature_with_empty_values_count_them(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"x": [1.0, None, 2.0, 2.5], "y": [None, None, None, None]}, dtype="float64")
+    columns = [{"name": name, "type": "float", "nullable": True} for name in ("x", "y")]
+    schema = TableSchema.model_validate({"columns": columns})
+
+    assert_valid_png(plot_feature_distributions(frame, schema, tmp_path / "dist.png", population=40))

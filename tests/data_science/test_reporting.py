@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.data_science.dataset_store import WrittenDataset, read_dataset, write_dataset
+from airnub_prefect_starter.data_science.dataset_profile import profile_dataset
+from airnub_prefect_starter.data_science.dataset_store import WrittenDataset, write_dataset
 from airnub_prefect_starter.data_science.modeling.metadata import ClassificationMetrics
 from airnub_prefect_starter.data_science.modeling.train import TrainResult, train_estimator
 from airnub_prefect_starter.data_science.plots import plot_dataset_figures
@@ -65,8 +66,7 @@ def make_report(
 ) -> Report:
     return build_report(
         tmp_path / "reports",
-        dataset=iris_dataset.manifest,
-        frame=read_dataset(iris_dataset.parquet_path),
+        profile=profile_dataset(iris_dataset.parquet_path),
         sources=[(iris_dataset.manifest.input_sha256s[0], SOURCE_URL)],
         figures=figures,
         model=trained.metadata,
@@ -133,8 +133,7 @@ def test_build_report_escapes_text(
 
     report = build_report(
         tmp_path / "reports",
-        dataset=iris_dataset.manifest,
-        frame=read_dataset(iris_dataset.parquet_path),
+        profile=profile_dataset(iris_dataset.parquet_path),
         sources=[(iris_dataset.manifest.input_sha256s[0], "http://h/<b>?token=secret")],
         figures=hostile,
         title="A & B <i>",
@@ -167,8 +166,7 @@ def test_build_report_refuses_model_of_another_dataset(
     with pytest.raises(ConfigError, match="was trained on dataset sha256 f{64}"):
         build_report(
             tmp_path / "reports",
-            dataset=iris_dataset.manifest,
-            frame=read_dataset(iris_dataset.parquet_path),
+            profile=profile_dataset(iris_dataset.parquet_path),
             sources=[],
             model=other,
         )
@@ -182,8 +180,7 @@ def test_build_report_lists_each_raw_input_once_when_several_urls_served_it(
 
     report = build_report(
         tmp_path / "reports",
-        dataset=iris_dataset.manifest,
-        frame=read_dataset(iris_dataset.parquet_path),
+        profile=profile_dataset(iris_dataset.parquet_path),
         sources=[(raw_sha, url) for url in ports],
         figures=figures,
         model=trained.metadata,

@@ -56,3 +56,22 @@ def test_demo_schemas_round_trip_through_json() -> None:
     for name in ("iris", "wine", "breast_cancer", "wine_api"):
         schema = demo_recipe(name).table_schema
         assert TableSchema.model_validate_json(schema.model_dump_json()) == schema
+
+
+def test_primary_key_and_unique_columns_identify_rows_and_are_no_features() -> None:
+    schema = TableSchema.model_validate(
+        {
+            "columns": [
+                {"name": "order_id", "type": "int"},
+                {"name": "serial", "type": "float", "checks": {"unique": True}},
+                {"name": "items", "type": "int"},
+                {"name": "gift", "type": "bool"},
+                {"name": "channel", "type": "category"},
+            ],
+            "primary_key": ["order_id"],
+            "target": "channel",
+        }
+    )
+
+    assert schema.identifiers == ("order_id", "serial")
+    assert schema.feature_names == ("items", "gift")

@@ -2,7 +2,10 @@
 
 The target's type picks the task: int class labels (see
 :func:`~airnub_prefect_starter.data_science.features.classification_view`) a classifier scored by accuracy and
-macro F1 on a stratified split; float values a regressor scored by R², MAE and RMSE on a shuffled split.
+macro F1 on a stratified split; float values a regressor scored by R², MAE and RMSE on a shuffled split. The model
+sees a seeded sample of at most ``sample_rows`` rows with a target (all of them when there are no more: see
+:func:`~airnub_prefect_starter.data_science.dataset_profile.draw_sample`), so training holds that sample in
+memory, never the whole dataset.
 
 Run as a script::
 
@@ -29,11 +32,13 @@ from airnub_prefect_starter import __version__
 from airnub_prefect_starter.common.utils import generate_sha256_hash
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.data_science.config_ds import data_paths
-from airnub_prefect_starter.data_science.dataset_store import (
-    VerifiedDataset,
-    atomic_write_bytes,
-    read_verified_dataset,
+from airnub_prefect_starter.data_science.dataset_profile import (
+    DEFAULT_SAMPLE_ROWS,
+    DatasetSample,
+    draw_sample,
+    scan_verified_dataset,
 )
+from airnub_prefect_starter.data_science.dataset_store import atomic_write_bytes
 from airnub_prefect_starter.data_science.features import split_features_target, train_test_split_frame
 from airnub_prefect_starter.data_science.modeling.estimators import build_estimator, feature_importances
 from airnub_prefect_starter.data_science.modeling.evaluation import evaluate, evaluate_regression
@@ -107,18 +112,22 @@ def train_estimator(
     seed: int = 42,
     test_size: float = 0.25,
     model: ModelKind = "random_forest",
-    verified: VerifiedDataset | None = None,
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
+    sample: DatasetSample | None = None,
 ) -> TrainResult:
-    """Fit ``model`` on a train split of the dataset, score it on the rest, save it in ``model_dir``: a classifier
-    of an int target on a stratified split, a regressor of a float target on a shuffled one.
+    """Fit ``model`` on a train split of the dataset's sample, score it on the rest, save it in ``model_dir``: a
+    classifier of an int target on a stratified split, a regressor of a float target on a shuffled one.
 
     The dataset's manifest must sit beside it and match its hash (:class:`IntegrityError` otherwise); the
-    metadata carries the dataset sha256 and the raw input sha256s from that manifest. A caller that has
-    verified and read the dataset at ``dataset_path`` already passes it as ``verified``, so it is not hashed
-    and parsed a second time.
+    metadata carries the dataset sha256 and the raw input sha256s from that manifest, and ``sample_rows``. The
+    sample is at most ``sample_rows`` rows with a target, drawn with ``seed``; a caller that has verified and
+    sampled the dataset at ``dataset_path`` already passes that ``sample``, so it is not hashed and read again.
     """
-    if verified is None:
-        verified = read_verified_dataset(dataset_path)
+    if sample is None:
+        scan = scan_verified_dataset(dataset_path)
+        sample = draw_sample(scan, sample_rows, seed, target=scan.manifest.table_schema.require_target().name)
+        scan.confirm()
+    verified = sample.dataset
     manifest = verified.manifest
     schema = manifest.table_schema
     target = schema.require_target()
@@ -138,7 +147,7 @@ def train_estimator(
         held_out = HeldOut(tuple(map(float, y_test)), tuple(float(v) for v in np.asarray(predicted)))
     else:
         metrics = evaluate(y_test.to_numpy(), predicted, schema, n_train=len(x_train))
-    logger.info("trained %s on %s: %s", model, manifest.dataset_name, _summary(metrics))
+    logger.info("trained %s on %s of %s: %s", model, sample.describe(), manifest.dataset_name, _summary(metrics))
 
     model_dir.mkdir(parents=True, exist_ok=True)
     model_path = model_dir / f"{manifest.dataset_name}_{model}.joblib"
@@ -154,7 +163,7 @@ def train_estimator(
         input_sha256s=manifest.input_sha256s,
         model_kind=model,
         table_schema=schema,
-        params={"model": model, "seed": seed, "test_size": test_size, **params},
+        params={"model": model, "seed": seed, "test_size": test_size, "sample_rows": sample.limit, **params},
         metrics=metrics,
         feature_importances=feature_importances(estimator, schema.feature_names),
         sklearn_version=sklearn.__version__,
@@ -202,8 +211,11 @@ def main(
     dataset: Annotated[Path, typer.Option(help="A <name>.parquet with its <name>.dataset.json beside it.")],
     model_dir: Annotated[Path | None, typer.Option(help="Default: <data dir>/models.")] = None,
     model: Annotated[_ModelChoice, typer.Option(help="Estimator to fit.")] = _ModelChoice.random_forest,
-    seed: Annotated[int, typer.Option(help="Seed for the split and the estimator.")] = 42,
+    seed: Annotated[int, typer.Option(help="Seed of the sample, the split and the estimator.")] = 42,
     test_size: Annotated[float, typer.Option(help="Held-out fraction (stratified for a classifier).")] = 0.25,
+    sample_rows: Annotated[
+        int, typer.Option(min=1, help="Rows the model sees at most (a seeded sample of a larger dataset).")
+    ] = DEFAULT_SAMPLE_ROWS,
 ) -> None:
     """Train MODEL on DATASET and print its held-out scores."""
     try:
@@ -213,6 +225,7 @@ def main(
             seed=seed,
             test_size=test_size,
             model=model.value,
+            sample_rows=sample_rows,
         )
     except AirnubError as exc:
         typer.echo(f"error: {exc}", err=True)
