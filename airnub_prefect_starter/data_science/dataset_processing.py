@@ -22,9 +22,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
-import pandas as pd
 import polars as pl
 import pyarrow as pa
 import typer
@@ -47,6 +46,9 @@ from airnub_prefect_starter.data_science.recipes import DatasetRecipe
 from airnub_prefect_starter.data_science.schemas import TableSchema
 from airnub_prefect_starter.data_science.tables import LocationKind, ParsedTable, QuarantinedRow
 from airnub_prefect_starter.data_science.validation import BatchChecker, CheckedBatch, ColumnTally, input_positions
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: a dataset build never needs it
+    import pandas as pd
 
 __all__ = [
     "DatasetManifest",
@@ -205,6 +207,8 @@ def build_dataset_files(
 
 def _to_pandas(table: pa.Table, schema: TableSchema) -> pd.DataFrame:
     """Typed rows as a frame: nullable ints and bools, text as objects, dates as ``datetime.date``."""
+    import pandas as pd
+
     columns: dict[str, pd.Series] = {}
     for spec, column in zip(schema.columns, table.columns, strict=True):
         if spec.type in ("str", "category", "date"):

@@ -23,9 +23,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
-import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,6 +36,9 @@ from airnub_prefect_starter.common.utils import generate_sha256_hash, sha256_fil
 from airnub_prefect_starter.core.errors import ConfigError, IntegrityError, StorageError
 from airnub_prefect_starter.data_science.schemas import ColumnSpec, ColumnType, TableSchema
 from airnub_prefect_starter.data_science.tables import LocationKind, ParsedTable, QuarantinedRow
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: a dataset build never needs it
+    import pandas as pd
 
 __all__ = [
     "DATASET_MANIFEST_SCHEMA_VERSION",

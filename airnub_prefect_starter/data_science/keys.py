@@ -21,6 +21,9 @@ from airnub_prefect_starter.data_science.validation import CheckedBatch, preview
 __all__ = ["KeyTracker"]
 
 _SEEDS = (0x5EED_0001, 0x5EED_0002)
+#: Runs are merged up to this many keys (64 MB of int keys): a merge never needs more than twice that, and a
+#: dataset of 30 million rows keeps about four such runs.
+_MAX_MERGED = 8 << 20
 
 
 @dataclass
@@ -61,16 +64,26 @@ class _SeenKeys:
     def add(self, first: np.ndarray, second: np.ndarray | None) -> None:
         if not first.size:
             return
-        order = np.argsort(first, kind="stable")
-        self.runs.append(_Run(first[order], None if second is None else second[order]))
-        while len(self.runs) > 1 and self.runs[-2].size <= 2 * self.runs[-1].size:
+        self.runs.append(_sorted(first, second))
+        while (
+            len(self.runs) > 1
+            and self.runs[-2].size <= 2 * self.runs[-1].size
+            and self.runs[-2].size + self.runs[-1].size <= _MAX_MERGED
+        ):
             newer, older = self.runs.pop(), self.runs.pop()
-            merged = np.concatenate((older.first, newer.first))
-            order = np.argsort(merged, kind="stable")  # two sorted runs: a linear merge
             seconds = None
             if older.second is not None and newer.second is not None:
-                seconds = np.concatenate((older.second, newer.second))[order]
-            self.runs.append(_Run(merged[order], seconds))
+                seconds = np.concatenate((older.second, newer.second))
+            self.runs.append(_sorted(np.concatenate((older.first, newer.first)), seconds))
+
+
+def _sorted(first: np.ndarray, second: np.ndarray | None) -> _Run:
+    """A run of these keys (two sorted runs concatenated sort in linear time)."""
+    if second is None:
+        first.sort(kind="stable")
+        return _Run(first, None)
+    order = np.argsort(first, kind="stable")
+    return _Run(first[order], second[order])
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Literal
 
 from airnub_prefect_starter.data_science.schemas import TableSchema
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: a dataset build never needs it
+    import pandas as pd
 
 __all__ = ["LocationKind", "ParsedTable", "QuarantineCheck", "QuarantinedRow", "RawRows"]
 
