@@ -195,7 +195,7 @@ def build_dataset_files(
         reported = time.monotonic()
         for batch in prefetch(iter_checked_batches(objects, recipe, dataset=dataset), name="airnub-dataset-checker"):
             rows_in += batch.rows_in
-            writer.write(batch.frame.to_arrow(), batch.quarantine)
+            writer.write(batch.frame.to_arrow(compat_level=pl.CompatLevel.oldest()), batch.quarantine)
             if time.monotonic() - reported >= _PROGRESS_SECONDS:
                 reported = time.monotonic()
                 logger.info("dataset %s: %s rows read, %s kept so far", dataset, f"{rows_in:,}", f"{writer.rows_out:,}")

@@ -216,7 +216,8 @@ def _scan(chunk: bytes, delimiter: int, quote: int, final: bool, first_line: int
     is_separator = a[:cut] == delimiter
     separators = int(np.count_nonzero(is_separator))
     if quotes.size and (quotes[1::2] - quotes[0::2] > 1).any():  # delimiters inside quoted fields do not count
-        inside = np.add.reduceat(is_separator.view(np.uint8), quotes, dtype=np.int64)[0::2]
+        positions = np.flatnonzero(is_separator)
+        inside = np.searchsorted(positions, quotes[1::2]) - np.searchsorted(positions, quotes[0::2])
         separators -= int(inside.sum())
     width = ends - starts
     blank = (width == 0) | ((width == 1) & (a[np.minimum(starts, last)] == _CR))
