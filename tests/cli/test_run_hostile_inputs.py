@@ -139,7 +139,7 @@ def test_run_processing_fails_only_the_datasets_whose_input_is_hostile_or_whose_
     def buggy_reader(*args: object) -> object:  # stands for a bug in the code that reads one format
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(readers, "_read_jsonl", buggy_reader)
+    monkeypatch.setattr(readers.JsonLinesReader, "batches", buggy_reader)
     schema = {"columns": [{"name": "x", "type": "int"}]}
     config = {
         "tabular_files": {
