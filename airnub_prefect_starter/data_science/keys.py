@@ -110,11 +110,16 @@ class KeyTracker:
         self._constraints.extend(_Constraint("unique", (c.name,)) for c in schema.columns if c.checks.unique)
 
     def enforce(self, batch: CheckedBatch, sha256: str) -> CheckedBatch:
-        """``batch`` without the rows repeating a key kept before (quarantined, merged into its quarantine)."""
+        """``batch`` without the rows repeating a key of an earlier row (quarantined, merged into its quarantine).
+
+        Each constraint looks at every row that passed the per-row checks, so a row dropped for one key still
+        holds its other keys, and the result does not depend on how rows were batched; a row repeating several
+        keys is reported under the first constraint (the primary key, then the columns in schema order)."""
         if not self._constraints or not batch.frame.height:
             return batch
-        frame, locations, quarantine = batch.frame, batch.locations, list(batch.quarantine)
-        keys: list[tuple[np.ndarray, np.ndarray | None, np.ndarray]] = []
+        frame, locations = batch.frame, batch.locations
+        dropped = np.zeros(frame.height, dtype=bool)
+        quarantine = list(batch.quarantine)
         for constraint in self._constraints:
             columns = list(constraint.columns)
             first, second = constraint.keys(frame)
@@ -124,11 +129,12 @@ class KeyTracker:
                 key.is_first_distinct().alias("first"),
             )
             complete = flags.get_column("complete").to_numpy()
-            repeated = ~flags.get_column("first").to_numpy()
-            repeated |= constraint.seen.contains(first, second)
+            repeated = ~flags.get_column("first").to_numpy() | constraint.seen.contains(first, second)
             repeated &= complete
-            if repeated.any():
-                rows = np.flatnonzero(repeated)
+            constraint.seen.add(first[complete], None if second is None else second[complete])
+            reported = repeated & ~dropped
+            if reported.any():
+                rows = np.flatnonzero(reported)
                 name = "+".join(columns)
                 for row, values in zip(rows.tolist(), frame.select(columns)[rows].rows(), strict=True):
                     value = ", ".join(preview(v) for v in values)
@@ -136,13 +142,9 @@ class KeyTracker:
                     quarantine.append(
                         QuarantinedRow(sha256, int(locations[row]), name, constraint.check, value, reason)
                     )
-                keep = ~repeated
-                frame, locations = frame.filter(pl.Series(keep)), locations[keep]
-                keys = [(a[keep], None if b is None else b[keep], c[keep]) for a, b, c in keys]
-                first, second, complete = first[keep], None if second is None else second[keep], complete[keep]
-            keys.append((first, second, complete))
-        # a row dropped by a later constraint reserves no key of an earlier one
-        for constraint, (first, second, complete) in zip(self._constraints, keys, strict=True):
-            constraint.seen.add(first[complete], None if second is None else second[complete])
+                dropped |= reported
+        if not dropped.any():
+            return batch
         quarantine.sort(key=lambda q: q.location)
-        return CheckedBatch(frame, locations, quarantine, batch.rows_in)
+        keep = ~dropped
+        return CheckedBatch(frame.filter(pl.Series(keep)), locations[keep], quarantine, batch.rows_in)

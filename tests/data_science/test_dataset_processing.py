@@ -538,3 +538,22 @@ def test_json_values_of_every_kind_convert_as_the_reference_converts_them(
             )
             reference = _outcome([obj], declared)
         assert columnar == reference
+
+
+def test_a_row_dropped_for_one_key_still_holds_its_other_keys_whatever_the_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema = {
+        "columns": [{"name": "k", "type": "int"}, {"name": "u", "type": "str", "checks": {"unique": True}}],
+        "primary_key": ["k"],
+    }
+    obj = write(tmp_path, "a.csv", "k,u\n1,a\n2,a\n2,b\n3,c\n")  # line 3: u repeats; line 4: k repeats line 3's
+    declared = recipe({"format": "csv", "schema": schema})
+    whole = parse_objects([obj], declared, dataset="a")
+    monkeypatch.setattr(readers, "CHUNK_BYTES", 4)
+
+    one_row_a_batch = parse_objects([obj], declared, dataset="a")
+
+    for table in (whole, one_row_a_batch):
+        assert table.frame.to_dict("list") == {"k": [1, 3], "u": ["a", "c"]}
+        assert [(q.location, q.check) for q in table.quarantine] == [(3, "unique"), (4, "primary_key")]
