@@ -79,8 +79,8 @@ def infer(
         fail(f"--format {fmt}: must be one of {', '.join(FORMATS)}")
     if output is not None and output.exists() and not force:
         fail(f"{output}: exists (it may hold a schema you locked); pass --force to replace it")
-    # imported here: the readers and the dataset store need pandas and pyarrow, a second of imports that every
-    # other command (and `airnub run` above all) skips
+    # imported here: the readers and the dataset store need polars and pyarrow, imports that every other command
+    # (and `airnub run` above all) skips
     try:
         from airnub_prefect_starter.data_science.dataset_store import atomic_write_bytes
         from airnub_prefect_starter.data_science.schema_inference import format_for, infer_schema

@@ -76,12 +76,13 @@ def test_schema_infer_exit_codes_name_what_is_wrong(
 
 
 def test_schema_infer_without_the_data_stack_says_which_extra_to_install(tmp_path: Path) -> None:
-    """The CLI imports pandas only in the commands that read data: without it, `schema infer` is one line."""
+    """The CLI imports the data stack only in the commands that read data: without it, `schema infer` is one
+    line."""
     data = tmp_path / "rows.csv"
     data.write_text("a,b\n1,x\n", encoding="utf-8")
     code = (
         "import sys\n"
-        "sys.modules['pandas'] = None  # as if the 'ds' extra were not installed\n"
+        "sys.modules['polars'] = None  # as if the 'ds' extra were not installed\n"
         "from airnub_prefect_starter.cli.main import app\n"
         f"app(['schema', 'infer', {str(data)!r}])\n"
     )
@@ -89,7 +90,7 @@ def test_schema_infer_without_the_data_stack_says_which_extra_to_install(tmp_pat
 
     assert shown.returncode == 2, shown.stderr
     assert "Traceback" not in shown.stderr
-    assert "schema infer reads data with pandas, which is not installed: install the 'ds' extra" in shown.stderr
+    assert "schema infer reads data with polars, which is not installed: install the 'ds' extra" in shown.stderr
 
 
 def test_schema_infer_reads_the_records_under_the_only_key_holding_them_and_says_so(
