@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 HERE = Path(__file__).resolve().parent
+VENV_BIN = Path(sys.executable).parent
 
 
 def free_port() -> int:
@@ -44,6 +45,39 @@ def static_server(directory: Path, delay_ms: float = 0.0) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def start_prefect_server(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A real ``prefect server start`` (SQLite under ``home``) on a free port; returns the process and its API URL
+    once it answers."""
+    port = free_port()
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    server = subprocess.Popen(
+        [str(VENV_BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+    for _ in range(120):
+        try:
+            if httpx.get(f"{api}/health", timeout=1).status_code == 200:
+                return server, api
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    server.terminate()
+    raise SystemExit("prefect server did not become healthy in 60 s")
+
+
+def latest_flow_seconds(api: str) -> float:
+    """The run time of the parent flow run that started last, as the Prefect API recorded it."""
+    runs = httpx.post(
+        f"{api}/flow_runs/filter",
+        json={"sort": "START_TIME_DESC", "limit": 1, "flow_runs": {"parent_task_run_id": {"is_null_": True}}},
+        timeout=10,
+    ).json()
+    return float(runs[0]["total_run_time"])
 
 
 @dataclass(frozen=True)

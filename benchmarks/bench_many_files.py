@@ -27,51 +27,15 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
-from _support import ChildRun, free_port, run_child, static_server
+from _support import VENV_BIN, ChildRun, latest_flow_seconds, run_child, start_prefect_server, static_server
 
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.ingestion.contract import INGESTION
-
-VENV_BIN = Path(sys.executable).parent
-
-
-def start_prefect_server(home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    server = subprocess.Popen(
-        [str(VENV_BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    api = f"http://127.0.0.1:{port}/api"
-    for _ in range(120):
-        try:
-            if httpx.get(f"{api}/health", timeout=1).status_code == 200:
-                return server, api
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    server.terminate()
-    raise SystemExit("prefect server did not become healthy in 60 s")
-
-
-def latest_flow_seconds(api: str) -> float:
-    runs = httpx.post(
-        f"{api}/flow_runs/filter",
-        json={"sort": "START_TIME_DESC", "limit": 1, "flow_runs": {"parent_task_run_id": {"is_null_": True}}},
-        timeout=10,
-    ).json()
-    return float(runs[0]["total_run_time"])
 
 
 def write_config(path: Path, urls: list[str], args: argparse.Namespace) -> Path:
