@@ -39,7 +39,7 @@ __all__ = ["RawBatch", "RawReader", "decode_text", "open_raw_reader", "read_raw_
 
 _PREVIEW = 200
 #: Bytes of text parsed at a time (csv, tsv, jsonl); rows per batch for json and parquet.
-CHUNK_BYTES = 8 << 20
+CHUNK_BYTES = 4 << 20
 BATCH_ROWS = 256 * 1024
 _NEWLINE, _CR = 10, 13
 
