@@ -40,8 +40,9 @@ from airnub_prefect_starter.data_science.dataset_store import (
     WrittenDataset,
     write_dataset,
 )
+from airnub_prefect_starter.data_science.delimited import DelimitedReader, field_count_mismatch
 from airnub_prefect_starter.data_science.keys import KeyTracker
-from airnub_prefect_starter.data_science.readers import DelimitedReader, field_count_mismatch, open_raw_reader
+from airnub_prefect_starter.data_science.readers import open_raw_reader
 from airnub_prefect_starter.data_science.recipes import DatasetRecipe
 from airnub_prefect_starter.data_science.schemas import TableSchema
 from airnub_prefect_starter.data_science.tables import LocationKind, ParsedTable, QuarantinedRow

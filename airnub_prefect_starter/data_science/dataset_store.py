@@ -191,7 +191,7 @@ def _arrow_schema(schema: TableSchema) -> pa.Schema:
             s.name,
             pa.dictionary(pa.int32(), pa.string()) if s.type == "category" else _ARROW_TYPES[s.type],
             nullable=s.nullable,
-        )  # fmt: skip
+        )
         for s in schema.columns
     )
 
@@ -216,9 +216,13 @@ class DatasetWriter:
     manifest; leaving the ``with`` block without a commit leaves the dataset's files as they were."""
 
     def __init__(
-        self, out_dir: Path, dataset_name: str, schema: TableSchema, location_kind: LocationKind,
+        self,
+        out_dir: Path,
+        dataset_name: str,
+        schema: TableSchema,
+        location_kind: LocationKind,
         input_sha256s: Sequence[str],
-    ) -> None:  # fmt: skip
+    ) -> None:
         if not _NAME.match(dataset_name):
             raise ConfigError(f"dataset_name: {dataset_name!r} must match {_NAME.pattern}")
         bad = [h for h in input_sha256s if not _SHA256.match(h)]

@@ -460,9 +460,15 @@ class BatchChecker:
         return CheckedBatch(rows, locations, quarantine, raw.rows_in)
 
     def _reference(
-        self, index: int, frame: pl.DataFrame, source: str, residue: pl.Series, typed: pl.DataFrame,
-        problems: dict[int, Problem], tally: ColumnTally,
-    ) -> pl.DataFrame:  # fmt: skip
+        self,
+        index: int,
+        frame: pl.DataFrame,
+        source: str,
+        residue: pl.Series,
+        typed: pl.DataFrame,
+        problems: dict[int, Problem],
+        tally: ColumnTally,
+    ) -> pl.DataFrame:
         """Convert the values polars left to :func:`convert_value`, one by one; the typed frame with its values."""
         spec = self.schema.columns[index]
         rows = np.flatnonzero(residue.to_numpy())
@@ -493,9 +499,14 @@ class BatchChecker:
         return pl.col(name).is_in(pl.Series([v for v in distinct if re.fullmatch(pattern, v)], dtype=pl.String))
 
     def _quarantined(
-        self, raw: RawBatch, sources: Sequence[str], codes: pl.DataFrame, reference: list[dict[int, Problem]],
-        bad: np.ndarray, sha256: str,
-    ) -> list[QuarantinedRow]:  # fmt: skip
+        self,
+        raw: RawBatch,
+        sources: Sequence[str],
+        codes: pl.DataFrame,
+        reference: list[dict[int, Problem]],
+        bad: np.ndarray,
+        sha256: str,
+    ) -> list[QuarantinedRow]:
         """One quarantine row per bad row: its first failing column, check and value, and every problem."""
         columns = self.schema.columns
         rows = np.flatnonzero(bad)

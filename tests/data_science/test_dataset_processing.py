@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from airnub_prefect_starter.core.errors import ConfigError, IntegrityError, RawDataError, SchemaMismatchError
-from airnub_prefect_starter.data_science import readers, validation
+from airnub_prefect_starter.data_science import delimited, raw_batches, validation
 from airnub_prefect_starter.data_science.dataset_processing import (
     DatasetRecipe,
     RawObject,
@@ -440,16 +440,16 @@ def test_the_columnar_reader_gives_what_the_csv_module_gives_on_random_files(
         obj = write(tmp_path, f"r{number}.csv", _random_csv(rng))
         columnar = _outcome([obj], declared)
         with monkeypatch.context() as patched:
-            patched.setattr(readers, "CHUNK_BYTES", rng.randint(1, 64))
+            patched.setattr(raw_batches, "CHUNK_BYTES", rng.randint(1, 64))
             small_chunks = _outcome([obj], declared)
         with monkeypatch.context() as patched:
-            patched.setattr(readers, "_scan", _irregular)
+            patched.setattr(delimited, "scan_records", _irregular)
             reference = _outcome([obj], declared)
         assert columnar == reference == small_chunks, obj.path.read_text(encoding="utf-8")
 
 
 def _irregular(*args: object, **kwargs: object) -> object:
-    raise readers._Irregular
+    raise delimited.Irregular
 
 
 def test_a_dataset_built_in_many_batches_is_the_dataset_built_in_one(
@@ -462,8 +462,8 @@ def test_a_dataset_built_in_many_batches_is_the_dataset_built_in_one(
     )
     obj = write(tmp_path, "people.csv", body)
     one = build_dataset_files([obj], recipe(), tmp_path / "one", dataset="people")
-    monkeypatch.setattr(readers, "CHUNK_BYTES", 4096)
-    monkeypatch.setattr(readers, "BATCH_ROWS", 100)
+    monkeypatch.setattr(raw_batches, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(raw_batches, "BATCH_ROWS", 100)
 
     many = build_dataset_files([obj], recipe(), tmp_path / "many", dataset="people")
 
@@ -550,7 +550,7 @@ def test_a_row_dropped_for_one_key_still_holds_its_other_keys_whatever_the_batch
     obj = write(tmp_path, "a.csv", "k,u\n1,a\n2,a\n2,b\n3,c\n")  # line 3: u repeats; line 4: k repeats line 3's
     declared = recipe({"format": "csv", "schema": schema})
     whole = parse_objects([obj], declared, dataset="a")
-    monkeypatch.setattr(readers, "CHUNK_BYTES", 4)
+    monkeypatch.setattr(raw_batches, "CHUNK_BYTES", 4)
 
     one_row_a_batch = parse_objects([obj], declared, dataset="a")
 
