@@ -100,8 +100,8 @@ def _series(name: str, values: list[object]) -> pl.Series:
         series = pl.Series(name, values, strict=True)
     except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
         return pl.Series(name, values, dtype=pl.Object)
-    if series.dtype.is_nested():
-        return pl.Series(name, values, dtype=pl.Object)
+    if series.dtype.is_nested() or (series.dtype.is_float() and any(type(v) is int for v in values)):
+        return pl.Series(name, values, dtype=pl.Object)  # ints among floats stay ints (a str column reads "1")
     return series
 
 

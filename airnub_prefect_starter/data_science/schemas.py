@@ -1,7 +1,7 @@
 """Declared table schemas: per column a type, nullability and checks, plus renames, a primary key and a target.
 
 A :class:`TableSchema` is the contract between raw inputs and the dataset written from them. It is written in
-YAML (the processing config declares one per dataset), checked row by row (bad rows go to quarantine, see
+YAML (the processing config declares one per dataset), checked on every row (bad rows go to quarantine, see
 :mod:`~airnub_prefect_starter.data_science.validation`) and travels inside the dataset manifest, so training and
 reporting read column roles from the data, not from code.
 """

@@ -557,3 +557,12 @@ def test_a_row_dropped_for_one_key_still_holds_its_other_keys_whatever_the_batch
     for table in (whole, one_row_a_batch):
         assert table.frame.to_dict("list") == {"k": [1, 3], "u": ["a", "c"]}
         assert [(q.location, q.check) for q in table.quarantine] == [(3, "unique"), (4, "primary_key")]
+
+
+def test_json_ints_among_floats_in_a_text_column_read_as_the_ints_they_are(tmp_path: Path) -> None:
+    obj = write(tmp_path, "a.json", json.dumps([{"s": 2.5}, {"s": 1}]))
+
+    table = parse_objects([obj], recipe({"format": "json", "schema": {"columns": [{"name": "s", "type": "str"}]}}),
+                          dataset="a")  # fmt: skip
+
+    assert table.frame["s"].tolist() == ["2.5", "1"]
