@@ -56,8 +56,6 @@ POLARS_TYPES: dict[ColumnType, pl.DataType] = {
     "date": pl.Date(),
     "datetime": pl.Datetime("us", "UTC"),
 }
-#: ISO 8601 forms polars reads exactly as ``datetime.fromisoformat`` does (others go to the reference).
-_ISO_FORMS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
 
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
@@ -232,29 +230,49 @@ class CheckedBatch:
 
 
 #: Strict patterns of the formats polars parses leniently ("+2026-1-5" as a %Y-%m-%d date): a value polars reads
-#: under one of these and that matches it is read exactly as ``datetime.strptime``/``fromisoformat`` would.
-_CANONICAL = {
-    "%Y-%m-%d": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-    "%Y-%m-%dT%H:%M:%S": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$",
-    "%Y-%m-%d %H:%M:%S": r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$",
-}
+#: under one of these and that matches it is read exactly as ``datetime.strptime`` would.
+_CANONICAL = {"%Y-%m-%d": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+_ISO_DATE_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}"
+_ISO_OFFSET = r"[+-][0-9]{2}:[0-9]{2}"
+
+
+def _iso_form(sample: str | None) -> tuple[str, str, bool]:
+    """The ISO 8601 form of a batch's first datetime (``T`` or a space before the time, 1 to 6 digits of a
+    second's fraction or none, ``Z``, an offset ``+02:00`` or none): its strftime pattern, the strict pattern of
+    the values polars reads exactly as ``datetime.fromisoformat`` in it, and whether ``Z`` is spelled ``+00:00``
+    first. Values of another form go to the reference."""
+    text = (sample or "").strip()
+    pattern = "%Y-%m-%d" + (" " if text[10:11] == " " else "T") + "%H:%M:%S"
+    strict = _ISO_DATE_TIME
+    if text[19:20] == ".":
+        pattern, strict = pattern + "%.f", strict + r"\.[0-9]{1,6}"
+    zulu = text.endswith("Z")
+    if zulu or re.search(_ISO_OFFSET + "$", text[19:]):
+        pattern, strict = pattern + "%:z", strict + ("Z" if zulu else _ISO_OFFSET)
+    return pattern, f"^{strict}$", zulu
 
 
 def _temporal(text: pl.Expr, kind: ColumnType, options: ReaderOptions, sample: str | None) -> pl.Expr:
     """Dates and datetimes in their first declared format, exactly; null for any other value (the reference reads
-    those). ISO 8601 datetimes: the plain form the batch's first value has (``T`` or a space between date and
-    time; both read alike)."""
+    those). ISO 8601 datetimes: the form of the batch's first value (:func:`_iso_form`)."""
     target: pl.Date | pl.Datetime = pl.Date() if kind == "date" else pl.Datetime("us")
+    zulu = False
     if kind == "date":
         fmt = options.date_formats[0]
+        canonical = _CANONICAL.get(fmt)
     elif options.datetime_formats[0] == "ISO8601":
-        fmt = _ISO_FORMS[1] if sample is not None and sample.strip()[10:11] == " " else _ISO_FORMS[0]
+        fmt, canonical, zulu = _iso_form(sample)
     else:
         fmt = options.datetime_formats[0]
-    if "%z" in fmt or "%Z" in fmt or not _polars_reads(fmt, target):
+        canonical = None
+        if "%z" in fmt or "%Z" in fmt:
+            return pl.lit(None, dtype=target)
+    if not _polars_reads(fmt, target):
         return pl.lit(None, dtype=target)
-    attempt = text.str.strptime(target, fmt, strict=False, cache=False)
-    canonical = _CANONICAL.get(fmt)
+    source = text.str.replace(r"Z$", "+00:00") if zulu else text
+    attempt = source.str.strptime(target, fmt, strict=False, cache=False)
+    if "%:z" in fmt:  # polars reads an offset into UTC; the zone is set again below, as for the others
+        attempt = attempt.dt.replace_time_zone(None)
     exact = text.str.contains(canonical) if canonical else attempt.dt.strftime(fmt) == text
     value = pl.when(exact).then(attempt)
     return value.dt.replace_time_zone("UTC") if kind == "datetime" else value
