@@ -26,7 +26,9 @@ class _Failure:
 
 def prefetch(items: Iterable[T], *, depth: int = 1, name: str = "airnub-prefetch") -> Iterator[T]:
     """``items``, produced in a daemon thread up to ``depth`` items ahead. An exception of the producer is raised
-    in the consumer, where the item would have come; a consumer that stops early stops the producer too."""
+    in the consumer, where the item would have come. Closing this generator early (a ``for`` loop left by an
+    exception, ``close()``) stops the producer at its next item and waits for it, so its clean-up (an open file)
+    has run when the close returns."""
     handoff: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 

@@ -108,8 +108,8 @@ class _VerifiedFile:
 
 @contextlib.contextmanager
 def _verified(obj: RawObject, where: str) -> Iterator[_VerifiedFile]:
-    """The object's file, hashed as read; any error raised while reading it is an :class:`IntegrityError` instead
-    when its bytes are not the indexed ones (a changed file explains everything else)."""
+    """The object's file, hashed as read; any error raised while reading it (typed or not) is an
+    :class:`IntegrityError` instead when its bytes are not the indexed ones (a changed file explains the rest)."""
     try:
         handle = obj.path.open("rb")
     except OSError as exc:
@@ -118,7 +118,7 @@ def _verified(obj: RawObject, where: str) -> Iterator[_VerifiedFile]:
         stream = _VerifiedFile(obj, handle, where)
         try:
             yield stream
-        except AirnubError:
+        except Exception:
             stream.verify()
             raise
         stream.verify()

@@ -12,6 +12,7 @@ lines and errors. The header row and the rows to skip are always read by the ``c
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -30,6 +31,8 @@ from airnub_prefect_starter.data_science.tables import LocationKind, Quarantined
 __all__ = ["DelimitedReader", "Irregular", "Records", "field_count_mismatch", "scan_records"]
 
 _NEWLINE, _CR = 10, 13
+#: Chunks read looking for the end of one record before the ``csv`` module takes over.
+_MAX_RECORD_CHUNKS = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +84,13 @@ def scan_records(chunk: bytes, delimiter: int, quote: int, final: bool, first_li
         cut = int(ends[-1]) + 1
     else:
         cut = 0
+    if quotes.size:  # a quote opening a field where none starts (an inch mark) is text to the csv module
+        openers = quotes[0::2]
+        before = a[np.maximum(openers - 1, 0)]
+        after_closer = np.zeros(openers.size, dtype=bool)
+        after_closer[1:] = quotes[1::2][: openers.size - 1] == openers[1:] - 1
+        if not ((openers == 0) | (before == delimiter) | (before == _NEWLINE) | after_closer).all():
+            raise Irregular
     quotes = quotes[quotes < cut]
     if quotes.size % 2:
         raise Irregular
@@ -159,7 +169,9 @@ class DelimitedReader(RawReader):
         super().__init__(sha256, where)
         self._fmt, self._options = fmt, options
         self._delimiter = options.delimiter or ("\t" if fmt == "tsv" else ",")
-        self._fast = options.escape_char is None
+        # the vectorised scan reads single bytes: an escape character or a non-ASCII delimiter or quote is the
+        # csv module's
+        self._fast = options.escape_char is None and self._delimiter.isascii() and options.quote_char.isascii()
         self._blocks = blocks
         self._buffer = b""
         self._eof = False
@@ -189,6 +201,8 @@ class DelimitedReader(RawReader):
                 return None
             if cut or self._eof:
                 return records, cut
+            if len(self._buffer) >= _MAX_RECORD_CHUNKS * raw_batches.CHUNK_BYTES:
+                return None  # no record ends in 16 MB: a quote the csv module reads as text, or a huge field
             self._fill()
 
     def _header(self, positional: tuple[str, ...]) -> None:
@@ -270,8 +284,8 @@ class DelimitedReader(RawReader):
         while True:
             while not self._eof and len(self._buffer) < raw_batches.CHUNK_BYTES:
                 self._fill()
-            scanned = self._scan_buffer()
-            if scanned is None:
+            scanned = None if self._buffer.startswith(codecs.BOM_UTF8) else self._scan_buffer()
+            if scanned is None:  # (polars drops a byte order mark that starts its input: a field's first bytes)
                 self._start_python()
                 break
             records, cut = scanned
@@ -314,10 +328,18 @@ class DelimitedReader(RawReader):
             chunk[int(records.starts[f]) : int(records.ends[e])] + b"\n"
             for f, e in zip(run_first, run_last, strict=True)
         )
-        frame = self._polars(text, names, positions, wanted, rows.size)
-        if frame is None:
-            raise RawDataError(f"{self.where}: line {int(records.lines[rows[0]])}: not valid {self._fmt.upper()}")
+        frame = None if text.startswith(codecs.BOM_UTF8) else self._polars(text, names, positions, wanted, rows.size)
+        if frame is None:  # the csv module reads these records one by one
+            fields = [self._fields(chunk[int(records.starts[i]) : int(records.ends[i])]) for i in rows.tolist()]
+            frame = pl.DataFrame(
+                {name: [f[names.index(name)] for f in fields] for name in wanted},
+                schema=dict.fromkeys(wanted, pl.String),
+            )
         return RawBatch(frame, records.lines[rows], rejected)
+
+    def _fields(self, record: bytes) -> list[str]:
+        """One record's fields as the ``csv`` module reads them."""
+        return next(_csv_reader(io.StringIO(record.decode("utf-8"), newline=""), self._fmt, self._options), [])
 
     def _polars(
         self, text: bytes, names: list[str], positions: list[int], wanted: Sequence[str], rows: int
@@ -342,8 +364,7 @@ class DelimitedReader(RawReader):
         return frame.rename({f"column_{p}": names[p] for p in positions}).select(wanted)
 
     def _field_count_row(self, record: bytes, line: int, names: list[str]) -> QuarantinedRow:
-        text = record.decode("utf-8")
-        fields: list[str] = next(_csv_reader(io.StringIO(text, newline=""), self._fmt, self._options), [])
+        fields = self._fields(record)
         reason = f"expected {len(names)} fields, got {len(fields)}"
         return rejected_row(self.sha256, line, "field_count", self._delimiter.join(fields), reason)
 
@@ -374,9 +395,6 @@ class DelimitedReader(RawReader):
     ) -> RawBatch:
         frame = pl.DataFrame(dict(zip(wanted, columns, strict=True)), schema=dict.fromkeys(wanted, pl.String))
         return RawBatch(frame, np.asarray(lines, dtype=np.int64), rejected)
-
-    def _empty(self, wanted: Sequence[str]) -> pl.DataFrame:
-        return pl.DataFrame(schema=dict.fromkeys(wanted, pl.String))
 
 
 def field_count_mismatch(where: str, columns: int, first: QuarantinedRow, header: bool) -> SchemaMismatchError:

@@ -4,7 +4,8 @@ key of a row kept before it (earlier in the object, or in an earlier object) is 
 Keys already kept are held as sorted NumPy arrays (a few runs, merged as they grow, as a log-structured merge
 tree does): 8 bytes a row for a single int key (its value: exact), 16 for any other key (two independent 64-bit
 hashes of its values), so a dataset of 30 million rows holds at most about 480 MB of keys. Two different keys
-are taken for the same only if both hashes collide (odds about 1 in 10^19 for 30 million keys).
+are taken for the same only if both hashes collide (odds about 1 in 10^19 for 30 million keys); keys sharing
+their first hash are all compared.
 """
 
 from __future__ import annotations
@@ -54,10 +55,16 @@ class _SeenKeys:
         for run in self.runs:
             if run.first[0] > high or run.first[-1] < low:
                 continue
-            at = np.minimum(np.searchsorted(run.first, first), run.size - 1)
+            left = np.searchsorted(run.first, first)
+            at = np.minimum(left, run.size - 1)
             hit = run.first[at] == first
             if run.second is not None and second is not None:
-                hit &= run.second[at] == second
+                same = run.second[at] == second
+                # keys sharing a first hash sit side by side: look at every one of them (rare)
+                for query in np.flatnonzero(hit & ~same).tolist():
+                    stop = int(np.searchsorted(run.first, first[query], side="right"))
+                    same[query] = bool((run.second[int(left[query]) : stop] == second[query]).any())
+                hit &= same
             found |= hit
         return found
 

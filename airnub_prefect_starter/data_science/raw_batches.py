@@ -16,9 +16,10 @@ from airnub_prefect_starter.data_science.tables import LocationKind, Quarantined
 __all__ = ["BATCH_ROWS", "CHUNK_BYTES", "RawBatch", "RawReader", "rejected_row"]
 
 _PREVIEW = 200
-#: Bytes of text read and parsed at a time (csv, tsv, jsonl); rows per batch for json and parquet. Read where they
-#: are used (``raw_batches.CHUNK_BYTES``), so a test can make them small.
+#: Bytes read and parsed at a time (csv, tsv, jsonl). Read where used (``raw_batches.CHUNK_BYTES``), so that a
+#: test can make it small.
 CHUNK_BYTES = 4 << 20
+#: Rows per batch of json, jsonl and parquet (and of text the ``csv`` module reads).
 BATCH_ROWS = 256 * 1024
 
 

@@ -56,18 +56,33 @@ def decode_text(data: bytes, encoding: str, where: str) -> str:
     return b"".join(_utf8_blocks(iter((data,)), encoding, where)).decode("utf-8")
 
 
+def _at_least(blocks: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """``blocks``, the first one joined with the next until it has ``size`` bytes (a byte order mark is whole)."""
+    head = b""
+    source = iter(blocks)
+    for block in source:
+        head += block
+        if len(head) >= size:
+            break
+    if head:
+        yield head
+    yield from source
+
+
 def _utf8_blocks(blocks: Iterable[bytes], encoding: str, where: str) -> Iterator[bytes]:
     """``blocks`` of text in ``encoding`` as UTF-8 (a UTF-8 byte order mark dropped), decoded strictly: ASCII
     blocks of a UTF-8 file pass through untouched."""
     info = _codec(encoding, where)
     utf8 = info.name == "utf-8"
-    decoder = codecs.getincrementaldecoder("utf-8-sig" if utf8 else info.name)("strict")
+    decoder = codecs.getincrementaldecoder(info.name)("strict")
     consumed = 0
     first = True
     try:
-        for block in blocks:
+        for block in _at_least(blocks, len(codecs.BOM_UTF8)):
+            if utf8 and first and block.startswith(codecs.BOM_UTF8):  # skipped, and counted in byte offsets
+                block, consumed = block[len(codecs.BOM_UTF8) :], len(codecs.BOM_UTF8)
             pending = decoder.getstate()[0]
-            if utf8 and not first and not pending and block.isascii():
+            if utf8 and not pending and block.isascii():
                 yield block
             else:
                 try:
@@ -95,14 +110,16 @@ def _utf8_blocks(blocks: Iterable[bytes], encoding: str, where: str) -> Iterator
 
 
 def _series(name: str, values: list[object]) -> pl.Series:
-    """A column of JSON values: typed when they share one scalar type, else kept as Python objects."""
-    try:
-        series = pl.Series(name, values, strict=True)
-    except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
+    """A column of JSON values: typed when they are all of one scalar type (or null), else kept as the Python
+    values they are (polars would read ``[2, true]`` as ints and ``[2.5, 1]`` as floats: the reference sees
+    ``True`` and ``1``)."""
+    kinds = {type(v) for v in values} - {type(None)}
+    if len(kinds) > 1 or kinds & {dict, list}:
         return pl.Series(name, values, dtype=pl.Object)
-    if series.dtype.is_nested() or (series.dtype.is_float() and any(type(v) is int for v in values)):
-        return pl.Series(name, values, dtype=pl.Object)  # ints among floats stay ints (a str column reads "1")
-    return series
+    try:
+        return pl.Series(name, values, strict=True)
+    except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):  # an int of 65 bits and more
+        return pl.Series(name, values, dtype=pl.Object)
 
 
 class _RecordsReader(RawReader):
@@ -164,29 +181,32 @@ class JsonLinesReader(_RecordsReader):
         self._blocks = blocks
 
     def _lines(self) -> Iterator[tuple[int, str]]:
+        """Each line and its number, lines as ``str.splitlines`` counts them (``\\r``, ``\\x85``, ``\\u2028`` end
+        one too)."""
         number = 0
         rest = b""
         for block in self._blocks:
             parts = (rest + block).split(b"\n")
             rest = parts.pop()
             for part in parts:
-                number += 1
-                yield number, part.decode("utf-8")
-        if rest:
-            yield number + 1, rest.decode("utf-8")
+                for piece in part.decode("utf-8").splitlines() or [""]:
+                    number += 1
+                    yield number, piece
+        for piece in rest.decode("utf-8").splitlines():
+            number += 1
+            yield number, piece
 
     def batches(self, wanted: Sequence[str] | None = None) -> Iterator[RawBatch]:
         records: list[tuple[int, object]] = []
         rejected: list[QuarantinedRow] = []
         for number, line in self._lines():
-            for piece in line.splitlines() or [""]:  # what ``str.splitlines`` counts as a line break besides "\n"
-                if not piece.strip():
-                    continue
-                try:
-                    records.append((number, load_json_bounded(piece)))
-                except ValueError as exc:
-                    reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-                    rejected.append(rejected_row(self.sha256, number, "malformed", piece, f"not valid JSON: {reason}"))
+            if not line.strip():
+                continue
+            try:
+                records.append((number, load_json_bounded(line)))
+            except ValueError as exc:
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                rejected.append(rejected_row(self.sha256, number, "malformed", line, f"not valid JSON: {reason}"))
             if len(records) + len(rejected) >= raw_batches.BATCH_ROWS:
                 yield self._batch(records, rejected, wanted)
                 records, rejected = [], []

@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 _INT64 = (-(2**63), 2**63 - 1)
 _PREVIEW = 200
+#: What ``str.strip()`` strips (polars' default set lacks the separators \x1c-\x1f).
+_PYTHON_WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 #: The dataset type of each column type.
 POLARS_TYPES: dict[ColumnType, pl.DataType] = {
     "int": pl.Int64(),
@@ -60,7 +62,6 @@ POLARS_TYPES: dict[ColumnType, pl.DataType] = {
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0"})
-_PREVIEW = 200
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,10 @@ def _datetime(value: object, options: ReaderOptions) -> object:
                 continue
     if parsed is None:
         return Problem("type", f"not a datetime ({', '.join(options.datetime_formats)})")
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first UTC datetime
+        return Problem("type", "not a datetime (out of range in UTC)")
 
 
 _CONVERT: dict[ColumnType, Callable[[object, ReaderOptions], object]] = {
@@ -231,9 +235,13 @@ class CheckedBatch:
 
 #: Strict patterns of the formats polars parses leniently ("+2026-1-5" as a %Y-%m-%d date): a value polars reads
 #: under one of these and that matches it is read exactly as ``datetime.strptime`` would.
-_CANONICAL = {"%Y-%m-%d": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
-_ISO_DATE_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}"
-_ISO_OFFSET = r"[+-][0-9]{2}:[0-9]{2}"
+_CANONICAL = {"%Y-%m-%d": r"^[0-9]{4}-(0[1-9]|1[0-2])-[0-9]{2}$"}
+_ISO_DATE_TIME = r"[0-9]{4}-(0[1-9]|1[0-2])-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+_ISO_OFFSET = r"[+-]([01][0-9]|2[0-3]):[0-5][0-9]"
+#: The directives polars reads as ``datetime.strptime`` does (a value must also format back to its text): not
+#: ``%y`` (another century pivot), ``%s``, ``%-d``, ``%e`` and the like, which the reference reads.
+_DATE_DIRECTIVES = frozenset("Ymdbj%")
+_TIME_DIRECTIVES = frozenset("HMS")
 
 
 def _iso_form(sample: str | None) -> tuple[str, str, bool]:
@@ -252,9 +260,17 @@ def _iso_form(sample: str | None) -> tuple[str, str, bool]:
     return pattern, f"^{strict}$", zulu
 
 
+def _plain_format(fmt: str, kind: ColumnType) -> bool:
+    """Whether ``fmt`` uses only directives polars reads as ``datetime.strptime`` does (for a date, no time)."""
+    directives = set(re.findall(r"%(.)", fmt))
+    allowed = _DATE_DIRECTIVES if kind == "date" else _DATE_DIRECTIVES | _TIME_DIRECTIVES
+    return directives <= allowed
+
+
 def _temporal(text: pl.Expr, kind: ColumnType, options: ReaderOptions, sample: str | None) -> pl.Expr:
     """Dates and datetimes in their first declared format, exactly; null for any other value (the reference reads
-    those). ISO 8601 datetimes: the form of the batch's first value (:func:`_iso_form`)."""
+    those: years before 1, a leap second, a format polars reads otherwise). ISO 8601 datetimes: the form of the
+    batch's first value (:func:`_iso_form`)."""
     target: pl.Date | pl.Datetime = pl.Date() if kind == "date" else pl.Datetime("us")
     zulu = False
     if kind == "date":
@@ -265,16 +281,14 @@ def _temporal(text: pl.Expr, kind: ColumnType, options: ReaderOptions, sample: s
     else:
         fmt = options.datetime_formats[0]
         canonical = None
-        if "%z" in fmt or "%Z" in fmt:
-            return pl.lit(None, dtype=target)
-    if not _polars_reads(fmt, target):
-        return pl.lit(None, dtype=target)
+    if not (canonical or _plain_format(fmt, kind)) or not _polars_reads(fmt, target):
+        return pl.lit(None, dtype=POLARS_TYPES[kind])
     source = text.str.replace(r"Z$", "+00:00") if zulu else text
     attempt = source.str.strptime(target, fmt, strict=False, cache=False)
     if "%:z" in fmt:  # polars reads an offset into UTC; the zone is set again below, as for the others
         attempt = attempt.dt.replace_time_zone(None)
     exact = text.str.contains(canonical) if canonical else attempt.dt.strftime(fmt) == text
-    value = pl.when(exact).then(attempt)
+    value = pl.when(exact & (attempt.dt.year() >= 1)).then(attempt)
     return value.dt.replace_time_zone("UTC") if kind == "datetime" else value
 
 
@@ -353,7 +367,14 @@ def _accepted(spec: ColumnSpec) -> pl.Series:
     return pl.Series([int(a) for a in allowed if not isinstance(a, str) and float(a).is_integer()], dtype=pl.Int64)
 
 
+#: Pattern syntax Rust's ``regex`` and Python's ``re`` read differently (Unicode classes, POSIX classes, set
+#: operations, inline flags and groups): such patterns are checked by ``re`` on a batch's distinct values.
+_ENGINE_SPECIFIC = re.compile(r"\\[wWsSdDbBpPAzZ]|\[\[:|&&|--|~~|\(\?")
+
+
 def _rust_regex(pattern: str) -> bool:
+    if not pattern.isascii() or _ENGINE_SPECIFIC.search(pattern):
+        return False
     try:
         pl.Series([""]).str.contains(pattern)
     except pl.exceptions.PolarsError:  # look-around, back-references: Python's ``re`` decides
@@ -367,10 +388,13 @@ def _code(spec: ColumnSpec, typed: pl.Expr, python_regex: pl.Expr | None) -> pl.
     failing: list[tuple[pl.Expr, int]] = []
     if not spec.nullable:
         failing.append((typed.is_null(), _MISSING))
-    if checks.min is not None:
-        failing.append((typed < checks.min, _MIN))
-    if checks.max is not None:
-        failing.append((typed > checks.max, _MAX))
+    # an int column compares with whole bounds (as ints: exact beyond 2**53)
+    low = math.ceil(checks.min) if checks.min is not None and spec.type == "int" else checks.min
+    high = math.floor(checks.max) if checks.max is not None and spec.type == "int" else checks.max
+    if low is not None:
+        failing.append((typed < low, _MIN))
+    if high is not None:
+        failing.append((typed > high, _MAX))
     if checks.allowed is not None:
         failing.append((~typed.is_in(_accepted(spec)), _ALLOWED))
     if checks.regex is not None:
@@ -391,8 +415,9 @@ class BatchChecker:
     def __init__(self, schema: TableSchema, options: ReaderOptions, *, text_nulls: bool) -> None:
         self.schema = schema
         self.options = options
-        #: csv/tsv: values that are a null value once stripped (``reader.null_values``) read as null
-        self._nulls = list(options.null_values) if text_nulls else None
+        #: csv/tsv: values that are a null value once stripped (``reader.null_values``) read as null (an entry with
+        #: spaces around it never matches a stripped value)
+        self._nulls = [n for n in options.null_values if n == n.strip()] if text_nulls else None
         self._problems = [_problems(spec) for spec in schema.columns]
         self._python_regex = [
             spec.checks.regex if spec.checks.regex is not None and not _rust_regex(spec.checks.regex) else None
@@ -406,7 +431,7 @@ class BatchChecker:
         if self._nulls is None or dtype != pl.String:
             return column.is_null()
         if spec.type in ("str", "category"):
-            return column.is_null() | column.str.strip_chars().is_in(self._nulls)
+            return column.is_null() | column.str.strip_chars(_PYTHON_WHITESPACE).is_in(self._nulls)
         return column.is_null() | column.is_in(self._nulls)
 
     def _is_null_text(self, value: object) -> bool:

@@ -436,7 +436,7 @@ def test_the_columnar_reader_gives_what_the_csv_module_gives_on_random_files(
     }
     declared = recipe({"format": "csv", "schema": schema}, reader={"null_values": ["", "NA"]})
     rng = random.Random(20261207)
-    for number in range(150):
+    for number in range(100):
         obj = write(tmp_path, f"r{number}.csv", _random_csv(rng))
         columnar = _outcome([obj], declared)
         with monkeypatch.context() as patched:
@@ -478,7 +478,16 @@ TRICKY = {
     "int": ["7", " 7 ", "+7", "-0", "007", "1_0", "٣", "7.0", "1e3", "9223372036854775807", "9223372036854775808", "x"],
     "float": ["1.5", " 1.5", "+1.5", ".5", "5.", "1e3", "1E-3", "nan", "NaN", "inf", "-Infinity", "1_0", "0x10", "1,5"],
     "bool": ["true", "True", " yes ", "Y", "0", "1", "f", "no", "maybe", "2"],
-    "date": ["2024-01-02", " 2024-01-02 ", "2024-1-2", "+2024-01-02", "2024-02-30", "20240102", "2024-01-02T00:00"],
+    "date": [
+        "2024-01-02",
+        " 2024-01-02 ",
+        "2024-1-2",
+        "+2024-01-02",
+        "2024-02-30",
+        "20240102",
+        "2024-01-02T00:00",
+        "0000-01-01",
+    ],
     "datetime": [
         "2024-01-02T03:04:05",
         "2024-01-02 03:04:05",
@@ -500,6 +509,9 @@ TRICKY = {
         "2024-01-02T03:04:05-00:00",
         "2024-01-02T03:04:05+0200",
         "2024-01-02T23:59:59.999999-12:00",
+        "2024-12-31T23:59:60",
+        "0000-01-01T00:00:00",
+        "0001-01-01T00:00:00+01:00",
     ],
 }
 
@@ -580,3 +592,127 @@ def test_json_ints_among_floats_in_a_text_column_read_as_the_ints_they_are(tmp_p
                           dataset="a")  # fmt: skip
 
     assert table.frame["s"].tolist() == ["2.5", "1"]
+
+
+def _reference_outcome(objects: list[RawObject], declared: DatasetRecipe, monkeypatch: pytest.MonkeyPatch) -> object:
+    """What the reference conversion alone (no value converted by polars) gives."""
+    with monkeypatch.context() as patched:
+        patched.setattr(validation, "_fast", lambda spec, source, *args: pl.lit(None, dtype=POLARS_TYPES[spec.type]))
+        return _outcome(objects, declared)
+
+
+@pytest.mark.parametrize(
+    ("column_type", "reader", "values"),
+    [
+        ("date", {"date_formats": ["%Y-%m-%d %H:%M"]}, ["2024-05-01 10:00", "2024-05-01", "x"]),
+        ("date", {"date_formats": ["%d/%m/%y"]}, ["01/05/69", "01/05/68", "1/5/69"]),
+        ("datetime", {"datetime_formats": ["%s"]}, ["1700000000", "x"]),
+        ("datetime", {"datetime_formats": ["%Y-%m-%d %H:%M:%S%z"]}, ["2024-05-01 10:00:00+0200", "x"]),
+        ("datetime", {"datetime_formats": ["%d.%m.%Y %H:%M"]}, ["01.05.2024 10:00", "1.5.2024 10:00", "x"]),
+    ],
+    ids=["date_with_time", "two_digit_year", "epoch_seconds", "offset_format", "dotted"],
+)
+def test_declared_formats_polars_reads_otherwise_go_to_the_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column_type: str, reader: dict[str, Any], values: list[str]
+) -> None:
+    obj = write(tmp_path, "x.csv", "n,x\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values)))
+    columns = [{"name": "n", "type": "int"}, {"name": "x", "type": column_type, "nullable": True}]
+    declared = recipe({"format": "csv", "schema": {"columns": columns}}, reader=reader)
+
+    assert _outcome([obj], declared) == _reference_outcome([obj], declared, monkeypatch)
+    if reader.get("datetime_formats") == ["%Y-%m-%d %H:%M:%S%z"]:
+        assert str(parse_objects([obj], declared, dataset="a").frame["x"].dtype) == "datetime64[us, UTC]"
+
+
+@pytest.mark.parametrize(
+    ("reader", "body"),
+    [
+        ({"delimiter": "§"}, "a§b\n1§x\n2§y\n" + "9§z\n" * 20_000),
+        ({"quote_char": "“"}, "a,b\n1,“x,y“\n2,z\n" + "9,z\n" * 20_000),
+        ({}, "b,a\n" + "".join(f"\ufeffv{i},{i}\n" for i in range(20_000))),
+        ({}, 'a,b\n1,12" ruler\n' + "".join(f"{i},v{i}\n" for i in range(2, 20_000))),
+    ],
+    ids=["non_ascii_delimiter", "non_ascii_quote", "byte_order_marks_starting_records", "inch_mark"],
+)
+def test_text_the_byte_scan_cannot_read_is_read_by_the_csv_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: dict[str, Any], body: str
+) -> None:
+    obj = write(tmp_path, "x.csv", body)
+    schema = {"columns": [{"name": "a", "type": "int"}, {"name": "b", "type": "str"}]}
+    declared = recipe({"format": "csv", "schema": schema}, reader=reader)
+    with monkeypatch.context() as patched:
+        patched.setattr(delimited, "scan_records", _irregular)
+        reference = _outcome([obj], declared)
+    scanned: list[int] = []
+    scan = delimited.scan_records
+
+    def spy(chunk: bytes, *args: Any) -> Any:
+        scanned.append(len(chunk))
+        return scan(chunk, *args)
+
+    monkeypatch.setattr(raw_batches, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(delimited, "scan_records", spy)
+
+    assert _outcome([obj], declared) == reference
+    assert reference[0]["a"][:2] in ([1, 2], [0, 1])  # type: ignore[index]
+    assert max(scanned, default=0) <= 70_000 < len(body)  # the header is looked for in the first 64 KiB at most
+
+
+def test_text_values_python_strips_to_empty_are_empty(tmp_path: Path) -> None:
+    obj = write(tmp_path, "x.csv", "a,b\n1,\x1f\n2, NA \n3,ok\n")
+    schema = {"columns": [{"name": "a", "type": "int"}, {"name": "b", "type": "str"}]}
+
+    table = parse_objects([obj], recipe({"format": "csv", "schema": schema}, reader={"null_values": ["", "NA"]}),
+                          dataset="a")  # fmt: skip
+
+    assert [(q.location, q.check) for q in table.quarantine] == [(2, "missing"), (3, "missing")]
+
+
+def test_regex_checks_read_patterns_as_python_does(tmp_path: Path) -> None:
+    values = ["e\u0301", "\u00b2", "a\u200d", "ab", "a\x1cb"]
+    obj = write(tmp_path, "x.csv", "a,w,s\n" + "".join(f"{i},{v},{v}\n" for i, v in enumerate(values)))
+    schema = {"columns": [
+        {"name": "a", "type": "int"},
+        {"name": "w", "type": "str", "checks": {"regex": r"\w+"}},
+        {"name": "s", "type": "str"},
+    ]}  # fmt: skip
+
+    table = parse_objects([obj], recipe({"format": "csv", "schema": schema}), dataset="a")
+
+    assert table.frame["w"].tolist() == [v for v in values if re.fullmatch(r"\w+", v)]
+
+
+def test_int_bounds_hold_beyond_the_floats_exact_integers(tmp_path: Path) -> None:
+    obj = write(tmp_path, "x.csv", "a\n9007199254740992\n9007199254740993\n")
+    schema = {"columns": [{"name": "a", "type": "int", "checks": {"max": 9007199254740992}}]}
+
+    table = parse_objects([obj], recipe({"format": "csv", "schema": schema}), dataset="a")
+
+    assert table.frame["a"].tolist() == [9007199254740992]
+    assert [(q.location, q.check) for q in table.quarantine] == [(3, "max")]
+
+
+def test_json_booleans_among_ints_stay_booleans(tmp_path: Path) -> None:
+    obj = write(tmp_path, "a.json", json.dumps([{"v": 2, "s": 2}, {"v": True, "s": True}]))
+    schema = {"columns": [{"name": "v", "type": "int"}, {"name": "s", "type": "str"}]}
+
+    table = parse_objects([obj], recipe({"format": "json", "schema": schema}), dataset="a")
+
+    assert table.frame["s"].tolist() == ["2"] and [(q.location, q.check) for q in table.quarantine] == [(1, "type")]
+
+
+def test_jsonl_lines_are_numbered_as_splitlines_counts_them(tmp_path: Path) -> None:
+    obj = write(tmp_path, "a.jsonl", '{"x": 1}\r{"x": "a"}\r{"x": 3}\u2028{"x": "b"}\n')
+    schema = {"columns": [{"name": "x", "type": "int"}]}
+
+    table = parse_objects([obj], recipe({"format": "jsonl", "schema": schema}), dataset="a")
+
+    assert [(q.location, q.check) for q in table.quarantine] == [(2, "type"), (4, "type")]
+
+
+def test_a_bad_byte_after_a_byte_order_mark_is_named_at_its_offset(tmp_path: Path) -> None:
+    obj = write(tmp_path, "a.csv", b"\xef\xbb\xbfa,b\n1,\xff\n")
+
+    with pytest.raises(RawDataError, match=r"byte 9 \(0xff\) is not valid utf-8"):
+        parse_objects([obj], recipe({"format": "csv", "schema": {"columns": [{"name": "a", "type": "int"}]}}),
+                      dataset="a")  # fmt: skip
