@@ -3,8 +3,10 @@ or a file, for review before it is locked into the processing config."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, get_args
+from typing import Annotated, BinaryIO, get_args
 
 import typer
 
@@ -23,15 +25,25 @@ FORMATS: dict[str, RawFormat] = {name: name for name in get_args(RawFormat)}
 app = typer.Typer(help="Infer a dataset's schema from stored data, to review and lock.", no_args_is_help=True)
 
 
-def _read(source: str) -> tuple[bytes, str, str]:
-    """The bytes ``source`` names, its file name and how to name it in messages: a file, or a stored object by
-    sha256 (prefix) or URL through the manifest index (its bytes checked against its sha256)."""
+@contextlib.contextmanager
+def _opened(source: str) -> Iterator[tuple[BinaryIO | bytes, str, str]]:
+    """What ``source`` names (see :func:`_read`); a file opened, so that inference reads only the rows it needs
+    of a large one."""
     path = Path(source).expanduser()
-    if path.is_file():
-        try:
-            return path.read_bytes(), path.name, str(path)
-        except OSError as exc:
-            raise StorageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if not path.is_file():
+        yield _read(source)
+        return
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    with handle:
+        yield handle, path.name, str(path)
+
+
+def _read(source: str) -> tuple[bytes, str, str]:
+    """The bytes ``source`` names, its file name and how to name it in messages: a stored object by sha256 (prefix)
+    or URL through the manifest index (its bytes checked against its sha256)."""
     if "://" not in source and ("/" in source or "." in source):
         raise ConfigError(f"{source}: no such file")
     found = find_stored_object(existing_index(), source)
@@ -88,10 +100,10 @@ def infer(
         fail(f"schema infer reads data with {exc.name}, which is not installed: {DS_EXTRA_HINT}")
 
     try:
-        data, filename, where = _read(source)
-        chosen = FORMATS[fmt] if fmt is not None else format_for(filename)
-        options = ReaderOptions(encoding=encoding, delimiter=delimiter, records_key=records_key or None)
-        inferred = infer_schema(data, chosen, options, where=where, target=target)
+        with _opened(source) as (data, filename, where):
+            chosen = FORMATS[fmt] if fmt is not None else format_for(filename)
+            options = ReaderOptions(encoding=encoding, delimiter=delimiter, records_key=records_key or None)
+            inferred = infer_schema(data, chosen, options, where=where, target=target)
         text = inferred.to_yaml(source=where)
     except (RawDataError, StorageError) as exc:  # the data is there but cannot be read (or no longer hashes)
         fail(str(exc), EXIT_FAILED)

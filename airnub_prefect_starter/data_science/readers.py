@@ -293,24 +293,40 @@ def open_raw_reader(
 
 
 def read_raw_rows(
-    data: bytes, fmt: RawFormat, options: ReaderOptions, *, positional: tuple[str, ...], sha256: str, where: str
+    data: bytes | Readable,
+    fmt: RawFormat,
+    options: ReaderOptions,
+    *,
+    positional: tuple[str, ...],
+    sha256: str,
+    where: str,
+    max_rows: int | None = None,
 ) -> RawRows:
-    """Every row of a small raw object in memory, as Python values (schema inference reads samples this way)."""
-    reader = open_raw_reader(io.BytesIO(data), fmt, options, positional=positional, sha256=sha256, where=where)
-    batches = list(reader.batches())
-    columns = tuple(reader.columns)
+    """The rows of a raw object as Python values, the first ``max_rows`` of them at most (``complete`` says
+    whether that was all): schema inference reads samples this way. ``data``: the bytes, or a stream read only as
+    far as the rows need."""
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    reader = open_raw_reader(stream, fmt, options, positional=positional, sha256=sha256, where=where)
+    nulls = set(options.null_values) if isinstance(reader, DelimitedReader) else set()
     rows: list[tuple[object, ...]] = []
     locations: list[int] = []
     rejected: list[QuarantinedRow] = []
-    nulls = set(options.null_values) if isinstance(reader, DelimitedReader) else set()
+    complete = True
+    batches = reader.batches()
     for batch in batches:
         values = {name: batch.frame.get_column(name).to_list() for name in batch.frame.columns}
         if nulls:
             values = {k: [None if v is None or v.strip() in nulls else v for v in vs] for k, vs in values.items()}
         missing = [None] * batch.frame.height
-        rows.extend(zip(*(values.get(name, missing) for name in columns), strict=True))
+        rows.extend(zip(*(values.get(name, missing) for name in reader.columns), strict=True))
         locations.extend(batch.locations.tolist())
         rejected.extend(batch.rejected)
-    if isinstance(reader, DelimitedReader) and rejected and not rows:
+        if max_rows is not None and len(rows) >= max_rows:
+            complete = len(rows) == max_rows and next(batches, None) is None
+            del rows[max_rows:], locations[max_rows:]
+            break
+    columns = tuple(reader.columns)
+    padded = [row + (None,) * (len(columns) - len(row)) for row in rows]  # keys first seen in a later batch
+    if isinstance(reader, DelimitedReader) and rejected and not padded:
         raise field_count_mismatch(where, len(columns), rejected[0], options.header)
-    return RawRows(sha256, columns, tuple(rows), tuple(locations), tuple(rejected), reader.location_kind)
+    return RawRows(sha256, columns, tuple(padded), tuple(locations), tuple(rejected), reader.location_kind, complete)

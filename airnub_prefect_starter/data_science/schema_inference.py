@@ -34,7 +34,7 @@ from typing import get_args
 
 from airnub_prefect_starter.common.utils import load_json_bounded
 from airnub_prefect_starter.core.errors import ConfigError, RawDataError
-from airnub_prefect_starter.data_science.readers import decode_text, read_raw_rows
+from airnub_prefect_starter.data_science.readers import Readable, decode_text, read_raw_rows
 from airnub_prefect_starter.data_science.recipes import DatasetRecipe, RawFormat, ReaderOptions
 from airnub_prefect_starter.data_science.schemas import ColumnSpec, ColumnType, TableSchema, snake_case
 from airnub_prefect_starter.data_science.validation import Problem, convert_value
@@ -42,6 +42,7 @@ from airnub_prefect_starter.data_science.validation import Problem, convert_valu
 __all__ = [
     "MAX_CATEGORY_VALUES",
     "MAX_BAD_PERCENT",
+    "MAX_SAMPLE_ROWS",
     "MIN_VALUES_TO_TOLERATE",
     "ColumnProfile",
     "InferredSchema",
@@ -54,6 +55,8 @@ MAX_CATEGORY_VALUES = 20
 #: A column is an int, float, date or datetime column when at most this percentage of its non-empty values are not
 #: of that type (their rows will be quarantined) ...
 MAX_BAD_PERCENT = 1
+#: Rows read from an input to infer its schema (a 2 GB file is read only as far as these go).
+MAX_SAMPLE_ROWS = 100_000
 #: ... and it has at least this many non-empty values; with fewer, a single value of another type makes it text.
 MIN_VALUES_TO_TOLERATE = 100
 _BOOL_WORDS = frozenset({"true", "false", "yes", "no", "t", "f", "y", "n"})
@@ -182,6 +185,8 @@ class InferredSchema:
     target: str | None = None
     #: The key the records were found under when none was given (the only one holding a list of objects).
     found_records_key: str | None = None
+    #: False when the rows are the first :data:`MAX_SAMPLE_ROWS` of a longer input.
+    complete: bool = True
     #: The rows processing will quarantine with this declaration, by ``"<check> on <column>"`` (a value its column's
     #: type does not read) or ``"<check>"`` (a row the reader rejects: wrong field count, not an object).
     quarantine: dict[str, int] = field(default_factory=dict)
@@ -200,6 +205,11 @@ class InferredSchema:
     def notes(self) -> tuple[str, ...]:
         """What a person should know about how the declaration was inferred, one line each."""
         notes = []
+        if not self.complete:
+            notes.append(
+                f"inferred from the first {self.rows + self.rejected:,} rows of a longer input: rows further on may "
+                f"hold other values (processing checks every row)"
+            )
         if self.found_records_key is not None:
             notes.append(
                 f"records read from key '{self.found_records_key}', the only top-level key holding a list of "
@@ -419,7 +429,7 @@ def _records_key(data: bytes, options: ReaderOptions, where: str) -> str | None:
 
 
 def infer_schema(
-    data: bytes,
+    data: bytes | Readable,
     fmt: RawFormat,
     options: ReaderOptions | None = None,
     *,
@@ -436,10 +446,14 @@ def infer_schema(
         raise ConfigError(f"{where}: inference reads the header row for column names; set reader.header to true")
     if options.records_key is not None and fmt != "json":
         raise ConfigError(f"{where}: --records-key {options.records_key} reads a json object; this input is {fmt}")
-    found_key = _records_key(data, options, where) if fmt == "json" and data.strip() else None
+    if fmt == "json" and not isinstance(data, bytes):  # one document: read whole
+        data = data.read()
+    found_key = (
+        _records_key(data, options, where) if isinstance(data, bytes) and fmt == "json" and data.strip() else None
+    )
     if found_key is not None:
         options = options.model_copy(update={"records_key": found_key})
-    raw = read_raw_rows(data, fmt, options, positional=(), sha256="", where=where)
+    raw = read_raw_rows(data, fmt, options, positional=(), sha256="", where=where, max_rows=MAX_SAMPLE_ROWS)
     if not raw.columns:
         raise RawDataError(f"{where}: no records to infer columns from")
     names = _names(raw.columns)
@@ -461,5 +475,13 @@ def infer_schema(
             first_bad.setdefault(row, f"{problem.check} on {column.name}")
     quarantine.update(first_bad.values())
     return InferredSchema(
-        fmt, options, columns, len(raw.rows), len(raw.rejected), chosen, found_key, dict(sorted(quarantine.items()))
+        fmt,
+        options,
+        columns,
+        len(raw.rows),
+        len(raw.rejected),
+        chosen,
+        found_key,
+        raw.complete,
+        dict(sorted(quarantine.items())),
     )

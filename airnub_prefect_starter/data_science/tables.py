@@ -64,6 +64,8 @@ class RawRows:
     locations: Sequence[int]
     rejected: tuple[QuarantinedRow, ...]
     location_kind: LocationKind
+    #: False when reading stopped at a row limit before the end of the object.
+    complete: bool = True
 
     @property
     def rows_in(self) -> int:

@@ -15,6 +15,7 @@ import yaml
 
 from airnub_prefect_starter.common.utils import generate_sha256_hash
 from airnub_prefect_starter.core.errors import ConfigError, RawDataError
+from airnub_prefect_starter.data_science import raw_batches, schema_inference
 from airnub_prefect_starter.data_science.dataset_processing import RawObject, parse_objects
 from airnub_prefect_starter.data_science.recipes import DatasetRecipe, RawFormat, ReaderOptions
 from airnub_prefect_starter.data_science.sample_checks import quarantine_by_check
@@ -279,3 +280,23 @@ def test_rows_with_a_nested_json_value_are_counted_among_those_processing_quaran
     recipe = recipe_from(inferred.to_yaml(source="nested.json"))
     table = parse_objects([RawObject(path, generate_sha256_hash(data), path.name)], recipe, dataset="nested")
     assert (table.rows_out, quarantine_by_check(table)) == (inferred.rows_kept, inferred.quarantine)
+
+
+def test_a_large_input_is_inferred_from_its_first_rows_and_read_no_further(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text("n,x\n" + "".join(f"{i},{'oops' if i == 900 else i}\n" for i in range(1, 20_001)), encoding="utf-8")
+    monkeypatch.setattr(schema_inference, "MAX_SAMPLE_ROWS", 50)
+    monkeypatch.setattr(raw_batches, "CHUNK_BYTES", 256)
+
+    with path.open("rb") as handle:
+        inferred = infer_schema(handle, "csv", where="big.csv")
+        read = handle.tell()
+
+    assert read < path.stat().st_size // 2  # the header is looked for in the first 64 KiB
+    assert (inferred.rows, [c.type for c in inferred.columns]) == (50, ["int", "int"])
+    assert inferred.notes[0] == (
+        "inferred from the first 50 rows of a longer input: rows further on may hold other values (processing "
+        "checks every row)"
+    )
