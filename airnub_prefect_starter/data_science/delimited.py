@@ -13,10 +13,11 @@ lines and errors. The header row and the rows to skip are always read by the ``c
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
 import io
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,8 @@ __all__ = ["DelimitedReader", "Irregular", "Records", "field_count_mismatch", "s
 _NEWLINE, _CR = 10, 13
 #: Chunks read looking for the end of one record before the ``csv`` module takes over.
 _MAX_RECORD_CHUNKS = 4
+#: Records the ``csv`` module reads before the byte scan is tried again.
+_PYTHON_SPAN = 4096
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,15 +144,38 @@ def _csv_reader(lines: Iterable[str], fmt: RawFormat, options: ReaderOptions) ->
     )
 
 
-def _text_lines(blocks: Iterable[bytes]) -> Iterator[str]:
-    """UTF-8 ``blocks`` as the lines ``io.StringIO(text, newline="")`` yields (``\\n``, ``\\r\\n`` or ``\\r`` kept)."""
-    rest = ""
-    for block in blocks:
-        lines = list(io.StringIO(rest + block.decode("utf-8"), newline=""))
-        rest = lines.pop() if lines and (not lines[-1].endswith("\n")) else ""
-        yield from lines
-    if rest:
-        yield from io.StringIO(rest, newline="")
+class _LineSource:
+    """UTF-8 blocks as the lines ``io.StringIO(text, newline="")`` yields (``\\n``, ``\\r\\n`` or ``\\r``
+    kept), for the ``csv`` module; :meth:`remainder` hands back what it has not taken yet."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self._blocks = blocks
+        self._pending: collections.deque[str] = collections.deque()
+        self._rest = ""
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        while not self._pending:
+            block = next(self._blocks, None)
+            if block is None:
+                if not self._rest:
+                    raise StopIteration
+                self._pending.extend(io.StringIO(self._rest, newline=""))
+                self._rest = ""
+                break
+            lines = list(io.StringIO(self._rest + block.decode("utf-8"), newline=""))
+            self._rest = lines.pop() if lines and not lines[-1].endswith("\n") else ""  # a "\r\n" may be split
+            self._pending.extend(lines)
+        return self._pending.popleft()
+
+    def remainder(self) -> tuple[bytes, Iterator[bytes]]:
+        """The text not taken yet, and the blocks not read yet."""
+        text = "".join(self._pending) + self._rest
+        self._pending.clear()
+        self._rest = ""
+        return text.encode("utf-8"), self._blocks
 
 
 class DelimitedReader(RawReader):
@@ -177,6 +203,8 @@ class DelimitedReader(RawReader):
         self._eof = False
         self._line = 1  # the line the buffer starts on
         self._python_rows: Iterator[tuple[int, list[str]]] | None = None
+        self._lines: _LineSource | None = None
+        self._next_line = 1  # the line of the record after the last one the csv module read
         self._header(positional)
 
     def _fill(self) -> bool:
@@ -258,19 +286,29 @@ class DelimitedReader(RawReader):
         return next(self._python_rows, None)
 
     def _start_python(self) -> None:
-        """Read from the buffer's start to the end of the object with the ``csv`` module."""
+        """Read from the buffer's start with the ``csv`` module (see :meth:`_resume_scan`)."""
         if self._python_rows is None:
-            blocks = itertools.chain((self._buffer,), self._blocks)
+            self._lines = _LineSource(itertools.chain((self._buffer,), self._blocks))
             self._buffer = b""
             self._eof = True
-            self._python_rows = self._python_records(blocks, self._line)
+            self._python_rows = self._python_records(self._lines, self._line)
 
-    def _python_records(self, blocks: Iterable[bytes], first_line: int) -> Iterator[tuple[int, list[str]]]:
-        reader = _csv_reader(_text_lines(blocks), self._fmt, self._options)
+    def _resume_scan(self) -> None:
+        """After a span read by the ``csv`` module, at the end of a record, go back to the byte scan for the rest
+        (it hands over again at the next irregular quote)."""
+        assert self._lines is not None
+        self._buffer, self._blocks = self._lines.remainder()
+        self._eof = False
+        self._line = self._next_line
+        self._python_rows = self._lines = None
+
+    def _python_records(self, lines: Iterator[str], first_line: int) -> Iterator[tuple[int, list[str]]]:
+        reader = _csv_reader(lines, self._fmt, self._options)
         start = 1
         try:
             for fields in reader:
                 line, start = start, reader.line_num + 1
+                self._next_line = first_line + start - 1
                 yield first_line + line - 1, fields
         except csv.Error as exc:
             raise RawDataError(
@@ -282,12 +320,17 @@ class DelimitedReader(RawReader):
         wanted = names if wanted is None else wanted
         positions = sorted({names.index(name) for name in wanted})
         while True:
+            if self._python_rows is not None:
+                finished = yield from self._python_batches(names, wanted)
+                if finished:
+                    return
+                self._resume_scan()
             while not self._eof and len(self._buffer) < raw_batches.CHUNK_BYTES:
                 self._fill()
             scanned = None if self._buffer.startswith(codecs.BOM_UTF8) else self._scan_buffer()
             if scanned is None:  # (polars drops a byte order mark that starts its input: a field's first bytes)
                 self._start_python()
-                break
+                continue
             records, cut = scanned
             chunk = self._buffer[:cut]
             self._buffer = self._buffer[cut:]
@@ -297,7 +340,6 @@ class DelimitedReader(RawReader):
                 yield batch
             if self._eof and not self._buffer:
                 return
-        yield from self._python_batches(names, wanted)
 
     def _parse_chunk(
         self, chunk: bytes, records: Records, names: list[str], positions: list[int], wanted: Sequence[str]
@@ -368,13 +410,18 @@ class DelimitedReader(RawReader):
         reason = f"expected {len(names)} fields, got {len(fields)}"
         return rejected_row(self.sha256, line, "field_count", self._delimiter.join(fields), reason)
 
-    def _python_batches(self, names: list[str], wanted: Sequence[str]) -> Iterator[RawBatch]:
+    def _python_batches(self, names: list[str], wanted: Sequence[str]) -> Generator[RawBatch, None, bool]:
+        """Rows read by the ``csv`` module, for :data:`_PYTHON_SPAN` records at most (when the byte scan may
+        take over again); True when the object is read to its end."""
         assert self._python_rows is not None
         positions = [names.index(name) for name in wanted]
         columns: list[list[str]] = [[] for _ in wanted]
         lines: list[int] = []
         rejected: list[QuarantinedRow] = []
-        for line, fields in self._python_rows:
+        finished = True
+        for count, (line, fields) in enumerate(self._python_rows, start=1):
+            if count >= _PYTHON_SPAN and self._fast:
+                finished = False
             if not fields:
                 continue
             if len(fields) != len(names):
@@ -387,8 +434,11 @@ class DelimitedReader(RawReader):
             if len(lines) >= raw_batches.BATCH_ROWS:
                 yield self._python_batch(columns, lines, rejected, wanted)
                 columns, lines, rejected = [[] for _ in wanted], [], []
+            if not finished:
+                break
         if lines or rejected:
             yield self._python_batch(columns, lines, rejected, wanted)
+        return finished
 
     def _python_batch(
         self, columns: list[list[str]], lines: list[int], rejected: list[QuarantinedRow], wanted: Sequence[str]
