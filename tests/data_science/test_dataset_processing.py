@@ -437,7 +437,7 @@ def test_the_columnar_reader_gives_what_the_csv_module_gives_on_random_files(
     }
     declared = recipe({"format": "csv", "schema": schema}, reader={"null_values": ["", "NA"]})
     rng = random.Random(20261207)
-    for number in range(100):
+    for number in range(60):
         obj = write(tmp_path, f"r{number}.csv", _random_csv(rng))
         columnar = _outcome([obj], declared)
         with monkeypatch.context() as patched:
@@ -652,7 +652,7 @@ def test_text_the_byte_scan_cannot_read_is_read_by_the_csv_module(
         scanned.append(len(chunk))
         return scan(chunk, *args)
 
-    monkeypatch.setattr(raw_batches, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(raw_batches, "CHUNK_BYTES", 4096)
     monkeypatch.setattr(delimited, "scan_records", spy)
 
     assert _outcome([obj], declared) == reference
