@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -118,10 +119,11 @@ def _verified(obj: RawObject, where: str) -> Iterator[_VerifiedFile]:
         stream = _VerifiedFile(obj, handle, where)
         try:
             yield stream
-        except Exception:
-            stream.verify()
-            raise
-        stream.verify()
+        finally:
+            # after the last batch, or on the way out of an error (which IntegrityError then replaces); not when
+            # the reader was abandoned (GeneratorExit): nothing was built from the rest
+            if not isinstance(sys.exc_info()[1], GeneratorExit):
+                stream.verify()
 
 
 def _object_batches(

@@ -324,6 +324,24 @@ def test_an_object_whose_bytes_changed_since_indexed_is_refused(tmp_path: Path) 
         parse_objects([obj], recipe(), dataset="people")
 
 
+def test_a_changed_object_is_named_as_such_whatever_error_reading_it_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    obj = write(tmp_path, "people.csv", PEOPLE_HEADER + "1,Ada,1,true,1990-01-02,2024-05-01,red,a@x\n")
+    obj.path.write_bytes(obj.path.read_bytes() + b"2,Bob\n")
+
+    def failing(*args: object) -> object:  # stands for a bug in a reader
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(delimited.DelimitedReader, "batches", failing)
+
+    with pytest.raises(IntegrityError, match=rf"differs from the index's {obj.sha256}"):
+        parse_objects([obj], recipe(), dataset="people")
+    obj.path.write_bytes(PEOPLE_HEADER.encode() + b"1,Ada,1,true,1990-01-02,2024-05-01,red,a@x\n")
+    with pytest.raises(ZeroDivisionError):  # unchanged bytes: the error itself
+        parse_objects([obj], recipe(), dataset="people")
+
+
 @pytest.mark.parametrize(
     ("schema", "message"),
     [
