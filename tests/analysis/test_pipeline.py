@@ -50,6 +50,23 @@ def layout_for(data_dir: Path) -> AnalysisLayout:
     )
 
 
+@dataclass(frozen=True)
+class Processed:
+    """A data dir holding one processed dataset, and the analysis layout over it."""
+
+    data_dir: Path
+    layout: AnalysisLayout
+
+
+def process_raw(tmp_path: Path, spec: dict[str, Any], body: bytes) -> Processed:
+    """``body`` stored and indexed under ``spec``'s input file name, then processed as ``spec`` declares."""
+    data_dir = tmp_path / "data"
+    layout = layout_for(data_dir)
+    publish_raw(data_dir / "raw", layout.index_url, spec["input"]["filename"], body)
+    build_dataset(DatasetSpec.model_validate(spec), ProcessingRuntime("tabular", layout.datasets_dir, layout.index_url))
+    return Processed(data_dir, layout)
+
+
 def analyse(spec: AnalysedDataset, layout: AnalysisLayout) -> AnalysisOutcome:
     """The steps as the category flow runs them."""
     plan = plan_analysis(spec, layout)

@@ -3,44 +3,27 @@ sample of ``sample_rows`` rows (the same rows every run), and a report that says
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from airnub_prefect_starter.analysis.config import AnalysedDataset
-from airnub_prefect_starter.analysis.pipeline import AnalysisLayout, analyse_dataset, plan_analysis
+from airnub_prefect_starter.analysis.pipeline import analyse_dataset, plan_analysis
 from airnub_prefect_starter.data_science.dataset_store import read_dataset
 from airnub_prefect_starter.data_science.modeling.metadata import load_model_metadata
-from airnub_prefect_starter.processing.config import DatasetSpec
-from airnub_prefect_starter.processing.datasets import ProcessingRuntime, build_dataset
-from tests.analysis.test_pipeline import layout_for
+from tests.analysis.test_pipeline import Processed, process_raw
 from tests.support.order_rows import ORDER_ROWS, ORDER_ROWS_DECLARATION
-from tests.support.raw_inputs import publish_raw
 
 BY_CHANNEL = AnalysedDataset(name="order_rows", target="channel", seed=5, sample_rows=1000)
 BY_AMOUNT = AnalysedDataset(name="order_rows", target="amount", model="linear_regression", seed=5, sample_rows=1000)
 
 
-@dataclass(frozen=True)
-class Processed:
-    data_dir: Path
-    layout: AnalysisLayout
-
-
 @pytest.fixture
 def processed(tmp_path: Path) -> Processed:
     """order_rows.csv (5,000 orders, primary key order_id, 13 without an amount) stored, indexed and processed."""
-    data_dir = tmp_path / "data"
-    layout = layout_for(data_dir)
-    publish_raw(data_dir / "raw", layout.index_url, "order_rows.csv", ORDER_ROWS)
     spec = {"name": "order_rows", "input": {"data_source_name": "files", "filename": "order_rows.csv"}}
-    build_dataset(
-        DatasetSpec.model_validate({**spec, **ORDER_ROWS_DECLARATION}),
-        ProcessingRuntime("tabular", layout.datasets_dir, layout.index_url),
-    )
-    return Processed(data_dir, layout)
+    return process_raw(tmp_path, {**spec, **ORDER_ROWS_DECLARATION}, ORDER_ROWS)
 
 
 def report_text(path: str | None) -> str:

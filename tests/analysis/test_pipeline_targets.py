@@ -4,22 +4,18 @@ float target, and the incremental decision when the target changes."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from airnub_prefect_starter.analysis.config import AnalysedDataset
 from airnub_prefect_starter.analysis.contract import ANALYSIS
-from airnub_prefect_starter.analysis.pipeline import AnalysisLayout, analyse_dataset, plan_analysis
+from airnub_prefect_starter.analysis.pipeline import analyse_dataset, plan_analysis
 from airnub_prefect_starter.analysis.record import load_analysis_record
 from airnub_prefect_starter.cli.output import stage_listing
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.data_science.modeling.metadata import MetricsFile
-from airnub_prefect_starter.processing.config import DatasetSpec
-from airnub_prefect_starter.processing.datasets import ProcessingRuntime, build_dataset
-from tests.analysis.test_pipeline import layout_for
-from tests.support.raw_inputs import publish_raw
+from tests.analysis.test_pipeline import Processed, process_raw
 
 #: 40 orders: amount = 3 * items + 0.5 * distance (a float target), a channel and a date with one gap.
 ORDERS = b"items,distance,amount,channel,ordered_on\n" + b"".join(
@@ -46,22 +42,10 @@ REGRESSION = AnalysedDataset(name="orders", target="amount", model="linear_regre
 PNG = re.compile(r'<img src="data:image/png;base64,')
 
 
-@dataclass(frozen=True)
-class Processed:
-    data_dir: Path
-    layout: AnalysisLayout
-
-
 @pytest.fixture
 def processed(tmp_path: Path) -> Processed:
     """orders.csv stored, indexed and processed into ``orders.parquet`` (no target declared)."""
-    data_dir = tmp_path / "data"
-    layout = layout_for(data_dir)
-    publish_raw(data_dir / "raw", layout.index_url, "orders.csv", ORDERS)
-    build_dataset(
-        DatasetSpec.model_validate(ORDERS_SPEC), ProcessingRuntime("tabular", layout.datasets_dir, layout.index_url)
-    )
-    return Processed(data_dir, layout)
+    return process_raw(tmp_path, ORDERS_SPEC, ORDERS)
 
 
 def test_analysis_without_a_target_reports_statistics_and_figures_and_no_model(processed: Processed) -> None:
