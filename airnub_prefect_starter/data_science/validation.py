@@ -15,6 +15,7 @@ rows are :mod:`~airnub_prefect_starter.data_science.keys`'.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -292,6 +293,7 @@ def _temporal(text: pl.Expr, kind: ColumnType, options: ReaderOptions, sample: s
     return value.dt.replace_time_zone("UTC") if kind == "datetime" else value
 
 
+@functools.cache
 def _polars_reads(fmt: str, target: pl.Date | pl.Datetime) -> bool:
     try:
         pl.Series(["x"]).str.strptime(target, fmt, strict=False)
