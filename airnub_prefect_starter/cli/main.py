@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
@@ -12,13 +13,22 @@ import typer
 from pydantic import ValidationError
 
 from airnub_prefect_starter import __version__
-from airnub_prefect_starter.cli import blocks_cmd, config_cmd, manifest_cmd, new_cmd, schema_cmd, variables_cmd
+from airnub_prefect_starter.cli import (
+    blocks_cmd,
+    config_cmd,
+    data_cmd,
+    manifest_cmd,
+    new_cmd,
+    schema_cmd,
+    variables_cmd,
+)
 from airnub_prefect_starter.cli.demo_cmd import demo
 from airnub_prefect_starter.cli.output import EXIT_USAGE, fail
 from airnub_prefect_starter.cli.run_cmd import run
+from airnub_prefect_starter.common.project import find_project_root
 from airnub_prefect_starter.common.settings import load_settings
 
-__all__ = ["app", "bypass_proxy_for_loopback", "default_prefect_home", "find_project_root", "settings_problem"]
+__all__ = ["app", "bypass_proxy_for_loopback", "data_dir_option", "default_prefect_home", "settings_problem"]
 
 app = typer.Typer(
     name="airnub",
@@ -34,14 +44,19 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(manifest_cmd.app, name="manifest")
 app.add_typer(new_cmd.app, name="new")
 app.add_typer(schema_cmd.app, name="schema")
+app.add_typer(data_cmd.app, name="data")
 
 
-def find_project_root(start: Path) -> Path | None:
-    """The nearest folder from ``start`` upwards holding both ``flows/`` and ``configs/`` (a project checkout)."""
-    for folder in (start, *start.parents):
-        if (folder / "flows").is_dir() and (folder / "configs").is_dir():
-            return folder
-    return None
+#: ``scheme:`` at the start of a value: a URL (or one whose ``//`` was lost), never a relative folder.
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+
+
+def data_dir_option(value: str, cwd: Path) -> str:
+    """``--data-dir`` as ``AIRNUB_DATA_DIR``: a relative folder names one under ``cwd``, where it was typed (the
+    variable's own relative values are under the project root); a URL or an absolute path as it is."""
+    if _SCHEME.match(value) or Path(value).expanduser().is_absolute():
+        return value
+    return str(cwd / value)
 
 
 #: Profile settings about reaching a Prefect API (its URL, key, basic auth, TLS, headers): a profile holding any of
@@ -125,7 +140,7 @@ def main(
 ) -> None:
     """Offline-friendly Prefect defaults; each can be overridden from the environment."""
     if data_dir is not None:  # text, not a Path: a Path turns s3://bucket into the local folder s3:/bucket
-        os.environ["AIRNUB_DATA_DIR"] = data_dir
+        os.environ["AIRNUB_DATA_DIR"] = data_dir_option(data_dir, Path.cwd())
     try:  # a value no command could use is one line here, not a traceback from the first command that reads it
         load_settings()
     except ValidationError as exc:

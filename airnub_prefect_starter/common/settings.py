@@ -1,4 +1,10 @@
-"""Environment settings: one class, prefix ``AIRNUB_``, read when asked (never at import time)."""
+"""Environment settings: one class, prefix ``AIRNUB_``, read when asked (never at import time).
+
+:func:`load_settings` reads the ``.env`` of the project root (:mod:`~airnub_prefect_starter.common.project`: the
+nearest folder above the working directory holding ``pyproject.toml`` or ``configs/department_mapping.yaml``; the
+working directory outside a project), and a relative data dir or work dir is placed under that root: ``airnub`` run
+from the root and a notebook in ``notebooks/`` see the same data.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from airnub_prefect_starter.common.locations import checked_location, default_work_dir, is_object_url, join_location
+from airnub_prefect_starter.common.project import project_root_or_cwd
 from airnub_prefect_starter.common.utils import redact_url, url_carries_secret
 
 __all__ = ["INDEX_URL_REQUIRED", "OBJECT_COPIES_DIR_NAME", "AirnubSettings", "load_settings"]
@@ -34,13 +41,15 @@ class AirnubSettings(BaseSettings):
 
     data_dir: str = Field(
         default="data",
-        description="Root for the CAS, index and data-science outputs: a local folder or an object-storage URL "
-        "s3://bucket/prefix (endpoint and credentials from the AWS_* variables or storage_credentials_block).",
+        description="Root for the CAS, index and data-science outputs: a local folder (relative: to the project "
+        "root, the nearest folder above the working directory holding pyproject.toml or "
+        "configs/department_mapping.yaml, else the working directory) or an object-storage URL s3://bucket/prefix "
+        "(endpoint and credentials from the AWS_* variables or storage_credentials_block).",
     )
     work_dir: Path | None = Field(
         default=None,
-        description="With data_dir on object storage: the local working copy processing and analysis compute in; "
-        "default: a folder per data_dir URL under the temp dir.",
+        description="With data_dir on object storage: the local working copy processing and analysis compute in "
+        "(relative: to the project root, as data_dir); default: a folder per data_dir URL under the temp dir.",
     )
     storage_credentials_block: str | None = Field(
         default=None,
@@ -103,10 +112,11 @@ class AirnubSettings(BaseSettings):
 
     @property
     def resolved_data_dir(self) -> Path:
-        """The local data dir; with the data dir on object storage, its local working copy."""
+        """The local data dir; with the data dir on object storage, its local working copy. A relative folder is
+        under the project root (see :func:`~airnub_prefect_starter.common.project.project_root_or_cwd`)."""
         if self.data_url is not None:
-            return (self.work_dir or default_work_dir(self.data_url)).expanduser().resolve()
-        return Path(self.data_dir).expanduser().resolve()
+            return _under_project((self.work_dir or default_work_dir(self.data_url)).expanduser())
+        return _under_project(Path(self.data_dir).expanduser())
 
     @property
     def data_root(self) -> str:
@@ -174,6 +184,12 @@ class AirnubSettings(BaseSettings):
         return self.resolved_index_url
 
 
+def _under_project(path: Path) -> Path:
+    """``path`` made absolute against the project root (the working directory outside a project), resolved."""
+    return (path if path.is_absolute() else project_root_or_cwd() / path).resolve()
+
+
 def load_settings(**overrides: object) -> AirnubSettings:
-    """Read the environment (and ``.env``) now; ``overrides`` win over both."""
-    return AirnubSettings(**overrides)  # type: ignore[arg-type]
+    """Read the environment and the project root's ``.env`` now (the environment wins); ``overrides`` win over
+    both."""
+    return AirnubSettings(_env_file=project_root_or_cwd() / ".env", **overrides)  # type: ignore[arg-type]

@@ -2,14 +2,17 @@
 
 ::
 
-    <data_dir>/                 AIRNUB_DATA_DIR, else <PROJECT_ROOT>/data
+    <data_dir>/                 AIRNUB_DATA_DIR (a relative one under the project root), else <project root>/data
       raw/  interim/  processed/  external/
       models/
       reports/
         figures/
 
-Only :data:`PROJECT_ROOT` is computed at import time (pure path logic, no I/O beyond ``stat``); the environment
-is read when :func:`data_paths` is called.
+The data dir is the one ``airnub`` uses (:attr:`AirnubSettings.resolved_data_dir`: one rule), found from any folder
+of the project: the project root is the nearest folder above the working directory holding ``pyproject.toml`` or
+``configs/department_mapping.yaml`` (:func:`~airnub_prefect_starter.common.project.find_project_root`), whose
+``.env`` is read. With the data dir on object storage, the folders are its local working copy. Nothing is read at
+import time.
 """
 
 from __future__ import annotations
@@ -19,19 +22,7 @@ from pathlib import Path
 
 from airnub_prefect_starter.common.settings import load_settings
 
-__all__ = ["PROJECT_ROOT", "DataPaths", "data_paths", "find_project_root"]
-
-
-def find_project_root(start: Path) -> Path:
-    """The nearest folder at or above ``start`` holding a ``pyproject.toml``; the working directory if none."""
-    for folder in (start, *start.parents):
-        if (folder / "pyproject.toml").is_file():
-            return folder
-    return Path.cwd()
-
-
-#: The repository root: the folder holding ``pyproject.toml`` above this package (the cwd when installed elsewhere).
-PROJECT_ROOT: Path = find_project_root(Path(__file__).resolve().parent)
+__all__ = ["DataPaths", "data_paths"]
 
 
 @dataclass(frozen=True)
@@ -81,11 +72,9 @@ class DataPaths:
 
 
 def data_paths(data_dir: Path | None = None) -> DataPaths:
-    """The layout under ``data_dir``; default ``AIRNUB_DATA_DIR`` (env or ``.env``), else ``PROJECT_ROOT/data``.
-
-    A relative ``AIRNUB_DATA_DIR`` is taken relative to the working directory, as everywhere else in the package.
-    """
+    """The layout under ``data_dir`` (a relative one under the working directory, as a path given on a command
+    line); default: the data dir ``airnub`` uses, ``AIRNUB_DATA_DIR`` (environment, then the project root's
+    ``.env``; relative to the project root), else ``<project root>/data``."""
     if data_dir is None:
-        settings = load_settings()
-        data_dir = settings.resolved_data_dir if "data_dir" in settings.model_fields_set else PROJECT_ROOT / "data"
+        return DataPaths.under(load_settings().resolved_data_dir)
     return DataPaths.under(data_dir.expanduser().resolve())

@@ -268,8 +268,11 @@ def _settings_section() -> list[str]:
         "",
         _docstring(AirnubSettings),
         "",
-        "Read from the environment, then from a `.env` file in the working directory. The global `--data-dir` "
-        "option of `airnub` sets `AIRNUB_DATA_DIR`.",
+        "Read from the environment, then from the `.env` file of the project root: the nearest folder at or above "
+        "the working directory holding `pyproject.toml` or `configs/department_mapping.yaml` (outside a project, "
+        "the working directory), so `airnub` at the root and a notebook in `notebooks/` read the same file. A "
+        "relative `AIRNUB_DATA_DIR` or `AIRNUB_WORK_DIR` is under the project root. The global `--data-dir` option "
+        "of `airnub` sets `AIRNUB_DATA_DIR` (a relative folder there is under the working directory).",
         "",
         "| Variable | Type | Default | Description |",
         "|---|---|---|---|",

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from airnub_prefect_starter.cli.main import bypass_proxy_for_loopback, default_prefect_home, find_project_root
+from airnub_prefect_starter.cli.main import bypass_proxy_for_loopback, default_prefect_home
+from airnub_prefect_starter.common.project import find_project_root
 
 
 @pytest.fixture
@@ -14,6 +15,7 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "checkout"
     for folder in ("flows", "configs", "docs"):
         (root / folder).mkdir(parents=True)
+    (root / "configs" / "department_mapping.yaml").write_text("departments: {}\n", encoding="utf-8")
     return root
 
 

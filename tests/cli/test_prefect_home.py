@@ -18,6 +18,7 @@ def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     root = tmp_path / "checkout"
     for folder in ("flows", "configs"):
         (root / folder).mkdir(parents=True)
+    (root / "configs" / "department_mapping.yaml").write_text("departments: {}\n", encoding="utf-8")
     monkeypatch.chdir(root)
     monkeypatch.setenv("HOME", str(tmp_path / "user"))
     monkeypatch.setenv("AIRNUB_DATA_DIR", str(tmp_path / "data"))

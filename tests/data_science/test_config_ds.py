@@ -1,4 +1,5 @@
-"""Data-science paths: project root detection, AIRNUB_DATA_DIR, and the cookiecutter-data-science layout."""
+"""Data-science paths: AIRNUB_DATA_DIR and the cookiecutter-data-science layout (the project root from any folder:
+tests/common/test_project.py)."""
 
 from __future__ import annotations
 
@@ -6,28 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from airnub_prefect_starter.data_science.config_ds import PROJECT_ROOT, data_paths, find_project_root
-
-
-def test_project_root_holds_pyproject_and_this_package() -> None:
-    assert (PROJECT_ROOT / "pyproject.toml").is_file()
-    assert (PROJECT_ROOT / "airnub_prefect_starter" / "data_science" / "config_ds.py").is_file()
-
-
-def test_find_project_root_falls_back_to_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if any((folder / "pyproject.toml").is_file() for folder in tmp_path.parents):
-        pytest.skip("a pyproject.toml sits above the temporary directory")
-    (tmp_path / "deep" / "er").mkdir(parents=True)
-    monkeypatch.chdir(tmp_path)
-
-    assert find_project_root(tmp_path / "deep" / "er") == tmp_path
-
-
-def test_find_project_root_picks_nearest_pyproject(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
-    (tmp_path / "pkg" / "sub").mkdir(parents=True)
-
-    assert find_project_root(tmp_path / "pkg" / "sub") == tmp_path
+from airnub_prefect_starter.common.project import find_project_root
+from airnub_prefect_starter.common.settings import load_settings
+from airnub_prefect_starter.data_science.config_ds import data_paths
 
 
 def test_data_paths_layout_under_explicit_dir(tmp_path: Path) -> None:
@@ -54,8 +36,10 @@ def test_data_paths_reads_env_when_called(tmp_path: Path, monkeypatch: pytest.Mo
     assert data_paths().data_dir == tmp_path / "elsewhere"
 
 
-def test_data_paths_defaults_to_project_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # no .env here
+def test_data_paths_defaults_to_the_data_dir_airnub_uses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if find_project_root(tmp_path) is not None:
+        pytest.skip("a project marker sits above the temporary directory")
+    monkeypatch.chdir(tmp_path)  # no project, no .env here: the working directory stands in for the root
     monkeypatch.delenv("AIRNUB_DATA_DIR", raising=False)
 
-    assert data_paths().data_dir == (PROJECT_ROOT / "data").resolve()
+    assert data_paths().data_dir == tmp_path / "data" == load_settings().resolved_data_dir
