@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 CONSTRAINTS := constraints.txt
 RUN_EXTRAS  := postgres,ds
-DEV_EXTRAS  := dev,postgres,ds,dask,docs,ui
+DEV_EXTRAS  := dev,postgres,ds,dask,docs,ui,notebooks
 
 # Offline-friendly Prefect defaults (each can be overridden from the environment).
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false

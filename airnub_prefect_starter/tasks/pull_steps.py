@@ -18,6 +18,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+from airnub_prefect_starter.common.project import find_project_root
 from airnub_prefect_starter.common.settings import AirnubSettings, load_settings
 from airnub_prefect_starter.core.errors import ConfigError
 
@@ -25,12 +26,12 @@ __all__ = ["enter_project_dir", "resolve_project_dir"]
 
 
 def _installed_checkout() -> Path | None:
-    """The folder holding the importable ``flows`` package when it is a checkout (it has ``configs/`` too)."""
+    """The project root (see :func:`find_project_root`) above the importable ``flows`` package, when it is
+    imported from a checkout."""
     spec = importlib.util.find_spec("flows")
     if spec is None or not spec.submodule_search_locations:
         return None
-    root = Path(next(iter(spec.submodule_search_locations))).resolve().parent
-    return root if (root / "configs").is_dir() else None
+    return find_project_root(Path(next(iter(spec.submodule_search_locations))).resolve())
 
 
 def resolve_project_dir(settings: AirnubSettings) -> Path:
