@@ -29,7 +29,8 @@ KERNEL = "airnub-test-kernel"
 
 def _kernel_manager(tmp_path: Path) -> KernelManager:
     """A kernel of this very interpreter (never a ``python3`` kernelspec installed elsewhere on the machine),
-    importing this checkout's package first."""
+    importing this checkout's package first, reached over Unix sockets in ``tmp_path`` (no TCP port to race for
+    with a parallel test)."""
     spec = tmp_path / "kernels" / KERNEL
     spec.mkdir(parents=True)
     argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
@@ -37,7 +38,9 @@ def _kernel_manager(tmp_path: Path) -> KernelManager:
         json.dumps({"argv": argv, "display_name": "airnub tests", "language": "python"}), encoding="utf-8"
     )
     specs = KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")])
-    return KernelManager(kernel_name=KERNEL, kernel_spec_manager=specs)
+    return KernelManager(
+        kernel_name=KERNEL, kernel_spec_manager=specs, transport="ipc", ip=str(tmp_path / "kernel-ipc")
+    )
 
 
 def _text(cell: nbformat.NotebookNode) -> str:
