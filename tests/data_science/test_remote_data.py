@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from airnub_prefect_starter.analysis.record import load_analysis_record
 from airnub_prefect_starter.cli.main import app
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.errors import ConfigError, StorageError
@@ -17,7 +18,11 @@ from airnub_prefect_starter.core.store import mirror
 from airnub_prefect_starter.core.store.object_store import Bucket, S3Credentials
 from airnub_prefect_starter.data_science.config_ds import data_paths
 from airnub_prefect_starter.data_science.dataset_store import WrittenDataset, load_dataset_manifest, read_dataset
-from airnub_prefect_starter.data_science.remote_data import polars_storage_options, pull_data
+from airnub_prefect_starter.data_science.modeling.predict import load_model
+from airnub_prefect_starter.data_science.remote_data import DEFAULT_FOLDERS, polars_storage_options, pull_data
+from tests.support.demo_data import build_demo_data
+from tests.support.http_server import LoopbackHTTPServer
+from tests.support.raw_inputs import sklearn_iris_csv
 from tests.support.s3_server import S3Server
 
 
@@ -104,3 +109,30 @@ def test_airnub_data_pull_prints_each_folder_and_the_working_copy(on_bucket: str
     assert f"{on_bucket}/models -> {work / 'models'}: 0 transferred, 0 unchanged" in result.output
     assert f"working copy: {work}" in result.output
     assert (work / "processed" / "iris.parquet").is_file()
+
+
+@pytest.mark.slow
+def test_a_pulled_working_copy_opens_the_demos_analysis_model_and_dataset_verified(
+    s3_base: str, http_server: LoopbackHTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's iris analysed on one machine and its folders pushed to the bucket; another machine pulls them
+    and every file the analysis record names is there with its sha256, the model loads and the dataset reads."""
+    built = tmp_path / "worker" / "data"
+    outcome = build_demo_data(built, http_server, sklearn_iris_csv())
+    for folder in DEFAULT_FOLDERS:
+        mirror.push(built / folder, Bucket(f"{s3_base}/{folder}"), "")
+    monkeypatch.setenv("AIRNUB_DATA_DIR", s3_base)
+    monkeypatch.setenv("AIRNUB_WORK_DIR", str(tmp_path / "laptop"))
+    monkeypatch.setenv("AIRNUB_INDEX_URL", f"sqlite:///{built / 'manifest_index.sqlite3'}")
+
+    pulled = pull_data()
+
+    paths = data_paths()
+    assert [f.path for f in pulled] == [paths.processed, paths.models, paths.reports]
+    record = load_analysis_record(paths.reports / "iris" / "analysis.json")
+    assert record is not None and record.model_sha256 == outcome.model_sha256
+    assert all(ref.intact(paths.data_dir) for ref in record.outputs.all())
+    assert record.outputs.model is not None
+    _estimator, metadata = load_model(record.outputs.model.resolve(paths.data_dir))  # sha256 checked first
+    assert metadata.dataset_sha256 == record.recipe.dataset_sha256 == outcome.dataset_sha256
+    assert load_dataset_manifest(paths.processed / "iris.parquet").sha256 == outcome.dataset_sha256
