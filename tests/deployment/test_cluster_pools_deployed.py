@@ -74,6 +74,10 @@ def test_prefect_deploy_stores_the_cluster_deployments_as_written(prefect_harnes
                 assert stored.job_variables == cluster_variant(variant)["job_variables"]
                 assert stored.pull_steps == prefect_yaml()["pull"]
                 assert [s.schedule.cron for s in stored.schedules] == [s["cron"] for s in written.get("schedules", [])]
+                automations = client.read_resource_related_automations(f"prefect.deployment.{stored.id}")
+                assert [set(a.trigger.expect) for a in automations] == [
+                    set(trigger["expect"]) for trigger in written.get("triggers", [])
+                ]
 
 
 def test_the_documented_blocks_setup_creates_the_blocks_the_variants_name(
