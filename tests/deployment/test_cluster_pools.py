@@ -22,9 +22,11 @@ import jsonschema
 import pytest
 import yaml
 from prefect.utilities.templating import apply_values
+from typer.testing import CliRunner
 
+from airnub_prefect_starter.cli.main import app
 from airnub_prefect_starter.common.settings import AirnubSettings
-from tests.support.project_copy import REPO_ROOT
+from tests.support.project_copy import REPO_ROOT, copy_project
 
 PREFECT_YAML = REPO_ROOT / "prefect.yaml"
 HELM_VALUES = REPO_ROOT / "deploy" / "kubernetes" / "values.yaml"
@@ -219,3 +221,23 @@ def test_make_image_push_builds_and_pushes_the_image_of_the_variants() -> None:
         f"docker build --platform linux/amd64 -f Dockerfile.worker -t {image} .",
         f"docker push {image}",
     ]
+
+
+def switched_text(text: str, variant: str) -> str:
+    """``text`` (a prefect.yaml) with every deployment on ``variant``: the page's sed command as a regex."""
+    return re.sub(r"\*airnub_process$", f"*{variant}", text, flags=re.M)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_generated_department_switches_to_the_cluster_variant_with_the_rest(variant: str, tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRNUB_CONFIG_DIR", str(root / "configs"))
+        command = ["new", "department", "gen_gamma", "--name", "Gen Gamma", "--project-dir", str(root)]
+        result = CliRunner().invoke(app, command, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+    switched = yaml.safe_load(switched_text((root / "prefect.yaml").read_text(encoding="utf-8"), variant))
+    names = [d["name"] for d in switched["deployments"]]
+    assert {"gen_gamma-ingestion", "gen_gamma-processing", "gen_gamma-analysis"} < set(names)
+    assert all(d["work_pool"] == cluster_variant(variant) for d in switched["deployments"])

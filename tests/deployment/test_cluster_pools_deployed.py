@@ -29,6 +29,7 @@ from tests.deployment.test_cluster_pools import (
     bundled_base_job_template,
     cluster_variant,
     prefect_yaml,
+    switched_text,
 )
 from tests.support.project_copy import REPO_ROOT, run_python
 
@@ -36,10 +37,10 @@ pytestmark = pytest.mark.prefect
 
 
 def _switched(variant: str, directory: Path) -> Path:
-    """prefect.yaml with every deployment on ``variant``: the page's sed command, as a regular expression."""
+    """prefect.yaml with every deployment on ``variant``, written into ``directory``."""
     pool_type = VARIANTS[variant][1]
     assert SWITCH.format(variant=variant, pool_type=pool_type) in PAGE.read_text(encoding="utf-8")
-    text = re.sub(r"\*airnub_process$", f"*{variant}", PREFECT_YAML.read_text(encoding="utf-8"), flags=re.M)
+    text = switched_text(PREFECT_YAML.read_text(encoding="utf-8"), variant)
     path = directory / f"prefect.{pool_type}.yaml"
     path.write_text(text, encoding="utf-8")
     return path
