@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from airnub_prefect_starter.core.config import DatasetName, StorageBase, TaskRunnerConfig
+from airnub_prefect_starter.core.config import ConfigModel, DatasetName, StorageBase, TaskRunnerConfig
 from airnub_prefect_starter.data_science.modeling.metadata import ModelKind
 
 __all__ = [
@@ -22,11 +22,7 @@ __all__ = [
 ]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
-
-
-class AnalysedDataset(_Model):
+class AnalysedDataset(ConfigModel):
     """One processed dataset to analyse: descriptive statistics of all its rows and figures, and, when it has a
     target, a model of it scored on held-out rows (a classifier or a regression, chosen by the target's type),
     both on a seeded sample of at most ``sample_rows`` rows, in an HTML report."""
@@ -57,7 +53,7 @@ class AnalysedDataset(_Model):
     )
 
 
-class ClassificationReportsConfig(_Model):
+class ClassificationReportsConfig(ConfigModel):
     """Category ``classification_reports``: per dataset, statistics, figures, a model of its target and a
     report."""
 
@@ -79,7 +75,7 @@ class ReportsConfig(ClassificationReportsConfig):
     HTML report with lineage."""
 
 
-class AnalysisStageBase(_Model):
+class AnalysisStageBase(ConfigModel):
     """The keys of every analysis stage config: where inputs and outputs live, and how many datasets run at once;
     each category adds an optional section (the Variable ``dept_<id>_analysis_config``)."""
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from airnub_prefect_starter.core.config import load_yaml_file, parse_config
+from airnub_prefect_starter.core.config import ConfigModel, load_yaml_file, parse_config
 from airnub_prefect_starter.core.departments import STAGES
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.generators.naming import (
@@ -75,10 +75,8 @@ STAGE_BASES: dict[str, StageNames] = {
 _IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 
 
-class CategoryEntry(BaseModel):
+class CategoryEntry(ConfigModel):
     """One category of the manifest, in its long form."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal[Kind, "manual"]
     flow: str | None = Field(default=None, pattern=_IDENTIFIER)
@@ -93,9 +91,7 @@ class CategoryEntry(BaseModel):
         return self
 
 
-class DepartmentManifest(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class DepartmentManifest(ConfigModel):
     department: str
     stages: dict[str, dict[str, CategoryEntry]]
 
