@@ -16,7 +16,6 @@ from airnub_prefect_starter.data_science.modeling.metadata import ModelKind
 __all__ = [
     "AnalysedDataset",
     "AnalysisStageBase",
-    "AnalysisStageConfig",
     "ClassificationReportsConfig",
     "ReportsConfig",
 ]
@@ -99,11 +98,3 @@ class AnalysisStageBase(ConfigModel):
             "reports_base": self.reports_base,
             "figures_base": self.figures_base,
         }
-
-
-class AnalysisStageConfig(AnalysisStageBase):
-    """Project Alpha's analysis stage: a classifier, its figures and a report per processed dataset."""
-
-    classification_reports: ClassificationReportsConfig | None = Field(
-        default=None, description="Classifier, figures and report per dataset."
-    )

@@ -148,19 +148,21 @@ class _Section:
     model: str  # the name the generated module uses
     module: str  # where it comes from: absolute, or relative (".ingestion.x.config_x")
     imported: str  # the name in that module
+    kind: str  # how the section's field description names the category's kind
 
 
 def _section(dept: DepartmentNames, stage: str, category: str, entry: CategoryEntry) -> _Section:
     if entry.kind == "manual":
         assert entry.model is not None
         module, _, name = entry.model.rpartition(".")
-        return _Section(stage, category, name, module, name)
+        return _Section(stage, category, name, module, name, "written by hand")
     if entry.kind == "custom":
         names = CategoryNames(dept, stage, category, entry.kind)
         alias = f"{stage.capitalize()}{names.camel}Config"
-        return _Section(stage, category, alias, f".{stage}.{category}.{names.config_module}", f"{names.camel}Config")
+        config_module = f".{stage}.{category}.{names.config_module}"
+        return _Section(stage, category, alias, config_module, f"{names.camel}Config", "kind custom")
     module, _, model = CORE_MODELS[entry.kind].rpartition(".")
-    return _Section(stage, category, model, module, model)
+    return _Section(stage, category, model, module, model, f"kind {entry.kind}")
 
 
 def config_models_text(dept: DepartmentNames, manifest: DepartmentManifest) -> str:
@@ -176,6 +178,7 @@ def config_models_text(dept: DepartmentNames, manifest: DepartmentManifest) -> s
     return render(
         "department/config_models.py.j2",
         dept=dept.id,
+        pydantic_names="BaseModel, Field" if sections else "BaseModel",
         imports=[{"module": m, "names": sorted(absolute[m])} for m in sorted(absolute)],
         custom_imports=sorted(
             ({"module": s.module, "model": s.imported, "alias": s.model} for s in relative),
@@ -186,7 +189,9 @@ def config_models_text(dept: DepartmentNames, manifest: DepartmentManifest) -> s
                 "id": stage,
                 "model": STAGE_BASES[stage].model,
                 "base": STAGE_BASES[stage].base_model,
-                "categories": [{"id": s.category, "model": s.model} for s in sections if s.stage == stage],
+                "categories": [
+                    {"id": s.category, "model": s.model, "kind": s.kind} for s in sections if s.stage == stage
+                ],
             }
             for stage in STAGES
         ],
