@@ -7,25 +7,30 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from typing import Any
 
-import click
 import typer
 import typer.core
 import typer.main
 
 __all__ = ["LazyGroup", "lazy_group"]
 
+_Loaded = typer.core.TyperGroup | typer.core.TyperCommand
 
-def _load(name: str, target: str) -> click.Command:
-    """The click command of ``module:attribute``: a typer app (a command group) or a command function."""
+
+def _load(name: str, target: str) -> _Loaded:
+    """The command of ``module:attribute``: a typer app (a command group) or a command function."""
     module_name, _, attribute = target.partition(":")
     found = getattr(importlib.import_module(module_name), attribute)
     if isinstance(found, typer.Typer):
-        command: click.Command = typer.main.get_group(found)
+        command: _Loaded = typer.main.get_group(found)
     else:
         single = typer.Typer(add_completion=False)
         single.command(name)(found)
-        command = typer.main.get_command(single)
+        loaded = typer.main.get_command(single)
+        if not isinstance(loaded, typer.core.TyperCommand):
+            raise TypeError(f"{target}: not a command function")
+        command = loaded
     command.name = name
     return command
 
@@ -36,16 +41,19 @@ class LazyGroup(typer.core.TyperGroup):
 
     lazy_commands: Mapping[str, str] = {}
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:  # click's Context, vendored by typer under a private name
         eager = super().list_commands(ctx)
         return [*eager, *(name for name in self.lazy_commands if name not in eager)]
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> _Loaded | None:
         command = super().get_command(ctx, cmd_name)
-        if command is None and cmd_name in self.lazy_commands:
-            command = _load(cmd_name, self.lazy_commands[cmd_name])
-            self.add_command(command, cmd_name)
-        return command
+        if isinstance(command, _Loaded):  # loaded before (every command of this group is a typer one)
+            return command
+        if cmd_name not in self.lazy_commands:
+            return None
+        loaded = _load(cmd_name, self.lazy_commands[cmd_name])
+        self.add_command(loaded, cmd_name)
+        return loaded
 
 
 def lazy_group(commands: Mapping[str, str]) -> type[LazyGroup]:
