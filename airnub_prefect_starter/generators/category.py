@@ -169,12 +169,11 @@ def plan_category(
         plan.conflicts.append(edit.conflict)
         return plan
     plan.edited_file(manifest_path, edit.text, f"stages.{stage}.{category}: {chosen}")
-    plan.regenerated_file(
-        package / f"{dept.config_models_module}.py",
-        config_models_text(dept, updated),
-        config_models_text(dept, manifest),
-        note=f"{stage} section {category}",
-    )
+    models_path = package / f"{dept.config_models_module}.py"
+    previous = config_models_text(dept, manifest)
+    if plan.current(models_path) == config_models_text(dept, manifest, legacy=True):  # generated before descriptions
+        previous = config_models_text(dept, manifest, legacy=True)
+    plan.regenerated_file(models_path, config_models_text(dept, updated), previous, note=f"{stage} section {category}")
     plan.regenerated_file(
         package / stage / f"{dept.wiring_module}.py",
         stage_wiring_text(dept, stage, updated.categories(stage)),

@@ -165,8 +165,9 @@ def _section(dept: DepartmentNames, stage: str, category: str, entry: CategoryEn
     return _Section(stage, category, model, module, model, f"kind {entry.kind}")
 
 
-def config_models_text(dept: DepartmentNames, manifest: DepartmentManifest) -> str:
-    """``config_models_dept_<id>.py`` for the manifest's categories."""
+def config_models_text(dept: DepartmentNames, manifest: DepartmentManifest, *, legacy: bool = False) -> str:
+    """``config_models_dept_<id>.py`` for the manifest's categories (``legacy``: as generators before the sections
+    had descriptions wrote it, to recognise such a file as generated, not edited by hand)."""
     sections = [_section(dept, s, c, e) for s in STAGES for c, e in manifest.categories(s).items()]
     absolute: dict[str, set[str]] = {f"airnub_prefect_starter.{s}.config": {STAGE_BASES[s].base_model} for s in STAGES}
     relative: list[_Section] = []
@@ -178,7 +179,8 @@ def config_models_text(dept: DepartmentNames, manifest: DepartmentManifest) -> s
     return render(
         "department/config_models.py.j2",
         dept=dept.id,
-        pydantic_names="BaseModel, Field" if sections else "BaseModel",
+        pydantic_names="BaseModel, Field" if sections and not legacy else "BaseModel",
+        legacy=legacy,
         imports=[{"module": m, "names": sorted(absolute[m])} for m in sorted(absolute)],
         custom_imports=sorted(
             ({"module": s.module, "model": s.imported, "alias": s.model} for s in relative),
