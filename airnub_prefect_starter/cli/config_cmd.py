@@ -18,6 +18,7 @@ from airnub_prefect_starter.registry.config_files import (
     discover_config_files,
     load_any_stage_config_file,
     load_stage_config_file,
+    schema_line_hint,
 )
 from airnub_prefect_starter.registry.models import all_department_models
 from airnub_prefect_starter.registry.schemas import SCHEMA_DIR_NAME, write_schema_files
@@ -119,3 +120,7 @@ def schema(
         out.print(f"{'[green]wrote[/]' if changed else 'unchanged'} {escape(str(path))}", highlight=False)
     for path in sorted(set(target.rglob("*.schema.json")) - set(written)):
         out.print(f"[yellow]stale[/] {escape(str(path))} (no model writes it: delete it)", highlight=False)
+    for config_file in discover_config_files(load_settings().config_dir):
+        hint = schema_line_hint(config_file)
+        if hint is not None:
+            out.print(f"[yellow]note[/] {escape(hint)}", highlight=False, soft_wrap=True)

@@ -22,6 +22,7 @@ from airnub_prefect_starter.core.config import load_yaml_file, parse_config
 from airnub_prefect_starter.core.departments import STAGES, check_stage, department_id, stage_variable_name
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.registry.models import department_stage_models
+from airnub_prefect_starter.registry.schemas import stage_config_modeline
 
 __all__ = [
     "MAX_VARIABLE_CHARS",
@@ -32,6 +33,7 @@ __all__ = [
     "load_stage_config_file",
     "SchemaLine",
     "schema_line",
+    "schema_line_hint",
     "stage_config_model",
     "variable_json",
 ]
@@ -188,3 +190,18 @@ def load_any_stage_config_file(
         )
     model = parse_config(stage_config_model(chosen, key), data, str(path))
     return AnyStageConfigFile(path, chosen, key, model)
+
+
+def schema_line_hint(path: Path) -> str | None:
+    """For a stage config file ``<stage>_config_dept_<id>.yaml`` whose first line is not the editor line naming its
+    department's schema (a file written before schemas were per department, or by hand): one line saying which
+    line to put first. ``None`` when it is there, or the file is not named as a stage config."""
+    match = _FILE_NAME.fullmatch(path.name)
+    if match is None or match["stage"] not in STAGES:
+        return None
+    expected = stage_config_modeline(match["department"], match["stage"])
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        first = handle.readline().rstrip("\n")
+    if first == expected:
+        return None
+    return f"{path}: start it with `{expected}` for editor completion and checks against its department's schema"

@@ -55,3 +55,20 @@ def test_config_schema_names_a_schema_no_model_writes(airnub: Callable[..., Resu
 
     assert result.exit_code == 0, result.stderr
     assert f"stale {left_over} (no model writes it: delete it)" in result.stdout
+
+
+def test_config_schema_names_the_first_line_a_stage_config_lacks(
+    airnub: Callable[..., Result], config_dir: Path
+) -> None:
+    path = config_dir / "variables" / "dept_project_alpha" / "processing_config_dept_project_alpha.yaml"
+    old_line = "# yaml-language-server: $schema=../../schemas/processing_config.schema.json\n"  # before departments
+    path.write_text(old_line + "".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[1:]))
+
+    result = airnub("config", "schema")
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count("note ") == 1
+    assert (
+        f"note {path}: start it with `# yaml-language-server: $schema=../../schemas/dept_project_alpha/"
+        "processing_config.schema.json` for editor completion and checks against its department's schema"
+    ) in result.stdout
