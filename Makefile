@@ -76,8 +76,9 @@ lint-docker: $(VENV)/.stamp-dev  ## hadolint Dockerfile.worker (binary from the 
 .PHONY: docs docs-serve docs-screenshots
 export NO_MKDOCS_2_WARNING ?= 1
 
-docs: $(VENV)/.stamp-dev  ## Regenerate docs/reference/ and build the site into site/ (broken links fail)
+docs: $(VENV)/.stamp-dev  ## Regenerate docs/reference/ and configs/schemas/, build the site into site/ (broken links fail)
 	$(BIN)/python -m airnub_prefect_starter.docs_gen
+	$(BIN)/airnub config schema
 	$(BIN)/python -m mkdocs build --strict
 
 docs-serve: $(VENV)/.stamp-dev  ## Serve the docs with live reload on http://127.0.0.1:8000
