@@ -90,8 +90,9 @@ image-push: image  ## Build and push WORKER_IMAGE (log in to the registry first,
 .PHONY: docs docs-serve docs-screenshots
 export NO_MKDOCS_2_WARNING ?= 1
 
-docs: $(VENV)/.stamp-dev  ## Regenerate docs/reference/ and build the site into site/ (broken links fail)
+docs: $(VENV)/.stamp-dev  ## Regenerate docs/reference/ and configs/schemas/, build the site into site/ (broken links fail)
 	$(BIN)/python -m airnub_prefect_starter.docs_gen
+	$(BIN)/airnub config schema
 	$(BIN)/python -m mkdocs build --strict
 
 docs-serve: $(VENV)/.stamp-dev  ## Serve the docs with live reload on http://127.0.0.1:8000

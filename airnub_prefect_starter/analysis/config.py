@@ -8,25 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from airnub_prefect_starter.core.config import DatasetName, StorageBase, TaskRunnerConfig
+from airnub_prefect_starter.core.config import ConfigModel, DatasetName, StorageBase, TaskRunnerConfig
 from airnub_prefect_starter.data_science.modeling.metadata import ModelKind
 
 __all__ = [
     "AnalysedDataset",
     "AnalysisStageBase",
-    "AnalysisStageConfig",
     "ClassificationReportsConfig",
     "ReportsConfig",
 ]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
-
-
-class AnalysedDataset(_Model):
+class AnalysedDataset(ConfigModel):
     """One processed dataset to analyse: descriptive statistics of all its rows and figures, and, when it has a
     target, a model of it scored on held-out rows (a classifier or a regression, chosen by the target's type),
     both on a seeded sample of at most ``sample_rows`` rows, in an HTML report."""
@@ -57,7 +52,7 @@ class AnalysedDataset(_Model):
     )
 
 
-class ClassificationReportsConfig(_Model):
+class ClassificationReportsConfig(ConfigModel):
     """Category ``classification_reports``: per dataset, statistics, figures, a model of its target and a
     report."""
 
@@ -79,7 +74,7 @@ class ReportsConfig(ClassificationReportsConfig):
     HTML report with lineage."""
 
 
-class AnalysisStageBase(_Model):
+class AnalysisStageBase(ConfigModel):
     """The keys of every analysis stage config: where inputs and outputs live, and how many datasets run at once;
     each category adds an optional section (the Variable ``dept_<id>_analysis_config``)."""
 
@@ -103,11 +98,3 @@ class AnalysisStageBase(_Model):
             "reports_base": self.reports_base,
             "figures_base": self.figures_base,
         }
-
-
-class AnalysisStageConfig(AnalysisStageBase):
-    """Project Alpha's analysis stage: a classifier, its figures and a report per processed dataset."""
-
-    classification_reports: ClassificationReportsConfig | None = Field(
-        default=None, description="Classifier, figures and report per dataset."
-    )

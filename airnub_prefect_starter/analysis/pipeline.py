@@ -75,7 +75,7 @@ RECORD_NAME = "analysis.json"
 @dataclass(frozen=True)
 class AnalysisLayout:
     """Resolved, picklable folders of one analysis run (shared by every dataset of a category). See
-    :class:`~airnub_prefect_starter.analysis.config.AnalysisStageConfig` for the bases."""
+    :class:`~airnub_prefect_starter.analysis.config.AnalysisStageBase` for the bases."""
 
     category: str
     data_dir: Path
@@ -96,7 +96,7 @@ class AnalysisLayout:
         reports_base: str,
         figures_base: str,
     ) -> AnalysisLayout:
-        """Each base absolute, or relative to the data dir (the bases of :class:`AnalysisStageConfig`)."""
+        """Each base absolute, or relative to the data dir (the bases of :class:`AnalysisStageBase`)."""
         return cls(
             category=category,
             data_dir=settings.resolved_data_dir,

@@ -14,9 +14,10 @@ import logging
 from pathlib import Path
 from typing import Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from airnub_prefect_starter.common.utils import sha256_file
+from airnub_prefect_starter.core.config import ConfigModel
 from airnub_prefect_starter.data_science.modeling.metadata import ModelKind, ModelMetrics
 
 __all__ = [
@@ -40,11 +41,7 @@ def data_relative(path: Path, data_dir: Path) -> str:
     return path.relative_to(data_dir).as_posix() if path.is_relative_to(data_dir) else str(path)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
-
-
-class OutputRef(_Model):
+class OutputRef(ConfigModel):
     """One output file: its path (relative to the data dir when inside it) and sha256."""
 
     path: str
@@ -68,7 +65,7 @@ class OutputRef(_Model):
             return False
 
 
-class AnalysisRecipe(_Model):
+class AnalysisRecipe(ConfigModel):
     """Everything the outputs are a function of; any change but ``sources`` means analysing again."""
 
     dataset_name: str
@@ -93,7 +90,7 @@ class AnalysisRecipe(_Model):
         return self.model_dump(exclude={"sources"}) == other.model_dump(exclude={"sources"})
 
 
-class AnalysisOutputs(_Model):
+class AnalysisOutputs(ConfigModel):
     """Every file of an analysis; the model's three are ``None`` when there is no model."""
 
     model: OutputRef | None
@@ -108,7 +105,7 @@ class AnalysisOutputs(_Model):
         return tuple(ref for ref in files if ref is not None)
 
 
-class AnalysisRecord(_Model):
+class AnalysisRecord(ConfigModel):
     """The record of one analysis (no timestamps: the same inputs give the same bytes); ``model_sha256`` and
     ``metrics`` are ``None`` when there is no model."""
 

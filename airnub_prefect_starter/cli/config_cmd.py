@@ -18,7 +18,9 @@ from airnub_prefect_starter.registry.config_files import (
     discover_config_files,
     load_any_stage_config_file,
     load_stage_config_file,
+    schema_line_hint,
 )
+from airnub_prefect_starter.registry.models import all_department_models
 from airnub_prefect_starter.registry.schemas import SCHEMA_DIR_NAME, write_schema_files
 
 __all__ = ["app"]
@@ -75,11 +77,7 @@ def validate(
                 shown = f"Variable {loaded.variable_name} ({loaded.json_chars} chars)"
             else:
                 checked = load_any_stage_config_file(path, stage, department)
-                shown = f"{checked.stage} config " + (
-                    f"of dept_{checked.department}"
-                    if checked.department
-                    else "(the project's model; --department picks a department's own)"
-                )
+                shown = f"{checked.stage} config of dept_{checked.department}"
         except ConfigError as exc:
             problems += 1
             err.print(f"[red]invalid[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
@@ -108,12 +106,21 @@ def schema(
         typer.Option("--out", help="Folder to write into (default: configs/schemas/ in the config dir)."),
     ] = None,
 ) -> None:
-    """Write a JSON Schema for every stage config model and the department mapping. The YAML files point at
-    them in their first line, so editors validate and complete keys."""
+    """Write the JSON Schema of every department's stage configs (dept_<id>/<stage>_config.schema.json, from
+    flows/dept_<id>/config_models_dept_<id>.py) and of the department mapping. The YAML files point at them in
+    their first line, so editors validate and complete keys."""
     target = out_dir if out_dir is not None else load_settings().config_dir / SCHEMA_DIR_NAME
     try:
-        written = write_schema_files(target)
+        written = write_schema_files(target, all_department_models())
+    except ConfigError as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(f"cannot write schemas into {target}: {exc.strerror or exc}")
     for path, changed in written.items():
-        out.print(f"{'[green]wrote[/]' if changed else 'unchanged'} {path}", highlight=False)
+        out.print(f"{'[green]wrote[/]' if changed else 'unchanged'} {escape(str(path))}", highlight=False)
+    for path in sorted(set(target.rglob("*.schema.json")) - set(written)):
+        out.print(f"[yellow]stale[/] {escape(str(path))} (no model writes it: delete it)", highlight=False)
+    for config_file in discover_config_files(load_settings().config_dir):
+        hint = schema_line_hint(config_file)
+        if hint is not None:
+            out.print(f"[yellow]note[/] {escape(hint)}", highlight=False, soft_wrap=True)

@@ -1,4 +1,5 @@
-"""The ``airnub`` command. Prefect is imported lazily, inside the commands that need it."""
+"""The ``airnub`` command. Each command's module is imported when the command is used (``airnub run`` loads no
+generator, docs or demo code), and Prefect only inside the commands that need it."""
 
 from __future__ import annotations
 
@@ -13,38 +14,40 @@ import typer
 from pydantic import ValidationError
 
 from airnub_prefect_starter import __version__
-from airnub_prefect_starter.cli import (
-    blocks_cmd,
-    config_cmd,
-    data_cmd,
-    manifest_cmd,
-    new_cmd,
-    schema_cmd,
-    variables_cmd,
-)
-from airnub_prefect_starter.cli.demo_cmd import demo
+from airnub_prefect_starter.cli.lazy_group import lazy_group
 from airnub_prefect_starter.cli.output import EXIT_USAGE, fail
-from airnub_prefect_starter.cli.run_cmd import run
 from airnub_prefect_starter.common.project import find_project_root
 from airnub_prefect_starter.common.settings import load_settings
 
-__all__ = ["app", "bypass_proxy_for_loopback", "data_dir_option", "default_prefect_home", "settings_problem"]
+__all__ = [
+    "COMMANDS",
+    "app",
+    "bypass_proxy_for_loopback",
+    "data_dir_option",
+    "default_prefect_home",
+    "settings_problem",
+]
+
+#: Every command, in help order: ``module:attribute`` of its function or its typer app (a command group).
+COMMANDS = {
+    "run": "airnub_prefect_starter.cli.run_cmd:run",
+    "demo": "airnub_prefect_starter.cli.demo_cmd:demo",
+    "variables": "airnub_prefect_starter.cli.variables_cmd:app",
+    "blocks": "airnub_prefect_starter.cli.blocks_cmd:app",
+    "config": "airnub_prefect_starter.cli.config_cmd:app",
+    "manifest": "airnub_prefect_starter.cli.manifest_cmd:app",
+    "new": "airnub_prefect_starter.cli.new_cmd:app",
+    "schema": "airnub_prefect_starter.cli.schema_cmd:app",
+    "data": "airnub_prefect_starter.cli.data_cmd:app",
+}
 
 app = typer.Typer(
     name="airnub",
+    cls=lazy_group(COMMANDS),
     help="Config-driven, idempotent Prefect 3 pipelines with a content-addressed store.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.command("run")(run)
-app.command("demo")(demo)
-app.add_typer(variables_cmd.app, name="variables")
-app.add_typer(blocks_cmd.app, name="blocks")
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(manifest_cmd.app, name="manifest")
-app.add_typer(new_cmd.app, name="new")
-app.add_typer(schema_cmd.app, name="schema")
-app.add_typer(data_cmd.app, name="data")
 
 
 #: ``scheme:`` at the start of a value: a URL (or one whose ``//`` was lost), never a relative folder.

@@ -53,7 +53,7 @@ def describe_prefect_api() -> str:
     )
 
 
-def load_config_file(path: Path, stage: str, department: str | None = None) -> BaseModel:
+def load_config_file(path: Path, stage: str, department: str) -> BaseModel:
     """Read and validate a stage config file given with ``--config`` (any file name), with the department's
     own stage model when it has one. The flow gets the model, not the raw mapping: Prefect records parameters
     through their JSON form, in which every URL has its credentials and secret query values redacted, and a large

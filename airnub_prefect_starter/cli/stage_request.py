@@ -4,27 +4,18 @@ or category name fails in about a second, naming the closest known name, before 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from collections.abc import Sequence
-from pathlib import Path
 from types import ModuleType
+
+from pydantic import BaseModel
 
 from airnub_prefect_starter.core.config import did_you_mean
 from airnub_prefect_starter.core.departments import check_stage, department_id
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.generators.manifest import read_manifest
+from airnub_prefect_starter.registry.models import department_stage_models, known_departments
 from airnub_prefect_starter.stages.contract import check_categories
 
-__all__ = ["check_stage_request", "known_department", "known_departments", "stage_module"]
-
-
-def known_departments() -> list[str]:
-    """The department ids that have a ``flows/dept_<id>/`` package."""
-    import flows
-
-    return sorted(
-        m.name.removeprefix("dept_") for m in pkgutil.iter_modules(flows.__path__) if m.name.startswith("dept_")
-    )
+__all__ = ["category_sections", "check_stage_request", "known_department", "known_departments", "stage_module"]
 
 
 def known_department(department: str) -> str:
@@ -53,17 +44,19 @@ def stage_module(department: str, stage: str) -> ModuleType:
 
 def check_stage_request(department: str, stage: str, categories: Sequence[str] | None) -> None:
     """Department, stage and categories exist (else one :class:`ConfigError` naming the closest), checked before
-    any Prefect API is started: a typo costs a second, not a server start and a Failed flow run. Categories are
-    read from the department manifest when it has one (no flow is imported then)."""
+    any Prefect API is started: a typo costs a second, not a server start and a Failed flow run. A stage's
+    categories are the sections its config model adds to its base (no flow is imported)."""
     key = known_department(department)
     check_stage(stage)
     if not categories:
         return
-    import flows
+    models = department_stage_models(key)
+    if stage not in models:
+        raise ConfigError(f"department '{key}' has no {stage} config model (known: {', '.join(models)})")
+    check_categories(categories, category_sections(models[stage]))
 
-    manifest_path = Path(next(iter(flows.__path__))) / f"dept_{key}" / f"categories_dept_{key}.yaml"
-    if manifest_path.is_file():
-        known: list[str] = list(read_manifest(manifest_path, key).categories(stage))
-    else:
-        known = list(getattr(stage_module(department, stage), "CATEGORY_FLOWS", {}))
-    check_categories(categories, known)
+
+def category_sections(model: type[BaseModel]) -> list[str]:
+    """The keys ``model`` adds to the stage base it extends: one section per category, in run order."""
+    inherited = {name for base in model.__mro__[1:] if issubclass(base, BaseModel) for name in base.model_fields}
+    return [name for name in model.model_fields if name not in inherited]

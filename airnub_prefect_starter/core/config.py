@@ -98,9 +98,10 @@ StorageBase = Annotated[
 
 
 class ConfigModel(BaseModel):
-    """Base of every config model: frozen, unknown keys are errors."""
+    """The one base of every config model (and of the records read back as strictly): frozen, unknown keys are
+    errors, and a key may start with ``model_`` (``model_kind``)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
 
 
 class TaskRunnerConfig(ConfigModel):

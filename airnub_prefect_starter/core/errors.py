@@ -7,10 +7,11 @@
     ├── DownloadError                 fetching a URL failed (message names the redacted URL)
     │   ├── TransientDownloadError    worth retrying: connect error, timeout, 408/429/5xx, truncated body
     │   │   └── HostUnreachableError  the host could not be reached for its robots.txt: not retried in this run
-    │   └── PermanentDownloadError    retrying cannot help: 4xx, too large, bad response
-    │       ├── PolicyViolationError  the URL or a redirect hop breaks the HTTP policy (scheme, private address)
-    │       │   └── RobotsDisallowedError  the host's robots.txt disallows the URL (or could not be read: 5xx)
-    │       └── ResponseContentError  the body is not what was promised (non-JSON API body, missing extract_key)
+    │   ├── PermanentDownloadError    retrying cannot help: 4xx, too large, bad response
+    │   │   ├── PolicyViolationError  the URL or a redirect hop breaks the HTTP policy (scheme, private address)
+    │   │   │   └── RobotsDisallowedError  the host's robots.txt disallows the URL (or could not be read: 5xx)
+    │   │   └── ResponseContentError  the body is not what was promised (non-JSON API body, missing extract_key)
+    │   └── DeadlineExceededError     the item's total deadline passed (request, read or retry wait): not retried
     ├── StorageError                  the content-addressed store cannot hold the object (unsafe path, I/O)
     │   └── IntegrityError            stored bytes do not match their recorded hash or size
     ├── ManifestIndexError            the manifest index cannot be read or written

@@ -8,9 +8,10 @@ from __future__ import annotations
 import codecs
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from airnub_prefect_starter.common.utils import generate_sha256_hash, is_text_codec
+from airnub_prefect_starter.core.config import ConfigModel
 from airnub_prefect_starter.data_science.schemas import TableSchema
 
 __all__ = ["DatasetRecipe", "RawFormat", "ReaderOptions"]
@@ -18,10 +19,8 @@ __all__ = ["DatasetRecipe", "RawFormat", "ReaderOptions"]
 RawFormat = Literal["csv", "tsv", "json", "jsonl", "parquet"]
 
 
-class ReaderOptions(BaseModel):
+class ReaderOptions(ConfigModel):
     """How to read a raw object's bytes (text options are ignored for parquet)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     encoding: str = Field(default="utf-8", description="Text encoding (a UTF-8 byte order mark is skipped).")
     delimiter: str | None = Field(
@@ -70,10 +69,8 @@ class ReaderOptions(BaseModel):
         return encoding
 
 
-class DatasetRecipe(BaseModel):
+class DatasetRecipe(ConfigModel):
     """How a dataset is made from its raw objects: their format, how to read them and the schema to check."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     format: RawFormat = Field(description="Raw format: csv, tsv, json (array of records), jsonl or parquet.")
     reader: ReaderOptions = Field(default_factory=ReaderOptions, description="How to read the raw bytes.")

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from airnub_prefect_starter.core.config import ConfigModel
 from airnub_prefect_starter.core.errors import ConfigError
 
 __all__ = [
@@ -39,11 +40,7 @@ def snake_case(name: str) -> str:
     return _NON_WORD.sub("_", name.strip().lower()).strip("_")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ColumnChecks(_Model):
+class ColumnChecks(ConfigModel):
     """What a value must meet to enter the dataset; a row failing any check goes to quarantine."""
 
     min: float | None = Field(default=None, description="Inclusive lower bound (int and float columns).")
@@ -68,7 +65,7 @@ class ColumnChecks(_Model):
         return self
 
 
-class ColumnSpec(_Model):
+class ColumnSpec(ConfigModel):
     """One column of the dataset: its name, type, whether it may be empty, and its checks."""
 
     name: str = Field(pattern=_COLUMN_NAME, description="Column name in the dataset: lower-case, digits, '_'.")
@@ -88,7 +85,7 @@ class ColumnSpec(_Model):
         return self
 
 
-class TableSchema(_Model):
+class TableSchema(ConfigModel):
     """The columns of a dataset, in order, with optional renames, primary key and target column."""
 
     columns: tuple[ColumnSpec, ...] = Field(min_length=1, description="The dataset's columns, in order.")

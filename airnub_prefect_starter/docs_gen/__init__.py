@@ -18,5 +18,6 @@ def reference_pages() -> dict[str, str]:
     from airnub_prefect_starter.cli.main import app
     from airnub_prefect_starter.docs_gen.cli_reference import render_cli_reference
     from airnub_prefect_starter.docs_gen.config_reference import render_config_reference
+    from airnub_prefect_starter.registry.models import all_department_models
 
-    return {"config.md": render_config_reference(), "cli.md": render_cli_reference(app)}
+    return {"config.md": render_config_reference(all_department_models()), "cli.md": render_cli_reference(app)}

@@ -1,11 +1,13 @@
 """The configuration reference (``docs/reference/config.md``), rendered from the pydantic models.
 
-Every stage model registered in :data:`~airnub_prefect_starter.registry.models.STAGE_CONFIG_MODELS`
-is walked recursively (nested models, lists, mappings, optional values), plus the department mapping and the
-``AIRNUB_*`` settings. Each model gets one table: key, type, default, constraints (from its JSON Schema) and the
-field's description. :func:`undocumented_fields` lists every field without a description; a test keeps it empty.
+Every department's stage models (``flows/dept_<id>/config_models_dept_<id>.py``, see
+:func:`~airnub_prefect_starter.registry.models.all_department_models`) are walked recursively (nested models,
+lists, mappings, optional values), plus the department mapping and the ``AIRNUB_*`` settings; a model two
+departments share is documented once. Each model gets one table: key, type, default, constraints (from its
+JSON Schema) and the field's description. :func:`undocumented_fields` lists every field without a description;
+a test keeps it empty.
 
-Pure: imports no Prefect, reads no files.
+Pure: imports no Prefect, reads no files (the caller passes the departments' models).
 """
 
 from __future__ import annotations
@@ -27,10 +29,19 @@ from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.departments import DepartmentMapping
 from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy
 from airnub_prefect_starter.docs_gen.markdown import markdown_text
-from airnub_prefect_starter.registry.models import STAGE_CONFIG_MODELS
 from airnub_prefect_starter.registry.schemas import MAPPING_SCHEMA_FILE, stage_schema_file
 
-__all__ = ["ConfigDocument", "config_documents", "render_config_reference", "undocumented_fields", "walk_models"]
+DepartmentModels = Mapping[str, Mapping[str, type[BaseModel]]]
+
+__all__ = [
+    "ConfigDocument",
+    "DepartmentModels",
+    "all_config_models",
+    "config_documents",
+    "render_config_reference",
+    "undocumented_fields",
+    "walk_models",
+]
 
 GENERATED_NOTICE = (
     "<!-- Generated from the pydantic models by `python -m airnub_prefect_starter.docs_gen` (`make docs`). "
@@ -62,24 +73,25 @@ class ConfigDocument:
     intro: str
 
 
-def config_documents(stage_models: Mapping[str, type[BaseModel]] | None = None) -> list[ConfigDocument]:
-    """The stage configs (registry order) then the department mapping."""
-    models = STAGE_CONFIG_MODELS if stage_models is None else stage_models
+def config_documents(departments: DepartmentModels) -> list[ConfigDocument]:
+    """Each department's stage configs (departments by id, stages in registry order), then the department
+    mapping."""
     documents = [
         ConfigDocument(
-            title=f"Stage `{stage}`",
-            anchor=f"stage-{stage}",
+            title=f"`dept_{dept}`: stage `{stage}`",
+            anchor=f"dept-{dept}-{stage}".replace("_", "-"),
             model=model,
-            path=f"configs/variables/dept_<id>/{stage}_config_dept_<id>.yaml",
-            variable=f"dept_<id>_{stage}_config",
-            schema=f"configs/schemas/{stage_schema_file(stage)}",
+            path=f"configs/variables/dept_{dept}/{stage}_config_dept_{dept}.yaml",
+            variable=f"dept_{dept}_{stage}_config",
+            schema=f"configs/schemas/{stage_schema_file(stage, dept)}",
             intro=(
-                f"`airnub variables sync` stores the file as the Prefect Variable `dept_<id>_{stage}_config`; the "
-                f"{stage} flow validates it again when it starts. `airnub run <dept> {stage} --config FILE` uses a "
-                "file directly."
+                f"`airnub variables sync` stores the file as the Prefect Variable `dept_{dept}_{stage}_config`; the "
+                f"{stage} flow validates it again when it starts. `airnub run {dept} {stage} --config FILE` uses a "
+                f"file directly. The model lives in `flows/dept_{dept}/config_models_dept_{dept}.py`."
             ),
         )
-        for stage, model in models.items()
+        for dept, stage_models in sorted(departments.items())
+        for stage, model in stage_models.items()
     ]
     documents.append(
         ConfigDocument(
@@ -134,9 +146,9 @@ def walk_models(roots: Iterable[type[BaseModel]]) -> list[type[BaseModel]]:
     return seen
 
 
-def all_config_models(stage_models: Mapping[str, type[BaseModel]] | None = None) -> list[type[BaseModel]]:
+def all_config_models(departments: DepartmentModels) -> list[type[BaseModel]]:
     """Every model the reference documents, settings included."""
-    roots = [document.model for document in config_documents(stage_models)]
+    roots = [document.model for document in config_documents(departments)]
     return [*walk_models(roots), AirnubSettings]
 
 
@@ -158,8 +170,21 @@ def undocumented_fields(models: Iterable[type[BaseModel]]) -> list[str]:
 # --- rendering ----------------------------------------------------------------------------------------------
 
 
+def _department_of(model: type[BaseModel]) -> str | None:
+    """``<id>`` for a model defined in a department's own package (``flows.dept_<id>...``), else ``None``."""
+    parts = model.__module__.split(".")
+    return parts[1].removeprefix("dept_") if parts[0] == "flows" and len(parts) > 1 else None
+
+
 def _anchor(model: type[BaseModel]) -> str:
-    return model.__name__.lower()
+    department = _department_of(model)
+    name = model.__name__.lower()
+    return f"dept-{department.replace('_', '-')}-{name}" if department else name
+
+
+def _heading(model: type[BaseModel]) -> str:
+    department = _department_of(model)
+    return f"{model.__name__} (`dept_{department}`)" if department else model.__name__
 
 
 def _docstring(model: type[BaseModel]) -> str:
@@ -254,7 +279,7 @@ def _field_rows(model: type[BaseModel]) -> list[str]:
 
 
 def _model_section(model: type[BaseModel]) -> list[str]:
-    lines = [f"### {model.__name__} {{#{_anchor(model)}}}", "", _docstring(model), ""]
+    lines = [f"### {_heading(model)} {{#{_anchor(model)}}}", "", _docstring(model), ""]
     note = _DEFAULTS_FROM.get(model, (None, ""))[1]
     if note:
         lines += [note, ""]
@@ -285,17 +310,19 @@ def _settings_section() -> list[str]:
     return [*lines, ""]
 
 
-def render_config_reference(stage_models: Mapping[str, type[BaseModel]] | None = None) -> str:
-    """The whole Markdown page."""
-    documents = config_documents(stage_models)
+def render_config_reference(departments: DepartmentModels) -> str:
+    """The whole Markdown page for ``{department id: its stage models}``."""
+    documents = config_documents(departments)
     lines = [
         "# Configuration reference",
         "",
         GENERATED_NOTICE,
         "",
-        "Every key of every configuration file, generated from the pydantic models that validate them. Models "
-        "forbid unknown keys: a typo is an error naming the file and the key path. The JSON Schemas written by "
-        "`airnub config schema` carry the same types, defaults and descriptions for editors. "
+        "Every key of every configuration file, generated from the pydantic models that validate them: each "
+        "department's own stage models (`flows/dept_<id>/config_models_dept_<id>.py`), the department mapping "
+        "and the environment. Models forbid unknown keys: a typo is an error naming the file and the key path. "
+        "The JSON Schemas written by `airnub config schema` (one per department and stage) carry the same types, "
+        "defaults and descriptions for editors. "
         "[Configuration](../configuration.md) explains how the files are used.",
         "",
         "| File | Prefect Variable | Model | JSON Schema |",

@@ -4,8 +4,9 @@ declares a dataset inferred from an ingestion category's newest stored object, a
 a declared dataset (see :mod:`~airnub_prefect_starter.generators.dataset_sections`).
 
 Registration is structural: the category is added to the department manifest (YAML round-trip), the two
-generated wiring modules are rendered again from it, and the section is added to the stage config YAML
-(round-trip, comments kept). A department not made by ``airnub new department`` has no manifest: refused.
+generated wiring modules are rendered again from it, the section is added to the stage config YAML
+(round-trip, comments kept), and the department's JSON Schemas are written again from its new models. A
+department not made by ``airnub new department`` has no manifest: refused.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from airnub_prefect_starter.generators.naming import (
 )
 from airnub_prefect_starter.generators.plan import Plan, ProjectLayout
 from airnub_prefect_starter.generators.rendering import render
+from airnub_prefect_starter.generators.schema_files import plan_department_schemas
 from airnub_prefect_starter.generators.yaml_edits import YamlDocument, add_mapping_entry
 from airnub_prefect_starter.ingestion.config import FileToAcquire
 
@@ -167,12 +169,11 @@ def plan_category(
         plan.conflicts.append(edit.conflict)
         return plan
     plan.edited_file(manifest_path, edit.text, f"stages.{stage}.{category}: {chosen}")
-    plan.regenerated_file(
-        package / f"{dept.config_models_module}.py",
-        config_models_text(dept, updated),
-        config_models_text(dept, manifest),
-        note=f"{stage} section {category}",
-    )
+    models_path = package / f"{dept.config_models_module}.py"
+    previous = config_models_text(dept, manifest)
+    if plan.current(models_path) == config_models_text(dept, manifest, legacy=True):  # generated before descriptions
+        previous = config_models_text(dept, manifest, legacy=True)
+    plan.regenerated_file(models_path, config_models_text(dept, updated), previous, note=f"{stage} section {category}")
     plan.regenerated_file(
         package / stage / f"{dept.wiring_module}.py",
         stage_wiring_text(dept, stage, updated.categories(stage)),
@@ -195,6 +196,8 @@ def plan_category(
     else:
         _plan_code(plan, names)
         _plan_config_section(plan, names, urls)
+    if not plan.conflicts:
+        plan_department_schemas(plan, dept.id)
     return plan
 
 

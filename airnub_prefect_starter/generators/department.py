@@ -2,7 +2,8 @@
 stage runner, one stage contract per stage) and no category yet.
 
 Writes ``flows/dept_<id>/`` (package, manifest, config models, three stage flows and their category wiring),
-the three stage configs under ``configs/variables/dept_<id>/``, a test module under ``tests/flows/dept_<id>/``,
+the three stage configs under ``configs/variables/dept_<id>/`` (each naming its JSON Schema, written under
+``configs/schemas/dept_<id>/``), a test module under ``tests/flows/dept_<id>/``,
 and registers the department in ``configs/department_mapping.yaml`` and (when it exists) ``prefect.yaml``.
 """
 
@@ -24,6 +25,7 @@ from airnub_prefect_starter.generators.manifest import (
 from airnub_prefect_starter.generators.naming import DepartmentNames, check_department_id, check_display_name
 from airnub_prefect_starter.generators.plan import Plan, ProjectLayout
 from airnub_prefect_starter.generators.rendering import render
+from airnub_prefect_starter.generators.schema_files import plan_department_schemas
 from airnub_prefect_starter.generators.yaml_edits import YamlDocument, add_deployments, add_mapping_entry
 from airnub_prefect_starter.stages.events import DATASETS_BUILT, OBJECTS_STORED, department_resource_id
 
@@ -72,6 +74,7 @@ def plan_department(layout: ProjectLayout, department: str, display: str | None,
     )
     _register_in_mapping(plan, dept, description)
     _register_deployments(plan, dept)
+    plan_department_schemas(plan, dept.id)
     return plan
 
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from airnub_prefect_starter.core.config import load_yaml_file, parse_config
+from airnub_prefect_starter.core.config import ConfigModel, load_yaml_file, parse_config
 from airnub_prefect_starter.core.departments import STAGES
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.generators.naming import (
@@ -75,10 +75,8 @@ STAGE_BASES: dict[str, StageNames] = {
 _IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 
 
-class CategoryEntry(BaseModel):
+class CategoryEntry(ConfigModel):
     """One category of the manifest, in its long form."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal[Kind, "manual"]
     flow: str | None = Field(default=None, pattern=_IDENTIFIER)
@@ -93,9 +91,7 @@ class CategoryEntry(BaseModel):
         return self
 
 
-class DepartmentManifest(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class DepartmentManifest(ConfigModel):
     department: str
     stages: dict[str, dict[str, CategoryEntry]]
 
@@ -152,23 +148,26 @@ class _Section:
     model: str  # the name the generated module uses
     module: str  # where it comes from: absolute, or relative (".ingestion.x.config_x")
     imported: str  # the name in that module
+    kind: str  # how the section's field description names the category's kind
 
 
 def _section(dept: DepartmentNames, stage: str, category: str, entry: CategoryEntry) -> _Section:
     if entry.kind == "manual":
         assert entry.model is not None
         module, _, name = entry.model.rpartition(".")
-        return _Section(stage, category, name, module, name)
+        return _Section(stage, category, name, module, name, "written by hand")
     if entry.kind == "custom":
         names = CategoryNames(dept, stage, category, entry.kind)
         alias = f"{stage.capitalize()}{names.camel}Config"
-        return _Section(stage, category, alias, f".{stage}.{category}.{names.config_module}", f"{names.camel}Config")
+        config_module = f".{stage}.{category}.{names.config_module}"
+        return _Section(stage, category, alias, config_module, f"{names.camel}Config", "kind custom")
     module, _, model = CORE_MODELS[entry.kind].rpartition(".")
-    return _Section(stage, category, model, module, model)
+    return _Section(stage, category, model, module, model, f"kind {entry.kind}")
 
 
-def config_models_text(dept: DepartmentNames, manifest: DepartmentManifest) -> str:
-    """``config_models_dept_<id>.py`` for the manifest's categories."""
+def config_models_text(dept: DepartmentNames, manifest: DepartmentManifest, *, legacy: bool = False) -> str:
+    """``config_models_dept_<id>.py`` for the manifest's categories (``legacy``: as generators before the sections
+    had descriptions wrote it, to recognise such a file as generated, not edited by hand)."""
     sections = [_section(dept, s, c, e) for s in STAGES for c, e in manifest.categories(s).items()]
     absolute: dict[str, set[str]] = {f"airnub_prefect_starter.{s}.config": {STAGE_BASES[s].base_model} for s in STAGES}
     relative: list[_Section] = []
@@ -180,6 +179,8 @@ def config_models_text(dept: DepartmentNames, manifest: DepartmentManifest) -> s
     return render(
         "department/config_models.py.j2",
         dept=dept.id,
+        pydantic_names="BaseModel, Field" if sections and not legacy else "BaseModel",
+        legacy=legacy,
         imports=[{"module": m, "names": sorted(absolute[m])} for m in sorted(absolute)],
         custom_imports=sorted(
             ({"module": s.module, "model": s.imported, "alias": s.model} for s in relative),
@@ -190,7 +191,9 @@ def config_models_text(dept: DepartmentNames, manifest: DepartmentManifest) -> s
                 "id": stage,
                 "model": STAGE_BASES[stage].model,
                 "base": STAGE_BASES[stage].base_model,
-                "categories": [{"id": s.category, "model": s.model} for s in sections if s.stage == stage],
+                "categories": [
+                    {"id": s.category, "model": s.model, "kind": s.kind} for s in sections if s.stage == stage
+                ],
             }
             for stage in STAGES
         ],

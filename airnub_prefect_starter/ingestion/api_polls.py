@@ -1,4 +1,8 @@
-"""Poll a JSON API and store its raw response in the CAS exactly like a file (identical responses dedupe)."""
+"""Poll a JSON API and store its raw response in the CAS exactly like a file (identical responses dedupe).
+
+A response is parsed once, when it is stored: its summary (the JSON type at ``extract_key`` and its length) goes
+into the object's manifest, and an unchanged response (HTTP 304, or the same bytes again) is summarised from
+there. Only when the manifest records another ``extract_key`` is the stored copy parsed again."""
 
 from __future__ import annotations
 
@@ -8,30 +12,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from pydantic import ValidationError
+
 from airnub_prefect_starter.common.utils import load_json_bounded, redact_url
-from airnub_prefect_starter.core.errors import ResponseContentError
+from airnub_prefect_starter.core.errors import ResponseContentError, StorageError
 from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials
 from airnub_prefect_starter.core.http.fetch import FetchedResponse
+from airnub_prefect_starter.core.store.manifest import ObjectManifest
 from airnub_prefect_starter.ingestion.downloads import (
     IngestContext,
     IngestResult,
+    SourceItem,
     core_download_hash_store_and_manifest,
 )
 
 __all__ = ["ApiItem", "ApiPollResult", "core_poll_api_and_store", "extract_value"]
 
 
-class ApiItem(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def url(self) -> str: ...
+class ApiItem(SourceItem, Protocol):
+    """A configured API endpoint: a source item with where its records are and how large a response may be."""
+
     @property
     def extract_key(self) -> str | None: ...
-    @property
-    def link_title(self) -> str | None: ...
-    @property
-    def source_page_url(self) -> str | None: ...
     @property
     def max_json_bytes(self) -> int: ...
 
@@ -131,8 +133,26 @@ def core_poll_api_and_store(
     )
     if summary:
         kind, count = summary[-1]
-    else:  # HTTP 304: the stored copy is summarised instead
-        _refuse_oversize(ingest.size_bytes, item, shown)
-        with ctx.store.open_stored(ingest.location) as stream:
-            kind, count = _summarise(stream, item, shown, ingest.content_type)
+    else:  # unchanged: what its manifest recorded, else (another extract_key) the stored copy summarised
+        kind, count = _recorded_summary(ctx, ingest, item) or _stored_summary(ctx, ingest, item, shown)
     return ApiPollResult(ingest=ingest, extract_key=item.extract_key, extracted_type=kind, extracted_count=count)
+
+
+def _recorded_summary(ctx: IngestContext, ingest: IngestResult, item: ApiItem) -> tuple[str, int | None] | None:
+    """The summary the object's manifest recorded when the response was stored, if it is for ``extract_key`` (a
+    manifest that cannot be read: ``None``, and the stored copy is summarised; ``manifest verify`` reports it)."""
+    try:
+        with ctx.store.open_stored(ingest.manifest_location) as stream:
+            details = ObjectManifest.model_validate_json(stream.read()).details
+    except (OSError, StorageError, ValidationError):
+        return None
+    kind, count = details.get("extracted_type"), details.get("extracted_count")
+    if details.get("extract_key") != item.extract_key or not isinstance(kind, str):
+        return None
+    return kind, count if isinstance(count, int) else None
+
+
+def _stored_summary(ctx: IngestContext, ingest: IngestResult, item: ApiItem, shown: str) -> tuple[str, int | None]:
+    _refuse_oversize(ingest.size_bytes, item, shown)
+    with ctx.store.open_stored(ingest.location) as stream:
+        return _summarise(stream, item, shown, ingest.content_type)

@@ -1,5 +1,6 @@
-"""The ingestion stage's config (the Variable ``dept_<id>_ingestion_config``): the three ingestion categories,
-their items and HTTP policy.
+"""The ingestion stage's config (the Variable ``dept_<id>_ingestion_config``): the keys every ingestion stage
+shares, the sections of the three ingestion kinds, their items and HTTP policy. A department's stage model (in its
+``flows/dept_<id>/config_models_dept_<id>.py``) extends :class:`IngestionStageBase` with one section per category.
 
 Every model is frozen with ``extra="forbid"`` and every field has a description (the docs are generated from them).
 """
@@ -27,7 +28,6 @@ __all__ = [
     "ApiToPoll",
     "FileToAcquire",
     "IngestionStageBase",
-    "IngestionStageConfig",
     "LinkFollowing",
     "PageToScrape",
     "PublicApiDataConfig",
@@ -181,17 +181,3 @@ class IngestionStageBase(ConfigModel):
     def category_parameters(self) -> dict[str, Any]:
         """What every ingestion category flow gets besides its section: the stage's HTTP policy and batch size."""
         return {"stage_http": self.http, "batch_size": self.batch_size}
-
-
-class IngestionStageConfig(IngestionStageBase):
-    """Project Alpha's ingestion stage (and the reference for the generator kinds): files, API polls, pages."""
-
-    scheduled_file_downloads: ScheduledFileDownloadsConfig | None = Field(
-        default=None, description="Download a fixed list of files (category left out when absent)."
-    )
-    public_api_data: PublicApiDataConfig | None = Field(
-        default=None, description="Poll JSON APIs and store each response (category left out when absent)."
-    )
-    web_page_link_scraping: WebPageLinkScrapingConfig | None = Field(
-        default=None, description="Store HTML pages and extract their links (category left out when absent)."
-    )

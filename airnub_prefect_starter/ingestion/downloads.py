@@ -266,11 +266,11 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
             temp_path, sink = temp.enter_context(ctx.store.temp_file())
             body = stream_body(fetched, sink, ctx.policy, deadline, shown)
         # The connection and the host's slot are free again: the next download runs while this one is stored.
-        details = dict(validate(temp_path, fetched)) if validate else {}
-        if previous is not None and previous.sha256 == body.sha256:
+        if previous is not None and previous.sha256 == body.sha256:  # validated when it was stored
             ctx.mark_unchanged(item.url, etag, last_modified)
             logger.debug("Unchanged (same sha256 %s): %s", body.sha256[:12], shown)
             return _result(item, previous, IngestStatus.UNCHANGED, response, final_url)
+        details = dict(validate(temp_path, fetched)) if validate else {}
         manifest = ObjectManifest(
             kind=kind,
             data_source_name=ctx.data_source_name,

@@ -25,7 +25,6 @@ __all__ = [
     "DatasetSpec",
     "DatasetsSection",
     "ProcessingStageBase",
-    "ProcessingStageConfig",
     "RawInputSelector",
     "TabularFilesConfig",
 ]
@@ -110,10 +109,3 @@ class ProcessingStageBase(ConfigModel):
     def category_parameters(self) -> dict[str, Any]:
         """What every processing category flow gets besides its section: where datasets go."""
         return {"output_base": self.output_base}
-
-
-class ProcessingStageConfig(ProcessingStageBase):
-    """Project Alpha's processing stage: datasets from stored CSV files and from stored API responses."""
-
-    tabular_files: TabularFilesConfig | None = Field(default=None, description="Datasets from stored files.")
-    api_records: ApiRecordsConfig | None = Field(default=None, description="Datasets from stored API responses.")

@@ -2,8 +2,8 @@
 
 A file ``configs/variables/dept_<id>/<stage>_config_dept_<id>.yaml`` becomes the Variable
 ``dept_<id>_<stage>_config`` holding the file's data as JSON (validated, at most 5000 characters). Any other file
-validates as a ``--config`` file (:func:`load_any_stage_config_file`): its stage given, or named by its editor
-header ``# yaml-language-server: $schema=.../<stage>_config.schema.json``.
+validates as a ``--config`` file (:func:`load_any_stage_config_file`): its stage and department given, or named by
+its editor header ``# yaml-language-server: $schema=.../schemas/dept_<id>/<stage>_config.schema.json``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from airnub_prefect_starter.common.utils import redact_url, url_carries_secret
 from airnub_prefect_starter.core.config import load_yaml_file, parse_config
 from airnub_prefect_starter.core.departments import STAGES, check_stage, department_id, stage_variable_name
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.registry.models import STAGE_CONFIG_MODELS, department_stage_models
+from airnub_prefect_starter.registry.models import department_stage_models
+from airnub_prefect_starter.registry.schemas import stage_config_modeline
 
 __all__ = [
     "MAX_VARIABLE_CHARS",
@@ -30,7 +31,9 @@ __all__ = [
     "discover_config_files",
     "load_any_stage_config_file",
     "load_stage_config_file",
-    "schema_line_stage",
+    "SchemaLine",
+    "schema_line",
+    "schema_line_hint",
     "stage_config_model",
     "variable_json",
 ]
@@ -38,16 +41,20 @@ __all__ = [
 MAX_VARIABLE_CHARS = 5000
 _VARIABLE_NAME = re.compile(r"^[a-z0-9_-]{1,255}$")
 _FILE_NAME = re.compile(r"^(?P<stage>[a-z]+)_config_dept_(?P<department>[a-z][a-z0-9_]*)\.ya?ml$")
-_SCHEMA_LINE = re.compile(r"#\s*yaml-language-server:\s*\$schema=\S*?(?P<stage>[a-z]+)_config\.schema\.json\s*")
+_SCHEMA_LINE = re.compile(
+    r"#\s*yaml-language-server:\s*\$schema=\S*?(?:(?<![^/])dept_(?P<department>[a-z][a-z0-9_]*)/)?"
+    r"(?P<stage>[a-z]+)_config\.schema\.json\s*"
+)
 _HEADER_LINES = 20
 
 
-def stage_config_model(stage: str, department: str | None = None) -> type[BaseModel]:
+def stage_config_model(stage: str, department: str) -> type[BaseModel]:
     """The pydantic model validating a stage's config: the department's own (``flows.dept_<id>.
-    config_models_dept_<id>``, see :func:`department_stage_models`) if it has one, else the project's."""
-    models = (department_stage_models(department) if department else None) or STAGE_CONFIG_MODELS
+    config_models_dept_<id>``, see :func:`department_stage_models`)."""
+    models = department_stage_models(department)
     if stage not in models:
-        raise ConfigError(f"stage '{stage}': no config model (known: {', '.join(models)})")
+        key = department_id(department)
+        raise ConfigError(f"department '{key}', stage '{stage}': no config model (known: {', '.join(models)})")
     return models[stage]
 
 
@@ -124,20 +131,29 @@ class AnyStageConfigFile:
 
     path: Path
     stage: str
-    department: str | None  # None: the project's stage model validated it
+    department: str
     model: BaseModel
 
 
-def schema_line_stage(path: Path) -> str | None:
-    """The stage the file's editor header names (``# yaml-language-server: $schema=.../<stage>_config.schema.json``
-    among its leading comment lines), or ``None``. Call it after :func:`load_yaml_file` accepted the file."""
+@dataclass(frozen=True)
+class SchemaLine:
+    """What a file's editor header names: its stage, and its department when the schema is a department's
+    (``.../schemas/dept_<id>/<stage>_config.schema.json``)."""
+
+    stage: str
+    department: str | None
+
+
+def schema_line(path: Path) -> SchemaLine | None:
+    """The stage (and department) the file's editor header names (``# yaml-language-server: $schema=...`` among
+    its leading comment lines), or ``None``. Call it after :func:`load_yaml_file` accepted the file."""
     with path.open(encoding="utf-8", errors="replace") as handle:
         for _, line in zip(range(_HEADER_LINES), handle, strict=False):
             if not line.startswith("#"):
                 break
             match = _SCHEMA_LINE.fullmatch(line.rstrip("\n"))
             if match is not None and match["stage"] in STAGES:
-                return match["stage"]
+                return SchemaLine(match["stage"], match["department"])
     return None
 
 
@@ -146,22 +162,46 @@ def load_any_stage_config_file(
 ) -> AnyStageConfigFile:
     """Validate ``path`` with the model ``airnub run DEPT STAGE --config path`` uses. The stage: ``stage``, else
     the one its ``$schema`` header line names, else the one its name ``<stage>_config_dept_<id>.yaml`` names; the
-    department: ``department``, else the one its name names, else none (the project's stage model). A header
-    naming another stage than ``stage`` is refused: one of the two is a mistake."""
+    department likewise: ``department``, else its header's, else its name's. A header naming another stage than
+    ``stage`` is refused: one of the two is a mistake."""
     data = load_yaml_file(path)
-    from_header = schema_line_stage(path)
+    header = schema_line(path)
     named = _FILE_NAME.fullmatch(path.name)
     from_name = named["stage"] if named is not None and named["stage"] in STAGES else None
     if stage is not None:
         check_stage(stage)
-        if from_header is not None and from_header != stage:
-            raise ConfigError(f"{path}: --stage {stage}, but its $schema line names the {from_header} config schema")
-    chosen = stage or from_header or from_name
+        if header is not None and header.stage != stage:
+            raise ConfigError(f"{path}: --stage {stage}, but its $schema line names the {header.stage} config schema")
+    chosen = stage or (header.stage if header else None) or from_name
     if chosen is None:
         raise ConfigError(
             f"{path}: no stage given: pass --stage ({', '.join(STAGES)}), or start the file with its schema line "
-            "(# yaml-language-server: $schema=.../<stage>_config.schema.json)"
+            "(# yaml-language-server: $schema=.../schemas/dept_<id>/<stage>_config.schema.json)"
         )
-    key = department_id(department) if department is not None else (named["department"] if named else None)
+    key = (
+        department_id(department)
+        if department is not None
+        else (header.department if header else None) or (named["department"] if named else None)
+    )
+    if key is None:
+        raise ConfigError(
+            f"{path}: no department given: pass --department, or start the file with its schema line "
+            f"(# yaml-language-server: $schema=.../schemas/dept_<id>/{chosen}_config.schema.json)"
+        )
     model = parse_config(stage_config_model(chosen, key), data, str(path))
     return AnyStageConfigFile(path, chosen, key, model)
+
+
+def schema_line_hint(path: Path) -> str | None:
+    """For a stage config file ``<stage>_config_dept_<id>.yaml`` whose first line is not the editor line naming its
+    department's schema (a file written before schemas were per department, or by hand): one line saying which
+    line to put first. ``None`` when it is there, or the file is not named as a stage config."""
+    match = _FILE_NAME.fullmatch(path.name)
+    if match is None or match["stage"] not in STAGES:
+        return None
+    expected = stage_config_modeline(match["department"], match["stage"])
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        first = handle.readline().rstrip("\n")
+    if first == expected:
+        return None
+    return f"{path}: start it with `{expected}` for editor completion and checks against its department's schema"

@@ -1,12 +1,14 @@
-"""JSON Schemas for the config files, exported from the pydantic models (``airnub config schema``).
+"""JSON Schemas for the config files, exported from each department's own models (``airnub config schema``).
 
-One schema per registered stage model (``configs/schemas/<stage>_config.schema.json``) and one for
-``configs/department_mapping.yaml``. Each YAML file names its schema in a first-line comment that editors with the
-YAML language server (VS Code, JetBrains, Neovim) understand, so keys are completed and checked while typing::
+One schema per stage of every department, ``configs/schemas/dept_<id>/<stage>_config.schema.json``, from the
+models of ``flows/dept_<id>/config_models_dept_<id>.py``, and one for ``configs/department_mapping.yaml``. Each
+YAML file names its schema in a first-line comment that editors with the YAML language server (VS Code,
+JetBrains, Neovim) understand, so keys are completed and checked while typing::
 
-    # yaml-language-server: $schema=../../schemas/ingestion_config.schema.json
+    # yaml-language-server: $schema=../../schemas/dept_project_alpha/ingestion_config.schema.json
 
-The schemas are derived data: a test compares the committed files with fresh output.
+The schemas are derived data: a test compares the committed files with fresh output, and ``airnub new`` writes a
+department's schemas with its models.
 """
 
 from __future__ import annotations
@@ -18,16 +20,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from airnub_prefect_starter.core.departments import DepartmentMapping
-from airnub_prefect_starter.registry.models import STAGE_CONFIG_MODELS
+from airnub_prefect_starter.core.departments import DepartmentMapping, department_id
 
 __all__ = [
     "JSON_SCHEMA_DIALECT",
     "MAPPING_SCHEMA_FILE",
     "SCHEMA_DIR_NAME",
     "config_schema",
+    "department_schema_files",
     "render_schema_files",
     "schema_modeline",
+    "stage_config_modeline",
     "stage_schema_file",
     "write_schema_files",
 ]
@@ -37,14 +40,19 @@ SCHEMA_DIR_NAME = "schemas"
 MAPPING_SCHEMA_FILE = "department_mapping.schema.json"
 
 
-def stage_schema_file(stage: str) -> str:
-    """``<stage>_config.schema.json``."""
-    return f"{stage}_config.schema.json"
+def stage_schema_file(stage: str, department: str) -> str:
+    """``dept_<id>/<stage>_config.schema.json``: where the stage's schema lives under ``configs/schemas/``."""
+    return f"dept_{department_id(department)}/{stage}_config.schema.json"
 
 
 def schema_modeline(schema_file: str, depth: int) -> str:
     """The first-line comment pointing a YAML file ``depth`` folders below ``configs/`` at its schema."""
     return f"# yaml-language-server: $schema={'../' * depth}{SCHEMA_DIR_NAME}/{schema_file}"
+
+
+def stage_config_modeline(department: str, stage: str) -> str:
+    """The first line of ``configs/variables/dept_<id>/<stage>_config_dept_<id>.yaml``."""
+    return schema_modeline(stage_schema_file(stage, department), depth=2)
 
 
 def _close_pattern_properties(node: Any) -> None:
@@ -67,25 +75,38 @@ def config_schema(model: type[BaseModel], title: str) -> dict[str, Any]:
     return {"$schema": JSON_SCHEMA_DIALECT, **schema}
 
 
-def render_schema_files(stage_models: Mapping[str, type[BaseModel]] | None = None) -> dict[str, str]:
-    """``{file name: JSON text}`` for every stage model and the department mapping (stable, newline-terminated)."""
-    models = STAGE_CONFIG_MODELS if stage_models is None else stage_models
-    schemas = {
-        stage_schema_file(stage): config_schema(model, f"{stage} stage config (dept_<id>_{stage}_config)")
-        for stage, model in models.items()
+def _text(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def department_schema_files(department: str, stage_models: Mapping[str, type[BaseModel]]) -> dict[str, str]:
+    """``{dept_<id>/<stage>_config.schema.json: JSON text}`` for one department's stage models."""
+    key = department_id(department)
+    return {
+        stage_schema_file(stage, key): _text(
+            config_schema(model, f"{stage} stage config of dept_{key} (Prefect Variable dept_{key}_{stage}_config)")
+        )
+        for stage, model in stage_models.items()
     }
-    schemas[MAPPING_SCHEMA_FILE] = config_schema(DepartmentMapping, "configs/department_mapping.yaml")
-    return {name: json.dumps(schema, indent=2, ensure_ascii=False) + "\n" for name, schema in schemas.items()}
 
 
-def write_schema_files(out_dir: Path, stage_models: Mapping[str, type[BaseModel]] | None = None) -> dict[Path, bool]:
+def render_schema_files(departments: Mapping[str, Mapping[str, type[BaseModel]]]) -> dict[str, str]:
+    """``{path under configs/schemas/: JSON text}`` for every stage of every department and the department
+    mapping (stable, newline-terminated)."""
+    files = {MAPPING_SCHEMA_FILE: _text(config_schema(DepartmentMapping, "configs/department_mapping.yaml"))}
+    for department, stage_models in sorted(departments.items()):
+        files.update(department_schema_files(department, stage_models))
+    return files
+
+
+def write_schema_files(out_dir: Path, departments: Mapping[str, Mapping[str, type[BaseModel]]]) -> dict[Path, bool]:
     """Write every schema into ``out_dir``; ``{path: changed}`` (unchanged files are not rewritten)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[Path, bool] = {}
-    for name, text in render_schema_files(stage_models).items():
+    for name, text in render_schema_files(departments).items():
         path = out_dir / name
         changed = not path.is_file() or path.read_text(encoding="utf-8") != text
         if changed:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         written[path] = changed
     return written

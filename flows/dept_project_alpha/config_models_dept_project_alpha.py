@@ -8,7 +8,7 @@ here, so this module (and the custom category models it imports) must not import
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from airnub_prefect_starter.analysis.config import (
     AnalysisStageBase,
@@ -32,22 +32,40 @@ __all__ = ["STAGE_CONFIG_MODELS", "AnalysisStageConfig", "IngestionStageConfig",
 class IngestionStageConfig(IngestionStageBase):
     """The Variable ``dept_project_alpha_ingestion_config``: the stage's keys and a section per category."""
 
-    scheduled_file_downloads: ScheduledFileDownloadsConfig | None = None
-    public_api_data: PublicApiDataConfig | None = None
-    web_page_link_scraping: WebPageLinkScrapingConfig | None = None
+    scheduled_file_downloads: ScheduledFileDownloadsConfig | None = Field(
+        default=None,
+        description="Category scheduled_file_downloads (kind downloads): skipped when absent.",
+    )
+    public_api_data: PublicApiDataConfig | None = Field(
+        default=None,
+        description="Category public_api_data (kind api): skipped when absent.",
+    )
+    web_page_link_scraping: WebPageLinkScrapingConfig | None = Field(
+        default=None,
+        description="Category web_page_link_scraping (kind scrape): skipped when absent.",
+    )
 
 
 class ProcessingStageConfig(ProcessingStageBase):
     """The Variable ``dept_project_alpha_processing_config``: the stage's keys and a section per category."""
 
-    tabular_files: TabularFilesConfig | None = None
-    api_records: ApiRecordsConfig | None = None
+    tabular_files: TabularFilesConfig | None = Field(
+        default=None,
+        description="Category tabular_files (written by hand): skipped when absent.",
+    )
+    api_records: ApiRecordsConfig | None = Field(
+        default=None,
+        description="Category api_records (written by hand): skipped when absent.",
+    )
 
 
 class AnalysisStageConfig(AnalysisStageBase):
     """The Variable ``dept_project_alpha_analysis_config``: the stage's keys and a section per category."""
 
-    classification_reports: ClassificationReportsConfig | None = None
+    classification_reports: ClassificationReportsConfig | None = Field(
+        default=None,
+        description="Category classification_reports (written by hand): skipped when absent.",
+    )
 
 
 STAGE_CONFIG_MODELS: dict[str, type[BaseModel]] = {

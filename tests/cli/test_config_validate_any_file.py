@@ -30,7 +30,7 @@ def test_config_validate_accepts_a_copy_of_a_shipped_config_under_another_name(
 
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == (
-        f"ok {copy} -> ingestion config (the project's model; --department picks a department's own)"
+        f"ok {copy} -> ingestion config of dept_project_alpha"  # the department its $schema line names
     )
 
 
@@ -69,7 +69,12 @@ def test_config_validate_gives_the_verdict_of_run_config_for_an_invalid_file(
         (
             ["{plain}"],
             "invalid {plain}: no stage given: pass --stage (ingestion, processing, analysis), or start the file with "
-            "its schema line (# yaml-language-server: $schema=.../<stage>_config.schema.json)",
+            "its schema line (# yaml-language-server: $schema=.../schemas/dept_<id>/<stage>_config.schema.json)",
+        ),
+        (
+            ["--stage", "ingestion", "{plain}"],
+            "invalid {plain}: no department given: pass --department, or start the file with its schema line "
+            "(# yaml-language-server: $schema=.../schemas/dept_<id>/ingestion_config.schema.json)",
         ),
         (
             ["--stage", "processing", "{copy}"],
@@ -89,7 +94,14 @@ def test_config_validate_gives_the_verdict_of_run_config_for_an_invalid_file(
             "error: --department and --stage apply to the FILES given: name the files to validate",
         ),
     ],
-    ids=["no-stage", "stage-against-schema-line", "unknown-stage", "unknown-department", "options-without-files"],
+    ids=[
+        "no-stage",
+        "no-department",
+        "stage-against-schema-line",
+        "unknown-stage",
+        "unknown-department",
+        "options-without-files",
+    ],
 )
 def test_config_validate_names_what_is_missing_in_one_line(
     airnub: Callable[..., Result], tmp_path: Path, args: list[str], expected: str

@@ -172,11 +172,16 @@ def test_new_category_wires_the_flow_model_and_config_section(new: Callable[...,
     wiring = (flows / "ingestion" / "categories_dept_beta.py").read_text()
     assert '"reports": download_reports_flow_dept_beta,' in wiring
     models = (flows / "config_models_dept_beta.py").read_text()
-    assert "    reports: ScheduledFileDownloadsConfig | None = None\n" in models
+    assert "    reports: ScheduledFileDownloadsConfig | None = Field(\n" in models
     assert (flows / "ingestion" / "reports" / "tasks" / "download_reports_task_dept_beta.py").is_file()
     config_file = project / "configs" / "variables" / "dept_beta" / "ingestion_config_dept_beta.yaml"
     text = config_file.read_text()
-    assert text.startswith("# Prefect Variable: dept_beta_ingestion_config")
+    assert text.startswith(
+        "# yaml-language-server: $schema=../../schemas/dept_beta/ingestion_config.schema.json\n"
+        "# Prefect Variable: dept_beta_ingestion_config"
+    )
+    schema = json.loads((project / "configs/schemas/dept_beta/ingestion_config.schema.json").read_text())
+    assert "reports" in schema["properties"]  # written again with the new section
     assert "\n# Category reports (--kind downloads), added by `airnub new category`\nreports:\n" in text
     assert yaml.safe_load(text)["reports"] == {
         "data_source_name": "beta_reports",
@@ -304,8 +309,8 @@ def test_new_category_adds_to_project_alpha_and_keeps_its_hand_written_categorie
     assert '"scheduled_file_downloads": download_scheduled_files_flow_dept_project_alpha,' in wiring
     assert '"extra_files": download_extra_files_flow_dept_project_alpha,' in wiring
     models = (flows / "config_models_dept_project_alpha.py").read_text()
-    assert "    extra_files: ScheduledFileDownloadsConfig | None = None\n" in models
-    assert "    tabular_files: TabularFilesConfig | None = None\n" in models
+    assert "    extra_files: ScheduledFileDownloadsConfig | None = Field(\n" in models
+    assert "    tabular_files: TabularFilesConfig | None = Field(\n" in models
 
 
 def test_new_category_refuses_to_regenerate_a_category_with_its_own_flow_module(
@@ -411,10 +416,10 @@ def test_new_wiring_follows_a_hand_edited_manifest_and_later_categories_keep_it(
     flows = project / "flows" / "dept_beta"
     assert '"tables": parse_tables_flow_dept_beta,' in (flows / "processing" / "categories_dept_beta.py").read_text()
     models = (flows / "config_models_dept_beta.py").read_text()
-    assert "    tables: TabularFilesConfig | None = None\n" in models
+    assert "    tables: TabularFilesConfig | None = Field(\n" in models
     assert {action for action, _ in file_lines(again)} == {"unchanged"}
     assert added.exit_code == 0, added.stderr
-    assert "    tables: TabularFilesConfig | None = None\n" in (flows / "config_models_dept_beta.py").read_text()
+    assert "    tables: TabularFilesConfig | None = Field(\n" in (flows / "config_models_dept_beta.py").read_text()
 
 
 ROWS_DECLARATION = """

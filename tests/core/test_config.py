@@ -139,7 +139,7 @@ def test_an_unknown_key_at_any_depth_names_the_closest_known_one(
     model_name: str, data: dict[str, object], expected: str
 ) -> None:
     from airnub_prefect_starter.core.departments import DepartmentMapping
-    from airnub_prefect_starter.ingestion.config import IngestionStageConfig
+    from flows.dept_project_alpha.config_models_dept_project_alpha import IngestionStageConfig
 
     model = IngestionStageConfig if model_name == "ingestion" else DepartmentMapping
 

@@ -1,8 +1,11 @@
-"""Every exception survives pickling (Prefect ships exceptions between processes)."""
+"""Every exception survives pickling (Prefect ships exceptions between processes), and the tree drawn in the
+module's docstring is the class tree."""
 
 from __future__ import annotations
 
+import inspect
 import pickle
+import re
 
 import pytest
 
@@ -34,3 +37,31 @@ def test_download_errors_classify_as_transient_or_permanent() -> None:
     assert issubclass(errors.ResponseContentError, errors.PermanentDownloadError)
     assert not issubclass(errors.TransientDownloadError, errors.PermanentDownloadError)
     assert str(errors.TransientDownloadError("http://h/f", "timed out")) == "http://h/f: timed out"
+
+
+def _drawn_tree(doc: str) -> dict[str, str]:
+    """``{class: parent}`` as the docstring draws them (``├──``/``└──`` lines; the depth from the indentation)."""
+    parents: dict[str, str] = {}
+    path: list[str] = []
+    for line in doc.splitlines():
+        match = re.match(r"^ {4}((?:[│ ] {3})*)(?:[├└]── )?([A-Z]\w*Error)\b", line)
+        if match is None:
+            continue
+        depth = len(match[1]) // 4 + (1 if "── " in line else 0)
+        path[depth:] = [match[2]]
+        if depth:
+            parents[match[2]] = path[depth - 1]
+    return parents
+
+
+def test_the_docstring_draws_every_error_under_its_parent() -> None:
+    classes = {
+        name: cls
+        for name, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, errors.AirnubError) and cls is not errors.AirnubError
+    }
+
+    drawn = _drawn_tree(errors.__doc__ or "")
+
+    assert drawn == {name: cls.__bases__[0].__name__ for name, cls in classes.items()}
+    assert drawn["DeadlineExceededError"] == "DownloadError"

@@ -34,7 +34,7 @@ def test_mkdocs_build_strict_succeeds(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     config_page = (site / "reference" / "config.html").read_text(encoding="utf-8")
-    assert 'id="ingestionstageconfig"' in config_page and 'id="httpoverrides"' in config_page
+    assert 'id="dept-project-alpha-ingestionstageconfig"' in config_page and 'id="httpoverrides"' in config_page
     assert 'id="airnub-config-schema"' in (site / "reference" / "cli.html").read_text(encoding="utf-8")
     assert (site / "assets" / "screenshots" / "prefect-flow-run.png").stat().st_size > 0
 

@@ -1,7 +1,8 @@
 """End to end, in a copy of the project: `airnub new department` + `airnub new category --kind downloads`
 (+ `airnub new task`, + one category of each other kind) give code that validates, imports, passes its own
-tests, lints, type-checks, and stores the seeded URL's object in the CAS; removing the department leaves the
-project exactly as it was."""
+tests, lints, type-checks, and stores the seeded URL's object in the CAS; every stage YAML it writes validates
+against the JSON Schema its first line names, written from the department's own models; removing the department
+leaves the project exactly as it was."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
 from airnub_prefect_starter.cli.main import app
+from airnub_prefect_starter.core.config import load_yaml_file
 from airnub_prefect_starter.generators.yaml_edits import YamlDocument
+from airnub_prefect_starter.registry.models import department_stage_models
+from airnub_prefect_starter.registry.schemas import department_schema_files
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
 from tests.support.project_copy import REPO_ROOT, copy_project, run_python, tree_fingerprint
 
@@ -135,6 +140,26 @@ def generated_flows_importable(generated: Generated, monkeypatch: pytest.MonkeyP
         del sys.modules[name]
 
 
+@pytest.mark.usefixtures("generated_flows_importable")
+def test_generated_yaml_validates_against_the_schema_its_first_line_names(generated: Generated) -> None:
+    schemas = generated.root / "configs" / "schemas"
+    expected = department_schema_files(DEPT, department_stage_models(DEPT))  # the models as generated
+
+    assert {p.relative_to(schemas).as_posix() for p in (schemas / f"dept_{DEPT}").iterdir()} == set(expected)
+    for name, text in expected.items():
+        assert (schemas / name).read_text(encoding="utf-8") == text, name
+    for stage in ("ingestion", "processing", "analysis"):
+        path = generated.root / "configs" / "variables" / f"dept_{DEPT}" / f"{stage}_config_dept_{DEPT}.yaml"
+        first_line = path.read_text(encoding="utf-8").splitlines()[0]
+        schema_path = (path.parent / first_line.removeprefix("# yaml-language-server: $schema=")).resolve()
+        assert schema_path == schemas / f"dept_{DEPT}" / f"{stage}_config.schema.json"
+        validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text(encoding="utf-8")))
+        assert [e.message for e in validator.iter_errors(load_yaml_file(path))] == [], stage
+    ingestion = json.loads((schemas / f"dept_{DEPT}" / "ingestion_config.schema.json").read_text(encoding="utf-8"))
+    assert {CATEGORY, "checked_files", "station_api", "portal_pages"} <= set(ingestion["properties"])
+    assert ingestion["additionalProperties"] is False
+
+
 @pytest.mark.prefect
 @pytest.mark.usefixtures("prefect_harness", "generated_flows_importable")
 def test_generated_ingestion_stage_stores_the_seeded_url_in_the_cas(generated: Generated, data_dir: Path) -> None:
@@ -187,7 +212,13 @@ def test_removing_the_generated_department_restores_the_project(tmp_path: Path) 
         matcher = difflib.SequenceMatcher(a=text.splitlines(), b=edited, autojunk=False)
         assert {op[0] for op in matcher.get_opcodes()} <= {"equal", "insert"}, name
 
-    for folder in (f"flows/dept_{DEPT}", f"configs/variables/dept_{DEPT}", f"tests/flows/dept_{DEPT}"):
+    folders = (
+        f"flows/dept_{DEPT}",
+        f"configs/variables/dept_{DEPT}",
+        f"configs/schemas/dept_{DEPT}",
+        f"tests/flows/dept_{DEPT}",
+    )
+    for folder in folders:
         shutil.rmtree(root / folder)
     mapping = YamlDocument.parse((root / REGISTRATION_POINTS[0]).read_text(encoding="utf-8"), "mapping")
     del mapping.data["departments"][DEPT]

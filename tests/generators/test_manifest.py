@@ -44,8 +44,9 @@ def test_long_and_short_forms_render_into_the_wiring_and_the_models(tmp_path: Pa
         DEPT, "processing", manifest.categories("processing")
     )
     assert "class ProcessingStageConfig(ProcessingStageBase):" in models
-    assert "    tables: TabularFilesConfig | None = None\n" in models
-    assert "    pages: WebPageLinkScrapingConfig | None = None\n" in models
+    assert "    tables: TabularFilesConfig | None = Field(\n" in models
+    assert "    pages: WebPageLinkScrapingConfig | None = Field(\n" in models
+    assert 'description="Category pages (kind scrape): skipped when absent.",' in models
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from airnub_prefect_starter.cli.main import app
 from airnub_prefect_starter.core.departments import STAGES
+from airnub_prefect_starter.generators.category import plan_category
 from airnub_prefect_starter.generators.manifest import (
     config_models_text,
     read_manifest,
@@ -18,6 +19,7 @@ from airnub_prefect_starter.generators.manifest import (
     stage_wiring_text,
 )
 from airnub_prefect_starter.generators.naming import DepartmentNames
+from airnub_prefect_starter.generators.plan import Action, ProjectLayout
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
 from tests.support.project_copy import REPO_ROOT, copy_project, run_python
 
@@ -33,6 +35,25 @@ def test_project_alpha_wiring_is_what_the_generator_renders_from_its_manifest() 
         wiring = ALPHA / stage / "categories_dept_project_alpha.py"
         assert wiring.read_text() == stage_wiring_text(DEPT, stage, manifest.categories(stage)), stage
         assert (ALPHA / f"{stage}_flow_dept_project_alpha.py").read_text() == stage_flow_text(DEPT, stage), stage
+
+
+def test_a_category_is_added_to_config_models_written_before_sections_had_descriptions(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    models = root / "flows" / "dept_project_alpha" / "config_models_dept_project_alpha.py"
+    manifest = read_manifest(ALPHA / "categories_dept_project_alpha.yaml", "project_alpha")
+    models.write_text(config_models_text(DEPT, manifest, legacy=True), encoding="utf-8")  # `section: X | None = None`
+
+    plan = plan_category(
+        ProjectLayout.at(root, root / "configs"), "project_alpha", "ingestion", "extra_files", "downloads"
+    )
+
+    assert plan.conflicts == []
+    [change] = [c for c in plan.changes if c.path == models]
+    assert change.action is Action.UPDATE and change.content is not None
+    assert 'description="Category extra_files (kind downloads): skipped when absent.",' in change.content
+    schema = root / "configs" / "schemas" / "dept_project_alpha" / "ingestion_config.schema.json"
+    [written] = [c for c in plan.changes if c.path == schema]
+    assert written.action is Action.UPDATE and written.content is not None and '"extra_files"' in written.content
 
 
 @pytest.mark.slow

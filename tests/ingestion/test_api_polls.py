@@ -109,7 +109,7 @@ def test_api_poll_refuses_a_response_over_max_json_bytes_before_parsing_it(
     assert parsed == [] and ingest_env.objects() == []
 
 
-def test_api_poll_parses_a_response_once_and_a_304_once_from_the_store(
+def test_api_poll_parses_a_response_once_when_it_is_stored_and_never_again_while_it_is_unchanged(
     http_server: LoopbackHTTPServer, ingest_env: IngestEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = http_server.serve("/api/items", body=PAYLOAD, etag='"v1"')
@@ -120,10 +120,31 @@ def test_api_poll_parses_a_response_once_and_a_304_once_from_the_store(
     ctx = ingest_env.ctx()
 
     first = core_poll_api_and_store(item, ctx)
-    assert len(parsed) == 1
-    again = core_poll_api_and_store(item, ctx)
+    not_modified = core_poll_api_and_store(item, ctx)
+    http_server.serve("/api/items", body=PAYLOAD, etag='"v2"')  # a new ETag, the same bytes
+    same_bytes = core_poll_api_and_store(item, ctx)
 
-    assert [r.ingest.status for r in (first, again)] == [IngestStatus.STORED, IngestStatus.UNCHANGED]
+    assert [r.ingest.status for r in (first, not_modified, same_bytes)] == [IngestStatus.STORED] + [
+        IngestStatus.UNCHANGED
+    ] * 2
     assert http_server.request_headers["/api/items"][1]["If-None-Match"] == '"v1"'
-    assert [(r.extracted_type, r.extracted_count) for r in (first, again)] == [("array", 3), ("array", 3)]
+    assert {(r.extracted_type, r.extracted_count) for r in (first, not_modified, same_bytes)} == {("array", 3)}
+    assert len(parsed) == 1
+
+
+def test_api_poll_parses_the_stored_copy_when_extract_key_changed_since_it_was_stored(
+    http_server: LoopbackHTTPServer, ingest_env: IngestEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = http_server.serve("/api/items", body=PAYLOAD, etag='"v1"')
+    ctx = ingest_env.ctx()
+    core_poll_api_and_store(ApiToPoll(name="items", url=url, extract_key="data.items"), ctx)
+    parsed: list[str] = []
+    real_loads = json.loads
+    monkeypatch.setattr(api_polls.json, "loads", lambda text: parsed.append(text) or real_loads(text))
+
+    page = core_poll_api_and_store(ApiToPoll(name="items", url=url, extract_key="page"), ctx)
+    with pytest.raises(ResponseContentError, match="extract_key 'data.missing': 'missing' not found at data"):
+        core_poll_api_and_store(ApiToPoll(name="items", url=url, extract_key="data.missing"), ctx)
+
+    assert (page.ingest.status, page.extracted_type, page.extracted_count) == (IngestStatus.UNCHANGED, "number", None)
     assert len(parsed) == 2

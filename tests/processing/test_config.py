@@ -8,11 +8,12 @@ from typing import Any, get_args
 import pytest
 from pydantic import BaseModel
 
-from airnub_prefect_starter.analysis.config import AnalysisStageBase, AnalysisStageConfig
+from airnub_prefect_starter.analysis.config import AnalysisStageBase
 from airnub_prefect_starter.core.config import parse_config
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.processing.config import DatasetSpec, ProcessingStageBase, ProcessingStageConfig
+from airnub_prefect_starter.processing.config import DatasetSpec, ProcessingStageBase
 from airnub_prefect_starter.registry.config_files import load_stage_config_file
+from flows.dept_project_alpha.config_models_dept_project_alpha import AnalysisStageConfig, ProcessingStageConfig
 from tests.support.demo_recipes import demo_dataset
 from tests.support.project_copy import REPO_ROOT
 

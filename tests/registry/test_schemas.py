@@ -1,5 +1,6 @@
-"""JSON Schemas of the config files: committed and current, referenced by every shipped YAML, and as strict as
-the models (an editor flags what `airnub config validate` would reject)."""
+"""JSON Schemas of the config files: one per department and stage, from the department's own models, committed and
+current, named by the `$schema` line of every shipped YAML (which validates against it), and as strict as the models
+(an editor flags what `airnub config validate` would reject)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ import pytest
 from airnub_prefect_starter.core.config import load_yaml_file, parse_config
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.registry.config_files import discover_config_files, load_stage_config_file
-from airnub_prefect_starter.registry.models import STAGE_CONFIG_MODELS
+from airnub_prefect_starter.registry.models import all_department_models, department_stage_models
 from airnub_prefect_starter.registry.schemas import (
     MAPPING_SCHEMA_FILE,
     SCHEMA_DIR_NAME,
     render_schema_files,
     schema_modeline,
+    stage_config_modeline,
     stage_schema_file,
     write_schema_files,
 )
@@ -32,8 +34,8 @@ SCHEMAS = REPO_CONFIGS / SCHEMA_DIR_NAME
 INGESTION_YAML = REPO_CONFIGS / "variables" / "dept_project_alpha" / "ingestion_config_dept_project_alpha.yaml"
 
 
-def _validator(schema_file: str) -> jsonschema.Draft202012Validator:
-    schema = json.loads((SCHEMAS / schema_file).read_text(encoding="utf-8"))
+def _load_validator(path: Path) -> jsonschema.Draft202012Validator:
+    schema = json.loads(path.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
 
@@ -46,32 +48,37 @@ def _messages(errors: Iterable[jsonschema.ValidationError]) -> Iterator[str]:
 
 
 def _errors(schema_file: str, data: Any) -> list[str]:
-    return sorted(_messages(_validator(schema_file).iter_errors(data)))
+    return sorted(_messages(_load_validator(SCHEMAS / schema_file).iter_errors(data)))
 
 
-def _project_wide_config_files() -> list[Path]:
-    """Project Alpha's shipped stage configs: they name the committed schemas, which are those of the project-wide
-    reference models (Project Alpha's generated models accept exactly what those do: tested below)."""
-    return [path for path in discover_config_files(REPO_CONFIGS) if path.parent.name == "dept_project_alpha"]
+def _named_schema(path: Path) -> Path:
+    """The schema file the YAML's first line names (``# yaml-language-server: $schema=<relative path>``)."""
+    first_line = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first_line.startswith("# yaml-language-server: $schema="), path
+    return (path.parent / first_line.split("$schema=", 1)[1]).resolve()
 
 
-def test_committed_schemas_match_the_models() -> None:
-    committed = {path.name: path.read_text(encoding="utf-8") for path in SCHEMAS.glob("*.json")}
+def test_committed_schemas_match_every_departments_models() -> None:
+    committed = {p.relative_to(SCHEMAS).as_posix(): p.read_text(encoding="utf-8") for p in SCHEMAS.rglob("*.json")}
 
-    assert committed == render_schema_files(), "configs/schemas/ is out of date: run `airnub config schema`"
-    assert {stage_schema_file(stage) for stage in STAGE_CONFIG_MODELS} | {MAPPING_SCHEMA_FILE} == set(committed)
+    assert committed == render_schema_files(all_department_models()), (
+        "configs/schemas/ is out of date: run `airnub config schema` and commit the result"
+    )
+    assert {stage_schema_file(stage, "project_alpha") for stage in ALPHA_MODELS} < set(committed)
 
 
-def test_every_shipped_stage_config_names_its_schema_and_validates_against_it() -> None:
-    files = _project_wide_config_files()
-    assert {load_stage_config_file(path).stage for path in files} == set(STAGE_CONFIG_MODELS)
+def test_every_yaml_under_configs_variables_validates_against_the_schema_its_first_line_names() -> None:
+    files = discover_config_files(REPO_CONFIGS)
+    assert {load_stage_config_file(path).stage for path in files} == set(ALPHA_MODELS)
 
     for path in files:
-        stage = load_stage_config_file(path).stage
-        first_line = path.read_text(encoding="utf-8").splitlines()[0]
-        assert first_line == schema_modeline(stage_schema_file(stage), depth=2), path
-        assert (path.parent / first_line.split("$schema=", 1)[1]).resolve() == SCHEMAS / stage_schema_file(stage)
-        assert _errors(stage_schema_file(stage), load_yaml_file(path)) == [], path
+        loaded = load_stage_config_file(path)
+        assert path.read_text(encoding="utf-8").splitlines()[0] == stage_config_modeline(
+            loaded.department, loaded.stage
+        )
+        schema = _named_schema(path)
+        assert schema == SCHEMAS / stage_schema_file(loaded.stage, loaded.department), path
+        assert sorted(_messages(_load_validator(schema).iter_errors(load_yaml_file(path)))) == [], path
 
 
 def test_department_mapping_names_its_schema_and_validates_against_it() -> None:
@@ -93,38 +100,36 @@ def test_department_mapping_names_its_schema_and_validates_against_it() -> None:
         (lambda d: d["http"].update(retries="three"), "'three' is not of type 'integer'"),
         (lambda d: d["task_runner"].update(kind="processes"), "'processes' is not one of ['threads', 'dask']"),
         (lambda d: d["scheduled_file_downloads"].pop("data_source_name"), "'data_source_name' is a required property"),
+        (lambda d: d.update(reports={}), "Additional properties are not allowed ('reports' was unexpected)"),
     ],
 )
 def test_ingestion_schema_rejects_what_the_model_rejects(change: Any, expected: str) -> None:
     data = copy.deepcopy(load_yaml_file(INGESTION_YAML))
     change(data)
 
-    assert expected in _errors(stage_schema_file("ingestion"), data)
+    assert expected in _errors(stage_schema_file("ingestion", "project_alpha"), data)
     with pytest.raises(ConfigError):
-        parse_config(STAGE_CONFIG_MODELS["ingestion"], data, "test")
+        parse_config(ALPHA_MODELS["ingestion"], data, "test")
 
 
 def test_write_schema_files_rewrites_only_changed_files(tmp_path: Path) -> None:
-    first = write_schema_files(tmp_path)
+    departments = all_department_models()
+    first = write_schema_files(tmp_path, departments)
     (tmp_path / MAPPING_SCHEMA_FILE).write_text("{}", encoding="utf-8")
-    second = write_schema_files(tmp_path)
+    second = write_schema_files(tmp_path, departments)
 
     assert set(first.values()) == {True}
     assert second == {path: path.name == MAPPING_SCHEMA_FILE for path in first}
-    assert {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()} == render_schema_files()
+    written = {p.relative_to(tmp_path).as_posix(): p.read_text(encoding="utf-8") for p in tmp_path.rglob("*.json")}
+    assert written == render_schema_files(departments)
 
 
-def test_project_alpha_validates_with_models_whose_schema_is_the_committed_one() -> None:
-    """Project Alpha's generated stage models and the project-wide reference models (whose JSON Schemas and
-    reference page are committed) accept exactly the same configs."""
+def test_a_department_without_config_models_is_one_line_naming_the_fix() -> None:
+    with pytest.raises(ConfigError) as raised:
+        department_stage_models("never_generated")
 
-    for stage, reference in STAGE_CONFIG_MODELS.items():
-        alpha = ALPHA_MODELS[stage].model_json_schema()
-        ours = reference.model_json_schema()
-        for schema in (alpha, ours):
-            schema.pop("title", None)
-            schema.pop("description", None)
-            for field in schema["properties"].values():
-                field.pop("description", None)
-                field.pop("title", None)
-        assert alpha == ours, stage
+    assert str(raised.value) == (
+        "department 'never_generated': no config models (flows/dept_never_generated/config_models_dept_never_generated"
+        ".py not found): generate the department with `airnub new department never_generated`, or write that module "
+        "with a STAGE_CONFIG_MODELS dict mapping each stage to its model"
+    )

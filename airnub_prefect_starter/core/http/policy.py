@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 from urllib.parse import urlsplit
 
 import httpcore
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from airnub_prefect_starter import __version__
 from airnub_prefect_starter.common.utils import redact_url
-from airnub_prefect_starter.core.config import reject_moved_key
+from airnub_prefect_starter.core.config import ConfigModel, reject_moved_key
 from airnub_prefect_starter.core.errors import PolicyViolationError, TransientDownloadError
 from airnub_prefect_starter.core.http.deadline import bounded_timeout
 
@@ -138,10 +138,8 @@ def _override_field(name: str) -> Any:
     return Field(default=None, description=f"Overrides http.{name}: {description}", **constraints)
 
 
-class HttpPolicy(BaseModel):
+class HttpPolicy(ConfigModel):
     """Complete HTTP policy for one category run."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     allow_private_networks: bool = _policy_field("allow_private_networks")
     connect_timeout_s: float = _policy_field("connect_timeout_s")
@@ -168,10 +166,8 @@ class HttpPolicy(BaseModel):
         return self.model_validate({**self.model_dump(), **update}) if update else self
 
 
-class HttpOverrides(BaseModel):
+class HttpOverrides(ConfigModel):
     """The ``http:`` mapping of a config file: any subset of :class:`HttpPolicy`'s keys."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     allow_private_networks: bool | None = _override_field("allow_private_networks")
     connect_timeout_s: float | None = _override_field("connect_timeout_s")
