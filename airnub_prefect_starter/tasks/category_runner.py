@@ -33,7 +33,7 @@ from airnub_prefect_starter.analysis.contract import ANALYSIS
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
 from airnub_prefect_starter.common.locations import is_object_url
 from airnub_prefect_starter.common.progress import ProgressEvent, report_progress
-from airnub_prefect_starter.core.errors import AirnubError
+from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy
 from airnub_prefect_starter.ingestion.batch import BatchRuntime, batch_size_for, split_batches
 from airnub_prefect_starter.ingestion.contract import INGESTION
@@ -227,13 +227,15 @@ def process_category(
     *,
     department_id: str,
     category: str,
-    output_base: str,
+    output_base: str | None = None,
 ) -> list[DatasetOutcome]:
-    """The whole body of a processing category flow: one ``build_task`` per dataset into ``output_base``."""
+    """The whole body of a processing category flow: one ``build_task`` per dataset into ``output_base`` (default:
+    the stage config's)."""
     from airnub_prefect_starter.processing.datasets import ProcessingRuntime
 
     with _category_context(department_id, PROCESSING.name) as context:
         settings, credentials = context.settings, context.credentials
+        output_base = output_base or _stage_base(context, "output_base")
         runtime = ProcessingRuntime.for_category(category, output_base, settings, credentials)
         with working_copy(settings, credentials, outputs=[output_base], log=get_run_logger()):
             return _run_per_item(PROCESSING, build_task, specs, runtime, department_id=department_id, category=category)
@@ -245,31 +247,48 @@ def analyse_category(
     *,
     department_id: str,
     category: str,
-    datasets_base: str,
-    models_base: str,
-    reports_base: str,
-    figures_base: str,
+    datasets_base: str | None = None,
+    models_base: str | None = None,
+    reports_base: str | None = None,
+    figures_base: str | None = None,
 ) -> list[AnalysisOutcome]:
-    """The whole body of an analysis category flow: one ``analyse_task`` per dataset, outputs under the bases."""
+    """The whole body of an analysis category flow: one ``analyse_task`` per dataset, outputs under the bases
+    (each by default the stage config's)."""
     from airnub_prefect_starter.analysis.pipeline import AnalysisLayout
 
     with _category_context(department_id, ANALYSIS.name) as context:
+        datasets = datasets_base or _stage_base(context, "datasets_base")
+        outputs = [
+            base or _stage_base(context, name)
+            for name, base in [
+                ("models_base", models_base),
+                ("reports_base", reports_base),
+                ("figures_base", figures_base),
+            ]
+        ]
         layout = AnalysisLayout.resolve(
             category,
             context.settings,
-            datasets_base=datasets_base,
-            models_base=models_base,
-            reports_base=reports_base,
-            figures_base=figures_base,
+            datasets_base=datasets,
+            models_base=outputs[0],
+            reports_base=outputs[1],
+            figures_base=outputs[2],
+            credentials=context.credentials,
         )
         with working_copy(
-            context.settings,
-            context.credentials,
-            inputs=[datasets_base],
-            outputs=[models_base, reports_base, figures_base],
-            log=get_run_logger(),
+            context.settings, context.credentials, inputs=[datasets], outputs=outputs, log=get_run_logger()
         ):
             return _run_per_item(ANALYSIS, analyse_task, specs, layout, department_id=department_id, category=category)
+
+
+def _stage_base(context: RunContext, name: str) -> str:
+    """The stage config's ``name`` (a storage base every category of the stage shares)."""
+    value = getattr(context.stage_config, name, None)
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"{context.stage} category run of {context.department_id}: {name} not given (no stage config)"
+        )
+    return value
 
 
 def finish_category(

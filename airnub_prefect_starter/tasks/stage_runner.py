@@ -15,6 +15,7 @@ the category flows run, so that none of them reads the environment, a Secret blo
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -133,8 +134,8 @@ def run_categories(
     """Run, in ``category_flows`` order, each category whose section of ``stage_config`` is present and enabled
     (and, when ``categories`` is given, is one of them), every one even after a failure.
 
-    Each runs through :func:`run_category_flow` with ``config=<section>`` and ``parameters``, on ``task_runner``
-    when given. Returns the outcomes by category and the errors of the categories that stopped without
+    Each runs through :func:`run_category_flow` with ``config=<section>`` and those of ``parameters`` it takes, on
+    ``task_runner`` when given. Returns the outcomes by category and the errors of the categories that stopped without
     outcomes."""
     for category in category_flows:
         if category not in type(stage_config).model_fields:
@@ -158,7 +159,9 @@ def run_categories(
         if task_runner is not None:
             category_flow = category_flow.with_options(task_runner=task_runner)
         section = section_by_reference(stage_config, getattr(stage_config, category), category)
-        outcomes, error = run_category_flow(category, category_flow, config=section, **parameters)
+        accepted = inspect.signature(category_flow.fn).parameters  # a flow may take the stage's bases from its run
+        given = {name: value for name, value in parameters.items() if name in accepted}
+        outcomes, error = run_category_flow(category, category_flow, config=section, **given)
         if error:  # stopped before producing outcomes: one row in the summary, as stopped
             crashed[category] = error
         else:
