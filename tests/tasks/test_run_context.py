@@ -65,6 +65,7 @@ def test_settings_and_credentials_come_from_the_given_environment_without_readin
 
 
 class ToySection(ConfigModel):
+    enabled: bool = True
     names: list[str]
 
 
@@ -111,7 +112,8 @@ def test_every_category_flow_of_a_stage_run_sees_its_one_context_and_records_non
     with get_client(sync_client=True) as client:
         children = client.read_flow_runs(flow_run_filter=FlowRunFilter(parent_flow_run_id=parent))
     recorded = [run.parameters for run in children]
-    assert sorted(recorded, key=str) == [{"config": {"names": ["a"]}}, {"config": {"names": ["b"]}}]  # nothing else
+    sections = [{"config": {"enabled": True, "names": [name]}} for name in ("a", "b")]
+    assert sorted(recorded, key=str) == sections  # and nothing else
 
 
 class SuffixedStageConfig(ToyStageConfig):
