@@ -113,11 +113,10 @@ def ingest_category(
     task) and :func:`finish_category`."""
     with _category_context(department_id, INGESTION.name) as context:
         policy = HttpPolicy().merged(stage_http, config.http)
+        base, department = config.local_artifacts_storage_base, context.department
         runtime = BatchRuntime.for_category(
-            category, config.data_source_name, config.local_artifacts_storage_base, policy, context.settings
+            category, config.data_source_name, base, policy, context.settings, context.credentials
         )
-        runtime = dataclasses.replace(runtime, credentials=context.credentials)
-        department = context.department
         outcomes = run_batches(batch_task, items, runtime, department=department, batch_size=batch_size, **task_kwargs)
         return finish_category(INGESTION, department, category, outcomes)
 
@@ -257,24 +256,12 @@ def analyse_category(
     from airnub_prefect_starter.analysis.pipeline import AnalysisLayout
 
     with _category_context(department_id, ANALYSIS.name) as context:
-        datasets = datasets_base or _stage_base(context, "datasets_base")
-        outputs = [
-            base or _stage_base(context, name)
-            for name, base in [
-                ("models_base", models_base),
-                ("reports_base", reports_base),
-                ("figures_base", figures_base),
-            ]
-        ]
-        layout = AnalysisLayout.resolve(
-            category,
-            context.settings,
-            datasets_base=datasets,
-            models_base=outputs[0],
-            reports_base=outputs[1],
-            figures_base=outputs[2],
-            credentials=context.credentials,
-        )
+        given = {"datasets_base": datasets_base, "models_base": models_base, "reports_base": reports_base}
+        bases = {
+            name: base or _stage_base(context, name) for name, base in {**given, "figures_base": figures_base}.items()
+        }
+        layout = AnalysisLayout.resolve(category, context.settings, **bases, credentials=context.credentials)
+        datasets, *outputs = bases.values()
         with working_copy(
             context.settings, context.credentials, inputs=[datasets], outputs=outputs, log=get_run_logger()
         ):
