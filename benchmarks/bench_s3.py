@@ -63,7 +63,8 @@ base_url, count, store, index = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.
 policy = HttpPolicy(allow_private_networks=True, retries=0)
 items = [FileToAcquire(name=f"f{i}", url=f"{base_url}/f{i}.bin") for i in range(count)]
 started = time.perf_counter()
-outcomes = ingest_batch("download", items, BatchRuntime("bench", "bench", store, index, policy))
+runtime = BatchRuntime(category="bench", data_source_name="bench", store_base=store, index_url=index, policy=policy)
+outcomes = ingest_batch("download", items, runtime)
 assert all(o.status == "stored" for o in outcomes), {o.status for o in outcomes}
 print(len(outcomes), time.perf_counter() - started)
 """

@@ -254,7 +254,13 @@ def batch_layer(
 def _run_batch(root: Path, base: str, urls: Sequence[str], profile: cProfile.Profile | None) -> None:
     root.mkdir(parents=True, exist_ok=True)
     policy = HttpPolicy(allow_private_networks=True)
-    runtime = BatchRuntime("files", "bench", str(root / "cas"), f"sqlite:///{root / 'index.db'}", policy)
+    runtime = BatchRuntime(
+        category="files",
+        data_source_name="bench",
+        store_base=str(root / "cas"),
+        index_url=f"sqlite:///{root / 'index.db'}",
+        policy=policy,
+    )
     items = [FileToAcquire(name=f"f{i}", url=url) for i, url in enumerate(urls)]
     if profile is None:
         outcomes = ingest_batch("download", items, runtime)

@@ -41,8 +41,9 @@ from airnub_prefect_starter.analysis.record import (
 )
 from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.core.store.index import ManifestIndex, open_index
+from airnub_prefect_starter.core.store.index import ManifestIndex
 from airnub_prefect_starter.core.store.manifest import RunIds
+from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.data_science.dataset_profile import DatasetProfile, profile_dataset
 from airnub_prefect_starter.data_science.dataset_store import (
     DatasetManifest,
@@ -55,6 +56,7 @@ from airnub_prefect_starter.data_science.modeling.metadata import TASK_MODELS, M
 from airnub_prefect_starter.data_science.modeling.train import TrainResult, train_estimator
 from airnub_prefect_starter.data_science.plots import FigureSet, plot_dataset_figures
 from airnub_prefect_starter.data_science.reporting import ReportFigure, ReportProvenance, build_report
+from airnub_prefect_starter.stages.runtime import StageRuntime
 
 __all__ = [
     "AnalysisLayout",
@@ -72,18 +74,16 @@ logger = logging.getLogger(__name__)
 RECORD_NAME = "analysis.json"
 
 
-@dataclass(frozen=True)
-class AnalysisLayout:
-    """Resolved, picklable folders of one analysis run (shared by every dataset of a category). See
+@dataclass(frozen=True, kw_only=True)
+class AnalysisLayout(StageRuntime):
+    """Resolved, picklable folders of one analysis run (shared by every dataset of a category): the stage's shared
+    fields, plus the folders it reads and writes. See
     :class:`~airnub_prefect_starter.analysis.config.AnalysisStageBase` for the bases."""
 
-    category: str
-    data_dir: Path
     datasets_dir: Path
     models_dir: Path
     reports_dir: Path
     figures_dir: Path
-    index_url: str
 
     @classmethod
     def resolve(
@@ -95,17 +95,23 @@ class AnalysisLayout:
         models_base: str,
         reports_base: str,
         figures_base: str,
+        credentials: S3Credentials | None = None,
     ) -> AnalysisLayout:
         """Each base absolute, or relative to the data dir (the bases of :class:`AnalysisStageBase`)."""
         return cls(
-            category=category,
-            data_dir=settings.resolved_data_dir,
+            **cls.shared_fields(category, settings, credentials),
             datasets_dir=settings.data_path(datasets_base),
             models_dir=settings.data_path(models_base),
             reports_dir=settings.data_path(reports_base),
             figures_dir=settings.data_path(figures_base),
-            index_url=settings.resolved_index_url,
         )
+
+    @property
+    def data_dir(self) -> Path:
+        """The local data dir the recorded paths are relative to."""
+        if self.work_dir is None:
+            raise ValueError(f"analysis layout of {self.category}: no data dir (work_dir) set")
+        return self.work_dir
 
     def model_dir(self, dataset: str) -> Path:
         return self.models_dir / dataset
@@ -188,7 +194,7 @@ def _recipe(
         dataset_name=dataset.dataset_name,
         dataset_sha256=dataset.sha256,
         input_sha256s=dataset.input_sha256s,
-        sources=_first_source_urls(open_index(layout.index_url, layout.data_dir), dataset.input_sha256s),
+        sources=_first_source_urls(layout.open_index(), dataset.input_sha256s),
         model_kind=_model_kind(spec, dataset, task),
         target=spec.target or dataset.table_schema.target,
         seed=spec.seed,

@@ -130,6 +130,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     data_dir: Annotated[
         str | None,
         typer.Option(
@@ -145,7 +146,7 @@ def main(
     if data_dir is not None:  # text, not a Path: a Path turns s3://bucket into the local folder s3:/bucket
         os.environ["AIRNUB_DATA_DIR"] = data_dir_option(data_dir, Path.cwd())
     try:  # a value no command could use is one line here, not a traceback from the first command that reads it
-        load_settings()
+        ctx.obj = load_settings()  # the settings of this invocation: a command that takes them reads them once
     except ValidationError as exc:
         fail(settings_problem(exc), EXIT_USAGE)
     bypass_proxy_for_loopback(os.environ)

@@ -21,7 +21,7 @@ from airnub_prefect_starter.cli.output import (
     print_stage,
 )
 from airnub_prefect_starter.cli.stage_request import check_stage_request
-from airnub_prefect_starter.common.settings import load_settings
+from airnub_prefect_starter.common.settings import AirnubSettings, load_settings
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError, StageFailedError, StorageError
 from airnub_prefect_starter.stages.results import StageResult
 
@@ -29,6 +29,7 @@ __all__ = ["run"]
 
 
 def run(
+    ctx: typer.Context,
     department: Annotated[str, typer.Argument(help="Department id: project_alpha or dept_project_alpha.")],
     stage: Annotated[str, typer.Argument(help="ingestion, processing or analysis.")],
     config: Annotated[
@@ -56,11 +57,12 @@ def run(
         require_prefect_api()  # a configured API that is down: one line, before any work
     except PrefectApiUnreachableError as exc:
         _fail_usage(exc, as_json)
+    settings = ctx.obj if isinstance(ctx.obj, AirnubSettings) else load_settings()  # read by the app's callback
     try:
         stage_config = load_config_file(config, stage, department) if config else None
         err.print(describe_prefect_api(), highlight=False, markup=False, soft_wrap=True)
         with live_progress(enabled=not as_json and err.is_terminal):
-            result = run_stage(department, stage, stage_config, category)
+            result = run_stage(department, stage, stage_config, category, settings=settings)
         code = EXIT_OK
     except (ConfigError, StorageError) as exc:  # a StorageError here is the startup check's: stages fail items
         _fail_usage(exc, as_json)
@@ -72,7 +74,7 @@ def run(
         if as_json:
             print_json({"error": str(exc), "items": [], "counts": {}})
         fail(str(exc), EXIT_FAILED)
-    _report(result, as_json)
+    _report(result, as_json, settings)
     raise typer.Exit(code)
 
 
@@ -105,12 +107,12 @@ def _fail_usage(error: AirnubError, as_json: bool) -> NoReturn:
     fail(str(error), EXIT_USAGE)
 
 
-def _report(result: object, as_json: bool) -> None:
+def _report(result: object, as_json: bool, settings: AirnubSettings) -> None:
     summary = getattr(result, "as_summary", None)
     if as_json and callable(summary):
         print_json(summary())
     elif isinstance(result, StageResult):
-        print_stage(result, f"{result.department}: {result.stage}", load_settings().resolved_data_dir)
+        print_stage(result, f"{result.department}: {result.stage}", settings.resolved_data_dir)
     elif as_json:
         print_json(result if isinstance(result, dict) else {"result": str(result)})
     else:

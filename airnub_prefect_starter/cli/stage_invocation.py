@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -11,7 +12,7 @@ from prefect.client.schemas.objects import State
 from pydantic import BaseModel
 
 from airnub_prefect_starter.cli.stage_request import stage_module
-from airnub_prefect_starter.common.settings import load_settings
+from airnub_prefect_starter.common.settings import AirnubSettings, load_settings
 from airnub_prefect_starter.core.config import parse_config, parse_yaml, read_config_bytes
 from airnub_prefect_starter.core.departments import department_id
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
@@ -63,26 +64,42 @@ def load_config_file(path: Path, stage: str, department: str) -> BaseModel:
     return by_reference(model, file_reference(path, data))
 
 
-def run_stage(department: str, stage: str, config: BaseModel | None, categories: list[str] | None) -> Any:
-    """Run the stage flow; return its result, or raise the error that failed it (typed when it is ours)."""
+def run_stage(
+    department: str,
+    stage: str,
+    config: BaseModel | None,
+    categories: list[str] | None,
+    *,
+    settings: AirnubSettings | None = None,
+) -> Any:
+    """Run the stage flow; return its result, or raise the error that failed it (typed when it is ours).
+
+    The run is resolved once, here: ``settings`` (default: the environment's, read now), the credentials, the
+    validated stage config (``config``, else the stage's Prefect Variable, read and validated once) and the bucket
+    check. The flow gets the validated model as its ``config`` parameter (recorded with URLs redacted, a large one
+    by reference: see :func:`load_config_file`) and the settings and credentials in this process, never as a
+    parameter (:func:`~airnub_prefect_starter.tasks.run_context.given_environment`)."""
     prefect_compat.install()  # the CLI is an entry point: sub-flow runs end when their body ends
     flow = resolve_stage_flow(department, stage)
     # A missing or invalid Variable, or object storage that cannot be reached (StorageError), is one line here,
     # not a traceback from inside a flow run.
-    settings = load_settings()
+    settings = settings or load_settings()
     # Imported here: tasks import Prefect, whose settings must be read after the CLI chose PREFECT_HOME.
-    from airnub_prefect_starter.tasks.object_storage import check_object_storage
-    from airnub_prefect_starter.tasks.secrets import storage_credentials
+    from airnub_prefect_starter.core.store.object_store import Bucket
+    from airnub_prefect_starter.tasks.object_storage import check_object_storage, object_storage_urls
+    from airnub_prefect_starter.tasks.run_context import given_environment
+    from airnub_prefect_starter.tasks.secrets import resolve_environment
 
     # Credentials from the environment: the data dir (and a given config's buckets) are checked before Prefect's API
     # is first asked, which starts a local one (15-19 s). Credentials from a Secret block need that API first.
     early = not settings.storage_credentials_block
-    if early:
-        check_object_storage(settings, None, config)
-    checked = config or load_stage_config(stage_config_model(stage, department), department, stage, None)
-    if not early or config is None:  # the buckets the Variable's config names (the data dir's asked again: a LIST)
-        check_object_storage(settings, None if early else storage_credentials(settings), checked)
-    parameters: dict[str, Any] = {"config": config}
+    checked = check_object_storage(settings, None, config) if early else []
+    model = config or load_stage_config(stage_config_model(stage, department), department, stage, None)
+    environment = resolve_environment(settings)
+    for url in object_storage_urls(environment.settings, model):  # the buckets not asked yet: the Variable's
+        if url not in checked:
+            Bucket(url, environment.credentials).check()
+    parameters: dict[str, Any] = {"config": model}
     if categories:
         parameters["categories"] = categories
     # Everything alive now (Prefect, the flows, the config) outlives the flow run: out of the cyclic collector's
@@ -91,7 +108,8 @@ def run_stage(department: str, stage: str, config: BaseModel | None, categories:
     # process that calls this again) can still collect what becomes garbage.
     gc.freeze()
     try:
-        state = cast(State[Any], flow(**parameters, return_state=True))
+        with given_environment(replace(environment, storage_checked=True)):
+            state = cast(State[Any], flow(**parameters, return_state=True))
     finally:
         gc.unfreeze()
     if state.is_completed():

@@ -24,7 +24,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -44,7 +43,7 @@ from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import politeness_for_run
 from airnub_prefect_starter.core.store.backends import open_store
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore, PublishGroup, StoredObject
-from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, UnchangedMark, open_index
+from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, UnchangedMark
 from airnub_prefect_starter.core.store.manifest import RunIds
 from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.ingestion.api_polls import core_poll_api_and_store
@@ -56,6 +55,7 @@ from airnub_prefect_starter.ingestion.downloads import (
 from airnub_prefect_starter.ingestion.outcome import ITEM_STATUSES, ItemOutcome
 from airnub_prefect_starter.ingestion.scraping import core_scrape_page_links
 from airnub_prefect_starter.stages.outcomes import unexpected_error_text
+from airnub_prefect_starter.stages.runtime import StageRuntime
 
 __all__ = [
     "BatchRuntime",
@@ -68,37 +68,36 @@ logger = logging.getLogger(__name__)
 Operation = Literal["download", "poll_api", "scrape_page"]
 
 
-@dataclass(frozen=True)
-class BatchRuntime:
-    """Picklable settings shared by every batch of one category run."""
+@dataclass(frozen=True, kw_only=True)
+class BatchRuntime(StageRuntime):
+    """Picklable settings shared by every batch of one category run: the stage's shared fields, plus the store,
+    the source's name and the HTTP policy."""
 
-    category: str
     data_source_name: str
     #: The store's location: a local folder or an ``s3://`` URL.
     store_base: str
-    index_url: str
     policy: HttpPolicy
     run_ids: RunIds = field(default_factory=RunIds)
     #: Names the category run: its batches share one robots.txt cache per process (see core.http.politeness).
     run_key: str = field(default_factory=lambda: uuid.uuid4().hex)
-    #: What the index records storage bases against (see ``open_index``): the data dir's folder or URL.
-    data_dir: Path | str | None = None
-    #: Object-storage credentials (a Secret block's, read at the flow's edge); ``None``: the AWS variables.
-    credentials: S3Credentials | None = None
 
     @classmethod
     def for_category(
-        cls, category: str, data_source_name: str, storage_base: str, policy: HttpPolicy, settings: AirnubSettings
+        cls,
+        category: str,
+        data_source_name: str,
+        storage_base: str,
+        policy: HttpPolicy,
+        settings: AirnubSettings,
+        credentials: S3Credentials | None = None,
     ) -> BatchRuntime:
         """Resolve ``storage_base`` against the data dir (unless absolute or a URL) and take the index URL from
         settings."""
         return cls(
-            category,
-            data_source_name,
-            settings.storage_location(storage_base),
-            settings.resolved_index_url,
-            policy,
-            data_dir=settings.index_root,
+            **cls.shared_fields(category, settings, credentials),
+            data_source_name=data_source_name,
+            store_base=settings.storage_location(storage_base),
+            policy=policy,
         )
 
 
@@ -232,7 +231,7 @@ def ingest_batch(
     failure (any exception an item raises becomes its ``failed`` outcome); failures of the batch itself (the
     index cannot be written) propagate."""
     started = time.perf_counter()
-    index = open_index(runtime.index_url, runtime.data_dir)
+    index = runtime.open_index()
     unchanged: list[UnchangedMark] = []
     fetched: list[FetchRecord] = []
     store = open_store(runtime.store_base, runtime.credentials)

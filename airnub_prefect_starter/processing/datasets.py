@@ -19,7 +19,6 @@ from pathlib import Path
 from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.common.utils import sha256_file
 from airnub_prefect_starter.core.errors import ConfigError, StorageError
-from airnub_prefect_starter.core.store.index import open_index
 from airnub_prefect_starter.core.store.lineage import RawInput, local_raw_file, select_raw_inputs
 from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.data_science.dataset_processing import RawObject, build_dataset_files
@@ -30,6 +29,7 @@ from airnub_prefect_starter.data_science.dataset_store import (
 )
 from airnub_prefect_starter.processing.config import DatasetSpec
 from airnub_prefect_starter.processing.outcome import DatasetOutcome, DatasetStatus, RawInputRef
+from airnub_prefect_starter.stages.runtime import StageRuntime
 
 __all__ = ["DatasetSpec", "ProcessingRuntime", "build_dataset", "up_to_date_manifest"]
 
@@ -39,31 +39,23 @@ logger = logging.getLogger(__name__)
 RAW_CACHE_DIR_NAME = ".raw-cache"
 
 
-@dataclass(frozen=True)
-class ProcessingRuntime:
-    """Picklable settings shared by every dataset of one category run."""
+@dataclass(frozen=True, kw_only=True)
+class ProcessingRuntime(StageRuntime):
+    """Picklable settings shared by every dataset of one category run: the stage's shared fields, plus where its
+    datasets are written and where raw objects on object storage are fetched to."""
 
-    category: str
     output_dir: Path
-    index_url: str
-    #: What the index records storage bases against (see ``open_index``): the data dir's folder or URL.
-    data_dir: Path | str | None = None
     #: Where raw objects on object storage are fetched to (``<data_source_name>/<sha256>/<filename>``).
     raw_cache_dir: Path | None = None
-    #: Object-storage credentials (a Secret block's); ``None``: the AWS variables.
-    credentials: S3Credentials | None = None
 
     @classmethod
     def for_category(
         cls, category: str, output_base: str, settings: AirnubSettings, credentials: S3Credentials | None = None
     ) -> ProcessingRuntime:
         return cls(
-            category,
-            settings.data_path(output_base),
-            settings.resolved_index_url,
-            settings.index_root,
+            **cls.shared_fields(category, settings, credentials),
+            output_dir=settings.data_path(output_base),
             raw_cache_dir=settings.resolved_data_dir / RAW_CACHE_DIR_NAME,
-            credentials=credentials,
         )
 
     def raw_file(self, raw: RawInput) -> Path:
@@ -114,7 +106,7 @@ def _outcome(
 
 def build_dataset(spec: DatasetSpec, runtime: ProcessingRuntime) -> DatasetOutcome:
     """Build (or leave untouched) one dataset; raise a typed error when it cannot be built."""
-    index = open_index(runtime.index_url, runtime.data_dir)
+    index = runtime.open_index()
     raws = select_raw_inputs(index, spec.input, spec.versions)
     sha256s = [raw.sha256 for raw in raws]
     recipe_sha256 = spec.recipe_sha256()

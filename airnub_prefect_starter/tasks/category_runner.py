@@ -6,17 +6,20 @@ run); processing and analysis categories run one task per dataset (:func:`proces
 artifacts published, and the flow Failed (with every outcome attached) when any item failed, so the behaviour
 users rely on is written once.
 
-Object storage is reached with the credentials of ``AIRNUB_STORAGE_CREDENTIALS_BLOCK`` (read here, at the edge) or
-the AWS variables. Processing and analysis compute in the data dir's local working copy when their folders are on
-object storage: each category run pulls them before its tasks and pushes its outputs after them
-(:func:`~airnub_prefect_starter.tasks.object_storage.working_copy`).
+Each reads the run's settings, credentials and department name from the stage run's context
+(:func:`~airnub_prefect_starter.tasks.stage_runner.stage_run_context`; resolved once, where the stage run started)
+or, run on its own, resolves them once itself. Object storage is reached with the credentials of
+``AIRNUB_STORAGE_CREDENTIALS_BLOCK`` or the AWS variables. Processing and analysis compute in the data dir's local
+working copy when their folders are on object storage: each category run pulls them before its tasks and pushes
+its outputs after them (:func:`~airnub_prefect_starter.tasks.object_storage.working_copy`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from uuid import UUID
 
@@ -30,9 +33,7 @@ from airnub_prefect_starter.analysis.contract import ANALYSIS
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
 from airnub_prefect_starter.common.locations import is_object_url
 from airnub_prefect_starter.common.progress import ProgressEvent, report_progress
-from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.departments import display_name
-from airnub_prefect_starter.core.errors import AirnubError
+from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy
 from airnub_prefect_starter.ingestion.batch import BatchRuntime, batch_size_for, split_batches
 from airnub_prefect_starter.ingestion.contract import INGESTION
@@ -45,8 +46,9 @@ from airnub_prefect_starter.stages.outcomes import Outcome, unexpected_error_tex
 from airnub_prefect_starter.stages.results import OutcomeT
 from airnub_prefect_starter.tasks.artifacts import publish_artifacts
 from airnub_prefect_starter.tasks.object_storage import working_copy
-from airnub_prefect_starter.tasks.run_context import bridge_core_logging
+from airnub_prefect_starter.tasks.run_context import RunContext, bridge_core_logging, run_context_scope
 from airnub_prefect_starter.tasks.secrets import flow_settings, storage_credentials
+from airnub_prefect_starter.tasks.stage_runner import stage_run_context
 from airnub_prefect_starter.tasks.task_runners import runner_workers
 
 if TYPE_CHECKING:  # the later stages' runtimes need the `ds` extra: ingestion flows must import without it
@@ -109,14 +111,21 @@ def ingest_category(
     """The whole body of an ingestion category flow whose items go straight into one store: the HTTP policy
     (category overrides win over the stage's), the runtime, :func:`run_batches` (``task_kwargs`` go to each batch
     task) and :func:`finish_category`."""
-    settings = flow_settings()
-    policy = HttpPolicy().merged(stage_http, config.http)
-    runtime = BatchRuntime.for_category(
-        category, config.data_source_name, config.local_artifacts_storage_base, policy, settings
-    )
-    department = display_name(department_id, settings.config_dir)
-    outcomes = run_batches(batch_task, items, runtime, department=department, batch_size=batch_size, **task_kwargs)
-    return finish_category(INGESTION, department, category, outcomes)
+    with _category_context(department_id, INGESTION.name) as context:
+        policy = HttpPolicy().merged(stage_http, config.http)
+        base, department = config.local_artifacts_storage_base, context.department
+        runtime = BatchRuntime.for_category(
+            category, config.data_source_name, base, policy, context.settings, context.credentials
+        )
+        outcomes = run_batches(batch_task, items, runtime, department=department, batch_size=batch_size, **task_kwargs)
+        return finish_category(INGESTION, department, category, outcomes)
+
+
+@contextmanager
+def _category_context(department_id: str, stage: str) -> Iterator[RunContext]:
+    """The stage run's context, current for the block (resolved now for a category flow run on its own)."""
+    with run_context_scope(stage_run_context(department_id, stage)) as context:
+        yield context
 
 
 def run_batches(
@@ -191,7 +200,7 @@ def _run_per_item(
     Ends with :func:`finish_category`."""
     bridge_core_logging()
     logger = get_run_logger()
-    department = display_name(department_id, load_settings().config_dir)
+    department = stage_run_context(department_id, contract.name).department
     scope = category_scope(department, contract.name, category)
     submitted = [(spec.name, item_task.submit(spec, runtime)) for spec in specs]
     outcomes: list[OutcomeT] = []
@@ -217,16 +226,18 @@ def process_category(
     *,
     department_id: str,
     category: str,
-    output_base: str,
+    output_base: str | None = None,
 ) -> list[DatasetOutcome]:
-    """The whole body of a processing category flow: one ``build_task`` per dataset into ``output_base``."""
+    """The whole body of a processing category flow: one ``build_task`` per dataset into ``output_base`` (default:
+    the stage config's)."""
     from airnub_prefect_starter.processing.datasets import ProcessingRuntime
 
-    settings = flow_settings()
-    credentials = storage_credentials(settings)
-    runtime = ProcessingRuntime.for_category(category, output_base, settings, credentials)
-    with working_copy(settings, credentials, outputs=[output_base], log=get_run_logger()):
-        return _run_per_item(PROCESSING, build_task, specs, runtime, department_id=department_id, category=category)
+    with _category_context(department_id, PROCESSING.name) as context:
+        settings, credentials = context.settings, context.credentials
+        output_base = output_base or _stage_base(context, "output_base")
+        runtime = ProcessingRuntime.for_category(category, output_base, settings, credentials)
+        with working_copy(settings, credentials, outputs=[output_base], log=get_run_logger()):
+            return _run_per_item(PROCESSING, build_task, specs, runtime, department_id=department_id, category=category)
 
 
 def analyse_category(
@@ -235,31 +246,36 @@ def analyse_category(
     *,
     department_id: str,
     category: str,
-    datasets_base: str,
-    models_base: str,
-    reports_base: str,
-    figures_base: str,
+    datasets_base: str | None = None,
+    models_base: str | None = None,
+    reports_base: str | None = None,
+    figures_base: str | None = None,
 ) -> list[AnalysisOutcome]:
-    """The whole body of an analysis category flow: one ``analyse_task`` per dataset, outputs under the bases."""
+    """The whole body of an analysis category flow: one ``analyse_task`` per dataset, outputs under the bases
+    (each by default the stage config's)."""
     from airnub_prefect_starter.analysis.pipeline import AnalysisLayout
 
-    settings = flow_settings()
-    layout = AnalysisLayout.resolve(
-        category,
-        settings,
-        datasets_base=datasets_base,
-        models_base=models_base,
-        reports_base=reports_base,
-        figures_base=figures_base,
-    )
-    with working_copy(
-        settings,
-        storage_credentials(settings),
-        inputs=[datasets_base],
-        outputs=[models_base, reports_base, figures_base],
-        log=get_run_logger(),
-    ):
-        return _run_per_item(ANALYSIS, analyse_task, specs, layout, department_id=department_id, category=category)
+    with _category_context(department_id, ANALYSIS.name) as context:
+        given = {"datasets_base": datasets_base, "models_base": models_base, "reports_base": reports_base}
+        bases = {
+            name: base or _stage_base(context, name) for name, base in {**given, "figures_base": figures_base}.items()
+        }
+        layout = AnalysisLayout.resolve(category, context.settings, **bases, credentials=context.credentials)
+        datasets, *outputs = bases.values()
+        with working_copy(
+            context.settings, context.credentials, inputs=[datasets], outputs=outputs, log=get_run_logger()
+        ):
+            return _run_per_item(ANALYSIS, analyse_task, specs, layout, department_id=department_id, category=category)
+
+
+def _stage_base(context: RunContext, name: str) -> str:
+    """The stage config's ``name`` (a storage base every category of the stage shares)."""
+    value = getattr(context.stage_config, name, None)
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"{context.stage} category run of {context.department_id}: {name} not given (no stage config)"
+        )
+    return value
 
 
 def finish_category(

@@ -21,13 +21,21 @@ from airnub_prefect_starter.stages.results import OutcomeT
 __all__ = ["emit_stage_event"]
 
 
-def emit_stage_event(contract: StageContract[OutcomeT], department: str, outcomes: Sequence[OutcomeT]) -> Event | None:
+def emit_stage_event(
+    contract: StageContract[OutcomeT],
+    department: str,
+    outcomes: Sequence[OutcomeT],
+    *,
+    department_name: str | None = None,
+) -> Event | None:
     """Emit the contract's event when its payload says one is due (e.g. something new was stored); otherwise
-    emit nothing and return ``None``."""
+    emit nothing and return ``None``. ``department_name``: the display name, when the caller has it (else it is
+    read from the department mapping)."""
     payload = contract.payload(outcomes)
     if contract.event is None or payload is None:
         return None
-    resource = department_resource(department, display_name(department, load_settings().config_dir), contract.name)
+    shown = department_name or display_name(department, load_settings().config_dir)
+    resource = department_resource(department, shown, contract.name)
     emitted = emit_event(event=contract.event, resource=resource, payload=payload)
     get_run_logger().info(
         "Emitted %s for %s (%d items)%s",

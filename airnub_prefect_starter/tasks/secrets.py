@@ -1,4 +1,8 @@
-"""Load Prefect Secret blocks for task wrappers (values never logged)."""
+"""Load Prefect Secret blocks for task wrappers and the run's environment (values never logged).
+
+Within a resolved run (:mod:`airnub_prefect_starter.tasks.run_context`), :func:`flow_settings` and
+:func:`storage_credentials` answer from the run's environment: the environment and the Secret blocks are read
+once per run, where it starts (:func:`resolve_environment`)."""
 
 from __future__ import annotations
 
@@ -13,8 +17,15 @@ from airnub_prefect_starter.common.settings import AirnubSettings, load_settings
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.secret_refs import SECRET_PLACEHOLDER, referenced_secret_blocks
 from airnub_prefect_starter.core.store.object_store import S3Credentials
+from airnub_prefect_starter.tasks.run_context import RunEnvironment, current_environment
 
-__all__ = ["flow_settings", "load_item_secrets", "load_secret_blocks", "storage_credentials"]
+__all__ = [
+    "flow_settings",
+    "load_item_secrets",
+    "load_secret_blocks",
+    "resolve_environment",
+    "storage_credentials",
+]
 
 _CREDENTIAL_KEYS = ("access_key_id", "secret_access_key", "session_token", "endpoint_url", "region")
 
@@ -37,10 +48,25 @@ def load_item_secrets(items: Iterable[BaseModel]) -> dict[str, str]:
     return load_secret_blocks(referenced_secret_blocks(items))
 
 
+def resolve_environment(settings: AirnubSettings | None = None) -> RunEnvironment:
+    """The current run's environment when there is one; else ``settings`` (default: the environment's, read
+    now) resolved: the index URL of :func:`flow_settings` and the credentials of :func:`storage_credentials`."""
+    current = current_environment()
+    if current is not None:
+        return current
+    resolved = _with_index_url(settings or load_settings())
+    return RunEnvironment(resolved, _credentials_block(resolved))
+
+
 def flow_settings() -> AirnubSettings:
-    """The settings a flow run works with: the environment's, with the index URL taken from the Secret block
-    ``AIRNUB_INDEX_URL_SECRET_BLOCK`` names, when it names one (a missing block is a ConfigError)."""
-    settings = load_settings()
+    """The settings a flow run works with: the current run's (see :func:`resolve_environment`), else the
+    environment's, with the index URL taken from the Secret block ``AIRNUB_INDEX_URL_SECRET_BLOCK`` names, when it
+    names one (a missing block is a ConfigError)."""
+    current = current_environment()
+    return current.settings if current is not None else _with_index_url(load_settings())
+
+
+def _with_index_url(settings: AirnubSettings) -> AirnubSettings:
     block = settings.index_url_secret_block
     if not block:
         return settings
@@ -55,7 +81,14 @@ def storage_credentials(settings: AirnubSettings) -> S3Credentials | None:
     """The object-storage credentials held by the Secret block ``AIRNUB_STORAGE_CREDENTIALS_BLOCK`` names (JSON:
     access_key_id, secret_access_key, optional session_token, endpoint_url, region), or ``None`` when it names
     none (the AWS variables then apply). A missing, placeholder or malformed block is a ConfigError naming the
-    block, never its value."""
+    block, never its value. Within a resolved run, for its settings: the run's credentials, read once."""
+    current = current_environment()
+    if current is not None and settings is current.settings:
+        return current.credentials
+    return _credentials_block(settings)
+
+
+def _credentials_block(settings: AirnubSettings) -> S3Credentials | None:
     block = settings.storage_credentials_block
     if not block:
         return None

@@ -7,10 +7,15 @@ stage-specific comes from the stage's :class:`~airnub_prefect_starter.stages.con
 uses object storage starts by asking each bucket prefix it will use one LIST
 (:func:`~airnub_prefect_starter.tasks.object_storage.check_object_storage`): a missing bucket, refused credentials
 or an endpoint that does not answer fail it there, in one line, before anything is fetched.
+
+The run is resolved once, here (:func:`stage_run_context`): settings, credentials, the department's display name
+and the validated config become one :class:`~airnub_prefect_starter.tasks.run_context.RunContext`, current while
+the category flows run, so that none of them reads the environment, a Secret block or the department mapping again.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -19,7 +24,6 @@ from prefect.task_runners import TaskRunner
 from prefect.variables import Variable
 from pydantic import BaseModel
 
-from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.config import TaskRunnerConfig, parse_config
 from airnub_prefect_starter.core.departments import department_id as core_department_id
 from airnub_prefect_starter.core.departments import display_name, stage_variable_name
@@ -35,10 +39,24 @@ from airnub_prefect_starter.tasks.config_reference import (
 )
 from airnub_prefect_starter.tasks.events import emit_stage_event
 from airnub_prefect_starter.tasks.object_storage import check_object_storage
-from airnub_prefect_starter.tasks.secrets import flow_settings, storage_credentials
+from airnub_prefect_starter.tasks.run_context import (
+    RunContext,
+    current_environment,
+    current_run_context,
+    current_run_ids,
+    run_context_scope,
+)
+from airnub_prefect_starter.tasks.secrets import resolve_environment
 from airnub_prefect_starter.tasks.task_runners import build_task_runner, stage_dask_cluster
 
-__all__ = ["StageConfig", "load_stage_config", "run_categories", "run_category_flow", "run_stage"]
+__all__ = [
+    "StageConfig",
+    "load_stage_config",
+    "run_categories",
+    "run_category_flow",
+    "run_stage",
+    "stage_run_context",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -71,6 +89,25 @@ def load_stage_config(model: type[M], department: str, stage: str, config: M | M
     return parse_config(model, value, f"Prefect Variable '{name}'")
 
 
+def stage_run_context(department_id: str, stage: str, stage_config: BaseModel | None = None) -> RunContext:
+    """The context of the current stage run when this runs inside one (of the same department and stage); else a
+    context resolved now (a category flow run on its own, or a stage run starting): the run's environment (see
+    :func:`~airnub_prefect_starter.tasks.secrets.resolve_environment`) and the department's display name."""
+    key = core_department_id(department_id)
+    current = current_run_context()
+    if current is not None and (current.department_id, current.stage) == (key, stage):
+        return current
+    environment = resolve_environment()
+    return RunContext(
+        environment,
+        key,
+        display_name(key, environment.settings.config_dir),
+        stage,
+        stage_config,
+        current_run_ids(),
+    )
+
+
 def run_category_flow(
     category: str, category_flow: Callable[..., Any], **parameters: Any
 ) -> tuple[list[Any], str | None]:
@@ -97,8 +134,8 @@ def run_categories(
     """Run, in ``category_flows`` order, each category whose section of ``stage_config`` is present and enabled
     (and, when ``categories`` is given, is one of them), every one even after a failure.
 
-    Each runs through :func:`run_category_flow` with ``config=<section>`` and ``parameters``, on ``task_runner``
-    when given. Returns the outcomes by category and the errors of the categories that stopped without
+    Each runs through :func:`run_category_flow` with ``config=<section>`` and those of ``parameters`` it takes, on
+    ``task_runner`` when given. Returns the outcomes by category and the errors of the categories that stopped without
     outcomes."""
     for category in category_flows:
         if category not in type(stage_config).model_fields:
@@ -122,7 +159,9 @@ def run_categories(
         if task_runner is not None:
             category_flow = category_flow.with_options(task_runner=task_runner)
         section = section_by_reference(stage_config, getattr(stage_config, category), category)
-        outcomes, error = run_category_flow(category, category_flow, config=section, **parameters)
+        accepted = inspect.signature(category_flow.fn).parameters  # a flow may take the stage's bases from its run
+        given = {name: value for name, value in parameters.items() if name in accepted}
+        outcomes, error = run_category_flow(category, category_flow, config=section, **given)
         if error:  # stopped before producing outcomes: one row in the summary, as stopped
             crashed[category] = error
         else:
@@ -142,11 +181,24 @@ def run_stage(
     :class:`~airnub_prefect_starter.core.errors.StageFailedError` (carrying the result) when an item failed or a
     category stopped."""
     check_categories(categories, list(category_flows))
-    settings = flow_settings()
+    given = current_environment()
     config_model = stage_config if isinstance(stage_config, BaseModel) else None
-    check_object_storage(settings, storage_credentials(settings), config_model)
+    context = stage_run_context(department_id, contract.name, config_model)
+    if given is None or not given.storage_checked:  # `airnub run` checked them before Prefect's API started
+        check_object_storage(context.settings, context.credentials, config_model)
+    with run_context_scope(context):
+        return _run_stage(contract, context, stage_config, category_flows, categories)
+
+
+def _run_stage(
+    contract: StageContract[OutcomeT],
+    context: RunContext,
+    stage_config: StageConfig,
+    category_flows: Mapping[str, Flow[..., list[OutcomeT]]],
+    categories: Sequence[str] | None,
+) -> StageResult[OutcomeT]:
     logger = get_run_logger()
-    department = display_name(department_id, load_settings().config_dir)
+    department_id, department = context.department_id, context.department
     if not category_flows:
         key = core_department_id(department_id)
         logger.info(
@@ -168,7 +220,7 @@ def run_stage(
             **stage_config.category_parameters(),
         )
     result = contract.result(department, by_category, crashed)
-    emit_stage_event(contract, department_id, result.outcomes)
+    emit_stage_event(contract, department_id, result.outcomes, department_name=department)
     publish_artifacts(contract.stage_artifacts(result))
     logger.info("%s %s: %s", department, contract.name, result.counts_line())
     if result.failed:

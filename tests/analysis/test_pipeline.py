@@ -63,7 +63,10 @@ def process_raw(tmp_path: Path, spec: dict[str, Any], body: bytes) -> Processed:
     data_dir = tmp_path / "data"
     layout = layout_for(data_dir)
     publish_raw(data_dir / "raw", layout.index_url, spec["input"]["filename"], body)
-    build_dataset(DatasetSpec.model_validate(spec), ProcessingRuntime("tabular", layout.datasets_dir, layout.index_url))
+    build_dataset(
+        DatasetSpec.model_validate(spec),
+        ProcessingRuntime(category="tabular", output_dir=layout.datasets_dir, index_url=layout.index_url),
+    )
     return Processed(data_dir, layout)
 
 
@@ -89,7 +92,9 @@ def done(tmp_path_factory: pytest.TempPathFactory) -> Done:
     layout = layout_for(data_dir)
     publish_raw(data_dir / "raw", layout.index_url, "iris.csv", sklearn_iris_csv())
     spec = DatasetSpec.model_validate(demo_dataset("iris", input={"data_source_name": "files", "filename": "iris.csv"}))
-    build_dataset(spec, ProcessingRuntime("tabular_files", layout.datasets_dir, layout.index_url))
+    build_dataset(
+        spec, ProcessingRuntime(category="tabular_files", output_dir=layout.datasets_dir, index_url=layout.index_url)
+    )
     outcome = analyse(SPEC, layout)
     assert outcome.status == "analysed"
     return Done(data_dir, outcome)

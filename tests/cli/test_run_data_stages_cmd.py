@@ -97,7 +97,12 @@ def test_run_analysis_json_summary_then_exit_one_for_a_missing_dataset(
 ) -> None:
     ingest_raw(http_server, "/iris.csv", sklearn_iris_csv(), data_source_name="cli_files", name="iris")
     spec = DatasetSpec.model_validate(processing_config(("iris", "iris.csv"))["tabular_files"]["datasets"][0])
-    build_dataset(spec, ProcessingRuntime("tabular_files", data_dir / "processed", load_settings().resolved_index_url))
+    build_dataset(
+        spec,
+        ProcessingRuntime(
+            category="tabular_files", output_dir=data_dir / "processed", index_url=load_settings().resolved_index_url
+        ),
+    )
     analysis = {"classification_reports": {"datasets": [{"name": "iris", "model": "logistic_regression"}]}}
     good = write_yaml(tmp_path / "a.yaml", analysis)
     analysis["classification_reports"]["datasets"].append({"name": "never_processed"})

@@ -75,7 +75,12 @@ def analysed(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) ->
         )
         settings = load_settings()
         dataset = build_dataset(
-            spec, ProcessingRuntime("tabular_files", data_dir / "processed", settings.resolved_index_url)
+            spec,
+            ProcessingRuntime(
+                category="tabular_files",
+                output_dir=data_dir / "processed",
+                index_url=settings.resolved_index_url,
+            ),
         )
         assert dataset.sha256 is not None
         first_state, first = run_analysis(CONFIG)

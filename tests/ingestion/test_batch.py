@@ -30,7 +30,9 @@ from tests.support.http_server import LoopbackHTTPServer, Route
 
 def runtime(tmp_path: Path, index_url: str) -> BatchRuntime:
     policy = HttpPolicy(allow_private_networks=True, retries=0)
-    return BatchRuntime("files", "src", tmp_path / "cas", index_url, policy)
+    return BatchRuntime(
+        category="files", data_source_name="src", store_base=str(tmp_path / "cas"), index_url=index_url, policy=policy
+    )
 
 
 def test_ingest_batch_records_failures_and_goes_on(
@@ -158,7 +160,12 @@ def test_a_category_run_records_its_store_relative_to_the_data_dir(
     )
     data_dir.mkdir()
     batch = BatchRuntime(
-        "files", "src", data_dir / "downloads", index_url, HttpPolicy(allow_private_networks=True), data_dir=data_dir
+        category="files",
+        data_source_name="src",
+        store_base=str(data_dir / "downloads"),
+        index_url=index_url,
+        policy=HttpPolicy(allow_private_networks=True),
+        index_root=data_dir,
     )
 
     ingest_batch("download", [FileToAcquire(name="a", url=http_server.serve("/a.csv", body=b"a"))], batch)

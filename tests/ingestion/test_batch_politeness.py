@@ -19,7 +19,9 @@ ROBOTS = b"User-agent: *\nDisallow: /private/\n\nUser-agent: otherbot\nDisallow:
 
 def runtime(tmp_path: Path, index_url: str, **policy: object) -> BatchRuntime:
     resolved = HttpPolicy.model_validate({"allow_private_networks": True, "retries": 0, **policy})
-    return BatchRuntime("files", "src", tmp_path / "cas", index_url, resolved)
+    return BatchRuntime(
+        category="files", data_source_name="src", store_base=str(tmp_path / "cas"), index_url=index_url, policy=resolved
+    )
 
 
 def files(server: LoopbackHTTPServer, *paths: str) -> list[FileToAcquire]:
@@ -121,7 +123,9 @@ def test_opting_out_per_category_fetches_no_robots(
     http_server.serve("/robots.txt", body=b"User-agent: *\nDisallow: /\n")
     stage = HttpOverrides(allow_private_networks=True, retries=0)
     policy = HttpPolicy().merged(stage, HttpOverrides(respect_robots_txt=False))
-    run = BatchRuntime("files", "src", tmp_path / "cas", sqlite_url, policy)
+    run = BatchRuntime(
+        category="files", data_source_name="src", store_base=str(tmp_path / "cas"), index_url=sqlite_url, policy=policy
+    )
 
     outcomes = ingest_batch("download", files(http_server, "/a.csv"), run)
 

@@ -28,7 +28,14 @@ def test_files_are_stored_once_then_unchanged_and_the_index_records_the_bucket_r
         for name, body in bodies.items()
     ]
     index_url = f"sqlite:///{tmp_path / 'index.sqlite3'}"
-    runtime = BatchRuntime("files", "src", f"{s3_base}/downloads", index_url, POLICY, data_dir=s3_base)
+    runtime = BatchRuntime(
+        category="files",
+        data_source_name="src",
+        store_base=f"{s3_base}/downloads",
+        index_url=index_url,
+        policy=POLICY,
+        index_root=s3_base,
+    )
 
     first = ingest_batch("download", items, runtime)
     second = ingest_batch("download", items, runtime)
@@ -57,7 +64,13 @@ def test_api_responses_and_pages_are_read_back_from_the_bucket(
     page = http_server.serve(
         "/index.html", body=b'<a href="a.csv">a</a> <a href="b.csv">b</a>', headers={"Content-Type": "text/html"}
     )
-    runtime = BatchRuntime("mixed", "src", s3_base, f"sqlite:///{tmp_path / 'index.sqlite3'}", POLICY)
+    runtime = BatchRuntime(
+        category="mixed",
+        data_source_name="src",
+        store_base=s3_base,
+        index_url=f"sqlite:///{tmp_path / 'index.sqlite3'}",
+        policy=POLICY,
+    )
 
     [polled] = ingest_batch("poll_api", [ApiToPoll(name="items", url=api, extract_key="data.items")], runtime)
     [scraped] = ingest_batch("scrape_page", [PageToScrape(name="index", url=page)], runtime)

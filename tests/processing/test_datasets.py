@@ -25,7 +25,7 @@ StoreRaw = Callable[[str, bytes], Path]
 
 @pytest.fixture
 def runtime(tmp_path: Path, sqlite_url: str) -> ProcessingRuntime:
-    return ProcessingRuntime("tabular_files", tmp_path / "processed", sqlite_url)
+    return ProcessingRuntime(category="tabular_files", output_dir=tmp_path / "processed", index_url=sqlite_url)
 
 
 @pytest.fixture
@@ -170,7 +170,12 @@ def test_build_dataset_finds_identical_bytes_under_each_url_s_own_file_name(
         for name in names
     ]
     settings = load_settings()
-    runtime = ProcessingRuntime("tabular_files", tmp_path / "processed", settings.resolved_index_url, data_dir)
+    runtime = ProcessingRuntime(
+        category="tabular_files",
+        output_dir=tmp_path / "processed",
+        index_url=settings.resolved_index_url,
+        index_root=data_dir,
+    )
 
     outcomes = [
         build_dataset(

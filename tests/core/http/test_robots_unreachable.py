@@ -72,7 +72,9 @@ def test_ingest_batch_fails_every_item_of_a_dead_host_at_once_after_one_robots_a
     dead_origin: str, tmp_path: Path, sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     policy = HttpPolicy(allow_private_networks=True, retries=2, retry_delay_s=0.01)
-    runtime = BatchRuntime("files", "src", tmp_path / "cas", sqlite_url, policy)
+    runtime = BatchRuntime(
+        category="files", data_source_name="src", store_base=str(tmp_path / "cas"), index_url=sqlite_url, policy=policy
+    )
     items = [FileToAcquire(name=f"f{i}", url=f"{dead_origin}/files/f{i}.csv") for i in range(3)]
 
     with caplog.at_level(logging.WARNING, logger="airnub_prefect_starter.core.http.retry"):
