@@ -1,8 +1,8 @@
-"""Load Prefect Secret blocks for task wrappers (values never logged)."""
+"""Load Prefect Secret blocks for task wrappers (values never logged); storage credentials come from
+:mod:`~airnub_prefect_starter.tasks.storage_blocks`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -12,11 +12,9 @@ from pydantic import BaseModel
 from airnub_prefect_starter.common.settings import AirnubSettings, load_settings
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.secret_refs import SECRET_PLACEHOLDER, referenced_secret_blocks
-from airnub_prefect_starter.core.store.object_store import S3Credentials
+from airnub_prefect_starter.tasks.storage_blocks import storage_credentials
 
 __all__ = ["flow_settings", "load_item_secrets", "load_secret_blocks", "storage_credentials"]
-
-_CREDENTIAL_KEYS = ("access_key_id", "secret_access_key", "session_token", "endpoint_url", "region")
 
 
 def load_secret_blocks(names: Iterable[str]) -> dict[str, str]:
@@ -49,36 +47,3 @@ def flow_settings() -> AirnubSettings:
         found = "was not found" if url is None else "still holds the placeholder"
         raise ConfigError(f"AIRNUB_INDEX_URL_SECRET_BLOCK: Secret block '{block}' {found} (see `airnub blocks setup`)")
     return settings.model_copy(update={"index_url": url})
-
-
-def storage_credentials(settings: AirnubSettings) -> S3Credentials | None:
-    """The object-storage credentials held by the Secret block ``AIRNUB_STORAGE_CREDENTIALS_BLOCK`` names (JSON:
-    access_key_id, secret_access_key, optional session_token, endpoint_url, region), or ``None`` when it names
-    none (the AWS variables then apply). A missing, placeholder or malformed block is a ConfigError naming the
-    block, never its value."""
-    block = settings.storage_credentials_block
-    if not block:
-        return None
-    where = f"AIRNUB_STORAGE_CREDENTIALS_BLOCK: Secret block '{block}'"
-    try:
-        value: Any = cast(Secret[Any], Secret.load(block)).get()
-    except ValueError:
-        raise ConfigError(f"{where} was not found (see `airnub blocks setup`)") from None
-    if value == SECRET_PLACEHOLDER:
-        raise ConfigError(f"{where} still holds the placeholder (see `airnub blocks setup`)")
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            value = None
-    shape = "must hold a JSON object with access_key_id and secret_access_key (optional: session_token, "
-    shape += "endpoint_url, region)"
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where} {shape}")
-    unknown = sorted(str(key) for key in value if key not in _CREDENTIAL_KEYS)
-    fields = {key: value.get(key) for key in _CREDENTIAL_KEYS}
-    if unknown or not all(isinstance(v, str) for v in fields.values() if v is not None):
-        raise ConfigError(f"{where} {shape}" + (f"; unknown keys: {', '.join(unknown)}" if unknown else ""))
-    if not fields["access_key_id"] or not fields["secret_access_key"]:
-        raise ConfigError(f"{where} {shape}")
-    return S3Credentials(**fields)
