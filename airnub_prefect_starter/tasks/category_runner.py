@@ -44,6 +44,7 @@ from airnub_prefect_starter.stages.contract import StageContract, category_scope
 from airnub_prefect_starter.stages.outcomes import Outcome, unexpected_error_text
 from airnub_prefect_starter.stages.results import OutcomeT
 from airnub_prefect_starter.tasks.artifacts import publish_artifacts
+from airnub_prefect_starter.tasks.assets import record_asset_materializations
 from airnub_prefect_starter.tasks.object_storage import working_copy
 from airnub_prefect_starter.tasks.run_context import bridge_core_logging
 from airnub_prefect_starter.tasks.secrets import flow_settings, storage_credentials
@@ -208,6 +209,7 @@ def _run_per_item(
             raise result
         outcomes.append(result)
         _report(scope, len(outcomes), len(submitted), result)
+    record_asset_materializations(outcomes, runtime)  # Prefect asset events for what was built
     return finish_category(contract, department, category, outcomes)
 
 
