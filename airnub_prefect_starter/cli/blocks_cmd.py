@@ -41,9 +41,11 @@ def setup(
         StorageBlockType | None,
         typer.Option(
             "--storage-block-type",
-            help="Make AIRNUB_STORAGE_CREDENTIALS_BLOCK a block of this type: a prefect-aws one is made from the "
-            "AWS_* variables (an s3-bucket also from AIRNUB_DATA_DIR's bucket and folder). Default: the type the "
-            "setting names (type/name), else secret.",
+            metavar="TYPE",
+            help="Make AIRNUB_STORAGE_CREDENTIALS_BLOCK a block of this TYPE: secret, or (the aws extra) "
+            "aws-credentials, minio-credentials or s3-bucket, made from the AWS_* variables (an s3-bucket also "
+            "from AIRNUB_DATA_DIR's bucket and folder). Default: the type the setting names (type/name), else "
+            "secret.",
         ),
     ] = None,
 ) -> None:
