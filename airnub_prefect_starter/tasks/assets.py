@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from prefect.assets import Asset, AssetProperties, add_asset_metadata, materialize
+from prefect.cache_policies import NO_CACHE
 from prefect.tasks import MaterializingTask
 from pydantic import ValidationError
 
@@ -131,7 +132,9 @@ def _materialize(name: str, metadata: dict[str, dict[str, Any]], upstream: list[
     if not assets:
         return
     deps: list[Asset | str] = [asset for asset in map(_asset, upstream) if asset is not None]
-    decorate = materialize(*assets, by=MATERIALIZED_BY, asset_deps=deps, name="Record assets", task_run_name=name)
+    decorate = materialize(  # never cached: Prefect emits nothing for a Cached task run
+        *assets, by=MATERIALIZED_BY, asset_deps=deps, name="Record assets", task_run_name=name, cache_policy=NO_CACHE
+    )
     task: MaterializingTask[[dict[str, dict[str, Any]]], None] = decorate(_record)
     task({asset.key: metadata[asset.key] for asset in assets})
 

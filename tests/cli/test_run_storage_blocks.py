@@ -143,3 +143,30 @@ def test_blocks_setup_without_the_aws_variables_makes_no_prefect_aws_block(
     )
     with pytest.raises(ValueError, match="never-made"):
         AwsCredentials.load("never-made")
+
+
+def test_blocks_setup_refuses_a_type_other_than_the_one_the_setting_names(
+    airnub: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRNUB_STORAGE_CREDENTIALS_BLOCK", "minio-credentials/lake")
+
+    result = airnub("blocks", "setup", "--storage-block-type", "aws-credentials")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "invalid --storage-block-type aws-credentials: AIRNUB_STORAGE_CREDENTIALS_BLOCK names a minio-credentials "
+        "block (minio-credentials/lake)"
+    )
+
+
+def test_blocks_setup_dry_run_makes_no_prefect_aws_block(
+    airnub: Callable[..., Result], s3_base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRNUB_STORAGE_CREDENTIALS_BLOCK", "aws-credentials/dry-run-only")
+
+    result = airnub("blocks", "setup", "--dry-run")
+
+    assert result.exit_code == 0, result.stderr
+    assert "would set  aws-credentials/dry-run-only (from the AWS_* variables)" in result.stdout
+    with pytest.raises(ValueError, match="dry-run-only"):
+        AwsCredentials.load("dry-run-only")
