@@ -115,9 +115,9 @@ def _setup_prefect_aws_block(kind: StorageBlockType, name: str, *, data_url: str
         out.print(f"{'would set':>9}  {shown} (from the AWS_* variables)", highlight=False)
         return
     try:
-        existed = save_storage_block_from_env(kind.value, name, os.environ, data_url)
+        action = save_storage_block_from_env(kind.value, name, os.environ, data_url)
     except ConfigError as exc:
         err.print(f"[red]invalid[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
-    action = "updated" if existed else "created"
-    out.print(f"{action:>9}  {shown} (from the AWS_* variables)", highlight=False)
+    source = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set" if action == "kept" else "from the AWS_* variables"
+    out.print(f"{action:>9}  {shown} ({source})", highlight=False)

@@ -181,12 +181,13 @@ def _from_prefect_aws(block: Any, where: str) -> S3Credentials:
     return S3Credentials(key_id or None, secret or None, token or None, endpoint, block.region_name)
 
 
-def save_storage_block_from_env(slug: str, name: str, env: Mapping[str, str], data_url: str | None) -> bool:
+def save_storage_block_from_env(slug: str, name: str, env: Mapping[str, str], data_url: str | None) -> str:
     """Create or update the prefect-aws block ``slug``/``name`` from the standard AWS variables in ``env``
     (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, optional ``AWS_SESSION_TOKEN``, ``AWS_REGION``,
     ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``; an ``s3-bucket`` also takes its bucket and folder from the data
-    dir's URL ``data_url``). ``True`` if a block of that name existed. The keys missing (and no block yet), an
-    ``s3-bucket`` without a data dir on object storage or prefect-aws not installed: a ConfigError."""
+    dir's URL ``data_url``). What was done: ``created``, ``updated``, or ``kept`` (the keys are not set and the
+    block exists). The keys missing and no block yet, an ``s3-bucket`` without a data dir on object storage or
+    prefect-aws not installed: a ConfigError."""
     if slug not in _PREFECT_AWS_TYPES:
         raise ValueError(f"{slug}: not a prefect-aws block type")
     where = f"{BLOCK_TYPES[slug]} block '{name}'"
@@ -194,7 +195,15 @@ def save_storage_block_from_env(slug: str, name: str, env: Mapping[str, str], da
         raise ConfigError(f"{where} {AWS_EXTRA_HINT}")
     from prefect_aws import AwsClientParameters, AwsCredentials, MinIOCredentials, S3Bucket
 
+    with get_client(sync_client=True) as client_api:
+        try:
+            client_api.read_block_document_by_name(name, slug, include_secrets=False)
+            existed = True
+        except ObjectNotFound:
+            existed = False
     key_id, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
+    if (not key_id or not secret) and existed:
+        return "kept"
     if not key_id or not secret:
         raise ConfigError(f"{where}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (the block is made from them)")
     if slug == "s3-bucket" and data_url is None:
@@ -221,14 +230,8 @@ def save_storage_block_from_env(slug: str, name: str, env: Mapping[str, str], da
     if slug == "s3-bucket" and data_url is not None:
         bucket, _, folder = data_url.removeprefix("s3://").partition("/")
         block = S3Bucket(bucket_name=bucket, bucket_folder=folder, credentials=credentials)
-    with get_client(sync_client=True) as client_api:
-        try:
-            client_api.read_block_document_by_name(name, slug, include_secrets=False)
-            existed = True
-        except ObjectNotFound:
-            existed = False
     block.save(name, overwrite=True)
-    return existed
+    return "updated" if existed else "created"
 
 
 def _revealed(value: SecretStr | str | None) -> str | None:

@@ -143,6 +143,11 @@ def test_blocks_setup_without_the_aws_variables_makes_no_prefect_aws_block(
     )
     with pytest.raises(ValueError, match="never-made"):
         AwsCredentials.load("never-made")
+    AwsCredentials(aws_access_key_id="made-elsewhere").save("never-made")  # e.g. in the UI
+    kept = airnub("blocks", "setup")
+    assert kept.exit_code == 0, kept.stderr
+    assert "kept  aws-credentials/never-made (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set)" in kept.stdout
+    assert AwsCredentials.load("never-made").aws_access_key_id == "made-elsewhere"
 
 
 def test_blocks_setup_refuses_a_type_other_than_the_one_the_setting_names(
