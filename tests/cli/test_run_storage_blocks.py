@@ -1,17 +1,24 @@
 """prefect-aws blocks as the storage credentials of a run on object storage (SeaweedFS on loopback): `airnub blocks
 setup --storage-block-type ...` makes the block from the AWS variables through the Prefect API, the variables are
 then removed, and the run stores into the bucket with the block alone; an ``S3Bucket`` block whose bucket and
-folder do not hold the data dir stops the run in one line."""
+folder do not hold the data dir stops the run in one line. The dataset built on object storage is announced to
+Prefect as an asset keyed by its s3:// URL."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import Result
+from prefect.client.orchestration import get_client
+from prefect.events import Event
+from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
+from prefect.events.worker import EventsWorker
 from prefect_aws import AwsCredentials, MinIOCredentials, S3Bucket
 
 from airnub_prefect_starter.core.store.object_store import Bucket, S3Credentials
@@ -22,6 +29,8 @@ from tests.support.raw_inputs import FLOWERS_CSV
 from tests.support.s3_server import S3Server
 
 AWS_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_REGION")
+#: The server persists events in batches (every few seconds).
+PERSISTED_WITHIN_S = 60.0
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +42,21 @@ def durable_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _keys(server: S3Server) -> S3Credentials:
     return S3Credentials(server.access_key, server.secret_key, endpoint_url=server.endpoint, region="us-east-1")
+
+
+def _materialized(asset: str) -> Event:
+    """The asset materialization event of ``asset``, once the server has persisted it."""
+    EventsWorker.drain_all()
+    wanted = EventFilter(
+        event=EventNameFilter(name=["prefect.asset.materialization.succeeded"]),
+        resource=EventResourceFilter(id=[asset]),
+    )
+    deadline = time.monotonic() + PERSISTED_WITHIN_S
+    with get_client(sync_client=True) as client:
+        while not (events := client.read_events(wanted, limit=2).events):
+            assert time.monotonic() < deadline, f"no materialization event of {asset}"
+            time.sleep(0.5)
+    return events[0]
 
 
 def _set_up_block(
@@ -76,6 +100,10 @@ def test_a_run_with_an_aws_credentials_block_and_no_aws_variables_stores_in_the_
     assert {"processed/flowers.parquet", "processed/flowers.dataset.json"} <= keys
     outputs = setup.stdout + setup.stderr + ingested.stdout + ingested.stderr + processed.stdout + processed.stderr
     assert s3_server.secret_key not in outputs
+    dataset = Bucket(s3_base, _keys(s3_server)).read_bytes("processed/flowers.parquet")
+    event = _materialized(f"{s3_base}/processed/flowers.parquet")  # the asset is keyed by its place in the bucket
+    assert event.payload["sha256"] == hashlib.sha256(dataset).hexdigest()
+    assert event.payload["manifest"] == f"{s3_base}/processed/flowers.dataset.json"
 
 
 @pytest.mark.parametrize("kind", ["minio-credentials", "s3-bucket"])
