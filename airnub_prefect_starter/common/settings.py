@@ -53,9 +53,10 @@ class AirnubSettings(BaseSettings):
     )
     storage_credentials_block: str | None = Field(
         default=None,
-        description="Prefect Secret block holding object-storage credentials as JSON (access_key_id, "
-        "secret_access_key, optional session_token, endpoint_url, region); flow runs read it and it wins over the "
-        "AWS_* variables.",
+        description="Prefect block holding object-storage credentials: a Secret holding JSON (access_key_id, "
+        "secret_access_key, optional session_token, endpoint_url, region), or (the aws extra) an AwsCredentials, "
+        "MinIOCredentials or S3Bucket block (whose bucket and folder must hold data_dir); a name, or type/name "
+        "(e.g. aws-credentials/storage). Flow runs read it and it wins over the AWS_* variables.",
     )
     index_url: str | None = Field(
         default=None,

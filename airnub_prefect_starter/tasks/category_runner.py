@@ -45,6 +45,7 @@ from airnub_prefect_starter.stages.contract import StageContract, category_scope
 from airnub_prefect_starter.stages.outcomes import Outcome, unexpected_error_text
 from airnub_prefect_starter.stages.results import OutcomeT
 from airnub_prefect_starter.tasks.artifacts import publish_artifacts
+from airnub_prefect_starter.tasks.assets import record_asset_materializations
 from airnub_prefect_starter.tasks.object_storage import working_copy
 from airnub_prefect_starter.tasks.run_context import RunContext, bridge_core_logging, run_context_scope
 from airnub_prefect_starter.tasks.secrets import flow_settings, storage_credentials
@@ -217,6 +218,7 @@ def _run_per_item(
             raise result
         outcomes.append(result)
         _report(scope, len(outcomes), len(submitted), result)
+    record_asset_materializations(outcomes, runtime)  # Prefect asset events for what was built
     return finish_category(contract, department, category, outcomes)
 
 

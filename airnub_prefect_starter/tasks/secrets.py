@@ -1,12 +1,12 @@
 """Load Prefect Secret blocks for task wrappers and the run's environment (values never logged).
 
 Within a resolved run (:mod:`airnub_prefect_starter.tasks.run_context`), :func:`flow_settings` and
-:func:`storage_credentials` answer from the run's environment: the environment and the Secret blocks are read
-once per run, where it starts (:func:`resolve_environment`)."""
+:func:`storage_credentials` answer from the run's environment: the environment and the blocks are read once per
+run, where it starts (:func:`resolve_environment`). Which blocks hold storage credentials, and how each is read:
+:mod:`~airnub_prefect_starter.tasks.storage_blocks`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -18,6 +18,7 @@ from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.secret_refs import SECRET_PLACEHOLDER, referenced_secret_blocks
 from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.tasks.run_context import RunEnvironment, current_environment
+from airnub_prefect_starter.tasks.storage_blocks import storage_credentials as _credentials_block
 
 __all__ = [
     "flow_settings",
@@ -26,8 +27,6 @@ __all__ = [
     "resolve_environment",
     "storage_credentials",
 ]
-
-_CREDENTIAL_KEYS = ("access_key_id", "secret_access_key", "session_token", "endpoint_url", "region")
 
 
 def load_secret_blocks(names: Iterable[str]) -> dict[str, str]:
@@ -78,40 +77,11 @@ def _with_index_url(settings: AirnubSettings) -> AirnubSettings:
 
 
 def storage_credentials(settings: AirnubSettings) -> S3Credentials | None:
-    """The object-storage credentials held by the Secret block ``AIRNUB_STORAGE_CREDENTIALS_BLOCK`` names (JSON:
-    access_key_id, secret_access_key, optional session_token, endpoint_url, region), or ``None`` when it names
-    none (the AWS variables then apply). A missing, placeholder or malformed block is a ConfigError naming the
-    block, never its value. Within a resolved run, for its settings: the run's credentials, read once."""
+    """The object-storage credentials of the block ``AIRNUB_STORAGE_CREDENTIALS_BLOCK`` names (a Secret holding
+    JSON, or a prefect-aws credentials or bucket block), or ``None`` when it names none (the AWS variables then
+    apply); see :func:`~airnub_prefect_starter.tasks.storage_blocks.storage_credentials`. Within a resolved run,
+    for its settings: the run's credentials, read once."""
     current = current_environment()
     if current is not None and settings is current.settings:
         return current.credentials
     return _credentials_block(settings)
-
-
-def _credentials_block(settings: AirnubSettings) -> S3Credentials | None:
-    block = settings.storage_credentials_block
-    if not block:
-        return None
-    where = f"AIRNUB_STORAGE_CREDENTIALS_BLOCK: Secret block '{block}'"
-    try:
-        value: Any = cast(Secret[Any], Secret.load(block)).get()
-    except ValueError:
-        raise ConfigError(f"{where} was not found (see `airnub blocks setup`)") from None
-    if value == SECRET_PLACEHOLDER:
-        raise ConfigError(f"{where} still holds the placeholder (see `airnub blocks setup`)")
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            value = None
-    shape = "must hold a JSON object with access_key_id and secret_access_key (optional: session_token, "
-    shape += "endpoint_url, region)"
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where} {shape}")
-    unknown = sorted(str(key) for key in value if key not in _CREDENTIAL_KEYS)
-    fields = {key: value.get(key) for key in _CREDENTIAL_KEYS}
-    if unknown or not all(isinstance(v, str) for v in fields.values() if v is not None):
-        raise ConfigError(f"{where} {shape}" + (f"; unknown keys: {', '.join(unknown)}" if unknown else ""))
-    if not fields["access_key_id"] or not fields["secret_access_key"]:
-        raise ConfigError(f"{where} {shape}")
-    return S3Credentials(**fields)

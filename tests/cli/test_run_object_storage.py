@@ -109,8 +109,9 @@ def test_a_storage_credentials_block_that_is_missing_is_a_usage_error(
 
     assert result.exit_code == 2
     assert error_lines(result) == [
-        "error: AIRNUB_STORAGE_CREDENTIALS_BLOCK: Secret block 'no-such-block' was not found "
-        "(see `airnub blocks setup`)"
+        "error: AIRNUB_STORAGE_CREDENTIALS_BLOCK: no block named 'no-such-block' was found (accepted: secret "
+        "(Secret), aws-credentials (AWS Credentials), minio-credentials (MinIO Credentials), s3-bucket (S3 Bucket); "
+        "see `airnub blocks setup`)"
     ]
     assert http_server.request_paths == {}
 
