@@ -25,7 +25,7 @@ from prefect.tasks import MaterializingTask
 from pydantic import ValidationError
 
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
-from airnub_prefect_starter.common.settings import AirnubSettings, load_settings
+from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.common.utils import sha256_file
 from airnub_prefect_starter.processing.outcome import DatasetOutcome
 
@@ -44,10 +44,10 @@ def asset_key(path: str | Path, settings: AirnubSettings) -> str:
     return location if "://" in location else "file://" + Path(location).resolve().as_posix()
 
 
-def record_asset_materializations(outcomes: Sequence[object], runtime: object) -> None:
+def record_asset_materializations(outcomes: Sequence[object], runtime: object, settings: AirnubSettings) -> None:
     """Announce the datasets built and the analyses done among ``outcomes`` (a category run's, with its
-    ``runtime``) as Prefect asset materializations; call it inside the category's flow run."""
-    settings = load_settings()
+    ``runtime`` and the run's ``settings``) as Prefect asset materializations; call it inside the category's flow
+    run."""
     for outcome in outcomes:
         if isinstance(outcome, DatasetOutcome) and outcome.status == "built" and outcome.path:
             _materialize(*_dataset_assets(outcome, settings))

@@ -201,7 +201,8 @@ def _run_per_item(
     Ends with :func:`finish_category`."""
     bridge_core_logging()
     logger = get_run_logger()
-    department = stage_run_context(department_id, contract.name).department
+    context = stage_run_context(department_id, contract.name)
+    department = context.department
     scope = category_scope(department, contract.name, category)
     submitted = [(spec.name, item_task.submit(spec, runtime)) for spec in specs]
     outcomes: list[OutcomeT] = []
@@ -218,7 +219,7 @@ def _run_per_item(
             raise result
         outcomes.append(result)
         _report(scope, len(outcomes), len(submitted), result)
-    record_asset_materializations(outcomes, runtime)  # Prefect asset events for what was built
+    record_asset_materializations(outcomes, runtime, context.settings)  # Prefect asset events for what was built
     return finish_category(contract, department, category, outcomes)
 
 
