@@ -12,7 +12,15 @@ import typer
 from pydantic import ValidationError
 
 from airnub_prefect_starter import __version__
-from airnub_prefect_starter.cli import blocks_cmd, config_cmd, manifest_cmd, new_cmd, schema_cmd, variables_cmd
+from airnub_prefect_starter.cli import (
+    blocks_cmd,
+    config_cmd,
+    limits_cmd,
+    manifest_cmd,
+    new_cmd,
+    schema_cmd,
+    variables_cmd,
+)
 from airnub_prefect_starter.cli.demo_cmd import demo
 from airnub_prefect_starter.cli.output import EXIT_USAGE, fail
 from airnub_prefect_starter.cli.run_cmd import run
@@ -30,6 +38,7 @@ app.command("run")(run)
 app.command("demo")(demo)
 app.add_typer(variables_cmd.app, name="variables")
 app.add_typer(blocks_cmd.app, name="blocks")
+app.add_typer(limits_cmd.app, name="limits")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(manifest_cmd.app, name="manifest")
 app.add_typer(new_cmd.app, name="new")
