@@ -141,7 +141,9 @@ def test_prefect_host_limits_hold_per_host_limit_across_processes_and_process_li
 ) -> None:
     shared, apart = servers["127.0.0.1"], servers["127.0.0.2"]
     config_dir = _configs_with(tmp_path / "configs", _config(shared, "a"))
+    started = time.monotonic()
     setup = _finished(_airnub(topology, "limits", "setup", AIRNUB_CONFIG_DIR=str(config_dir)))
+    topology.timings["limits setup"] = time.monotonic() - started
     assert f"created  airnub-host-127.0.0.1: {LIMIT} at once" in setup
 
     runs = []
@@ -152,8 +154,11 @@ def test_prefect_host_limits_hold_per_host_limit_across_processes_and_process_li
             command = ("--data-dir", str(tmp_path / f"data-{limits}-{process}"), "run", "project_alpha", "ingestion")
             options = ("--config", str(config), "--category", "scheduled_file_downloads")
             runs.append(_airnub(topology, *command, *options, AIRNUB_HOST_LIMITS=limits))
+    started = time.monotonic()
     for run in runs:
         _finished(run)
+    topology.timings["four runs"] = time.monotonic() - started
+    topology.timings.update({f"peak {host}": server.peak for host, server in servers.items()})
 
     assert {len(server.arrivals[p]) for server in servers.values() for p in "ab"} == {FILES_PER_PROCESS}
     # both pairs overlapped: each process's first request came before the other's last
