@@ -1,9 +1,10 @@
 """``per_host_limit`` across processes: two ``airnub run`` processes against one Prefect server (PostgreSQL) fetch
 from one loopback host, which records the peak number of requests in flight at once.
 
-Each host's server holds every file request until a request of the other process has arrived (at most
-:data:`WAIT_FOR_OTHER_S`), then :data:`HOLD_S` more: the two processes' downloads overlap however late either
-starts. Two pairs run at once: the pair with ``AIRNUB_HOST_LIMITS=prefect`` against 127.0.0.1 (after
+Each process's first file is a *gate*: the host holds it until the other process's gate has arrived too, so the
+two processes' downloads overlap however late either starts (a busy machine starts them seconds apart), then
+until more than the limit are in flight or :data:`RELEASE_S` has passed. The other files are held
+:data:`HOLD_S`. Two pairs run at once: the pair with ``AIRNUB_HOST_LIMITS=prefect`` against 127.0.0.1 (after
 ``airnub limits setup`` created its limit), the pair without it against 127.0.0.2 (another loopback address,
 another host name): the first stays at the limit, the second, with the same configs, goes over it.
 """
@@ -23,13 +24,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.prefect_topology import REPO_ROOT, Topology, api_client
+from tests.support.prefect_topology import REPO_ROOT, Topology, api_client, prefect_server
 
 LIMIT = 2
-FILES_PER_PROCESS = 8
-WAIT_FOR_OTHER_S = 1.5
-HOLD_S = 0.25
-RUN_TIMEOUT_S = 120
+FILES_PER_PROCESS = 4  # the gate and three more, one batch each: every process asks for 2 slots at once
+GATE_TIMEOUT_S = 120.0
+RELEASE_S = 1.0
+HOLD_S = 0.2
+RUN_TIMEOUT_S = 240
 
 
 class _PeakHandler(BaseHTTPRequestHandler):
@@ -48,7 +50,7 @@ class _PeakHandler(BaseHTTPRequestHandler):
 
 
 class _PeakServer(ThreadingHTTPServer):
-    """Serves ``/<process>/<n>.csv``; counts requests in flight (from arrival to the start of the answer)."""
+    """Serves ``/<process>/<name>.csv``; counts requests in flight (from arrival to the start of the answer)."""
 
     daemon_threads = True
 
@@ -58,6 +60,8 @@ class _PeakServer(ThreadingHTTPServer):
         self.in_flight = 0
         self.peak = 0
         self.arrivals: defaultdict[str, list[float]] = defaultdict(list)
+        self.gates: set[str] = set()
+        self.gates_met = False
 
     def url(self, path: str) -> str:
         return f"http://{self.server_address[0]}:{self.server_address[1]}{path}"
@@ -69,17 +73,40 @@ class _PeakServer(ThreadingHTTPServer):
             self.peak = max(self.peak, self.in_flight)
             if process:
                 self.arrivals[process].append(time.monotonic())
+            if path.endswith("/gate.csv"):
+                self.gates.add(process)
             self.changed.notify_all()
         try:
             if not process:  # robots.txt: none
                 return b""
-            with self.changed:
-                self.changed.wait_for(lambda: len(self.arrivals) == 2, timeout=WAIT_FOR_OTHER_S)
-            time.sleep(HOLD_S)
+            if path.endswith("/gate.csv"):
+                self._gate()
+            else:
+                time.sleep(HOLD_S)
             return f"value\n{path}\n".encode()
         finally:
             with self.changed:
                 self.in_flight -= 1
+                self.changed.notify_all()
+
+    def _gate(self) -> None:
+        with self.changed:
+            if self.changed.wait_for(lambda: len(self.gates) == 2, timeout=GATE_TIMEOUT_S):
+                self.gates_met = True
+                self.changed.wait_for(lambda: self.in_flight > LIMIT, timeout=RELEASE_S)
+
+
+@pytest.fixture
+def topology(tmp_path: Path, postgres_server_url: str) -> Iterator[Topology]:
+    """A Prefect server on a fresh PostgreSQL database; a client waiting for a slot retries at least every second
+    (the server's Retry-After is capped at 30 s by default)."""
+    server_env = {
+        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
+        "PREFECT_SERVER_CONCURRENCY_MAXIMUM_CONCURRENCY_SLOT_WAIT_SECONDS": "1",
+    }
+    with prefect_server(tmp_path, postgres_server_url, server_env=server_env) as started:
+        yield started
 
 
 @pytest.fixture
@@ -95,11 +122,18 @@ def servers() -> Iterator[dict[str, _PeakServer]]:
 
 
 def _config(server: _PeakServer, process: str) -> dict[str, object]:
-    files = [{"name": f"{process}{n}", "url": server.url(f"/{process}/{n}.csv")} for n in range(FILES_PER_PROCESS)]
+    names = ["gate", *(str(n) for n in range(1, FILES_PER_PROCESS))]
+    files = [{"name": f"{process}-{name}", "url": server.url(f"/{process}/{name}.csv")} for name in names]
     return {
-        "http": {"allow_private_networks": True, "retries": 0, "per_host_limit": LIMIT, "total_deadline_s": 60},
+        "http": {
+            "allow_private_networks": True,
+            "retries": 0,
+            "per_host_limit": LIMIT,
+            "read_timeout_s": GATE_TIMEOUT_S + 30,  # a gate may be held that long
+            "total_deadline_s": GATE_TIMEOUT_S + 60,
+        },
         "task_runner": {"kind": "threads", "max_concurrency": 4},
-        "batch_size": 2,
+        "batch_size": 1,
         "scheduled_file_downloads": {
             "data_source_name": f"host_limits_{process}",
             "local_artifacts_storage_base": "downloads",
@@ -146,6 +180,7 @@ def test_prefect_host_limits_hold_per_host_limit_across_processes_and_process_li
     topology.timings["limits setup"] = time.monotonic() - started
     assert f"created  airnub-host-127.0.0.1: {LIMIT} at once" in setup
 
+    started = time.monotonic()
     runs = []
     for server, limits in ((shared, "prefect"), (apart, "process")):
         for process in ("a", "b"):
@@ -154,16 +189,19 @@ def test_prefect_host_limits_hold_per_host_limit_across_processes_and_process_li
             command = ("--data-dir", str(tmp_path / f"data-{limits}-{process}"), "run", "project_alpha", "ingestion")
             options = ("--config", str(config), "--category", "scheduled_file_downloads")
             runs.append(_airnub(topology, *command, *options, AIRNUB_HOST_LIMITS=limits))
-    started = time.monotonic()
     for run in runs:
         _finished(run)
     topology.timings["four runs"] = time.monotonic() - started
-    topology.timings.update({f"peak {host}": server.peak for host, server in servers.items()})
+    for host, server in servers.items():
+        every = [at for process in "ab" for at in server.arrivals[process]]
+        topology.timings[f"{host}: first to last request"] = max(every) - min(every)
+        topology.timings[f"{host}: gap between the processes' first requests"] = abs(
+            min(server.arrivals["a"]) - min(server.arrivals["b"])
+        )
+        topology.timings[f"{host}: peak in flight"] = server.peak
 
     assert {len(server.arrivals[p]) for server in servers.values() for p in "ab"} == {FILES_PER_PROCESS}
-    # both pairs overlapped: each process's first request came before the other's last
-    for server in servers.values():
-        assert max(min(server.arrivals[p]) for p in "ab") < min(max(server.arrivals[p]) for p in "ab")
+    assert shared.gates_met and apart.gates_met  # each pair's downloads overlapped
     assert shared.peak <= LIMIT
     assert apart.peak > LIMIT
     with api_client(topology.api_url) as client:
