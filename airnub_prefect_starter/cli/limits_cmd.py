@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from airnub_prefect_starter.cli.output import EXIT_USAGE, err, out
+from airnub_prefect_starter.cli.output import EXIT_USAGE, err, fail, out
 from airnub_prefect_starter.cli.variables_cmd import load_all_config_files
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.errors import ConfigError
@@ -24,7 +24,8 @@ def setup(
 ) -> None:
     """For every host the stage configs fetch from: a limit `airnub-host-<host>` of its http.per_host_limit and,
     where http.per_host_rate is set, `airnub-rate-<host>` (one slot decaying at that rate). A host named by several
-    categories gets the strictest value. Runs use them when AIRNUB_HOST_LIMITS=prefect."""
+    categories gets the strictest value. Runs use them when AIRNUB_HOST_LIMITS=prefect. Exit 2 when a config is
+    invalid (nothing set) or a Prefect API set with PREFECT_API_URL does not answer."""
     from prefect.client.orchestration import get_client
 
     from airnub_prefect_starter.tasks.host_limits_setup import apply_limit, planned_limits
@@ -34,6 +35,12 @@ def setup(
     except ConfigError as exc:
         err.print(f"[red]invalid[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
+    from airnub_prefect_starter.cli.prefect_api import PrefectApiUnreachableError, require_prefect_api
+
+    try:
+        require_prefect_api()  # a configured API that is down: one line, not a traceback from the first limit
+    except PrefectApiUnreachableError as exc:
+        fail(str(exc), EXIT_USAGE)
     planned = planned_limits(file.model for file in files)
     if not planned:
         out.print("no stage config names a URL: no limits to set")
