@@ -4,8 +4,10 @@ limit is created (never skipped), the rate limit spaces starts across limiters, 
 from __future__ import annotations
 
 import logging
+import pickle
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -17,6 +19,7 @@ from airnub_prefect_starter.core.errors import ConfigError, TransientDownloadErr
 from airnub_prefect_starter.core.http.limits import ProcessHostLimits
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.rate import HostPacer
+from airnub_prefect_starter.ingestion.batch import BatchRuntime
 from airnub_prefect_starter.tasks.host_limits import (
     PrefectHostLimits,
     concurrency_limit_name,
@@ -120,3 +123,12 @@ def test_an_unreachable_api_is_a_transient_error_naming_the_limit() -> None:
         PrefectHostLimits(POLICY).slot(f"https://{host}/a.csv"),
     ):
         pass
+
+
+def test_the_prefect_limits_travel_with_a_batch_runtime_to_another_process(tmp_path: Path) -> None:
+    runtime = BatchRuntime("files", "source", str(tmp_path), "sqlite://", POLICY, host_limits=PrefectHostLimits)
+
+    arrived = pickle.loads(pickle.dumps(runtime))  # as to a Dask worker
+
+    assert arrived.host_limits is PrefectHostLimits
+    assert isinstance(arrived.host_limits(arrived.policy), PrefectHostLimits)
