@@ -162,6 +162,15 @@ def _airnub(topology: Topology, *args: str, **env: str) -> subprocess.Popen[byte
     )
 
 
+def _run(topology: Topology, tmp_path: Path, server: _PeakServer, process: str, limits: str) -> subprocess.Popen[bytes]:
+    """``airnub run`` of ``process``'s files on ``server``, with ``AIRNUB_HOST_LIMITS=limits``."""
+    config = tmp_path / f"{limits}-{process}.yaml"
+    config.write_text(yaml.safe_dump(_config(server, process)))
+    command = ("--data-dir", str(tmp_path / f"data-{limits}-{process}"), "run", "project_alpha", "ingestion")
+    options = ("--config", str(config), "--category", "scheduled_file_downloads")
+    return _airnub(topology, *command, *options, AIRNUB_HOST_LIMITS=limits)
+
+
 def _finished(child: subprocess.Popen[bytes]) -> str:
     output = child.communicate(timeout=RUN_TIMEOUT_S)[0].decode(errors="replace")
     assert child.returncode == 0, output
@@ -181,16 +190,19 @@ def test_prefect_host_limits_hold_per_host_limit_across_processes_and_process_li
     assert f"created  airnub-host-127.0.0.1: {LIMIT} at once" in setup
 
     started = time.monotonic()
-    runs = []
-    for server, limits in ((shared, "prefect"), (apart, "process")):
-        for process in ("a", "b"):
-            config = tmp_path / f"{limits}-{process}.yaml"
-            config.write_text(yaml.safe_dump(_config(server, process)))
-            command = ("--data-dir", str(tmp_path / f"data-{limits}-{process}"), "run", "project_alpha", "ingestion")
-            options = ("--config", str(config), "--category", "scheduled_file_downloads")
-            runs.append(_airnub(topology, *command, *options, AIRNUB_HOST_LIMITS=limits))
-    for run in runs:
-        _finished(run)
+    runs = [
+        _run(topology, tmp_path, server, p, limits)
+        for server, limits in ((shared, "prefect"), (apart, "process"))
+        for p in "ab"
+    ]
+    try:
+        for run in runs:
+            _finished(run)
+    finally:  # only these children, on failure
+        for run in runs:
+            if run.poll() is None:
+                run.kill()
+                run.wait(timeout=30)
     topology.timings["four runs"] = time.monotonic() - started
     for host, server in servers.items():
         every = [at for process in "ab" for at in server.arrivals[process]]
