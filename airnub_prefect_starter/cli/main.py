@@ -34,6 +34,7 @@ COMMANDS = {
     "demo": "airnub_prefect_starter.cli.demo_cmd:demo",
     "variables": "airnub_prefect_starter.cli.variables_cmd:app",
     "blocks": "airnub_prefect_starter.cli.blocks_cmd:app",
+    "limits": "airnub_prefect_starter.cli.limits_cmd:app",
     "config": "airnub_prefect_starter.cli.config_cmd:app",
     "manifest": "airnub_prefect_starter.cli.manifest_cmd:app",
     "new": "airnub_prefect_starter.cli.new_cmd:app",

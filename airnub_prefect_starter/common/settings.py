@@ -69,6 +69,13 @@ class AirnubSettings(BaseSettings):
         description="Prefect Secret block holding the index URL, password included; flow runs read it and it wins "
         "over index_url. Keeps the password out of prefect.yaml and of the job variables Prefect stores.",
     )
+    host_limits: Literal["process", "prefect"] = Field(
+        default="process",
+        description="Where each stage's http.per_host_limit and http.per_host_rate hold: 'process' (each process "
+        "keeps its own, so N workers send up to N times the limit to a host) or 'prefect' (across every worker and "
+        "process, through Prefect global concurrency limits named airnub-host-<host> and airnub-rate-<host>, which "
+        "`airnub limits setup` creates; a few API round trips per request, see docs/host-limits.md).",
+    )
     config_dir: Path = Field(
         default=Path("configs"), description="Folder holding variables/ and department_mapping.yaml."
     )

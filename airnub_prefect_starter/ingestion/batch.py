@@ -16,16 +16,13 @@ import dataclasses
 import functools
 import logging
 import math
-import threading
 import time
 import traceback
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from airnub_prefect_starter.common.locations import join_location
 from airnub_prefect_starter.common.settings import AirnubSettings
@@ -39,6 +36,7 @@ from airnub_prefect_starter.core.errors import (
 )
 from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials, SourceAuth
 from airnub_prefect_starter.core.http.fetch import build_http_client
+from airnub_prefect_starter.core.http.limits import HostLimitsFactory, ProcessHostLimits
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import politeness_for_run
 from airnub_prefect_starter.core.store.backends import open_store
@@ -80,6 +78,8 @@ class BatchRuntime(StageRuntime):
     run_ids: RunIds = field(default_factory=RunIds)
     #: Names the category run: its batches share one robots.txt cache per process (see core.http.politeness).
     run_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: Where ``per_host_limit`` and ``per_host_rate`` are held (see core.http.limits): this process's by default.
+    host_limits: HostLimitsFactory = ProcessHostLimits
 
     @classmethod
     def for_category(
@@ -118,21 +118,6 @@ def batch_size_for(count: int, workers: int, configured: int | None = None) -> i
 def split_batches(items: Sequence[Any], batch_size: int) -> list[list[Any]]:
     """Consecutive batches of at most ``batch_size`` items."""
     return [list(items[i : i + batch_size]) for i in range(0, len(items), batch_size)]
-
-
-_host_limits: dict[tuple[str, int], threading.BoundedSemaphore] = {}
-_host_limits_lock = threading.Lock()
-
-
-@contextmanager
-def _host_slot(url: str, limit: int) -> Iterator[None]:
-    """Hold one of ``limit`` slots for the URL's host, shared by all batches in this process (while a request and
-    its body are in flight: storing the body happens outside it)."""
-    host = (urlsplit(url).hostname or "", limit)
-    with _host_limits_lock:
-        semaphore = _host_limits.setdefault(host, threading.BoundedSemaphore(limit))
-    with semaphore:
-        yield
 
 
 def _outcome_from_result(category: str, result: IngestResult, **extra: Any) -> ItemOutcome:
@@ -239,6 +224,7 @@ def ingest_batch(
     # back as soon as they are stored, and every PUT to object storage is durable when it returns, so those are
     # published one by one.
     group = PublishGroup(store) if operation == "download" and isinstance(store, ContentAddressedStore) else None
+    limits = runtime.host_limits(runtime.policy)
     ctx = IngestContext(
         store=store,
         index=index,
@@ -249,9 +235,9 @@ def ingest_batch(
         known_states=index.url_states(runtime.data_source_name, [item.url for item in items]),
         unchanged_marks=unchanged,
         pending_fetches=fetched,
-        politeness=politeness_for_run(runtime.run_key, runtime.policy),
+        politeness=politeness_for_run(runtime.run_key, runtime.policy, limits),
         publish_group=group,
-        host_slot=functools.partial(_host_slot, limit=runtime.policy.per_host_limit),
+        host_slot=limits.slot,
     )
     outcomes: list[ItemOutcome] = []
     try:

@@ -46,6 +46,7 @@ from airnub_prefect_starter.stages.outcomes import Outcome, unexpected_error_tex
 from airnub_prefect_starter.stages.results import OutcomeT
 from airnub_prefect_starter.tasks.artifacts import publish_artifacts
 from airnub_prefect_starter.tasks.assets import record_asset_materializations
+from airnub_prefect_starter.tasks.host_limits import host_limits_for
 from airnub_prefect_starter.tasks.object_storage import working_copy
 from airnub_prefect_starter.tasks.run_context import RunContext, bridge_core_logging, run_context_scope
 from airnub_prefect_starter.tasks.secrets import flow_settings, storage_credentials
@@ -149,6 +150,7 @@ def run_batches(
         return []
     if runtime.credentials is None and is_object_url(runtime.store_base):
         runtime = dataclasses.replace(runtime, credentials=storage_credentials(flow_settings()))
+    runtime = dataclasses.replace(runtime, host_limits=host_limits_for(flow_settings()))  # AIRNUB_HOST_LIMITS
     context = FlowRunContext.get()
     workers = runner_workers(context.task_runner if context else None) or INGESTION.default_concurrency
     batches = split_batches(items, batch_size_for(len(items), workers, batch_size))

@@ -24,8 +24,9 @@ AIRNUB = "from airnub_prefect_starter.cli.main import app; app()"
         ("run", "project_alpha", "ingestion", "--json"),
         ("demo", "--port", "0"),
         ("variables", "sync"),
+        ("limits", "setup"),
     ],
-    ids=["run", "run-json", "demo", "variables-sync"],
+    ids=["run", "run-json", "demo", "variables-sync", "limits-setup"],
 )
 def test_cli_reports_a_prefect_api_that_does_not_answer_in_one_line_when_it_is_stopped(
     tmp_path: Path, command: tuple[str, ...]

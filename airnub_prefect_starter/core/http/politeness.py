@@ -12,8 +12,9 @@ slot within their ``total_deadline_s``, and block the host entirely (a warning n
 
 A run's batches may run in threads of one process: :func:`politeness_for_run` hands them one shared, thread-safe
 object, so each host's robots.txt is fetched once per run and process (a Dask worker process fetches its own).
-The pacing timeline is the process's (:func:`~airnub_prefect_starter.core.http.rate.shared_pacer`), shared by all
-runs, like the ``per_host_limit`` slots.
+The waits themselves are the run's :class:`~airnub_prefect_starter.core.http.limits.HostLimits`: by default the
+process's pacing timeline, shared by all runs like the ``per_host_limit`` slots; with limits held across processes,
+``per_host_rate`` is held there too (a Crawl-delay stays per process: each reads robots.txt itself).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ import httpx
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import HostUnreachableError, RobotsDisallowedError
 from airnub_prefect_starter.core.http.deadline import Deadline
+from airnub_prefect_starter.core.http.limits import HostLimits, ProcessHostLimits
 from airnub_prefect_starter.core.http.policy import HttpPolicy, origin_of
-from airnub_prefect_starter.core.http.rate import HostPacer, shared_pacer
 from airnub_prefect_starter.core.http.robots import RobotsRules, fetch_robots, product_token
 
 __all__ = ["Politeness", "crawl_delay_cap", "politeness_for_run"]
@@ -40,12 +41,13 @@ _MAX_RUNS = 32
 
 
 class Politeness:
-    """robots.txt verdicts (cached per origin) and pacing for one run under ``policy``; thread-safe."""
+    """robots.txt verdicts (cached per origin) and pacing for one run under ``policy``, through ``limits`` (default:
+    this process's); thread-safe."""
 
-    def __init__(self, policy: HttpPolicy, pacer: HostPacer | None = None) -> None:
+    def __init__(self, policy: HttpPolicy, limits: HostLimits | None = None) -> None:
         self.policy = policy
         self.agent = product_token(policy.user_agent)
-        self._pacer = pacer or shared_pacer()
+        self._limits = limits or ProcessHostLimits(policy)
         self._rate_interval = 1.0 / policy.per_host_rate if policy.per_host_rate else 0.0
         self._lock = threading.Lock()
         self._rules: dict[str, RobotsRules] = {}
@@ -113,7 +115,7 @@ class Politeness:
         return known
 
     def _pace(self, url: str, interval_s: float, deadline: Deadline) -> None:
-        if self._pacer.wait(str(origin_of(url)), interval_s, budget_s=deadline.remaining()) is None:
+        if self._limits.pace(url, interval_s, deadline.remaining()) is None:
             raise deadline.error(redact_url(url), "before the host's next request slot (per_host_rate, Crawl-delay)")
 
 
@@ -128,13 +130,14 @@ _runs: OrderedDict[tuple[str, HttpPolicy], Politeness] = OrderedDict()
 _runs_lock = threading.Lock()
 
 
-def politeness_for_run(run_key: str, policy: HttpPolicy) -> Politeness:
-    """The :class:`Politeness` of run ``run_key`` under ``policy`` in this process, created on first use."""
+def politeness_for_run(run_key: str, policy: HttpPolicy, limits: HostLimits | None = None) -> Politeness:
+    """The :class:`Politeness` of run ``run_key`` under ``policy`` in this process, created on first use (waiting
+    through ``limits``: a run's batches all pass the same kind)."""
     with _runs_lock:
         key = (run_key, policy)
         found = _runs.get(key)
         if found is None:
-            found = _runs[key] = Politeness(policy)
+            found = _runs[key] = Politeness(policy, limits)
             while len(_runs) > _MAX_RUNS:
                 _runs.popitem(last=False)
         else:

@@ -12,12 +12,18 @@ import pytest
 from airnub_prefect_starter.core.errors import DeadlineExceededError, RobotsDisallowedError
 from airnub_prefect_starter.core.http.deadline import Deadline
 from airnub_prefect_starter.core.http.fetch import build_http_client
+from airnub_prefect_starter.core.http.limits import ProcessHostLimits
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import Politeness, politeness_for_run
 from airnub_prefect_starter.core.http.rate import HostPacer
 from tests.support.http_server import LoopbackHTTPServer, Route
 
 POLICY = HttpPolicy(allow_private_networks=True, retries=0, retry_delay_s=0)
+
+
+def _polite(policy: HttpPolicy, pacer: HostPacer | None = None) -> Politeness:
+    """Politeness pacing on a timeline of its own (not the process's, which other tests share)."""
+    return Politeness(policy, ProcessHostLimits(policy, pacer or HostPacer()))
 
 
 @pytest.fixture
@@ -30,7 +36,7 @@ def test_robots_is_fetched_once_per_origin_by_concurrent_threads(
     http_server: LoopbackHTTPServer, client: httpx.Client
 ) -> None:
     http_server.serve("/robots.txt", Route(body=b"User-agent: *\nDisallow: /private/\n", response_delay_s=0.3))
-    polite = Politeness(POLICY, HostPacer())
+    polite = _polite(POLICY)
     urls = [http_server.url(f"/{'private/' if i % 3 == 0 else ''}f{i}") for i in range(12)]
 
     def ask(url: str) -> str:
@@ -51,7 +57,7 @@ def test_unreachable_robots_refuses_every_url_of_the_host_naming_why(
     http_server: LoopbackHTTPServer, client: httpx.Client
 ) -> None:
     http_server.serve("/robots.txt", status=503)
-    polite = Politeness(POLICY, HostPacer())
+    polite = _polite(POLICY)
 
     for path in ("/a", "/b"):
         with pytest.raises(RobotsDisallowedError, match=r"/[ab]: robots.txt unreachable \(HTTP 503"):
@@ -62,7 +68,7 @@ def test_unreachable_robots_refuses_every_url_of_the_host_naming_why(
 
 def test_opt_out_fetches_no_robots_and_refuses_nothing(http_server: LoopbackHTTPServer, client: httpx.Client) -> None:
     http_server.serve("/robots.txt", body=b"User-agent: *\nDisallow: /\n")
-    polite = Politeness(POLICY.model_copy(update={"respect_robots_txt": False}), HostPacer())
+    polite = _polite(POLICY.model_copy(update={"respect_robots_txt": False}))
 
     polite.before_request(client, http_server.url("/x"), Deadline(10))
 
@@ -73,7 +79,7 @@ def test_crawl_delay_spaces_requests_robots_fetch_included(
     http_server: LoopbackHTTPServer, client: httpx.Client
 ) -> None:
     http_server.serve("/robots.txt", body=b"User-agent: *\nCrawl-delay: 0.2\n")
-    polite = Politeness(POLICY, HostPacer())
+    polite = _polite(POLICY)
     started = time.monotonic()
 
     for i in range(4):  # robots.txt at 0, then the four at 0.2, 0.4, 0.6, 0.8
@@ -83,7 +89,7 @@ def test_crawl_delay_spaces_requests_robots_fetch_included(
 
 
 def test_per_host_rate_spaces_requests_without_robots(http_server: LoopbackHTTPServer, client: httpx.Client) -> None:
-    polite = Politeness(POLICY.model_copy(update={"respect_robots_txt": False, "per_host_rate": 10.0}), HostPacer())
+    polite = _polite(POLICY.model_copy(update={"respect_robots_txt": False, "per_host_rate": 10.0}))
     started = time.monotonic()
 
     for i in range(6):
@@ -93,7 +99,7 @@ def test_per_host_rate_spaces_requests_without_robots(http_server: LoopbackHTTPS
 
 
 def test_a_slot_past_the_deadline_fails_at_once(http_server: LoopbackHTTPServer, client: httpx.Client) -> None:
-    polite = Politeness(POLICY.model_copy(update={"respect_robots_txt": False, "per_host_rate": 0.1}), HostPacer())
+    polite = _polite(POLICY.model_copy(update={"respect_robots_txt": False, "per_host_rate": 0.1}))
     polite.before_request(client, http_server.url("/a"), Deadline(10))
     started = time.monotonic()
 
@@ -132,7 +138,7 @@ def test_politeness_caps_a_crawl_delay_at_or_past_the_deadline_when_it_would_blo
     http_server.serve("/robots.txt", body=b"User-agent: *\nCrawl-delay: 30\n")
     policy = POLICY.model_copy(update={"total_deadline_s": 20.0, "per_host_limit": 2})  # cap: 20 / (2 * 2) = 5 s
     fake = _FakeTime()
-    polite = Politeness(policy, HostPacer(clock=fake.clock, sleep=fake.sleep))
+    polite = _polite(policy, HostPacer(clock=fake.clock, sleep=fake.sleep))
 
     for path in ("/a", "/b", "/c"):
         polite.before_request(client, http_server.url(path), Deadline(policy.total_deadline_s))
@@ -152,7 +158,7 @@ def test_politeness_honours_a_crawl_delay_within_the_cap_as_is(
     http_server.serve("/robots.txt", body=b"User-agent: *\nCrawl-delay: 4\n")
     policy = POLICY.model_copy(update={"total_deadline_s": 20.0, "per_host_limit": 2})
     fake = _FakeTime()
-    polite = Politeness(policy, HostPacer(clock=fake.clock, sleep=fake.sleep))
+    polite = _polite(policy, HostPacer(clock=fake.clock, sleep=fake.sleep))
 
     for path in ("/a", "/b"):
         polite.before_request(client, http_server.url(path), Deadline(policy.total_deadline_s))

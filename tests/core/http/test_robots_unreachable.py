@@ -13,6 +13,7 @@ import pytest
 from airnub_prefect_starter.core.errors import RobotsDisallowedError, TransientDownloadError
 from airnub_prefect_starter.core.http.deadline import Deadline
 from airnub_prefect_starter.core.http.fetch import build_http_client
+from airnub_prefect_starter.core.http.limits import ProcessHostLimits
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import Politeness
 from airnub_prefect_starter.core.http.rate import HostPacer
@@ -23,6 +24,11 @@ from tests.support.http_server import LoopbackHTTPServer
 from tests.support.ports import free_port
 
 POLICY = HttpPolicy(allow_private_networks=True, retries=0, retry_delay_s=0)
+
+
+def _polite(policy: HttpPolicy) -> Politeness:
+    """Politeness pacing on a timeline of its own (not the process's, which other tests share)."""
+    return Politeness(policy, ProcessHostLimits(policy, HostPacer()))
 
 
 @pytest.fixture
@@ -38,7 +44,7 @@ def dead_origin() -> str:
 
 
 def test_politeness_reports_a_refused_connection_as_the_network_error(client: httpx.Client, dead_origin: str) -> None:
-    polite = Politeness(POLICY, HostPacer())
+    polite = _polite(POLICY)
 
     for path in ("/api/a", "/api/b"):
         with pytest.raises(TransientDownloadError) as raised:
@@ -60,7 +66,7 @@ def test_fetch_robots_5xx_is_still_a_robots_verdict_not_a_network_error(
     http_server: LoopbackHTTPServer, client: httpx.Client
 ) -> None:
     http_server.serve("/robots.txt", status=503)
-    polite = Politeness(POLICY, HostPacer())
+    polite = _polite(POLICY)
 
     with pytest.raises(RobotsDisallowedError, match=r"robots.txt unreachable \(HTTP 503"):
         polite.before_request(client, http_server.url("/a"), Deadline(10))
@@ -92,7 +98,7 @@ def test_politeness_reports_a_dns_failure_as_the_network_error() -> None:
     url = "http://airnub-test.invalid/data.csv"  # RFC 6761: never resolves
 
     with build_http_client(policy) as client, pytest.raises(TransientDownloadError) as raised:
-        Politeness(policy, HostPacer()).before_request(client, url, Deadline(10))
+        _polite(policy).before_request(client, url, Deadline(10))
 
     cause = "cannot connect (ConnectError: cannot resolve host 'airnub-test.invalid'"
     assert str(raised.value).startswith(f"{url}: {cause}")
