@@ -28,7 +28,7 @@ from prefect.futures import PrefectFuture, as_completed
 
 from airnub_prefect_starter.analysis.contract import ANALYSIS
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
-from airnub_prefect_starter.common.locations import is_object_url
+from airnub_prefect_starter.common.locations import parse_location
 from airnub_prefect_starter.common.progress import ProgressEvent, report_progress
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.departments import display_name
@@ -137,7 +137,7 @@ def run_batches(
     if not items:
         logger.info("%s: nothing to do", scope)
         return []
-    if runtime.credentials is None and is_object_url(runtime.store_base):
+    if runtime.credentials is None and not parse_location(runtime.store_base).is_local:
         runtime = dataclasses.replace(runtime, credentials=storage_credentials(flow_settings()))
     context = FlowRunContext.get()
     workers = runner_workers(context.task_runner if context else None) or INGESTION.default_concurrency
