@@ -128,12 +128,10 @@ class ContentAddressedStore(Store):
         manifest_json: bytes,
         heal: bool = False,
     ) -> tuple[StoredObject, bool]:
-        staging, wanted, existing = self._stage(source, data_source_name, sha256, size_bytes, filename, heal)
-        if existing is not None:
-            return existing, False
+        wanted, staging = self._stage(source, data_source_name, sha256, size_bytes, filename, manifest_json, heal)
+        if staging is None:
+            return wanted, False
         try:
-            move_into(source, staging / filename)
-            write_synced(staging / f"{filename}{MANIFEST_SUFFIX}", manifest_json)
             try:
                 with (staging / filename).open("rb") as handle:
                     os.fsync(handle.fileno())
@@ -151,10 +149,20 @@ class ContentAddressedStore(Store):
             shutil.rmtree(staging, ignore_errors=True)
 
     def _stage(
-        self, source: Path, data_source_name: str, sha256: str, size_bytes: int, filename: str, heal: bool
-    ) -> tuple[Path, StoredObject, StoredObject | None]:
-        """A new staging folder for the object, or the verified existing object (a damaged one quarantined with
-        ``heal``, else :class:`IntegrityError`)."""
+        self,
+        source: Path,
+        data_source_name: str,
+        sha256: str,
+        size_bytes: int,
+        filename: str,
+        manifest_json: bytes,
+        heal: bool,
+        *,
+        synced: bool = True,
+    ) -> tuple[StoredObject, Path | None]:
+        """``(existing object, None)`` when the content is stored already (verified by size; a damaged object is
+        quarantined with ``heal``, else :class:`IntegrityError`); else ``(wanted object, staging folder)`` with
+        ``source`` moved into the folder and the manifest written beside it (``fsync``ed when ``synced``)."""
         self.object_dir(data_source_name, sha256)
         if not is_plain_name(filename):
             raise StorageError(f"unsafe file name {filename!r}")
@@ -164,21 +172,27 @@ class ContentAddressedStore(Store):
         try:
             existing = self.find(data_source_name, sha256)
             if existing is not None:
-                return source, wanted, _verified(existing, size_bytes)
+                return _verified(existing, size_bytes), None
         except IntegrityError:
             if not heal:
                 raise
             with contextlib.suppress(IntegrityError):  # another writer may have healed it meanwhile
                 existing = self.find(data_source_name, sha256)
                 if existing is not None:
-                    return source, wanted, _verified(existing, size_bytes)
+                    return _verified(existing, size_bytes), None
             self.quarantine(data_source_name, sha256)
         staging = self.temp_dir / f"stage-{uuid.uuid4().hex}"
         try:
             staging.mkdir(parents=True)
         except OSError as exc:
             raise storage_error("cannot make the staging folder", staging, exc) from exc
-        return staging, wanted, None
+        try:
+            move_into(source, staging / filename)
+            (write_synced if synced else write_unsynced)(staging / f"{filename}{MANIFEST_SUFFIX}", manifest_json)
+        except StorageError:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return wanted, staging
 
     def _rename(self, staging: Path, wanted: StoredObject) -> tuple[StoredObject, bool]:
         """Rename a staged folder into place; the first writer wins (the loser gets the winner, verified)."""
@@ -324,15 +338,12 @@ class LocalPublishGroup(PublishGroup):
     ) -> tuple[StoredObject, bool]:
         """Stage the object (no ``fsync``): it appears in the store when the group commits; ``True`` means "staged
         to be created" (:meth:`commit` says which were). An existing object is verified and returned at once."""
-        staging, wanted, existing = self.store._stage(source, data_source_name, sha256, size_bytes, filename, heal)
-        if existing is not None:
-            return existing, False
-        try:
-            move_into(source, staging / filename)
-            write_unsynced(staging / f"{filename}{MANIFEST_SUFFIX}", manifest_json)
-        except StorageError:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        store = self.store
+        wanted, staging = store._stage(
+            source, data_source_name, sha256, size_bytes, filename, manifest_json, heal, synced=False
+        )
+        if staging is None:
+            return wanted, False
         self._staged.append((staging, wanted))
         if time.monotonic() - self._touched_at > self.TOUCH_EVERY_S:
             for folder, staged in self._staged:
