@@ -146,4 +146,4 @@ def publish_raw(
         )
     finally:
         index.close()
-    return stored.path
+    return Path(stored.location)
