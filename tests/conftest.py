@@ -95,7 +95,7 @@ class IngestEnv:
         )
 
     def objects(self) -> list[Path]:
-        return sorted(p for p in self.store.base.rglob("*") if p.is_file() and ".tmp" not in p.parts)
+        return sorted(p for p in self.store.root.rglob("*") if p.is_file() and ".tmp" not in p.parts)
 
     def temp_files(self) -> list[Path]:
         return self.store.temp_files()

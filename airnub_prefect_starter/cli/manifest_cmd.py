@@ -27,14 +27,14 @@ from airnub_prefect_starter.cli.output import (
     print_json,
 )
 from airnub_prefect_starter.cli.prefect_api import PrefectApiUnreachableError, require_prefect_api
-from airnub_prefect_starter.common.locations import is_object_url
 from airnub_prefect_starter.common.settings import AirnubSettings, load_settings
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.core.http.policy import HttpPolicy
+from airnub_prefect_starter.core.store.backends import open_store
 from airnub_prefect_starter.core.store.gc import DEFAULT_TTL_S, collect_temp_debris
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex, open_index
-from airnub_prefect_starter.core.store.repair import repair_objects, repairable
 from airnub_prefect_starter.core.store.verify import PROBLEM_KINDS, object_location, stored_manifest, verify_store
+from airnub_prefect_starter.ingestion.repair import repair_objects, repairable
 
 __all__ = ["app", "existing_index", "index_settings"]
 
@@ -291,5 +291,6 @@ def gc(
 
 
 def _store_base(value: str) -> str:
-    """A ``--store`` value as a storage base: an ``s3://`` URL as it is, a folder made absolute."""
-    return value.rstrip("/") if is_object_url(value) else str(Path(value).expanduser().resolve())
+    """A ``--store`` value as a storage base: a bucket URL without its trailing ``/``, a folder made absolute (a
+    location that is neither: :class:`StorageError`)."""
+    return open_store(value).base

@@ -16,13 +16,14 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from airnub_prefect_starter.common.locations import checked_location, default_work_dir, is_object_url, join_location
+from airnub_prefect_starter.common.locations import checked_location, default_work_dir, join_location, parse_location
 from airnub_prefect_starter.common.project import project_root_or_cwd
 from airnub_prefect_starter.common.utils import redact_url, url_carries_secret
 
 __all__ = ["INDEX_URL_REQUIRED", "OBJECT_COPIES_DIR_NAME", "AirnubSettings", "load_settings"]
 
-#: The folder of the local data dir holding working copies of ``s3://`` bases outside the data dir's URL.
+#: The folder of the local data dir holding working copies of bucket bases outside the data dir's URL
+#: (``.objects/<scheme>/<bucket>/<prefix>``).
 OBJECT_COPIES_DIR_NAME = ".objects"
 
 #: Why a data dir on object storage needs AIRNUB_INDEX_URL: no local default outlives the machine it ran on.
@@ -116,7 +117,8 @@ class AirnubSettings(BaseSettings):
     @property
     def data_url(self) -> str | None:
         """The data dir's ``s3://`` URL when it is on object storage, else ``None``."""
-        return self.data_dir.rstrip("/") if is_object_url(self.data_dir) else None
+        location = parse_location(self.data_dir)
+        return None if location.is_local else location.text
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -138,14 +140,15 @@ class AirnubSettings(BaseSettings):
 
     def data_path(self, base: str | Path) -> Path:
         """``base`` (``~`` expanded) if absolute, else under the resolved (local) data dir: the one rule by which
-        every stage places its configured folders, so a relative base means the same place in every stage. An
-        ``s3://`` base: its local working copy (under the data dir's when it lies under the data dir's URL, else
-        in ``<data dir>/.objects/<bucket>/<prefix>``)."""
-        if is_object_url(base):
-            url = str(base).rstrip("/")
+        every stage places its configured folders, so a relative base means the same place in every stage. A
+        bucket base: its local working copy (under the data dir's when it lies under the data dir's URL, else
+        in ``<data dir>/.objects/<scheme>/<bucket>/<prefix>``)."""
+        location = parse_location(base)
+        if not location.is_local:
+            url = location.text
             if self.data_url is not None and (url + "/").startswith(self.data_url + "/"):
                 return self.resolved_data_dir.joinpath(*url.removeprefix(self.data_url).split("/"))
-            return self.resolved_data_dir.joinpath(OBJECT_COPIES_DIR_NAME, *url.removeprefix("s3://").split("/"))
+            return self.resolved_data_dir.joinpath(OBJECT_COPIES_DIR_NAME, *location.copy_parts)
         path = Path(base).expanduser()
         return path if path.is_absolute() else self.resolved_data_dir / path
 
@@ -156,8 +159,8 @@ class AirnubSettings(BaseSettings):
         if not local.is_relative_to(self.resolved_data_dir):
             return str(path)
         parts = local.relative_to(self.resolved_data_dir).parts
-        if parts[:1] == (OBJECT_COPIES_DIR_NAME,) and len(parts) > 1:
-            return "s3://" + "/".join(parts[1:])
+        if parts[:1] == (OBJECT_COPIES_DIR_NAME,) and len(parts) > 2:
+            return f"{parts[1]}://" + "/".join(parts[2:])
         if self.data_url is not None:
             return join_location(self.data_url, *parts)
         return str(path)
@@ -165,8 +168,9 @@ class AirnubSettings(BaseSettings):
     def storage_location(self, base: str | Path) -> str:
         """Where a configured storage base lives: an ``s3://`` base as it is, an absolute path as it is, a relative
         one under the data dir (on object storage when the data dir is)."""
-        if is_object_url(base):
-            return str(base).rstrip("/")
+        location = parse_location(base)
+        if not location.is_local:
+            return location.text
         if self.data_url is not None and not Path(base).expanduser().is_absolute():
             return join_location(self.data_url, Path(base).as_posix())
         return str(self.data_path(base))

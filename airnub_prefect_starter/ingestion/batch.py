@@ -40,10 +40,10 @@ from airnub_prefect_starter.core.http.limits import HostLimitsFactory, ProcessHo
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import politeness_for_run
 from airnub_prefect_starter.core.store.backends import open_store
-from airnub_prefect_starter.core.store.cas import ContentAddressedStore, PublishGroup, StoredObject
 from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, UnchangedMark
 from airnub_prefect_starter.core.store.manifest import RunIds
 from airnub_prefect_starter.core.store.object_store import S3Credentials
+from airnub_prefect_starter.core.store.store import PublishGroup, StoredObject
 from airnub_prefect_starter.ingestion.api_polls import core_poll_api_and_store
 from airnub_prefect_starter.ingestion.downloads import (
     IngestContext,
@@ -220,10 +220,9 @@ def ingest_batch(
     unchanged: list[UnchangedMark] = []
     fetched: list[FetchRecord] = []
     store = open_store(runtime.store_base, runtime.credentials)
-    # Files on disk are committed together at the end of the batch (one syncfs); pages and API responses are read
-    # back as soon as they are stored, and every PUT to object storage is durable when it returns, so those are
-    # published one by one.
-    group = PublishGroup(store) if operation == "download" and isinstance(store, ContentAddressedStore) else None
+    # Files are published through one group committed at the end of the batch (on disk: one syncfs for all);
+    # pages and API responses are read back as soon as they are stored, so those are published one by one.
+    group = store.publish_group() if operation == "download" else None
     limits = runtime.host_limits(runtime.policy)
     ctx = IngestContext(
         store=store,

@@ -30,7 +30,7 @@ from typing import Protocol
 import httpx
 
 from airnub_prefect_starter import __version__
-from airnub_prefect_starter.common.locations import is_object_url
+from airnub_prefect_starter.common.locations import parse_location
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import IntegrityError, PermanentDownloadError, StorageError
 from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials
@@ -44,8 +44,6 @@ from airnub_prefect_starter.core.http.fetch import (
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import Politeness
 from airnub_prefect_starter.core.http.retry import retry_transient
-from airnub_prefect_starter.core.store.backends import CasStore, StoredRef
-from airnub_prefect_starter.core.store.cas import PublishGroup, object_filename
 from airnub_prefect_starter.core.store.index import (
     FetchRecord,
     IndexedObject,
@@ -59,6 +57,7 @@ from airnub_prefect_starter.core.store.manifest import (
     RunIds,
     allowlisted_headers,
 )
+from airnub_prefect_starter.core.store.store import PublishGroup, Store, StoredObject, object_filename
 
 __all__ = [
     "BodyValidator",
@@ -98,7 +97,7 @@ class IngestStatus(StrEnum):
 class IngestContext:
     """Everything one category run shares across its downloads."""
 
-    store: CasStore
+    store: Store
     index: ManifestIndex
     policy: HttpPolicy
     client: httpx.Client
@@ -114,8 +113,9 @@ class IngestContext:
     host_slot: Callable[[str], AbstractContextManager[object]] = contextlib.nullcontext
     #: robots.txt and per-host pacing, asked before every request; ``None`` fetches without either.
     politeness: Politeness | None = None
-    #: When given, new objects are staged and appear in the store when the batch commits the group (one
-    #: ``syncfs`` for all of them); ``stored`` then means "staged", and the batch corrects what commit says.
+    #: When given, new objects are published through it and appear in the store when the batch commits it (on
+    #: disk: one ``syncfs`` for all of them); ``stored`` then means "staged", and the batch corrects what commit
+    #: says.
     publish_group: PublishGroup | None = None
 
     def mark_unchanged(self, url: str, etag: str | None, last_modified: str | None) -> None:
@@ -159,7 +159,7 @@ class IngestResult:
 
 
 def _local(location: str) -> Path:
-    if is_object_url(location):
+    if not parse_location(location).is_local:
         raise StorageError(f"{location} is in object storage, not on a local disk")
     return Path(location)
 
@@ -192,7 +192,7 @@ class _Request:
     deadline: Deadline
 
 
-def _previous_object(item: SourceItem, ctx: IngestContext) -> tuple[StoredRef | None, dict[str, str]]:
+def _previous_object(item: SourceItem, ctx: IngestContext) -> tuple[StoredObject | None, dict[str, str]]:
     """This URL's last object if it is still on disk, and the conditional headers it allows."""
     if ctx.known_states is not None:
         state = ctx.known_states.get(item.url)
@@ -293,7 +293,8 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
             tool_version=__version__,
             details=details,
         )
-        stored, created = ctx.store.publish(
+        publish = ctx.store.publish if ctx.publish_group is None else ctx.publish_group.publish
+        stored, created = publish(
             temp_path,
             data_source_name=ctx.data_source_name,
             sha256=body.sha256,
@@ -301,14 +302,13 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
             filename=filename,
             manifest_json=manifest.to_json_bytes(),
             heal=True,
-            group=ctx.publish_group,
         )
     ctx.record_fetch(
         FetchRecord(
             IndexedObject(
                 data_source_name=ctx.data_source_name,
                 sha256=stored.sha256,
-                storage_base=str(ctx.store.base),
+                storage_base=ctx.store.base,
                 relative_path=stored.relative_path,
                 filename=stored.filename,
                 size_bytes=stored.size_bytes,
@@ -339,7 +339,7 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
 
 
 def _result(
-    item: SourceItem, stored: StoredRef, status: IngestStatus, response: httpx.Response, final_url: str
+    item: SourceItem, stored: StoredObject, status: IngestStatus, response: httpx.Response, final_url: str
 ) -> IngestResult:
     return IngestResult(
         name=item.name,

@@ -31,7 +31,7 @@ from prefect.futures import PrefectFuture, as_completed
 
 from airnub_prefect_starter.analysis.contract import ANALYSIS
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
-from airnub_prefect_starter.common.locations import is_object_url
+from airnub_prefect_starter.common.locations import parse_location
 from airnub_prefect_starter.common.progress import ProgressEvent, report_progress
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy
@@ -148,7 +148,7 @@ def run_batches(
     if not items:
         logger.info("%s: nothing to do", scope)
         return []
-    if runtime.credentials is None and is_object_url(runtime.store_base):
+    if runtime.credentials is None and not parse_location(runtime.store_base).is_local:
         runtime = dataclasses.replace(runtime, credentials=storage_credentials(flow_settings()))
     runtime = dataclasses.replace(runtime, host_limits=host_limits_for(flow_settings()))  # AIRNUB_HOST_LIMITS
     context = FlowRunContext.get()

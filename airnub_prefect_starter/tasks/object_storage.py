@@ -20,10 +20,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from airnub_prefect_starter.common.locations import is_object_url
+from airnub_prefect_starter.common.locations import parse_location, storage_location_in
 from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.store import mirror
+from airnub_prefect_starter.core.store.backends import open_store
 from airnub_prefect_starter.core.store.object_store import Bucket, S3Credentials
 
 __all__ = ["MirroredFolder", "check_object_storage", "mirrored_folders", "object_storage_urls", "working_copy"]
@@ -32,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 
 def _urls_in(value: Any) -> Iterator[str]:
-    """Every ``s3://`` string in a config dump, sections switched off (``enabled: false``) left out."""
+    """Every bucket location in a config dump, sections switched off (``enabled: false``) left out."""
     if isinstance(value, Mapping):
         if value.get("enabled") is False:
             return
@@ -41,12 +42,12 @@ def _urls_in(value: Any) -> Iterator[str]:
     elif isinstance(value, list | tuple):
         for item in value:
             yield from _urls_in(item)
-    elif isinstance(value, str) and is_object_url(value):
-        yield value.rstrip("/")
+    elif (location := storage_location_in(value)) is not None:
+        yield location.text
 
 
 def object_storage_urls(settings: AirnubSettings, config: BaseModel | None = None) -> list[str]:
-    """The bucket prefixes a run uses: the data dir's URL and every ``s3://`` base of ``config`` (one per prefix:
+    """The bucket prefixes a run uses: the data dir's URL and every bucket base of ``config`` (one per prefix:
     a prefix under another is covered by it)."""
     found = sorted(
         {*([settings.data_url] if settings.data_url else []), *_urls_in(config.model_dump() if config else {})}
@@ -61,7 +62,7 @@ def check_object_storage(
     why: no such bucket, credentials refused, endpoint does not answer) for the first that fails. The URLs."""
     urls = object_storage_urls(settings, config)
     for url in urls:
-        Bucket(url, credentials).check()
+        open_store(url, credentials).check()
     return urls
 
 
@@ -84,7 +85,7 @@ def mirrored_folders(
     wanted: dict[str, MirroredFolder] = {}
     for base, push in [*((b, False) for b in inputs), *((b, True) for b in outputs)]:
         url = settings.storage_location(base)
-        if not is_object_url(url):
+        if parse_location(url).is_local:
             continue
         path = settings.data_path(base)
         if path == settings.resolved_data_dir:

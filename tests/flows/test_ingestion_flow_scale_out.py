@@ -53,8 +53,9 @@ def stored_objects(data_dir: Path) -> set[tuple[str, str]]:
         store = ContentAddressedStore(data_dir / base)
         assert store.temp_files() == []
         for stored in store.iter_objects():
-            assert stored.manifest_path.is_file()
-            found.add((str(stored.directory.relative_to(data_dir)), sha256_hex(stored.path.read_bytes())))
+            path = Path(stored.location)
+            assert Path(stored.manifest_location).is_file()
+            found.add((str(path.parent.relative_to(data_dir)), sha256_hex(path.read_bytes())))
     return found
 
 

@@ -126,7 +126,7 @@ def test_ingestion_killed_at_random_points_leaves_a_store_a_rerun_and_gc_make_wh
         )
         assert seeded.returncode == 0, seeded.stderr[-2000:]
         damaged = next(o for o in objects.iter_objects() if o.sha256 == sha256_hex(files["f00.bin"]))
-        damaged.path.write_bytes(damaged.path.read_bytes()[:10])
+        Path(damaged.location).write_bytes(Path(damaged.location).read_bytes()[:10])
 
         rerun = ingest_bodies(http_server, store, index, files, source="chaos")
 
@@ -137,7 +137,7 @@ def test_ingestion_killed_at_random_points_leaves_a_store_a_rerun_and_gc_make_wh
         assert objects.temp_files() == []
         final = verify_store(index)
         assert final.problems == [] and final.checked == FILES
-        on_disk = {sha for _source, sha, _dir in objects.iter_object_dirs()}
+        on_disk = {folder.sha256 for folder in objects.object_folders()}
         assert on_disk == {o.sha256 for o in index.list_objects()} == {sha256_hex(b) for b in files.values()}
         assert index.count_rows() == {"cas_objects": FILES, "object_sources": FILES, "url_states": FILES}
     finally:

@@ -58,7 +58,8 @@ def test_concurrent_processes_ingesting_same_url_leave_one_object(
     statuses = sorted(results.get(timeout=5) for _ in range(writers))
     assert statuses == ["duplicate", "duplicate", "stored"]
     store = ContentAddressedStore(tmp_path / "cas")
-    assert [(o.sha256, o.path.read_bytes() == BODY) for o in store.iter_objects()] == [(sha256_hex(BODY), True)]
+    objects = [(o.sha256, Path(o.location).read_bytes() == BODY) for o in store.iter_objects()]
+    assert objects == [(sha256_hex(BODY), True)]
     assert store.temp_files() == []
     index = ManifestIndex(index_url)
     try:

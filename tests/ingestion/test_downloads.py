@@ -38,7 +38,7 @@ def test_download_stores_bytes_and_hash_when_new(http_server: LoopbackHTTPServer
 
     assert result.status is IngestStatus.STORED
     assert result.sha256 == sha256_hex(BODY)
-    assert result.path == ingest_env.store.base / "test_source" / sha256_hex(BODY) / "readings.csv"
+    assert result.path == ingest_env.store.root / "test_source" / sha256_hex(BODY) / "readings.csv"
     assert result.path.read_bytes() == BODY
     manifest = json.loads(result.manifest_path.read_text())
     assert manifest["sha256"] == sha256_hex(BODY)
@@ -367,7 +367,7 @@ def test_download_names_file_safely_from_content_disposition(
     result = core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
 
     assert result.path.name == expected
-    assert result.path.parent.parent.parent == ingest_env.store.base
+    assert result.path.parent.parent.parent == ingest_env.store.root
     assert result.path.read_bytes() == BODY
 
 

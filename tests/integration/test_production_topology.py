@@ -100,8 +100,9 @@ def _cas_objects(data_url: str) -> dict[tuple[str, str], list[str]]:
     objects: dict[tuple[str, str], list[str]] = {}
     for base in STORE_BASES:
         store = S3ContentAddressedStore(f"{data_url}/{base}")
-        for source, sha256, keys in store.iter_object_folders():
-            names = sorted(k.key.rsplit("/", 1)[1] for k in keys)
+        for folder in store.object_folders():
+            source, sha256 = folder.data_source_name, folder.sha256
+            names = sorted(entry.name for entry in folder.entries)
             files = [name for name in names if not name.endswith(".manifest.json")]
             assert [f"{name}.manifest.json" for name in files] == [n for n in names if n not in files], names
             assert [sha256_hex(store.bucket.read_bytes(f"{source}/{sha256}/{f}")) for f in files] == [sha256] * len(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from airnub_prefect_starter.core.http.fetch import build_http_client
 from airnub_prefect_starter.core.http.policy import HttpPolicy
-from airnub_prefect_starter.core.store.cas import ContentAddressedStore, PublishGroup
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, UnchangedMark
 from airnub_prefect_starter.ingestion.config import FileToAcquire
 from airnub_prefect_starter.ingestion.downloads import IngestContext, core_download_hash_store_and_manifest
@@ -29,7 +29,7 @@ def main(store_base: str, index_url: str, root: str, seed: str, *urls: str) -> N
     fetched: list[FetchRecord] = []
     unchanged: list[UnchangedMark] = []
     store = ContentAddressedStore(Path(store_base))
-    group = PublishGroup(store)
+    group = store.publish_group()
     with build_http_client(policy) as client:
         ctx = IngestContext(
             store,

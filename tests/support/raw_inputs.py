@@ -130,7 +130,7 @@ def publish_raw(
             IndexedObject(
                 data_source_name=data_source_name,
                 sha256=sha256,
-                storage_base=str(store.base),
+                storage_base=store.base,
                 relative_path=stored.relative_path,
                 filename=filename,
                 size_bytes=len(body),
@@ -146,4 +146,4 @@ def publish_raw(
         )
     finally:
         index.close()
-    return stored.path
+    return Path(stored.location)

@@ -57,7 +57,9 @@ def test_a_category_mirrors_its_folders_on_object_storage_once_each(tmp_path: Pa
         MirroredFolder("s3://bucket-a/data/models", work / "models", True),
         MirroredFolder("s3://bucket-a/data/processed", work / "processed", False),
         MirroredFolder("s3://bucket-a/data/reports", work / "reports", True),  # reports/figures with it
-        MirroredFolder("s3://bucket-b/shared/models", work / ".objects" / "bucket-b" / "shared" / "models", True),
+        MirroredFolder(
+            "s3://bucket-b/shared/models", work.joinpath(".objects", "s3", "bucket-b", "shared", "models"), True
+        ),
     ]
     assert mirrored_folders(load_settings(data_dir=tmp_path), outputs=["processed"]) == []
     with pytest.raises(ConfigError, match="must lie under it"):

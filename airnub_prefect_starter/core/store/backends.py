@@ -1,42 +1,33 @@
-"""Which store a storage base names: a local folder (:class:`ContentAddressedStore`) or an ``s3://`` prefix
-(:class:`S3ContentAddressedStore`); both keep the same layout, publish rules and interface."""
+"""Which store serves a location: the one place that maps a location's scheme to a
+:class:`~airnub_prefect_starter.core.store.store.Store` class. A folder on this machine is a
+:class:`ContentAddressedStore`; an ``s3://bucket/prefix`` URL an :class:`S3ContentAddressedStore`. Every caller
+gets the :class:`Store` interface and never asks which one it has."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Protocol
 
-from airnub_prefect_starter.common.locations import is_object_url
+from airnub_prefect_starter.common.locations import parse_location
+from airnub_prefect_starter.core.errors import StorageError
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.core.store.s3_cas import S3ContentAddressedStore
+from airnub_prefect_starter.core.store.store import Store
 
-__all__ = ["CasStore", "StoredRef", "open_store"]
-
-CasStore = ContentAddressedStore | S3ContentAddressedStore
-
-
-class StoredRef(Protocol):
-    """What callers need of a stored object, wherever it lives."""
-
-    @property
-    def data_source_name(self) -> str: ...
-    @property
-    def sha256(self) -> str: ...
-    @property
-    def filename(self) -> str: ...
-    @property
-    def size_bytes(self) -> int: ...
-    @property
-    def relative_path(self) -> str: ...
-    @property
-    def location(self) -> str: ...
-    @property
-    def manifest_location(self) -> str: ...
+__all__ = ["open_store"]
 
 
-def open_store(base: str | Path, credentials: S3Credentials | None = None) -> CasStore:
-    """The store at ``base``: an ``s3://bucket/prefix`` URL or a local folder."""
-    if isinstance(base, str) and is_object_url(base):
-        return S3ContentAddressedStore(base, credentials=credentials)
-    return ContentAddressedStore(Path(base))
+def open_store(
+    location: str | os.PathLike[str], credentials: S3Credentials | None = None, *, staging_dir: Path | None = None
+) -> Store:
+    """The store at ``location`` (a folder, or ``s3://bucket/prefix``). ``credentials`` and ``staging_dir`` (where
+    bodies bound for object storage are staged on this machine) matter to a bucket only. A location that is
+    neither raises :class:`StorageError` saying why."""
+    try:
+        parsed = parse_location(location)
+    except ValueError as exc:
+        raise StorageError(f"{os.fspath(location)}: {exc}") from exc
+    if parsed.scheme == "s3":
+        return S3ContentAddressedStore(parsed.text, credentials=credentials, staging_dir=staging_dir)
+    return ContentAddressedStore(Path(parsed.text))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import random
 import sqlite3
 import time
@@ -26,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from airnub_prefect_starter.common.locations import is_object_url, join_location
+from airnub_prefect_starter.common.locations import join_location, storage_location_in
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import ManifestIndexError
 
@@ -449,24 +450,19 @@ class ManifestIndex:
     # -- paths -------------------------------------------------------------------------------------------
     def _stored_base(self, storage_base: str) -> str:
         """``storage_base`` as written to the index: relative to the root (POSIX form) when under it."""
-        if isinstance(self.root, str):
-            if storage_base.rstrip("/") == self.root:
-                return "."
-            return storage_base.removeprefix(self.root + "/")
-        if is_object_url(storage_base):
+        if self.root is None:
             return storage_base
-        base = Path(storage_base)
-        if self.root is not None and base.is_absolute() and base.is_relative_to(self.root):
-            return base.relative_to(self.root).as_posix() or "."
-        return storage_base
+        root = os.fspath(self.root)
+        if storage_base.rstrip("/") == root:
+            return "."
+        return storage_base.removeprefix(root + "/")
 
     def _resolve_base(self, stored: str) -> str:
-        """A stored base as a location: a URL or absolute path as it is, relative against the root."""
-        if is_object_url(stored) or Path(stored).is_absolute() or self.root is None:
+        """A stored base as a location: a bucket URL or absolute path as it is, relative against the root."""
+        if self.root is None or storage_location_in(stored) is not None or Path(stored).is_absolute():
             return stored
-        if isinstance(self.root, str):
-            return self.root if stored == "." else join_location(self.root, stored)
-        return str(self.root / PurePosixPath(stored))
+        root = os.fspath(self.root)
+        return root if stored == "." else join_location(root, stored)
 
     def _object_values(self, obj: IndexedObject) -> dict[str, Any]:
         return {

@@ -10,6 +10,7 @@ verified); :func:`read_raw_input` its bytes.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -17,11 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from airnub_prefect_starter.common.locations import is_object_url, join_location
+from airnub_prefect_starter.common.locations import join_location, parse_location
 from airnub_prefect_starter.common.utils import sha256_file
-from airnub_prefect_starter.core.errors import ConfigError, RawInputNotFoundError, StorageError
+from airnub_prefect_starter.core.errors import ConfigError, IntegrityError, RawInputNotFoundError, StorageError
+from airnub_prefect_starter.core.store.backends import open_store
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex, ObjectSource
-from airnub_prefect_starter.core.store.object_store import Bucket, S3Credentials
+from airnub_prefect_starter.core.store.object_store import S3Credentials
+from airnub_prefect_starter.core.store.os_errors import storage_error
+from airnub_prefect_starter.core.store.store import Store
 
 __all__ = [
     "RawInput",
@@ -61,53 +65,69 @@ class RawInput:
 
     @property
     def on_object_storage(self) -> bool:
-        return is_object_url(self.location)
+        """Whether its store is not a folder on this machine (reading it takes storage credentials)."""
+        return not parse_location(self.location).is_local
+
+    @property
+    def storage_base(self) -> str:
+        """The location of its store: :attr:`location` without ``/<data_source_name>/<sha256>/<filename>``."""
+        suffix = f"/{self.data_source_name}/{self.sha256}/{self.filename}"
+        if not self.location.endswith(suffix):
+            raise StorageError(f"{self.location}: not a stored object's location (it should end in {suffix})")
+        return self.location.removesuffix(suffix)
 
 
 def _raw_input(chosen: IndexedObject, sources: Sequence[ObjectSource]) -> RawInput:
-    urls = tuple(s.url for s in sources)
-    if is_object_url(chosen.storage_base):
-        location = join_location(chosen.storage_base, chosen.relative_path)
-    else:
-        location = str(Path(chosen.storage_base) / chosen.relative_path)
     return RawInput(
         data_source_name=chosen.data_source_name,
         sha256=chosen.sha256,
         filename=chosen.filename,
-        location=location,
-        urls=urls,
+        location=join_location(chosen.storage_base, chosen.relative_path),
+        urls=tuple(s.url for s in sources),
     )
 
 
-def _object(raw: RawInput, credentials: S3Credentials | None) -> tuple[Bucket, str]:
-    folder, _, name = raw.location.rpartition("/")
-    return Bucket(folder, credentials), name
+def _store(raw: RawInput, credentials: S3Credentials | None) -> Store:
+    return open_store(raw.storage_base, credentials)
 
 
 def read_raw_input(raw: RawInput, credentials: S3Credentials | None = None) -> bytes:
-    """The raw object's bytes, from its file or its bucket (not checked against its sha256: callers do that)."""
-    if raw.on_object_storage:
-        bucket, key = _object(raw, credentials)
-        return bucket.read_bytes(key)
-    try:
-        return Path(raw.location).read_bytes()
-    except OSError as exc:
-        raise StorageError(f"{raw.location}: cannot read: {exc.strerror or exc}") from exc
+    """The raw object's bytes, from its store (not checked against its sha256: callers do that)."""
+    with _store(raw, credentials).open_stored(raw.location) as stream:
+        return stream.read()
+
+
+_CHUNK = 1024 * 1024
 
 
 def local_raw_file(raw: RawInput, cache_dir: Path, credentials: S3Credentials | None = None) -> Path:
-    """The raw object as a local file: its own path in a local store; for an object on object storage, the copy
-    at ``<cache_dir>/<data_source_name>/<sha256>/<filename>``, fetched (streamed, hashed on the way, renamed into
-    place when it matches the sha256) unless a copy with that sha256 is already there.
+    """The raw object as a local file: its own file when its store keeps one on this machine; otherwise the copy
+    at ``<cache_dir>/<data_source_name>/<sha256>/<filename>``, fetched (streamed, hashed on the way, written beside
+    it and renamed into place when it matches the sha256) unless a copy with that sha256 is already there.
 
     :class:`IntegrityError` when the fetched bytes do not hash to the sha256 (nothing is left in the cache)."""
-    if not raw.on_object_storage:
-        return Path(raw.location)
+    store = _store(raw, credentials)
+    own = store.local_path(raw.location)
+    if own is not None:
+        return own
     target = cache_dir / raw.data_source_name / raw.sha256 / raw.filename
     if target.is_file() and sha256_file(target) == raw.sha256:
         return target
-    bucket, key = _object(raw, credentials)
-    bucket.download(key, target, expect_sha256=raw.sha256)
+    partial = target.with_name(f".{target.name}.part")
+    digest = hashlib.sha256()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with store.open_stored(raw.location) as stream, partial.open("wb") as handle:
+            for chunk in iter(lambda: stream.read(_CHUNK), b""):
+                digest.update(chunk)
+                handle.write(chunk)
+        if digest.hexdigest() != raw.sha256:
+            raise IntegrityError(f"{raw.location}: sha256 {digest.hexdigest()} differs from the expected {raw.sha256}")
+        partial.replace(target)
+    except OSError as exc:
+        raise storage_error(f"{raw.location}: cannot write", exc.filename or target, exc) from exc
+    finally:
+        partial.unlink(missing_ok=True)
     logger.debug("fetched %s into %s", raw.location, target)
     return target
 

@@ -28,11 +28,11 @@ import obstore
 from obstore.exceptions import AlreadyExistsError
 from obstore.store import S3Store
 
-from airnub_prefect_starter.common.locations import is_object_url, join_location
+from airnub_prefect_starter.common.locations import join_location
 from airnub_prefect_starter.core.errors import IntegrityError, StorageError
 from airnub_prefect_starter.core.store.os_errors import storage_error
 
-__all__ = ["Bucket", "ObjectInfo", "S3Credentials", "open_bucket"]
+__all__ = ["Bucket", "ObjectInfo", "S3Credentials"]
 
 #: Bodies up to this size go up in one conditional PUT (create-only); larger ones as a multipart upload of
 #: :data:`PART_SIZE` parts, :data:`UPLOAD_CONCURRENCY` at a time (about 32 MiB in flight whatever the size).
@@ -81,8 +81,8 @@ class Bucket:
     """The objects under ``s3://bucket/prefix``; keys are relative to the prefix."""
 
     def __init__(self, url: str, credentials: S3Credentials | None = None) -> None:
-        if not is_object_url(url):
-            raise StorageError(f"{url}: not an object-storage URL (s3://bucket/prefix)")
+        if not url.startswith("s3://"):
+            raise StorageError(f"{url}: not an S3 URL (s3://bucket/prefix)")
         bucket, _, prefix = url.removeprefix("s3://").partition("/")
         if not bucket:
             raise StorageError(f"{url}: no bucket name (s3://bucket/prefix)")
@@ -271,10 +271,6 @@ class Bucket:
             return
         except Exception as exc:  # noqa: BLE001
             raise self._error(key, exc) from exc
-
-
-def open_bucket(url: str, credentials: S3Credentials | None = None) -> Bucket:
-    return Bucket(url, credentials)
 
 
 def _reason(exc: Exception) -> str:

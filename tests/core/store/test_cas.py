@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from airnub_prefect_starter.core.errors import IntegrityError, StorageError
-from airnub_prefect_starter.core.store.cas import ContentAddressedStore, PublishGroup
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore
+from airnub_prefect_starter.core.store.store import PublishGroup, StoredObject
 from tests.support.http_server import sha256_hex
 
 DATA = b"hello store"
@@ -25,15 +26,18 @@ def publish(
     with store.temp_file() as (path, handle):
         handle.write(data)
         handle.flush()
-        return store.publish(
+        return (store if group is None else group).publish(
             path,
             data_source_name="src",
             sha256=sha256_hex(data),
             size_bytes=len(data) if size is None else size,
             filename=filename,
             manifest_json=b"{}",
-            group=group,
         )
+
+
+def file_of(stored: StoredObject) -> Path:
+    return Path(stored.location)
 
 
 def test_publish_places_object_and_manifest_together(tmp_path: Path) -> None:
@@ -42,8 +46,8 @@ def test_publish_places_object_and_manifest_together(tmp_path: Path) -> None:
     stored, created = publish(store)
 
     assert created is True
-    assert stored.path == tmp_path / "src" / SHA / "f.txt" and stored.path.read_bytes() == DATA
-    assert stored.manifest_path.read_bytes() == b"{}"
+    assert file_of(stored) == tmp_path / "src" / SHA / "f.txt" and file_of(stored).read_bytes() == DATA
+    assert Path(stored.manifest_location).read_bytes() == b"{}"
     assert store.temp_files() == []
 
 
@@ -53,15 +57,15 @@ def test_publish_second_writer_loses_and_keeps_first(tmp_path: Path) -> None:
 
     second, created = publish(store, filename="second.txt")
 
-    assert created is False and second.path == first.path
-    assert sorted(p.name for p in first.directory.iterdir()) == ["first.txt", "first.txt.manifest.json"]
+    assert created is False and file_of(second) == file_of(first)
+    assert sorted(p.name for p in file_of(first).parent.iterdir()) == ["first.txt", "first.txt.manifest.json"]
     assert store.temp_files() == []
 
 
 def test_publish_loser_detects_corrupt_winner(tmp_path: Path) -> None:
     store = ContentAddressedStore(tmp_path)
     first, _ = publish(store)
-    first.path.write_bytes(b"truncated")
+    file_of(first).write_bytes(b"truncated")
 
     with pytest.raises(IntegrityError, match="stored object has 9 bytes, its hash promises 11"):
         publish(store)
@@ -108,11 +112,11 @@ def test_iter_objects_lists_every_object(tmp_path: Path) -> None:
 def test_publish_recreates_folders_removed_after_the_store_made_them(tmp_path: Path) -> None:
     store = ContentAddressedStore(tmp_path / "cas")
     publish(store, b"first")
-    shutil.rmtree(store.base)
+    shutil.rmtree(store.root)
 
     stored, created = publish(store, DATA)
 
-    assert created and stored.path.read_bytes() == DATA
+    assert created and file_of(stored).read_bytes() == DATA
     assert store.temp_files() == []
 
 
@@ -129,7 +133,7 @@ def test_a_temp_area_planted_as_a_symlink_is_refused_and_nothing_lands_outside(t
     store = ContentAddressedStore(tmp_path / "store")
     outside = tmp_path / "outside"
     outside.mkdir()
-    store.base.mkdir()
+    store.root.mkdir()
     store.temp_dir.symlink_to(outside, target_is_directory=True)
 
     with pytest.raises(StorageError, match=r"\.tmp is a symlink: refusing to write through it"):
@@ -142,8 +146,8 @@ def test_a_temp_area_planted_as_a_symlink_is_refused_and_nothing_lands_outside(t
 def test_publish_with_heal_quarantines_a_damaged_object_and_publishes_the_good_copy(tmp_path: Path) -> None:
     store = ContentAddressedStore(tmp_path)
     first, _ = publish(store)
-    first.path.write_bytes(b"truncated")
-    (first.directory / "stray.txt").write_bytes(b"x")
+    file_of(first).write_bytes(b"truncated")
+    (file_of(first).parent / "stray.txt").write_bytes(b"x")
     with store.temp_file() as (path, handle):
         handle.write(DATA)
         handle.flush()
@@ -157,8 +161,8 @@ def test_publish_with_heal_quarantines_a_damaged_object_and_publishes_the_good_c
             heal=True,
         )
 
-    assert created is True and healed.path.read_bytes() == DATA
-    assert sorted(p.name for p in healed.directory.iterdir()) == ["f.txt", "f.txt.manifest.json"]
+    assert created is True and file_of(healed).read_bytes() == DATA
+    assert sorted(p.name for p in file_of(healed).parent.iterdir()) == ["f.txt", "f.txt.manifest.json"]
     [aside] = (tmp_path / ".quarantine" / "src").iterdir()
     assert aside.name.startswith(SHA) and (aside / "f.txt").read_bytes() == b"truncated"
     assert [o.sha256 for o in store.iter_objects()] == [SHA] and store.temp_files() == []
@@ -166,7 +170,7 @@ def test_publish_with_heal_quarantines_a_damaged_object_and_publishes_the_good_c
 
 def test_a_group_stages_objects_unseen_until_it_commits_them_all(tmp_path: Path) -> None:
     store = ContentAddressedStore(tmp_path)
-    group = PublishGroup(store)
+    group = store.publish_group()
 
     staged = [publish(store, data, f"{i}.txt", group=group)[0] for i, data in enumerate((b"one", b"two"))]
     before = [store.find("src", s.sha256) for s in staged]
@@ -174,14 +178,14 @@ def test_a_group_stages_objects_unseen_until_it_commits_them_all(tmp_path: Path)
 
     assert before == [None, None] and len(group) == 0
     assert committed == [(staged[0], True), (staged[1], True)]
-    assert [s.path.read_bytes() for s in staged] == [b"one", b"two"]
-    assert all(s.manifest_path.read_bytes() == b"{}" for s in staged)
+    assert [file_of(s).read_bytes() for s in staged] == [b"one", b"two"]
+    assert all(Path(s.manifest_location).read_bytes() == b"{}" for s in staged)
     assert store.temp_files() == []
 
 
 def test_a_group_creates_content_staged_twice_once_and_says_so(tmp_path: Path) -> None:
     store = ContentAddressedStore(tmp_path)
-    group = PublishGroup(store)
+    group = store.publish_group()
     publish(store, DATA, "a.txt", group=group)
     publish(store, DATA, "b.txt", group=group)
     publish(store, b"other", "c.txt")  # published alone, as another writer would
@@ -200,12 +204,12 @@ def test_a_group_creates_content_staged_twice_once_and_says_so(tmp_path: Path) -
 
 def test_a_group_loses_to_a_writer_that_published_between_staging_and_commit(tmp_path: Path) -> None:
     store = ContentAddressedStore(tmp_path)
-    group = PublishGroup(store)
+    group = store.publish_group()
     publish(store, DATA, "mine.txt", group=group)
     theirs, _ = publish(store, DATA, "theirs.txt")
 
     committed = group.commit()
 
     assert committed == [(theirs, False)]
-    assert theirs.path.read_bytes() == DATA and not (tmp_path / "src" / SHA / "mine.txt").exists()
+    assert file_of(theirs).read_bytes() == DATA and not (tmp_path / "src" / SHA / "mine.txt").exists()
     assert store.temp_files() == []

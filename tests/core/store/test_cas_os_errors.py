@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from airnub_prefect_starter.core.errors import StorageError
-from airnub_prefect_starter.core.store.cas import ContentAddressedStore, PublishGroup, temp_file_in
+from airnub_prefect_starter.core.store.cas import ContentAddressedStore
+from airnub_prefect_starter.core.store.local_files import temp_file_in
 from tests.core.store.test_cas import SHA, publish
 from tests.support.project_copy import REPO_ROOT
 
@@ -48,14 +49,13 @@ def test_publish_is_a_storage_error_naming_the_staging_folder_when_it_cannot_be_
     (tmp_path / "store" / ".tmp").write_bytes(b"in the way")
 
     with pytest.raises(StorageError, match=r"^cannot make the staging folder .*/store/\.tmp/stage-[0-9a-f]+: ENOTDIR"):
-        store.publish(
+        (store.publish_group() if grouped else store).publish(
             source,
             data_source_name="src",
             sha256=SHA,
             size_bytes=11,
             filename="f.txt",
             manifest_json=b"{}",
-            group=PublishGroup(store) if grouped else None,
         )
 
     assert source.read_bytes() == b"hello store"

@@ -45,8 +45,8 @@ def test_gc_removes_debris_older_than_the_ttl_and_reports_entries_and_bytes(tmp_
 
     report = collect_temp_debris([base], older_than_s=HOUR)
 
-    assert [(e.path, e.size_bytes) for e in report.removed] == [(part, 1000), (staging, 320)]
-    assert report.freed_bytes == 1320 and [e.path for e in report.kept] == [running]
+    assert [(Path(e.path), e.size_bytes) for e in report.removed] == [(part, 1000), (staging, 320)]
+    assert report.freed_bytes == 1320 and [Path(e.path) for e in report.kept] == [running]
     assert ContentAddressedStore(base).temp_files() == [running]
 
 
@@ -56,7 +56,7 @@ def test_gc_dry_run_lists_and_removes_nothing(tmp_path: Path) -> None:
 
     report = collect_temp_debris([base], older_than_s=HOUR, dry_run=True)
 
-    assert [e.path for e in report.removed] == [part, staging] and report.freed_bytes == 1320
+    assert [Path(e.path) for e in report.removed] == [part, staging] and report.freed_bytes == 1320
     assert part.read_bytes() == b"x" * 1000 and (staging / "f.csv").is_file()
 
 
@@ -68,7 +68,7 @@ def test_gc_keeps_a_staging_folder_whose_content_is_fresh(tmp_path: Path) -> Non
 
     report = collect_temp_debris([base], older_than_s=HOUR)
 
-    assert [e.path for e in report.kept] == [staging] and (staging / "f.csv").is_file()
+    assert [Path(e.path) for e in report.kept] == [staging] and (staging / "f.csv").is_file()
 
 
 def test_gc_removes_links_as_links_and_never_touches_their_targets(tmp_path: Path) -> None:
@@ -88,7 +88,7 @@ def test_gc_removes_links_as_links_and_never_touches_their_targets(tmp_path: Pat
 
     report = collect_temp_debris([base], older_than_s=HOUR)
 
-    assert sorted(e.path.name for e in report.removed) == ["link-to-dir", "stage-x"]
+    assert sorted(Path(e.path).name for e in report.removed) == ["link-to-dir", "stage-x"]
     assert report.freed_bytes == 0
     assert list(temp.iterdir()) == [] and (outside / "precious.txt").read_bytes() == b"keep me"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from airnub_prefect_starter.core.http.fetch import build_http_client
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.core.store.index import ManifestIndex
-from airnub_prefect_starter.core.store.repair import RepairOutcome, repair_objects, repairable
 from airnub_prefect_starter.core.store.verify import verify_store
 from airnub_prefect_starter.ingestion.config import FileToAcquire
 from airnub_prefect_starter.ingestion.downloads import IngestContext, core_download_hash_store_and_manifest
+from airnub_prefect_starter.ingestion.repair import RepairOutcome, repair_objects, repairable
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
 from tests.support.stored_objects import LOOPBACK_POLICY, ingest_bodies
 

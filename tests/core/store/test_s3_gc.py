@@ -42,9 +42,9 @@ def test_gc_removes_old_staging_files_of_an_object_storage_store_and_keeps_fresh
     listed = sorted(p.name for p in staging.iterdir())
     report = collect_temp_debris([s3_base], older_than_s=HOUR, staging_dir=staging)
 
-    assert [e.path for e in dry.removed] == [old] and listed == ["part-killed", "part-running"]
-    assert [(e.path, e.size_bytes) for e in report.removed] == [(old, 1000)] and report.freed_bytes == 1000
-    assert [e.path for e in report.kept] == [running]
+    assert [Path(e.path) for e in dry.removed] == [old] and listed == ["part-killed", "part-running"]
+    assert [(Path(e.path), e.size_bytes) for e in report.removed] == [(old, 1000)] and report.freed_bytes == 1000
+    assert [Path(e.path) for e in report.kept] == [running]
     assert S3ContentAddressedStore(s3_base, staging_dir=staging).temp_files() == [running]
 
 
@@ -67,7 +67,7 @@ def test_gc_removes_tmp_keys_by_age_and_never_touches_objects_or_the_quarantine(
     still_there = sorted(i.key for i in bucket.list(".tmp/"))
     report = collect_temp_debris([base], older_than_s=HOUR, staging_dir=staging, now=later)
 
-    assert young.removed == [] and sorted(str(e.path) for e in young.kept) == [
+    assert young.removed == [] and sorted(e.path for e in young.kept) == [
         f"{base}/.tmp/part-y",
         f"{base}/.tmp/stage-x",
     ]
@@ -88,7 +88,7 @@ def test_gc_cleans_stores_on_disk_and_in_object_storage_together(s3_base: str, t
 
     report = collect_temp_debris([local, s3_base], older_than_s=0, staging_dir=staging)
 
-    assert sorted(str(e.path) for e in report.removed) == sorted(
+    assert sorted(e.path for e in report.removed) == sorted(
         [str(local / ".tmp" / "part-z"), f"{s3_base}/.tmp/part-w", str(old), str(staging / "part-running")]
     )
     assert report.freed_bytes == 5 + 3 + 1000 + 10

@@ -11,9 +11,9 @@ import pytest
 
 from airnub_prefect_starter.core.store.index import ManifestIndex
 from airnub_prefect_starter.core.store.object_store import Bucket
-from airnub_prefect_starter.core.store.repair import RepairOutcome, repair_objects, repairable
 from airnub_prefect_starter.core.store.s3_cas import default_staging_dir
 from airnub_prefect_starter.core.store.verify import verify_store
+from airnub_prefect_starter.ingestion.repair import RepairOutcome, repair_objects, repairable
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
 from tests.support.stored_objects import LOOPBACK_POLICY, ingest_bodies
 

@@ -89,7 +89,7 @@ def test_verify_reports_each_kind_of_damage_in_object_storage_and_changes_nothin
     short = len(bodies["short"])
     assert details[stored["short"].location] == f"{short - 1} bytes, the index says {short}"
     assert "size_bytes 1" in details[stored["lying"].manifest_location]
-    assert "(2 keys)" in details[f"{base}/.tmp/stage-foreign"]
+    assert "(2 files)" in details[f"{base}/.tmp/stage-foreign"]
     assert bucket_snapshot(bucket) == before
 
 

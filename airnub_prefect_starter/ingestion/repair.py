@@ -6,20 +6,19 @@ hashes to the object's sha256; then the damaged folder is moved into ``<base>/.q
 and the good copy is published in its place with the old manifest when that one still describes it. A URL
 whose secrets were redacted in the index cannot be fetched again and is reported as such.
 
-A store on object storage is repaired the same way: the body is staged in a local file while hashed, the damaged
-folder's keys are copied under ``.quarantine/`` and then deleted, and the good copy is uploaded (create-only) with
-its manifest.
+Written once against the :class:`~airnub_prefect_starter.core.store.store.Store` interface: on object storage the
+body is staged in a local file while hashed, the damaged folder's keys are copied under ``.quarantine/`` and then
+deleted, and the good copy is uploaded (create-only) with its manifest. It lives with ingestion, not with the
+store, because it fetches: the store imports nothing of the HTTP client.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 from pydantic import ValidationError
@@ -36,11 +35,11 @@ from airnub_prefect_starter.core.http.fetch import (
 )
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.retry import retry_transient
-from airnub_prefect_starter.core.store.backends import CasStore, open_store
-from airnub_prefect_starter.core.store.cas import MANIFEST_SUFFIX, ContentAddressedStore
+from airnub_prefect_starter.core.store.backends import open_store
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
 from airnub_prefect_starter.core.store.manifest import ObjectManifest, allowlisted_headers
-from airnub_prefect_starter.core.store.verify import StoreProblem, object_location, stored_manifest
+from airnub_prefect_starter.core.store.store import MANIFEST_SUFFIX, Store
+from airnub_prefect_starter.core.store.verify import StoreProblem, object_location
 
 __all__ = ["RepairOutcome", "repair_objects", "repairable"]
 
@@ -85,10 +84,10 @@ def repair_objects(index: ManifestIndex, damaged: Iterable[tuple[str, str]], pol
     return outcomes
 
 
-def _old_manifest(obj: IndexedObject) -> bytes | None:
+def _old_manifest(store: Store, obj: IndexedObject) -> bytes | None:
     """The object's manifest bytes if they parse and describe ``obj``, else ``None``."""
     try:
-        data = stored_manifest(obj)
+        data = store.read_manifest(obj.relative_path)
     except StorageError:  # unreadable: as good as missing, the repair writes a new one
         return None
     if data is None:
@@ -106,11 +105,8 @@ def _repair_one(obj: IndexedObject, urls: list[str], policy: HttpPolicy, client:
         store = open_store(obj.storage_base)
     except StorageError as exc:
         return RepairOutcome(obj.data_source_name, obj.sha256, object_location(obj), False, None, None, str(exc))
-    if isinstance(store, ContentAddressedStore):
-        location = str(store.base / obj.relative_path)
-    else:
-        location = object_location(obj)
-    old_manifest = _old_manifest(obj)
+    location = store.location(obj.relative_path)
+    old_manifest = _old_manifest(store, obj)
     if old_manifest is not None:
         recorded = ObjectManifest.model_validate_json(old_manifest)
         urls = [*urls, recorded.source_url, recorded.final_url]
@@ -129,9 +125,8 @@ def _repair_one(obj: IndexedObject, urls: list[str], policy: HttpPolicy, client:
         except (DownloadError, StorageError) as exc:
             reasons.append(str(exc))
             continue
-        moved = str(quarantined) if quarantined else None
-        logger.info("Repaired %s from %s (damaged copy moved to %s)", location, url, moved)
-        return RepairOutcome(obj.data_source_name, obj.sha256, location, True, url, moved, "re-downloaded")
+        logger.info("Repaired %s from %s (damaged copy moved to %s)", location, url, quarantined)
+        return RepairOutcome(obj.data_source_name, obj.sha256, location, True, url, quarantined, "re-downloaded")
     detail = "; ".join(reasons) or "no source URL recorded"
     return RepairOutcome(obj.data_source_name, obj.sha256, location, False, None, None, detail)
 
@@ -139,12 +134,12 @@ def _repair_one(obj: IndexedObject, urls: list[str], policy: HttpPolicy, client:
 def _fetch_and_replace(
     obj: IndexedObject,
     url: str,
-    store: CasStore,
+    store: Store,
     old_manifest: bytes | None,
     policy: HttpPolicy,
     client: httpx.Client,
     deadline: Deadline,
-) -> Path | str | None:
+) -> str | None:
     """Download ``url``; if it hashes to the object's sha256, quarantine the damaged folder and publish the good
     copy. Returns where the damaged folder went (``None``: it was gone). Raises a :class:`DownloadError` when
     the URL fails or now serves other content."""
@@ -156,12 +151,7 @@ def _fetch_and_replace(
                 url, f"now serves other content (sha256 {body.sha256[:12]}, not {obj.sha256[:12]})"
             )
         manifest_json = old_manifest or _new_manifest(obj, url, fetched)
-        quarantined: Path | str | None = None
-        if isinstance(store, ContentAddressedStore):
-            if os.path.lexists(store.object_dir(obj.data_source_name, obj.sha256)):
-                quarantined = store.quarantine(obj.data_source_name, obj.sha256)
-        else:  # copies the folder's keys (if any are left) under .quarantine/, then deletes them
-            quarantined = store.quarantine(obj.data_source_name, obj.sha256)
+        quarantined = store.quarantine(obj.data_source_name, obj.sha256)
         store.publish(
             temp_path,
             data_source_name=obj.data_source_name,
