@@ -420,7 +420,7 @@ def test_dockerfile_installs_package_non_editable_with_constraints_and_extras() 
     words = shlex.split(installs[0])
     assert "-e" not in words and "--editable" not in words
     assert "-c" in words and words[words.index("-c") + 1] == "constraints.txt"
-    assert ".[postgres,ds,dask]" in words
+    assert ".[postgres,ds,dask,aws]" in words
 
 
 def test_dockerfile_runs_process_worker_on_airnub_process_pool() -> None:
