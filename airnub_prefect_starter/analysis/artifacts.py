@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
-from airnub_prefect_starter.common.settings import AirnubSettings, load_settings
+from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.stages.artifacts import (
     Artifact,
     LinkArtifact,
@@ -67,10 +67,9 @@ def report_link(outcome: AnalysisOutcome, settings: AirnubSettings) -> str | Non
     return f"{settings.reports_base_url.rstrip('/')}/{quote(report.relative_to(settings.resolved_data_dir).as_posix())}"
 
 
-def stage_artifacts(result: StageResult[AnalysisOutcome], settings: AirnubSettings | None = None) -> list[Artifact]:
-    """The analysis report (metrics and lineage), then, under ``reports_base_url``, a link to each dataset's
-    self-contained HTML report."""
-    settings = settings or load_settings()
+def stage_artifacts(result: StageResult[AnalysisOutcome], settings: AirnubSettings) -> list[Artifact]:
+    """The analysis report (metrics and lineage, paths under the run's data dir), then, under
+    ``reports_base_url``, a link to each dataset's self-contained HTML report."""
     artifacts: list[Artifact] = [
         MarkdownArtifact(
             key=artifact_key(result.department, result.stage, "report"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.ingestion.outcome import ItemOutcome
 from airnub_prefect_starter.stages.artifacts import (
     Artifact,
@@ -49,8 +50,8 @@ def category_artifacts(category: str, result: StageResult[ItemOutcome]) -> list[
     ]
 
 
-def stage_artifacts(result: StageResult[ItemOutcome]) -> list[Artifact]:
-    """The stage summary: counts per category, then every failure with its reason."""
+def stage_artifacts(result: StageResult[ItemOutcome], settings: AirnubSettings) -> list[Artifact]:
+    """The stage summary: counts per category, then every failure with its reason (``settings`` is not needed)."""
     return [
         MarkdownArtifact(
             key=artifact_key(result.department, result.stage, "summary"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.processing.outcome import DatasetOutcome
 from airnub_prefect_starter.stages.artifacts import Artifact, TableArtifact, artifact_key, format_count
 from airnub_prefect_starter.stages.results import StageResult
@@ -30,8 +31,9 @@ def processing_summary_table(outcomes: Sequence[DatasetOutcome]) -> list[dict[st
     ]
 
 
-def stage_artifacts(result: StageResult[DatasetOutcome]) -> list[Artifact]:
-    """The processing summary table; its description carries the counts and every category that stopped."""
+def stage_artifacts(result: StageResult[DatasetOutcome], settings: AirnubSettings) -> list[Artifact]:
+    """The processing summary table; its description carries the counts and every category that stopped (paths
+    as the outcomes give them: ``settings`` is not needed)."""
     return [
         TableArtifact(
             key=artifact_key(result.department, result.stage, "summary"),

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
+from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.config import did_you_mean
 from airnub_prefect_starter.core.errors import CategoryFailedError, ConfigError, StageFailedError
 from airnub_prefect_starter.stages.artifacts import Artifact
@@ -44,16 +45,16 @@ class StageContract(Generic[OutcomeT]):
 
     ``outcome`` is its outcome type; ``statuses`` are the statuses its counts show (``failed`` last); ``noun``
     names its outcomes in messages; ``default_concurrency`` applies when ``task_runner.max_concurrency`` is not
-    set; ``stage_artifacts(result)`` and ``category_artifacts(category, result of that category)`` build what
-    each run publishes (values, no Prefect); ``event`` is emitted with ``event_payload(stage, outcomes)`` unless that is
-    ``None``."""
+    set; ``stage_artifacts(result, the run's settings)`` and ``category_artifacts(category, result of that
+    category)`` build what each run publishes (values, no Prefect); ``event`` is emitted with
+    ``event_payload(stage, outcomes)`` unless that is ``None``."""
 
     name: str
     outcome: type[OutcomeT]
     statuses: tuple[str, ...]
     noun: str
     default_concurrency: int
-    stage_artifacts: Callable[[StageResult[OutcomeT]], list[Artifact]]
+    stage_artifacts: Callable[[StageResult[OutcomeT], AirnubSettings], list[Artifact]]
     category_artifacts: Callable[[str, StageResult[OutcomeT]], list[Artifact]] = _no_artifacts
     event: str | None = None
     event_payload: Callable[[str, Sequence[OutcomeT]], dict[str, Any] | None] | None = None

@@ -221,7 +221,7 @@ def _run_stage(
         )
     result = contract.result(department, by_category, crashed)
     emit_stage_event(contract, department_id, result.outcomes, department_name=department)
-    publish_artifacts(contract.stage_artifacts(result))
+    publish_artifacts(contract.stage_artifacts(result, context.settings))
     logger.info("%s %s: %s", department, contract.name, result.counts_line())
     if result.failed:
         raise contract.stage_error(result)

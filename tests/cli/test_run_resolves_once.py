@@ -24,7 +24,7 @@ from airnub_prefect_starter.core.store.object_store import Bucket
 from airnub_prefect_starter.registry.config_files import stage_config_model
 from tests.cli.test_run_data_stages_cmd import processing_config, write_yaml
 from tests.support.http_server import LoopbackHTTPServer
-from tests.support.raw_inputs import FLOWERS_CSV, ingest_raw
+from tests.support.raw_inputs import FLOWERS_CSV, ingest_raw, sklearn_iris_csv
 from tests.support.s3_server import S3Server
 
 VARIABLE = "dept_project_alpha_ingestion_config"
@@ -51,7 +51,7 @@ def counted_reads() -> Iterator[Counter[str]]:
         settings_init(self, *args, **kwargs)
 
     monkeypatch.setattr(AirnubSettings, "__init__", init)
-    for stage in ("ingestion", "processing"):
+    for stage in ("ingestion", "processing", "analysis"):
         model = stage_config_model(stage, "project_alpha")
         monkeypatch.setattr(model, "model_validate", counting(f"{stage} config", model.model_validate))
     monkeypatch.setattr(DepartmentMapping, "model_validate", counting("mapping", DepartmentMapping.model_validate))
@@ -112,6 +112,23 @@ def test_a_processing_run_from_a_file_reads_settings_config_and_mapping_once(
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["counts"]["built"] == 2
     assert reads == {"settings": 1, "processing config": 1, "mapping": 1}
+
+
+def test_an_analysis_run_from_a_file_reads_settings_config_and_mapping_once(
+    airnub: Callable[..., Result], http_server: LoopbackHTTPServer, tmp_path: Path, data_dir: Path
+) -> None:
+    ingest_raw(http_server, "/iris.csv", sklearn_iris_csv(), data_source_name="cli_files", name="iris")
+    processing = write_yaml(tmp_path / "p.yaml", processing_config(("iris", "iris.csv")))
+    assert airnub("run", "project_alpha", "processing", "--config", str(processing)).exit_code == 0
+    analysis = {"classification_reports": {"datasets": [{"name": "iris", "model": "logistic_regression"}]}}
+    config = write_yaml(tmp_path / "a.yaml", analysis)
+
+    with counted_reads() as reads:
+        result = airnub("run", "project_alpha", "analysis", "--config", str(config), "--json")
+
+    assert result.exit_code == 0, result.stderr
+    assert [item["status"] for item in json.loads(result.stdout)["items"]] == ["analysed"]
+    assert reads == {"settings": 1, "analysis config": 1, "mapping": 1}
 
 
 def test_an_ingestion_run_on_object_storage_reads_its_credentials_block_once_and_lists_the_bucket_once(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.errors import PermanentDownloadError
 from airnub_prefect_starter.ingestion.artifacts import category_artifacts, stage_artifacts
 from airnub_prefect_starter.ingestion.contract import INGESTION
@@ -44,7 +45,7 @@ def test_a_category_run_publishes_one_table_with_its_counts() -> None:
 def test_a_stage_run_publishes_its_counts_summary() -> None:
     result = INGESTION.result("Project Alpha", {"files": []})
 
-    (summary,) = stage_artifacts(result)
+    (summary,) = stage_artifacts(result, AirnubSettings())
 
     assert isinstance(summary, MarkdownArtifact) and summary.key == "project-alpha-ingestion-summary"
     assert summary.markdown.startswith("# Project Alpha: ingestion\n")
@@ -62,7 +63,7 @@ def test_a_category_run_of_many_items_lists_failures_first_up_to_the_cap_and_say
     result = INGESTION.result("Project Alpha", {"files": [*stored, *failed]})
 
     (table,) = category_artifacts("files", result)
-    (summary,) = stage_artifacts(result)
+    (summary,) = stage_artifacts(result, AirnubSettings())
 
     assert len(table.rows) == MAX_LISTED_OUTCOMES
     assert [row["name"] for row in table.rows[:4]] == ["bad0", "bad1", "bad2", "f0"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.processing.artifacts import processing_summary_table, stage_artifacts
 from airnub_prefect_starter.processing.contract import PROCESSING
@@ -47,7 +48,7 @@ def test_processing_summary_names_the_counts_and_every_stopped_category() -> Non
     built = DatasetOutcome("tabular_files", "iris", "built", sha256=DATASET)
     result = PROCESSING.result("Project Alpha", {"tabular_files": [built]}, {"api_records": "KeyError: 'x'"})
 
-    (table,) = stage_artifacts(result)
+    (table,) = stage_artifacts(result, AirnubSettings())
 
     assert isinstance(table, TableArtifact) and table.key == "project-alpha-processing-summary"
     assert table.description == (
