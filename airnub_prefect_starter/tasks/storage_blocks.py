@@ -29,6 +29,7 @@ from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
 from pydantic import SecretStr
 
+from airnub_prefect_starter.common.locations import parse_location
 from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.secret_refs import SECRET_PLACEHOLDER
@@ -228,8 +229,8 @@ def save_storage_block_from_env(slug: str, name: str, env: Mapping[str, str], da
         )
     block: Block = credentials
     if slug == "s3-bucket" and data_url is not None:
-        bucket, _, folder = data_url.removeprefix("s3://").partition("/")
-        block = S3Bucket(bucket_name=bucket, bucket_folder=folder, credentials=credentials)
+        location = parse_location(data_url)
+        block = S3Bucket(bucket_name=location.bucket, bucket_folder=location.prefix, credentials=credentials)
     block.save(name, overwrite=True)
     return "updated" if existed else "created"
 

@@ -62,8 +62,9 @@ def test_data_pull_names_a_missing_credentials_block_in_one_line(
 
     assert result.exit_code == 2
     assert result.stderr.strip().endswith(
-        "error: AIRNUB_STORAGE_CREDENTIALS_BLOCK: Secret block 'no-such-data-block' was not found (see `airnub "
-        "blocks setup`)"
+        "error: AIRNUB_STORAGE_CREDENTIALS_BLOCK: no block named 'no-such-data-block' was found (accepted: secret "
+        "(Secret), aws-credentials (AWS Credentials), minio-credentials (MinIO Credentials), s3-bucket (S3 Bucket); "
+        "see `airnub blocks setup`)"
     )
 
 

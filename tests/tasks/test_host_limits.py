@@ -126,7 +126,14 @@ def test_an_unreachable_api_is_a_transient_error_naming_the_limit() -> None:
 
 
 def test_the_prefect_limits_travel_with_a_batch_runtime_to_another_process(tmp_path: Path) -> None:
-    runtime = BatchRuntime("files", "source", str(tmp_path), "sqlite://", POLICY, host_limits=PrefectHostLimits)
+    runtime = BatchRuntime(
+        category="files",
+        data_source_name="source",
+        store_base=str(tmp_path),
+        index_url="sqlite://",
+        policy=POLICY,
+        host_limits=PrefectHostLimits,
+    )
 
     arrived = pickle.loads(pickle.dumps(runtime))  # as to a Dask worker
 
