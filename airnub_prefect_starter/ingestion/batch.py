@@ -47,14 +47,14 @@ from airnub_prefect_starter.core.store.cas import ContentAddressedStore, Publish
 from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, UnchangedMark, open_index
 from airnub_prefect_starter.core.store.manifest import RunIds
 from airnub_prefect_starter.core.store.object_store import S3Credentials
-from airnub_prefect_starter.ingestion.api_polls import core_poll_api_and_store
+from airnub_prefect_starter.ingestion.api_polls import poll_api_and_store
 from airnub_prefect_starter.ingestion.downloads import (
     IngestContext,
     IngestResult,
-    core_download_hash_store_and_manifest,
+    download_hash_store_and_manifest,
 )
 from airnub_prefect_starter.ingestion.outcome import ITEM_STATUSES, ItemOutcome
-from airnub_prefect_starter.ingestion.scraping import core_scrape_page_links
+from airnub_prefect_starter.ingestion.scraping import scrape_page_links
 from airnub_prefect_starter.stages.outcomes import unexpected_error_text
 
 __all__ = [
@@ -160,12 +160,12 @@ def _run_one(
     operation: Operation, item: Any, ctx: IngestContext, category: str, max_links: int, credentials: Credentials
 ) -> ItemOutcome:
     if operation == "download":
-        return _outcome_from_result(category, core_download_hash_store_and_manifest(item, ctx, credentials=credentials))
+        return _outcome_from_result(category, download_hash_store_and_manifest(item, ctx, credentials=credentials))
     if operation == "poll_api":
-        polled = core_poll_api_and_store(item, ctx, credentials=credentials)
+        polled = poll_api_and_store(item, ctx, credentials=credentials)
         count = f", {polled.extracted_count} entries" if polled.extracted_count is not None else ""
         return _outcome_from_result(category, polled.ingest, detail=f"{polled.extracted_type}{count}")
-    scraped = core_scrape_page_links(item, ctx, max_links=max_links, credentials=credentials)
+    scraped = scrape_page_links(item, ctx, max_links=max_links, credentials=credentials)
     return _outcome_from_result(
         category,
         scraped.page,

@@ -19,7 +19,7 @@ from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.core.store.index import ManifestIndex
 from airnub_prefect_starter.demo.catalog import WINE_RECORDS_API_PATH, load_demo_catalog
 from airnub_prefect_starter.ingestion.config import FileToAcquire, WebPageLinkScrapingConfig
-from airnub_prefect_starter.ingestion.downloads import IngestContext, core_download_hash_store_and_manifest
+from airnub_prefect_starter.ingestion.downloads import IngestContext, download_hash_store_and_manifest
 from tests.support.http_server import LoopbackHTTPServer
 from tests.support.project_copy import copy_project, run_python, tree_fingerprint
 
@@ -491,7 +491,7 @@ def store_rows(http_server: LoopbackHTTPServer, data_dir: Path, body: bytes, fil
         with build_http_client(policy) as client:
             ctx = IngestContext(ContentAddressedStore(data_dir / "cas"), index, policy, client, "beta_files")
             item = FileToAcquire(name="rows", url=http_server.serve(f"/{filename}", body=body))
-            return core_download_hash_store_and_manifest(item, ctx).sha256
+            return download_hash_store_and_manifest(item, ctx).sha256
     finally:
         index.close()
 
