@@ -17,8 +17,7 @@ __all__ = [
     "AnalysedDataset",
     "AnalysisStageBase",
     "AnalysisStageConfig",
-    "ClassificationReportsConfig",
-    "ReportsConfig",
+    "ReportConfig",
 ]
 
 
@@ -57,26 +56,20 @@ class AnalysedDataset(_Model):
     )
 
 
-class ClassificationReportsConfig(_Model):
-    """Category ``classification_reports``: per dataset, statistics, figures, a model of its target and a
-    report."""
+class ReportConfig(_Model):
+    """A category of kind ``report``: per dataset, descriptive statistics, figures, a classifier or a regression of
+    its target (if it has one) scored on held-out rows, and an HTML report with lineage."""
 
     enabled: bool = Field(default=True, description="Skip the category when false.")
     datasets: list[AnalysedDataset] = Field(min_length=1, description="Processed datasets to analyse.")
 
     @model_validator(mode="after")
-    def _unique_names(self) -> ClassificationReportsConfig:
+    def _unique_names(self) -> ReportConfig:
         names = [d.name for d in self.datasets]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"each dataset is analysed once: {duplicates} repeated")
         return self
-
-
-class ReportsConfig(ClassificationReportsConfig):
-    """A category made by ``airnub new category DEPT analysis NAME --kind report``: per dataset, descriptive
-    statistics, figures, a classifier or a regression of its target (if it has one) scored on held-out rows and an
-    HTML report with lineage."""
 
 
 class AnalysisStageBase(_Model):
@@ -108,6 +101,11 @@ class AnalysisStageBase(_Model):
 class AnalysisStageConfig(AnalysisStageBase):
     """Project Alpha's analysis stage: a classifier, its figures and a report per processed dataset."""
 
-    classification_reports: ClassificationReportsConfig | None = Field(
+    classification_reports: ReportConfig | None = Field(
         default=None, description="Classifier, figures and report per dataset."
     )
+
+
+#: The names this model had before it was named by kind (departments generated then import them).
+ClassificationReportsConfig = ReportConfig
+ReportsConfig = ReportConfig

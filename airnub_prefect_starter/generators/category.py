@@ -30,9 +30,9 @@ from airnub_prefect_starter.generators.dataset_sections import (
     analysed_input,
     dataset_input,
 )
-from airnub_prefect_starter.generators.department import plan_test_packages
 from airnub_prefect_starter.generators.manifest import config_models_text, read_manifest, stage_wiring_text
 from airnub_prefect_starter.generators.naming import (
+    STOCK_KINDS,
     CategoryNames,
     DepartmentNames,
     check_category_id,
@@ -48,14 +48,7 @@ from airnub_prefect_starter.ingestion.config import FileToAcquire
 __all__ = ["ITEMS_KEYS", "LaterStageOptions", "plan_category"]
 
 #: The key of each kind's item list in its config section.
-ITEMS_KEYS = {
-    "downloads": "files_to_acquire",
-    "api": "apis_to_poll",
-    "scrape": "pages_to_scrape",
-    "custom": "items",
-    "tabular": "datasets",
-    "report": "datasets",
-}
+ITEMS_KEYS = {**{name: kind.items_key for name, kind in STOCK_KINDS.items()}, "custom": "items"}
 
 
 @dataclass(frozen=True)
@@ -102,7 +95,10 @@ def _is_private(url: str) -> bool:
 
 def _context(names: CategoryNames) -> dict[str, Any]:
     dept = names.dept
+    stock = STOCK_KINDS.get(names.kind)
     return {
+        "kind_constant": names.kind.upper(),
+        "description": stock.description[:1].upper() + stock.description[1:] if stock is not None else "",
         "dept": dept.id,
         "stage": names.stage,
         "cat": names.id,
@@ -114,10 +110,6 @@ def _context(names: CategoryNames) -> dict[str, Any]:
         "task_module": names.task_module,
         "task_fn": names.task_module,
         "task_name": f"{names.verb.capitalize()} {names.id} ({dept.display})",
-        "pages_task_fn": f"scrape_{names.id}_pages_task_dept_{dept.id}",
-        "pages_task_name": f"Pages of {names.id} ({dept.display})",
-        "files_task_fn": f"download_{names.id}_links_task_dept_{dept.id}",
-        "files_task_name": f"Links of {names.id} ({dept.display})",
         "config_module": names.config_module,
         "check_module": names.check_module,
     }
@@ -227,17 +219,20 @@ def _tabular_section(names: CategoryNames, found: DatasetInput) -> str:
 
 
 def _plan_code(plan: Plan, names: CategoryNames, extra: dict[str, Any] | None = None) -> None:
+    """A stock kind: one module naming its kind (the flow and its task wrapper are built from it). ``custom``:
+    the flow, its task wrapper, its config model and a pure check, all yours. And the category's test."""
     context = {**_context(names), **(extra or {})}
     folder = plan.layout.flows_dir / names.dept.package / names.stage / names.id
-    plan.new_file(folder / "__init__.py", "", package_marker=True)
-    plan.new_file(folder / f"{names.flow_module}.py", render(f"category/flow_{names.kind}.py.j2", **context))
-    plan.new_file(folder / "tasks" / "__init__.py", "", package_marker=True)
-    plan.new_file(folder / "tasks" / f"{names.task_module}.py", render(f"category/task_{names.kind}.py.j2", **context))
-    if names.kind == "custom":
+    if names.kind in STOCK_KINDS:
+        plan.new_file(folder / f"{names.flow_module}.py", render("category/flow_stock.py.j2", **context))
+    else:
+        plan.new_file(folder / "__init__.py", "", package_marker=True)
+        plan.new_file(folder / f"{names.flow_module}.py", render("category/flow_custom.py.j2", **context))
+        plan.new_file(folder / "tasks" / "__init__.py", "", package_marker=True)
+        plan.new_file(folder / "tasks" / f"{names.task_module}.py", render("category/task_custom.py.j2", **context))
         plan.new_file(folder / f"{names.config_module}.py", render("category/config_custom.py.j2", **context))
         plan.new_file(folder / "core" / "__init__.py", render("category/core_init.py.j2"), package_marker=True)
         plan.new_file(folder / "core" / f"{names.check_module}.py", render("category/check_custom.py.j2", **context))
-    plan_test_packages(plan, names.dept.package, names.stage, names.id)
     tests = plan.layout.tests_dir / "flows" / names.dept.package / names.stage / names.id
     plan.new_file(tests / f"test_{names.flow_module}.py", render(f"category/test_{names.kind}.py.j2", **context))
     sample = context.get("sample")

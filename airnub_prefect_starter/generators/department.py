@@ -27,17 +27,9 @@ from airnub_prefect_starter.generators.rendering import render
 from airnub_prefect_starter.generators.yaml_edits import YamlDocument, add_deployments, add_mapping_entry
 from airnub_prefect_starter.stages.events import DATASETS_BUILT, OBJECTS_STORED, department_resource_id
 
-__all__ = ["plan_department", "plan_test_packages"]
+__all__ = ["plan_department"]
 
 _NEW_MAPPING = "# Department id -> how people see it (flow-run names, artifacts, summaries).\ndepartments: {}\n"
-
-
-def plan_test_packages(plan: Plan, *parts: str) -> None:
-    """``tests/flows/<parts...>/`` as packages (``__init__.py`` in each folder, kept if present)."""
-    folder = plan.layout.tests_dir
-    for part in ("flows", *parts):
-        folder = folder / part
-        plan.new_file(folder / "__init__.py", "", package_marker=True)
 
 
 def plan_department(layout: ProjectLayout, department: str, display: str | None, description: str = "") -> Plan:
@@ -52,14 +44,12 @@ def plan_department(layout: ProjectLayout, department: str, display: str | None,
     plan.new_file(package / f"{dept.config_models_module}.py", config_models_text(dept, empty))
     for stage in STAGES:
         plan.new_file(package / f"{dept.stage_flow(stage)}.py", stage_flow_text(dept, stage))
-        plan.new_file(package / stage / "__init__.py", "")
         plan.new_file(package / stage / f"{dept.wiring_module}.py", stage_wiring_text(dept, stage, {}))
     for stage in STAGES:
         plan.new_file(
             layout.variables_dir / dept.package / dept.stage_config_file(stage),
             render("department/stage_config.yaml.j2", dept=dept.id, stage=stage, model=STAGE_BASES[stage].model),
         )
-    plan_test_packages(plan, dept.package)
     stages = [{"id": stage, "flow": dept.stage_flow(stage)} for stage in STAGES]
     plan.new_file(
         layout.tests_dir / "flows" / dept.package / f"test_stage_flows_dept_{dept.id}.py",

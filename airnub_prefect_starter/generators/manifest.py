@@ -24,6 +24,7 @@ from airnub_prefect_starter.core.config import load_yaml_file, parse_config
 from airnub_prefect_starter.core.departments import STAGES
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.generators.naming import (
+    STOCK_KINDS,
     CategoryNames,
     DepartmentNames,
     Kind,
@@ -32,6 +33,7 @@ from airnub_prefect_starter.generators.naming import (
 from airnub_prefect_starter.generators.rendering import natural_key, render
 
 __all__ = [
+    "API_MODULE",
     "CORE_MODELS",
     "STAGE_BASES",
     "CategoryEntry",
@@ -42,14 +44,10 @@ __all__ = [
     "stage_wiring_text",
 ]
 
-#: The section model of each generator kind, as ``module.Model`` (``custom`` categories bring their own).
-CORE_MODELS: dict[Kind, str] = {
-    "downloads": "airnub_prefect_starter.ingestion.config.ScheduledFileDownloadsConfig",
-    "api": "airnub_prefect_starter.ingestion.config.PublicApiDataConfig",
-    "scrape": "airnub_prefect_starter.ingestion.config.WebPageLinkScrapingConfig",
-    "tabular": "airnub_prefect_starter.processing.config.TabularFilesConfig",
-    "report": "airnub_prefect_starter.analysis.config.ReportsConfig",
-}
+#: The one module generated code imports the package from (its public face).
+API_MODULE = "airnub_prefect_starter.api"
+#: The section model of each stock kind, by name (in the public face; ``custom`` categories bring their own).
+CORE_MODELS: dict[str, str] = {name: kind.section.__name__ for name, kind in STOCK_KINDS.items()}
 
 
 @dataclass(frozen=True)
@@ -163,14 +161,14 @@ def _section(dept: DepartmentNames, stage: str, category: str, entry: CategoryEn
         names = CategoryNames(dept, stage, category, entry.kind)
         alias = f"{stage.capitalize()}{names.camel}Config"
         return _Section(stage, category, alias, f".{stage}.{category}.{names.config_module}", f"{names.camel}Config")
-    module, _, model = CORE_MODELS[entry.kind].rpartition(".")
-    return _Section(stage, category, model, module, model)
+    model = CORE_MODELS[entry.kind]
+    return _Section(stage, category, model, API_MODULE, model)
 
 
 def config_models_text(dept: DepartmentNames, manifest: DepartmentManifest) -> str:
     """``config_models_dept_<id>.py`` for the manifest's categories."""
     sections = [_section(dept, s, c, e) for s in STAGES for c, e in manifest.categories(s).items()]
-    absolute: dict[str, set[str]] = {f"airnub_prefect_starter.{s}.config": {STAGE_BASES[s].base_model} for s in STAGES}
+    absolute: dict[str, set[str]] = {API_MODULE: {STAGE_BASES[s].base_model for s in STAGES}}
     relative: list[_Section] = []
     for section in sections:
         if section.module.startswith("."):

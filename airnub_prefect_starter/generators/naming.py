@@ -15,15 +15,20 @@ from typing import Literal, get_args
 from pydantic import BaseModel
 
 from airnub_prefect_starter.analysis.config import AnalysisStageBase
+from airnub_prefect_starter.analysis.kinds import ANALYSIS_KINDS
 from airnub_prefect_starter.core.departments import check_stage, stage_variable_name
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.ingestion.config import IngestionStageBase
+from airnub_prefect_starter.ingestion.kinds import INGESTION_KINDS
 from airnub_prefect_starter.processing.config import ProcessingStageBase
+from airnub_prefect_starter.processing.kinds import PROCESSING_KINDS
+from airnub_prefect_starter.stages.kinds import CategoryKind
 
 __all__ = [
     "KINDS",
     "MAX_ID_CHARS",
     "STAGE_KINDS",
+    "STOCK_KINDS",
     "CategoryNames",
     "DepartmentNames",
     "Kind",
@@ -39,15 +44,12 @@ __all__ = [
 Kind = Literal["downloads", "api", "scrape", "custom", "tabular", "report"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 MAX_ID_CHARS = 30
-#: The verb that starts a category's flow and task names, per kind.
-VERBS: dict[Kind, str] = {
-    "downloads": "download",
-    "api": "poll",
-    "scrape": "scrape",
-    "custom": "fetch",
-    "tabular": "parse",
-    "report": "report",
+#: The stock kinds of each stage, from the stages' kind registries (``custom`` is the generators' own).
+STOCK_KINDS: dict[str, CategoryKind] = {
+    name: kind for registry in (INGESTION_KINDS, PROCESSING_KINDS, ANALYSIS_KINDS) for name, kind in registry.items()
 }
+#: The verb that starts a category's flow and task names, per kind.
+VERBS: dict[str, str] = {**{name: kind.verb for name, kind in STOCK_KINDS.items()}, "custom": "fetch"}
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 #: The kinds each stage can have: four that fetch into the store, stored objects -> declared datasets
 #: (``tabular``), datasets -> statistics, figures, a model and a report (``report``).

@@ -24,15 +24,15 @@ from airnub_prefect_starter.core.http.policy import HostPattern, HttpOverrides
 
 __all__ = [
     "DEFAULT_MAX_JSON_BYTES",
+    "ApiConfig",
     "ApiToPoll",
+    "DownloadsConfig",
     "FileToAcquire",
     "IngestionStageBase",
     "IngestionStageConfig",
     "LinkFollowing",
     "PageToScrape",
-    "PublicApiDataConfig",
-    "ScheduledFileDownloadsConfig",
-    "WebPageLinkScrapingConfig",
+    "ScrapeConfig",
 ]
 
 #: The default ``max_json_bytes`` of an API poll: 100 MiB of JSON parses into roughly 0.5 to 1 GB of Python objects.
@@ -128,8 +128,8 @@ class LinkFollowing(ConfigModel):
         return self
 
 
-class ScheduledFileDownloadsConfig(ConfigModel):
-    """Category ``scheduled_file_downloads``: download a fixed list of files."""
+class DownloadsConfig(ConfigModel):
+    """A category of kind ``downloads``: download a fixed list of files."""
 
     enabled: bool = Field(default=True, description="Skip the category when false.")
     data_source_name: DataSourceName
@@ -138,8 +138,8 @@ class ScheduledFileDownloadsConfig(ConfigModel):
     http: HttpOverrides | None = Field(default=None, description="HTTP policy for this category (wins over stage).")
 
 
-class PublicApiDataConfig(ConfigModel):
-    """Category ``public_api_data``: poll JSON APIs and store each response."""
+class ApiConfig(ConfigModel):
+    """A category of kind ``api``: poll JSON APIs and store each response."""
 
     enabled: bool = Field(default=True, description="Skip the category when false.")
     data_source_name: DataSourceName
@@ -150,8 +150,8 @@ class PublicApiDataConfig(ConfigModel):
     http: HttpOverrides | None = Field(default=None, description="HTTP policy for this category (wins over stage).")
 
 
-class WebPageLinkScrapingConfig(ConfigModel):
-    """Category ``web_page_link_scraping``: store pages, extract their links, optionally download some."""
+class ScrapeConfig(ConfigModel):
+    """A category of kind ``scrape``: store pages, extract their links, optionally download some."""
 
     enabled: bool = Field(default=True, description="Skip the category when false.")
     data_source_name: DataSourceName
@@ -186,12 +186,18 @@ class IngestionStageBase(ConfigModel):
 class IngestionStageConfig(IngestionStageBase):
     """Project Alpha's ingestion stage (and the reference for the generator kinds): files, API polls, pages."""
 
-    scheduled_file_downloads: ScheduledFileDownloadsConfig | None = Field(
+    scheduled_file_downloads: DownloadsConfig | None = Field(
         default=None, description="Download a fixed list of files (category left out when absent)."
     )
-    public_api_data: PublicApiDataConfig | None = Field(
+    public_api_data: ApiConfig | None = Field(
         default=None, description="Poll JSON APIs and store each response (category left out when absent)."
     )
-    web_page_link_scraping: WebPageLinkScrapingConfig | None = Field(
+    web_page_link_scraping: ScrapeConfig | None = Field(
         default=None, description="Store HTML pages and extract their links (category left out when absent)."
     )
+
+
+#: The names these models had before they were named by kind (departments generated then import them).
+ScheduledFileDownloadsConfig = DownloadsConfig
+PublicApiDataConfig = ApiConfig
+WebPageLinkScrapingConfig = ScrapeConfig

@@ -21,13 +21,11 @@ from airnub_prefect_starter.core.config import (
 from airnub_prefect_starter.data_science.recipes import DatasetRecipe
 
 __all__ = [
-    "ApiRecordsConfig",
     "DatasetSpec",
-    "DatasetsSection",
     "ProcessingStageBase",
     "ProcessingStageConfig",
     "RawInputSelector",
-    "TabularFilesConfig",
+    "TabularConfig",
 ]
 
 
@@ -69,19 +67,12 @@ class DatasetSpec(DatasetRecipe, ConfigModel):
     )
 
 
-class DatasetsSection(ConfigModel):
-    """A processing category: stored raw objects become declared datasets."""
+class TabularConfig(ConfigModel):
+    """A category of kind ``tabular``: stored raw objects (csv, tsv, json, jsonl, parquet, ...) become declared,
+    schema-checked datasets."""
 
     enabled: bool = Field(default=True, description="Skip the category when false.")
     datasets: list[DatasetSpec] = Field(min_length=1, description="Datasets to build.")
-
-
-class TabularFilesConfig(DatasetsSection):
-    """Category ``tabular_files``: files stored by ingestion (csv, tsv, parquet, ...) become datasets."""
-
-
-class ApiRecordsConfig(DatasetsSection):
-    """Category ``api_records``: stored API responses (json, jsonl) become datasets."""
 
 
 class ProcessingStageBase(ConfigModel):
@@ -115,5 +106,11 @@ class ProcessingStageBase(ConfigModel):
 class ProcessingStageConfig(ProcessingStageBase):
     """Project Alpha's processing stage: datasets from stored CSV files and from stored API responses."""
 
-    tabular_files: TabularFilesConfig | None = Field(default=None, description="Datasets from stored files.")
-    api_records: ApiRecordsConfig | None = Field(default=None, description="Datasets from stored API responses.")
+    tabular_files: TabularConfig | None = Field(default=None, description="Datasets from stored files.")
+    api_records: TabularConfig | None = Field(default=None, description="Datasets from stored API responses.")
+
+
+#: The names this model had before it was named by kind (departments generated then import them).
+DatasetsSection = TabularConfig
+TabularFilesConfig = TabularConfig
+ApiRecordsConfig = TabularConfig

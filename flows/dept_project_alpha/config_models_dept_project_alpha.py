@@ -10,20 +10,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from airnub_prefect_starter.analysis.config import (
+from airnub_prefect_starter.api import (
     AnalysisStageBase,
-    ClassificationReportsConfig,
-)
-from airnub_prefect_starter.ingestion.config import (
+    ApiConfig,
+    DownloadsConfig,
     IngestionStageBase,
-    PublicApiDataConfig,
-    ScheduledFileDownloadsConfig,
-    WebPageLinkScrapingConfig,
-)
-from airnub_prefect_starter.processing.config import (
-    ApiRecordsConfig,
     ProcessingStageBase,
-    TabularFilesConfig,
+    ReportConfig,
+    ScrapeConfig,
+    TabularConfig,
 )
 
 __all__ = ["STAGE_CONFIG_MODELS", "AnalysisStageConfig", "IngestionStageConfig", "ProcessingStageConfig"]
@@ -32,22 +27,22 @@ __all__ = ["STAGE_CONFIG_MODELS", "AnalysisStageConfig", "IngestionStageConfig",
 class IngestionStageConfig(IngestionStageBase):
     """The Variable ``dept_project_alpha_ingestion_config``: the stage's keys and a section per category."""
 
-    scheduled_file_downloads: ScheduledFileDownloadsConfig | None = None
-    public_api_data: PublicApiDataConfig | None = None
-    web_page_link_scraping: WebPageLinkScrapingConfig | None = None
+    scheduled_file_downloads: DownloadsConfig | None = None
+    public_api_data: ApiConfig | None = None
+    web_page_link_scraping: ScrapeConfig | None = None
 
 
 class ProcessingStageConfig(ProcessingStageBase):
     """The Variable ``dept_project_alpha_processing_config``: the stage's keys and a section per category."""
 
-    tabular_files: TabularFilesConfig | None = None
-    api_records: ApiRecordsConfig | None = None
+    tabular_files: TabularConfig | None = None
+    api_records: TabularConfig | None = None
 
 
 class AnalysisStageConfig(AnalysisStageBase):
     """The Variable ``dept_project_alpha_analysis_config``: the stage's keys and a section per category."""
 
-    classification_reports: ClassificationReportsConfig | None = None
+    classification_reports: ReportConfig | None = None
 
 
 STAGE_CONFIG_MODELS: dict[str, type[BaseModel]] = {

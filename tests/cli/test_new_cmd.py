@@ -18,7 +18,7 @@ from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.core.store.index import ManifestIndex
 from airnub_prefect_starter.demo.catalog import WINE_RECORDS_API_PATH, load_demo_catalog
-from airnub_prefect_starter.ingestion.config import FileToAcquire, WebPageLinkScrapingConfig
+from airnub_prefect_starter.ingestion.config import FileToAcquire, ScrapeConfig
 from airnub_prefect_starter.ingestion.downloads import IngestContext, download_hash_store_and_manifest
 from tests.support.http_server import LoopbackHTTPServer
 from tests.support.project_copy import copy_project, run_python, tree_fingerprint
@@ -172,8 +172,13 @@ def test_new_category_wires_the_flow_model_and_config_section(new: Callable[...,
     wiring = (flows / "ingestion" / "categories_dept_beta.py").read_text()
     assert '"reports": download_reports_flow_dept_beta,' in wiring
     models = (flows / "config_models_dept_beta.py").read_text()
-    assert "    reports: ScheduledFileDownloadsConfig | None = None\n" in models
-    assert (flows / "ingestion" / "reports" / "tasks" / "download_reports_task_dept_beta.py").is_file()
+    assert "    reports: DownloadsConfig | None = None\n" in models
+    category = (flows / "ingestion" / "reports" / "download_reports_flow_dept_beta.py").read_text()
+    assert (
+        'download_reports_flow_dept_beta = category_flow(\n    DOWNLOADS,\n    DEPARTMENT,\n    "reports",\n'
+        in category
+    )
+    assert sorted(p.name for p in (flows / "ingestion" / "reports").iterdir()) == ["download_reports_flow_dept_beta.py"]
     config_file = project / "configs" / "variables" / "dept_beta" / "ingestion_config_dept_beta.yaml"
     text = config_file.read_text()
     assert text.startswith("# Prefect Variable: dept_beta_ingestion_config")
@@ -195,7 +200,7 @@ def test_new_category_scrape_follows_links_on_the_pages_host_only(new: Callable[
 
     assert result.exit_code == 0, result.stderr
     config_file = project / "configs" / "variables" / "dept_beta" / "ingestion_config_dept_beta.yaml"
-    section = WebPageLinkScrapingConfig.model_validate(yaml.safe_load(config_file.read_text())["pages"])
+    section = ScrapeConfig.model_validate(yaml.safe_load(config_file.read_text())["pages"])
     assert section.follow_links is not None and section.follow_links.same_host is True
 
 
@@ -299,13 +304,13 @@ def test_new_category_adds_to_project_alpha_and_keeps_its_hand_written_categorie
         "web_page_link_scraping",
         "extra_files",
     ]
-    assert manifest["stages"]["processing"]["tabular_files"]["kind"] == "manual"
+    assert manifest["stages"]["processing"]["tabular_files"]["kind"] == "tabular"
     wiring = (flows / "ingestion" / "categories_dept_project_alpha.py").read_text()
     assert '"scheduled_file_downloads": download_scheduled_files_flow_dept_project_alpha,' in wiring
     assert '"extra_files": download_extra_files_flow_dept_project_alpha,' in wiring
     models = (flows / "config_models_dept_project_alpha.py").read_text()
-    assert "    extra_files: ScheduledFileDownloadsConfig | None = None\n" in models
-    assert "    tabular_files: TabularFilesConfig | None = None\n" in models
+    assert "    extra_files: DownloadsConfig | None = None\n" in models
+    assert "    tabular_files: TabularConfig | None = None\n" in models
 
 
 def test_new_category_refuses_to_regenerate_a_category_with_its_own_flow_module(

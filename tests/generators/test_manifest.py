@@ -8,6 +8,7 @@ import pytest
 
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.generators.manifest import (
+    CORE_MODELS,
     config_models_text,
     read_manifest,
     stage_wiring_text,
@@ -29,7 +30,7 @@ def test_long_and_short_forms_render_into_the_wiring_and_the_models(tmp_path: Pa
             tmp_path,
             "  ingestion:\n    files: downloads\n    pages: {kind: scrape, flow: crawl_pages_flow_dept_beta}\n"
             "  processing:\n    tables:\n      kind: manual\n      flow: parse_tables_flow_dept_beta\n"
-            "      model: airnub_prefect_starter.processing.config.TabularFilesConfig\n",
+            "      model: my_package.sections.TablesConfig\n    rows: tabular\n",
         ),
         "beta",
     )
@@ -44,8 +45,20 @@ def test_long_and_short_forms_render_into_the_wiring_and_the_models(tmp_path: Pa
         DEPT, "processing", manifest.categories("processing")
     )
     assert "class ProcessingStageConfig(ProcessingStageBase):" in models
-    assert "    tables: TabularFilesConfig | None = None\n" in models
-    assert "    pages: WebPageLinkScrapingConfig | None = None\n" in models
+    assert "from my_package.sections import (\n    TablesConfig,\n)\n" in models
+    assert "    tables: TablesConfig | None = None\n    rows: TabularConfig | None = None\n" in models
+    assert "    pages: ScrapeConfig | None = None\n" in models
+    assert "from airnub_prefect_starter.api import (\n" in models and "airnub_prefect_starter.ingestion" not in models
+
+
+def test_every_stock_kind_is_a_registered_kind_whose_section_model_is_public() -> None:
+    from airnub_prefect_starter import api
+    from airnub_prefect_starter.generators.naming import STAGE_KINDS, STOCK_KINDS
+
+    for stage, kinds in STAGE_KINDS.items():
+        assert [k for k in kinds if k != "custom"] == [k for k, kind in STOCK_KINDS.items() if kind.stage == stage]
+    for name, model in CORE_MODELS.items():
+        assert getattr(api, model) is STOCK_KINDS[name].section
 
 
 @pytest.mark.parametrize(
