@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from airnub_prefect_starter.tasks.run_context import with_run_ids
     from airnub_prefect_starter.tasks.run_names import run_name
     from airnub_prefect_starter.tasks.secrets import load_item_secrets
+    from airnub_prefect_starter.tasks.stage_flows import stage_flow
     from airnub_prefect_starter.tasks.stage_runner import load_stage_config, run_stage
     from airnub_prefect_starter.tasks.task_runners import bounded_threads
 
@@ -98,6 +99,7 @@ __all__ = [
     "run_name",
     "run_stage",
     "sample_problem",
+    "stage_flow",
     "transient_retry_task",
     "with_run_ids",
 ]
@@ -150,6 +152,7 @@ _WHERE: dict[str, str] = {
     "run_name": "tasks.run_names",
     "run_stage": "tasks.stage_runner",
     "sample_problem": "data_science.sample_checks",
+    "stage_flow": "tasks.stage_flows",
     "transient_retry_task": "tasks.retry_policy",
     "with_run_ids": "tasks.run_context",
 }
