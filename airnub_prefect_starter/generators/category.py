@@ -4,7 +4,7 @@ declares a dataset inferred from an ingestion category's newest stored object, a
 a declared dataset (see :mod:`~airnub_prefect_starter.generators.dataset_sections`).
 
 Registration is structural: the category is added to the department manifest (YAML round-trip), the two
-generated wiring modules are rendered again from it, and the section is added to the stage config YAML
+generated config models are rendered again from it, and the section is added to the stage config YAML
 (round-trip, comments kept). A department not made by ``airnub new department`` has no manifest: refused.
 """
 
@@ -30,7 +30,7 @@ from airnub_prefect_starter.generators.dataset_sections import (
     analysed_input,
     dataset_input,
 )
-from airnub_prefect_starter.generators.manifest import config_models_text, read_manifest, stage_wiring_text
+from airnub_prefect_starter.generators.manifest import config_models_text, read_manifest
 from airnub_prefect_starter.generators.naming import (
     STOCK_KINDS,
     CategoryNames,
@@ -164,12 +164,6 @@ def plan_category(
         config_models_text(dept, updated),
         config_models_text(dept, manifest),
         note=f"{stage} section {category}",
-    )
-    plan.regenerated_file(
-        package / stage / f"{dept.wiring_module}.py",
-        stage_wiring_text(dept, stage, updated.categories(stage)),
-        stage_wiring_text(dept, stage, manifest.categories(stage)),
-        note=f"CATEGORY_FLOWS[{category!r}]",
     )
     if chosen == "tabular":
         assert later.input is not None

@@ -1,7 +1,7 @@
 """``airnub new department``: a department with three parent stage flows (the same shape as Project Alpha's: one
 stage runner, one stage contract per stage) and no category yet.
 
-Writes ``flows/dept_<id>/`` (package, manifest, config models, three stage flows and their category wiring),
+Writes ``flows/dept_<id>/`` (package, manifest, config models, three stage flows),
 the three stage configs under ``configs/variables/dept_<id>/``, a test module under ``tests/flows/dept_<id>/``,
 and registers the department in ``configs/department_mapping.yaml`` and (when it exists) ``prefect.yaml``.
 """
@@ -19,7 +19,6 @@ from airnub_prefect_starter.generators.manifest import (
     DepartmentManifest,
     config_models_text,
     stage_flow_text,
-    stage_wiring_text,
 )
 from airnub_prefect_starter.generators.naming import DepartmentNames, check_department_id, check_display_name
 from airnub_prefect_starter.generators.plan import Plan, ProjectLayout
@@ -44,7 +43,6 @@ def plan_department(layout: ProjectLayout, department: str, display: str | None,
     plan.new_file(package / f"{dept.config_models_module}.py", config_models_text(dept, empty))
     for stage in STAGES:
         plan.new_file(package / f"{dept.stage_flow(stage)}.py", stage_flow_text(dept, stage))
-        plan.new_file(package / stage / f"{dept.wiring_module}.py", stage_wiring_text(dept, stage, {}))
     for stage in STAGES:
         plan.new_file(
             layout.variables_dir / dept.package / dept.stage_config_file(stage),

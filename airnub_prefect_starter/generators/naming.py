@@ -10,19 +10,15 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass
-from typing import Literal, get_args
 
 from pydantic import BaseModel
 
 from airnub_prefect_starter.analysis.config import AnalysisStageBase
-from airnub_prefect_starter.analysis.kinds import ANALYSIS_KINDS
 from airnub_prefect_starter.core.departments import check_stage, stage_variable_name
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.ingestion.config import IngestionStageBase
-from airnub_prefect_starter.ingestion.kinds import INGESTION_KINDS
 from airnub_prefect_starter.processing.config import ProcessingStageBase
-from airnub_prefect_starter.processing.kinds import PROCESSING_KINDS
-from airnub_prefect_starter.stages.kinds import CategoryKind
+from airnub_prefect_starter.registry.manifest import KINDS, STOCK_KINDS, VERBS, Kind, manifest_file
 
 __all__ = [
     "KINDS",
@@ -41,15 +37,8 @@ __all__ = [
     "check_task_id",
 ]
 
-Kind = Literal["downloads", "api", "scrape", "custom", "tabular", "report"]
-KINDS: tuple[Kind, ...] = get_args(Kind)
 MAX_ID_CHARS = 30
-#: The stock kinds of each stage, from the stages' kind registries (``custom`` is the generators' own).
-STOCK_KINDS: dict[str, CategoryKind] = {
-    name: kind for registry in (INGESTION_KINDS, PROCESSING_KINDS, ANALYSIS_KINDS) for name, kind in registry.items()
-}
-#: The verb that starts a category's flow and task names, per kind.
-VERBS: dict[str, str] = {**{name: kind.verb for name, kind in STOCK_KINDS.items()}, "custom": "fetch"}
+
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 #: The kinds each stage can have: four that fetch into the store, stored objects -> declared datasets
 #: (``tabular``), datasets -> statistics, figures, a model and a report (``report``).
@@ -143,12 +132,8 @@ class DepartmentNames:
         return f"config_models_dept_{self.id}"
 
     @property
-    def wiring_module(self) -> str:
-        return f"categories_dept_{self.id}"
-
-    @property
     def manifest_file(self) -> str:
-        return f"categories_dept_{self.id}.yaml"
+        return manifest_file(self.id)
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,9 @@ class KindRegistry(Generic[KindT], Mapping[str, KindT]):
                 f"kind '{name}'{did_you_mean(name, known)}: not a {self.stage} kind ({', '.join(known)})"
             ) from None
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._kinds
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._kinds)
 

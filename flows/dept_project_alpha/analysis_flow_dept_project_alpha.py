@@ -1,14 +1,9 @@
-"""Parent stage flow: the analysis stage of department project_alpha (the entrypoint of its deployment).
+"""Parent stage flow: the analysis stage of department project_alpha.
 
-Runs each category flow of ``CATEGORY_FLOWS`` whose section is in the stage config, every one even after a
-failure, then fails if any failed.
-"""
+Runs each category the manifest lists whose section is in the stage config, then fails if any failed."""
 
 from airnub_prefect_starter.api import ANALYSIS, stage_flow
 from flows.dept_project_alpha import DEPARTMENT
-from flows.dept_project_alpha.analysis.categories_dept_project_alpha import (
-    CATEGORY_FLOWS,
-)
 from flows.dept_project_alpha.config_models_dept_project_alpha import (
     AnalysisStageConfig,
 )
@@ -19,6 +14,5 @@ analysis_flow_dept_project_alpha = stage_flow(
     ANALYSIS,
     DEPARTMENT,
     AnalysisStageConfig,
-    CATEGORY_FLOWS,
     name="Analysis (Project Alpha)",
 )

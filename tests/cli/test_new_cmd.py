@@ -169,8 +169,6 @@ def test_new_category_wires_the_flow_model_and_config_section(new: Callable[...,
     assert yaml.safe_load((flows / "categories_dept_beta.yaml").read_text())["stages"]["ingestion"] == {
         "reports": "downloads"
     }
-    wiring = (flows / "ingestion" / "categories_dept_beta.py").read_text()
-    assert '"reports": download_reports_flow_dept_beta,' in wiring
     models = (flows / "config_models_dept_beta.py").read_text()
     assert "    reports: DownloadsConfig | None = None\n" in models
     category = (flows / "ingestion" / "reports" / "download_reports_flow_dept_beta.py").read_text()
@@ -305,9 +303,7 @@ def test_new_category_adds_to_project_alpha_and_keeps_its_hand_written_categorie
         "extra_files",
     ]
     assert manifest["stages"]["processing"]["tabular_files"]["kind"] == "tabular"
-    wiring = (flows / "ingestion" / "categories_dept_project_alpha.py").read_text()
-    assert '"scheduled_file_downloads": download_scheduled_files_flow_dept_project_alpha,' in wiring
-    assert '"extra_files": download_extra_files_flow_dept_project_alpha,' in wiring
+    assert (flows / "ingestion" / "extra_files" / "download_extra_files_flow_dept_project_alpha.py").is_file()
     models = (flows / "config_models_dept_project_alpha.py").read_text()
     assert "    extra_files: DownloadsConfig | None = None\n" in models
     assert "    tabular_files: TabularConfig | None = None\n" in models
@@ -340,16 +336,16 @@ def test_new_category_refuses_another_kind_for_an_existing_category(new: Callabl
     assert tree_fingerprint(project) == before
 
 
-def test_new_category_does_not_overwrite_a_hand_edited_wiring_module(new: Callable[..., Result], project: Path) -> None:
+def test_new_category_does_not_overwrite_hand_edited_config_models(new: Callable[..., Result], project: Path) -> None:
     assert new("department", "beta").exit_code == 0
-    wiring = project / "flows" / "dept_beta" / "ingestion" / "categories_dept_beta.py"
-    wiring.write_text(wiring.read_text() + "# my change\n")
+    models = project / "flows" / "dept_beta" / "config_models_dept_beta.py"
+    models.write_text(models.read_text() + "# my change\n")
     before = tree_fingerprint(project)
 
     result = new("category", "beta", "ingestion", "reports")
 
     assert result.exit_code == 2
-    assert "flows/dept_beta/ingestion/categories_dept_beta.py was edited by hand" in result.stderr
+    assert "flows/dept_beta/config_models_dept_beta.py was edited by hand" in result.stderr
     assert tree_fingerprint(project) == before
 
 
@@ -414,7 +410,6 @@ def test_new_wiring_follows_a_hand_edited_manifest_and_later_categories_keep_it(
     assert lagging.exit_code == 2 and "was edited by hand" in lagging.stderr
     assert wired.exit_code == 0, wired.stderr
     flows = project / "flows" / "dept_beta"
-    assert '"tables": parse_tables_flow_dept_beta,' in (flows / "processing" / "categories_dept_beta.py").read_text()
     models = (flows / "config_models_dept_beta.py").read_text()
     assert "    tables: TabularFilesConfig | None = None\n" in models
     assert {action for action, _ in file_lines(again)} == {"unchanged"}

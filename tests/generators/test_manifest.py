@@ -11,9 +11,9 @@ from airnub_prefect_starter.generators.manifest import (
     CORE_MODELS,
     config_models_text,
     read_manifest,
-    stage_wiring_text,
 )
 from airnub_prefect_starter.generators.naming import DepartmentNames
+from airnub_prefect_starter.registry.manifest import category_flow_module
 
 DEPT = DepartmentNames("beta", "Beta")
 
@@ -24,7 +24,7 @@ def write(tmp_path: Path, body: str) -> Path:
     return path
 
 
-def test_long_and_short_forms_render_into_the_wiring_and_the_models(tmp_path: Path) -> None:
+def test_long_and_short_forms_name_the_flow_modules_and_render_into_the_models(tmp_path: Path) -> None:
     manifest = read_manifest(
         write(
             tmp_path,
@@ -35,15 +35,16 @@ def test_long_and_short_forms_render_into_the_wiring_and_the_models(tmp_path: Pa
         "beta",
     )
 
-    wiring = stage_wiring_text(DEPT, "ingestion", manifest.categories("ingestion"))
     models = config_models_text(DEPT, manifest)
 
-    assert '"files": download_files_flow_dept_beta,' in wiring
-    assert '"pages": crawl_pages_flow_dept_beta,' in wiring
-    assert "list[ItemOutcome]" in wiring
-    assert '"tables": parse_tables_flow_dept_beta,' in stage_wiring_text(
-        DEPT, "processing", manifest.categories("processing")
-    )
+    assert {c: category_flow_module("beta", c, e) for c, e in manifest.categories("ingestion").items()} == {
+        "files": "download_files_flow_dept_beta",
+        "pages": "crawl_pages_flow_dept_beta",
+    }
+    assert [category_flow_module("beta", c, e) for c, e in manifest.categories("processing").items()] == [
+        "parse_tables_flow_dept_beta",
+        "parse_rows_flow_dept_beta",
+    ]
     assert "class ProcessingStageConfig(ProcessingStageBase):" in models
     assert "from my_package.sections import (\n    TablesConfig,\n)\n" in models
     assert "    tables: TablesConfig | None = None\n    rows: TabularConfig | None = None\n" in models
