@@ -139,6 +139,5 @@ def stage_flow_text(dept: DepartmentNames, stage: str) -> str:
         "outcome": names.outcome,
         "variable": dept.stage_variable(stage),
         "flow_name": f"{stage.capitalize()} ({dept.display})",
-        "local_imports": [{"module": dept.config_models_module, "name": names.model}],
     }
     return render("department/stage_flow.py.j2", **context)

@@ -3,16 +3,13 @@
 Runs each category the manifest lists whose section is in the stage config, then fails if any failed."""
 
 from airnub_prefect_starter.api import ANALYSIS, stage_flow
-from flows.dept_project_alpha import DEPARTMENT
-from flows.dept_project_alpha.config_models_dept_project_alpha import (
-    AnalysisStageConfig,
-)
+from flows.dept_project_alpha import DEPARTMENT, config_models_dept_project_alpha
 
 __all__ = ["analysis_flow_dept_project_alpha"]
 
 analysis_flow_dept_project_alpha = stage_flow(
     ANALYSIS,
     DEPARTMENT,
-    AnalysisStageConfig,
+    config_models_dept_project_alpha.AnalysisStageConfig,
     name="Analysis (Project Alpha)",
 )
