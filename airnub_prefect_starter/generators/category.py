@@ -144,6 +144,12 @@ def plan_category(
             "not found): add the category to its stage flow and config model by hand"
         )
     manifest = read_manifest(manifest_path, dept_id)
+    wiring = package / stage / f"categories_dept_{dept_id}.py"
+    if wiring.is_file():  # generated before stage flows read the manifest: a new category would never run
+        raise ConfigError(
+            f"{layout.shown(wiring)}: department '{dept_id}' was generated before stage flows read the manifest: write "
+            "its stage flows in the current form and delete its <stage>/categories_dept_<id>.py (docs/extending.md)"
+        )
     names = CategoryNames(dept, stage, category, chosen)
     plan = Plan(layout)
     known = manifest.categories(stage).get(category)

@@ -336,6 +336,26 @@ def test_new_category_refuses_another_kind_for_an_existing_category(new: Callabl
     assert tree_fingerprint(project) == before
 
 
+def test_new_category_refuses_a_department_generated_with_wiring_modules_naming_the_fix(
+    new: Callable[..., Result], project: Path
+) -> None:
+    assert new("department", "beta").exit_code == 0
+    old_wiring = project / "flows" / "dept_beta" / "ingestion" / "categories_dept_beta.py"
+    old_wiring.parent.mkdir()
+    old_wiring.write_text("CATEGORY_FLOWS = {}\n")
+    before = tree_fingerprint(project)
+
+    result = new("category", "beta", "ingestion", "reports")
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: flows/dept_beta/ingestion/categories_dept_beta.py: department 'beta' was generated before stage "
+        "flows read the manifest: write its stage flows in the current form and delete its "
+        "<stage>/categories_dept_<id>.py (docs/extending.md)"
+    ]
+    assert tree_fingerprint(project) == before
+
+
 def test_new_category_does_not_overwrite_hand_edited_config_models(new: Callable[..., Result], project: Path) -> None:
     assert new("department", "beta").exit_code == 0
     models = project / "flows" / "dept_beta" / "config_models_dept_beta.py"
