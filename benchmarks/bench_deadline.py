@@ -3,7 +3,7 @@
 Usage: ``python benchmarks/bench_deadline.py [--deadline 5] [--retries 2]``
 
 A loopback server (the test suite's scriptable one) plays each case against
-``core_download_hash_store_and_manifest`` with the default read timeout (30 s), so only the deadline can end it.
+``download_hash_store_and_manifest`` with the default read timeout (30 s), so only the deadline can end it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.core.store.index import ManifestIndex
 from airnub_prefect_starter.ingestion.config import FileToAcquire
-from airnub_prefect_starter.ingestion.downloads import IngestContext, core_download_hash_store_and_manifest
+from airnub_prefect_starter.ingestion.downloads import IngestContext, download_hash_store_and_manifest
 from tests.support.http_server import LoopbackHTTPServer, Route
 
 BODY = b"x" * 1000
@@ -61,7 +61,7 @@ def main() -> None:
             url = server.serve(f"/case{number}.bin", *routes)
             started = time.monotonic()
             try:
-                core_download_hash_store_and_manifest(FileToAcquire(name=f"case{number}", url=url), ctx)
+                download_hash_store_and_manifest(FileToAcquire(name=f"case{number}", url=url), ctx)
                 error = "none: the download succeeded"
             except AirnubError as exc:
                 error = f"{type(exc).__name__}: {exc.reason if hasattr(exc, 'reason') else exc}"

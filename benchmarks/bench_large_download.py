@@ -24,7 +24,7 @@ import sys, time
 from pathlib import Path
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.ingestion.config import FileToAcquire
-from airnub_prefect_starter.ingestion.downloads import IngestContext, core_download_hash_store_and_manifest
+from airnub_prefect_starter.ingestion.downloads import IngestContext, download_hash_store_and_manifest
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.index import ManifestIndex
 from airnub_prefect_starter.core.http.fetch import build_http_client
@@ -33,7 +33,7 @@ policy = HttpPolicy(allow_private_networks=True, retries=0, max_bytes=8 * 1024**
 with build_http_client(policy) as client:
     ctx = IngestContext(ContentAddressedStore(store), ManifestIndex(index), policy, client, "bench")
     started = time.perf_counter()
-    result = core_download_hash_store_and_manifest(FileToAcquire(name="big", url=url), ctx)
+    result = download_hash_store_and_manifest(FileToAcquire(name="big", url=url), ctx)
     print(result.status.value, result.sha256, result.size_bytes, time.perf_counter() - started)
 """
 

@@ -46,6 +46,11 @@ def test_prefect_is_imported_only_by_tasks_and_cli() -> None:
     assert [line for line in importers_of(GRAPH, "prefect") if not line.startswith(edge)] == []
 
 
+def test_the_public_face_is_imported_by_no_module_of_the_package() -> None:
+    """``api`` sits above every layer (flows and generated code import it); the package never leans on it."""
+    assert importers_of(GRAPH, f"{PACKAGE}.api") == []
+
+
 def test_core_holds_no_stage_specific_module() -> None:
     core = sorted(m.removeprefix(f"{PACKAGE}.core.") for m in GRAPH if m.startswith(f"{PACKAGE}.core."))
 

@@ -16,8 +16,7 @@ from airnub_prefect_starter.data_science.modeling.metadata import ModelKind
 __all__ = [
     "AnalysedDataset",
     "AnalysisStageBase",
-    "ClassificationReportsConfig",
-    "ReportsConfig",
+    "ReportConfig",
 ]
 
 
@@ -52,26 +51,20 @@ class AnalysedDataset(ConfigModel):
     )
 
 
-class ClassificationReportsConfig(ConfigModel):
-    """Category ``classification_reports``: per dataset, statistics, figures, a model of its target and a
-    report."""
+class ReportConfig(ConfigModel):
+    """A category of kind ``report``: per dataset, descriptive statistics, figures, a classifier or a regression of
+    its target (if it has one) scored on held-out rows, and an HTML report with lineage."""
 
     enabled: bool = Field(default=True, description="Skip the category when false.")
     datasets: list[AnalysedDataset] = Field(min_length=1, description="Processed datasets to analyse.")
 
     @model_validator(mode="after")
-    def _unique_names(self) -> ClassificationReportsConfig:
+    def _unique_names(self) -> ReportConfig:
         names = [d.name for d in self.datasets]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"each dataset is analysed once: {duplicates} repeated")
         return self
-
-
-class ReportsConfig(ClassificationReportsConfig):
-    """A category made by ``airnub new category DEPT analysis NAME --kind report``: per dataset, descriptive
-    statistics, figures, a classifier or a regression of its target (if it has one) scored on held-out rows and an
-    HTML report with lineage."""
 
 
 class AnalysisStageBase(ConfigModel):
@@ -98,3 +91,8 @@ class AnalysisStageBase(ConfigModel):
             "reports_base": self.reports_base,
             "figures_base": self.figures_base,
         }
+
+
+#: The names this model had before it was named by kind (departments generated then import them).
+ClassificationReportsConfig = ReportConfig
+ReportsConfig = ReportConfig

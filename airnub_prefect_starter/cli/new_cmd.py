@@ -199,6 +199,6 @@ def wiring(
     dry_run: DryRun = False,
     project_dir: ProjectDir = Path("."),
 ) -> None:
-    """Render the department's stage config models and CATEGORY_FLOWS again from its manifest (after adding a
-    hand-written `kind: manual` category to it)."""
+    """Render the department's stage config models again from its manifest (after adding a hand-written
+    `kind: manual` category to it; the stage flows read the manifest themselves)."""
     _execute(project_dir, dry_run, lambda layout: plan_wiring(layout, department_id))

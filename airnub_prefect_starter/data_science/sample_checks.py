@@ -9,9 +9,12 @@ from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 
+from airnub_prefect_starter.common.utils import generate_sha256_hash
+from airnub_prefect_starter.data_science.dataset_processing import RawObject, parse_objects
+from airnub_prefect_starter.data_science.recipes import DatasetRecipe
 from airnub_prefect_starter.data_science.tables import ParsedTable, QuarantinedRow
 
-__all__ = ["quarantine_by_check", "sample_mismatch"]
+__all__ = ["quarantine_by_check", "sample_mismatch", "sample_problem"]
 
 _SHOWN_LOCATIONS = 3
 
@@ -78,3 +81,18 @@ def sample_mismatch(table: ParsedTable, rows_kept: int, quarantine: Mapping[str,
         f"{'; '.join(parts)}: update the sample at {_shown(sample)} or the expected counts in this test "
         "(EXPECTED_ROWS, EXPECTED_QUARANTINE)"
     )
+
+
+def sample_problem(
+    recipe: DatasetRecipe, sample: Path, dataset: str, rows_kept: int, quarantine: Mapping[str, int]
+) -> str | None:
+    """``None`` when the declaration (``recipe``) reads the sample at ``sample`` into its declared schema, keeping
+    ``rows_kept`` rows and quarantining ``quarantine`` (:func:`quarantine_by_check`'s shape); else one line
+    saying what differs (:func:`sample_mismatch`)."""
+    data = sample.read_bytes()
+    table = parse_objects([RawObject(sample, generate_sha256_hash(data), sample.name)], recipe, dataset=dataset)
+    if table.schema != recipe.table_schema:
+        return f"{_shown(sample)}: the dataset read from it does not have the declared schema"
+    if (table.rows_out, quarantine_by_check(table)) == (rows_kept, dict(sorted(quarantine.items()))):
+        return None
+    return sample_mismatch(table, rows_kept, quarantine, sample)

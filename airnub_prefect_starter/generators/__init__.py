@@ -1,6 +1,6 @@
 """Scaffolding for ``airnub new``: departments, categories and tasks rendered from the Jinja2 templates in
 ``templates/``, planned before anything is written (:mod:`.plan`), idempotent, and registered structurally
-(YAML round-trips in :mod:`.yaml_edits`, wiring modules rendered again from the department manifest).
+(YAML round-trips in :mod:`.yaml_edits`, config models rendered again from the department manifest).
 
 Pure: no Prefect import, so planning works (and ``--dry-run`` answers) without a Prefect install or server.
 """

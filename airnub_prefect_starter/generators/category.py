@@ -4,9 +4,9 @@ declares a dataset inferred from an ingestion category's newest stored object, a
 a declared dataset (see :mod:`~airnub_prefect_starter.generators.dataset_sections`).
 
 Registration is structural: the category is added to the department manifest (YAML round-trip), the two
-generated wiring modules are rendered again from it, the section is added to the stage config YAML
-(round-trip, comments kept), and the department's JSON Schemas are written again from its new models. A
-department not made by ``airnub new department`` has no manifest: refused.
+generated config models are rendered again from it, the section is added to the stage config YAML (round-trip,
+comments kept), and the department's JSON Schemas are written again from its new models. A department not made
+by ``airnub new department`` has no manifest: refused.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from airnub_prefect_starter.generators.dataset_sections import (
     analysed_input,
     dataset_input,
 )
-from airnub_prefect_starter.generators.department import plan_test_packages
-from airnub_prefect_starter.generators.manifest import config_models_text, read_manifest, stage_wiring_text
+from airnub_prefect_starter.generators.manifest import config_models_text, read_manifest
 from airnub_prefect_starter.generators.naming import (
+    STOCK_KINDS,
     CategoryNames,
     DepartmentNames,
     check_category_id,
@@ -50,14 +50,7 @@ from airnub_prefect_starter.ingestion.config import FileToAcquire
 __all__ = ["ITEMS_KEYS", "LaterStageOptions", "plan_category"]
 
 #: The key of each kind's item list in its config section.
-ITEMS_KEYS = {
-    "downloads": "files_to_acquire",
-    "api": "apis_to_poll",
-    "scrape": "pages_to_scrape",
-    "custom": "items",
-    "tabular": "datasets",
-    "report": "datasets",
-}
+ITEMS_KEYS = {**{name: kind.items_key for name, kind in STOCK_KINDS.items()}, "custom": "items"}
 
 
 @dataclass(frozen=True)
@@ -104,7 +97,10 @@ def _is_private(url: str) -> bool:
 
 def _context(names: CategoryNames) -> dict[str, Any]:
     dept = names.dept
+    stock = STOCK_KINDS.get(names.kind)
     return {
+        "kind_constant": names.kind.upper(),
+        "description": stock.description[:1].upper() + stock.description[1:] if stock is not None else "",
         "dept": dept.id,
         "stage": names.stage,
         "cat": names.id,
@@ -116,10 +112,6 @@ def _context(names: CategoryNames) -> dict[str, Any]:
         "task_module": names.task_module,
         "task_fn": names.task_module,
         "task_name": f"{names.verb.capitalize()} {names.id} ({dept.display})",
-        "pages_task_fn": f"scrape_{names.id}_pages_task_dept_{dept.id}",
-        "pages_task_name": f"Pages of {names.id} ({dept.display})",
-        "files_task_fn": f"download_{names.id}_links_task_dept_{dept.id}",
-        "files_task_name": f"Links of {names.id} ({dept.display})",
         "config_module": names.config_module,
         "check_module": names.check_module,
     }
@@ -154,6 +146,12 @@ def plan_category(
             "not found): add the category to its stage flow and config model by hand"
         )
     manifest = read_manifest(manifest_path, dept_id)
+    wiring = package / stage / f"categories_dept_{dept_id}.py"
+    if wiring.is_file():  # generated before stage flows read the manifest: a new category would never run
+        raise ConfigError(
+            f"{layout.shown(wiring)}: department '{dept_id}' was generated before stage flows read the manifest: write "
+            "its stage flows in the current form and delete its <stage>/categories_dept_<id>.py (docs/extending.md)"
+        )
     names = CategoryNames(dept, stage, category, chosen)
     plan = Plan(layout)
     known = manifest.categories(stage).get(category)
@@ -169,16 +167,11 @@ def plan_category(
         plan.conflicts.append(edit.conflict)
         return plan
     plan.edited_file(manifest_path, edit.text, f"stages.{stage}.{category}: {chosen}")
-    models_path = package / f"{dept.config_models_module}.py"
-    previous = config_models_text(dept, manifest)
-    if plan.current(models_path) == config_models_text(dept, manifest, legacy=True):  # generated before descriptions
-        previous = config_models_text(dept, manifest, legacy=True)
-    plan.regenerated_file(models_path, config_models_text(dept, updated), previous, note=f"{stage} section {category}")
     plan.regenerated_file(
-        package / stage / f"{dept.wiring_module}.py",
-        stage_wiring_text(dept, stage, updated.categories(stage)),
-        stage_wiring_text(dept, stage, manifest.categories(stage)),
-        note=f"CATEGORY_FLOWS[{category!r}]",
+        package / f"{dept.config_models_module}.py",
+        config_models_text(dept, updated),
+        config_models_text(dept, manifest),
+        note=f"{stage} section {category}",
     )
     if chosen == "tabular":
         assert later.input is not None
@@ -230,17 +223,20 @@ def _tabular_section(names: CategoryNames, found: DatasetInput) -> str:
 
 
 def _plan_code(plan: Plan, names: CategoryNames, extra: dict[str, Any] | None = None) -> None:
+    """A stock kind: one module naming its kind (the flow and its task wrapper are built from it). ``custom``:
+    the flow, its task wrapper, its config model and a pure check, all yours. And the category's test."""
     context = {**_context(names), **(extra or {})}
     folder = plan.layout.flows_dir / names.dept.package / names.stage / names.id
-    plan.new_file(folder / "__init__.py", "", package_marker=True)
-    plan.new_file(folder / f"{names.flow_module}.py", render(f"category/flow_{names.kind}.py.j2", **context))
-    plan.new_file(folder / "tasks" / "__init__.py", "", package_marker=True)
-    plan.new_file(folder / "tasks" / f"{names.task_module}.py", render(f"category/task_{names.kind}.py.j2", **context))
-    if names.kind == "custom":
+    if names.kind in STOCK_KINDS:
+        plan.new_file(folder / f"{names.flow_module}.py", render("category/flow_stock.py.j2", **context))
+    else:
+        plan.new_file(folder / "__init__.py", "", package_marker=True)
+        plan.new_file(folder / f"{names.flow_module}.py", render("category/flow_custom.py.j2", **context))
+        plan.new_file(folder / "tasks" / "__init__.py", "", package_marker=True)
+        plan.new_file(folder / "tasks" / f"{names.task_module}.py", render("category/task_custom.py.j2", **context))
         plan.new_file(folder / f"{names.config_module}.py", render("category/config_custom.py.j2", **context))
         plan.new_file(folder / "core" / "__init__.py", render("category/core_init.py.j2"), package_marker=True)
         plan.new_file(folder / "core" / f"{names.check_module}.py", render("category/check_custom.py.j2", **context))
-    plan_test_packages(plan, names.dept.package, names.stage, names.id)
     tests = plan.layout.tests_dir / "flows" / names.dept.package / names.stage / names.id
     plan.new_file(tests / f"test_{names.flow_module}.py", render(f"category/test_{names.kind}.py.j2", **context))
     sample = context.get("sample")

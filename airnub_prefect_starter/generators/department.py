@@ -1,9 +1,9 @@
 """``airnub new department``: a department with three parent stage flows (the same shape as Project Alpha's: one
 stage runner, one stage contract per stage) and no category yet.
 
-Writes ``flows/dept_<id>/`` (package, manifest, config models, three stage flows and their category wiring),
-the three stage configs under ``configs/variables/dept_<id>/`` (each naming its JSON Schema, written under
-``configs/schemas/dept_<id>/``), a test module under ``tests/flows/dept_<id>/``,
+Writes ``flows/dept_<id>/`` (package, manifest, config models, three stage flows), the three stage configs under
+``configs/variables/dept_<id>/`` (each naming its JSON Schema, written under ``configs/schemas/dept_<id>/``), a
+test module under ``tests/flows/dept_<id>/``,
 and registers the department in ``configs/department_mapping.yaml`` and (when it exists) ``prefect.yaml``.
 """
 
@@ -20,7 +20,6 @@ from airnub_prefect_starter.generators.manifest import (
     DepartmentManifest,
     config_models_text,
     stage_flow_text,
-    stage_wiring_text,
 )
 from airnub_prefect_starter.generators.naming import DepartmentNames, check_department_id, check_display_name
 from airnub_prefect_starter.generators.plan import Plan, ProjectLayout
@@ -29,17 +28,9 @@ from airnub_prefect_starter.generators.schema_files import plan_department_schem
 from airnub_prefect_starter.generators.yaml_edits import YamlDocument, add_deployments, add_mapping_entry
 from airnub_prefect_starter.stages.events import DATASETS_BUILT, OBJECTS_STORED, department_resource_id
 
-__all__ = ["plan_department", "plan_test_packages"]
+__all__ = ["plan_department"]
 
 _NEW_MAPPING = "# Department id -> how people see it (flow-run names, artifacts, summaries).\ndepartments: {}\n"
-
-
-def plan_test_packages(plan: Plan, *parts: str) -> None:
-    """``tests/flows/<parts...>/`` as packages (``__init__.py`` in each folder, kept if present)."""
-    folder = plan.layout.tests_dir
-    for part in ("flows", *parts):
-        folder = folder / part
-        plan.new_file(folder / "__init__.py", "", package_marker=True)
 
 
 def plan_department(layout: ProjectLayout, department: str, display: str | None, description: str = "") -> Plan:
@@ -54,14 +45,11 @@ def plan_department(layout: ProjectLayout, department: str, display: str | None,
     plan.new_file(package / f"{dept.config_models_module}.py", config_models_text(dept, empty))
     for stage in STAGES:
         plan.new_file(package / f"{dept.stage_flow(stage)}.py", stage_flow_text(dept, stage))
-        plan.new_file(package / stage / "__init__.py", "")
-        plan.new_file(package / stage / f"{dept.wiring_module}.py", stage_wiring_text(dept, stage, {}))
     for stage in STAGES:
         plan.new_file(
             layout.variables_dir / dept.package / dept.stage_config_file(stage),
             render("department/stage_config.yaml.j2", dept=dept.id, stage=stage, model=STAGE_BASES[stage].model),
         )
-    plan_test_packages(plan, dept.package)
     stages = [{"id": stage, "flow": dept.stage_flow(stage)} for stage in STAGES]
     plan.new_file(
         layout.tests_dir / "flows" / dept.package / f"test_stage_flows_dept_{dept.id}.py",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass
-from typing import Literal, get_args
 
 from pydantic import BaseModel
 
@@ -19,11 +18,13 @@ from airnub_prefect_starter.core.departments import check_stage, stage_variable_
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.ingestion.config import IngestionStageBase
 from airnub_prefect_starter.processing.config import ProcessingStageBase
+from airnub_prefect_starter.registry.manifest import KINDS, STOCK_KINDS, VERBS, Kind, manifest_file
 
 __all__ = [
     "KINDS",
     "MAX_ID_CHARS",
     "STAGE_KINDS",
+    "STOCK_KINDS",
     "CategoryNames",
     "DepartmentNames",
     "Kind",
@@ -36,18 +37,8 @@ __all__ = [
     "check_task_id",
 ]
 
-Kind = Literal["downloads", "api", "scrape", "custom", "tabular", "report"]
-KINDS: tuple[Kind, ...] = get_args(Kind)
 MAX_ID_CHARS = 30
-#: The verb that starts a category's flow and task names, per kind.
-VERBS: dict[Kind, str] = {
-    "downloads": "download",
-    "api": "poll",
-    "scrape": "scrape",
-    "custom": "fetch",
-    "tabular": "parse",
-    "report": "report",
-}
+
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 #: The kinds each stage can have: four that fetch into the store, stored objects -> declared datasets
 #: (``tabular``), datasets -> statistics, figures, a model and a report (``report``).
@@ -141,12 +132,8 @@ class DepartmentNames:
         return f"config_models_dept_{self.id}"
 
     @property
-    def wiring_module(self) -> str:
-        return f"categories_dept_{self.id}"
-
-    @property
     def manifest_file(self) -> str:
-        return f"categories_dept_{self.id}.yaml"
+        return manifest_file(self.id)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from airnub_prefect_starter.core.departments import load_department_mapping
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.generators.department import plan_test_packages
 from airnub_prefect_starter.generators.naming import (
     DepartmentNames,
     TaskNames,
@@ -27,7 +26,7 @@ def plan_task(layout: ProjectLayout, department: str, stage: str, category: str,
     dept = DepartmentNames(dept_id, load_department_mapping(layout.config_dir).display_name(dept_id))
     names = TaskNames(dept, check_stage(stage), check_category_id(category), check_task_id(task))
     folder = layout.flows_dir / dept.package / names.stage / names.category
-    if not (folder / "__init__.py").is_file():
+    if not folder.is_dir():
         raise ConfigError(
             f"category '{names.category}' of {names.stage} not found in {layout.shown(folder)} "
             f"(create it with `airnub new category {dept.id} {names.stage} {names.category}`)"
@@ -53,6 +52,5 @@ def plan_task(layout: ProjectLayout, department: str, stage: str, category: str,
     plan.new_file(core_file, render("task/core.py.j2", **context))
     plan.new_file(folder / "tasks" / "__init__.py", "", package_marker=True)
     plan.new_file(folder / "tasks" / f"{names.task_module}.py", render("task/wrapper.py.j2", **context))
-    plan_test_packages(plan, dept.package, names.stage, names.category)
     plan.new_file(test_file, render("task/test.py.j2", **context))
     return plan

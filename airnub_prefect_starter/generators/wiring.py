@@ -1,14 +1,14 @@
 """``airnub new wiring DEPT``: render a department's generated modules again from its manifest.
 
-For a manifest edited by hand (a ``kind: manual`` category added or reordered): the stage config models and each
-stage's ``CATEGORY_FLOWS`` follow it. They are generated files ("do not edit"), so they are rewritten as they are.
+For a manifest edited by hand (a ``kind: manual`` category added): the stage config models follow it (the stage
+flows read the manifest themselves). They are a generated file ("do not edit"), so it is rewritten as it is.
 """
 
 from __future__ import annotations
 
-from airnub_prefect_starter.core.departments import STAGES, load_department_mapping
+from airnub_prefect_starter.core.departments import load_department_mapping
 from airnub_prefect_starter.core.errors import ConfigError
-from airnub_prefect_starter.generators.manifest import config_models_text, read_manifest, stage_wiring_text
+from airnub_prefect_starter.generators.manifest import config_models_text, read_manifest
 from airnub_prefect_starter.generators.naming import DepartmentNames, check_department_id
 from airnub_prefect_starter.generators.plan import Plan, ProjectLayout
 
@@ -27,10 +27,4 @@ def plan_wiring(layout: ProjectLayout, department: str) -> Plan:
     plan.edited_file(
         package / f"{dept.config_models_module}.py", config_models_text(dept, manifest), "from the manifest"
     )
-    for stage in STAGES:
-        plan.edited_file(
-            package / stage / f"{dept.wiring_module}.py",
-            stage_wiring_text(dept, stage, manifest.categories(stage)),
-            f"{stage} CATEGORY_FLOWS from the manifest",
-        )
     return plan

@@ -23,10 +23,10 @@ from airnub_prefect_starter.ingestion.downloads import (
     IngestContext,
     IngestResult,
     SourceItem,
-    core_download_hash_store_and_manifest,
+    download_hash_store_and_manifest,
 )
 
-__all__ = ["ApiItem", "ApiPollResult", "core_poll_api_and_store", "extract_value"]
+__all__ = ["ApiItem", "ApiPollResult", "poll_api_and_store", "extract_value"]
 
 
 class ApiItem(SourceItem, Protocol):
@@ -107,11 +107,11 @@ def _describe(value: Any) -> tuple[str, int | None]:
     return kind, (len(value) if isinstance(value, list | dict) else None)
 
 
-def core_poll_api_and_store(
+def poll_api_and_store(
     item: ApiItem, ctx: IngestContext, *, credentials: Credentials = NO_CREDENTIALS
 ) -> ApiPollResult:
     """GET ``item.url`` as JSON, refuse a non-JSON body or a missing ``extract_key`` (nothing stored), then
-    store the raw bytes through :func:`core_download_hash_store_and_manifest` with kind ``api_response``.
+    store the raw bytes through :func:`download_hash_store_and_manifest` with kind ``api_response``.
     ``credentials`` go to the API's origin only (never logged, never in the manifest)."""
     shown = redact_url(item.url)
     summary: list[tuple[str, int | None]] = []  # filled by ``validate`` when a body came: it is parsed there only
@@ -123,7 +123,7 @@ def core_poll_api_and_store(
         summary.append((kind, count))
         return {"extract_key": item.extract_key, "extracted_type": kind, "extracted_count": count}
 
-    ingest = core_download_hash_store_and_manifest(
+    ingest = download_hash_store_and_manifest(
         item,
         ctx,
         kind="api_response",

@@ -22,7 +22,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from airnub_prefect_starter.common.locations import join_location
 from airnub_prefect_starter.common.settings import AirnubSettings
@@ -44,14 +44,9 @@ from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, 
 from airnub_prefect_starter.core.store.manifest import RunIds
 from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.core.store.store import PublishGroup, StoredObject
-from airnub_prefect_starter.ingestion.api_polls import core_poll_api_and_store
-from airnub_prefect_starter.ingestion.downloads import (
-    IngestContext,
-    IngestResult,
-    core_download_hash_store_and_manifest,
-)
+from airnub_prefect_starter.ingestion.downloads import IngestContext
+from airnub_prefect_starter.ingestion.kinds import ItemOperation, item_operation
 from airnub_prefect_starter.ingestion.outcome import ITEM_STATUSES, ItemOutcome
-from airnub_prefect_starter.ingestion.scraping import core_scrape_page_links
 from airnub_prefect_starter.stages.outcomes import unexpected_error_text
 from airnub_prefect_starter.stages.runtime import StageRuntime
 
@@ -62,8 +57,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-Operation = Literal["download", "poll_api", "scrape_page"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,53 +113,17 @@ def split_batches(items: Sequence[Any], batch_size: int) -> list[list[Any]]:
     return [list(items[i : i + batch_size]) for i in range(0, len(items), batch_size)]
 
 
-def _outcome_from_result(category: str, result: IngestResult, **extra: Any) -> ItemOutcome:
-    return ItemOutcome(
-        category=category,
-        name=result.name,
-        url=result.url,
-        status=result.status.value,
-        sha256=result.sha256,
-        size_bytes=result.size_bytes,
-        path=result.location,
-        data_source_name=result.data_source_name,
-        final_url=result.final_url,
-        **extra,
-    )
-
-
 def _credentials(item: Any, secrets: Mapping[str, str]) -> Credentials:
     auth: SourceAuth | None = getattr(item, "auth", None)
     return NO_CREDENTIALS if auth is None else auth.credentials(secrets, item.name)
 
 
-def _run_one(
-    operation: Operation, item: Any, ctx: IngestContext, category: str, max_links: int, credentials: Credentials
-) -> ItemOutcome:
-    if operation == "download":
-        return _outcome_from_result(category, core_download_hash_store_and_manifest(item, ctx, credentials=credentials))
-    if operation == "poll_api":
-        polled = core_poll_api_and_store(item, ctx, credentials=credentials)
-        count = f", {polled.extracted_count} entries" if polled.extracted_count is not None else ""
-        return _outcome_from_result(category, polled.ingest, detail=f"{polled.extracted_type}{count}")
-    scraped = core_scrape_page_links(item, ctx, max_links=max_links, credentials=credentials)
-    return _outcome_from_result(
-        category,
-        scraped.page,
-        links=scraped.links,
-        links_truncated=scraped.truncated,
-        detail=f"{len(scraped.links)} links"
-        + (" (truncated)" if scraped.truncated else "")
-        + (f", {scraped.malformed} malformed skipped" if scraped.malformed else ""),
-    )
-
-
 def _ingest_one(
-    operation: Operation,
+    operation: ItemOperation,
     item: Any,
     ctx: IngestContext,
     runtime: BatchRuntime,
-    max_links: int,
+    options: Mapping[str, Any],
     secrets: Mapping[str, str],
 ) -> ItemOutcome:
     """The item's outcome: any exception it raises (ours, or a library's on hostile input) becomes its ``failed``
@@ -176,7 +133,7 @@ def _ingest_one(
     shown = redact_url(item.url)
     try:
         credentials = _credentials(item, secrets)
-        return _run_one(operation, item, ctx, runtime.category, max_links, credentials)
+        return operation(item, ctx, runtime.category, credentials, **options)
     except AirnubError as exc:
         error: Exception = exc
         message = str(exc)
@@ -204,17 +161,19 @@ def _scrub(text: str, url: str, shown: str, credentials: Credentials, secrets: M
 
 
 def ingest_batch(
-    operation: Operation,
+    operation: str,
     items: Sequence[Any],
     runtime: BatchRuntime,
     *,
-    max_links: int = 1000,
     secrets: Mapping[str, str] | None = None,
     on_item: Callable[[ItemOutcome], None] | None = None,
+    **options: Any,
 ) -> list[ItemOutcome]:
-    """Ingest ``items`` one after another (each holding a per-host slot); never raises for an item's own
-    failure (any exception an item raises becomes its ``failed`` outcome); failures of the batch itself (the
-    index cannot be written) propagate."""
+    """Ingest ``items`` one after another with the item operation called ``operation`` (see
+    :data:`~airnub_prefect_starter.ingestion.kinds.ITEM_OPERATIONS`; ``options`` go to it, e.g. ``max_links``),
+    each holding a per-host slot; never raises for an item's own failure (any exception an item raises becomes
+    its ``failed`` outcome); failures of the batch itself (the index cannot be written) propagate."""
+    run_one = item_operation(operation)
     started = time.perf_counter()
     index = runtime.open_index()
     unchanged: list[UnchangedMark] = []
@@ -242,7 +201,7 @@ def ingest_batch(
     try:
         with ctx.client:
             for item in items:
-                outcome = _ingest_one(operation, item, ctx, runtime, max_links, secrets or {})
+                outcome = _ingest_one(run_one, item, ctx, runtime, options, secrets or {})
                 outcomes.append(outcome)
                 if on_item is not None:
                     on_item(outcome)

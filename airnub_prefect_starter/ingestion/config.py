@@ -25,14 +25,14 @@ from airnub_prefect_starter.core.http.policy import HostPattern, HttpOverrides
 
 __all__ = [
     "DEFAULT_MAX_JSON_BYTES",
+    "ApiConfig",
     "ApiToPoll",
+    "DownloadsConfig",
     "FileToAcquire",
     "IngestionStageBase",
     "LinkFollowing",
     "PageToScrape",
-    "PublicApiDataConfig",
-    "ScheduledFileDownloadsConfig",
-    "WebPageLinkScrapingConfig",
+    "ScrapeConfig",
 ]
 
 #: The default ``max_json_bytes`` of an API poll: 100 MiB of JSON parses into roughly 0.5 to 1 GB of Python objects.
@@ -128,8 +128,8 @@ class LinkFollowing(ConfigModel):
         return self
 
 
-class ScheduledFileDownloadsConfig(ConfigModel):
-    """Category ``scheduled_file_downloads``: download a fixed list of files."""
+class DownloadsConfig(ConfigModel):
+    """A category of kind ``downloads``: download a fixed list of files."""
 
     enabled: bool = Field(default=True, description="Skip the category when false.")
     data_source_name: DataSourceName
@@ -138,8 +138,8 @@ class ScheduledFileDownloadsConfig(ConfigModel):
     http: HttpOverrides | None = Field(default=None, description="HTTP policy for this category (wins over stage).")
 
 
-class PublicApiDataConfig(ConfigModel):
-    """Category ``public_api_data``: poll JSON APIs and store each response."""
+class ApiConfig(ConfigModel):
+    """A category of kind ``api``: poll JSON APIs and store each response."""
 
     enabled: bool = Field(default=True, description="Skip the category when false.")
     data_source_name: DataSourceName
@@ -150,8 +150,8 @@ class PublicApiDataConfig(ConfigModel):
     http: HttpOverrides | None = Field(default=None, description="HTTP policy for this category (wins over stage).")
 
 
-class WebPageLinkScrapingConfig(ConfigModel):
-    """Category ``web_page_link_scraping``: store pages, extract their links, optionally download some."""
+class ScrapeConfig(ConfigModel):
+    """A category of kind ``scrape``: store pages, extract their links, optionally download some."""
 
     enabled: bool = Field(default=True, description="Skip the category when false.")
     data_source_name: DataSourceName
@@ -181,3 +181,9 @@ class IngestionStageBase(ConfigModel):
     def category_parameters(self) -> dict[str, Any]:
         """What every ingestion category flow gets besides its section: the stage's HTTP policy and batch size."""
         return {"stage_http": self.http, "batch_size": self.batch_size}
+
+
+#: The names these models had before they were named by kind (departments generated then import them).
+ScheduledFileDownloadsConfig = DownloadsConfig
+PublicApiDataConfig = ApiConfig
+WebPageLinkScrapingConfig = ScrapeConfig

@@ -65,7 +65,7 @@ __all__ = [
     "IngestResult",
     "IngestStatus",
     "SourceItem",
-    "core_download_hash_store_and_manifest",
+    "download_hash_store_and_manifest",
 ]
 
 logger = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ def _local(location: str) -> Path:
     return Path(location)
 
 
-def core_download_hash_store_and_manifest(
+def download_hash_store_and_manifest(
     item: SourceItem,
     ctx: IngestContext,
     *,

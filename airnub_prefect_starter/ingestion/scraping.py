@@ -21,11 +21,11 @@ from airnub_prefect_starter.ingestion.downloads import (
     IngestContext,
     IngestResult,
     SourceItem,
-    core_download_hash_store_and_manifest,
+    download_hash_store_and_manifest,
 )
 from airnub_prefect_starter.ingestion.links import ExtractedLink, extract_links_from_stream, links_matching
 
-__all__ = ["PageScrapeResult", "core_scrape_page_links", "files_to_follow"]
+__all__ = ["PageScrapeResult", "scrape_page_links", "files_to_follow"]
 
 
 @dataclass(frozen=True)
@@ -58,14 +58,14 @@ def _charset(content_type: str | None) -> str:
     return "utf-8"
 
 
-def core_scrape_page_links(
+def scrape_page_links(
     item: SourceItem, ctx: IngestContext, *, max_links: int = 1000, credentials: Credentials = NO_CREDENTIALS
 ) -> PageScrapeResult:
     """Fetch ``item.url`` (bounded by the policy's ``max_bytes``) into the store as a ``web_page`` and return
     its unique http(s) links, at most ``max_links`` (``truncated`` says whether more were present).
 
     Relative links are resolved against the page's final URL (after redirects), honouring ``<base href>``."""
-    page = core_download_hash_store_and_manifest(
+    page = download_hash_store_and_manifest(
         item, ctx, kind="web_page", headers={"Accept": "text/html"}, credentials=credentials
     )
     encoding = _charset(page.content_type)

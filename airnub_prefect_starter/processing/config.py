@@ -21,12 +21,10 @@ from airnub_prefect_starter.core.config import (
 from airnub_prefect_starter.data_science.recipes import DatasetRecipe
 
 __all__ = [
-    "ApiRecordsConfig",
     "DatasetSpec",
-    "DatasetsSection",
     "ProcessingStageBase",
     "RawInputSelector",
-    "TabularFilesConfig",
+    "TabularConfig",
 ]
 
 
@@ -68,19 +66,12 @@ class DatasetSpec(DatasetRecipe, ConfigModel):
     )
 
 
-class DatasetsSection(ConfigModel):
-    """A processing category: stored raw objects become declared datasets."""
+class TabularConfig(ConfigModel):
+    """A category of kind ``tabular``: stored raw objects (csv, tsv, json, jsonl, parquet, ...) become declared,
+    schema-checked datasets."""
 
     enabled: bool = Field(default=True, description="Skip the category when false.")
     datasets: list[DatasetSpec] = Field(min_length=1, description="Datasets to build.")
-
-
-class TabularFilesConfig(DatasetsSection):
-    """Category ``tabular_files``: files stored by ingestion (csv, tsv, parquet, ...) become datasets."""
-
-
-class ApiRecordsConfig(DatasetsSection):
-    """Category ``api_records``: stored API responses (json, jsonl) become datasets."""
 
 
 class ProcessingStageBase(ConfigModel):
@@ -109,3 +100,9 @@ class ProcessingStageBase(ConfigModel):
     def category_parameters(self) -> dict[str, Any]:
         """What every processing category flow gets besides its section: where datasets go."""
         return {"output_base": self.output_base}
+
+
+#: The names this model had before it was named by kind (departments generated then import them).
+DatasetsSection = TabularConfig
+TabularFilesConfig = TabularConfig
+ApiRecordsConfig = TabularConfig

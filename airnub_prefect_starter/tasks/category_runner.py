@@ -31,7 +31,6 @@ from prefect.futures import PrefectFuture, as_completed
 
 from airnub_prefect_starter.analysis.contract import ANALYSIS
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
-from airnub_prefect_starter.common.locations import parse_location
 from airnub_prefect_starter.common.progress import ProgressEvent, report_progress
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy
@@ -49,7 +48,7 @@ from airnub_prefect_starter.tasks.assets import record_asset_materializations
 from airnub_prefect_starter.tasks.host_limits import host_limits_for
 from airnub_prefect_starter.tasks.object_storage import working_copy
 from airnub_prefect_starter.tasks.run_context import RunContext, bridge_core_logging, run_context_scope
-from airnub_prefect_starter.tasks.secrets import flow_settings, storage_credentials
+from airnub_prefect_starter.tasks.secrets import flow_settings
 from airnub_prefect_starter.tasks.stage_runner import stage_run_context
 from airnub_prefect_starter.tasks.task_runners import runner_workers
 
@@ -148,8 +147,6 @@ def run_batches(
     if not items:
         logger.info("%s: nothing to do", scope)
         return []
-    if runtime.credentials is None and not parse_location(runtime.store_base).is_local:
-        runtime = dataclasses.replace(runtime, credentials=storage_credentials(flow_settings()))
     runtime = dataclasses.replace(runtime, host_limits=host_limits_for(flow_settings()))  # AIRNUB_HOST_LIMITS
     context = FlowRunContext.get()
     workers = runner_workers(context.task_runner if context else None) or INGESTION.default_concurrency

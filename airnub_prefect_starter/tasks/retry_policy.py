@@ -12,7 +12,7 @@ from prefect.tasks import exponential_backoff
 
 from airnub_prefect_starter.core.errors import ManifestIndexError, TransientDownloadError
 
-__all__ = ["TRANSIENT_ERRORS", "batch_task", "retry_if_transient"]
+__all__ = ["TRANSIENT_ERRORS", "retry_if_transient", "transient_retry_task"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -32,9 +32,10 @@ def retry_if_transient(task: Any, task_run: TaskRun, state: State[Any]) -> bool:
     return False
 
 
-def batch_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
-    """The decorator for batch task wrappers: retried (with exponential backoff and jitter) only when the
-    batch itself hits a transient failure; per-item retries happen in the core. No result caching."""
+def transient_retry_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """The decorator for task wrappers: a Prefect task called ``name``, retried (with exponential backoff and
+    jitter) only when the task itself hits a transient failure (a batch's per-item retries happen in the core),
+    with no result caching."""
     return task(
         name=name,
         retries=2,
@@ -43,3 +44,7 @@ def batch_task(name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
         retry_condition_fn=retry_if_transient,
         cache_policy=NONE,
     )
+
+
+#: Its name before it was named for what it does (departments generated then import it).
+batch_task = transient_retry_task

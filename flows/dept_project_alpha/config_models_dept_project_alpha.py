@@ -10,20 +10,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from airnub_prefect_starter.analysis.config import (
+from airnub_prefect_starter.api import (
     AnalysisStageBase,
-    ClassificationReportsConfig,
-)
-from airnub_prefect_starter.ingestion.config import (
+    ApiConfig,
+    DownloadsConfig,
     IngestionStageBase,
-    PublicApiDataConfig,
-    ScheduledFileDownloadsConfig,
-    WebPageLinkScrapingConfig,
-)
-from airnub_prefect_starter.processing.config import (
-    ApiRecordsConfig,
     ProcessingStageBase,
-    TabularFilesConfig,
+    ReportConfig,
+    ScrapeConfig,
+    TabularConfig,
 )
 
 __all__ = ["STAGE_CONFIG_MODELS", "AnalysisStageConfig", "IngestionStageConfig", "ProcessingStageConfig"]
@@ -32,15 +27,15 @@ __all__ = ["STAGE_CONFIG_MODELS", "AnalysisStageConfig", "IngestionStageConfig",
 class IngestionStageConfig(IngestionStageBase):
     """The Variable ``dept_project_alpha_ingestion_config``: the stage's keys and a section per category."""
 
-    scheduled_file_downloads: ScheduledFileDownloadsConfig | None = Field(
+    scheduled_file_downloads: DownloadsConfig | None = Field(
         default=None,
         description="Category scheduled_file_downloads (kind downloads): skipped when absent.",
     )
-    public_api_data: PublicApiDataConfig | None = Field(
+    public_api_data: ApiConfig | None = Field(
         default=None,
         description="Category public_api_data (kind api): skipped when absent.",
     )
-    web_page_link_scraping: WebPageLinkScrapingConfig | None = Field(
+    web_page_link_scraping: ScrapeConfig | None = Field(
         default=None,
         description="Category web_page_link_scraping (kind scrape): skipped when absent.",
     )
@@ -49,22 +44,22 @@ class IngestionStageConfig(IngestionStageBase):
 class ProcessingStageConfig(ProcessingStageBase):
     """The Variable ``dept_project_alpha_processing_config``: the stage's keys and a section per category."""
 
-    tabular_files: TabularFilesConfig | None = Field(
+    tabular_files: TabularConfig | None = Field(
         default=None,
-        description="Category tabular_files (written by hand): skipped when absent.",
+        description="Category tabular_files (kind tabular): skipped when absent.",
     )
-    api_records: ApiRecordsConfig | None = Field(
+    api_records: TabularConfig | None = Field(
         default=None,
-        description="Category api_records (written by hand): skipped when absent.",
+        description="Category api_records (kind tabular): skipped when absent.",
     )
 
 
 class AnalysisStageConfig(AnalysisStageBase):
     """The Variable ``dept_project_alpha_analysis_config``: the stage's keys and a section per category."""
 
-    classification_reports: ClassificationReportsConfig | None = Field(
+    classification_reports: ReportConfig | None = Field(
         default=None,
-        description="Category classification_reports (written by hand): skipped when absent.",
+        description="Category classification_reports (kind report): skipped when absent.",
     )
 
 

@@ -1,46 +1,15 @@
 """Parent stage flow: the ingestion stage of department project_alpha.
 
-Runs each category flow of ``CATEGORY_FLOWS`` (wired by `airnub new category`) whose section is present and
-enabled in the stage config, every one of them even after a failure, then fails if any of them failed.
-When anything new was stored, emits ``airnub.objects.stored`` (the processing deployment's trigger).
-Everything else comes from the stage contract (``INGESTION``) and the one stage runner.
-"""
+Runs each category the manifest lists whose section is in the stage config, then fails if any failed."""
 
-from __future__ import annotations
-
-from typing import Any
-
-from prefect import flow
-
-from airnub_prefect_starter.ingestion.contract import INGESTION
-from airnub_prefect_starter.ingestion.outcome import ItemOutcome
-from airnub_prefect_starter.stages.results import StageResult
-from airnub_prefect_starter.tasks import prefect_compat
-from airnub_prefect_starter.tasks.run_names import run_name
-from airnub_prefect_starter.tasks.stage_runner import load_stage_config, run_stage
-from flows.dept_project_alpha import DEPARTMENT
-from flows.dept_project_alpha.config_models_dept_project_alpha import (
-    IngestionStageConfig,
-)
-from flows.dept_project_alpha.ingestion.categories_dept_project_alpha import (
-    CATEGORY_FLOWS,
-)
+from airnub_prefect_starter.api import INGESTION, stage_flow
+from flows.dept_project_alpha import DEPARTMENT, config_models_dept_project_alpha
 
 __all__ = ["ingestion_flow_dept_project_alpha"]
 
-prefect_compat.install()  # an entry point of deployments: sub-flow runs end when their body ends
-
-
-@flow(
+ingestion_flow_dept_project_alpha = stage_flow(
+    INGESTION,
+    DEPARTMENT,
+    config_models_dept_project_alpha.IngestionStageConfig,
     name="Ingestion (Project Alpha)",
-    flow_run_name=run_name(DEPARTMENT, "ingestion"),
 )
-def ingestion_flow_dept_project_alpha(
-    config: IngestionStageConfig | dict[str, Any] | None = None,
-    categories: list[str] | None = None,
-) -> StageResult[ItemOutcome]:
-    """Config: the ``config`` parameter, else the Prefect Variable ``dept_project_alpha_ingestion_config``.
-    ``airnub run --config`` passes a validated model, which the flow run records with its URLs' credentials
-    redacted. ``categories`` limits the run to some categories."""
-    stage_config = load_stage_config(IngestionStageConfig, DEPARTMENT, "ingestion", config)
-    return run_stage(INGESTION, DEPARTMENT, stage_config, CATEGORY_FLOWS, categories)

@@ -21,7 +21,7 @@ from airnub_prefect_starter.ingestion.config import FileToAcquire
 from airnub_prefect_starter.ingestion.downloads import (
     IngestContext,
     IngestResult,
-    core_download_hash_store_and_manifest,
+    download_hash_store_and_manifest,
 )
 from tests.support.http_server import LoopbackHTTPServer
 
@@ -33,9 +33,7 @@ def ingest(server: LoopbackHTTPServer, data_dir: Path, *bodies: bytes, source: s
     with build_http_client(policy) as client:
         ctx = IngestContext(ContentAddressedStore(data_dir / "cas"), index, policy, client, source)
         results = [
-            core_download_hash_store_and_manifest(
-                FileToAcquire(name=f"f{i}", url=server.serve(f"/{i}.bin", body=body)), ctx
-            )
+            download_hash_store_and_manifest(FileToAcquire(name=f"f{i}", url=server.serve(f"/{i}.bin", body=body)), ctx)
             for i, body in enumerate(bodies)
         ]
     index.close()

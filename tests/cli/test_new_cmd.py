@@ -18,8 +18,8 @@ from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.core.store.index import ManifestIndex
 from airnub_prefect_starter.demo.catalog import WINE_RECORDS_API_PATH, load_demo_catalog
-from airnub_prefect_starter.ingestion.config import FileToAcquire, WebPageLinkScrapingConfig
-from airnub_prefect_starter.ingestion.downloads import IngestContext, core_download_hash_store_and_manifest
+from airnub_prefect_starter.ingestion.config import FileToAcquire, ScrapeConfig
+from airnub_prefect_starter.ingestion.downloads import IngestContext, download_hash_store_and_manifest
 from tests.support.http_server import LoopbackHTTPServer
 from tests.support.project_copy import copy_project, run_python, tree_fingerprint
 
@@ -169,11 +169,14 @@ def test_new_category_wires_the_flow_model_and_config_section(new: Callable[...,
     assert yaml.safe_load((flows / "categories_dept_beta.yaml").read_text())["stages"]["ingestion"] == {
         "reports": "downloads"
     }
-    wiring = (flows / "ingestion" / "categories_dept_beta.py").read_text()
-    assert '"reports": download_reports_flow_dept_beta,' in wiring
     models = (flows / "config_models_dept_beta.py").read_text()
-    assert "    reports: ScheduledFileDownloadsConfig | None = Field(\n" in models
-    assert (flows / "ingestion" / "reports" / "tasks" / "download_reports_task_dept_beta.py").is_file()
+    assert "    reports: DownloadsConfig | None = Field(\n" in models
+    category = (flows / "ingestion" / "reports" / "download_reports_flow_dept_beta.py").read_text()
+    assert (
+        'download_reports_flow_dept_beta = category_flow(\n    DOWNLOADS,\n    DEPARTMENT,\n    "reports",\n'
+        in category
+    )
+    assert sorted(p.name for p in (flows / "ingestion" / "reports").iterdir()) == ["download_reports_flow_dept_beta.py"]
     config_file = project / "configs" / "variables" / "dept_beta" / "ingestion_config_dept_beta.yaml"
     text = config_file.read_text()
     assert text.startswith(
@@ -200,7 +203,7 @@ def test_new_category_scrape_follows_links_on_the_pages_host_only(new: Callable[
 
     assert result.exit_code == 0, result.stderr
     config_file = project / "configs" / "variables" / "dept_beta" / "ingestion_config_dept_beta.yaml"
-    section = WebPageLinkScrapingConfig.model_validate(yaml.safe_load(config_file.read_text())["pages"])
+    section = ScrapeConfig.model_validate(yaml.safe_load(config_file.read_text())["pages"])
     assert section.follow_links is not None and section.follow_links.same_host is True
 
 
@@ -304,13 +307,11 @@ def test_new_category_adds_to_project_alpha_and_keeps_its_hand_written_categorie
         "web_page_link_scraping",
         "extra_files",
     ]
-    assert manifest["stages"]["processing"]["tabular_files"]["kind"] == "manual"
-    wiring = (flows / "ingestion" / "categories_dept_project_alpha.py").read_text()
-    assert '"scheduled_file_downloads": download_scheduled_files_flow_dept_project_alpha,' in wiring
-    assert '"extra_files": download_extra_files_flow_dept_project_alpha,' in wiring
+    assert manifest["stages"]["processing"]["tabular_files"]["kind"] == "tabular"
+    assert (flows / "ingestion" / "extra_files" / "download_extra_files_flow_dept_project_alpha.py").is_file()
     models = (flows / "config_models_dept_project_alpha.py").read_text()
-    assert "    extra_files: ScheduledFileDownloadsConfig | None = Field(\n" in models
-    assert "    tabular_files: TabularFilesConfig | None = Field(\n" in models
+    assert "    extra_files: DownloadsConfig | None = Field(\n" in models
+    assert "    tabular_files: TabularConfig | None = Field(\n" in models
 
 
 def test_new_category_refuses_to_regenerate_a_category_with_its_own_flow_module(
@@ -340,16 +341,36 @@ def test_new_category_refuses_another_kind_for_an_existing_category(new: Callabl
     assert tree_fingerprint(project) == before
 
 
-def test_new_category_does_not_overwrite_a_hand_edited_wiring_module(new: Callable[..., Result], project: Path) -> None:
+def test_new_category_refuses_a_department_generated_with_wiring_modules_naming_the_fix(
+    new: Callable[..., Result], project: Path
+) -> None:
     assert new("department", "beta").exit_code == 0
-    wiring = project / "flows" / "dept_beta" / "ingestion" / "categories_dept_beta.py"
-    wiring.write_text(wiring.read_text() + "# my change\n")
+    old_wiring = project / "flows" / "dept_beta" / "ingestion" / "categories_dept_beta.py"
+    old_wiring.parent.mkdir()
+    old_wiring.write_text("CATEGORY_FLOWS = {}\n")
     before = tree_fingerprint(project)
 
     result = new("category", "beta", "ingestion", "reports")
 
     assert result.exit_code == 2
-    assert "flows/dept_beta/ingestion/categories_dept_beta.py was edited by hand" in result.stderr
+    assert result.stderr.splitlines() == [
+        "error: flows/dept_beta/ingestion/categories_dept_beta.py: department 'beta' was generated before stage "
+        "flows read the manifest: write its stage flows in the current form and delete its "
+        "<stage>/categories_dept_<id>.py (docs/extending.md)"
+    ]
+    assert tree_fingerprint(project) == before
+
+
+def test_new_category_does_not_overwrite_hand_edited_config_models(new: Callable[..., Result], project: Path) -> None:
+    assert new("department", "beta").exit_code == 0
+    models = project / "flows" / "dept_beta" / "config_models_dept_beta.py"
+    models.write_text(models.read_text() + "# my change\n")
+    before = tree_fingerprint(project)
+
+    result = new("category", "beta", "ingestion", "reports")
+
+    assert result.exit_code == 2
+    assert "flows/dept_beta/config_models_dept_beta.py was edited by hand" in result.stderr
     assert tree_fingerprint(project) == before
 
 
@@ -414,7 +435,6 @@ def test_new_wiring_follows_a_hand_edited_manifest_and_later_categories_keep_it(
     assert lagging.exit_code == 2 and "was edited by hand" in lagging.stderr
     assert wired.exit_code == 0, wired.stderr
     flows = project / "flows" / "dept_beta"
-    assert '"tables": parse_tables_flow_dept_beta,' in (flows / "processing" / "categories_dept_beta.py").read_text()
     models = (flows / "config_models_dept_beta.py").read_text()
     assert "    tables: TabularFilesConfig | None = Field(\n" in models
     assert {action for action, _ in file_lines(again)} == {"unchanged"}
@@ -496,7 +516,7 @@ def store_rows(http_server: LoopbackHTTPServer, data_dir: Path, body: bytes, fil
         with build_http_client(policy) as client:
             ctx = IngestContext(ContentAddressedStore(data_dir / "cas"), index, policy, client, "beta_files")
             item = FileToAcquire(name="rows", url=http_server.serve(f"/{filename}", body=body))
-            return core_download_hash_store_and_manifest(item, ctx).sha256
+            return download_hash_store_and_manifest(item, ctx).sha256
     finally:
         index.close()
 

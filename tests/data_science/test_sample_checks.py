@@ -11,7 +11,7 @@ import pytest
 from airnub_prefect_starter.common.utils import generate_sha256_hash
 from airnub_prefect_starter.data_science.dataset_processing import RawObject, parse_objects
 from airnub_prefect_starter.data_science.recipes import DatasetRecipe
-from airnub_prefect_starter.data_science.sample_checks import quarantine_by_check, sample_mismatch
+from airnub_prefect_starter.data_science.sample_checks import quarantine_by_check, sample_mismatch, sample_problem
 from airnub_prefect_starter.data_science.tables import ParsedTable
 
 CSV = b"id,amount\n1,5\n2,50\n3,7\n4,x\n5,60\n6,8\n7\n"
@@ -77,3 +77,17 @@ def test_json_records_are_named_by_index_and_an_unchanged_quarantine_names_the_r
     assert sample_mismatch(unchanged, 4, {}, path).startswith(
         "the declaration keeps 5 rows of the sample, 4 expected: update the sample at tests/sample_orders.json"
     )
+
+
+def test_sample_problem_is_none_when_the_sample_reads_as_expected_and_names_what_differs_otherwise(
+    sample: Path,
+) -> None:
+    sample.write_bytes(CSV)
+    recipe = DatasetRecipe.model_validate(
+        {"format": "csv", "schema": {"columns": [{"name": "id", "type": "int"}, {"name": "amount", "type": "int"}]}}
+    )
+    expected = {"field_count": 1, "type on amount": 1}
+
+    assert sample_problem(recipe, sample, "orders", 5, expected) is None
+    problem = sample_problem(recipe, sample, "orders", 5, {"field_count": 1})
+    assert problem is not None and problem.startswith("1 row of the sample is now quarantined by your checks")

@@ -6,9 +6,9 @@ import pytest
 
 from airnub_prefect_starter.core.errors import ResponseContentError
 from airnub_prefect_starter.demo.server import DemoSource
-from airnub_prefect_starter.ingestion.api_polls import core_poll_api_and_store
+from airnub_prefect_starter.ingestion.api_polls import poll_api_and_store
 from airnub_prefect_starter.ingestion.config import ApiToPoll, FileToAcquire
-from airnub_prefect_starter.ingestion.downloads import IngestStatus, core_download_hash_store_and_manifest
+from airnub_prefect_starter.ingestion.downloads import IngestStatus, download_hash_store_and_manifest
 from tests.conftest import IngestEnv
 from tests.demo.conftest import sklearn_bytes
 
@@ -17,8 +17,8 @@ def test_demo_source_second_file_ingestion_is_unchanged(demo_source: DemoSource,
     item = FileToAcquire(name="iris", url=demo_source.url("/files/iris.csv"))
     ctx = ingest_env.ctx()
 
-    first = core_download_hash_store_and_manifest(item, ctx)
-    second = core_download_hash_store_and_manifest(item, ctx)
+    first = download_hash_store_and_manifest(item, ctx)
+    second = download_hash_store_and_manifest(item, ctx)
 
     assert first.status is IngestStatus.STORED
     assert first.path.read_bytes() == sklearn_bytes("iris.csv")
@@ -29,7 +29,7 @@ def test_demo_source_second_file_ingestion_is_unchanged(demo_source: DemoSource,
 def test_demo_source_wine_api_poll_extracts_178_records(demo_source: DemoSource, ingest_env: IngestEnv) -> None:
     item = ApiToPoll(name="wine", url=demo_source.url("/api/v1/wine/records"), extract_key="records")
 
-    result = core_poll_api_and_store(item, ingest_env.ctx())
+    result = poll_api_and_store(item, ingest_env.ctx())
 
     assert result.ingest.status is IngestStatus.STORED
     assert (result.extracted_type, result.extracted_count) == ("array", 178)
@@ -39,6 +39,6 @@ def test_demo_source_broken_api_poll_fails_and_stores_nothing(demo_source: DemoS
     item = ApiToPoll(name="broken", url=demo_source.url("/api/v1/broken"))
 
     with pytest.raises(ResponseContentError, match=r"response is not JSON \(Content-Type text/html"):
-        core_poll_api_and_store(item, ingest_env.ctx())
+        poll_api_and_store(item, ingest_env.ctx())
 
     assert ingest_env.objects() == [] and ingest_env.temp_files() == []

@@ -8,11 +8,12 @@ import pytest
 
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.generators.manifest import (
+    CORE_MODELS,
     config_models_text,
     read_manifest,
-    stage_wiring_text,
 )
 from airnub_prefect_starter.generators.naming import DepartmentNames
+from airnub_prefect_starter.registry.manifest import category_flow_module
 
 DEPT = DepartmentNames("beta", "Beta")
 
@@ -23,30 +24,44 @@ def write(tmp_path: Path, body: str) -> Path:
     return path
 
 
-def test_long_and_short_forms_render_into_the_wiring_and_the_models(tmp_path: Path) -> None:
+def test_long_and_short_forms_name_the_flow_modules_and_render_into_the_models(tmp_path: Path) -> None:
     manifest = read_manifest(
         write(
             tmp_path,
             "  ingestion:\n    files: downloads\n    pages: {kind: scrape, flow: crawl_pages_flow_dept_beta}\n"
             "  processing:\n    tables:\n      kind: manual\n      flow: parse_tables_flow_dept_beta\n"
-            "      model: airnub_prefect_starter.processing.config.TabularFilesConfig\n",
+            "      model: my_package.sections.TablesConfig\n    rows: tabular\n",
         ),
         "beta",
     )
 
-    wiring = stage_wiring_text(DEPT, "ingestion", manifest.categories("ingestion"))
     models = config_models_text(DEPT, manifest)
 
-    assert '"files": download_files_flow_dept_beta,' in wiring
-    assert '"pages": crawl_pages_flow_dept_beta,' in wiring
-    assert "list[ItemOutcome]" in wiring
-    assert '"tables": parse_tables_flow_dept_beta,' in stage_wiring_text(
-        DEPT, "processing", manifest.categories("processing")
-    )
+    assert {c: category_flow_module("beta", c, e) for c, e in manifest.categories("ingestion").items()} == {
+        "files": "download_files_flow_dept_beta",
+        "pages": "crawl_pages_flow_dept_beta",
+    }
+    assert [category_flow_module("beta", c, e) for c, e in manifest.categories("processing").items()] == [
+        "parse_tables_flow_dept_beta",
+        "parse_rows_flow_dept_beta",
+    ]
     assert "class ProcessingStageConfig(ProcessingStageBase):" in models
-    assert "    tables: TabularFilesConfig | None = Field(\n" in models
-    assert "    pages: WebPageLinkScrapingConfig | None = Field(\n" in models
+    assert "from my_package.sections import (\n    TablesConfig,\n)\n" in models
+    assert "    tables: TablesConfig | None = Field(\n" in models
+    assert "    rows: TabularConfig | None = Field(\n" in models
+    assert "    pages: ScrapeConfig | None = Field(\n" in models
     assert 'description="Category pages (kind scrape): skipped when absent.",' in models
+    assert "from airnub_prefect_starter.api import (\n" in models and "airnub_prefect_starter.ingestion" not in models
+
+
+def test_every_stock_kind_is_a_registered_kind_whose_section_model_is_public() -> None:
+    from airnub_prefect_starter import api
+    from airnub_prefect_starter.generators.naming import STAGE_KINDS, STOCK_KINDS
+
+    for stage, kinds in STAGE_KINDS.items():
+        assert [k for k in kinds if k != "custom"] == [k for k, kind in STOCK_KINDS.items() if kind.stage == stage]
+    for name, model in CORE_MODELS.items():
+        assert getattr(api, model) is STOCK_KINDS[name].section
 
 
 @pytest.mark.parametrize(

@@ -57,12 +57,14 @@ def test_natural_key_orders_module_paths_as_ruff_sorts_imports() -> None:
 def test_render_refuses_python_lines_longer_than_ruff_allows() -> None:
     long_id = "abcdefghij_abcdefghij_abcdefgh"
 
-    with pytest.raises(ConfigError, match=r"ids too long together: a line of department/stage_wiring\.py"):
+    with pytest.raises(ConfigError, match=r"ids too long together: a line of category/test_tabular\.py"):
         render(
-            "department/stage_wiring.py.j2",
+            "category/test_tabular.py.j2",
             dept=long_id,
-            stage="processing",
-            outcome="DatasetOutcome",
-            imports=[{"id": long_id, "flow_module": f"download_{long_id}_flow_dept_{long_id}"}],
-            categories=[{"id": long_id, "flow_module": f"download_{long_id}_flow_dept_{long_id}"}],
+            cat=long_id,
+            dataset=long_id,
+            data_source_name=f"{long_id}_{long_id}",
+            item=f"{long_id}_{long_id}_{long_id}",
+            format="csv",
+            sample_file=None,
         )

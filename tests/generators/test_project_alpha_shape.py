@@ -1,5 +1,6 @@
-"""Project Alpha has the shape `airnub new` generates: its wiring modules are what the generator renders from its
-manifest, and `airnub new category project_alpha ...` adds a category that a run then stores."""
+"""Project Alpha has the shape `airnub new` generates: its config models and stage flows are what the generator
+renders from its manifest, its stage flows run the categories the manifest lists, and `airnub new category
+project_alpha ...` adds a category that a run then stores."""
 
 from __future__ import annotations
 
@@ -16,32 +17,40 @@ from airnub_prefect_starter.generators.manifest import (
     config_models_text,
     read_manifest,
     stage_flow_text,
-    stage_wiring_text,
 )
 from airnub_prefect_starter.generators.naming import DepartmentNames
 from airnub_prefect_starter.generators.plan import Action, ProjectLayout
+from airnub_prefect_starter.tasks.stage_flows import category_flows
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
 from tests.support.project_copy import REPO_ROOT, copy_project, run_python
 
 ALPHA = REPO_ROOT / "flows" / "dept_project_alpha"
+#: The Prefect names of Project Alpha's category flows (deployments, dashboards and runs know them).
+FLOW_NAMES = {
+    "scheduled_file_downloads": "Scheduled file downloads (Project Alpha)",
+    "public_api_data": "Public API data (Project Alpha)",
+    "web_page_link_scraping": "Web page link scraping (Project Alpha)",
+    "tabular_files": "Tabular files (Project Alpha)",
+    "api_records": "API records (Project Alpha)",
+    "classification_reports": "Classification reports (Project Alpha)",
+}
 DEPT = DepartmentNames("project_alpha", "Project Alpha")
 
 
-def test_project_alpha_wiring_is_what_the_generator_renders_from_its_manifest() -> None:
+def test_project_alpha_is_what_the_generator_renders_from_its_manifest() -> None:
     manifest = read_manifest(ALPHA / "categories_dept_project_alpha.yaml", "project_alpha")
 
     assert (ALPHA / "config_models_dept_project_alpha.py").read_text() == config_models_text(DEPT, manifest)
     for stage in STAGES:
-        wiring = ALPHA / stage / "categories_dept_project_alpha.py"
-        assert wiring.read_text() == stage_wiring_text(DEPT, stage, manifest.categories(stage)), stage
         assert (ALPHA / f"{stage}_flow_dept_project_alpha.py").read_text() == stage_flow_text(DEPT, stage), stage
+        assert {c: f.name for c, f in category_flows("project_alpha", stage).items()} == {
+            c: FLOW_NAMES[c] for c in manifest.categories(stage)
+        }
 
 
-def test_a_category_is_added_to_config_models_written_before_sections_had_descriptions(tmp_path: Path) -> None:
+def test_a_category_added_to_project_alpha_is_described_in_its_models_and_its_schema(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
     models = root / "flows" / "dept_project_alpha" / "config_models_dept_project_alpha.py"
-    manifest = read_manifest(ALPHA / "categories_dept_project_alpha.yaml", "project_alpha")
-    models.write_text(config_models_text(DEPT, manifest, legacy=True), encoding="utf-8")  # `section: X | None = None`
 
     plan = plan_category(
         ProjectLayout.at(root, root / "configs"), "project_alpha", "ingestion", "extra_files", "downloads"

@@ -1,4 +1,4 @@
-"""core_poll_api_and_store against a real HTTP server."""
+"""poll_api_and_store against a real HTTP server."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from airnub_prefect_starter.core.errors import ResponseContentError
 from airnub_prefect_starter.ingestion import api_polls
-from airnub_prefect_starter.ingestion.api_polls import core_poll_api_and_store
+from airnub_prefect_starter.ingestion.api_polls import poll_api_and_store
 from airnub_prefect_starter.ingestion.config import ApiToPoll
 from airnub_prefect_starter.ingestion.downloads import IngestStatus
 from tests.conftest import IngestEnv
@@ -20,7 +20,7 @@ PAYLOAD = json.dumps({"data": {"items": [{"id": 1}, {"id": 2}, {"id": 3}]}, "pag
 def test_api_poll_stores_raw_response_with_manifest(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
     url = http_server.serve("/api/items", body=PAYLOAD, headers={"Content-Type": "application/json"})
 
-    result = core_poll_api_and_store(ApiToPoll(name="items", url=url, extract_key="data.items"), ingest_env.ctx())
+    result = poll_api_and_store(ApiToPoll(name="items", url=url, extract_key="data.items"), ingest_env.ctx())
 
     assert result.ingest.status is IngestStatus.STORED
     assert result.ingest.path.read_bytes() == PAYLOAD and result.ingest.sha256 == sha256_hex(PAYLOAD)
@@ -37,7 +37,7 @@ def test_api_poll_refuses_non_json_body_and_stores_nothing(
     url = http_server.serve("/api/broken", body=b"<html>oops</html>", headers={"Content-Type": "text/html"})
 
     with pytest.raises(ResponseContentError, match=r"/api/broken: response is not JSON \(Content-Type text/html\)"):
-        core_poll_api_and_store(ApiToPoll(name="broken", url=url), ingest_env.ctx())
+        poll_api_and_store(ApiToPoll(name="broken", url=url), ingest_env.ctx())
 
     assert ingest_env.objects() == [] and ingest_env.temp_files() == []
     assert ingest_env.index.count_rows()["cas_objects"] == 0
@@ -49,7 +49,7 @@ def test_api_poll_refuses_missing_extract_key(http_server: LoopbackHTTPServer, i
     with pytest.raises(
         ResponseContentError, match=r"extract_key 'data\.records': 'records' not found at data \(has: items\)"
     ):
-        core_poll_api_and_store(ApiToPoll(name="items", url=url, extract_key="data.records"), ingest_env.ctx())
+        poll_api_and_store(ApiToPoll(name="items", url=url, extract_key="data.records"), ingest_env.ctx())
 
     assert ingest_env.objects() == []
 
@@ -59,9 +59,9 @@ def test_api_poll_dedupes_identical_responses(http_server: LoopbackHTTPServer, i
     second = http_server.serve("/api/v2/items", body=PAYLOAD)
     ctx = ingest_env.ctx()
 
-    a = core_poll_api_and_store(ApiToPoll(name="v1", url=first), ctx)
-    b = core_poll_api_and_store(ApiToPoll(name="v2", url=second), ctx)
-    again = core_poll_api_and_store(ApiToPoll(name="v1", url=first), ctx)
+    a = poll_api_and_store(ApiToPoll(name="v1", url=first), ctx)
+    b = poll_api_and_store(ApiToPoll(name="v2", url=second), ctx)
+    again = poll_api_and_store(ApiToPoll(name="v1", url=first), ctx)
 
     assert [r.ingest.status for r in (a, b, again)] == [
         IngestStatus.STORED,
@@ -85,7 +85,7 @@ def test_api_poll_refuses_json_the_parser_cannot_build_and_stores_nothing(
     url = http_server.serve("/api/hostile", body=body, headers={"Content-Type": "application/json"})
 
     with pytest.raises(ResponseContentError) as caught:
-        core_poll_api_and_store(ApiToPoll(name="hostile", url=url), ingest_env.ctx())
+        poll_api_and_store(ApiToPoll(name="hostile", url=url), ingest_env.ctx())
 
     assert str(caught.value) == (
         f"{url}: response is not JSON this parser accepts (Content-Type application/json): {reason}"
@@ -101,7 +101,7 @@ def test_api_poll_refuses_a_response_over_max_json_bytes_before_parsing_it(
     monkeypatch.setattr(api_polls.json, "loads", lambda text: parsed.append(text))
 
     with pytest.raises(ResponseContentError) as caught:
-        core_poll_api_and_store(ApiToPoll(name="items", url=url, max_json_bytes=len(PAYLOAD) - 1), ingest_env.ctx())
+        poll_api_and_store(ApiToPoll(name="items", url=url, max_json_bytes=len(PAYLOAD) - 1), ingest_env.ctx())
 
     assert str(caught.value) == (
         f"{url}: response is {len(PAYLOAD)} bytes, over max_json_bytes {len(PAYLOAD) - 1}: too large to parse as JSON"
@@ -119,10 +119,10 @@ def test_api_poll_parses_a_response_once_when_it_is_stored_and_never_again_while
     item = ApiToPoll(name="items", url=url, extract_key="data.items")
     ctx = ingest_env.ctx()
 
-    first = core_poll_api_and_store(item, ctx)
-    not_modified = core_poll_api_and_store(item, ctx)
+    first = poll_api_and_store(item, ctx)
+    not_modified = poll_api_and_store(item, ctx)
     http_server.serve("/api/items", body=PAYLOAD, etag='"v2"')  # a new ETag, the same bytes
-    same_bytes = core_poll_api_and_store(item, ctx)
+    same_bytes = poll_api_and_store(item, ctx)
 
     assert [r.ingest.status for r in (first, not_modified, same_bytes)] == [IngestStatus.STORED] + [
         IngestStatus.UNCHANGED
@@ -137,14 +137,14 @@ def test_api_poll_parses_the_stored_copy_when_extract_key_changed_since_it_was_s
 ) -> None:
     url = http_server.serve("/api/items", body=PAYLOAD, etag='"v1"')
     ctx = ingest_env.ctx()
-    core_poll_api_and_store(ApiToPoll(name="items", url=url, extract_key="data.items"), ctx)
+    poll_api_and_store(ApiToPoll(name="items", url=url, extract_key="data.items"), ctx)
     parsed: list[str] = []
     real_loads = json.loads
     monkeypatch.setattr(api_polls.json, "loads", lambda text: parsed.append(text) or real_loads(text))
 
-    page = core_poll_api_and_store(ApiToPoll(name="items", url=url, extract_key="page"), ctx)
+    page = poll_api_and_store(ApiToPoll(name="items", url=url, extract_key="page"), ctx)
     with pytest.raises(ResponseContentError, match="extract_key 'data.missing': 'missing' not found at data"):
-        core_poll_api_and_store(ApiToPoll(name="items", url=url, extract_key="data.missing"), ctx)
+        poll_api_and_store(ApiToPoll(name="items", url=url, extract_key="data.missing"), ctx)
 
     assert (page.ingest.status, page.extracted_type, page.extracted_count) == (IngestStatus.UNCHANGED, "number", None)
     assert len(parsed) == 2

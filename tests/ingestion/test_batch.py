@@ -15,7 +15,7 @@ from airnub_prefect_starter.core.errors import ManifestIndexError
 from airnub_prefect_starter.core.http.auth import SourceAuth
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.index import FetchRecord, IndexedObject, ManifestIndex, UnchangedMark
-from airnub_prefect_starter.ingestion import batch
+from airnub_prefect_starter.ingestion import kinds
 from airnub_prefect_starter.ingestion.batch import (
     BatchRuntime,
     _record_batch,
@@ -210,14 +210,14 @@ def test_ingest_batch_fails_only_the_item_whose_code_raises_an_unexpected_error_
         buggy,
         FileToAcquire(name="b", url=http_server.serve("/b.csv", body=b"b")),
     ]
-    real = batch.core_download_hash_store_and_manifest
+    real = kinds.download_hash_store_and_manifest
 
     def download(item: Any, ctx: Any, **kwargs: Any) -> Any:
         if item.name == "buggy":
             raise RecursionError(f"maximum recursion depth exceeded at {item.url}&x={secret}\nsecond line")
         return real(item, ctx, **kwargs)
 
-    monkeypatch.setattr(batch, "core_download_hash_store_and_manifest", download)
+    monkeypatch.setattr(kinds, "download_hash_store_and_manifest", download)
 
     outcomes = ingest_batch(
         "download", items, runtime(tmp_path, sqlite_url), secrets={"query-block": secret, "other-block": "unused"}
@@ -242,7 +242,7 @@ def test_ingest_batch_scrubs_a_secret_straddling_the_cut_of_an_unexpected_error_
     def download(item: Any, ctx: Any, **kwargs: Any) -> Any:
         raise ValueError("y" * 290 + secret)  # the 300-char cut falls inside the secret
 
-    monkeypatch.setattr(batch, "core_download_hash_store_and_manifest", download)
+    monkeypatch.setattr(kinds, "download_hash_store_and_manifest", download)
 
     [failed] = ingest_batch("download", [item], runtime(tmp_path, sqlite_url), secrets={"block": secret})
 
@@ -257,7 +257,7 @@ def test_ingest_batch_lets_a_keyboard_interrupt_through(
     def interrupted(item: Any, ctx: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(batch, "core_download_hash_store_and_manifest", interrupted)
+    monkeypatch.setattr(kinds, "download_hash_store_and_manifest", interrupted)
 
     with pytest.raises(KeyboardInterrupt):
         ingest_batch(

@@ -11,7 +11,7 @@ from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.core.store.index import ManifestIndex
 from airnub_prefect_starter.ingestion.config import FileToAcquire
-from airnub_prefect_starter.ingestion.downloads import IngestContext, core_download_hash_store_and_manifest
+from airnub_prefect_starter.ingestion.downloads import IngestContext, download_hash_store_and_manifest
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
 
 BODY = bytes(range(256)) * 800  # 200 KiB, sent slowly so that the downloads overlap
@@ -31,7 +31,7 @@ def _ingest_in_child(
             data_source_name="shared",
         )
         barrier.wait(timeout=30)
-        result = core_download_hash_store_and_manifest(FileToAcquire(name="shared", url=url), ctx)
+        result = download_hash_store_and_manifest(FileToAcquire(name="shared", url=url), ctx)
     index.close()
     results.put(result.status.value)
 

@@ -1,4 +1,4 @@
-"""core_download_hash_store_and_manifest against a real HTTP server on 127.0.0.1."""
+"""download_hash_store_and_manifest against a real HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from airnub_prefect_starter.core.http.auth import Credentials, SourceAuth
 from airnub_prefect_starter.core.store import hashing_writer
 from airnub_prefect_starter.core.store.hashing_writer import DEFAULT_OFFLOAD_AFTER, WRITEBACK_WINDOW
 from airnub_prefect_starter.ingestion.config import FileToAcquire
-from airnub_prefect_starter.ingestion.downloads import IngestStatus, core_download_hash_store_and_manifest
+from airnub_prefect_starter.ingestion.downloads import IngestStatus, download_hash_store_and_manifest
 from tests.conftest import IngestEnv
 from tests.support.http_server import LoopbackHTTPServer, Route, sha256_hex
 
@@ -34,7 +34,7 @@ def item(url: str, name: str = "readings", **extra: str) -> FileToAcquire:
 def test_download_stores_bytes_and_hash_when_new(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
     url = http_server.serve("/data/readings.csv", body=BODY, headers={"Content-Type": "text/csv"})
 
-    result = core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+    result = download_hash_store_and_manifest(item(url), ingest_env.ctx())
 
     assert result.status is IngestStatus.STORED
     assert result.sha256 == sha256_hex(BODY)
@@ -54,7 +54,7 @@ def test_download_stores_bytes_and_hash_when_new(http_server: LoopbackHTTPServer
 def test_download_sends_identity_encoding(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
     url = http_server.serve("/f.csv", body=BODY)
 
-    core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+    download_hash_store_and_manifest(item(url), ingest_env.ctx())
 
     assert http_server.request_headers["/f.csv"][0]["Accept-Encoding"] == "identity"
 
@@ -64,10 +64,10 @@ def test_download_returns_unchanged_on_304_and_rewrites_nothing(
 ) -> None:
     url = http_server.serve("/f.csv", body=BODY, etag='"v1"', last_modified="Wed, 21 Oct 2026 07:28:00 GMT")
     ctx = ingest_env.ctx()
-    first = core_download_hash_store_and_manifest(item(url), ctx)
+    first = download_hash_store_and_manifest(item(url), ctx)
     mtimes = {p: p.stat().st_mtime_ns for p in ingest_env.objects()}
 
-    second = core_download_hash_store_and_manifest(item(url), ctx)
+    second = download_hash_store_and_manifest(item(url), ctx)
 
     assert second.status is IngestStatus.UNCHANGED
     assert (second.sha256, second.path) == (first.sha256, first.path)
@@ -81,10 +81,10 @@ def test_download_returns_unchanged_when_server_ignores_validators(
 ) -> None:
     url = http_server.serve("/f.csv", body=BODY)
     ctx = ingest_env.ctx()
-    core_download_hash_store_and_manifest(item(url), ctx)
+    download_hash_store_and_manifest(item(url), ctx)
     mtimes = {p: p.stat().st_mtime_ns for p in ingest_env.objects()}
 
-    again = core_download_hash_store_and_manifest(item(url), ctx)
+    again = download_hash_store_and_manifest(item(url), ctx)
 
     assert again.status is IngestStatus.UNCHANGED
     assert {p: p.stat().st_mtime_ns for p in ingest_env.objects()} == mtimes
@@ -96,9 +96,9 @@ def test_download_stores_new_version_when_content_changes(
 ) -> None:
     url = http_server.serve("/f.csv", Route(body=b"v1", etag='"1"'), Route(body=b"version two", etag='"2"'))
     ctx = ingest_env.ctx()
-    core_download_hash_store_and_manifest(item(url), ctx)
+    download_hash_store_and_manifest(item(url), ctx)
 
-    second = core_download_hash_store_and_manifest(item(url), ctx)
+    second = download_hash_store_and_manifest(item(url), ctx)
 
     assert second.status is IngestStatus.STORED and second.path.read_bytes() == b"version two"
     state = ingest_env.index.url_state("test_source", url)
@@ -110,8 +110,8 @@ def test_download_dedupes_same_content_from_two_urls(http_server: LoopbackHTTPSe
     second_url = http_server.serve("/b/two.csv", body=BODY)
     ctx = ingest_env.ctx()
 
-    first = core_download_hash_store_and_manifest(item(first_url, "one"), ctx)
-    second = core_download_hash_store_and_manifest(item(second_url, "two"), ctx)
+    first = download_hash_store_and_manifest(item(first_url, "one"), ctx)
+    second = download_hash_store_and_manifest(item(second_url, "two"), ctx)
 
     assert (first.status, second.status) == (IngestStatus.STORED, IngestStatus.DUPLICATE)
     assert second.path == first.path
@@ -123,7 +123,7 @@ def test_download_raises_permanent_on_404_without_retry(http_server: LoopbackHTT
     url = http_server.url("/missing.csv")
 
     with pytest.raises(PermanentDownloadError, match=r"missing\.csv: HTTP 404"):
-        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(retries=3))
+        download_hash_store_and_manifest(item(url), ingest_env.ctx(retries=3))
 
     assert http_server.hits["/missing.csv"] == 1
     assert ingest_env.objects() == [] and ingest_env.temp_files() == []
@@ -132,7 +132,7 @@ def test_download_raises_permanent_on_404_without_retry(http_server: LoopbackHTT
 def test_download_retries_503_then_stores(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
     url = http_server.serve("/f.csv", Route(status=503, body=b"busy", headers={"Retry-After": "0"}), Route(body=BODY))
 
-    result = core_download_hash_store_and_manifest(item(url), ingest_env.ctx(retries=2))
+    result = download_hash_store_and_manifest(item(url), ingest_env.ctx(retries=2))
 
     assert result.status is IngestStatus.STORED and result.path.read_bytes() == BODY
     assert http_server.hits["/f.csv"] == 2
@@ -144,7 +144,7 @@ def test_download_raises_transient_after_retries_exhausted(
     url = http_server.serve("/f.csv", status=503, body=b"busy")
 
     with pytest.raises(TransientDownloadError, match="HTTP 503"):
-        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(retries=2))
+        download_hash_store_and_manifest(item(url), ingest_env.ctx(retries=2))
 
     assert http_server.hits["/f.csv"] == 3
     assert ingest_env.index.count_rows()["cas_objects"] == 0
@@ -154,7 +154,7 @@ def test_download_rejects_truncated_body(http_server: LoopbackHTTPServer, ingest
     url = http_server.serve("/f.bin", body=b"x" * 100, close_after=10)
 
     with pytest.raises(TransientDownloadError, match="received 10 of 100 bytes"):
-        core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+        download_hash_store_and_manifest(item(url), ingest_env.ctx())
 
     assert ingest_env.objects() == [] and ingest_env.temp_files() == []
     assert ingest_env.index.count_rows() == {"cas_objects": 0, "object_sources": 0, "url_states": 0}
@@ -174,7 +174,7 @@ def test_large_body_hashed_and_written_off_the_reading_thread_is_byte_exact(
 
     monkeypatch.setattr(hashing_writer._Helper, "__init__", recording_start)
 
-    result = core_download_hash_store_and_manifest(item(url), ingest_env.ctx(max_bytes=len(body)))
+    result = download_hash_store_and_manifest(item(url), ingest_env.ctx(max_bytes=len(body)))
 
     assert started == ["airnub-body-hasher", "airnub-body-writer"]
 
@@ -190,7 +190,7 @@ def test_large_body_cut_short_after_the_helpers_started_leaves_nothing(
     url = http_server.serve("/large.bin", body=os.urandom(size), close_after=cut)
 
     with pytest.raises(TransientDownloadError, match=f"received {cut} of {size} bytes"):
-        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(max_bytes=size))
+        download_hash_store_and_manifest(item(url), ingest_env.ctx(max_bytes=size))
 
     assert ingest_env.objects() == [] and ingest_env.temp_files() == []
     assert not [t for t in threading.enumerate() if t.name.startswith("airnub-body-")]
@@ -200,7 +200,7 @@ def test_download_rejects_content_length_over_max(http_server: LoopbackHTTPServe
     url = http_server.serve("/big.bin", body=b"x" * 5000)
 
     with pytest.raises(PermanentDownloadError, match="Content-Length 5000 exceeds max_bytes 1000"):
-        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(max_bytes=1000))
+        download_hash_store_and_manifest(item(url), ingest_env.ctx(max_bytes=1000))
 
     assert ingest_env.objects() == [] and ingest_env.temp_files() == []
 
@@ -211,7 +211,7 @@ def test_download_rejects_body_over_max_without_content_length(
     url = http_server.serve("/big.bin", body=b"x" * 5000, content_length=None)
 
     with pytest.raises(PermanentDownloadError, match="body exceeds max_bytes 1000"):
-        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(max_bytes=1000))
+        download_hash_store_and_manifest(item(url), ingest_env.ctx(max_bytes=1000))
 
     assert ingest_env.objects() == [] and ingest_env.temp_files() == []
 
@@ -219,7 +219,7 @@ def test_download_rejects_body_over_max_without_content_length(
 def test_download_stores_body_without_content_length(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
     url = http_server.serve("/f.bin", body=BODY, content_length=None)
 
-    result = core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+    result = download_hash_store_and_manifest(item(url), ingest_env.ctx())
 
     assert result.path.read_bytes() == BODY
 
@@ -229,7 +229,7 @@ def test_download_hits_total_deadline_on_slow_drip(http_server: LoopbackHTTPServ
     started = time.monotonic()
 
     with pytest.raises(DeadlineExceededError, match=r"total deadline of 0\.5s exceeded after receiving \d+ bytes"):
-        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(total_deadline_s=0.5, read_timeout_s=2))
+        download_hash_store_and_manifest(item(url), ingest_env.ctx(total_deadline_s=0.5, read_timeout_s=2))
 
     assert time.monotonic() - started < 3.0
     assert ingest_env.objects() == [] and ingest_env.temp_files() == []
@@ -260,7 +260,7 @@ def test_total_deadline_is_hard_whatever_the_server_does(
     started = time.monotonic()
 
     with pytest.raises(DeadlineExceededError, match=rf"/hostile\.bin: total deadline of 1\.5s exceeded {message}"):
-        core_download_hash_store_and_manifest(
+        download_hash_store_and_manifest(
             item(url), ingest_env.ctx(total_deadline_s=DEADLINE_S, read_timeout_s=30, retries=2)
         )
 
@@ -281,7 +281,7 @@ def test_total_deadline_covers_retries_and_their_waits(http_server: LoopbackHTTP
     started = time.monotonic()
 
     with pytest.raises(DeadlineExceededError, match="waiting for the response"):
-        core_download_hash_store_and_manifest(
+        download_hash_store_and_manifest(
             item(url), ingest_env.ctx(total_deadline_s=DEADLINE_S, read_timeout_s=30, retries=2)
         )
 
@@ -297,7 +297,7 @@ def test_retry_wait_past_the_deadline_is_not_started(http_server: LoopbackHTTPSe
         DeadlineExceededError,
         match=r"total deadline of 1\.5s exceeded by the 30\.0s wait before retry 1, after: HTTP 503",
     ):
-        core_download_hash_store_and_manifest(
+        download_hash_store_and_manifest(
             item(url), ingest_env.ctx(total_deadline_s=DEADLINE_S, retries=2, max_retry_after_s=60)
         )
 
@@ -310,7 +310,7 @@ def test_download_refuses_redirect_loop(http_server: LoopbackHTTPServer, ingest_
     url = http_server.redirect("/b", "/a")
 
     with pytest.raises(PermanentDownloadError, match="redirect loop"):
-        core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+        download_hash_store_and_manifest(item(url), ingest_env.ctx())
 
 
 def test_download_refuses_too_many_redirects(http_server: LoopbackHTTPServer, ingest_env: IngestEnv) -> None:
@@ -319,7 +319,7 @@ def test_download_refuses_too_many_redirects(http_server: LoopbackHTTPServer, in
     http_server.serve("/r4", body=BODY)
 
     with pytest.raises(PermanentDownloadError, match="more than 2 redirects"):
-        core_download_hash_store_and_manifest(item(http_server.url("/r0")), ingest_env.ctx(max_redirects=2))
+        download_hash_store_and_manifest(item(http_server.url("/r0")), ingest_env.ctx(max_redirects=2))
 
 
 def test_download_follows_redirect_and_names_file_from_final_url(
@@ -328,7 +328,7 @@ def test_download_follows_redirect_and_names_file_from_final_url(
     http_server.serve("/real/final.csv", body=BODY)
     url = http_server.redirect("/latest", "/real/final.csv", status=301)
 
-    result = core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+    result = download_hash_store_and_manifest(item(url), ingest_env.ctx())
 
     assert result.path.name == "final.csv"
     manifest = json.loads(result.manifest_path.read_text())
@@ -342,7 +342,7 @@ def test_download_refuses_redirect_to_non_http_scheme(
     url = http_server.redirect("/go", target)
 
     with pytest.raises(PolicyViolationError, match="redirect to scheme .* refused"):
-        core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+        download_hash_store_and_manifest(item(url), ingest_env.ctx())
 
 
 @pytest.mark.parametrize(
@@ -364,7 +364,7 @@ def test_download_names_file_safely_from_content_disposition(
 ) -> None:
     url = http_server.serve("/dl", body=BODY, headers={"Content-Disposition": disposition})
 
-    result = core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+    result = download_hash_store_and_manifest(item(url), ingest_env.ctx())
 
     assert result.path.name == expected
     assert result.path.parent.parent.parent == ingest_env.store.root
@@ -375,7 +375,7 @@ def test_download_refuses_loopback_address_by_default(http_server: LoopbackHTTPS
     url = http_server.serve("/f.csv", body=BODY)
 
     with pytest.raises(PolicyViolationError, match=r"127\.0\.0\.1.*allow_private_networks"):
-        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(allow_private_networks=False))
+        download_hash_store_and_manifest(item(url), ingest_env.ctx(allow_private_networks=False))
 
     assert http_server.hits["/f.csv"] == 0
     assert ingest_env.objects() == []
@@ -385,7 +385,7 @@ def test_download_of_a_name_that_does_not_resolve_is_transient_and_names_the_url
     url = "http://airnub-test.invalid/f.csv?token=s3cret"  # .invalid never resolves (RFC 2606)
 
     with pytest.raises(TransientDownloadError, match=r"^http://airnub-test\.invalid/f\.csv\?token=REDACTED: .*resolve"):
-        core_download_hash_store_and_manifest(item(url), ingest_env.ctx(allow_private_networks=False, retries=0))
+        download_hash_store_and_manifest(item(url), ingest_env.ctx(allow_private_networks=False, retries=0))
 
     assert ingest_env.objects() == [] and ingest_env.temp_files() == []
 
@@ -394,7 +394,7 @@ def test_download_error_redacts_query_secrets(http_server: LoopbackHTTPServer, i
     url = http_server.url("/missing?api_key=s3cr3t&page=2")
 
     with pytest.raises(PermanentDownloadError) as caught:
-        core_download_hash_store_and_manifest(item(url), ingest_env.ctx())
+        download_hash_store_and_manifest(item(url), ingest_env.ctx())
 
     assert "s3cr3t" not in str(caught.value)
     assert "api_key=REDACTED&page=2" in str(caught.value)
@@ -409,7 +409,7 @@ def test_download_manifest_drops_secret_headers_and_redacts_url(
         headers={"Set-Cookie": "session=abc", "X-Amz-Security-Token": "t0k", "Content-Type": "text/csv"},
     )
 
-    result = core_download_hash_store_and_manifest(item(url + "?token=zzz"), ingest_env.ctx())
+    result = download_hash_store_and_manifest(item(url + "?token=zzz"), ingest_env.ctx())
 
     text = result.manifest_path.read_text()
     assert "abc" not in text and "t0k" not in text and "zzz" not in text
@@ -421,12 +421,12 @@ def test_download_refetches_when_stored_object_was_deleted(
 ) -> None:
     url = http_server.serve("/f.csv", body=BODY, etag='"v1"')
     ctx = ingest_env.ctx()
-    first = core_download_hash_store_and_manifest(item(url), ctx)
+    first = download_hash_store_and_manifest(item(url), ctx)
     for path in ingest_env.objects():
         path.unlink()
     first.path.parent.rmdir()
 
-    again = core_download_hash_store_and_manifest(item(url), ctx)
+    again = download_hash_store_and_manifest(item(url), ctx)
 
     assert "If-None-Match" not in http_server.request_headers["/f.csv"][1]
     assert again.status is IngestStatus.STORED and again.path.read_bytes() == BODY
@@ -439,8 +439,8 @@ def test_a_server_file_name_that_looks_like_a_manifest_cannot_poison_the_object(
     first_url = http_server.serve("/a", body=BODY, headers=headers)
     second_url = http_server.serve("/b", body=BODY, headers=headers)
 
-    first = core_download_hash_store_and_manifest(item(first_url), ingest_env.ctx())
-    second = core_download_hash_store_and_manifest(item(second_url), ingest_env.ctx())
+    first = download_hash_store_and_manifest(item(first_url), ingest_env.ctx())
+    second = download_hash_store_and_manifest(item(second_url), ingest_env.ctx())
 
     assert first.path.name == "evil.manifest_.json" and first.path.read_bytes() == BODY
     assert (first.status.value, second.status.value) == ("stored", "duplicate")  # the object is still found
@@ -459,7 +459,7 @@ def test_credentials_do_not_follow_a_redirect_to_another_origin(
     http_server.redirect("/hop", other_origin)
     secret = {"Authorization": "Bearer s3cr3t", "Cookie": "session=s3cr3t", "Accept": "text/csv"}
 
-    core_download_hash_store_and_manifest(item(http_server.url("/same")), ingest_env.ctx(), headers=secret)
+    download_hash_store_and_manifest(item(http_server.url("/same")), ingest_env.ctx(), headers=secret)
 
     sent = {path: {k.lower(): v for k, v in hs[0].items()} for path, hs in http_server.request_headers.items()}
     assert sent["/same"]["authorization"] == sent["/hop"]["authorization"] == "Bearer s3cr3t"  # same origin
@@ -476,7 +476,7 @@ def test_secret_headers_and_query_values_go_to_the_sources_origin_only(
     http_server.redirect("/hop", other_origin)
     credentials = Credentials(headers={"X-API-Key": "k3y"}, query={"access": "qv4lue"})
 
-    result = core_download_hash_store_and_manifest(
+    result = download_hash_store_and_manifest(
         item(http_server.url("/start")), ingest_env.ctx(), credentials=credentials
     )
 
@@ -494,7 +494,7 @@ def test_download_manifest_final_url_hides_a_secret_echoed_in_lowercase_percent_
 ) -> None:
     http_server.serve("/final", body=BODY)
     http_server.redirect("/start", http_server.url("/final?x=a%2fb%2bc%3d"))  # same origin, the secret echoed
-    result = core_download_hash_store_and_manifest(
+    result = download_hash_store_and_manifest(
         item(http_server.url("/start")), ingest_env.ctx(), credentials=Credentials(query={"access": "a/b+c="})
     )
 
@@ -511,7 +511,7 @@ def test_download_manifest_final_url_hides_a_bearer_token_echoed_under_a_plain_k
     http_server.redirect("/start", http_server.url("/final?x=t0ken-value"))
     credentials = SourceAuth(bearer_secret_block="token").credentials({"token": "t0ken-value"}, "src")
 
-    result = core_download_hash_store_and_manifest(
+    result = download_hash_store_and_manifest(
         item(http_server.url("/start")), ingest_env.ctx(), credentials=credentials
     )
 

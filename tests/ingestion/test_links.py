@@ -11,7 +11,7 @@ from airnub_prefect_starter.core.errors import PermanentDownloadError, ResponseC
 from airnub_prefect_starter.core.http.auth import SourceAuth
 from airnub_prefect_starter.ingestion.config import LinkFollowing, PageToScrape
 from airnub_prefect_starter.ingestion.links import extract_links, links_matching
-from airnub_prefect_starter.ingestion.scraping import core_scrape_page_links, files_to_follow
+from airnub_prefect_starter.ingestion.scraping import files_to_follow, scrape_page_links
 from tests.conftest import IngestEnv
 from tests.support.http_server import LoopbackHTTPServer
 
@@ -68,7 +68,7 @@ def test_scrape_stores_page_and_returns_links(http_server: LoopbackHTTPServer, i
         "/pages/index.html", body=PAGE.encode(), headers={"Content-Type": "text/html; charset=utf-8"}
     )
 
-    result = core_scrape_page_links(PageToScrape(name="index", url=url), ingest_env.ctx())
+    result = scrape_page_links(PageToScrape(name="index", url=url), ingest_env.ctx())
 
     assert result.page.path.read_text() == PAGE
     assert result.links[0].url == http_server.url("/pages/files/a.csv")
@@ -78,7 +78,7 @@ def test_scrape_refuses_huge_page(http_server: LoopbackHTTPServer, ingest_env: I
     url = http_server.serve("/huge.html", body=b"<a href='x'>" * 200_000, content_length=None)
 
     with pytest.raises(PermanentDownloadError, match="body exceeds max_bytes 100000"):
-        core_scrape_page_links(PageToScrape(name="huge", url=url), ingest_env.ctx(max_bytes=100_000))
+        scrape_page_links(PageToScrape(name="huge", url=url), ingest_env.ctx(max_bytes=100_000))
 
     assert ingest_env.objects() == [] and ingest_env.temp_files() == []
 
@@ -116,7 +116,7 @@ def test_scrape_reads_a_page_as_utf8_when_its_charset_is_not_a_usable_text_encod
     body = '<a href="/files/caf\u00e9.csv">caf\u00e9</a>'.encode()
     url = http_server.serve("/p.html", body=body, headers={"Content-Type": f"text/html; charset={charset}"})
 
-    result = core_scrape_page_links(PageToScrape(name="p", url=url), ingest_env.ctx())
+    result = scrape_page_links(PageToScrape(name="p", url=url), ingest_env.ctx())
 
     assert [(link.url, link.title) for link in result.links] == [(http_server.url("/files/caf\u00e9.csv"), "caf\u00e9")]
 
@@ -127,7 +127,7 @@ def test_scrape_reads_a_page_in_its_declared_text_charset(
     body = '<a href="/b.csv">caf\u00e9</a>'.encode("utf-16")
     url = http_server.serve("/p.html", body=body, headers={"Content-Type": "text/html; charset=UTF-16"})
 
-    result = core_scrape_page_links(PageToScrape(name="p", url=url), ingest_env.ctx())
+    result = scrape_page_links(PageToScrape(name="p", url=url), ingest_env.ctx())
 
     assert [(link.url, link.title) for link in result.links] == [(http_server.url("/b.csv"), "caf\u00e9")]
 
@@ -142,7 +142,7 @@ def test_scrape_fails_naming_the_url_when_the_page_cannot_be_read_in_its_charset
     with pytest.raises(
         ResponseContentError, match=rf"^{re.escape(url)}: page cannot be read as utf-16 \(its Content-Type charset\): "
     ):
-        core_scrape_page_links(PageToScrape(name="p", url=url), ingest_env.ctx())
+        scrape_page_links(PageToScrape(name="p", url=url), ingest_env.ctx())
 
 
 def test_scrape_resolves_links_against_the_page_it_was_redirected_to_and_gives_them_no_auth_of_the_first_origin(
@@ -153,7 +153,7 @@ def test_scrape_resolves_links_against_the_page_it_was_redirected_to_and_gives_t
     url = http_server.redirect("/index.html", moved)
     follow = LinkFollowing(patterns=[r"\.bin$"], auth=SourceAuth(bearer_secret_block="token"))
 
-    result = core_scrape_page_links(PageToScrape(name="p", url=url), ingest_env.ctx())
+    result = scrape_page_links(PageToScrape(name="p", url=url), ingest_env.ctx())
     [file] = files_to_follow([(url, result.page.final_url, result.links)], follow)
 
     assert result.page.final_url == moved

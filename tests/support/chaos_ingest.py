@@ -18,7 +18,7 @@ from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.core.store.index import FetchRecord, ManifestIndex, UnchangedMark
 from airnub_prefect_starter.ingestion.config import FileToAcquire
-from airnub_prefect_starter.ingestion.downloads import IngestContext, core_download_hash_store_and_manifest
+from airnub_prefect_starter.ingestion.downloads import IngestContext, download_hash_store_and_manifest
 
 
 def main(store_base: str, index_url: str, root: str, seed: str, *urls: str) -> None:
@@ -45,7 +45,7 @@ def main(store_base: str, index_url: str, root: str, seed: str, *urls: str) -> N
         sys.stdin.readline()
         for start in range(0, len(order), 10):
             for url in order[start : start + 10]:
-                core_download_hash_store_and_manifest(FileToAcquire(name=url.rsplit("/", 1)[-1], url=url), ctx)
+                download_hash_store_and_manifest(FileToAcquire(name=url.rsplit("/", 1)[-1], url=url), ctx)
             group.commit()
             index.record_fetches(fetched)
             index.touch_unchanged_many("chaos", unchanged)

@@ -18,7 +18,7 @@ from airnub_prefect_starter.ingestion.config import FileToAcquire
 from airnub_prefect_starter.ingestion.downloads import (
     IngestContext,
     IngestResult,
-    core_download_hash_store_and_manifest,
+    download_hash_store_and_manifest,
 )
 from tests.support.http_server import LoopbackHTTPServer
 
@@ -92,9 +92,7 @@ def ingest_raw(server: LoopbackHTTPServer, path: str, body: bytes, *, data_sourc
             ctx = IngestContext(
                 ContentAddressedStore(settings.resolved_data_dir / "raw"), index, policy, client, data_source_name
             )
-            return core_download_hash_store_and_manifest(
-                FileToAcquire(name=name, url=server.serve(path, body=body)), ctx
-            )
+            return download_hash_store_and_manifest(FileToAcquire(name=name, url=server.serve(path, body=body)), ctx)
     finally:
         index.close()
 

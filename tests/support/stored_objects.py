@@ -14,7 +14,7 @@ from airnub_prefect_starter.ingestion.config import FileToAcquire
 from airnub_prefect_starter.ingestion.downloads import (
     IngestContext,
     IngestResult,
-    core_download_hash_store_and_manifest,
+    download_hash_store_and_manifest,
 )
 from tests.support.http_server import LoopbackHTTPServer
 
@@ -36,5 +36,5 @@ def ingest_bodies(
         ctx = IngestContext(open_store(store_base), index, LOOPBACK_POLICY, client, source)
         for name, body in bodies.items():
             url = server.serve(f"/{name}", body=body, etag=f'"{name}-{len(body)}"')
-            results[name] = core_download_hash_store_and_manifest(FileToAcquire(name=name, url=url), ctx)
+            results[name] = download_hash_store_and_manifest(FileToAcquire(name=name, url=url), ctx)
     return results

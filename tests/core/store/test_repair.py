@@ -10,7 +10,7 @@ from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.core.store.index import ManifestIndex
 from airnub_prefect_starter.core.store.verify import verify_store
 from airnub_prefect_starter.ingestion.config import FileToAcquire
-from airnub_prefect_starter.ingestion.downloads import IngestContext, core_download_hash_store_and_manifest
+from airnub_prefect_starter.ingestion.downloads import IngestContext, download_hash_store_and_manifest
 from airnub_prefect_starter.ingestion.repair import RepairOutcome, repair_objects, repairable
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
 from tests.support.stored_objects import LOOPBACK_POLICY, ingest_bodies
@@ -69,7 +69,7 @@ def test_repair_cannot_refetch_a_url_whose_secret_was_redacted(
     http_server.serve("/locked.csv", body=b"locked\n")  # behind a token: the index keeps the redacted URL
     with build_http_client(LOOPBACK_POLICY) as client:
         ctx = IngestContext(ContentAddressedStore(data / "cas"), index, LOOPBACK_POLICY, client, "src")
-        locked = core_download_hash_store_and_manifest(
+        locked = download_hash_store_and_manifest(
             FileToAcquire(name="locked", url=http_server.url("/locked.csv?token=s3cret")), ctx
         )
     locked.path.unlink()

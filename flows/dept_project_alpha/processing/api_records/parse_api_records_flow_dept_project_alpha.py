@@ -1,35 +1,16 @@
-"""Category flow: parse Project Alpha's stored JSON API responses into schema-checked Parquet datasets."""
+"""Category api_records: parse Project Alpha's stored JSON API responses into schema-checked Parquet datasets
+(kind tabular).
+"""
 
-from __future__ import annotations
-
-from prefect import flow
-
-from airnub_prefect_starter.processing.config import ApiRecordsConfig
-from airnub_prefect_starter.processing.outcome import DatasetOutcome
-from airnub_prefect_starter.tasks.category_runner import process_category
-from airnub_prefect_starter.tasks.run_names import run_name
-from airnub_prefect_starter.tasks.task_runners import bounded_threads
+from airnub_prefect_starter.api import TABULAR, category_flow
 from flows.dept_project_alpha import DEPARTMENT
-from flows.dept_project_alpha.processing.api_records.tasks.build_api_dataset_task_dept_project_alpha import (
-    build_api_dataset_task_dept_project_alpha,
-)
 
-CATEGORY = "api_records"
+__all__ = ["parse_api_records_flow_dept_project_alpha"]
 
-
-@flow(
+parse_api_records_flow_dept_project_alpha = category_flow(
+    TABULAR,
+    DEPARTMENT,
+    "api_records",
     name="API records (Project Alpha)",
-    flow_run_name=run_name(DEPARTMENT, CATEGORY),
-    task_runner=bounded_threads(2),
+    task_name="Build dataset from API records (Project Alpha)",
 )
-def parse_api_records_flow_dept_project_alpha(
-    config: ApiRecordsConfig, output_base: str = "processed"
-) -> list[DatasetOutcome]:
-    """One task per dataset; a dataset that fails does not stop the others, but ends the flow Failed."""
-    return process_category(
-        build_api_dataset_task_dept_project_alpha,
-        config.datasets,
-        department_id=DEPARTMENT,
-        category=CATEGORY,
-        output_base=output_base,
-    )

@@ -1,33 +1,16 @@
-"""Category flow: parse Project Alpha's stored CSV files into schema-checked Parquet datasets."""
+"""Category tabular_files: parse Project Alpha's stored CSV files into schema-checked Parquet datasets (kind
+tabular).
+"""
 
-from __future__ import annotations
-
-from prefect import flow
-
-from airnub_prefect_starter.processing.config import TabularFilesConfig
-from airnub_prefect_starter.processing.outcome import DatasetOutcome
-from airnub_prefect_starter.tasks.category_runner import process_category
-from airnub_prefect_starter.tasks.run_names import run_name
-from airnub_prefect_starter.tasks.task_runners import bounded_threads
+from airnub_prefect_starter.api import TABULAR, category_flow
 from flows.dept_project_alpha import DEPARTMENT
-from flows.dept_project_alpha.processing.tabular_files.tasks.build_file_dataset_task_dept_project_alpha import (
-    build_file_dataset_task_dept_project_alpha,
+
+__all__ = ["parse_tabular_files_flow_dept_project_alpha"]
+
+parse_tabular_files_flow_dept_project_alpha = category_flow(
+    TABULAR,
+    DEPARTMENT,
+    "tabular_files",
+    name="Tabular files (Project Alpha)",
+    task_name="Build dataset from a CSV file (Project Alpha)",
 )
-
-CATEGORY = "tabular_files"
-
-
-@flow(
-    name="Tabular files (Project Alpha)", flow_run_name=run_name(DEPARTMENT, CATEGORY), task_runner=bounded_threads(2)
-)
-def parse_tabular_files_flow_dept_project_alpha(
-    config: TabularFilesConfig, output_base: str = "processed"
-) -> list[DatasetOutcome]:
-    """One task per dataset; a dataset that fails does not stop the others, but ends the flow Failed."""
-    return process_category(
-        build_file_dataset_task_dept_project_alpha,
-        config.datasets,
-        department_id=DEPARTMENT,
-        category=CATEGORY,
-        output_base=output_base,
-    )
