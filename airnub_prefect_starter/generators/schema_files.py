@@ -45,7 +45,8 @@ class _TextLoader(importlib.abc.Loader):
 
 
 class _PlannedFlows(importlib.abc.MetaPathFinder):
-    """Finds ``flows.*`` in the plan's files, then the project's; anything else it leaves to the other finders."""
+    """Finds ``flows.*`` in the plan's files, then the project's (a folder without ``__init__.py`` is a namespace
+    package, as stage and category folders are); anything else it leaves to the other finders."""
 
     def __init__(self, plan: Plan) -> None:
         self._plan = plan
@@ -68,6 +69,10 @@ class _PlannedFlows(importlib.abc.MetaPathFinder):
             if spec is not None:
                 spec.has_location = True
             return spec
+        if folder.is_dir() or any(folder in change.path.parents for change in self._plan.changes):
+            namespace = importlib.machinery.ModuleSpec(fullname, None, is_package=True)  # a folder, no __init__.py
+            namespace.submodule_search_locations = [str(folder)]
+            return namespace
         raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
 
 

@@ -31,7 +31,13 @@ SECTION = {"data_source_name": "src", "local_artifacts_storage_base": "files"}
 
 
 def runtime(tmp_path: Path, index_url: str) -> BatchRuntime:
-    return BatchRuntime("files", "src", str(tmp_path / "cas"), index_url, HttpPolicy(allow_private_networks=True))
+    return BatchRuntime(
+        category="files",
+        data_source_name="src",
+        store_base=str(tmp_path / "cas"),
+        index_url=index_url,
+        policy=HttpPolicy(allow_private_networks=True),
+    )
 
 
 def test_a_kind_lists_the_items_of_its_own_section_model_only() -> None:
