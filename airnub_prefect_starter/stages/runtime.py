@@ -13,7 +13,7 @@ credentials they carry stay out of its database, and their ``repr`` never shows 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,8 @@ class StageRuntime:
     """The settings-derived fields of one category run, shared by every stage's runtime."""
 
     category: str
-    index_url: str
+    #: SQLAlchemy URL of the manifest index; it may hold a password, so the ``repr`` leaves it out.
+    index_url: str = field(repr=False)
     #: What the index records storage bases against (see ``open_index``): the data dir's folder or URL.
     index_root: Path | str | None = None
     #: The local data dir (with the data dir on object storage, its working copy).
