@@ -190,18 +190,15 @@ def _run_per_item(
     specs: Sequence[SpecT],
     runtime: RuntimeT,
     *,
-    department_id: str,
+    department: str,
     category: str,
 ) -> list[OutcomeT]:
     """One ``item_task`` per spec (bounded by the flow's task runner), collected in config order: a spec whose
     task failed with any error becomes a ``failed`` outcome naming the error's type, and the others go on (an
     error that is not one of ours is a bug, logged with its traceback); a task run Prefect cancelled or that
-    crashed, or an exception that is not an error (``KeyboardInterrupt``, ``SystemExit``), fails the flow.
-    Ends with :func:`finish_category`."""
+    crashed, or an exception that is not an error (``KeyboardInterrupt``, ``SystemExit``), fails the flow."""
     bridge_core_logging()
     logger = get_run_logger()
-    context = stage_run_context(department_id, contract.name)
-    department = context.department
     scope = category_scope(department, contract.name, category)
     submitted = [(spec.name, item_task.submit(spec, runtime)) for spec in specs]
     outcomes: list[OutcomeT] = []
@@ -218,8 +215,16 @@ def _run_per_item(
             raise result
         outcomes.append(result)
         _report(scope, len(outcomes), len(submitted), result)
-    record_asset_materializations(outcomes, runtime, context.settings)  # Prefect asset events for what was built
-    return finish_category(contract, department, category, outcomes)
+    return outcomes
+
+
+def _finish_built(
+    contract: StageContract[OutcomeT], context: RunContext, category: str, outcomes: list[OutcomeT], runtime: object
+) -> list[OutcomeT]:
+    """Once the category's outputs are in place (pushed, on object storage): Prefect asset events for what was
+    built, then :func:`finish_category`."""
+    record_asset_materializations(outcomes, runtime, context.settings)
+    return finish_category(contract, context.department, category, outcomes)
 
 
 def process_category(
@@ -239,7 +244,10 @@ def process_category(
         output_base = output_base or _stage_base(context, "output_base")
         runtime = ProcessingRuntime.for_category(category, output_base, settings, credentials)
         with working_copy(settings, credentials, outputs=[output_base], log=get_run_logger()):
-            return _run_per_item(PROCESSING, build_task, specs, runtime, department_id=department_id, category=category)
+            outcomes = _run_per_item(
+                PROCESSING, build_task, specs, runtime, department=context.department, category=category
+            )
+        return _finish_built(PROCESSING, context, category, outcomes, runtime)
 
 
 def analyse_category(
@@ -267,7 +275,10 @@ def analyse_category(
         with working_copy(
             context.settings, context.credentials, inputs=[datasets], outputs=outputs, log=get_run_logger()
         ):
-            return _run_per_item(ANALYSIS, analyse_task, specs, layout, department_id=department_id, category=category)
+            outcomes = _run_per_item(
+                ANALYSIS, analyse_task, specs, layout, department=context.department, category=category
+            )
+        return _finish_built(ANALYSIS, context, category, outcomes, layout)
 
 
 def _stage_base(context: RunContext, name: str) -> str:

@@ -13,7 +13,7 @@ from prefect.exceptions import CancelledRun, CrashedRun
 from airnub_prefect_starter.core.errors import CategoryFailedError
 from airnub_prefect_starter.processing.contract import PROCESSING
 from airnub_prefect_starter.processing.outcome import DatasetOutcome
-from airnub_prefect_starter.tasks.category_runner import _run_per_item
+from airnub_prefect_starter.tasks.category_runner import _run_per_item, finish_category
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ def raising_task(spec: Spec, runtime: None) -> DatasetOutcome:
 
 @flow
 def category_flow(specs: list[Spec]) -> list[DatasetOutcome]:
-    return _run_per_item(PROCESSING, raising_task, specs, None, department_id="project_alpha", category="files")
+    outcomes = _run_per_item(PROCESSING, raising_task, specs, None, department="Project Alpha", category="files")
+    return finish_category(PROCESSING, "Project Alpha", "files", outcomes)
 
 
 @pytest.fixture
