@@ -5,7 +5,7 @@ standard library and its own department package); a test fails when it imports a
 so the internals behind these names can move freely. Names load on first use (PEP 562), so a department's config
 models import neither Prefect nor the data-science stack, and ingestion flows import no data-science library.
 
-Groups: stage flows (:func:`run_stage`, :func:`load_stage_config`, the stage contracts and outcomes); category
+Groups: stage flows (:func:`run_stage`, the stage contracts and outcomes); category
 kinds and the flows and task wrappers built from them (:func:`category_flow`, :func:`kind_task`); config models
 (stage bases, one section model per kind, the field types custom sections use); what hand-written (``custom``)
 categories run (:func:`ingest_category`, :func:`ingest_batch`, :func:`transient_retry_task`); what generated
@@ -45,14 +45,11 @@ if TYPE_CHECKING:
     from airnub_prefect_starter.stages.results import StageResult
     from airnub_prefect_starter.tasks.category_flows import category_flow, kind_task
     from airnub_prefect_starter.tasks.category_runner import ingest_category
-    from airnub_prefect_starter.tasks.prefect_compat import install as install_prefect_fixes
     from airnub_prefect_starter.tasks.retry_policy import transient_retry_task
     from airnub_prefect_starter.tasks.run_context import with_run_ids
     from airnub_prefect_starter.tasks.run_names import run_name
-    from airnub_prefect_starter.tasks.secrets import load_item_secrets
     from airnub_prefect_starter.tasks.stage_flows import stage_flow
-    from airnub_prefect_starter.tasks.stage_runner import load_stage_config, run_stage
-    from airnub_prefect_starter.tasks.task_runners import bounded_threads
+    from airnub_prefect_starter.tasks.stage_runner import run_stage
 
 __all__ = [
     "ANALYSIS",
@@ -87,14 +84,10 @@ __all__ = [
     "StageResult",
     "StorageBase",
     "TabularConfig",
-    "bounded_threads",
     "category_flow",
     "ingest_batch",
     "ingest_category",
-    "install_prefect_fixes",
     "kind_task",
-    "load_item_secrets",
-    "load_stage_config",
     "load_stage_config_file",
     "run_name",
     "run_stage",
@@ -140,14 +133,10 @@ _WHERE: dict[str, str] = {
     "StageResult": "stages.results",
     "StorageBase": "core.config",
     "TabularConfig": "processing.config",
-    "bounded_threads": "tasks.task_runners",
     "category_flow": "tasks.category_flows",
     "ingest_batch": "ingestion.batch",
     "ingest_category": "tasks.category_runner",
-    "install_prefect_fixes": "tasks.prefect_compat:install",
     "kind_task": "tasks.category_flows",
-    "load_item_secrets": "tasks.secrets",
-    "load_stage_config": "tasks.stage_runner",
     "load_stage_config_file": "registry.config_files",
     "run_name": "tasks.run_names",
     "run_stage": "tasks.stage_runner",

@@ -33,16 +33,16 @@ from airnub_prefect_starter.stages.contract import StageContract
 from airnub_prefect_starter.stages.kinds import CategoryKind
 from airnub_prefect_starter.tasks.category_runner import (
     analyse_category,
+    category_context,
     finish_category,
     ingest_category,
     process_category,
     run_batches,
 )
 from airnub_prefect_starter.tasks.retry_policy import transient_retry_task
-from airnub_prefect_starter.tasks.run_context import current_run_ids, with_run_ids
+from airnub_prefect_starter.tasks.run_context import RunContext, current_run_ids, with_run_ids
 from airnub_prefect_starter.tasks.run_names import run_name
 from airnub_prefect_starter.tasks.secrets import load_item_secrets
-from airnub_prefect_starter.tasks.stage_runner import stage_run_context
 from airnub_prefect_starter.tasks.task_runners import bounded_threads
 
 if TYPE_CHECKING:  # the later stages' runtimes need the `ds` extra: ingestion flows must import without it
@@ -139,7 +139,12 @@ def _scrape(
         config: ScrapeConfig, stage_http: HttpOverrides | None = None, batch_size: int | None = None
     ) -> list[ItemOutcome]:
         """Store the pages and extract their links, then download the links ``follow_links`` matches."""
-        context = stage_run_context(department, INGESTION.name)
+        with category_context(department, INGESTION.name) as context:
+            return _scrape_in(context, config, stage_http, batch_size)
+
+    def _scrape_in(
+        context: RunContext, config: ScrapeConfig, stage_http: HttpOverrides | None, batch_size: int | None
+    ) -> list[ItemOutcome]:
         settings, credentials, shown = context.settings, context.credentials, context.department
         policy = HttpPolicy().merged(stage_http, config.http)
         source, pages_base = config.data_source_name, config.local_manifests_storage_base

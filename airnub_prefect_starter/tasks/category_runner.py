@@ -60,6 +60,7 @@ if TYPE_CHECKING:  # the later stages' runtimes need the `ds` extra: ingestion f
 __all__ = [
     "DirectIngestionConfig",
     "analyse_category",
+    "category_context",
     "finish_category",
     "ingest_category",
     "process_category",
@@ -112,7 +113,7 @@ def ingest_category(
     """The whole body of an ingestion category flow whose items go straight into one store: the HTTP policy
     (category overrides win over the stage's), the runtime, :func:`run_batches` (``task_kwargs`` go to each batch
     task) and :func:`finish_category`."""
-    with _category_context(department_id, INGESTION.name) as context:
+    with category_context(department_id, INGESTION.name) as context:
         policy = HttpPolicy().merged(stage_http, config.http)
         base, department = config.local_artifacts_storage_base, context.department
         runtime = BatchRuntime.for_category(
@@ -123,7 +124,7 @@ def ingest_category(
 
 
 @contextmanager
-def _category_context(department_id: str, stage: str) -> Iterator[RunContext]:
+def category_context(department_id: str, stage: str) -> Iterator[RunContext]:
     """The stage run's context, current for the block (resolved now for a category flow run on its own)."""
     with run_context_scope(stage_run_context(department_id, stage)) as context:
         yield context
@@ -239,7 +240,7 @@ def process_category(
     the stage config's)."""
     from airnub_prefect_starter.processing.datasets import ProcessingRuntime
 
-    with _category_context(department_id, PROCESSING.name) as context:
+    with category_context(department_id, PROCESSING.name) as context:
         settings, credentials = context.settings, context.credentials
         output_base = output_base or _stage_base(context, "output_base")
         runtime = ProcessingRuntime.for_category(category, output_base, settings, credentials)
@@ -265,7 +266,7 @@ def analyse_category(
     (each by default the stage config's)."""
     from airnub_prefect_starter.analysis.pipeline import AnalysisLayout
 
-    with _category_context(department_id, ANALYSIS.name) as context:
+    with category_context(department_id, ANALYSIS.name) as context:
         given = {"datasets_base": datasets_base, "models_base": models_base, "reports_base": reports_base}
         bases = {
             name: base or _stage_base(context, name) for name, base in {**given, "figures_base": figures_base}.items()

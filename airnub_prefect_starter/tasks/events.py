@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from prefect import get_run_logger
 from prefect.events import Event, emit_event
 
-from airnub_prefect_starter.common.settings import load_settings
-from airnub_prefect_starter.core.departments import display_name
 from airnub_prefect_starter.stages.contract import StageContract
 from airnub_prefect_starter.stages.events import department_resource
 from airnub_prefect_starter.stages.results import OutcomeT
@@ -26,16 +24,14 @@ def emit_stage_event(
     department: str,
     outcomes: Sequence[OutcomeT],
     *,
-    department_name: str | None = None,
+    department_name: str,
 ) -> Event | None:
     """Emit the contract's event when its payload says one is due (e.g. something new was stored); otherwise
-    emit nothing and return ``None``. ``department_name``: the display name, when the caller has it (else it is
-    read from the department mapping)."""
+    emit nothing and return ``None``. ``department_name``: the department's display name (the run's)."""
     payload = contract.payload(outcomes)
     if contract.event is None or payload is None:
         return None
-    shown = department_name or display_name(department, load_settings().config_dir)
-    resource = department_resource(department, shown, contract.name)
+    resource = department_resource(department, department_name, contract.name)
     emitted = emit_event(event=contract.event, resource=resource, payload=payload)
     get_run_logger().info(
         "Emitted %s for %s (%d items)%s",

@@ -140,7 +140,7 @@ def run_categories(
     for category in category_flows:
         if category not in type(stage_config).model_fields:
             raise ConfigError(
-                f"category {category} is wired in CATEGORY_FLOWS but the stage config has no section for it"
+                f"category {category} is listed in the department's manifest but the stage config has no section for it"
             )
     selected = [
         category
@@ -203,7 +203,7 @@ def _run_stage(
         key = core_department_id(department_id)
         logger.info(
             "%s %s: no categories yet (list them in flows/dept_%s/categories_dept_%s.yaml; `airnub new category` "
-            "writes ingestion ones)",
+            "adds one of any kind)",
             department,
             contract.name,
             key,
