@@ -133,7 +133,7 @@ def _ingest_one(
     shown = redact_url(item.url)
     try:
         credentials = _credentials(item, secrets)
-        return operation(item, ctx, runtime.category, credentials, **options)
+        return operation.run(item, ctx, runtime.category, credentials, **options)
     except AirnubError as exc:
         error: Exception = exc
         message = str(exc)
@@ -173,15 +173,13 @@ def ingest_batch(
     :data:`~airnub_prefect_starter.ingestion.kinds.ITEM_OPERATIONS`; ``options`` go to it, e.g. ``max_links``),
     each holding a per-host slot; never raises for an item's own failure (any exception an item raises becomes
     its ``failed`` outcome); failures of the batch itself (the index cannot be written) propagate."""
-    run_one = item_operation(operation)
+    chosen = item_operation(operation)
     started = time.perf_counter()
     index = runtime.open_index()
     unchanged: list[UnchangedMark] = []
     fetched: list[FetchRecord] = []
     store = open_store(runtime.store_base, runtime.credentials)
-    # Files are published through one group committed at the end of the batch (on disk: one syncfs for all);
-    # pages and API responses are read back as soon as they are stored, so those are published one by one.
-    group = store.publish_group() if operation == "download" else None
+    group = store.publish_group() if chosen.publish_together else None
     limits = runtime.host_limits(runtime.policy)
     ctx = IngestContext(
         store=store,
@@ -201,7 +199,7 @@ def ingest_batch(
     try:
         with ctx.client:
             for item in items:
-                outcome = _ingest_one(run_one, item, ctx, runtime, options, secrets or {})
+                outcome = _ingest_one(chosen, item, ctx, runtime, options, secrets or {})
                 outcomes.append(outcome)
                 if on_item is not None:
                     on_item(outcome)

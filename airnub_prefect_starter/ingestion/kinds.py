@@ -33,13 +33,24 @@ __all__ = [
     "SCRAPE",
     "IngestionKind",
     "ItemOperation",
+    "ItemRun",
     "item_operation",
     "outcome_from_result",
     "register_operation",
 ]
 
 #: ``(item, ctx, category, credentials, **options) -> ItemOutcome``: one item through the core.
-ItemOperation = Callable[..., ItemOutcome]
+ItemRun = Callable[..., ItemOutcome]
+
+
+@dataclass(frozen=True)
+class ItemOperation:
+    """What a batch runs on each item, and whether the batch publishes the objects it stores together at its end
+    (one commit for all: on disk, one syncfs) rather than one by one (needed when an object is read back as soon
+    as it is stored, as pages and API responses are)."""
+
+    run: ItemRun
+    publish_together: bool = False
 
 
 def outcome_from_result(category: str, result: IngestResult, **extra: Any) -> ItemOutcome:
@@ -85,17 +96,17 @@ def _scrape_page(
 
 #: The item operations by name. ``download`` publishes a batch's files together (one commit per batch).
 ITEM_OPERATIONS: dict[str, ItemOperation] = {
-    "download": _download,
-    "poll_api": _poll_api,
-    "scrape_page": _scrape_page,
+    "download": ItemOperation(_download, publish_together=True),
+    "poll_api": ItemOperation(_poll_api),
+    "scrape_page": ItemOperation(_scrape_page),
 }
 
 
-def register_operation(name: str, operation: ItemOperation) -> ItemOperation:
-    """Add an item operation (a name taken already is refused)."""
+def register_operation(name: str, run: ItemRun, *, publish_together: bool = False) -> ItemOperation:
+    """Add an item operation (a name taken already is refused); see :class:`ItemOperation`."""
     if name in ITEM_OPERATIONS:
         raise ConfigError(f"item operation {name} is registered already")
-    ITEM_OPERATIONS[name] = operation
+    operation = ITEM_OPERATIONS[name] = ItemOperation(run, publish_together)
     return operation
 
 

@@ -73,7 +73,7 @@ def test_ingest_batch_runs_the_operation_registered_under_its_name(
     def download_and_count(
         item: Any, ctx: IngestContext, category: str, credentials: Credentials, **options: Any
     ) -> ItemOutcome:
-        outcome = download(item, ctx, category, credentials)
+        outcome = download.run(item, ctx, category, credentials)
         return dataclasses.replace(outcome, detail=f"{options['unit']}: {outcome.size_bytes}")
 
     item = FileToAcquire(name="a", url=http_server.serve("/a.csv", body=b"abc"))
