@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from airnub_prefect_starter.cli.environment import command_environment
+from airnub_prefect_starter.cli.environment import resolved_environment
 from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_USAGE, fail, out
 from airnub_prefect_starter.cli.prefect_api import PrefectApiUnreachableError
 from airnub_prefect_starter.common.settings import load_settings
@@ -33,7 +33,7 @@ def pull(
         out.print(f"the data dir is local ({settings.resolved_data_dir}): nothing to pull", highlight=False)
         return
     try:
-        environment = command_environment(settings)
+        environment = resolved_environment(settings)
         pulled = pull_data(*(folders or ()), settings=environment.settings, credentials=environment.credentials)
     except (ConfigError, PrefectApiUnreachableError) as exc:
         fail(str(exc), EXIT_USAGE)

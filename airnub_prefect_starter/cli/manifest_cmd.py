@@ -18,7 +18,7 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from airnub_prefect_starter.cli.environment import command_environment
+from airnub_prefect_starter.cli.environment import resolved_environment
 from airnub_prefect_starter.cli.output import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -60,11 +60,11 @@ def _one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
 
 def opened_index() -> tuple[ManifestIndex, S3Credentials | None]:
     """The manifest index to read, and the credentials its stores on object storage open with (both as the flows
-    resolve them: :func:`~airnub_prefect_starter.cli.environment.command_environment`). A SQLite index that does
+    resolve them: :func:`~airnub_prefect_starter.cli.environment.resolved_environment`). A SQLite index that does
     not exist is exit 2, and is not created (these commands only read), as are a missing block and a Prefect API
     that does not answer. Relative storage bases resolve against the SQLite file's folder, or the data dir."""
     try:
-        environment = command_environment()
+        environment = resolved_environment()
     except (ConfigError, PrefectApiUnreachableError) as exc:
         fail(str(exc), EXIT_USAGE)
     settings = environment.settings

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from airnub_prefect_starter.cli.environment import command_environment
+from airnub_prefect_starter.cli.environment import resolved_environment
 from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_USAGE, err, fail, out
 from airnub_prefect_starter.cli.prefect_api import PrefectApiUnreachableError
 from airnub_prefect_starter.cli.schema_cmd import FORMATS
@@ -151,7 +151,7 @@ def category(
     index_url, credentials = None, None
     if chosen == "tabular" and input_ref is not None:  # the index the input is stored in, as the flows find it
         try:
-            environment = command_environment()
+            environment = resolved_environment()
         except (ConfigError, PrefectApiUnreachableError) as exc:
             fail(str(exc))
         index_url, credentials = environment.settings.resolved_index_url, environment.credentials
