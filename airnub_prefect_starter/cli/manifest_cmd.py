@@ -269,7 +269,7 @@ def gc(
     removes those."""
     ttl = _seconds(older_than)
     index, credentials = opened_index()
-    bases = sorted({*index.storage_bases(), *map(_store_base, stores or [])})
+    bases = sorted({*index.storage_bases(), *(_store_base(store, credentials) for store in stores or [])})
     report = collect_temp_debris(bases, older_than_s=ttl, dry_run=dry_run, credentials=credentials)
     if as_json:
         print_json(
@@ -290,7 +290,7 @@ def gc(
     )
 
 
-def _store_base(value: str) -> str:
+def _store_base(value: str, credentials: S3Credentials | None) -> str:
     """A ``--store`` value as a storage base: a bucket URL without its trailing ``/``, a folder made absolute (a
     location that is neither: :class:`StorageError`)."""
-    return open_store(value).base
+    return open_store(value, credentials).base

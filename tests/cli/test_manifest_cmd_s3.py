@@ -190,7 +190,8 @@ def test_manifest_commands_open_the_bucket_with_the_storage_credentials_block_al
     shown = airnub("manifest", "show", kept.sha256)
     found = airnub("manifest", "verify", "--json")
     repaired = airnub("manifest", "verify", "--repair", "--allow-private-networks", "--json")
-    collected = airnub("manifest", "gc", "--older-than", "0", "--json")
+    elsewhere = f"{s3_data_dir}/elsewhere"  # a store the index does not know
+    collected = airnub("manifest", "gc", "--older-than", "0", "--store", elsewhere, "--json")
 
     assert shown.exit_code == 0, shown.stderr
     assert json.loads(shown.stdout)["objects"][0]["manifest"]["sha256"] == kept.sha256
