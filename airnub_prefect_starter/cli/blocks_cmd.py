@@ -44,8 +44,8 @@ def setup(
             metavar="TYPE",
             help="Make AIRNUB_STORAGE_CREDENTIALS_BLOCK a block of this TYPE: secret, or (the aws extra) "
             "aws-credentials, minio-credentials or s3-bucket, made from the AWS_* variables (an s3-bucket also "
-            "from AIRNUB_DATA_DIR's bucket and folder). Default: the type the setting names (type/name), else "
-            "secret.",
+            "from AIRNUB_DATA_DIR's bucket and folder). Default: the type the setting names (type/name), else that "
+            "of the existing block of that name, else secret.",
         ),
     ] = None,
 ) -> None:
@@ -92,8 +92,10 @@ def setup(
 
 
 def _storage_block(setting: str | None, chosen: StorageBlockType | None) -> tuple[StorageBlockType, str] | None:
-    """The type and name of the storage credentials block to set up, or ``None`` when the setting names none."""
-    from airnub_prefect_starter.tasks.storage_blocks import parse_block_setting
+    """The type and name of the storage credentials block to set up, or ``None`` when the setting names none. The
+    type: ``chosen``, else the one the setting names (``type/name``), else that of the existing block of that name
+    (several: a ConfigError saying what to write), else ``secret``."""
+    from airnub_prefect_starter.tasks.storage_blocks import block_types_named, parse_block_setting
 
     if not setting:
         if chosen is not None:
@@ -104,6 +106,15 @@ def _storage_block(setting: str | None, chosen: StorageBlockType | None) -> tupl
         raise ConfigError(
             f"--storage-block-type {chosen.value}: AIRNUB_STORAGE_CREDENTIALS_BLOCK names a {slug} block ({setting})"
         )
+    if chosen is None and slug is None:
+        existing = block_types_named(name)
+        if len(existing) > 1:
+            raise ConfigError(
+                f"AIRNUB_STORAGE_CREDENTIALS_BLOCK: blocks of several types are named '{name}' "
+                f"({', '.join(existing)}): write AIRNUB_STORAGE_CREDENTIALS_BLOCK=<type>/{name} or pass "
+                "--storage-block-type"
+            )
+        slug = existing[0] if existing else None
     return (chosen or StorageBlockType(slug or "secret")), name
 
 

@@ -7,28 +7,16 @@ from typing import Annotated
 
 import typer
 
+from airnub_prefect_starter.cli.environment import resolved_environment
 from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_USAGE, fail, out
-from airnub_prefect_starter.cli.prefect_api import PrefectApiUnreachableError, require_prefect_api
+from airnub_prefect_starter.cli.prefect_api import PrefectApiUnreachableError
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
-from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.data_science.remote_data import DEFAULT_FOLDERS, pull_data
 
 __all__ = ["app", "pull"]
 
 app = typer.Typer(help="Open the data dir's datasets, models and reports on this machine.", no_args_is_help=True)
-
-
-def _credentials() -> S3Credentials | None:
-    """The Secret block ``AIRNUB_STORAGE_CREDENTIALS_BLOCK`` names (read through the Prefect API), else ``None``:
-    the AWS variables apply."""
-    settings = load_settings()
-    if not settings.storage_credentials_block:
-        return None
-    from airnub_prefect_starter.tasks.secrets import storage_credentials  # imports Prefect: only when needed
-
-    require_prefect_api()
-    return storage_credentials(settings)
 
 
 @app.command("pull")
@@ -45,7 +33,8 @@ def pull(
         out.print(f"the data dir is local ({settings.resolved_data_dir}): nothing to pull", highlight=False)
         return
     try:
-        pulled = pull_data(*(folders or ()), settings=settings, credentials=_credentials())
+        environment = resolved_environment(settings)
+        pulled = pull_data(*(folders or ()), settings=environment.settings, credentials=environment.credentials)
     except (ConfigError, PrefectApiUnreachableError) as exc:
         fail(str(exc), EXIT_USAGE)
     except AirnubError as exc:

@@ -1,6 +1,7 @@
 """``airnub manifest list/show/verify/gc``: query the manifest index, check the store against it (and repair
 it from the source URLs) and collect the temp debris of killed runs. Stores on disk and on object storage
-(``s3://`` storage bases, reached with the standard ``AWS_*`` variables) are handled alike; paths are printed
+(``s3://`` storage bases, reached with the block ``AIRNUB_STORAGE_CREDENTIALS_BLOCK`` names, else the standard
+``AWS_*`` variables) are handled alike; paths are printed
 as locations (an ``s3://`` URL for an object in object storage)."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
+from airnub_prefect_starter.cli.environment import resolved_environment
 from airnub_prefect_starter.cli.output import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -26,17 +28,17 @@ from airnub_prefect_starter.cli.output import (
     out,
     print_json,
 )
-from airnub_prefect_starter.cli.prefect_api import PrefectApiUnreachableError, require_prefect_api
-from airnub_prefect_starter.common.settings import AirnubSettings, load_settings
+from airnub_prefect_starter.cli.prefect_api import PrefectApiUnreachableError
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.backends import open_store
 from airnub_prefect_starter.core.store.gc import DEFAULT_TTL_S, collect_temp_debris
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex, open_index
+from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.core.store.verify import PROBLEM_KINDS, object_location, stored_manifest, verify_store
 from airnub_prefect_starter.ingestion.repair import repair_objects, repairable
 
-__all__ = ["app", "existing_index", "index_settings"]
+__all__ = ["app", "existing_index", "opened_index"]
 
 app = typer.Typer(help="Query the manifest index and verify the store.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
@@ -56,29 +58,16 @@ def _one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
     return wrapper
 
 
-def index_settings() -> AirnubSettings:
-    """The settings with the index the flows use: ``AIRNUB_INDEX_URL``, else the URL in the Secret block
-    ``AIRNUB_INDEX_URL_SECRET_BLOCK`` names, else (data dir on disk) the SQLite file in the data dir; their
-    ``resolved_index_url`` then raises nothing (settings with the data dir on object storage name an index URL or a
-    block). Before a block is read, a configured Prefect API must answer (:class:`PrefectApiUnreachableError`); a
-    missing block is a :class:`ConfigError`."""
-    settings = load_settings()
-    if not settings.index_url and settings.index_url_secret_block:
-        from airnub_prefect_starter.tasks.secrets import flow_settings  # imports Prefect: only when needed
-
-        require_prefect_api()
-        settings = flow_settings()
-    return settings
-
-
-def existing_index() -> ManifestIndex:
-    """The manifest index to read (see :func:`index_settings`); a SQLite index that does not exist is exit 2, and
-    is not created (these commands only read), as are a missing Secret block and a Prefect API that does not
-    answer. Relative storage bases resolve against the SQLite file's folder, or the data dir."""
+def opened_index() -> tuple[ManifestIndex, S3Credentials | None]:
+    """The manifest index to read, and the credentials its stores on object storage open with (both as the flows
+    resolve them: :func:`~airnub_prefect_starter.cli.environment.resolved_environment`). A SQLite index that does
+    not exist is exit 2, and is not created (these commands only read), as are a missing block and a Prefect API
+    that does not answer. Relative storage bases resolve against the SQLite file's folder, or the data dir."""
     try:
-        settings = index_settings()
+        environment = resolved_environment()
     except (ConfigError, PrefectApiUnreachableError) as exc:
         fail(str(exc), EXIT_USAGE)
+    settings = environment.settings
     url = settings.resolved_index_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).expanduser().is_file():
         fail(
@@ -86,7 +75,12 @@ def existing_index() -> ManifestIndex:
             "`make demo`, or point AIRNUB_DATA_DIR / AIRNUB_INDEX_URL at an existing one)",
             EXIT_USAGE,
         )
-    return open_index(url, settings.index_root)
+    return open_index(url, settings.index_root), environment.credentials
+
+
+def existing_index() -> ManifestIndex:
+    """The manifest index to read (see :func:`opened_index`)."""
+    return opened_index()[0]
 
 
 @app.command("list")
@@ -132,7 +126,7 @@ def show(
     more than one content matches."""
     if len(sha256) < 6:
         fail("give at least 6 characters of the sha256")
-    index = existing_index()
+    index, credentials = opened_index()
     matches = [o for o in index.find_objects(sha256) if source is None or o.data_source_name == source]
     contents = sorted({o.sha256 for o in matches})
     if not contents:
@@ -144,15 +138,20 @@ def show(
     for obj in matches:
         sources = [asdict(s) for s in index.sources_of(obj.data_source_name, obj.sha256)]
         objects.append(
-            {"object": asdict(obj), "path": object_location(obj), "manifest": _manifest(obj), "sources": sources}
+            {
+                "object": asdict(obj),
+                "path": object_location(obj),
+                "manifest": _manifest(obj, credentials),
+                "sources": sources,
+            }
         )
     print_json({"sha256": contents[0], "objects": objects})
 
 
-def _manifest(obj: IndexedObject) -> object:
+def _manifest(obj: IndexedObject, credentials: S3Credentials | None) -> object:
     """The object's manifest as JSON, read from its store (disk or object storage); ``None`` when it is gone or
     is not JSON (``manifest verify`` says which)."""
-    data = stored_manifest(obj)
+    data = stored_manifest(obj, credentials)
     if data is None:
         return None
     try:
@@ -191,12 +190,12 @@ def verify(
     --older-than). Exit 1 if any (left unrepaired). A store on object storage is checked through its keys, the
     same kinds reported (no symlinks there)."""
     debris_older_than_s = _seconds(older_than)
-    index = existing_index()
-    report = verify_store(index, debris_older_than_s=debris_older_than_s)
+    index, credentials = opened_index()
+    report = verify_store(index, debris_older_than_s=debris_older_than_s, credentials=credentials)
     repairs = []
     if repair:
         policy = HttpPolicy(allow_private_networks=allow_private_networks)
-        repairs = repair_objects(index, repairable(report.problems), policy)
+        repairs = repair_objects(index, repairable(report.problems), policy, credentials)
     repaired = {(r.data_source_name, r.sha256) for r in repairs if r.repaired}
     remaining = [p for p in report.problems if (p.data_source_name, p.sha256) not in repaired]
     if as_json:
@@ -269,8 +268,9 @@ def gc(
     the parts of abandoned multipart uploads are not keys: a bucket lifecycle rule (AbortIncompleteMultipartUpload)
     removes those."""
     ttl = _seconds(older_than)
-    bases = sorted({*existing_index().storage_bases(), *map(_store_base, stores or [])})
-    report = collect_temp_debris(bases, older_than_s=ttl, dry_run=dry_run)
+    index, credentials = opened_index()
+    bases = sorted({*index.storage_bases(), *(_store_base(store, credentials) for store in stores or [])})
+    report = collect_temp_debris(bases, older_than_s=ttl, dry_run=dry_run, credentials=credentials)
     if as_json:
         print_json(
             {
@@ -290,7 +290,7 @@ def gc(
     )
 
 
-def _store_base(value: str) -> str:
+def _store_base(value: str, credentials: S3Credentials | None) -> str:
     """A ``--store`` value as a storage base: a bucket URL without its trailing ``/``, a folder made absolute (a
     location that is neither: :class:`StorageError`)."""
-    return open_store(value).base
+    return open_store(value, credentials).base

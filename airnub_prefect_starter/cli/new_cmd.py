@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from airnub_prefect_starter.cli.manifest_cmd import index_settings
+from airnub_prefect_starter.cli.environment import resolved_environment
 from airnub_prefect_starter.cli.output import EXIT_FAILED, EXIT_USAGE, err, fail, out
 from airnub_prefect_starter.cli.prefect_api import PrefectApiUnreachableError
 from airnub_prefect_starter.cli.schema_cmd import FORMATS
@@ -148,12 +148,13 @@ def category(
     if fmt is not None and fmt not in FORMATS:
         fail(f"--format {fmt}: must be one of {', '.join(FORMATS)}")
     chosen = kind or STAGE_KINDS.get(stage, ("downloads",))[0]
-    index_url = None
+    index_url, credentials = None, None
     if chosen == "tabular" and input_ref is not None:  # the index the input is stored in, as the flows find it
         try:
-            index_url = index_settings().resolved_index_url
+            environment = resolved_environment()
         except (ConfigError, PrefectApiUnreachableError) as exc:
             fail(str(exc))
+        index_url, credentials = environment.settings.resolved_index_url, environment.credentials
     later = LaterStageOptions(
         input=input_ref,
         format=FORMATS[fmt] if fmt else None,
@@ -161,6 +162,7 @@ def category(
         dataset=dataset,
         target=target,
         index_url=index_url,
+        credentials=credentials,
     )
     plan = _execute(
         project_dir,

@@ -10,9 +10,8 @@ from typing import Annotated, BinaryIO, get_args
 
 import typer
 
-from airnub_prefect_starter.cli.manifest_cmd import existing_index
+from airnub_prefect_starter.cli.manifest_cmd import opened_index
 from airnub_prefect_starter.cli.output import EXIT_FAILED, err, fail
-from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.common.utils import generate_sha256_hash
 from airnub_prefect_starter.core.errors import DS_EXTRA_HINT, AirnubError, ConfigError, RawDataError, StorageError
 from airnub_prefect_starter.core.store.lineage import find_stored_object, read_raw_input
@@ -46,12 +45,11 @@ def _read(source: str) -> tuple[bytes, str, str]:
     or URL through the manifest index (its bytes checked against its sha256)."""
     if "://" not in source and ("/" in source or "." in source):
         raise ConfigError(f"{source}: no such file")
-    found = find_stored_object(existing_index(), source)
+    index, credentials = opened_index()
+    found = find_stored_object(index, source)
     where = f"object {found.sha256[:12]} ({found.filename})"
     try:
-        from airnub_prefect_starter.tasks.secrets import storage_credentials  # Prefect after PREFECT_HOME is set
-
-        data = read_raw_input(found, storage_credentials(load_settings()) if found.on_object_storage else None)
+        data = read_raw_input(found, credentials)
     except StorageError as exc:
         raise StorageError(f"{where}: {exc}") from exc
     if generate_sha256_hash(data) != found.sha256:

@@ -85,7 +85,7 @@ def run_stage(
     # not a traceback from inside a flow run.
     settings = settings or load_settings()
     # Imported here: tasks import Prefect, whose settings must be read after the CLI chose PREFECT_HOME.
-    from airnub_prefect_starter.core.store.object_store import Bucket
+    from airnub_prefect_starter.core.store.backends import open_bucket
     from airnub_prefect_starter.tasks.object_storage import check_object_storage, object_storage_urls
     from airnub_prefect_starter.tasks.run_context import given_environment
     from airnub_prefect_starter.tasks.secrets import resolve_environment
@@ -98,7 +98,7 @@ def run_stage(
     environment = resolve_environment(settings)
     for url in object_storage_urls(environment.settings, model):  # the buckets not asked yet: the Variable's
         if url not in checked:
-            Bucket(url, environment.credentials).check()
+            open_bucket(url, environment.credentials).check()
     parameters: dict[str, Any] = {"config": model}
     if categories:
         parameters["categories"] = categories

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from airnub_prefect_starter.common.storage_block_types import STORAGE_BLOCK_HINT
+
 __all__ = [
     "BUCKET_SCHEMES",
     "Location",
@@ -76,7 +78,7 @@ def parse_location(value: str | os.PathLike[str]) -> Location:
         raise ValueError(f"{scheme}:// is not a storage this project writes to: use a path or s3://bucket/prefix")
     bucket, _, prefix = text.removeprefix(f"{scheme}://").partition("/")
     if "@" in bucket or ":" in bucket:
-        raise ValueError("credentials do not belong in a storage URL: use the AWS_* variables or a Secret block")
+        raise ValueError(f"credentials do not belong in a storage URL: set the AWS_* variables or {STORAGE_BLOCK_HINT}")
     if not _BUCKET.fullmatch(bucket):
         raise ValueError(f"{bucket!r} is not an S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
     prefix = prefix.strip("/")

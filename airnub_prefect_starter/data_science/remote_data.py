@@ -12,8 +12,11 @@ Two ways:
   (``pl.scan_parquet(settings.storage_location("processed/iris.parquet"), storage_options=...)``): no copy, and no
   sha256 check either.
 
-The endpoint and credentials are the standard AWS variables (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
-``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, ``AWS_REGION``) or explicit :class:`S3Credentials`.
+The endpoint and credentials are explicit :class:`S3Credentials`, else the standard AWS variables
+(``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, ``AWS_REGION``). This
+module reads no Prefect block: to use the one ``AIRNUB_STORAGE_CREDENTIALS_BLOCK`` names (a secret,
+aws-credentials, minio-credentials or s3-bucket block), as ``airnub data pull`` and the flows do, pass on the
+settings and credentials :func:`airnub_prefect_starter.cli.environment.resolved_environment` returns.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from typing import Final
 from airnub_prefect_starter.common.settings import AirnubSettings, load_settings
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.store import mirror
-from airnub_prefect_starter.core.store.object_store import Bucket, S3Credentials
+from airnub_prefect_starter.core.store.backends import open_bucket
+from airnub_prefect_starter.core.store.object_store import S3Credentials
 
 __all__ = ["DEFAULT_FOLDERS", "PulledFolder", "polars_storage_options", "pull_data"]
 
@@ -78,7 +82,7 @@ def pull_data(
     pulled = []
     for folder in dict.fromkeys(_checked_folder(f) for f in folders or DEFAULT_FOLDERS):
         url, path = settings.storage_location(folder), settings.data_path(folder)
-        pulled.append(PulledFolder(url, path, mirror.pull(Bucket(url, credentials), "", path)))
+        pulled.append(PulledFolder(url, path, mirror.pull(open_bucket(url, credentials), "", path)))
     return pulled
 
 

@@ -25,6 +25,7 @@ from airnub_prefect_starter.core.config import format_validation_error
 from airnub_prefect_starter.core.departments import load_department_mapping
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.http.policy import is_forbidden_address
+from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.data_science.recipes import RawFormat
 from airnub_prefect_starter.generators.dataset_sections import (
     DatasetInput,
@@ -64,6 +65,7 @@ class LaterStageOptions:
     dataset: str | None = None
     target: str | None = None
     index_url: str | None = None  # where ``input`` is stored: the CLI resolves it (default: the environment's)
+    credentials: S3Credentials | None = None  # to read ``input`` from object storage (default: the AWS variables)
 
 
 def _seed_items(urls: Sequence[str]) -> list[dict[str, str]]:
@@ -175,7 +177,9 @@ def plan_category(
     )
     if chosen == "tabular":
         assert later.input is not None
-        found = dataset_input(plan, dept, later.input, later.format, later.index_url, later.records_key)
+        found = dataset_input(
+            plan, dept, later.input, later.format, later.index_url, later.records_key, later.credentials
+        )
         plan.notes.extend(found.inferred.notes)
         _plan_code(plan, names, _tabular_context(names, found))
         _plan_section(plan, names, _tabular_section(names, found))

@@ -22,6 +22,7 @@ from airnub_prefect_starter.common.utils import generate_sha256_hash
 from airnub_prefect_starter.core.errors import DS_EXTRA_HINT, ConfigError, RawInputNotFoundError
 from airnub_prefect_starter.core.store.index import open_index
 from airnub_prefect_starter.core.store.lineage import read_raw_input, select_raw_inputs
+from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.data_science.modeling.metadata import ModelTask
 from airnub_prefect_starter.data_science.recipes import RawFormat, ReaderOptions
 from airnub_prefect_starter.generators.naming import DepartmentNames
@@ -86,12 +87,13 @@ def dataset_input(
     fmt: RawFormat | None,
     index_url: str | None = None,
     records_key: str | None = None,
+    credentials: S3Credentials | None = None,
 ) -> DatasetInput:
     """The input ``reference`` (``CATEGORY`` or ``CATEGORY.ITEM`` of the department's ingestion stage) names, and
     the declaration inferred from the newest object stored for it (``fmt``: the format, else from its name;
     ``records_key``: where a json object holds its records), found in the index at ``index_url`` (the CLI resolves
     it, from a Secret block if need be; default: the environment's ``AIRNUB_INDEX_URL`` or the data dir's SQLite
-    file)."""
+    file), its bytes read from object storage with ``credentials`` (default: the AWS variables)."""
     category, _, item = reference.partition(".")
     section = _stage_document(plan, dept, "ingestion").get(category)
     if not isinstance(section, dict) or "data_source_name" not in section:
@@ -112,7 +114,7 @@ def dataset_input(
     except RawInputNotFoundError as exc:
         raise ConfigError(f"--input {reference}: {exc} (run `airnub run {dept.id} ingestion` first)") from None
     where = f"object {newest.sha256[:12]} ({newest.filename})"
-    data = read_raw_input(newest)  # on object storage: with the AWS variables
+    data = read_raw_input(newest, credentials)
     if generate_sha256_hash(data) != newest.sha256:
         raise ConfigError(f"{where}: {newest.location} no longer hashes to its sha256 (run `airnub manifest verify`)")
     try:

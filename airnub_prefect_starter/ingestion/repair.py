@@ -38,6 +38,7 @@ from airnub_prefect_starter.core.http.retry import retry_transient
 from airnub_prefect_starter.core.store.backends import open_store
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
 from airnub_prefect_starter.core.store.manifest import ObjectManifest, allowlisted_headers
+from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.core.store.store import MANIFEST_SUFFIX, Store
 from airnub_prefect_starter.core.store.verify import StoreProblem, object_location
 
@@ -70,9 +71,15 @@ def repairable(problems: Iterable[StoreProblem]) -> list[tuple[str, str]]:
     return list(chosen)
 
 
-def repair_objects(index: ManifestIndex, damaged: Iterable[tuple[str, str]], policy: HttpPolicy) -> list[RepairOutcome]:
+def repair_objects(
+    index: ManifestIndex,
+    damaged: Iterable[tuple[str, str]],
+    policy: HttpPolicy,
+    credentials: S3Credentials | None = None,
+) -> list[RepairOutcome]:
     """Repair each ``(data_source_name, sha256)`` the index knows (see the module docstring). Download and
-    storage failures of one object are reported in its outcome; the others go on."""
+    storage failures of one object are reported in its outcome; the others go on. ``credentials`` open stores on
+    object storage (default: the AWS variables)."""
     outcomes: list[RepairOutcome] = []
     with build_http_client(policy) as client:
         for data_source_name, sha256 in damaged:
@@ -80,7 +87,7 @@ def repair_objects(index: ManifestIndex, damaged: Iterable[tuple[str, str]], pol
             if obj is None:
                 continue
             urls = [source.url for source in index.sources_of(data_source_name, sha256)]
-            outcomes.append(_repair_one(obj, urls, policy, client))
+            outcomes.append(_repair_one(obj, urls, policy, client, credentials))
     return outcomes
 
 
@@ -100,9 +107,11 @@ def _old_manifest(store: Store, obj: IndexedObject) -> bytes | None:
     return data if facts == (obj.sha256, obj.size_bytes, obj.filename, obj.data_source_name) else None
 
 
-def _repair_one(obj: IndexedObject, urls: list[str], policy: HttpPolicy, client: httpx.Client) -> RepairOutcome:
+def _repair_one(
+    obj: IndexedObject, urls: list[str], policy: HttpPolicy, client: httpx.Client, credentials: S3Credentials | None
+) -> RepairOutcome:
     try:
-        store = open_store(obj.storage_base)
+        store = open_store(obj.storage_base, credentials)
     except StorageError as exc:
         return RepairOutcome(obj.data_source_name, obj.sha256, object_location(obj), False, None, None, str(exc))
     location = store.location(obj.relative_path)

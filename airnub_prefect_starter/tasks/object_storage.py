@@ -24,8 +24,8 @@ from airnub_prefect_starter.common.locations import parse_location, storage_loca
 from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.store import mirror
-from airnub_prefect_starter.core.store.backends import open_store
-from airnub_prefect_starter.core.store.object_store import Bucket, S3Credentials
+from airnub_prefect_starter.core.store.backends import open_bucket, open_store
+from airnub_prefect_starter.core.store.object_store import S3Credentials
 
 __all__ = ["MirroredFolder", "check_object_storage", "mirrored_folders", "object_storage_urls", "working_copy"]
 
@@ -117,7 +117,7 @@ def working_copy(
     that then fails is logged and the block's error raised). Local folders are left alone."""
     folders = []
     for folder in mirrored_folders(settings, inputs=inputs, outputs=outputs):
-        pulled = mirror.pull(Bucket(folder.url, credentials), "", folder.path)
+        pulled = mirror.pull(open_bucket(folder.url, credentials), "", folder.path)
         log.info("%s -> %s: pulled %s", folder.url, folder.path, pulled.describe())
         folders.append(MirroredFolder(folder.url, folder.path, folder.push, pulled.state))
     try:
@@ -134,5 +134,5 @@ def working_copy(
 def _push(folders: Sequence[MirroredFolder], credentials: S3Credentials | None, log: Any) -> None:
     for folder in folders:
         if folder.push:
-            pushed = mirror.push(folder.path, Bucket(folder.url, credentials), "", since=folder.pulled)
+            pushed = mirror.push(folder.path, open_bucket(folder.url, credentials), "", since=folder.pulled)
             log.info("%s -> %s: pushed %s", folder.path, folder.url, pushed.describe())

@@ -25,12 +25,13 @@ from typing import Any, Final, cast
 
 from prefect.blocks.core import Block
 from prefect.blocks.system import Secret
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.exceptions import ObjectNotFound
 from pydantic import SecretStr
 
 from airnub_prefect_starter.common.locations import parse_location
 from airnub_prefect_starter.common.settings import AirnubSettings
+from airnub_prefect_starter.common.storage_block_types import STORAGE_BLOCK_TYPES
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.secret_refs import SECRET_PLACEHOLDER
 from airnub_prefect_starter.core.store.object_store import S3Credentials
@@ -40,17 +41,13 @@ __all__ = [
     "BLOCK_TYPES",
     "parse_block_setting",
     "s3_bucket_location",
+    "block_types_named",
     "save_storage_block_from_env",
     "storage_credentials",
 ]
 
 #: Block type slug -> the name Prefect shows, in the order a bare block name is looked up.
-BLOCK_TYPES: Final = {
-    "secret": "Secret",
-    "aws-credentials": "AWS Credentials",
-    "minio-credentials": "MinIO Credentials",
-    "s3-bucket": "S3 Bucket",
-}
+BLOCK_TYPES: Final = STORAGE_BLOCK_TYPES
 _PREFECT_AWS_TYPES: Final = frozenset({"aws-credentials", "minio-credentials", "s3-bucket"})
 AWS_EXTRA_HINT: Final = "needs prefect-aws: pip install 'airnub-prefect-starter[aws]'"
 _SETTING: Final = "AIRNUB_STORAGE_CREDENTIALS_BLOCK"
@@ -105,13 +102,7 @@ def _find(setting: str) -> tuple[str, str]:
     accepted type with a block of that name (none or several: a ConfigError saying what to write)."""
     slug, name = parse_block_setting(setting)
     with get_client(sync_client=True) as client:
-        found = []
-        for candidate in [slug] if slug else list(BLOCK_TYPES):
-            try:
-                client.read_block_document_by_name(name, candidate, include_secrets=False)
-            except ObjectNotFound:
-                continue
-            found.append(candidate)
+        found = _types_named(client, name, [slug] if slug else list(BLOCK_TYPES))
         if len(found) == 1:
             return found[0], name
         if found:
@@ -132,6 +123,23 @@ def _find(setting: str) -> tuple[str, str]:
     if other:
         raise ConfigError(f"{_SETTING}: block '{name}' has type '{other[0]}'; {_ACCEPTED}")
     raise ConfigError(f"{_SETTING}: no block named '{name}' was found ({_ACCEPTED}; see `airnub blocks setup`)")
+
+
+def block_types_named(name: str) -> list[str]:
+    """The accepted type slugs (in :data:`BLOCK_TYPES` order) of the blocks named ``name`` that exist."""
+    with get_client(sync_client=True) as client:
+        return _types_named(client, name, list(BLOCK_TYPES))
+
+
+def _types_named(client: SyncPrefectClient, name: str, candidates: list[str]) -> list[str]:
+    found = []
+    for candidate in candidates:
+        try:
+            client.read_block_document_by_name(name, candidate, include_secrets=False)
+        except ObjectNotFound:
+            continue
+        found.append(candidate)
+    return found
 
 
 def _from_secret(name: str, where: str) -> S3Credentials:

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import nbformat
 import pytest
 from click.testing import Result
 from prefect.blocks.system import Secret
 
+from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.store import mirror
 from airnub_prefect_starter.core.store.object_store import Bucket
+from tests.support.project_copy import REPO_ROOT
 from tests.support.s3_server import S3Server
 
 
@@ -87,3 +90,35 @@ def test_data_pull_refuses_a_folder_outside_the_data_dir(airnub: Callable[..., R
     assert result.stderr.strip() == (
         "error: '../elsewhere': not a folder inside the data dir (e.g. processed, models, reports)"
     )
+
+
+def test_the_notebooks_first_cell_pulls_with_the_storage_block_and_opens_the_index_its_block_names(
+    bucket_data: str,
+    s3_server: S3Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The example notebook's cell that pulls, run as it is: no AWS variable, the keys and the index URL in
+    blocks, as the flows read them."""
+    keys = {"access_key_id": s3_server.access_key, "secret_access_key": s3_server.secret_key}
+    Secret(value={**keys, "endpoint_url": s3_server.endpoint, "region": "us-east-1"}).save(
+        "notebook-storage", overwrite=True
+    )
+    index_url = f"sqlite:///{tmp_path / 'durable' / 'index.sqlite3'}"
+    Secret(value=index_url).save("notebook-index", overwrite=True)
+    for name in s3_server.env:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("AIRNUB_INDEX_URL")
+    monkeypatch.setenv("AIRNUB_INDEX_URL_SECRET_BLOCK", "notebook-index")
+    monkeypatch.setenv("AIRNUB_STORAGE_CREDENTIALS_BLOCK", "notebook-storage")
+    notebook = nbformat.read(REPO_ROOT / "notebooks" / "dataset_lineage.ipynb", as_version=4)
+    [cell] = [c.source for c in notebook.cells if c.cell_type == "code" and "pull_data(" in c.source]
+    namespace: dict[str, object] = {}
+
+    exec(compile(cell, "dataset_lineage.ipynb", "exec"), namespace)  # noqa: S102 - the project's own notebook
+
+    settings = namespace["settings"]
+    assert isinstance(settings, AirnubSettings) and settings.resolved_index_url == index_url
+    assert f"{bucket_data}/processed -> {tmp_path / 'work' / 'processed'}: 1 transferred" in capsys.readouterr().out
+    assert (tmp_path / "work" / "processed" / "table.csv").read_bytes() == b"a,b\n1,2\n"

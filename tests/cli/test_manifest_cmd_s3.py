@@ -6,11 +6,13 @@ import json
 import os
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import Result
+from prefect.blocks.system import Secret
 
 from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.store.index import ManifestIndex
@@ -165,3 +167,38 @@ def test_manifest_commands_say_in_one_line_that_the_bucket_refuses_the_credentia
     assert len(lines) == 1 and lines[0].startswith("error: ") and s3_data_dir in lines[0]
     assert "credentials were refused" in lines[0] and "Traceback" not in result.stderr
     assert "not-the-secret" not in result.stderr and s3_server.secret_key not in result.stderr
+
+
+def test_manifest_commands_open_the_bucket_with_the_storage_credentials_block_alone(
+    airnub: Callable[..., Result],
+    http_server: LoopbackHTTPServer,
+    s3_data_dir: str,
+    s3_server: S3Server,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The keys in a Secret block ``AIRNUB_STORAGE_CREDENTIALS_BLOCK`` names, none in the environment: show,
+    verify, verify --repair and gc open the bucket as the flows do."""
+    base, (flipped, kept) = ingest(http_server, b"flip me", b"keep me")
+    Bucket(base).put_bytes(key_of(base, flipped.location), b"flip mE")
+    block = f"storage-{uuid.uuid4().hex[:10]}"
+    keys = {"access_key_id": s3_server.access_key, "secret_access_key": s3_server.secret_key}
+    Secret(value={**keys, "endpoint_url": s3_server.endpoint, "region": "us-east-1"}).save(block)
+    monkeypatch.setenv("AIRNUB_STORAGE_CREDENTIALS_BLOCK", block)
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(variable)
+
+    shown = airnub("manifest", "show", kept.sha256)
+    found = airnub("manifest", "verify", "--json")
+    repaired = airnub("manifest", "verify", "--repair", "--allow-private-networks", "--json")
+    elsewhere = f"{s3_data_dir}/elsewhere"  # a store the index does not know
+    collected = airnub("manifest", "gc", "--older-than", "0", "--store", elsewhere, "--json")
+
+    assert shown.exit_code == 0, shown.stderr
+    assert json.loads(shown.stdout)["objects"][0]["manifest"]["sha256"] == kept.sha256
+    assert found.exit_code == 1, found.stderr
+    assert [(p["kind"], p["path"]) for p in json.loads(found.stdout)["problems"]] == [("corrupt", flipped.location)]
+    assert repaired.exit_code == 0, repaired.stdout + repaired.stderr
+    assert [(r["path"], r["repaired"]) for r in json.loads(repaired.stdout)["repairs"]] == [(flipped.location, True)]
+    assert collected.exit_code == 0, collected.stderr
+    assert [e["path"] for e in json.loads(collected.stdout)["removed"]] == []
+    assert s3_server.secret_key not in shown.stdout + found.stdout + repaired.stdout + collected.stdout

@@ -15,13 +15,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.events import Event
 from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
 from prefect.events.worker import EventsWorker
 from prefect_aws import AwsCredentials, MinIOCredentials, S3Bucket
 
+from airnub_prefect_starter.common.settings import load_settings
 from airnub_prefect_starter.core.store.object_store import Bucket, S3Credentials
+from airnub_prefect_starter.tasks.storage_blocks import block_types_named, storage_credentials
 from tests.cli.test_run_cmd import write_config
 from tests.cli.test_run_data_stages_cmd import processing_config, write_yaml
 from tests.support.http_server import LoopbackHTTPServer, sha256_hex
@@ -203,3 +206,24 @@ def test_blocks_setup_dry_run_makes_no_prefect_aws_block(
     assert "would set  aws-credentials/dry-run-only (from the AWS_* variables)" in result.stdout
     with pytest.raises(ValueError, match="dry-run-only"):
         AwsCredentials.load("dry-run-only")
+
+
+def test_blocks_setup_run_again_without_the_type_keeps_the_existing_block_and_its_type(
+    airnub: Callable[..., Result], s3_server: S3Server, s3_base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name, first = _set_up_block("aws-credentials", airnub, s3_base, monkeypatch)
+    assert first.exit_code == 0, first.stderr
+
+    again = airnub("blocks", "setup")  # the setting names the block without its type
+
+    assert again.exit_code == 0, again.stderr
+    assert f"kept  aws-credentials/{name} (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set)" in again.stdout
+    assert block_types_named(name) == ["aws-credentials"]  # no Secret placeholder beside it
+    assert storage_credentials(load_settings()) == _keys(server=s3_server)
+    Secret(value="made by hand").save(name)
+    several = airnub("blocks", "setup")
+    assert several.exit_code == 2
+    assert several.stderr.strip() == (
+        f"invalid AIRNUB_STORAGE_CREDENTIALS_BLOCK: blocks of several types are named '{name}' (secret, "
+        f"aws-credentials): write AIRNUB_STORAGE_CREDENTIALS_BLOCK=<type>/{name} or pass --storage-block-type"
+    )

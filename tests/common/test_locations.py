@@ -31,7 +31,11 @@ def test_a_path_is_local_as_written(value: str | Path) -> None:
         ("gs://bucket/x", r"^gs:// is not a storage this project writes to"),
         ("az://bucket/x", r"^az:// is not a storage this project writes to"),
         ("s3:/bucket/x", r"'/' lost after 's3:'"),
-        ("s3://key:secret@bucket/x", r"^credentials do not belong in a storage URL"),
+        (
+            "s3://key:secret@bucket/x",
+            r"^credentials do not belong in a storage URL: set the AWS_\* variables or name a block in "
+            r"AIRNUB_STORAGE_CREDENTIALS_BLOCK \(secret, aws-credentials, minio-credentials or s3-bucket\)$",
+        ),
         ("s3://B/x", r"^'B' is not an S3 bucket name"),
     ],
 )

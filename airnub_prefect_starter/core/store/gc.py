@@ -27,6 +27,7 @@ from pathlib import Path
 from airnub_prefect_starter.core.errors import StorageError
 from airnub_prefect_starter.core.store.backends import open_store
 from airnub_prefect_starter.core.store.local_files import local_temp_entries, remove_temp
+from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.core.store.store import TempEntry
 
 __all__ = ["DEFAULT_TTL_S", "GcReport", "TempEntry", "collect_temp_debris", "is_abandoned"]
@@ -62,16 +63,18 @@ def collect_temp_debris(
     dry_run: bool = False,
     now: float | None = None,
     staging_dir: Path | None = None,
+    credentials: S3Credentials | None = None,
 ) -> GcReport:
     """Remove entries of each store's temp area idle for more than ``older_than_s`` seconds (an entry's idle
     time is measured from the newest change inside it), then those of each local staging folder the stores
-    stage in (``staging_dir``, default ``$TMPDIR/airnub-staging``), once each. Raises :class:`StorageError` naming
+    stage in (``staging_dir``, default ``$TMPDIR/airnub-staging``), once each; ``credentials`` open stores on
+    object storage (default: the AWS variables). Raises :class:`StorageError` naming
     the path or URL when a temp area is a symlink, an entry cannot be removed or a bucket cannot be listed."""
     now = time.time() if now is None else now
     report = GcReport(dry_run=dry_run)
     staging_dirs: dict[Path, None] = {}
     for base in bases:
-        store = open_store(base, staging_dir=staging_dir)
+        store = open_store(base, credentials, staging_dir=staging_dir)
         for entry in store.temp_entries(now):
             if _collect(entry, report, older_than_s):
                 store.remove_temp_entry(entry)

@@ -29,6 +29,7 @@ from obstore.exceptions import AlreadyExistsError
 from obstore.store import S3Store
 
 from airnub_prefect_starter.common.locations import join_location
+from airnub_prefect_starter.common.storage_block_types import STORAGE_BLOCK_HINT
 from airnub_prefect_starter.core.errors import IntegrityError, StorageError
 from airnub_prefect_starter.core.store.os_errors import storage_error
 
@@ -100,7 +101,7 @@ class Bucket:
             # without keys the AWS client asks the EC2 instance metadata service, which only AWS itself answers
             raise StorageError(
                 f"{self.url}: no credentials for {endpoint}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
-                "name a Secret block in AIRNUB_STORAGE_CREDENTIALS_BLOCK"
+                + STORAGE_BLOCK_HINT
             )
         try:
             self._store = S3Store(

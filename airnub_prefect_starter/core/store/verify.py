@@ -30,6 +30,7 @@ from airnub_prefect_starter.core.store.backends import open_store
 from airnub_prefect_starter.core.store.gc import DEFAULT_TTL_S, is_abandoned
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
 from airnub_prefect_starter.core.store.manifest import ObjectManifest
+from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.core.store.store import (
     MANIFEST_SUFFIX,
     MAX_MANIFEST_BYTES,
@@ -81,13 +82,17 @@ class VerificationReport:
 
 
 def verify_store(
-    index: ManifestIndex, *, debris_older_than_s: float = DEFAULT_TTL_S, now: float | None = None
+    index: ManifestIndex,
+    *,
+    debris_older_than_s: float = DEFAULT_TTL_S,
+    now: float | None = None,
+    credentials: S3Credentials | None = None,
 ) -> VerificationReport:
     """Check every object the index lists, then walk each store the index knows for orphaned object folders
     and temp debris. Hashing streams; an object whose size is already wrong is not hashed. A temp entry is debris
     only once abandoned (idle for ``debris_older_than_s``, the age ``manifest gc`` removes by): a running write's
-    staging is not a problem. Raises :class:`StorageError` (one line, naming the URL) when an object-storage store
-    cannot be listed or read."""
+    staging is not a problem. ``credentials`` open stores on object storage (default: the AWS variables). Raises
+    :class:`StorageError` (one line, naming the URL) when an object-storage store cannot be listed or read."""
     aged = _Aged(debris_older_than_s, time.time() if now is None else now)
     problems: list[StoreProblem] = []
     objects = index.list_objects()
@@ -96,7 +101,7 @@ def verify_store(
         by_base.setdefault(obj.storage_base, []).append(obj)
     known = {(o.data_source_name, o.sha256) for o in objects}
     for base in sorted({*index.storage_bases(), *by_base}):
-        store = open_store(base)
+        store = open_store(base, credentials)
         folders = list(store.object_folders())
         found = {(f.data_source_name, f.sha256): f for f in folders}
         linked_sources = {f.data_source_name: f for f in folders if f.linked and not f.sha256}
@@ -112,11 +117,11 @@ def object_location(obj: IndexedObject) -> str:
     return join_location(obj.storage_base, obj.relative_path)
 
 
-def stored_manifest(obj: IndexedObject) -> bytes | None:
+def stored_manifest(obj: IndexedObject, credentials: S3Credentials | None = None) -> bytes | None:
     """The bytes of the manifest beside an indexed object, wherever its store is; ``None`` when it is gone, is
     not a regular file (a symlink is not followed) or is larger than a manifest can be. Raises
     :class:`StorageError` when its store cannot be read."""
-    return open_store(obj.storage_base).read_manifest(obj.relative_path)
+    return open_store(obj.storage_base, credentials).read_manifest(obj.relative_path)
 
 
 _Problem = Callable[[ProblemKind, str, str], StoreProblem]

@@ -178,8 +178,11 @@ def test_a_custom_endpoint_without_keys_is_refused_before_any_request(
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)
-    with pytest.raises(StorageError, match="no credentials for http://127.0.0.1"):
+    with pytest.raises(StorageError, match="no credentials for http://127.0.0.1") as raised:
         Bucket(s3_server.url("p"))
+
+    hint = "name a block in AIRNUB_STORAGE_CREDENTIALS_BLOCK (secret, aws-credentials, minio-credentials or s3-bucket)"
+    assert str(raised.value).endswith(f"set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or {hint}")
 
 
 def test_open_stored_streams_an_object_without_holding_it_whole(s3_base: str) -> None:

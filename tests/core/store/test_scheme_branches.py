@@ -1,10 +1,12 @@
 """One interface per store: read from the source with ``ast``, no module outside the store factory, the two store
-classes and the location parser branches on a storage URL's scheme or on which store class it holds."""
+classes and the location parser branches on a storage URL's scheme or on which store class it holds, and none
+outside the store factory and the store on object storage makes a bucket client itself."""
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from pathlib import Path
 
 from tests.support.import_graph import back_arrows, import_graph
 from tests.support.project_copy import REPO_ROOT
@@ -18,6 +20,13 @@ ALLOWED = {
     f"{PACKAGE}/core/store/s3_cas.py",
     f"{PACKAGE}/core/store/object_store.py",
     f"{PACKAGE}/common/locations.py",
+}
+#: The only modules that may construct a ``Bucket``: the factory (``open_bucket``), the store on object storage and
+#: the client's own module.
+BUCKET_MAKERS = {
+    f"{PACKAGE}/core/store/backends.py",
+    f"{PACKAGE}/core/store/s3_cas.py",
+    f"{PACKAGE}/core/store/object_store.py",
 }
 STORAGE_SCHEMES = ("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss")
 STORE_CLASSES = {"Store", "ContentAddressedStore", "S3ContentAddressedStore", "LocalPublishGroup", "Bucket"}
@@ -65,9 +74,51 @@ def scheme_branches(source: str, shown: str) -> list[str]:
     return found
 
 
-def test_no_module_outside_the_store_factory_branches_on_a_scheme_or_a_store_class() -> None:
+def bucket_constructions(source: str, shown: str) -> list[str]:
+    """``<file>:<line>: Bucket(...)`` for every call of a class named ``Bucket`` in ``source``."""
+    return [
+        f"{shown}:{node.lineno}: Bucket(...)"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and list(_class_names(node.func)) == ["Bucket"]
+    ]
+
+
+def _sources() -> tuple[list[Path], list[str]]:
     files = sorted([*(REPO_ROOT / PACKAGE).rglob("*.py"), *(REPO_ROOT / "flows").rglob("*.py")])
-    shown = [path.relative_to(REPO_ROOT).as_posix() for path in files]
+    return files, [path.relative_to(REPO_ROOT).as_posix() for path in files]
+
+
+def test_no_module_outside_the_store_factory_makes_a_bucket_client() -> None:
+    files, shown = _sources()
+
+    found = [
+        line
+        for path, name in zip(files, shown, strict=True)
+        if name not in BUCKET_MAKERS
+        for line in bucket_constructions(path.read_text(encoding="utf-8"), name)
+    ]
+
+    assert f"{PACKAGE}/tasks/object_storage.py" in shown
+    assert found == []
+
+
+def test_the_check_catches_a_bucket_client_made_by_name_or_through_its_module() -> None:
+    source = "\n".join(
+        [
+            "bucket = Bucket(url, credentials)",
+            "mirror.pull(object_store.Bucket(url), '', path)",
+            # not constructions: the factory, another class named like it, the name alone
+            "bucket = open_bucket(url, credentials)",
+            "block = S3Bucket(bucket_name='b')",
+            "kind = Bucket",
+        ]
+    )
+
+    assert bucket_constructions(source, "m.py") == ["m.py:1: Bucket(...)", "m.py:2: Bucket(...)"]
+
+
+def test_no_module_outside_the_store_factory_branches_on_a_scheme_or_a_store_class() -> None:
+    files, shown = _sources()
 
     found = [
         line
