@@ -213,8 +213,10 @@ def test_the_page_installs_the_chart_in_the_namespace_of_the_jobs() -> None:
 
 def test_make_image_push_builds_and_pushes_the_image_of_the_variants() -> None:
     image = cluster_variant("airnub_kubernetes")["job_variables"]["image"]
+    # as a user types it, not as a sub-make of `make test` (which would print "make[1]: Entering directory")
+    environ = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
     dry_run = subprocess.run(
-        ["make", "-n", "image-push"], cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=60
+        ["make", "-n", "image-push"], cwd=REPO_ROOT, env=environ, capture_output=True, text=True, check=True, timeout=60
     )
 
     assert dry_run.stdout.splitlines() == [
