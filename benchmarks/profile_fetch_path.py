@@ -44,6 +44,7 @@ from _support import static_server
 from airnub_prefect_starter.core.http.deadline import Deadline
 from airnub_prefect_starter.core.http.fetch import build_http_client, open_response, stream_body
 from airnub_prefect_starter.core.http.policy import HttpPolicy, PolicyNetworkBackend
+from airnub_prefect_starter.core.store.hashing_writer import HashingWriter
 from airnub_prefect_starter.ingestion.batch import BatchRuntime, ingest_batch
 from airnub_prefect_starter.ingestion.config import FileToAcquire
 
@@ -110,8 +111,11 @@ def fetch_layer(policy: HttpPolicy, sink: Any) -> Callable[[str], None]:
 
     def fetch(url: str) -> None:
         deadline = Deadline(policy.total_deadline_s)
-        with open_response(client, url, policy, deadline, {"Accept-Encoding": "identity"}) as fetched:
-            stream_body(fetched, sink, policy, deadline, url)
+        with (
+            open_response(client, url, policy, deadline, {"Accept-Encoding": "identity"}) as fetched,
+            HashingWriter(sink) as writer,
+        ):
+            stream_body(fetched, writer, policy, deadline, url)
 
     return fetch
 

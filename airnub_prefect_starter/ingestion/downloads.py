@@ -44,6 +44,7 @@ from airnub_prefect_starter.core.http.fetch import (
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import Politeness
 from airnub_prefect_starter.core.http.retry import retry_transient
+from airnub_prefect_starter.core.store.hashing_writer import HashingWriter
 from airnub_prefect_starter.core.store.index import (
     FetchRecord,
     IndexedObject,
@@ -264,7 +265,7 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
                 return _result(item, previous, IngestStatus.UNCHANGED, response, final_url)
             filename = object_filename(filename_from_response(response, fetched.final_url, fallback=item.name))
             temp_path, sink = temp.enter_context(ctx.store.temp_file())
-            body = stream_body(fetched, sink, ctx.policy, deadline, shown)
+            body = stream_body(fetched, temp.enter_context(HashingWriter(sink)), ctx.policy, deadline, shown)
         # The connection and the host's slot are free again: the next download runs while this one is stored.
         if previous is not None and previous.sha256 == body.sha256:  # validated when it was stored
             ctx.mark_unchanged(item.url, etag, last_modified)

@@ -36,6 +36,7 @@ from airnub_prefect_starter.core.http.fetch import (
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.retry import retry_transient
 from airnub_prefect_starter.core.store.backends import open_store
+from airnub_prefect_starter.core.store.hashing_writer import HashingWriter
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
 from airnub_prefect_starter.core.store.manifest import ObjectManifest, allowlisted_headers
 from airnub_prefect_starter.core.store.object_store import S3Credentials
@@ -153,8 +154,12 @@ def _fetch_and_replace(
     copy. Returns where the damaged folder went (``None``: it was gone). Raises a :class:`DownloadError` when
     the URL fails or now serves other content."""
     headers = {"Accept-Encoding": "identity"}
-    with open_response(client, url, policy, deadline, headers) as fetched, store.temp_file() as (temp_path, sink):
-        body = stream_body(fetched, sink, policy, deadline, url)
+    with (
+        open_response(client, url, policy, deadline, headers) as fetched,
+        store.temp_file() as (temp_path, sink),
+        HashingWriter(sink) as writer,
+    ):
+        body = stream_body(fetched, writer, policy, deadline, url)
         if body.sha256 != obj.sha256:
             raise ResponseContentError(
                 url, f"now serves other content (sha256 {body.sha256[:12]}, not {obj.sha256[:12]})"

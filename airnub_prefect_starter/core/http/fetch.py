@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import httpcore
@@ -42,9 +42,9 @@ from airnub_prefect_starter.core.http.policy import (
     checked_url,
     origin_of,
 )
-from airnub_prefect_starter.core.store.hashing_writer import HashingWriter
 
 __all__ = [
+    "BodySink",
     "Deadline",
     "FetchClient",
     "FetchedResponse",
@@ -381,35 +381,46 @@ def _release(response: httpx.Response) -> None:
         response.close()
 
 
+class BodySink(Protocol):
+    """Where :func:`stream_body` writes a body: it counts and hashes what it is given (the store's
+    ``HashingWriter``; the transport knows no store)."""
+
+    @property
+    def size_bytes(self) -> int: ...
+    def write(self, chunk: bytes) -> None: ...
+    def finish(self) -> str:
+        """Everything written and flushed: the hex SHA-256 of the body."""
+        ...
+
+
 def stream_body(
-    fetched: FetchedResponse, sink: BinaryIO, policy: HttpPolicy, deadline: Deadline, url: str
+    fetched: FetchedResponse, writer: BodySink, policy: HttpPolicy, deadline: Deadline, url: str
 ) -> StreamedBody:
-    """Copy the raw (undecoded) body into ``sink`` while hashing; enforce ``max_bytes``, the deadline and
-    the declared Content-Length. ``url`` is the redacted URL used in messages. ``sink`` is flushed."""
+    """Copy the raw (undecoded) body into ``writer``; enforce ``max_bytes``, the deadline and the declared
+    Content-Length. ``url`` is the redacted URL used in messages. The body is whole in ``writer`` on return."""
     response = fetched.response
     declared = _declared_length(response)
     if declared is not None and declared > policy.max_bytes:
         raise PermanentDownloadError(url, f"Content-Length {declared} exceeds max_bytes {policy.max_bytes}")
-    with HashingWriter(sink) as writer:
-        try:
-            for chunk in response.iter_raw():
-                if writer.size_bytes + len(chunk) > policy.max_bytes:
-                    raise PermanentDownloadError(
-                        url, f"body exceeds max_bytes {policy.max_bytes} (no Content-Length limit)"
-                    )
-                writer.write(chunk)
-                deadline.check(url, writer.size_bytes)
-        except httpx.HTTPError as exc:
-            if isinstance(exc, httpx.TimeoutException) and deadline.expired():
-                raise deadline.error(url, f"after receiving {writer.size_bytes} bytes") from exc
-            expected = f" of {declared}" if declared is not None else ""
-            raise TransientDownloadError(
-                url, f"connection broken: received {writer.size_bytes}{expected} bytes ({type(exc).__name__})"
-            ) from exc
-        received = writer.size_bytes
-        if declared is not None and received != declared:
-            raise TransientDownloadError(url, f"connection closed early: received {received} of {declared} bytes")
-        sha256 = writer.finish()
+    try:
+        for chunk in response.iter_raw():
+            if writer.size_bytes + len(chunk) > policy.max_bytes:
+                raise PermanentDownloadError(
+                    url, f"body exceeds max_bytes {policy.max_bytes} (no Content-Length limit)"
+                )
+            writer.write(chunk)
+            deadline.check(url, writer.size_bytes)
+    except httpx.HTTPError as exc:
+        if isinstance(exc, httpx.TimeoutException) and deadline.expired():
+            raise deadline.error(url, f"after receiving {writer.size_bytes} bytes") from exc
+        expected = f" of {declared}" if declared is not None else ""
+        raise TransientDownloadError(
+            url, f"connection broken: received {writer.size_bytes}{expected} bytes ({type(exc).__name__})"
+        ) from exc
+    received = writer.size_bytes
+    if declared is not None and received != declared:
+        raise TransientDownloadError(url, f"connection closed early: received {received} of {declared} bytes")
+    sha256 = writer.finish()
     return StreamedBody(sha256=sha256, size_bytes=received)
 
 

@@ -163,7 +163,8 @@ def test_the_check_catches_each_kind_of_scheme_branch() -> None:
     ]
 
 
-def test_the_store_imports_nothing_of_the_http_client() -> None:
+def test_the_store_and_the_http_client_import_nothing_of_each_other() -> None:
     graph = import_graph(REPO_ROOT / PACKAGE)
 
     assert back_arrows(graph, f"{PACKAGE}.core.store", [f"{PACKAGE}.core.http"]) == []
+    assert back_arrows(graph, f"{PACKAGE}.core.http", [f"{PACKAGE}.core.store"]) == []
