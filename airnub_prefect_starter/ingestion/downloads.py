@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,24 +27,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-import httpx
-
 from airnub_prefect_starter import __version__
 from airnub_prefect_starter.common.locations import parse_location
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import IntegrityError, PermanentDownloadError, StorageError
 from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials
-from airnub_prefect_starter.core.http.fetch import (
-    Deadline,
-    FetchedResponse,
-    filename_from_response,
-    open_response,
-    stream_body,
-)
+from airnub_prefect_starter.core.http.fetch import Deadline, FetchedResponse
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import Politeness
 from airnub_prefect_starter.core.http.retry import retry_transient
-from airnub_prefect_starter.core.store.hashing_writer import HashingWriter
+from airnub_prefect_starter.core.http.transport import HttpTransport, ResponseHead
 from airnub_prefect_starter.core.store.index import (
     FetchRecord,
     IndexedObject,
@@ -58,7 +50,8 @@ from airnub_prefect_starter.core.store.manifest import (
     RunIds,
     allowlisted_headers,
 )
-from airnub_prefect_starter.core.store.store import PublishGroup, Store, StoredObject, object_filename
+from airnub_prefect_starter.core.store.store import PublishGroup, Store, StoredObject
+from airnub_prefect_starter.ingestion.staging import fetch_into_store
 
 __all__ = [
     "BodyValidator",
@@ -101,7 +94,7 @@ class IngestContext:
     store: Store
     index: ManifestIndex
     policy: HttpPolicy
-    client: httpx.Client
+    client: HttpTransport
     data_source_name: str
     run_ids: RunIds = field(default_factory=RunIds)
     #: Validators prefetched for a batch (``{url: state}``); ``None`` asks the index per download.
@@ -224,12 +217,6 @@ def _previous_object(item: SourceItem, ctx: IngestContext) -> tuple[StoredObject
     return previous, conditional
 
 
-@contextlib.contextmanager
-def _started(deadline: Deadline) -> Iterator[None]:
-    deadline.start()
-    yield
-
-
 def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestResult:
     shown = redact_url(item.url)
     kind, validate, deadline = request.kind, request.validate, request.deadline
@@ -240,32 +227,31 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
         if ctx.politeness is None
         else functools.partial(ctx.politeness.before_request, ctx.client, deadline=deadline)
     )
-    with contextlib.ExitStack() as temp:
-        with (
-            ctx.host_slot(item.url),
-            _started(deadline),
-            open_response(
-                ctx.client,
-                item.url,
-                ctx.policy,
-                deadline,
-                request_headers,
-                before_request,
-                credentials=request.credentials,
-            ) as fetched,
-        ):
-            response = fetched.response
-            final_url = request.credentials.scrub(redact_url(fetched.final_url))  # redacting re-encodes the query
-            etag, last_modified = response.headers.get("etag"), response.headers.get("last-modified")
-            if response.status_code == 304:
-                if previous is None:
-                    raise PermanentDownloadError(shown, "HTTP 304 to an unconditional request")
-                ctx.mark_unchanged(item.url, etag, last_modified)
-                logger.debug("Unchanged (304): %s", shown)
-                return _result(item, previous, IngestStatus.UNCHANGED, response, final_url)
-            filename = object_filename(filename_from_response(response, fetched.final_url, fallback=item.name))
-            temp_path, sink = temp.enter_context(ctx.store.temp_file())
-            body = stream_body(fetched, temp.enter_context(HashingWriter(sink)), ctx.policy, deadline, shown)
+    with fetch_into_store(
+        ctx.store,
+        ctx.client,
+        item.url,
+        ctx.policy,
+        deadline,
+        request_headers,
+        fallback_name=item.name,
+        before_request=before_request,
+        credentials=request.credentials,
+        host_slot=ctx.host_slot,
+    ) as staged:
+        fetched = staged.fetched
+        response = fetched.response
+        final_url = request.credentials.scrub(redact_url(fetched.final_url))  # redacting re-encodes the query
+        etag, last_modified = response.headers.get("etag"), response.headers.get("last-modified")
+        if response.status_code == 304:
+            if previous is None:
+                raise PermanentDownloadError(shown, "HTTP 304 to an unconditional request")
+            ctx.mark_unchanged(item.url, etag, last_modified)
+            logger.debug("Unchanged (304): %s", shown)
+            return _result(item, previous, IngestStatus.UNCHANGED, response, final_url)
+        body, temp_path, filename = staged.body, staged.temp_path, staged.filename
+        if body is None or temp_path is None or filename is None:  # pragma: no cover - a 2xx body is always staged
+            raise AssertionError(f"no body staged for {shown}")
         # The connection and the host's slot are free again: the next download runs while this one is stored.
         if previous is not None and previous.sha256 == body.sha256:  # validated when it was stored
             ctx.mark_unchanged(item.url, etag, last_modified)
@@ -340,7 +326,7 @@ def _attempt(item: SourceItem, ctx: IngestContext, request: _Request) -> IngestR
 
 
 def _result(
-    item: SourceItem, stored: StoredObject, status: IngestStatus, response: httpx.Response, final_url: str
+    item: SourceItem, stored: StoredObject, status: IngestStatus, response: ResponseHead, final_url: str
 ) -> IngestResult:
     return IngestResult(
         name=item.name,

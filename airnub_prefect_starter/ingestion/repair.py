@@ -20,28 +20,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import httpx
 from pydantic import ValidationError
 
 from airnub_prefect_starter import __version__
 from airnub_prefect_starter.common.utils import REDACTED, redact_url
 from airnub_prefect_starter.core.errors import DownloadError, ResponseContentError, StorageError
-from airnub_prefect_starter.core.http.fetch import (
-    Deadline,
-    FetchedResponse,
-    build_http_client,
-    open_response,
-    stream_body,
-)
+from airnub_prefect_starter.core.http.fetch import Deadline, FetchedResponse, build_http_client
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.retry import retry_transient
+from airnub_prefect_starter.core.http.transport import HttpTransport
 from airnub_prefect_starter.core.store.backends import open_store
-from airnub_prefect_starter.core.store.hashing_writer import HashingWriter
 from airnub_prefect_starter.core.store.index import IndexedObject, ManifestIndex
 from airnub_prefect_starter.core.store.manifest import ObjectManifest, allowlisted_headers
 from airnub_prefect_starter.core.store.object_store import S3Credentials
 from airnub_prefect_starter.core.store.store import MANIFEST_SUFFIX, Store
 from airnub_prefect_starter.core.store.verify import StoreProblem, object_location
+from airnub_prefect_starter.ingestion.staging import fetch_into_store
 
 __all__ = ["RepairOutcome", "repair_objects", "repairable"]
 
@@ -109,7 +103,7 @@ def _old_manifest(store: Store, obj: IndexedObject) -> bytes | None:
 
 
 def _repair_one(
-    obj: IndexedObject, urls: list[str], policy: HttpPolicy, client: httpx.Client, credentials: S3Credentials | None
+    obj: IndexedObject, urls: list[str], policy: HttpPolicy, client: HttpTransport, credentials: S3Credentials | None
 ) -> RepairOutcome:
     try:
         store = open_store(obj.storage_base, credentials)
@@ -147,19 +141,17 @@ def _fetch_and_replace(
     store: Store,
     old_manifest: bytes | None,
     policy: HttpPolicy,
-    client: httpx.Client,
+    client: HttpTransport,
     deadline: Deadline,
 ) -> str | None:
     """Download ``url``; if it hashes to the object's sha256, quarantine the damaged folder and publish the good
     copy. Returns where the damaged folder went (``None``: it was gone). Raises a :class:`DownloadError` when
     the URL fails or now serves other content."""
     headers = {"Accept-Encoding": "identity"}
-    with (
-        open_response(client, url, policy, deadline, headers) as fetched,
-        store.temp_file() as (temp_path, sink),
-        HashingWriter(sink) as writer,
-    ):
-        body = stream_body(fetched, writer, policy, deadline, url)
+    with fetch_into_store(store, client, url, policy, deadline, headers, fallback_name=obj.filename) as staged:
+        fetched, body, temp_path = staged.fetched, staged.body, staged.temp_path
+        if body is None or temp_path is None:
+            raise ResponseContentError(url, f"answered HTTP {fetched.response.status_code} without a body")
         if body.sha256 != obj.sha256:
             raise ResponseContentError(
                 url, f"now serves other content (sha256 {body.sha256[:12]}, not {obj.sha256[:12]})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ssl
 import threading
 import time
 from collections import defaultdict
@@ -40,6 +41,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - silence stderr access log
         return
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.owner._lock:
+            self.server.owner.connections += 1
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
         owner = self.server.owner
@@ -141,8 +147,11 @@ class _Server(ThreadingHTTPServer):
 class LoopbackHTTPServer:
     """Start with ``with LoopbackHTTPServer() as server:``; script routes with :meth:`serve`."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", ssl_context: ssl.SSLContext | None = None) -> None:
         self._server = _Server((host, 0), _Handler)
+        self.scheme = "http" if ssl_context is None else "https"
+        if ssl_context is not None:  # HTTPS: every accepted connection does the TLS handshake first
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
         self._server.owner = self
         self._routes: dict[str, list[Route]] = {}
         self._lock = threading.Lock()
@@ -151,6 +160,7 @@ class LoopbackHTTPServer:
         self.request_paths: defaultdict[str, list[str]] = defaultdict(list)  # with the query string
         self.in_flight = 0
         self.max_in_flight = 0
+        self.connections = 0  # TCP connections accepted
         self._thread = threading.Thread(target=self._server.serve_forever, name="loopback-http", daemon=True)
 
     def __enter__(self) -> LoopbackHTTPServer:
@@ -166,7 +176,7 @@ class LoopbackHTTPServer:
         return int(self._server.server_address[1])
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def serve(self, path: str, *routes: Route, **route_fields: object) -> str:
         """Script ``path``: several routes are served in turn (the last one repeats). Returns the URL."""

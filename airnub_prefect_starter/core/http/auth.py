@@ -2,7 +2,7 @@
 
 :class:`SourceAuth` is the ``auth:`` section of a file, API or page in a config; it names Secret blocks, never
 holds a value. :meth:`SourceAuth.credentials` turns it, with the loaded block values, into
-:class:`Credentials`, which :func:`~airnub_prefect_starter.core.http.fetch.open_response` sends to the source's
+:class:`Credentials`, which :func:`~airnub_prefect_starter.core.http.fetch.fetch` sends to the source's
 own origin only (a redirect to another scheme, host or port drops them) and keeps out of every URL it reports.
 """
 

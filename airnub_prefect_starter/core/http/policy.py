@@ -2,9 +2,9 @@
 
 :class:`HttpPolicy` is the complete, validated policy. :class:`HttpOverrides` is the partial form found in
 YAML (``http:`` at the top of a stage config and inside a category); :meth:`HttpPolicy.merged` applies them.
-:func:`checked_url` checks a URL before a request (scheme, host list, resolved addresses), and
-:class:`PolicyNetworkBackend` checks the address actually connected to, so DNS rebinding between the two
-checks cannot reach a private address.
+:func:`checked_url` checks a URL before a request (scheme, host list, resolved addresses), and the transport
+(:mod:`~airnub_prefect_starter.core.http.transport`) checks the address actually connected to with
+:func:`is_forbidden_address`, so DNS rebinding between the two checks cannot reach a private address.
 """
 
 from __future__ import annotations
@@ -16,25 +16,21 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 from urllib.parse import urlsplit
 
-import httpcore
 from pydantic import AfterValidator, Field, model_validator
 
 from airnub_prefect_starter import __version__
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.config import ConfigModel, reject_moved_key
 from airnub_prefect_starter.core.errors import PolicyViolationError, TransientDownloadError
-from airnub_prefect_starter.core.http.deadline import bounded_timeout
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = [
-    "BlockedAddressError",
     "HostPattern",
     "HttpOverrides",
     "HttpPolicy",
     "Origin",
-    "PolicyNetworkBackend",
     "checked_url",
     "host_matches",
     "is_forbidden_address",
@@ -191,18 +187,6 @@ class HttpOverrides(ConfigModel):
         return reject_moved_key(data, "max_concurrency", "task_runner.max_concurrency in the stage config")
 
 
-class BlockedAddressError(OSError):
-    """Raised inside the transport when a connection would reach a forbidden address."""
-
-    def __init__(self, host: str, address: str) -> None:
-        super().__init__(f"{host} resolves to {address}, a private/loopback/link-local address")
-        self.host = host
-        self.address = address
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return type(self), (self.host, self.address)
-
-
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
@@ -282,7 +266,7 @@ def checked_url(url: str, policy: HttpPolicy, *, resolve: bool = True, shown: st
 
     Checks the scheme, the host list and, unless private networks are allowed and if ``resolve``, every address
     the host resolves to. A name that does not resolve raises :class:`TransientDownloadError` (DNS can
-    recover). Clients whose connections :class:`PolicyNetworkBackend` vets pass ``resolve=False``: the address
+    recover). Callers whose transport vets the address it connects to pass ``resolve=False``: the address
     actually dialled is checked there, and a lookup per request (each file, each redirect hop) is saved.
     """
     import httpx  # local: keeps this module importable in tools that only need the models
@@ -314,79 +298,3 @@ def checked_url(url: str, policy: HttpPolicy, *, resolve: bool = True, shown: st
                 "(set http.allow_private_networks: true to allow)",
             )
     return parsed
-
-
-#: Bytes asked of the socket per read. httpcore asks for 64 KiB; at that size h11's per-event overhead, not the
-#: network, limits a large download (measured here: 1 GiB in 4.9 s at 64 KiB vs 2.8 s at 1 MiB).
-READ_SIZE = 1024 * 1024
-
-
-def _deadline_bounded(timeout: float | None, error: type[httpcore.TimeoutException]) -> float | None:
-    """``timeout`` shortened to the item's active :class:`~airnub_prefect_starter.core.http.deadline.Deadline`;
-    raises ``error`` at once when it has passed (a socket timeout of 0 would not block, but not fail either)."""
-    bounded = bounded_timeout(timeout)
-    if bounded is not None and bounded <= 0:
-        raise error("total deadline exceeded")
-    return bounded
-
-
-class _LargeReadStream(httpcore.NetworkStream):
-    """A network stream that reads up to :data:`READ_SIZE` whenever less is asked, and whose every read and write
-    ends by the item's deadline."""
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max(max_bytes, READ_SIZE), _deadline_bounded(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _deadline_bounded(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        return _LargeReadStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class PolicyNetworkBackend(httpcore.SyncBackend):
-    """httpcore backend that reads in large pieces, ends every socket operation by the item's deadline and, when
-    ``guard`` is on, resolves the host itself, refuses forbidden addresses, and connects to the vetted address
-    (TLS still verifies the original host name, which httpcore passes separately)."""
-
-    def __init__(self, guard: bool) -> None:
-        self.guard = guard
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        timeout = _deadline_bounded(timeout, httpcore.ConnectTimeout)
-        if not self.guard:
-            return _LargeReadStream(super().connect_tcp(host, port, timeout, local_address, socket_options))
-        try:
-            addresses = _resolve(host, port)
-        except (socket.gaierror, UnicodeError) as exc:  # httpx maps ConnectError to a transient transport error
-            raise httpcore.ConnectError(f"cannot resolve host '{host}' ({exc})") from exc
-        for address in addresses:
-            if is_forbidden_address(address):
-                raise BlockedAddressError(host, address)
-        last_error: Exception | None = None
-        for address in addresses:
-            try:
-                stream = super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:
-                last_error = exc
-            else:
-                return _LargeReadStream(stream)
-        raise last_error or httpcore.ConnectError(f"no address for {host}")

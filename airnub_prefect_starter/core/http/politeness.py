@@ -1,7 +1,7 @@
 """Politeness for one run: robots.txt asked once per host, and requests to each host paced.
 
 :meth:`Politeness.before_request` runs before every request of an item (each redirect hop too, through
-``open_response(before_request=...)``): it refuses a URL its host's robots.txt disallows
+``fetch(before_request=...)``): it refuses a URL its host's robots.txt disallows
 (:class:`~airnub_prefect_starter.core.errors.RobotsDisallowedError`), or a URL whose host could not be connected to
 for its robots.txt (:class:`~airnub_prefect_starter.core.errors.HostUnreachableError`, the network error: at once,
 for the rest of the run), then waits for the host's next request slot.
@@ -23,14 +23,13 @@ import logging
 import threading
 from collections import OrderedDict
 
-import httpx
-
 from airnub_prefect_starter.common.utils import redact_url
 from airnub_prefect_starter.core.errors import HostUnreachableError, RobotsDisallowedError
 from airnub_prefect_starter.core.http.deadline import Deadline
 from airnub_prefect_starter.core.http.limits import HostLimits, ProcessHostLimits
 from airnub_prefect_starter.core.http.policy import HttpPolicy, origin_of
 from airnub_prefect_starter.core.http.robots import RobotsRules, fetch_robots, product_token
+from airnub_prefect_starter.core.http.transport import HttpTransport
 
 __all__ = ["Politeness", "crawl_delay_cap", "politeness_for_run"]
 
@@ -55,7 +54,7 @@ class Politeness:
         self._crawl_delay_cap = crawl_delay_cap(policy)
         self._capped: set[str] = set()  # origins whose Crawl-delay was capped (warned once per run)
 
-    def before_request(self, client: httpx.Client, url: str, deadline: Deadline) -> None:
+    def before_request(self, client: HttpTransport, url: str, deadline: Deadline) -> None:
         """Raise :class:`HostUnreachableError` if ``url``'s host could not be connected to for its robots.txt, and
         :class:`RobotsDisallowedError` if robots.txt refuses ``url``; else wait for the host's slot
         (raising the deadline's error at once if the slot comes after it)."""
@@ -95,7 +94,7 @@ class Politeness:
             )
         return self._crawl_delay_cap
 
-    def rules(self, client: httpx.Client, url: str) -> RobotsRules:
+    def rules(self, client: HttpTransport, url: str) -> RobotsRules:
         """The robots.txt verdict of ``url``'s origin, fetched by the first thread to ask (the others wait)."""
         key = str(origin_of(url))
         with self._lock:

@@ -1,6 +1,6 @@
 """robots.txt (RFC 9309): fetch one host's file under the HTTP policy, parse it with protego, answer for a URL.
 
-The file is fetched like any download (:func:`~airnub_prefect_starter.core.http.fetch.open_response`: address
+The file is fetched like any download (:func:`~airnub_prefect_starter.core.http.fetch.fetch`: address
 checks on every hop, redirects, a deadline), with the policy's retries for transient failures. What each outcome
 means follows RFC 9309 section 2.3.1, as Google's crawler does:
 
@@ -24,15 +24,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
 from protego import Protego
 
 from airnub_prefect_starter.common.utils import redact_url
-from airnub_prefect_starter.core.errors import DownloadError, PermanentDownloadError, TransientDownloadError
+from airnub_prefect_starter.core.errors import DownloadError, PermanentDownloadError
 from airnub_prefect_starter.core.http.deadline import Deadline
-from airnub_prefect_starter.core.http.fetch import open_response
+from airnub_prefect_starter.core.http.fetch import fetch
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.retry import retry_transient
+from airnub_prefect_starter.core.http.transport import BodyComplete, ConnectError, HttpTransport
 
 __all__ = [
     "MAX_CRAWL_DELAY_S",
@@ -90,7 +90,7 @@ def product_token(user_agent: str) -> str:
 
 
 def fetch_robots(
-    client: httpx.Client,
+    client: HttpTransport,
     url: str,
     policy: HttpPolicy,
     before_request: Callable[[str, Deadline], None] | None = None,
@@ -122,7 +122,7 @@ def fetch_robots(
 
 
 #: Errors that mean no connection was made at all: the host is unreachable, its robots.txt never answered.
-_CONNECT_FAILURES = (httpx.ConnectError, httpx.ConnectTimeout, socket.gaierror)
+_CONNECT_FAILURES = (ConnectError, socket.gaierror)
 
 
 def _connect_failure(error: BaseException) -> str | None:
@@ -139,27 +139,34 @@ def _connect_failure(error: BaseException) -> str | None:
 
 
 def _read(
-    client: httpx.Client,
+    client: HttpTransport,
     target: str,
     policy: HttpPolicy,
     deadline: Deadline,
     before_request: Callable[[str], None] | None,
 ) -> bytes | None:
     """The first :data:`ROBOTS_MAX_BYTES` of the file's body, or ``None`` for a 304 (nothing was asked)."""
-    shown = redact_url(target)
     headers = {"Accept-Encoding": "identity"}  # raw bytes: the cap is on what the server sends, not on inflation
-    with open_response(client, target, policy, deadline, headers, before_request=before_request) as fetched:
-        if fetched.response.status_code == 304:
-            return None
-        body = bytearray()
-        try:
-            for chunk in fetched.response.iter_raw():
-                body += chunk
-                if len(body) >= ROBOTS_MAX_BYTES:
-                    break
-                deadline.check(shown, len(body))
-        except httpx.HTTPError as exc:
-            raise TransientDownloadError(
-                shown, f"connection broken after {len(body)} bytes ({type(exc).__name__})"
-            ) from exc
-    return bytes(body[:ROBOTS_MAX_BYTES])
+    body = _Prefix(ROBOTS_MAX_BYTES)
+    fetched = fetch(client, target, policy, deadline, headers, before_request=before_request, receive=lambda _: body)
+    return None if fetched.response.status_code == 304 else bytes(body.data)
+
+
+class _Prefix:
+    """A body sink keeping the first ``limit`` bytes, and ending the transfer there."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.data = bytearray()
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self.data)
+
+    def write(self, chunk: bytes) -> None:
+        self.data += chunk[: self.limit - len(self.data)]
+        if len(self.data) >= self.limit:
+            raise BodyComplete
+
+    def finish(self) -> str:
+        return ""
