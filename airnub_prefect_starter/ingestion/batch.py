@@ -12,16 +12,20 @@ worker process builds its own :class:`IngestContext` (HTTP client and index conn
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import functools
 import logging
 import math
+import threading
 import time
 import traceback
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from airnub_prefect_starter.common.locations import join_location
@@ -167,19 +171,23 @@ def ingest_batch(
     *,
     secrets: Mapping[str, str] | None = None,
     on_item: Callable[[ItemOutcome], None] | None = None,
+    concurrency: int = 1,
     **options: Any,
 ) -> list[ItemOutcome]:
-    """Ingest ``items`` one after another with the item operation called ``operation`` (see
+    """Ingest ``items`` with the item operation called ``operation`` (see
     :data:`~airnub_prefect_starter.ingestion.kinds.ITEM_OPERATIONS`; ``options`` go to it, e.g. ``max_links``),
-    each holding a per-host slot; never raises for an item's own failure (any exception an item raises becomes
-    its ``failed`` outcome); failures of the batch itself (the index cannot be written) propagate."""
+    up to ``concurrency`` at once on threads of this batch (one transport, one store, one index connection: the
+    per-batch work is done once), each item holding a per-host slot while it transfers; return the outcomes in
+    the order of ``items``. Never raises for an item's own failure (any exception an item raises becomes its
+    ``failed`` outcome); failures of the batch itself (the index cannot be written) propagate. ``on_item`` is
+    called with each outcome as it comes, from one thread at a time."""
     chosen = item_operation(operation)
     started = time.perf_counter()
     index = runtime.open_index()
     unchanged: list[UnchangedMark] = []
     fetched: list[FetchRecord] = []
     store = open_store(runtime.store_base, runtime.credentials)
-    group = store.publish_group() if chosen.publish_together else None
+    group = _ItemOrderedGroup(store.publish_group()) if chosen.publish_together else None
     limits = runtime.host_limits(runtime.policy)
     ctx = IngestContext(
         store=store,
@@ -198,11 +206,12 @@ def ingest_batch(
     outcomes: list[ItemOutcome] = []
     try:
         with ctx.client:
-            for item in items:
-                outcome = _ingest_one(chosen, item, ctx, runtime, options, secrets or {})
+
+            def ingest(item: Any) -> ItemOutcome:
+                return _ingest_one(chosen, item, ctx, runtime, options, secrets or {})
+
+            for outcome in _in_order(ingest, items, concurrency, on_item):
                 outcomes.append(outcome)
-                if on_item is not None:
-                    on_item(outcome)
     finally:  # what was ingested is recorded even when a bug ends the batch early
         if group is not None:
             outcomes[:], fetched[:] = _commit_group(group, outcomes, fetched, runtime)
@@ -218,8 +227,91 @@ def ingest_batch(
     return outcomes
 
 
+class _ItemOrderedGroup(PublishGroup):
+    """A batch's publish group that remembers which item staged each object (items run concurrently, so they
+    stage in no particular order): ``staged_by[i]`` is the item number whose object the commit's ``i``-th result
+    is about. The running item's number is :data:`_ITEM_NUMBER` of its thread."""
+
+    def __init__(self, group: PublishGroup) -> None:
+        self.group = group
+        self.staged_by: list[int] = []
+        self._lock = threading.Lock()
+
+    def publish(
+        self,
+        source: Path,
+        *,
+        data_source_name: str,
+        sha256: str,
+        size_bytes: int,
+        filename: str,
+        manifest_json: bytes,
+        heal: bool = False,
+    ) -> tuple[StoredObject, bool]:
+        with self._lock:  # staging order and recorded order stay one
+            stored, staged = self.group.publish(
+                source,
+                data_source_name=data_source_name,
+                sha256=sha256,
+                size_bytes=size_bytes,
+                filename=filename,
+                manifest_json=manifest_json,
+                heal=heal,
+            )
+            if staged:
+                self.staged_by.append(_ITEM_NUMBER.number)
+        return stored, staged
+
+    def commit(self) -> list[tuple[StoredObject, bool]]:
+        return self.group.commit()
+
+    def __len__(self) -> int:
+        return len(self.group)
+
+
+class _ItemNumber(threading.local):
+    number = -1
+
+
+#: The number (in its batch) of the item the current thread ingests.
+_ITEM_NUMBER = _ItemNumber()
+
+
+def _in_order(
+    ingest: Callable[[Any], ItemOutcome],
+    items: Sequence[Any],
+    concurrency: int,
+    on_item: Callable[[ItemOutcome], None] | None,
+) -> Iterator[ItemOutcome]:
+    """``ingest`` of each item, yielded in the order of ``items``, with up to ``concurrency`` running at once. Each
+    runs in a copy of the caller's context (the run's logging context reaches the item's threads)."""
+    lock = threading.Lock()
+
+    def run(number: int, item: Any) -> ItemOutcome:
+        _ITEM_NUMBER.number = number
+        outcome = ingest(item)
+        if on_item is not None:
+            with lock:
+                on_item(outcome)
+        return outcome
+
+    workers = max(1, min(concurrency, len(items)))
+    if workers == 1:
+        for number, item in enumerate(items):
+            yield run(number, item)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="airnub-item") as pool:
+        futures = [pool.submit(contextvars.copy_context().run, run, n, item) for n, item in enumerate(items)]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:  # a bug ending the batch early: items not yet started are not started
+            for future in futures:
+                future.cancel()
+
+
 def _commit_group(
-    group: PublishGroup, outcomes: Sequence[ItemOutcome], fetched: Sequence[FetchRecord], runtime: BatchRuntime
+    group: _ItemOrderedGroup, outcomes: Sequence[ItemOutcome], fetched: Sequence[FetchRecord], runtime: BatchRuntime
 ) -> tuple[list[ItemOutcome], list[FetchRecord]]:
     """Commit the batch's staged objects; return the outcomes as committed (a staged object whose content was
     published first, by another writer or an earlier item, is a ``duplicate``) and the downloads to record. When
@@ -242,7 +334,9 @@ def _commit_group(
     staged_at = [number for number, outcome in enumerate(final) if outcome.status == "stored"]
     if len(staged_at) != len(committed):  # pragma: no cover - every staged download is a "stored" outcome
         raise AssertionError(f"{len(staged_at)} stored outcomes for {len(committed)} staged objects")
-    for number, (stored, created) in zip(staged_at, committed, strict=True):
+    if sorted(group.staged_by) != staged_at:  # pragma: no cover - each stored outcome staged one object
+        raise AssertionError(f"items {group.staged_by} staged objects, items {staged_at} say they stored one")
+    for number, (stored, created) in zip(group.staged_by, committed, strict=True):
         if created:
             continue
         # the same content was published first: this item points at that object, in the outcome and the index

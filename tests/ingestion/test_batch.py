@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -263,3 +264,32 @@ def test_ingest_batch_lets_a_keyboard_interrupt_through(
         ingest_batch(
             "download", [FileToAcquire(name="a", url=http_server.url("/a.csv"))], runtime(tmp_path, sqlite_url)
         )
+
+
+def test_a_batch_runs_its_items_concurrently_up_to_the_per_host_limit_and_keeps_their_order(
+    http_server: LoopbackHTTPServer, tmp_path: Path, sqlite_url: str
+) -> None:
+    """Twelve slow responses, eight threads, a per-host limit of three: never more than three at the server, more
+    than one at once; outcomes in the items' order, each content stored once, every row pointing at a real file."""
+    bodies = [b"same" if i in (2, 9) else b"body %d" % i for i in range(12)]
+    items = [
+        FileToAcquire(name=f"f{i}", url=http_server.serve(f"/f{i}.csv", body=body, response_delay_s=0.2))
+        for i, body in enumerate(bodies)
+    ]
+    rt = runtime(tmp_path, sqlite_url)
+    rt = dataclasses.replace(rt, policy=rt.policy.model_copy(update={"per_host_limit": 3}))
+    seen: list[str] = []
+
+    outcomes = ingest_batch("download", items, rt, concurrency=8, on_item=lambda o: seen.append(o.name))
+
+    assert [o.name for o in outcomes] == [f"f{i}" for i in range(12)] and sorted(seen) == sorted(
+        o.name for o in outcomes
+    )
+    assert 1 < http_server.max_in_flight <= 3
+    statuses = [o.status for o in outcomes]
+    assert statuses.count("stored") == 11 and sorted({statuses[2], statuses[9]}) == ["duplicate", "stored"]
+    for outcome, body in zip(outcomes, bodies, strict=True):
+        assert Path(outcome.path or "").read_bytes() == body
+    index = ManifestIndex(sqlite_url)
+    assert index.count_rows() == {"cas_objects": 11, "object_sources": 12, "url_states": 12}
+    assert [p.name for p in (tmp_path / "cas" / ".tmp").iterdir()] == []

@@ -16,6 +16,7 @@ import errno
 import os
 import shutil
 import stat
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -324,6 +325,7 @@ class LocalPublishGroup(PublishGroup):
         self.store = store
         self._staged: list[tuple[Path, StoredObject]] = []
         self._touched_at = time.monotonic()
+        self._lock = threading.Lock()  # a batch's items publish from several threads
 
     def publish(
         self,
@@ -344,12 +346,13 @@ class LocalPublishGroup(PublishGroup):
         )
         if staging is None:
             return wanted, False
-        self._staged.append((staging, wanted))
-        if time.monotonic() - self._touched_at > self.TOUCH_EVERY_S:
-            for folder, staged in self._staged:
-                with contextlib.suppress(OSError):  # a folder gc took anyway fails its rename at commit, loudly
-                    os.utime(folder / f"{staged.filename}{MANIFEST_SUFFIX}")
-            self._touched_at = time.monotonic()
+        with self._lock:
+            self._staged.append((staging, wanted))
+            if time.monotonic() - self._touched_at > self.TOUCH_EVERY_S:
+                for folder, staged in self._staged:
+                    with contextlib.suppress(OSError):  # a folder gc took anyway fails its rename at commit, loudly
+                        os.utime(folder / f"{staged.filename}{MANIFEST_SUFFIX}")
+                self._touched_at = time.monotonic()
         return wanted, True
 
     def __len__(self) -> int:
@@ -359,7 +362,8 @@ class LocalPublishGroup(PublishGroup):
         """Publish every staged object (see :meth:`PublishGroup.commit`). Raises :class:`StorageError` when the
         staged bytes cannot be made durable (then nothing was renamed into place) or a rename or its durability
         fails (then the objects already in place are whole, but not recorded)."""
-        staged, self._staged = self._staged, []
+        with self._lock:
+            staged, self._staged = self._staged, []
         if not staged:
             return []
         store = self.store
