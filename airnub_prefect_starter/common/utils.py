@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import json
 import re
@@ -111,6 +112,7 @@ def url_carries_secret(url: str) -> bool:
     return any(value and _SECRET_QUERY_KEY.search(key) for key, value in parse_qsl(parts.query, keep_blank_values=True))
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and asked several times per download for the same URL
 def redact_url(url: str) -> str:
     """``url`` without credentials, fragment, or the values of query keys that look secret.
 

@@ -19,8 +19,9 @@ guarantees on every request:
 Why libcurl: 1000 x 100 KiB from a loopback server cost 0.34 s of CPU through pycurl against 0.80-1.04 s through
 httpx (``benchmarks/bench_transport.py``), and curl itself 0.23-0.26 s.
 
-A transport keeps one libcurl handle, and so its kept-alive connections, per thread that uses it: one transport
-serves a batch whose items run on several threads.
+Every transfer of a transport runs on its :class:`~airnub_prefect_starter.core.http.engine.CurlEngine`: one
+libcurl multi handle (so one cache of kept-alive connections) and one thread for all the threads that call
+:meth:`HttpTransport.get`, which wait while their transfers run.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from airnub_prefect_starter.core.errors import (
     TransientDownloadError,
 )
 from airnub_prefect_starter.core.http.deadline import Deadline
+from airnub_prefect_starter.core.http.engine import CurlEngine
 from airnub_prefect_starter.core.http.policy import HttpPolicy, is_forbidden_address
 
 __all__ = [
@@ -58,6 +60,8 @@ __all__ = [
 
 #: Bytes libcurl hands the write callback at most at once (its largest receive buffer): fewer Python calls per body.
 RECEIVE_BUFFER = 512 * 1024
+#: How long past a transfer's own deadline its caller waits for the engine before giving up on it.
+_ENGINE_GRACE_S = 30.0
 #: A body nobody asked for (a redirect's, an error page's) is read to the end up to this size, so the connection
 #: is kept; a larger one closes it.
 DRAIN_LIMIT = 64 * 1024
@@ -171,13 +175,14 @@ def _reason_for(code: int, message: str) -> str:
 
 
 class HttpTransport:
-    """Sends GETs under ``policy`` (see the module docstring); a context manager that closes its handles."""
+    """Sends GETs under ``policy`` (see the module docstring) through one :class:`CurlEngine`; any number of
+    threads may call :meth:`get` at once. A context manager that ends the engine and frees the handles."""
 
     def __init__(self, policy: HttpPolicy) -> None:
         self.policy = policy
         self._guard = not policy.allow_private_networks and not policy.trust_env
-        self._local = threading.local()
-        self._handles: list[pycurl.Curl] = []
+        self._engine = CurlEngine()
+        self._free: list[pycurl.Curl] = []  # handles between transfers (connections live in the engine)
         self._lock = threading.Lock()
         self._closed = False
 
@@ -189,15 +194,20 @@ class HttpTransport:
 
     def close(self) -> None:
         with self._lock:
+            if self._closed:
+                return
             self._closed = True
-            handles, self._handles = self._handles, []
+            handles, self._free = self._free, []
+        self._engine.close()
         for handle in handles:
             handle.close()
 
     def _handle(self) -> pycurl.Curl:
-        handle: pycurl.Curl | None = getattr(self._local, "handle", None)
-        if handle is not None:
-            return handle
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the HTTP transport is closed")
+            if self._free:
+                return self._free.pop()
         handle = pycurl.Curl()
         policy = self.policy
         handle.setopt(pycurl.NOSIGNAL, 1)
@@ -212,29 +222,37 @@ class HttpTransport:
         handle.setopt(pycurl.LOW_SPEED_TIME, max(1, math.ceil(policy.read_timeout_s)))
         if not policy.trust_env:
             handle.setopt(pycurl.PROXY, "")  # libcurl would read http_proxy and friends itself
-        with self._lock:
-            if self._closed:
-                handle.close()
-                raise RuntimeError("the HTTP transport is closed")
-            self._handles.append(handle)
-        self._local.handle = handle
         return handle
+
+    def _release(self, handle: pycurl.Curl) -> None:
+        # the callbacks hold the exchange: drop them so a kept handle keeps no body sink alive
+        handle.setopt(pycurl.HEADERFUNCTION, _ignore)
+        handle.setopt(pycurl.WRITEFUNCTION, _ignore)
+        if self._guard:
+            handle.setopt(pycurl.OPENSOCKETFUNCTION, _plain_socket)
+        with self._lock:
+            if not self._closed:
+                self._free.append(handle)
+                return
+        handle.close()
 
     def get(
         self, url: str, headers: Mapping[str, str], deadline: Deadline, shown: str, receive: Receive
     ) -> ResponseHead:
         """GET ``url`` (already checked against the policy; no redirect followed) with ``headers``, and return
         the response's head once its body is in the sink ``receive`` chose (or discarded). ``shown`` (the URL
-        redacted) names it in errors. Raises :class:`TransientDownloadError` (network, timeouts, a broken body),
-        :class:`PermanentDownloadError` (``max_bytes``, TLS verification), :class:`PolicyViolationError` (a
-        forbidden address) or the deadline's error, and whatever ``receive`` or the sink raise."""
+        redacted) names it in errors. ``receive`` and the sink run on the engine's thread. Raises
+        :class:`TransientDownloadError` (network, timeouts, a broken body), :class:`PermanentDownloadError`
+        (``max_bytes``, TLS verification), :class:`PolicyViolationError` (a forbidden address) or the deadline's
+        error, and whatever ``receive`` or the sink raise."""
         remaining = deadline.remaining()
         if remaining <= 0:
             raise deadline.error(shown, "before the request")
-        handle = self._handle()
         exchange = _Exchange(receive, self.policy.max_bytes, shown)
+        lines = _header_lines(headers, shown)
+        handle = self._handle()
         handle.setopt(pycurl.URL, url)
-        handle.setopt(pycurl.HTTPHEADER, _header_lines(headers, shown))
+        handle.setopt(pycurl.HTTPHEADER, lines)
         handle.setopt(pycurl.TIMEOUT_MS, max(1, math.ceil(remaining * 1000)))
         handle.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, math.ceil(min(self.policy.connect_timeout_s, remaining) * 1000)))
         handle.setopt(pycurl.HEADERFUNCTION, lambda line: _on_header(exchange, line))
@@ -242,21 +260,17 @@ class HttpTransport:
         if self._guard:
             handle.setopt(pycurl.OPENSOCKETFUNCTION, lambda purpose, address: _open_socket(exchange, address))
         try:
-            handle.perform()
-        except pycurl.error as exc:
+            code, message = self._engine.perform(handle, wait_s=remaining + _ENGINE_GRACE_S)
+        except TimeoutError as exc:  # pragma: no cover - libcurl's own timeout ends every transfer first
+            raise TransientDownloadError(shown, str(exc)) from exc
+        try:
             if exchange.error is not None:
-                raise exchange.error from None
-            if not exchange.complete:
-                error = _translated(exc, handle, url, exchange, deadline, shown)
-                raise error from error.__cause__ or exc
+                raise exchange.error
+            if code and not exchange.complete:
+                error = _translated(pycurl.error(code, message), handle, url, exchange, deadline, shown)
+                raise error from error.__cause__
         finally:
-            # the callbacks hold this exchange: drop them so a kept handle keeps no body sink alive
-            handle.setopt(pycurl.HEADERFUNCTION, _ignore)
-            handle.setopt(pycurl.WRITEFUNCTION, _ignore)
-            if self._guard:
-                handle.setopt(pycurl.OPENSOCKETFUNCTION, _plain_socket)
-        if exchange.error is not None:
-            raise exchange.error
+            self._release(handle)
         if exchange.sink is None:  # a body-less response: the caller still gets its head, once
             exchange.sink = _started(exchange)
         head = exchange.response_head()
