@@ -58,8 +58,11 @@ __all__ = [
     "ResponseHead",
 ]
 
-#: Bytes libcurl hands the write callback at most at once (its largest receive buffer): fewer Python calls per body.
+#: libcurl's receive buffer (its largest): fewer reads from the socket for a large body.
 RECEIVE_BUFFER = 512 * 1024
+#: libcurl hands the write callback at most 16 KiB at a time (CURL_MAX_WRITE_SIZE); the sink is given the body in
+#: pieces this large, so hashing and writing a large body cost a Python call per 1 MiB, not per 16 KiB.
+SINK_WRITE_SIZE = 1024 * 1024
 #: How long past a transfer's own deadline its caller waits for the engine before giving up on it.
 _ENGINE_GRACE_S = 30.0
 #: A body nobody asked for (a redirect's, an error page's) is read to the end up to this size, so the connection
@@ -161,6 +164,17 @@ class _Exchange:
     error: BaseException | None = None
     complete: bool = False
     blocked: str | None = None  # an address the open-socket callback refused
+    #: Body bytes received but not yet given to the sink (it is given :data:`SINK_WRITE_SIZE` at a time).
+    pending: bytearray = field(default_factory=bytearray)
+
+    def flush(self) -> None:
+        """Give the sink what is left of the body (the transfer is over)."""
+        if self.pending and self.sink is not None:
+            try:
+                self.sink.write(bytes(self.pending))
+            except BodyComplete:
+                self.complete = True
+            self.pending.clear()
 
     def response_head(self) -> ResponseHead:
         if self.head is None:
@@ -271,6 +285,7 @@ class HttpTransport:
                 raise error from error.__cause__
         finally:
             self._release(handle)
+        exchange.flush()
         if exchange.sink is None:  # a body-less response: the caller still gets its head, once
             exchange.sink = _started(exchange)
         head = exchange.response_head()
@@ -387,7 +402,11 @@ def _on_body(exchange: _Exchange, chunk: bytes) -> int | None:
                 exchange.shown, f"body exceeds max_bytes {exchange.max_bytes} (no Content-Length limit)"
             )
         exchange.received += len(chunk)
-        exchange.sink.write(chunk)
+        pending = exchange.pending
+        pending += chunk
+        if len(pending) >= SINK_WRITE_SIZE:
+            exchange.sink.write(bytes(pending))
+            pending.clear()
     except BodyComplete:
         exchange.complete = True
         return 0  # libcurl ends the transfer (and closes its connection)
