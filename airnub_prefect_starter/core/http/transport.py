@@ -13,8 +13,8 @@ guarantees on every request:
   for ``read_timeout_s`` ends the transfer).
 - **Raw bytes**: no ``Accept-Encoding`` handling, so a gzip bomb is stored as sent, never inflated; no cookie
   engine; no ``.netrc``; http and https only; TLS verified against certifi's bundle.
-- **The environment** (proxies from ``http_proxy``, ``https_proxy`` and ``no_proxy``; a CA bundle from
-  ``SSL_CERT_FILE``) only with ``trust_env``.
+- **The environment** (proxies from ``http_proxy``, ``https_proxy``, ``all_proxy`` and ``no_proxy``; a CA
+  bundle from ``SSL_CERT_FILE``; ``.netrc`` credentials) only with ``trust_env``.
 
 Why libcurl: 1000 x 100 KiB from a loopback server cost 0.34 s of CPU through pycurl against 0.80-1.04 s through
 httpx (``benchmarks/bench_transport.py``), and curl itself 0.23-0.26 s.
@@ -236,6 +236,10 @@ class HttpTransport:
         handle.setopt(pycurl.LOW_SPEED_TIME, max(1, math.ceil(policy.read_timeout_s)))
         if not policy.trust_env:
             handle.setopt(pycurl.PROXY, "")  # libcurl would read http_proxy and friends itself
+        else:  # .netrc credentials for the host asked (the file NETRC names, else ~/.netrc)
+            handle.setopt(pycurl.NETRC, pycurl.NETRC_OPTIONAL)
+            if os.environ.get("NETRC"):
+                handle.setopt(pycurl.NETRC_FILE, os.environ["NETRC"])
         return handle
 
     def _release(self, handle: pycurl.Curl) -> None:

@@ -283,3 +283,22 @@ def test_fetch_before_request_sees_no_secret_echoed_in_lowercase_percent_encodin
     assert fetched.response.status_code == 200
     assert seen == [url, http_server.url("/final?x=REDACTED")]
     assert fetched.final_url == http_server.url("/final?x=REDACTED")
+
+
+def test_netrc_credentials_are_sent_only_under_trust_env(
+    http_server: LoopbackHTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = http_server.serve("/private.csv", body=b"p")
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login reader password n3trc\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    trusting = POLICY.model_copy(update={"trust_env": True})
+
+    with build_http_client(POLICY) as client:
+        _get(client, url)
+    with build_http_client(trusting) as client:
+        _get(client, url, policy=trusting)
+
+    first, second = http_server.request_headers["/private.csv"]
+    assert "Authorization" not in first
+    assert second["Authorization"] == "Basic " + base64.b64encode(b"reader:n3trc").decode()
