@@ -8,8 +8,8 @@ models import neither Prefect nor the data-science stack, and ingestion flows im
 Groups: stage flows (:func:`run_stage`, the stage contracts and outcomes); category
 kinds and the flows and task wrappers built from them (:func:`category_flow`, :func:`kind_task`); config models
 (stage bases, one section model per kind, the field types custom sections use); what hand-written (``custom``)
-categories run (:func:`ingest_category`, :func:`ingest_batch`, :func:`transient_retry_task`); what generated
-tests use.
+categories run (:func:`ingest_category`, :func:`ingest_batch`, :func:`transient_retry_task`, :class:`Sealed`);
+what generated tests use.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from airnub_prefect_starter.analysis.contract import ANALYSIS
     from airnub_prefect_starter.analysis.kinds import REPORT
     from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
+    from airnub_prefect_starter.common.sealed import Sealed
     from airnub_prefect_starter.core.config import ConfigModel, DataSourceName, HttpUrl, StorageBase
     from airnub_prefect_starter.core.errors import ConfigError, ResponseContentError, StageFailedError
     from airnub_prefect_starter.core.http.policy import HttpOverrides
@@ -80,6 +81,7 @@ __all__ = [
     "ReportConfig",
     "ResponseContentError",
     "ScrapeConfig",
+    "Sealed",
     "StageFailedError",
     "StageResult",
     "StorageBase",
@@ -129,6 +131,7 @@ _WHERE: dict[str, str] = {
     "ReportConfig": "analysis.config",
     "ResponseContentError": "core.errors",
     "ScrapeConfig": "ingestion.config",
+    "Sealed": "common.sealed",
     "StageFailedError": "core.errors",
     "StageResult": "stages.results",
     "StorageBase": "core.config",

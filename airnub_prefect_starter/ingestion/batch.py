@@ -55,7 +55,9 @@ from airnub_prefect_starter.stages.outcomes import unexpected_error_text
 from airnub_prefect_starter.stages.runtime import StageRuntime
 
 __all__ = [
+    "MAX_DERIVED_BATCH_SIZE",
     "BatchRuntime",
+    "batch_size_for",
     "ingest_batch",
     "split_batches",
 ]
@@ -98,18 +100,18 @@ class BatchRuntime(StageRuntime):
         )
 
 
-#: With ``batch_size`` unset: batches per worker thread (enough to even out uneven items) and the largest batch
-#: (a batch is one Prefect task, about 35 ms of CPU each: few tasks for many small items).
-BATCHES_PER_WORKER = 2
-MAX_DERIVED_BATCH_SIZE = 500
+#: With ``batch_size`` unset, the largest batch. A batch is one Prefect task (about 35 ms of CPU each, mostly on the
+#: server) and runs its items ``concurrency`` at a time itself: a category of up to this many items is one task.
+MAX_DERIVED_BATCH_SIZE = 1000
 
 
-def batch_size_for(count: int, workers: int, configured: int | None = None) -> int:
-    """``configured`` if set; else ``count`` spread over :data:`BATCHES_PER_WORKER` batches per worker, at most
-    :data:`MAX_DERIVED_BATCH_SIZE` items each (1000 items, 8 workers: 16 batches of 63)."""
+def batch_size_for(count: int, configured: int | None = None) -> int:
+    """``configured`` if set; else all ``count`` items in one batch, or, past :data:`MAX_DERIVED_BATCH_SIZE`, in
+    the fewest batches of at most that many, evened out (2500 items: 3 batches of 834)."""
     if configured:
         return configured
-    return max(1, min(MAX_DERIVED_BATCH_SIZE, math.ceil(count / (max(workers, 1) * BATCHES_PER_WORKER))))
+    batches = max(1, math.ceil(count / MAX_DERIVED_BATCH_SIZE))
+    return max(1, math.ceil(count / batches))
 
 
 def split_batches(items: Sequence[Any], batch_size: int) -> list[list[Any]]:

@@ -175,7 +175,8 @@ class IngestionStageBase(ConfigModel):
         default=None,
         ge=1,
         le=10000,
-        description="Items per Prefect task; unset: about two batches per worker thread, at most 500 items each.",
+        description="Items per Prefect task; unset: one task for up to 1000 items (more: the fewest tasks of at most "
+        "1000 items each).",
     )
 
     def category_parameters(self) -> dict[str, Any]:

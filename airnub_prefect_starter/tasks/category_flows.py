@@ -18,6 +18,7 @@ from prefect import Flow, Task, flow
 from airnub_prefect_starter.analysis.contract import ANALYSIS
 from airnub_prefect_starter.analysis.kinds import ANALYSIS_KINDS, AnalysisKind
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
+from airnub_prefect_starter.common.sealed import Sealed
 from airnub_prefect_starter.core.errors import ConfigError
 from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy
 from airnub_prefect_starter.ingestion.batch import BatchRuntime, ingest_batch
@@ -55,15 +56,32 @@ __all__ = ["CATEGORY_BODIES", "CategoryBody", "category_flow", "kind_task", "reg
 
 #: ``(kind, department, category, tasks) -> the flow function`` (its ``config`` annotation is set to the kind's
 #: section model afterwards).
-CategoryBody = Callable[[Any, str, str, Sequence[Task[..., Any]]], Callable[..., list[Any]]]
+CategoryBody = Callable[[Any, str, str, Sequence[Task[..., Any]]], Callable[..., Sequence[Any]]]
 
 
-def _ingestion_task(kind: IngestionKind) -> Callable[..., list[ItemOutcome]]:
+def _ingestion_task(kind: IngestionKind) -> Callable[..., Sealed[ItemOutcome]]:
     operation = kind.operation
 
-    def ingest_items(items: list[Any], runtime: BatchRuntime, **options: Any) -> list[ItemOutcome]:
-        """Each item is retried by the core on transient errors; one failing item does not stop the batch."""
-        return ingest_batch(operation, items, with_run_ids(runtime), secrets=load_item_secrets(items), **options)
+    def ingest_items(
+        items: Sequence[Any],
+        runtime: BatchRuntime,
+        *,
+        concurrency: int = 1,
+        on_item: Callable[[ItemOutcome], None] | None = None,
+        **options: Any,
+    ) -> Sealed[ItemOutcome]:
+        """Each item is retried by the core on transient errors; one failing item does not stop the batch. Up to
+        ``concurrency`` items are in flight at once; ``on_item`` hears of each outcome as it is made."""
+        outcomes = ingest_batch(
+            operation,
+            items,
+            with_run_ids(runtime),
+            secrets=load_item_secrets(items),
+            on_item=on_item,
+            concurrency=concurrency,
+            **options,
+        )
+        return Sealed(outcomes)
 
     return ingest_items
 
@@ -111,12 +129,12 @@ def kind_task(kind: CategoryKind | str, name: str, *, function_name: str | None 
 
 def _direct_ingestion(
     kind: IngestionKind, department: str, category: str, tasks: Sequence[Task[..., Any]]
-) -> Callable[..., list[ItemOutcome]]:
+) -> Callable[..., Sealed[ItemOutcome]]:
     [batch_task] = tasks
 
     def ingest(
         config: Any, stage_http: HttpOverrides | None = None, batch_size: int | None = None
-    ) -> list[ItemOutcome]:
+    ) -> Sealed[ItemOutcome]:
         return ingest_category(
             batch_task,
             kind.items(config),
@@ -132,19 +150,19 @@ def _direct_ingestion(
 
 def _scrape(
     kind: IngestionKind, department: str, category: str, tasks: Sequence[Task[..., Any]]
-) -> Callable[..., list[ItemOutcome]]:
+) -> Callable[..., Sealed[ItemOutcome]]:
     pages_task, files_task = tasks if len(tasks) == 2 else (*tasks, _linked_files_task(tasks[0], department, category))
 
     def scrape(
         config: ScrapeConfig, stage_http: HttpOverrides | None = None, batch_size: int | None = None
-    ) -> list[ItemOutcome]:
+    ) -> Sealed[ItemOutcome]:
         """Store the pages and extract their links, then download the links ``follow_links`` matches."""
         with category_context(department, INGESTION.name) as context:
             return _scrape_in(context, config, stage_http, batch_size)
 
     def _scrape_in(
         context: RunContext, config: ScrapeConfig, stage_http: HttpOverrides | None, batch_size: int | None
-    ) -> list[ItemOutcome]:
+    ) -> Sealed[ItemOutcome]:
         settings, credentials, shown = context.settings, context.credentials, context.department
         policy = HttpPolicy().merged(stage_http, config.http)
         source, pages_base = config.data_source_name, config.local_manifests_storage_base
@@ -190,10 +208,10 @@ def _linked_files_task(pages_task: Task[..., Any], department: str, category: st
 
 def _processing(
     kind: ProcessingKind, department: str, category: str, tasks: Sequence[Task[..., Any]]
-) -> Callable[..., list[DatasetOutcome]]:
+) -> Callable[..., Sealed[DatasetOutcome]]:
     [build_task] = tasks
 
-    def process(config: Any, output_base: str) -> list[DatasetOutcome]:
+    def process(config: Any, output_base: str) -> Sealed[DatasetOutcome]:
         """One task per dataset; a dataset that fails does not stop the others, but ends the flow Failed."""
         return process_category(
             build_task, kind.items(config), department_id=department, category=category, output_base=output_base
@@ -204,12 +222,12 @@ def _processing(
 
 def _analysis(
     kind: AnalysisKind, department: str, category: str, tasks: Sequence[Task[..., Any]]
-) -> Callable[..., list[AnalysisOutcome]]:
+) -> Callable[..., Sealed[AnalysisOutcome]]:
     [analyse_task] = tasks
 
     def analyse(
         config: Any, datasets_base: str, models_base: str, reports_base: str, figures_base: str
-    ) -> list[AnalysisOutcome]:
+    ) -> Sealed[AnalysisOutcome]:
         """One task per dataset; a dataset that fails does not stop the others, but ends the flow Failed. A dataset
         analysed before with the same hash and parameters is left untouched."""
         return analyse_category(
@@ -253,7 +271,7 @@ def category_flow(
     task_name: str | None = None,
     tasks: Sequence[Task[..., Any]] = (),
     function_name: str | None = None,
-) -> Flow[..., list[Any]]:
+) -> Flow[..., Sequence[Any]]:
     """The category flow of a ``kind`` category (a kind or its name): Prefect flow ``name``, run names
     ``<department>-<category>-<start>``, running the kind's task wrapper (Prefect task ``task_name``, function
     ``<verb>_<category>_task_dept_<department>``) over its section's items, or ``tasks`` made with

@@ -1,10 +1,12 @@
 """The one category runner: the body of every category flow, whatever the stage.
 
-Ingestion categories hand their items to batch tasks (:func:`ingest_category`, Prefect charges ~35 ms per task
-run); processing and analysis categories run one task per dataset (:func:`process_category`,
-:func:`analyse_category`). All of them end in :func:`finish_category`: every failure logged, the stage's category
-artifacts published, and the flow Failed (with every outcome attached) when any item failed, so the behaviour
-users rely on is written once.
+Ingestion categories hand their items to batch tasks (:func:`ingest_category`; Prefect charges ~35 ms per task
+run, so a category of up to a thousand items is one task, which runs its items concurrently itself); processing
+and analysis categories run one task per dataset (:func:`process_category`, :func:`analyse_category`). All of them
+end in :func:`finish_category`: every failure logged, the stage's category artifacts published, and the flow
+Failed (with every outcome attached) when any item failed, so the behaviour users rely on is written once. Items
+and outcomes cross Prefect :class:`~airnub_prefect_starter.common.sealed.Sealed` (batch task parameters and
+results, the category flow's return value), so Prefect takes each as one value instead of walking it item by item.
 
 Each reads the run's settings, credentials and department name from the stage run's context
 (:func:`~airnub_prefect_starter.tasks.stage_runner.stage_run_context`; resolved once, where the stage run started)
@@ -17,14 +19,12 @@ its outputs after them (:func:`~airnub_prefect_starter.tasks.object_storage.work
 from __future__ import annotations
 
 import dataclasses
-import time
+import inspect
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
-from uuid import UUID
 
 from prefect import Task, get_run_logger
-from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.context import FlowRunContext
 from prefect.exceptions import CancelledRun, CrashedRun, PausedRun, UnfinishedRun
 from prefect.futures import PrefectFuture, as_completed
@@ -32,6 +32,7 @@ from prefect.futures import PrefectFuture, as_completed
 from airnub_prefect_starter.analysis.contract import ANALYSIS
 from airnub_prefect_starter.analysis.outcome import AnalysisOutcome
 from airnub_prefect_starter.common.progress import ProgressEvent, report_progress
+from airnub_prefect_starter.common.sealed import Sealed, sealed
 from airnub_prefect_starter.core.errors import AirnubError, ConfigError
 from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy
 from airnub_prefect_starter.ingestion.batch import BatchRuntime, batch_size_for, split_batches
@@ -45,12 +46,13 @@ from airnub_prefect_starter.stages.outcomes import Outcome, unexpected_error_tex
 from airnub_prefect_starter.stages.results import OutcomeT
 from airnub_prefect_starter.tasks.artifacts import publish_artifacts
 from airnub_prefect_starter.tasks.assets import record_asset_materializations
+from airnub_prefect_starter.tasks.category_progress import CategoryProgress
 from airnub_prefect_starter.tasks.host_limits import host_limits_for
 from airnub_prefect_starter.tasks.object_storage import working_copy
 from airnub_prefect_starter.tasks.run_context import RunContext, bridge_core_logging, run_context_scope
 from airnub_prefect_starter.tasks.secrets import flow_settings
 from airnub_prefect_starter.tasks.stage_runner import stage_run_context
-from airnub_prefect_starter.tasks.task_runners import runner_workers
+from airnub_prefect_starter.tasks.task_runners import runner_workers, runs_in_this_process
 
 if TYPE_CHECKING:  # the later stages' runtimes need the `ds` extra: ingestion flows must import without it
     from airnub_prefect_starter.analysis.config import AnalysedDataset
@@ -76,6 +78,8 @@ class _NamedSpec(Protocol):
 SpecT = TypeVar("SpecT", bound=_NamedSpec)
 RuntimeT = TypeVar("RuntimeT")
 DatasetSpecT = TypeVar("DatasetSpecT", bound="DatasetSpec")
+#: What a batch task returns: its outcomes, sealed (a stock task) or not (a hand-written one).
+BatchOutcomesT = TypeVar("BatchOutcomesT", bound=Sequence[ItemOutcome])
 
 
 class DirectIngestionConfig(Protocol):
@@ -90,17 +94,13 @@ class DirectIngestionConfig(Protocol):
     def http(self) -> HttpOverrides | None: ...
 
 
-#: The least time between two updates of a category's progress artifact (the last one is always sent).
-PROGRESS_INTERVAL_S = 1.0
-
-
 def _report(scope: str, done: int, total: int, outcome: Outcome) -> None:
     """Tell in-process listeners (the CLI's live display) that one more item is done."""
     report_progress(ProgressEvent(scope, done, total, outcome.name, outcome.status))
 
 
 def ingest_category(
-    batch_task: Task[..., list[ItemOutcome]],
+    batch_task: Task[..., BatchOutcomesT],
     items: Sequence[Any],
     config: DirectIngestionConfig,
     *,
@@ -109,7 +109,7 @@ def ingest_category(
     stage_http: HttpOverrides | None,
     batch_size: int | None,
     **task_kwargs: Any,
-) -> list[ItemOutcome]:
+) -> Sealed[ItemOutcome]:
     """The whole body of an ingestion category flow whose items go straight into one store: the HTTP policy
     (category overrides win over the stage's), the runtime, :func:`run_batches` (``task_kwargs`` go to each batch
     task) and :func:`finish_category`."""
@@ -131,7 +131,7 @@ def category_context(department_id: str, stage: str) -> Iterator[RunContext]:
 
 
 def run_batches(
-    batch_task: Task[..., list[ItemOutcome]],
+    batch_task: Task[..., BatchOutcomesT],
     items: Sequence[Any],
     runtime: BatchRuntime,
     *,
@@ -140,8 +140,12 @@ def run_batches(
     label: str | None = None,
     **task_kwargs: Any,
 ) -> list[ItemOutcome]:
-    """Submit ``items`` in batches to ``batch_task`` (bounded by the flow's task runner), update a progress
-    artifact as batches finish, and return the outcomes in the order of ``items``."""
+    """Submit ``items`` in batches to ``batch_task`` (bounded by the flow's task runner), keep a progress
+    artifact, and return the outcomes in the order of ``items``.
+
+    Each batch task gets its items and ``runtime``, then, when it takes them, ``concurrency`` (the flow's worker
+    count: items it may have in flight at once) and ``on_item`` (a callback counting each item's progress, when
+    the task runs in this process; else None)."""
     bridge_core_logging()
     logger = get_run_logger()
     scope = category_scope(department, INGESTION.name, label or runtime.category)
@@ -150,34 +154,35 @@ def run_batches(
         return []
     runtime = dataclasses.replace(runtime, host_limits=host_limits_for(flow_settings()))  # AIRNUB_HOST_LIMITS
     context = FlowRunContext.get()
-    workers = runner_workers(context.task_runner if context else None) or INGESTION.default_concurrency
-    batches = split_batches(items, batch_size_for(len(items), workers, batch_size))
+    runner = context.task_runner if context else None
+    workers = runner_workers(runner) or INGESTION.default_concurrency
+    batches = split_batches(items, batch_size_for(len(items), batch_size))
     logger.info("%s: %d items in %d batches", scope, len(items), len(batches))
-    futures: dict[PrefectFuture[list[ItemOutcome]], int] = {
-        batch_task.submit(batch, runtime, **task_kwargs): number for number, batch in enumerate(batches)
-    }
-    # created after the submissions, so the batches start while the API creates it
-    progress_id: UUID = create_progress_artifact(  # type: ignore[assignment]  # sync call in a sync flow
-        0.0,
-        key=artifact_key(department, label or runtime.category, "progress"),
-        description=f"{scope}: items processed",
-    )
-    results: dict[int, list[ItemOutcome]] = {}
-    done = 0
-    shown, last_update_at = 0, time.monotonic()
+    progress = CategoryProgress(scope, [len(batch) for batch in batches])
+    in_process = runs_in_this_process(runner)
+    accepted = _keywords_of(batch_task, "concurrency", "on_item")
+    futures: dict[PrefectFuture[BatchOutcomesT], int] = {}
+    for number, batch in enumerate(batches):
+        given = {"concurrency": workers, "on_item": progress.item_callback(number) if in_process else None}
+        per_batch = {name: value for name, value in given.items() if name in accepted}
+        futures[batch_task.submit(Sealed(batch), runtime, **per_batch, **task_kwargs)] = number
+    progress.publish(artifact_key(department, label or runtime.category, "progress"), f"{scope}: items processed")
+    results: dict[int, BatchOutcomesT] = {}
     for future in as_completed(list(futures)):
         outcomes = future.result()  # a batch task only raises for bugs or infrastructure: let it fail the flow
         results[futures[future]] = outcomes
-        done += len(outcomes)
-        # each update is an API call from this thread, which also hands out the batches: at most one a second
-        if time.monotonic() - last_update_at >= PROGRESS_INTERVAL_S:
-            update_progress_artifact(progress_id, 100.0 * done / len(items))
-            shown, last_update_at = done, time.monotonic()
-        for outcome in outcomes:
-            _report(scope, done, len(items), outcome)
-    if shown != done:
-        update_progress_artifact(progress_id, 100.0 * done / len(items))
+        progress.batch_done(futures[future], outcomes)
+    progress.finish()
     return [outcome for number in sorted(results) for outcome in results[number]]
+
+
+def _keywords_of(task: Task[..., Any], *names: str) -> set[str]:
+    """Those of ``names`` ``task`` takes (all of them when it takes ``**kwargs``): a batch task written before a
+    keyword existed still runs."""
+    parameters = inspect.signature(task.fn).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return set(names)
+    return {name for name in names if name in parameters}
 
 
 #: What ``result(raise_on_failure=False)`` returns for a task run Prefect cancelled, crashed, paused or left
@@ -221,7 +226,7 @@ def _run_per_item(
 
 def _finish_built(
     contract: StageContract[OutcomeT], context: RunContext, category: str, outcomes: list[OutcomeT], runtime: object
-) -> list[OutcomeT]:
+) -> Sealed[OutcomeT]:
     """Once the category's outputs are in place (pushed, on object storage): Prefect asset events for what was
     built, then :func:`finish_category`."""
     record_asset_materializations(outcomes, runtime, context.settings)
@@ -235,7 +240,7 @@ def process_category(
     department_id: str,
     category: str,
     output_base: str | None = None,
-) -> list[DatasetOutcome]:
+) -> Sealed[DatasetOutcome]:
     """The whole body of a processing category flow: one ``build_task`` per dataset into ``output_base`` (default:
     the stage config's)."""
     from airnub_prefect_starter.processing.datasets import ProcessingRuntime
@@ -261,7 +266,7 @@ def analyse_category(
     models_base: str | None = None,
     reports_base: str | None = None,
     figures_base: str | None = None,
-) -> list[AnalysisOutcome]:
+) -> Sealed[AnalysisOutcome]:
     """The whole body of an analysis category flow: one ``analyse_task`` per dataset, outputs under the bases
     (each by default the stage config's)."""
     from airnub_prefect_starter.analysis.pipeline import AnalysisLayout
@@ -294,10 +299,11 @@ def _stage_base(context: RunContext, name: str) -> str:
 
 def finish_category(
     contract: StageContract[OutcomeT], department: str, category: str, outcomes: Sequence[OutcomeT]
-) -> list[OutcomeT]:
+) -> Sealed[OutcomeT]:
     """Log every failure and the counts, publish the stage's category artifacts, and raise
     :class:`~airnub_prefect_starter.core.errors.CategoryFailedError` (the flow ends Failed, every outcome
-    attached) if any item failed; otherwise return the outcomes."""
+    attached) if any item failed; otherwise return the outcomes, sealed (the category flow's return value, which
+    Prefect then takes as one value)."""
     logger = get_run_logger()
     for outcome in outcomes:
         if outcome.failed:
@@ -307,4 +313,4 @@ def finish_category(
     logger.info("%s: %s", category_scope(department, contract.name, category), result.counts_line())
     if result.failed:
         raise contract.category_error(department, category, outcomes)
-    return list(outcomes)
+    return sealed(outcomes)

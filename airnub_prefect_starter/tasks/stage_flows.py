@@ -11,7 +11,7 @@ the stage flow is built, so a missing one fails there, in one line. Building it 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ __all__ = ["category_flows", "stage_flow"]
 FLOWS_PACKAGE = "flows"
 
 
-def category_flows(department: str, stage: str, package: str | None = None) -> dict[str, Flow[..., list[Any]]]:
+def category_flows(department: str, stage: str, package: str | None = None) -> dict[str, Flow[..., Sequence[Any]]]:
     """The flows of the ``stage`` categories the manifest of ``department`` lists, in run order: each imported
     from ``<package>.<stage>.<category>.<flow module>`` (``package``: ``flows.dept_<department>``). A manifest,
     module or flow that is missing is a :class:`ConfigError` naming it."""
@@ -44,7 +44,7 @@ def category_flows(department: str, stage: str, package: str | None = None) -> d
         raise ConfigError(
             f"department {department}: no manifest {path.name} in {package} (see `airnub new department`)"
         )
-    found: dict[str, Flow[..., list[Any]]] = {}
+    found: dict[str, Flow[..., Sequence[Any]]] = {}
     for category, entry in read_manifest(path, department).categories(stage).items():
         name = category_flow_module(department, category, entry)
         module = f"{package}.{stage}.{category}.{name}"
@@ -66,7 +66,7 @@ def stage_flow(
     model: type[BaseModel],
     *,
     name: str,
-    flows: Mapping[str, Flow[..., list[OutcomeT]]] | None = None,
+    flows: Mapping[str, Flow[..., Sequence[OutcomeT]]] | None = None,
 ) -> Flow[..., StageResult[OutcomeT]]:
     """The stage flow of ``department`` for ``contract``'s stage: Prefect flow ``name`` (function
     ``<stage>_flow_dept_<department>``), run names ``<department>-<stage>-<start>``. Its ``config`` parameter (a
@@ -75,7 +75,7 @@ def stage_flow(
     and enabled runs (``categories`` limits them)."""
     prefect_compat.install()  # sub-flow runs end when their body ends
     stage = contract.name
-    category_flows_: Mapping[str, Flow[..., list[Any]]] = (
+    category_flows_: Mapping[str, Flow[..., Sequence[Any]]] = (
         flows if flows is not None else category_flows(department, stage)
     )
 

@@ -24,6 +24,7 @@ from prefect.task_runners import TaskRunner
 from prefect.variables import Variable
 from pydantic import BaseModel
 
+from airnub_prefect_starter.common.sealed import Sealed, sealed
 from airnub_prefect_starter.core.config import TaskRunnerConfig, parse_config
 from airnub_prefect_starter.core.departments import department_id as core_department_id
 from airnub_prefect_starter.core.departments import display_name, stage_variable_name
@@ -110,27 +111,28 @@ def stage_run_context(department_id: str, stage: str, stage_config: BaseModel | 
 
 def run_category_flow(
     category: str, category_flow: Callable[..., Any], **parameters: Any
-) -> tuple[list[Any], str | None]:
-    """Run a category sub-flow to its end; return its outcomes (also when it failed) and, if it crashed
-    without outcomes, the error that stopped it."""
+) -> tuple[Sealed[Any], str | None]:
+    """Run a category sub-flow to its end; return its outcomes (also when it failed), sealed (the stage flow's
+    result holds them, and Prefect walks what a flow returns), and, if it crashed without outcomes, the error
+    that stopped it."""
     state = category_flow(**parameters, return_state=True)
     if state.is_completed():
-        return list(state.result()), None
+        return sealed(state.result()), None
     error = state.result(raise_on_failure=False)
     if isinstance(error, CategoryFailedError):  # some items failed: the category still has every outcome
-        return list(error.outcomes), None
+        return sealed(error.outcomes), None
     get_run_logger().error("Category %s stopped: %s", category, error)
-    return [], f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(state.message)
+    return Sealed(), f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(state.message)
 
 
 def run_categories(
     stage_config: BaseModel,
-    category_flows: Mapping[str, Flow[..., list[OutcomeT]]],
+    category_flows: Mapping[str, Flow[..., Sequence[OutcomeT]]],
     categories: Sequence[str] | None,
     *,
     task_runner: TaskRunner[Any] | None = None,
     **parameters: Any,
-) -> tuple[dict[str, list[OutcomeT]], dict[str, str]]:
+) -> tuple[dict[str, Sealed[OutcomeT]], dict[str, str]]:
     """Run, in ``category_flows`` order, each category whose section of ``stage_config`` is present and enabled
     (and, when ``categories`` is given, is one of them), every one even after a failure.
 
@@ -152,7 +154,7 @@ def run_categories(
     idle = sorted(set(categories or ()) - set(selected))
     if idle:
         raise ConfigError(f"categories: {', '.join(idle)} has no enabled section in the stage config: nothing to run")
-    by_category: dict[str, list[OutcomeT]] = {}
+    by_category: dict[str, Sealed[OutcomeT]] = {}
     crashed: dict[str, str] = {}
     for category in selected:
         category_flow = category_flows[category]
@@ -165,7 +167,7 @@ def run_categories(
         if error:  # stopped before producing outcomes: one row in the summary, as stopped
             crashed[category] = error
         else:
-            by_category[category] = list(outcomes)
+            by_category[category] = outcomes
     return by_category, crashed
 
 
@@ -173,7 +175,7 @@ def run_stage(
     contract: StageContract[OutcomeT],
     department_id: str,
     stage_config: StageConfig,
-    category_flows: Mapping[str, Flow[..., list[OutcomeT]]],
+    category_flows: Mapping[str, Flow[..., Sequence[OutcomeT]]],
     categories: Sequence[str] | None,
 ) -> StageResult[OutcomeT]:
     """The whole body of a parent stage flow (see the module's docstring): each category flow gets its section
@@ -194,7 +196,7 @@ def _run_stage(
     contract: StageContract[OutcomeT],
     context: RunContext,
     stage_config: StageConfig,
-    category_flows: Mapping[str, Flow[..., list[OutcomeT]]],
+    category_flows: Mapping[str, Flow[..., Sequence[OutcomeT]]],
     categories: Sequence[str] | None,
 ) -> StageResult[OutcomeT]:
     logger = get_run_logger()

@@ -18,7 +18,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from airnub_prefect_starter.core.config import TaskRunnerConfig
 from airnub_prefect_starter.core.errors import ConfigError
 
-__all__ = ["bounded_threads", "build_task_runner", "runner_workers", "stage_dask_cluster"]
+__all__ = ["bounded_threads", "build_task_runner", "runner_workers", "runs_in_this_process", "stage_dask_cluster"]
 
 _DASK_EXTRA_MISSING = "task_runner.kind: dask needs the 'dask' extra (pip install 'airnub-prefect-starter[dask]')"
 
@@ -32,6 +32,12 @@ def runner_workers(runner: TaskRunner[Any] | None) -> int | None:
     """How many tasks ``runner`` runs at once, when it says (a bounded thread pool); ``None`` otherwise."""
     workers = getattr(runner, "_max_workers", None) if isinstance(runner, ThreadPoolTaskRunner) else None
     return workers if isinstance(workers, int) and workers < sys.maxsize else None
+
+
+def runs_in_this_process(runner: TaskRunner[Any] | None) -> bool:
+    """Whether ``runner`` runs its tasks in threads of this process (objects handed to a task are shared, not
+    copied): a thread pool does; Dask and process pools run them elsewhere."""
+    return isinstance(runner, ThreadPoolTaskRunner)
 
 
 def build_task_runner(

@@ -72,8 +72,9 @@ def test_config_reference_shows_type_default_constraints_and_description() -> No
     page = render_config_reference(DEPARTMENTS)
 
     assert (
-        "| `batch_size` | int or null | `null` | ≥ 1; ≤ 10000 | Items per Prefect task; unset: about two batches per "
-        "worker thread, at most 500 items each. |" in _section(page, STAGE_CONFIG_MODELS["ingestion"])
+        "| `batch_size` | int or null | `null` | ≥ 1; ≤ 10000 | Items per Prefect task; unset: one task for up to "
+        "1000 items (more: the fewest tasks of at most 1000 items each). |"
+        in _section(page, STAGE_CONFIG_MODELS["ingestion"])
     )
     assert "| `files_to_acquire` | list of [FileToAcquire](#filetoacquire) | required |" in page
     assert '| `kind` | `"threads"` or `"dask"` | `"threads"` |' in page

@@ -92,19 +92,20 @@ def test_outcomes_and_failure_error_survive_pickling(
 
 
 @pytest.mark.parametrize(
-    ("count", "workers", "configured", "expected"),
+    ("count", "configured", "expected"),
     [
-        (1000, 8, None, 63),  # two batches per worker: 16 batches
-        (1000, 2, None, 250),
-        (10, 8, None, 1),  # few items: one per batch, all workers busy
-        (100_000, 8, None, 500),  # capped: progress and failures still show per batch
-        (1000, 8, 25, 25),  # a configured size wins
+        (1000, None, 1000),  # up to a thousand items: one batch, one Prefect task
+        (10, None, 10),
+        (1001, None, 501),  # past it: the fewest batches of at most a thousand, evened out
+        (2500, None, 834),
+        (100_000, None, 1000),
+        (1000, 25, 25),  # a configured size wins
     ],
 )
-def test_batch_size_is_derived_from_the_item_count_and_the_workers_unless_set(
-    count: int, workers: int, configured: int | None, expected: int
+def test_batch_size_is_derived_from_the_item_count_unless_set(
+    count: int, configured: int | None, expected: int
 ) -> None:
-    assert batch_size_for(count, workers, configured) == expected
+    assert batch_size_for(count, configured) == expected
 
 
 def test_split_batches_keeps_order_and_bounds_size() -> None:
