@@ -22,8 +22,7 @@ import time
 import traceback
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,19 +204,19 @@ def ingest_batch(
         publish_group=group,
         host_slot=limits.slot,
     )
-    outcomes: list[ItemOutcome] = []
+    by_number: dict[int, ItemOutcome] = {}  # item number -> outcome, as the items end
     try:
         with ctx.client:
 
             def ingest(item: Any) -> ItemOutcome:
                 return _ingest_one(chosen, item, ctx, runtime, options, secrets or {})
 
-            for outcome in _in_order(ingest, items, concurrency, on_item):
-                outcomes.append(outcome)
+            _ingest_all(ingest, items, concurrency, on_item, by_number)
     finally:  # what was ingested is recorded even when a bug ends the batch early
         if group is not None:
-            outcomes[:], fetched[:] = _commit_group(group, outcomes, fetched, runtime)
+            fetched[:] = _commit_group(group, by_number, fetched, runtime)
         _record_batch(index, runtime.data_source_name, fetched, unchanged)
+    outcomes = [by_number[number] for number in sorted(by_number)]
     counts = Counter(outcome.status for outcome in outcomes)
     logger.info(
         "%s batch of %d in %.2f s: %s",
@@ -279,73 +278,80 @@ class _ItemNumber(threading.local):
 _ITEM_NUMBER = _ItemNumber()
 
 
-def _in_order(
+def _ingest_all(
     ingest: Callable[[Any], ItemOutcome],
     items: Sequence[Any],
     concurrency: int,
     on_item: Callable[[ItemOutcome], None] | None,
-) -> Iterator[ItemOutcome]:
-    """``ingest`` of each item, yielded in the order of ``items``, with up to ``concurrency`` running at once. Each
-    runs in a copy of the caller's context (the run's logging context reaches the item's threads)."""
+    by_number: dict[int, ItemOutcome],
+) -> None:
+    """``ingest`` each item into ``by_number`` (by its number), up to ``concurrency`` at once: that many threads
+    each take the next item until none is left (no hand-off per item to this thread), in a copy of the caller's
+    context (the run's logging context reaches them). An exception that is not an item's outcome (a bug,
+    ``KeyboardInterrupt``) stops the threads taking new items and is raised here once they are done."""
     lock = threading.Lock()
+    numbered = iter(enumerate(items))
+    failures: list[BaseException] = []
 
-    def run(number: int, item: Any) -> ItemOutcome:
-        _ITEM_NUMBER.number = number
-        outcome = ingest(item)
-        if on_item is not None:
+    def work() -> None:
+        while True:
             with lock:
-                on_item(outcome)
-        return outcome
+                taken = None if failures else next(numbered, None)
+            if taken is None:
+                return
+            number, item = taken
+            _ITEM_NUMBER.number = number
+            try:
+                outcome = ingest(item)
+            except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread below
+                with lock:
+                    failures.append(exc)
+                return
+            with lock:
+                by_number[number] = outcome
+                if on_item is not None:
+                    on_item(outcome)
 
     workers = max(1, min(concurrency, len(items)))
-    if workers == 1:
-        for number, item in enumerate(items):
-            yield run(number, item)
-        return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="airnub-item") as pool:
-        futures = [pool.submit(contextvars.copy_context().run, run, n, item) for n, item in enumerate(items)]
-        try:
-            for future in futures:
-                yield future.result()
-        finally:  # a bug ending the batch early: items not yet started are not started
-            for future in futures:
-                future.cancel()
+    threads = [
+        threading.Thread(target=contextvars.copy_context().run, args=(work,), name=f"airnub-item-{n}", daemon=True)
+        for n in range(workers - 1)
+    ]
+    for thread in threads:
+        thread.start()
+    work()  # this thread takes items too
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
 
 
 def _commit_group(
-    group: _ItemOrderedGroup, outcomes: Sequence[ItemOutcome], fetched: Sequence[FetchRecord], runtime: BatchRuntime
-) -> tuple[list[ItemOutcome], list[FetchRecord]]:
-    """Commit the batch's staged objects; return the outcomes as committed (a staged object whose content was
-    published first, by another writer or an earlier item, is a ``duplicate``) and the downloads to record. When
-    the commit fails, every staged item fails with its error and none of them is recorded."""
+    group: _ItemOrderedGroup, outcomes: dict[int, ItemOutcome], fetched: Sequence[FetchRecord], runtime: BatchRuntime
+) -> list[FetchRecord]:
+    """Commit the batch's staged objects; correct ``outcomes`` (by item number) as committed (a staged object
+    whose content was published first, by another writer or an earlier item, is a ``duplicate``) and return the
+    downloads to record. When the commit fails, every staged item fails with its error and none of them is
+    recorded."""
     try:
         committed = group.commit()
     except StorageError as exc:
-        staged = {o.sha256 for o in outcomes if o.status == "stored"}
-        failed = [
-            ItemOutcome.failure(
-                runtime.category, o.name, exc, url=o.url, transient=False, data_source_name=o.data_source_name
-            )
-            if o.status == "stored"
-            else o
-            for o in outcomes
-        ]
-        return failed, [record for record in fetched if record.obj.sha256 not in staged]
-    final = list(outcomes)
+        staged = {o.sha256 for o in outcomes.values() if o.status == "stored"}
+        for number, o in outcomes.items():
+            if o.status == "stored":
+                outcomes[number] = ItemOutcome.failure(
+                    runtime.category, o.name, exc, url=o.url, transient=False, data_source_name=o.data_source_name
+                )
+        return [record for record in fetched if record.obj.sha256 not in staged]
     records = list(fetched)
-    staged_at = [number for number, outcome in enumerate(final) if outcome.status == "stored"]
-    if len(staged_at) != len(committed):  # pragma: no cover - every staged download is a "stored" outcome
-        raise AssertionError(f"{len(staged_at)} stored outcomes for {len(committed)} staged objects")
-    if sorted(group.staged_by) != staged_at:  # pragma: no cover - each stored outcome staged one object
-        raise AssertionError(f"items {group.staged_by} staged objects, items {staged_at} say they stored one")
     for number, (stored, created) in zip(group.staged_by, committed, strict=True):
-        if created:
+        loser = outcomes.get(number)  # None: the item staged its object, then a bug ended it
+        if created or loser is None:
             continue
         # the same content was published first: this item points at that object, in the outcome and the index
-        loser = final[number]
-        final[number] = dataclasses.replace(loser, status="duplicate", path=stored.location)
+        outcomes[number] = dataclasses.replace(loser, status="duplicate", path=stored.location)
         records = [_pointing_at(record, stored, loser.path) for record in records]
-    return final, records
+    return records
 
 
 def _pointing_at(record: FetchRecord, stored: StoredObject, staged_path: str | None) -> FetchRecord:
