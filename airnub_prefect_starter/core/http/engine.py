@@ -26,10 +26,17 @@ __all__ = ["CurlEngine"]
 _IDLE_WAIT_S = 5.0
 
 
+def _held_lock() -> threading.Lock:
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
+
+
 @dataclass(eq=False)
 class _Transfer:
     handle: pycurl.Curl
-    done: threading.Event = field(default_factory=threading.Event)
+    #: Released by the engine when the transfer ends (a bare lock: the lightest hand-over between two threads).
+    done: threading.Lock = field(default_factory=_held_lock)
     code: int = 0
     message: str = ""
 
@@ -69,7 +76,7 @@ class CurlEngine:
                 self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
                 self._thread.start()
         self._wake()
-        if not transfer.done.wait(wait_s):
+        if not transfer.done.acquire(timeout=wait_s):
             raise TimeoutError(f"the transfer did not end within {wait_s:.0f} s")
         return transfer.code, transfer.message
 
@@ -147,7 +154,7 @@ class CurlEngine:
             pass  # it was never added (the multi handle failed first)
         transfer = self._running.pop(handle)
         transfer.code, transfer.message = code, message
-        transfer.done.set()
+        transfer.done.release()
 
     def _on_socket(self, event: int, fd: int, _multi: object, _data: object) -> None:
         """libcurl says which events of socket ``fd`` its transfers wait for (or that it is done with it)."""
