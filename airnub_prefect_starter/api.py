@@ -7,9 +7,9 @@ models import neither Prefect nor the data-science stack, and ingestion flows im
 
 Groups: stage flows (:func:`run_stage`, the stage contracts and outcomes); category
 kinds and the flows and task wrappers built from them (:func:`category_flow`, :func:`kind_task`); config models
-(stage bases, one section model per kind, the field types custom sections use); what hand-written (``custom``)
-categories run (:func:`ingest_category`, :func:`ingest_batch`, :func:`transient_retry_task`, :class:`Sealed`);
-what generated tests use.
+(stage bases, one section model per kind, the field types custom sections use, :class:`Sealed` for their items);
+what hand-written (``custom``) categories run (:func:`ingest_category`, :func:`ingest_batch`,
+:func:`transient_retry_task`, :class:`Sealed`); what generated tests use.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from pydantic import BaseModel
 
+from airnub_prefect_starter.common.sealed import Sealed
 from airnub_prefect_starter.core.http.auth import SECRET_PLACEHOLDER, SourceAuth
 
 __all__ = ["SECRET_PLACEHOLDER", "referenced_secret_blocks", "secret_env_var", "secret_value_from_env"]
@@ -31,7 +32,7 @@ def referenced_secret_blocks(models: Iterable[BaseModel]) -> set[str]:
         elif isinstance(value, BaseModel):
             for name in type(value).model_fields:
                 walk(getattr(value, name))
-        elif isinstance(value, list | tuple):
+        elif isinstance(value, list | tuple | Sealed):  # a section's items are sealed
             for element in value:
                 walk(element)
 

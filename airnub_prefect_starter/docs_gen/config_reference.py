@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from airnub_prefect_starter.common.sealed import Sealed
 from airnub_prefect_starter.common.settings import AirnubSettings
 from airnub_prefect_starter.core.departments import DepartmentMapping
 from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy
@@ -200,7 +201,7 @@ def _type(annotation: Any) -> str:
         return " or ".join(_type(arg) for arg in args)
     if origin is Literal:
         return " or ".join(f"`{json.dumps(arg.value if isinstance(arg, enum.Enum) else arg)}`" for arg in args)
-    if origin in (list, tuple, set, frozenset):
+    if origin in (list, tuple, set, frozenset, Sealed):  # a sealed item list is a list in the config
         return f"list of {_type(args[0])}" if args else "list"
     if origin is dict:
         return f"mapping of {_type(args[0])} to {_type(args[1])}"

@@ -3,6 +3,9 @@ shares, the sections of the three ingestion kinds, their items and HTTP policy. 
 ``flows/dept_<id>/config_models_dept_<id>.py``) extends :class:`IngestionStageBase` with one section per category.
 
 Every model is frozen with ``extra="forbid"`` and every field has a description (the docs are generated from them).
+A section's items are a :class:`~airnub_prefect_starter.common.sealed.Sealed` sequence, not a list: the section is a
+flow parameter, which Prefect would otherwise walk item by item several times per run; in YAML, JSON, the JSON Schema
+and the docs they are a list, and in Python they read like one.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
+from airnub_prefect_starter.common.sealed import Sealed
 from airnub_prefect_starter.core.config import (
     ConfigModel,
     DataSourceName,
@@ -134,7 +138,7 @@ class DownloadsConfig(ConfigModel):
     enabled: bool = Field(default=True, description="Skip the category when false.")
     data_source_name: DataSourceName
     local_artifacts_storage_base: StorageBase
-    files_to_acquire: list[FileToAcquire] = Field(description="Files to download on every run.")
+    files_to_acquire: Sealed[FileToAcquire] = Field(description="Files to download on every run.")
     http: HttpOverrides | None = Field(default=None, description="HTTP policy for this category (wins over stage).")
 
 
@@ -146,7 +150,7 @@ class ApiConfig(ConfigModel):
     local_artifacts_storage_base: StorageBase = Field(
         default="api_responses", description="Store root for the responses (relative to the data dir)."
     )
-    apis_to_poll: list[ApiToPoll] = Field(description="API endpoints to poll on every run.")
+    apis_to_poll: Sealed[ApiToPoll] = Field(description="API endpoints to poll on every run.")
     http: HttpOverrides | None = Field(default=None, description="HTTP policy for this category (wins over stage).")
 
 
@@ -159,7 +163,7 @@ class ScrapeConfig(ConfigModel):
     local_artifacts_storage_base: StorageBase | None = Field(
         default=None, description="Store root for followed files (default: local_manifests_storage_base)."
     )
-    pages_to_scrape: list[PageToScrape] = Field(description="Pages to scrape on every run.")
+    pages_to_scrape: Sealed[PageToScrape] = Field(description="Pages to scrape on every run.")
     max_links_per_page: int = Field(default=1000, ge=1, le=100000, description="Links extracted per page at most.")
     follow_links: LinkFollowing | None = Field(default=None, description="Download matching links as files.")
     http: HttpOverrides | None = Field(default=None, description="HTTP policy for this category (wins over stage).")

@@ -18,6 +18,7 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalC
 from prefect.exceptions import ObjectNotFound
 from pydantic import BaseModel
 
+from airnub_prefect_starter.common.sealed import Sealed
 from airnub_prefect_starter.core.http.limits import host_of
 from airnub_prefect_starter.core.http.policy import HttpOverrides, HttpPolicy
 from airnub_prefect_starter.tasks.host_limits import concurrency_limit_name, rate_limit_name
@@ -96,7 +97,7 @@ def _urls(model: BaseModel) -> Iterator[str]:
     """Every ``url`` field of the models under ``model`` (items, in lists or not): what its category fetches."""
     for name in type(model).model_fields:
         value = getattr(model, name)
-        values = value if isinstance(value, list | tuple) else [value]
+        values = value if isinstance(value, list | tuple | Sealed) else [value]  # a section's items are sealed
         for item in values:
             if isinstance(item, BaseModel):
                 found = getattr(item, "url", None)

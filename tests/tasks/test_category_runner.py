@@ -1,9 +1,9 @@
 """The category runner on real Prefect runs.
 
 _run_per_item: an item task's error becomes its failed outcome; a task run Prefect cancelled or crashed is no item
-failure and ends the flow. Ingestion batches: Prefect takes a category's items and outcomes as one value each
-(never walking them item by item), a category of a few items is one batch task that gets the stage's concurrency,
-and its progress is reported item by item while it runs.
+failure and ends the flow. Ingestion batches: Prefect takes a category's items and outcomes as one value each, from
+the stage flow's config parameter to the stage result (never walking them item by item), a category of a few items
+is one batch task that gets the stage's concurrency, and its progress is reported item by item while it runs.
 """
 
 from __future__ import annotations
@@ -22,20 +22,16 @@ from prefect.context import TaskRunContext
 from prefect.exceptions import CancelledRun, CrashedRun
 
 from airnub_prefect_starter.common.progress import ProgressEvent, listening
-from airnub_prefect_starter.core.config import ConfigModel, TaskRunnerConfig
 from airnub_prefect_starter.core.errors import CategoryFailedError
-from airnub_prefect_starter.core.http.policy import HttpOverrides
 from airnub_prefect_starter.ingestion.batch import ingest_batch
-from airnub_prefect_starter.ingestion.config import FileToAcquire
+from airnub_prefect_starter.ingestion.config import DownloadsConfig, FileToAcquire, IngestionStageBase
 from airnub_prefect_starter.ingestion.contract import INGESTION
 from airnub_prefect_starter.ingestion.outcome import ItemOutcome
 from airnub_prefect_starter.processing.contract import PROCESSING
 from airnub_prefect_starter.processing.outcome import DatasetOutcome
-from airnub_prefect_starter.stages.results import StageResult
 from airnub_prefect_starter.tasks import category_flows, category_progress
-from airnub_prefect_starter.tasks.category_flows import kind_task
-from airnub_prefect_starter.tasks.category_runner import _run_per_item, finish_category, ingest_category
-from airnub_prefect_starter.tasks.stage_runner import run_stage
+from airnub_prefect_starter.tasks.category_runner import _run_per_item, finish_category
+from airnub_prefect_starter.tasks.stage_flows import stage_flow
 from tests.support.http_server import LoopbackHTTPServer, Route
 
 
@@ -79,44 +75,22 @@ def test_run_per_item_turns_an_unexpected_error_into_a_failed_outcome() -> None:
     assert (outcome.status, outcome.error) == ("failed", "unexpected ZeroDivisionError: division by zero")
 
 
-class CountedFiles(ConfigModel):
-    """A downloads category whose flow makes its ``count`` items itself: Prefect meets them only where the category
-    runner hands them over (batch task parameters and results, the flow's return value)."""
-
-    enabled: bool = True
-    base_url: str
-    count: int
-    data_source_name: str = "counted"
-    local_artifacts_storage_base: str = "downloads"
-    http: HttpOverrides = HttpOverrides(allow_private_networks=True, retries=0)
+class FilesStage(IngestionStageBase):
+    files: DownloadsConfig | None = None
 
 
-class CountedStage(ConfigModel):
-    task_runner: TaskRunnerConfig = TaskRunnerConfig()
-    files: CountedFiles | None = None
-
-    def category_parameters(self) -> dict[str, Any]:
-        return {}
+files_flow = category_flows.category_flow(
+    "downloads", "toy", "files", name="Files (toy)", task_name="Download files (toy)"
+)
+files_stage = stage_flow(INGESTION, "toy", FilesStage, name="Ingestion (toy)", flows={"files": files_flow})
 
 
-download_counted = kind_task("downloads", "Download counted files")
-
-
-@flow
-def counted_files(config: CountedFiles) -> Sequence[ItemOutcome]:
-    items = [FileToAcquire(name=f"f{i}", url=f"{config.base_url}/f{i}") for i in range(config.count)]
-    return ingest_category(
-        download_counted, items, config, department_id="toy", category="files", stage_http=None, batch_size=None
-    )
-
-
-@flow
-def counted_stage(config: dict[str, Any]) -> StageResult[ItemOutcome]:
-    return run_stage(INGESTION, "toy", CountedStage.model_validate(config), {"files": counted_files}, None)
-
-
-def counted(server: LoopbackHTTPServer, count: int, **stage: Any) -> dict[str, Any]:
-    return {"files": {"base_url": server.url(""), "count": count}, **stage}
+def files_config(server: LoopbackHTTPServer, count: int, **stage: Any) -> FilesStage:
+    """A stage config of ``count`` files, validated (as ``airnub run --config`` hands it to the stage flow)."""
+    files = [{"name": f"f{i}", "url": server.url(f"/f{i}")} for i in range(count)]
+    section = {"data_source_name": "counted", "local_artifacts_storage_base": "downloads", "files_to_acquire": files}
+    http = {"allow_private_networks": True, "retries": 0}
+    return FilesStage.model_validate({"http": http, "files": section, **stage})
 
 
 @dataclass
@@ -156,14 +130,15 @@ def walks(monkeypatch: pytest.MonkeyPatch) -> Walks:
 def test_prefect_takes_a_categorys_items_and_outcomes_as_one_value_each(
     http_server: LoopbackHTTPServer, walks: Walks
 ) -> None:
+    """From the stage flow's config parameter (the items in its section) to the stage result."""
     for number in range(30):
         http_server.serve(f"/f{number}", body=b"file %d" % number)
-    counted_stage(config=counted(http_server, 1))  # Prefect's own first-run walks are not counted
+    files_stage(config=files_config(http_server, 1))  # Prefect's own first-run walks are not counted
 
     walks.visits = 0
-    few = counted_stage(config=counted(http_server, 3))
+    few = files_stage(config=files_config(http_server, 3))
     visits_for_few, walks.visits = walks.visits, 0
-    many = counted_stage(config=counted(http_server, 30))
+    many = files_stage(config=files_config(http_server, 30))
 
     assert [o.status for o in few.outcomes] == ["unchanged"] + ["stored"] * 2
     assert [o.name for o in many.outcomes] == [f"f{n}" for n in range(30)]
@@ -185,7 +160,7 @@ def test_a_few_items_are_one_batch_task_with_the_stage_concurrency(
 
     monkeypatch.setattr(category_flows, "ingest_batch", recorded)
 
-    result = counted_stage(config=counted(http_server, 5, task_runner={"kind": "threads", "max_concurrency": 3}))
+    result = files_stage(config=files_config(http_server, 5, task_runner={"kind": "threads", "max_concurrency": 3}))
 
     assert result.counts()["stored"] == 5
     assert batches == [(5, 3)]
@@ -208,7 +183,7 @@ def test_one_batch_reports_its_progress_item_by_item_while_it_runs(
     events: list[tuple[ProgressEvent, bool]] = []
 
     with listening(lambda event: events.append((event, TaskRunContext.get() is not None))):
-        counted_stage(config=counted(http_server, 4))
+        files_stage(config=files_config(http_server, 4))
 
     assert [(event.done, event.total, in_batch) for event, in_batch in events] == [(n, 4, True) for n in (1, 2, 3, 4)]
     assert sent == [(25.0, True), (50.0, True), (75.0, True), (100.0, True)]  # sent from the batch as it ran
