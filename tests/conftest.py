@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
-from airnub_prefect_starter.core.http.fetch import build_http_client
+from airnub_prefect_starter.core.http.fetch import HttpTransport, build_http_client
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.store.cas import ContentAddressedStore
 from airnub_prefect_starter.core.store.index import ManifestIndex
@@ -71,9 +70,9 @@ class IngestEnv:
     store: ContentAddressedStore
     index: ManifestIndex
     data_source_name: str = "test_source"
-    clients: list[httpx.Client] = field(default_factory=list)
+    clients: list[HttpTransport] = field(default_factory=list)
 
-    def ctx(self, client: httpx.Client | None = None, **policy: object) -> IngestContext:
+    def ctx(self, client: HttpTransport | None = None, **policy: object) -> IngestContext:
         settings: dict[str, object] = {
             "allow_private_networks": True,
             "retries": 0,

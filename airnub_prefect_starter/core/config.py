@@ -112,8 +112,8 @@ class TaskRunnerConfig(ConfigModel):
         default=None,
         ge=1,
         le=64,
-        description="Tasks in flight at once (threads), or threads per Dask worker. Default: the stage's "
-        "(ingestion 8 batches, processing 2 datasets, analysis 1 dataset).",
+        description="Work in flight at once (threads), or threads per Dask worker. Default: the stage's "
+        "(ingestion 8 items, processing 2 datasets, analysis 1 dataset).",
     )
     n_workers: int = Field(default=2, ge=1, le=64, description="Workers of a temporary local Dask cluster.")
     address: str | None = Field(default=None, description="Existing Dask scheduler address; local cluster if unset.")

@@ -24,7 +24,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from airnub_prefect_starter.common.locations import join_location
@@ -188,7 +187,7 @@ def ingest_batch(
     unchanged: list[UnchangedMark] = []
     fetched: list[FetchRecord] = []
     store = open_store(runtime.store_base, runtime.credentials)
-    group = _ItemOrderedGroup(store.publish_group()) if chosen.publish_together else None
+    group = store.publish_group() if chosen.publish_together else None
     limits = runtime.host_limits(runtime.policy)
     ctx = IngestContext(
         store=store,
@@ -228,56 +227,6 @@ def ingest_batch(
     return outcomes
 
 
-class _ItemOrderedGroup(PublishGroup):
-    """A batch's publish group that remembers which item staged each object (items run concurrently, so they
-    stage in no particular order): ``staged_by[i]`` is the item number whose object the commit's ``i``-th result
-    is about. The running item's number is :data:`_ITEM_NUMBER` of its thread."""
-
-    def __init__(self, group: PublishGroup) -> None:
-        self.group = group
-        self.staged_by: list[int] = []
-        self._lock = threading.Lock()
-
-    def publish(
-        self,
-        source: Path,
-        *,
-        data_source_name: str,
-        sha256: str,
-        size_bytes: int,
-        filename: str,
-        manifest_json: bytes,
-        heal: bool = False,
-    ) -> tuple[StoredObject, bool]:
-        with self._lock:  # staging order and recorded order stay one
-            stored, staged = self.group.publish(
-                source,
-                data_source_name=data_source_name,
-                sha256=sha256,
-                size_bytes=size_bytes,
-                filename=filename,
-                manifest_json=manifest_json,
-                heal=heal,
-            )
-            if staged:
-                self.staged_by.append(_ITEM_NUMBER.number)
-        return stored, staged
-
-    def commit(self) -> list[tuple[StoredObject, bool]]:
-        return self.group.commit()
-
-    def __len__(self) -> int:
-        return len(self.group)
-
-
-class _ItemNumber(threading.local):
-    number = -1
-
-
-#: The number (in its batch) of the item the current thread ingests.
-_ITEM_NUMBER = _ItemNumber()
-
-
 def _useful_threads(items: Sequence[Any], concurrency: int, policy: HttpPolicy) -> int:
     """``concurrency``, but no more threads than the batch's hosts have slots: a thread beyond ``per_host_limit``
     per host would only wait for one (and each hand-over of a slot wakes a thread)."""
@@ -294,30 +243,34 @@ def _ingest_all(
 ) -> None:
     """``ingest`` each item into ``by_number`` (by its number), up to ``concurrency`` at once: that many threads
     each take the next item until none is left (no hand-off per item to this thread), in a copy of the caller's
-    context (the run's logging context reaches them). An exception that is not an item's outcome (a bug,
-    ``KeyboardInterrupt``) stops the threads taking new items and is raised here once they are done."""
-    lock = threading.Lock()
+    context (the run's logging context reaches them). ``on_item`` is told of each outcome, from one thread at a
+    time, while the other threads go on; if it fails, the batch goes on (the failure is logged). An exception
+    that is not an item's outcome (a bug, ``KeyboardInterrupt``) stops the threads taking new items and is raised
+    here once every thread has ended."""
+    taking, reporting = threading.Lock(), threading.Lock()
     numbered = iter(enumerate(items))
     failures: list[BaseException] = []
 
     def work() -> None:
         while True:
-            with lock:
+            with taking:
                 taken = None if failures else next(numbered, None)
             if taken is None:
                 return
             number, item = taken
-            _ITEM_NUMBER.number = number
             try:
                 outcome = ingest(item)
             except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread below
-                with lock:
+                with taking:
                     failures.append(exc)
                 return
-            with lock:
-                by_number[number] = outcome
-                if on_item is not None:
-                    on_item(outcome)
+            by_number[number] = outcome
+            if on_item is not None:
+                with reporting:
+                    try:
+                        on_item(outcome)
+                    except Exception:  # a progress report must not end the batch's work
+                        logger.exception("Reporting the outcome of %s failed", outcome.name)
 
     workers = max(1, min(concurrency, len(items)))
     threads = [
@@ -326,20 +279,27 @@ def _ingest_all(
     ]
     for thread in threads:
         thread.start()
-    work()  # this thread takes items too
-    for thread in threads:
-        thread.join()
+    try:
+        work()  # this thread takes items too
+    except BaseException as exc:  # pragma: no cover - work() records its failures; this is belt and braces
+        with taking:
+            failures.append(exc)
+    finally:
+        for thread in threads:
+            thread.join()
     if failures:
         raise failures[0]
 
 
 def _commit_group(
-    group: _ItemOrderedGroup, outcomes: dict[int, ItemOutcome], fetched: Sequence[FetchRecord], runtime: BatchRuntime
+    group: PublishGroup, outcomes: dict[int, ItemOutcome], fetched: Sequence[FetchRecord], runtime: BatchRuntime
 ) -> list[FetchRecord]:
-    """Commit the batch's staged objects; correct ``outcomes`` (by item number) as committed (a staged object
-    whose content was published first, by another writer or an earlier item, is a ``duplicate``) and return the
-    downloads to record. When the commit fails, every staged item fails with its error and none of them is
-    recorded."""
+    """Commit the batch's staged objects; correct ``outcomes`` (by item number) as committed and return the
+    downloads to record. Of the items that staged the same content, the first (in the items' order) whose copy
+    was created is ``stored``; the others, and all of them when the content was published first by another
+    writer, are ``duplicate``s pointing at the stored object (the items ran concurrently, so which copy was
+    staged first says nothing). When the commit fails, every staged item fails with its error and none of them
+    is recorded."""
     try:
         committed = group.commit()
     except StorageError as exc:
@@ -350,14 +310,26 @@ def _commit_group(
                     runtime.category, o.name, exc, url=o.url, transient=False, data_source_name=o.data_source_name
                 )
         return [record for record in fetched if record.obj.sha256 not in staged]
+    created: dict[str, StoredObject] = {}  # content -> the copy this batch created
+    found: dict[str, StoredObject] = {}  # content -> the object another writer published first
+    for stored, made in committed:
+        (created if made else found).setdefault(stored.sha256, stored)
     records = list(fetched)
-    for number, (stored, created) in zip(group.staged_by, committed, strict=True):
-        loser = outcomes.get(number)  # None: the item staged its object, then a bug ended it
-        if created or loser is None:
+    for number in sorted(outcomes):
+        outcome = outcomes[number]
+        if outcome.status != "stored" or outcome.sha256 is None:
+            continue
+        winner = created.get(outcome.sha256)
+        if winner is not None and winner.location == outcome.path:
+            del created[outcome.sha256]  # the first item of this copy keeps "stored"
+            found[outcome.sha256] = winner
+            continue
+        published = winner or found.get(outcome.sha256)
+        if published is None:  # pragma: no cover - every staged object has a commit result
             continue
         # the same content was published first: this item points at that object, in the outcome and the index
-        outcomes[number] = dataclasses.replace(loser, status="duplicate", path=stored.location)
-        records = [_pointing_at(record, stored, loser.path) for record in records]
+        outcomes[number] = dataclasses.replace(outcome, status="duplicate", path=published.location)
+        records = [_pointing_at(record, published, outcome.path) for record in records]
     return records
 
 

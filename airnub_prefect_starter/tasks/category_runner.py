@@ -143,8 +143,10 @@ def run_batches(
     """Submit ``items`` in batches to ``batch_task`` (bounded by the flow's task runner), keep a progress
     artifact, and return the outcomes in the order of ``items``.
 
-    Each batch task gets its items and ``runtime``, then, when it takes them, ``concurrency`` (the flow's worker
-    count: items it may have in flight at once) and ``on_item`` (a callback counting each item's progress, when
+    Each batch task gets its items and ``runtime``, then, when it takes them, ``concurrency`` (items it may have
+    in flight at once: in this process the flow's worker count is shared by the batches running side by side, so a
+    stage keeps ``max_concurrency`` items in flight in all; a batch on another process gets the whole count) and
+    ``on_item`` (a callback counting each item's progress, when
     the task runs in this process; else None)."""
     bridge_core_logging()
     logger = get_run_logger()
@@ -161,9 +163,10 @@ def run_batches(
     progress = CategoryProgress(scope, [len(batch) for batch in batches])
     in_process = runs_in_this_process(runner)
     accepted = _keywords_of(batch_task, "concurrency", "on_item")
+    per_batch_items = max(1, workers // min(len(batches), workers)) if in_process else workers
     futures: dict[PrefectFuture[BatchOutcomesT], int] = {}
     for number, batch in enumerate(batches):
-        given = {"concurrency": workers, "on_item": progress.item_callback(number) if in_process else None}
+        given = {"concurrency": per_batch_items, "on_item": progress.item_callback(number) if in_process else None}
         per_batch = {name: value for name, value in given.items() if name in accepted}
         futures[batch_task.submit(Sealed(batch), runtime, **per_batch, **task_kwargs)] = number
     progress.publish(artifact_key(department, label or runtime.category, "progress"), f"{scope}: items processed")

@@ -108,10 +108,14 @@ class CurlEngine:
                 finished = self._closed and not self._running and not submitted
             if finished:
                 return
-            try:
-                for transfer in submitted:
-                    self._running[transfer.handle] = transfer
+            for transfer in submitted:
+                try:
                     self._multi.add_handle(transfer.handle)  # libcurl sets a timer to start it
+                except Exception as exc:  # noqa: BLE001 - this transfer cannot start; the others go on
+                    self._end(transfer, -1, f"fetch engine cannot start the transfer: {type(exc).__name__}: {exc}")
+                else:
+                    self._running[transfer.handle] = transfer
+            try:
                 self._wait_and_act()
                 self._collect()
             except Exception as exc:  # noqa: BLE001 - libcurl's multi interface failed: end every transfer, go on
@@ -152,7 +156,10 @@ class CurlEngine:
             self._multi.remove_handle(handle)
         except pycurl.error:
             pass  # it was never added (the multi handle failed first)
-        transfer = self._running.pop(handle)
+        self._end(self._running.pop(handle), code, message)
+
+    @staticmethod
+    def _end(transfer: _Transfer, code: int, message: str) -> None:
         transfer.code, transfer.message = code, message
         transfer.done.release()
 

@@ -121,6 +121,7 @@ def fetch(
     *,
     credentials: Credentials = NO_CREDENTIALS,
     receive: ReceiveBody,
+    max_bytes: int | None = None,
 ) -> FetchedResponse:
     """GET ``url`` and follow redirects under ``policy``; stream the final 2xx body into the sink ``receive``
     returns, enforcing ``max_bytes``, the deadline and the declared Content-Length; return the final response
@@ -133,9 +134,11 @@ def fetch(
     :class:`TransientDownloadError` or :class:`PermanentDownloadError`. Errors name ``url`` redacted, redirect
     hops as reported (``credentials`` scrubbed, then redacted). No :class:`DownloadError` leaving this call,
     ``receive``'s own included, carries a value of ``credentials``: one that would is replaced by a scrubbed copy.
+    ``max_bytes`` replaces the policy's (robots.txt: its sink cuts the body itself).
     """
+    limit = policy.max_bytes if max_bytes is None else max_bytes
     try:
-        return _follow(transport, url, policy, deadline, headers, before_request, credentials, receive)
+        return _follow(transport, url, policy, deadline, headers, before_request, credentials, receive, limit)
     except DownloadError as exc:
         scrubbed = _scrubbed(exc, credentials)
         if scrubbed is exc:
@@ -152,6 +155,7 @@ def _follow(
     before_request: Callable[[str], None] | None,
     credentials: Credentials,
     receive: ReceiveBody,
+    max_bytes: int,
 ) -> FetchedResponse:
     """:func:`fetch`'s redirect loop. ``current`` is the URL requested (secret query values included),
     ``reported`` the same URL without them: every message and callback gets ``reported``, never ``current``."""
@@ -178,14 +182,14 @@ def _follow(
             if not _wanted(head.status_code, head.headers):
                 return None
             declared = head.declared_length
-            if declared is not None and declared > policy.max_bytes:
-                raise PermanentDownloadError(shown, f"Content-Length {declared} exceeds max_bytes {policy.max_bytes}")
+            if declared is not None and declared > max_bytes:
+                raise PermanentDownloadError(shown, f"Content-Length {declared} exceeds max_bytes {max_bytes}")
             sink = receive(FetchedResponse(head, reported, retrieved_at))
             if sink is not None:
                 sinks.append(sink)
             return sink
 
-        response = transport.get(str(parsed), request_headers, deadline, shown, on_head)
+        response = transport.get(str(parsed), request_headers, deadline, shown, on_head, max_bytes=max_bytes)
         if response.status_code in _REDIRECT_STATUSES and "location" in response.headers:
             try:
                 target = str(parsed.join(response.headers["location"]))

@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 #: Bytes of a robots.txt that are read and parsed; the rest is ignored (RFC 9309 asks for at least 500 KiB).
 ROBOTS_MAX_BYTES = 512 * 1024
+#: robots.txt of any length is read: its first :data:`ROBOTS_MAX_BYTES` are kept, the transfer ends there.
+_ANY_LENGTH = 2**62
 #: Longest Crawl-delay honoured; a larger one is read as this (one request a minute is slow enough).
 MAX_CRAWL_DELAY_S = 60.0
 #: Wall-clock limit for fetching one robots.txt, retries included (lower if ``total_deadline_s`` is).
@@ -148,7 +150,16 @@ def _read(
     """The first :data:`ROBOTS_MAX_BYTES` of the file's body, or ``None`` for a 304 (nothing was asked)."""
     headers = {"Accept-Encoding": "identity"}  # raw bytes: the cap is on what the server sends, not on inflation
     body = _Prefix(ROBOTS_MAX_BYTES)
-    fetched = fetch(client, target, policy, deadline, headers, before_request=before_request, receive=lambda _: body)
+    fetched = fetch(
+        client,
+        target,
+        policy,
+        deadline,
+        headers,
+        before_request=before_request,
+        receive=lambda _: body,
+        max_bytes=_ANY_LENGTH,  # not http.max_bytes: the sink keeps the first ROBOTS_MAX_BYTES and ends the transfer
+    )
     return None if fetched.response.status_code == 304 else bytes(body.data)
 
 

@@ -31,6 +31,7 @@ import math
 import os
 import socket
 import threading
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -155,6 +156,7 @@ class _Exchange:
 
     receive: Receive
     max_bytes: int
+    url: str
     shown: str
     status_line: str = ""
     fields: list[tuple[str, str]] = field(default_factory=list)
@@ -198,6 +200,7 @@ class HttpTransport:
         self._guard = not policy.allow_private_networks and not policy.trust_env
         self._engine = CurlEngine()
         self._free: list[pycurl.Curl] = []  # handles between transfers (connections live in the engine)
+        self._proxies: dict[str, str] | None = None  # the environment's, read on first use (trust_env only)
         self._lock = threading.Lock()
         self._closed = False
 
@@ -235,13 +238,24 @@ class HttpTransport:
         handle.setopt(pycurl.USERAGENT, policy.user_agent)
         handle.setopt(pycurl.LOW_SPEED_LIMIT, 1)
         handle.setopt(pycurl.LOW_SPEED_TIME, max(1, math.ceil(policy.read_timeout_s)))
-        if not policy.trust_env:
-            handle.setopt(pycurl.PROXY, "")  # libcurl would read http_proxy and friends itself
-        else:  # .netrc credentials for the host asked (the file NETRC names, else ~/.netrc)
+        handle.setopt(pycurl.PROXY, "")  # never libcurl's own reading of the environment (see _proxy_for)
+        if policy.trust_env:  # .netrc credentials for the host asked (the file NETRC names, else ~/.netrc)
             handle.setopt(pycurl.NETRC, pycurl.NETRC_OPTIONAL)
             if os.environ.get("NETRC"):
                 handle.setopt(pycurl.NETRC_FILE, os.environ["NETRC"])
         return handle
+
+    def _proxy_for(self, url: str) -> str:
+        """The proxy the environment names for ``url`` (``""``: none), read as Python's ``urllib`` and httpx read
+        it: ``HTTP_PROXY`` in either case (libcurl ignores the upper-case one for http), ``all_proxy``,
+        ``no_proxy``."""
+        if self._proxies is None:
+            self._proxies = urllib.request.getproxies_environment()
+        parts = urlsplit(url)
+        proxy = self._proxies.get(parts.scheme) or self._proxies.get("all")
+        if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+            return ""
+        return proxy
 
     def _release(self, handle: pycurl.Curl) -> None:
         # the callbacks hold the exchange: drop them so a kept handle keeps no body sink alive
@@ -256,22 +270,32 @@ class HttpTransport:
         handle.close()
 
     def get(
-        self, url: str, headers: Mapping[str, str], deadline: Deadline, shown: str, receive: Receive
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        deadline: Deadline,
+        shown: str,
+        receive: Receive,
+        *,
+        max_bytes: int | None = None,
     ) -> ResponseHead:
         """GET ``url`` (already checked against the policy; no redirect followed) with ``headers``, and return
         the response's head once its body is in the sink ``receive`` chose (or discarded). ``shown`` (the URL
         redacted) names it in errors. ``receive`` and the sink run on the engine's thread. Raises
         :class:`TransientDownloadError` (network, timeouts, a broken body), :class:`PermanentDownloadError`
         (``max_bytes``, TLS verification), :class:`PolicyViolationError` (a forbidden address) or the deadline's
-        error, and whatever ``receive`` or the sink raise."""
+        error, and whatever ``receive`` or the sink raise. ``max_bytes`` replaces the policy's for this request.
+        """
         remaining = deadline.remaining()
         if remaining <= 0:
             raise deadline.error(shown, "before the request")
-        exchange = _Exchange(receive, self.policy.max_bytes, shown)
+        exchange = _Exchange(receive, self.policy.max_bytes if max_bytes is None else max_bytes, url, shown)
         lines = _header_lines(headers, shown)
         handle = self._handle()
         handle.setopt(pycurl.URL, url)
         handle.setopt(pycurl.HTTPHEADER, lines)
+        if self.policy.trust_env:
+            handle.setopt(pycurl.PROXY, self._proxy_for(url))
         handle.setopt(pycurl.TIMEOUT_MS, max(1, math.ceil(remaining * 1000)))
         handle.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, math.ceil(min(self.policy.connect_timeout_s, remaining) * 1000)))
         handle.setopt(pycurl.HEADERFUNCTION, lambda line: _on_header(exchange, line))
@@ -306,13 +330,10 @@ def _translated(
     """The package's error for libcurl's ``exc`` on ``url``, in the words of the request's stage."""
     code, message = int(exc.args[0]), str(exc.args[1]) if len(exc.args) > 1 else ""
     if exchange.blocked is not None:
-        return PolicyViolationError(
-            shown,
-            f"{urlsplit(url).hostname} resolves to {exchange.blocked}, a private/loopback/link-local address "
-            "(set http.allow_private_networks: true to allow)",
-        )
+        return _blocked_error(exchange)
     received, head = exchange.received, exchange.head
-    connected = handle.getinfo(pycurl.CONNECT_TIME) > 0
+    # a reused connection has no connect time, but a pre-transfer time (a fresh one that never connected, neither)
+    connected = bool(exchange.status_line) or handle.getinfo(pycurl.PRETRANSFER_TIME) > 0
     if code == pycurl.E_OPERATION_TIMEDOUT and deadline.expired():
         what = "waiting for the response" if head is None else f"after receiving {received} bytes"
         return deadline.error(shown, what)
@@ -324,6 +345,8 @@ def _translated(
         failure = ConnectError(number, os.strerror(number)) if number else ConnectError(message)
     elif code == pycurl.E_OPERATION_TIMEDOUT and not connected:
         failure = ConnectError("connect timed out")
+    elif code == pycurl.E_SSL_CONNECT_ERROR:
+        failure = ConnectError(f"TLS handshake failed ({message})")
     if failure is not None:
         error = TransientDownloadError(shown, f"ConnectError: {failure}")
         error.__cause__ = failure
@@ -347,6 +370,15 @@ def _translated(
     if code == pycurl.E_URL_MALFORMAT:
         return PolicyViolationError(shown, f"invalid URL ({_reason_for(code, message)})")
     return TransientDownloadError(shown, _reason_for(code, message))
+
+
+def _blocked_error(exchange: _Exchange) -> PolicyViolationError:
+    host = urlsplit(exchange.url).hostname
+    return PolicyViolationError(
+        exchange.shown,
+        f"{host} resolves to {exchange.blocked}, a private/loopback/link-local address "
+        "(set http.allow_private_networks: true to allow)",
+    )
 
 
 def _ignore(_data: bytes) -> None:
@@ -382,13 +414,17 @@ def _on_header(exchange: _Exchange, line: bytes) -> None:
 
 
 class _Discard:
-    """The sink of a body nobody asked for: counts it, keeps nothing, and ends a long one."""
+    """The sink of a body nobody asked for (a redirect's, an error page's): one declared at most
+    :data:`DRAIN_LIMIT` bytes long is read to its end, so the connection is kept; any other ends the transfer
+    (and its connection) at once."""
 
-    size_bytes = 0
+    def __init__(self, declared: int | None) -> None:
+        self.size_bytes = 0
+        self.limit = declared if declared is not None and declared <= DRAIN_LIMIT else 0
 
     def write(self, chunk: bytes) -> None:
         self.size_bytes += len(chunk)
-        if self.size_bytes > DRAIN_LIMIT:
+        if self.size_bytes > self.limit:
             raise BodyComplete
 
     def finish(self) -> str:
@@ -397,15 +433,21 @@ class _Discard:
 
 def _started(exchange: _Exchange) -> BodySink:
     """The sink of the body beginning now: the caller's, asked for once with the response's head."""
-    sink = exchange.receive(exchange.response_head())
-    return sink if sink is not None else _Discard()
+    if exchange.blocked is not None:  # one of the host's addresses is forbidden: refused, as the whole host
+        raise _blocked_error(exchange)
+    head = exchange.response_head()
+    sink = exchange.receive(head)
+    return sink if sink is not None else _Discard(head.declared_length)
 
 
 def _on_body(exchange: _Exchange, chunk: bytes) -> int | None:
     try:
         if exchange.sink is None:
             exchange.sink = _started(exchange)
-        if not isinstance(exchange.sink, _Discard) and exchange.received + len(chunk) > exchange.max_bytes:
+        if isinstance(exchange.sink, _Discard):  # never buffered: the drain limit counts as the bytes come
+            exchange.sink.write(chunk)
+            return None
+        if exchange.received + len(chunk) > exchange.max_bytes:
             raise PermanentDownloadError(
                 exchange.shown, f"body exceeds max_bytes {exchange.max_bytes} (no Content-Length limit)"
             )

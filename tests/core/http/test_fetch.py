@@ -302,3 +302,63 @@ def test_netrc_credentials_are_sent_only_under_trust_env(
     first, second = http_server.request_headers["/private.csv"]
     assert "Authorization" not in first
     assert second["Authorization"] == "Basic " + base64.b64encode(b"reader:n3trc").decode()
+
+
+def test_an_error_page_too_long_to_drain_fails_at_once_not_when_its_body_ends(
+    http_server: LoopbackHTTPServer, client: HttpTransport
+) -> None:
+    """A 404 whose 1 MB body drips for over 5 s: the connection is closed at the status, well inside the 2 s
+    deadline (reading the body first would end in the deadline's error instead)."""
+    url = http_server.serve("/gone", status=404, body=b"x" * 1_000_000, drip_bytes=10_000, drip_delay_s=0.05)
+
+    with pytest.raises(PermanentDownloadError, match="HTTP 404"):
+        fetch(client, url, POLICY, Deadline(2), receive=lambda _: _Buffer())
+
+
+def test_a_read_timeout_on_a_kept_alive_connection_is_a_read_timeout_not_a_connect_failure(
+    http_server: LoopbackHTTPServer,
+) -> None:
+    first = http_server.serve("/a", body=b"a")
+    slow = http_server.serve("/b", body=b"b", response_delay_s=4)
+    policy = POLICY.model_copy(update={"read_timeout_s": 1})
+
+    with build_http_client(policy) as client:
+        _get(client, first, policy=policy)
+        with pytest.raises(TransientDownloadError) as raised:
+            _get(client, slow, policy=policy)
+
+    assert raised.value.reason == "timed out (ReadTimeout)" and "ConnectError" not in _chain(raised.value)
+
+
+def test_an_upper_case_http_proxy_applies_under_trust_env_as_for_httpx(
+    http_server: LoopbackHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = "http://proxied.example/b.csv"
+    http_server.serve(target, body=b"via PROXY")
+    for name in ("no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", http_server.url(""))
+    trusting = POLICY.model_copy(update={"trust_env": True})
+
+    with build_http_client(trusting) as client:
+        assert _get(client, target, policy=trusting) == (200, b"via PROXY")
+
+
+def test_the_engine_ends_only_the_transfer_it_cannot_start(http_server: LoopbackHTTPServer) -> None:
+    import pycurl
+
+    from airnub_prefect_starter.core.http.engine import CurlEngine
+
+    engine = CurlEngine()
+    broken = pycurl.Curl()
+    broken.close()
+    good = pycurl.Curl()
+    good.setopt(pycurl.URL, http_server.serve("/ok", body=b"ok"))
+    good.setopt(pycurl.WRITEFUNCTION, lambda chunk: None)
+    try:
+        code, message = engine.perform(broken, wait_s=10)
+        assert code == -1 and "cannot start the transfer" in message
+        assert engine.perform(good, wait_s=10) == (0, "")
+    finally:
+        engine.close()
+        good.close()

@@ -6,12 +6,11 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 
 from airnub_prefect_starter.core.errors import DeadlineExceededError, RobotsDisallowedError
 from airnub_prefect_starter.core.http.deadline import Deadline
-from airnub_prefect_starter.core.http.fetch import build_http_client
+from airnub_prefect_starter.core.http.fetch import HttpTransport, build_http_client
 from airnub_prefect_starter.core.http.limits import ProcessHostLimits
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import Politeness, politeness_for_run
@@ -27,13 +26,13 @@ def _polite(policy: HttpPolicy, pacer: HostPacer | None = None) -> Politeness:
 
 
 @pytest.fixture
-def client() -> Iterator[httpx.Client]:
+def client() -> Iterator[HttpTransport]:
     with build_http_client(POLICY) as client:
         yield client
 
 
 def test_robots_is_fetched_once_per_origin_by_concurrent_threads(
-    http_server: LoopbackHTTPServer, client: httpx.Client
+    http_server: LoopbackHTTPServer, client: HttpTransport
 ) -> None:
     http_server.serve("/robots.txt", Route(body=b"User-agent: *\nDisallow: /private/\n", response_delay_s=0.3))
     polite = _polite(POLICY)
@@ -54,7 +53,7 @@ def test_robots_is_fetched_once_per_origin_by_concurrent_threads(
 
 
 def test_unreachable_robots_refuses_every_url_of_the_host_naming_why(
-    http_server: LoopbackHTTPServer, client: httpx.Client
+    http_server: LoopbackHTTPServer, client: HttpTransport
 ) -> None:
     http_server.serve("/robots.txt", status=503)
     polite = _polite(POLICY)
@@ -66,7 +65,7 @@ def test_unreachable_robots_refuses_every_url_of_the_host_naming_why(
     assert http_server.hits["/robots.txt"] == 1
 
 
-def test_opt_out_fetches_no_robots_and_refuses_nothing(http_server: LoopbackHTTPServer, client: httpx.Client) -> None:
+def test_opt_out_fetches_no_robots_and_refuses_nothing(http_server: LoopbackHTTPServer, client: HttpTransport) -> None:
     http_server.serve("/robots.txt", body=b"User-agent: *\nDisallow: /\n")
     polite = _polite(POLICY.model_copy(update={"respect_robots_txt": False}))
 
@@ -76,7 +75,7 @@ def test_opt_out_fetches_no_robots_and_refuses_nothing(http_server: LoopbackHTTP
 
 
 def test_crawl_delay_spaces_requests_robots_fetch_included(
-    http_server: LoopbackHTTPServer, client: httpx.Client
+    http_server: LoopbackHTTPServer, client: HttpTransport
 ) -> None:
     http_server.serve("/robots.txt", body=b"User-agent: *\nCrawl-delay: 0.2\n")
     polite = _polite(POLICY)
@@ -88,7 +87,7 @@ def test_crawl_delay_spaces_requests_robots_fetch_included(
     assert 0.8 <= time.monotonic() - started < 3.0
 
 
-def test_per_host_rate_spaces_requests_without_robots(http_server: LoopbackHTTPServer, client: httpx.Client) -> None:
+def test_per_host_rate_spaces_requests_without_robots(http_server: LoopbackHTTPServer, client: HttpTransport) -> None:
     polite = _polite(POLICY.model_copy(update={"respect_robots_txt": False, "per_host_rate": 10.0}))
     started = time.monotonic()
 
@@ -98,7 +97,7 @@ def test_per_host_rate_spaces_requests_without_robots(http_server: LoopbackHTTPS
     assert 0.5 <= time.monotonic() - started < 3.0
 
 
-def test_a_slot_past_the_deadline_fails_at_once(http_server: LoopbackHTTPServer, client: httpx.Client) -> None:
+def test_a_slot_past_the_deadline_fails_at_once(http_server: LoopbackHTTPServer, client: HttpTransport) -> None:
     polite = _polite(POLICY.model_copy(update={"respect_robots_txt": False, "per_host_rate": 0.1}))
     polite.before_request(client, http_server.url("/a"), Deadline(10))
     started = time.monotonic()
@@ -133,7 +132,7 @@ class _FakeTime:
 
 
 def test_politeness_caps_a_crawl_delay_at_or_past_the_deadline_when_it_would_block_the_host(
-    http_server: LoopbackHTTPServer, client: httpx.Client, caplog: pytest.LogCaptureFixture
+    http_server: LoopbackHTTPServer, client: HttpTransport, caplog: pytest.LogCaptureFixture
 ) -> None:
     http_server.serve("/robots.txt", body=b"User-agent: *\nCrawl-delay: 30\n")
     policy = POLICY.model_copy(update={"total_deadline_s": 20.0, "per_host_limit": 2})  # cap: 20 / (2 * 2) = 5 s
@@ -153,7 +152,7 @@ def test_politeness_caps_a_crawl_delay_at_or_past_the_deadline_when_it_would_blo
 
 
 def test_politeness_honours_a_crawl_delay_within_the_cap_as_is(
-    http_server: LoopbackHTTPServer, client: httpx.Client, caplog: pytest.LogCaptureFixture
+    http_server: LoopbackHTTPServer, client: HttpTransport, caplog: pytest.LogCaptureFixture
 ) -> None:
     http_server.serve("/robots.txt", body=b"User-agent: *\nCrawl-delay: 4\n")
     policy = POLICY.model_copy(update={"total_deadline_s": 20.0, "per_host_limit": 2})

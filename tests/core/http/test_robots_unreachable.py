@@ -7,12 +7,11 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from airnub_prefect_starter.core.errors import RobotsDisallowedError, TransientDownloadError
 from airnub_prefect_starter.core.http.deadline import Deadline
-from airnub_prefect_starter.core.http.fetch import build_http_client
+from airnub_prefect_starter.core.http.fetch import HttpTransport, build_http_client
 from airnub_prefect_starter.core.http.limits import ProcessHostLimits
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import Politeness
@@ -32,7 +31,7 @@ def _polite(policy: HttpPolicy) -> Politeness:
 
 
 @pytest.fixture
-def client() -> Iterator[httpx.Client]:
+def client() -> Iterator[HttpTransport]:
     with build_http_client(POLICY) as client:
         yield client
 
@@ -43,7 +42,7 @@ def dead_origin() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
-def test_politeness_reports_a_refused_connection_as_the_network_error(client: httpx.Client, dead_origin: str) -> None:
+def test_politeness_reports_a_refused_connection_as_the_network_error(client: HttpTransport, dead_origin: str) -> None:
     polite = _polite(POLICY)
 
     for path in ("/api/a", "/api/b"):
@@ -55,7 +54,7 @@ def test_politeness_reports_a_refused_connection_as_the_network_error(client: ht
         assert not isinstance(raised.value, RobotsDisallowedError)
 
 
-def test_fetch_robots_marks_a_host_it_cannot_connect_to(client: httpx.Client, dead_origin: str) -> None:
+def test_fetch_robots_marks_a_host_it_cannot_connect_to(client: HttpTransport, dead_origin: str) -> None:
     rules = fetch_robots(client, f"{dead_origin}/x", POLICY)
 
     assert rules.cannot_connect == "ConnectError: [Errno 111] Connection refused"
@@ -63,7 +62,7 @@ def test_fetch_robots_marks_a_host_it_cannot_connect_to(client: httpx.Client, de
 
 
 def test_fetch_robots_5xx_is_still_a_robots_verdict_not_a_network_error(
-    http_server: LoopbackHTTPServer, client: httpx.Client
+    http_server: LoopbackHTTPServer, client: HttpTransport
 ) -> None:
     http_server.serve("/robots.txt", status=503)
     polite = _polite(POLICY)
