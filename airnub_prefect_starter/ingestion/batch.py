@@ -38,7 +38,7 @@ from airnub_prefect_starter.core.errors import (
 )
 from airnub_prefect_starter.core.http.auth import NO_CREDENTIALS, Credentials, SourceAuth
 from airnub_prefect_starter.core.http.fetch import build_http_client
-from airnub_prefect_starter.core.http.limits import HostLimitsFactory, ProcessHostLimits, host_of
+from airnub_prefect_starter.core.http.limits import HostLimitsFactory, ProcessHostLimits
 from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.core.http.politeness import politeness_for_run
 from airnub_prefect_starter.core.store.backends import open_store
@@ -210,7 +210,7 @@ def ingest_batch(
             def ingest(item: Any) -> ItemOutcome:
                 return _ingest_one(chosen, item, ctx, runtime, options, secrets or {})
 
-            _ingest_all(ingest, items, _useful_threads(items, concurrency, runtime.policy), on_item, by_number)
+            _ingest_all(ingest, items, concurrency, on_item, by_number)
     finally:  # what was ingested is recorded even when a bug ends the batch early
         if group is not None:
             fetched[:] = _commit_group(group, by_number, fetched, runtime)
@@ -225,13 +225,6 @@ def ingest_batch(
         ", ".join(f"{counts[status]} {status}" for status in ITEM_STATUSES),
     )
     return outcomes
-
-
-def _useful_threads(items: Sequence[Any], concurrency: int, policy: HttpPolicy) -> int:
-    """``concurrency``, but no more threads than the batch's hosts have slots: a thread beyond ``per_host_limit``
-    per host would only wait for one (and each hand-over of a slot wakes a thread)."""
-    hosts = len({host_of(item.url) for item in items})
-    return max(1, min(concurrency, policy.per_host_limit * hosts))
 
 
 def _ingest_all(
