@@ -23,7 +23,7 @@ from pathlib import Path
 
 from _support import run_child, static_server
 
-CLIENTS = ("curl", "airnub fetch (pycurl, threads)", "pycurl CurlMulti (one thread)", "httpx (one thread)")
+CLIENTS = ("curl", "airnub fetch (engine, 8 threads)", "pycurl CurlMulti (one thread)", "httpx (one thread)")
 
 
 class _FileSink:

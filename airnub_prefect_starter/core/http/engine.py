@@ -4,9 +4,8 @@ A batch ingests its items on several threads (their store work, robots.txt and p
 but none of them moves bytes: each hands its request to the engine (:meth:`CurlEngine.perform`) and sleeps until
 the transfer is over. The engine's thread waits on all the transfers' sockets at once (``epoll`` through
 :mod:`selectors`, libcurl's socket interface) and runs libcurl's callbacks, which push each body into its sink as
-it arrives. So a batch's transfers share one connection cache and one event loop, and Python threads switch twice
-per request instead of at every chunk: 1000 x 100 KiB cost 0.5 CPU s through one multi handle against 1.0-1.2 s
-with a libcurl handle per thread (``benchmarks/bench_transport.py``).
+it arrives. So a batch's transfers share one connection cache and one event loop, and a request costs two
+hand-overs between threads (the request in, the end of the transfer out) rather than one per chunk of its body.
 """
 
 from __future__ import annotations

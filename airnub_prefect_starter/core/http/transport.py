@@ -16,8 +16,10 @@ guarantees on every request:
 - **The environment** (proxies from ``http_proxy``, ``https_proxy``, ``all_proxy`` and ``no_proxy``; a CA
   bundle from ``SSL_CERT_FILE``; ``.netrc`` credentials) only with ``trust_env``.
 
-Why libcurl: 1000 x 100 KiB from a loopback server cost 0.34 s of CPU through pycurl against 0.80-1.04 s through
-httpx (``benchmarks/bench_transport.py``), and curl itself 0.23-0.26 s.
+Why libcurl: fetching 1000 x 100 KiB from a loopback server (each body hashed and written to a file) cost 1.33 CPU
+s through httpx against 0.52 s through one libcurl multi handle and 0.37 s for curl itself; the project's whole
+fetch path on the engine below (address and redirect policy, 8 item threads) cost 1.12 s
+(``benchmarks/bench_transport.py``, medians of 3, 2-core VM).
 
 Every transfer of a transport runs on its :class:`~airnub_prefect_starter.core.http.engine.CurlEngine`: one
 libcurl multi handle (so one cache of kept-alive connections) and one thread for all the threads that call
