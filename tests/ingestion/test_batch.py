@@ -294,3 +294,18 @@ def test_a_batch_runs_its_items_concurrently_up_to_the_per_host_limit_and_keeps_
     index = ManifestIndex(sqlite_url)
     assert index.count_rows() == {"cas_objects": 11, "object_sources": 12, "url_states": 12}
     assert [p.name for p in (tmp_path / "cas" / ".tmp").iterdir()] == []
+
+
+def test_a_failing_progress_report_does_not_stop_the_batch(
+    http_server: LoopbackHTTPServer, tmp_path: Path, sqlite_url: str, caplog: Any
+) -> None:
+    items = [FileToAcquire(name=f"f{i}", url=http_server.serve(f"/f{i}.csv", body=b"%d" % i)) for i in range(6)]
+
+    def broken_report(outcome: Any) -> None:
+        raise RuntimeError("the progress API is down")
+
+    outcomes = ingest_batch("download", items, runtime(tmp_path, sqlite_url), concurrency=3, on_item=broken_report)
+
+    assert [(o.name, o.status) for o in outcomes] == [(f"f{i}", "stored") for i in range(6)]
+    assert ManifestIndex(sqlite_url).count_rows()["url_states"] == 6
+    assert caplog.text.count("Reporting the outcome of") == 6 and "the progress API is down" in caplog.text
