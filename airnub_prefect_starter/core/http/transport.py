@@ -4,17 +4,20 @@
 caller, :func:`~airnub_prefect_starter.core.http.fetch.fetch`, checks every hop against the policy). What it
 guarantees on every request:
 
-- **The address check on the connection itself.** Unless private networks are allowed (or proxies from the
-  environment apply), libcurl's open-socket callback sees each address it is about to connect to and refuses a
-  forbidden one (:func:`~airnub_prefect_starter.core.http.policy.is_forbidden_address`: DNS rebinding, 6to4,
-  NAT64 and Teredo included, since the address judged is the one dialled).
+- **The address check on the connection itself.** Unless private networks are allowed, libcurl's open-socket
+  callback sees each address it is about to connect to and refuses a forbidden one
+  (:func:`~airnub_prefect_starter.core.http.policy.is_forbidden_address`: DNS rebinding, 6to4, NAT64 and Teredo
+  included, since the address judged is the one dialled); a host with any forbidden address is refused. With
+  ``trust_env`` the connection may go to a proxy, so the caller resolves and checks the target before each hop
+  instead.
 - **One deadline for the whole transfer** (libcurl's ``TIMEOUT_MS``, set to what is left of the item's
   :class:`~airnub_prefect_starter.core.http.deadline.Deadline`), a connect timeout, and a read timeout (no byte
   for ``read_timeout_s`` ends the transfer).
 - **Raw bytes**: no ``Accept-Encoding`` handling, so a gzip bomb is stored as sent, never inflated; no cookie
-  engine; no ``.netrc``; http and https only; TLS verified against certifi's bundle.
-- **The environment** (proxies from ``http_proxy``, ``https_proxy``, ``all_proxy`` and ``no_proxy``; a CA
-  bundle from ``SSL_CERT_FILE``; ``.netrc`` credentials) only with ``trust_env``.
+  engine; http and https only; TLS verified against certifi's bundle.
+- **The environment** (proxies from ``http_proxy``/``HTTP_PROXY``, ``https_proxy``, ``all_proxy`` and
+  ``no_proxy``, as Python reads them; a CA bundle from ``SSL_CERT_FILE``; ``.netrc`` credentials) only with
+  ``trust_env``.
 
 Why libcurl: fetching 1000 x 100 KiB from a loopback server (each body hashed and written to a file) cost 1.33 CPU
 s through httpx against 0.52 s through one libcurl multi handle and 0.37 s for curl itself; the project's whole
