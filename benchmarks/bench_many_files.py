@@ -38,15 +38,15 @@ from airnub_prefect_starter.core.http.policy import HttpPolicy
 from airnub_prefect_starter.ingestion.contract import INGESTION
 
 
-def write_config(path: Path, urls: list[str], args: argparse.Namespace) -> Path:
-    """The stage config a user writes: the files and allow_private_networks (plus the overrides asked for)."""
+def write_config(path: Path, urls: list[str], args: argparse.Namespace | None = None) -> Path:
+    """The stage config a user writes: the files and allow_private_networks (plus the overrides ``args`` ask for)."""
     http: dict[str, Any] = {"allow_private_networks": True}
     config: dict[str, Any] = {"http": http}
-    if args.per_host_limit:
+    if args is not None and args.per_host_limit:
         http["per_host_limit"] = args.per_host_limit
-    if args.max_concurrency:
+    if args is not None and args.max_concurrency:
         config["task_runner"] = {"kind": "threads", "max_concurrency": args.max_concurrency}
-    if args.batch_size:
+    if args is not None and args.batch_size:
         config["batch_size"] = args.batch_size
     config["scheduled_file_downloads"] = {
         "data_source_name": "bench",

@@ -26,21 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from _support import run_child, start_prefect_server, static_server
-
-
-def write_config(path: Path, urls: list[str]) -> Path:
-    config = {
-        "http": {"allow_private_networks": True},
-        "scheduled_file_downloads": {
-            "data_source_name": "bench",
-            "local_artifacts_storage_base": "downloads",
-            "files_to_acquire": [{"name": f"f{i}", "url": u} for i, u in enumerate(urls)],
-        },
-    }
-    path.write_text(yaml.safe_dump(config))
-    return path
+from bench_many_files import write_config
 
 
 class _Meter:

@@ -80,7 +80,6 @@ class Headers(Mapping[str, str]):
     """Response header fields by case-insensitive name; a repeated field's values joined by ``", "``."""
 
     def __init__(self, fields: list[tuple[str, str]]) -> None:
-        self._fields = fields
         joined: dict[str, str] = {}
         for name, value in fields:
             key = name.lower()
@@ -99,10 +98,6 @@ class Headers(Mapping[str, str]):
     def __len__(self) -> int:
         return len(self._joined)
 
-    def raw(self) -> list[tuple[str, str]]:
-        """The fields as received, in order."""
-        return list(self._fields)
-
 
 @dataclass(frozen=True)
 class ResponseHead:
@@ -111,7 +106,6 @@ class ResponseHead:
     status_code: int
     reason_phrase: str
     headers: Headers
-    http_version: str = "HTTP/1.1"
     #: The body was ended early on purpose by its sink (:class:`BodyComplete`): shorter than declared.
     cut_short: bool = False
 
@@ -186,9 +180,9 @@ class _Exchange:
 
     def response_head(self) -> ResponseHead:
         if self.head is None:
-            version, _, rest = self.status_line.partition(" ")
+            _version, _, rest = self.status_line.partition(" ")
             code, _, reason = rest.strip().partition(" ")
-            self.head = ResponseHead(int(code or 0), reason.strip(), Headers(self.fields), version)
+            self.head = ResponseHead(int(code or 0), reason.strip(), Headers(self.fields))
         return self.head
 
 
